@@ -1,0 +1,36 @@
+using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Storage;
+
+namespace FactoryMcp.Ledger.Dispatch;
+
+/// <summary>Queue targets: a registered builder (<c>agent:NAME</c>) or a pool (<c>pool:NAME</c>).</summary>
+public static class DispatchTargets
+{
+    /// <summary>Turns what a caller wrote ("NAME" or "pool:NAME") into a queue target, refusing unknown ones.</summary>
+    public static async Task<string> ResolveAsync(LedgerWrite w, string target)
+    {
+        target = (target ?? "").Trim();
+        if (target.StartsWith("pool:", StringComparison.Ordinal))
+        {
+            var pool = target[5..];
+            var exists = await w.ScalarAsync<long>("SELECT count(*) FROM pools WHERE name = @pool", new { pool });
+            if (exists == 0)
+            {
+                var known = await w.QueryAsync<string>("SELECT name FROM pools ORDER BY name");
+                throw new LedgerException($"There is no pool '{pool}'. Known pools: {(known.Count == 0 ? "none" : string.Join(", ", known))}. A human adds agents to a pool with `factory agent add NAME --pool {pool}`.");
+            }
+            return target;
+        }
+        var name = target.StartsWith("agent:", StringComparison.Ordinal) ? target[6..] : target;
+        var agent = await w.SingleOrDefaultAsync<AgentRow>("""
+            SELECT id AS Id, name AS Name, role AS Role, verifier_role AS VerifierRole, token_hash AS TokenHash,
+                   created_at AS CreatedAt, revoked_at AS RevokedAt, last_seen_at AS LastSeenAt
+            FROM agents WHERE name = @name
+            """, new { name });
+        if (agent is null || agent.RevokedAt is not null)
+            throw new LedgerException($"There is no registered agent '{name}'. Target a registered builder by name or a pool as pool:NAME; `factory agents` lists them.");
+        if (agent.Role != Roles.Agent)
+            throw new LedgerException($"'{name}' is a {agent.Role}, not a builder; only builders take queued work.");
+        return "agent:" + name;
+    }
+}

@@ -1,0 +1,52 @@
+namespace FactoryMcp.Ledger.Lines;
+
+/// <summary>
+/// A product line's defaults (DESIGN section 8), as written under its name in <c>lines.yaml</c>.
+/// Merged into a packet at approval and frozen there.
+/// </summary>
+public sealed record LineSettings
+{
+    public List<string> Validation { get; init; } = [];
+    public List<string> Evidence { get; init; } = [];
+    public List<string> TestGlobs { get; init; } =
+    [
+        "test/", "tests/", "**/test/", "**/tests/", "**/__tests__/", "*Tests.cs", "*Test.cs", "*_test.*", "test_*.*", "*.test.*", "*.spec.*",
+    ];
+    public List<string> Verifiers { get; init; } = [];
+    public bool RequireReview { get; init; } = true;
+    public bool NoOpReview { get; init; }
+    public bool AutoApprove { get; init; }
+    public double LeaseMinutes { get; init; } = 60;
+    public int MaxAttempts { get; init; } = 3;
+    public int MaxReworks { get; init; } = 3;
+    public int MaxRefusals { get; init; } = 10;
+    public int TimeoutSeconds { get; init; } = 600;
+    public bool Network { get; init; }
+    public List<string> EnvPassthrough { get; init; } = [];
+    public List<string> NoOpCodes { get; init; } = [];
+    public Dictionary<string, int> LabelMap { get; init; } = [];
+    public string? Template { get; init; }
+    public string? Route { get; init; }
+    public int KeepDays { get; init; } = 7;
+    public double VerificationTimeoutMinutes { get; init; } = 240;
+    public bool RequireSandbox { get; init; }
+    public bool AllowTestDeletion { get; init; }
+
+    /// <summary>Refuses values no line can have, naming the key.</summary>
+    public IEnumerable<string> Problems(string name)
+    {
+        if (LeaseMinutes is <= 0 or > 7 * 24 * 60) yield return $"line {name}: lease_minutes must be above 0 and at most a week, not {LeaseMinutes}";
+        if (MaxAttempts < 1) yield return $"line {name}: max_attempts must be at least 1";
+        if (MaxReworks < 0) yield return $"line {name}: max_reworks must be 0 or more";
+        if (MaxRefusals < 1) yield return $"line {name}: max_refusals must be at least 1";
+        if (TimeoutSeconds is < 1 or > 24 * 3600) yield return $"line {name}: timeout_seconds must be between 1 and 86400";
+        if (KeepDays < 0) yield return $"line {name}: keep_days must be 0 or more";
+        if (VerificationTimeoutMinutes <= 0) yield return $"line {name}: verification_timeout_minutes must be above 0";
+        foreach (var kind in Evidence.Where(k => !global::FactoryMcp.Ledger.Evidence.EvidenceKinds.IsWellFormed(k)))
+            yield return $"line {name}: evidence kind '{kind}' must be lower-case letters, digits and underscores";
+        foreach (var (label, priority) in LabelMap.Where(p => p.Value < 0))
+            yield return $"line {name}: label_map priority for '{label}' must be 0 or more, not {priority}";
+        if (Route is { } route && !route.StartsWith("pool:", StringComparison.Ordinal) && route.Contains(':'))
+            yield return $"line {name}: route must be an agent name or pool:NAME, not '{route}'";
+    }
+}

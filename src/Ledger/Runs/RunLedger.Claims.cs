@@ -1,0 +1,171 @@
+using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Lifecycle;
+using FactoryMcp.Ledger.Storage;
+using FactoryMcp.Ledger.Tasks;
+
+namespace FactoryMcp.Ledger.Runs;
+
+/// <summary>What get_task_packet found: the caller's open run, a new claim, or an empty queue.</summary>
+public sealed record ClaimOutcome(string Status, RunRow? Run, TaskRow? Task)
+{
+    public const string Resumed = "resumed";
+    public const string Claimed = "claimed";
+    public const string Empty = "empty";
+}
+
+public sealed partial class RunLedger
+{
+    /// <summary>Hours of waiting that raise a queued task's priority by one level, so nothing starves.</summary>
+    public const double AgingHours = 6;
+
+    /// <summary>
+    /// Returns the caller's open run (resume after a restart) unless <paramref name="newRun"/>; otherwise
+    /// claims the next task queued for it, its pools, or anyone, in one short transaction. The workspace
+    /// is prepared after this returns; <see cref="StartLeaseAsync"/> then starts the lease.
+    /// </summary>
+    public async Task<ClaimOutcome> ClaimAsync(Caller caller, bool newRun, CancellationToken ct = default)
+    {
+        if (caller.Role != Roles.Agent) throw new LedgerException("Only builders (role agent) claim tasks.");
+        await SweepExpiredAsync(ct);
+        return await db.WriteAsync(caller.Actor, async w =>
+        {
+            if (!newRun)
+            {
+                var open = await w.SingleOrDefaultAsync<RunRow>(
+                    RunRow.Select + " WHERE r.agent_id = @agentId AND r.state IN ('open', 'validating') AND r.kind = 'build' ORDER BY r.id LIMIT 1",
+                    new { agentId = caller.AgentId });
+                if (open is not null) return new ClaimOutcome(ClaimOutcome.Resumed, open, await TaskLedger.RequireAsync(w, open.TaskId));
+            }
+
+            const string pick = """
+                SELECT q.task_id AS TaskId, q.target AS Target
+                FROM queue q JOIN tasks t ON t.id = q.task_id
+                WHERE t.state = 'ready' AND q.not_before <= @now
+                  AND (q.target IS NULL OR q.target = @own
+                       OR q.target IN (SELECT 'pool:' || pool FROM pool_members WHERE agent_id = @agentId))
+                ORDER BY CASE WHEN q.target = @own THEN 0 WHEN q.target IS NULL THEN 2 ELSE 1 END,
+                         q.priority - CAST((julianday(@now) - julianday(q.enqueued_at)) * 24 / @aging AS INTEGER),
+                         q.enqueued_at, q.task_id
+                LIMIT 1
+                """;
+            var picked = await w.SingleOrDefaultAsync<QueuePick>(pick, new { now = w.NowText, own = "agent:" + caller.Name, agentId = caller.AgentId, aging = AgingHours });
+            if (picked is null) return new ClaimOutcome(ClaimOutcome.Empty, null, null);
+
+            var task = await TaskLedger.RequireAsync(w, picked.TaskId);
+            var previous = await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.task_id = @taskId ORDER BY r.id DESC LIMIT 1", new { taskId = task.Id });
+            var startSha = previous?.HeadSha ?? task.BaseSha;
+            await w.ExecuteAsync("DELETE FROM queue WHERE task_id = @taskId", new { taskId = task.Id });
+            var runId = await w.ScalarAsync<long>("""
+                INSERT INTO runs (task_id, agent_id, kind, state, packet_version, base_sha, start_sha, previous_run_id, queue_target, opened_at)
+                VALUES (@taskId, @agentId, 'build', 'open', @version, @baseSha, @startSha, @previousRunId, @target, @now)
+                RETURNING id
+                """, new
+            {
+                taskId = task.Id,
+                agentId = caller.AgentId,
+                version = task.ApprovedVersion ?? task.CurrentVersion,
+                baseSha = task.BaseSha,
+                startSha,
+                previousRunId = previous?.Id,
+                target = picked.Target,
+                now = w.NowText,
+            });
+            var workspace = db.Paths.Workspace(runId);
+            var runRef = $"refs/factory/runs/{runId}";
+            await w.ExecuteAsync("UPDATE runs SET workspace = @workspace, run_ref = @runRef WHERE id = @runId", new { workspace, runRef, runId });
+            await w.ExecuteAsync("INSERT INTO stages (run_id, stage, at) VALUES (@runId, 'scout', @now)", new { runId, now = w.NowText });
+            await w.AuditAsync("run.claimed", "run", runId, new { state = RunStates.Open, task_id = task.Id, agent = caller.Name, target = picked.Target, start_sha = startSha, previous_run_id = previous?.Id });
+            await StateMachine.MoveTaskAsync(w, task.Id, TaskStates.Running, "task.claimed", new { run_id = runId, agent = caller.Name });
+            var run = await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @runId", new { runId });
+            return new ClaimOutcome(ClaimOutcome.Claimed, run, await TaskLedger.RequireAsync(w, task.Id));
+        }, ct);
+    }
+
+    /// <summary>Starts the lease once the workspace is ready and the packet is about to be returned.</summary>
+    public async Task<RunRow> StartLeaseAsync(Caller caller, long runId, CancellationToken ct = default)
+    {
+        return await db.WriteAsync(caller.Actor, async w =>
+        {
+            var run = await RequireHeldAsync(w, caller, runId);
+            if (run.Started) return run;
+            var task = await TaskLedger.RequireAsync(w, run.TaskId);
+            var until = w.Now.AddMinutes(SettingsOf(task).LeaseMinutes);
+            await w.ExecuteAsync("UPDATE runs SET lease_started_at = @now, lease_expires_at = @until WHERE id = @runId",
+                new { now = w.NowText, until = Iso.Text(until), runId });
+            await w.ExecuteAsync("UPDATE agents SET last_seen_at = @now WHERE id = @agentId", new { now = w.NowText, agentId = caller.AgentId });
+            await w.AuditAsync("run.lease_started", "run", runId, new { lease_expires_at = Iso.Text(until) });
+            return (await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @runId", new { runId }))!;
+        }, ct);
+    }
+
+    /// <summary>Gives a claim back when its workspace could not be prepared: the task returns to the queue, no attempt counted.</summary>
+    public async Task ReleaseClaimAsync(Caller caller, long runId, string reason, CancellationToken ct = default)
+    {
+        await db.WriteAsync(caller.Actor, async w =>
+        {
+            var run = await RequireHeldAsync(w, caller, runId);
+            var task = await TaskLedger.RequireAsync(w, run.TaskId);
+            await StateMachine.MoveRunAsync(w, runId, RunStates.Cancelled, "run.claim_released", new { reason }, closeReason: reason);
+            await StateMachine.MoveTaskAsync(w, task.Id, TaskStates.Ready, "task.requeued", new { reason });
+            await TaskLedger.EnqueueAsync(w, task.Id, run.QueueTarget, task.Priority, w.Now, note: reason);
+        }, ct);
+    }
+
+    /// <summary>
+    /// Expires open runs whose lease ran out: the task returns to the queue (an attempt counted) or
+    /// escalates after max_attempts. The check is a read; only a due expiry writes.
+    /// </summary>
+    public async Task<int> SweepExpiredAsync(CancellationToken ct = default)
+    {
+        var now = Iso.Text(db.Now);
+        var due = (await db.QueryAsync<long>(
+            "SELECT id FROM runs WHERE state = 'open' AND lease_expires_at IS NOT NULL AND lease_expires_at < @now", new { now }, ct)).ToList();
+        foreach (var runId in due)
+        {
+            await db.WriteAsync("server:lease-sweeper", async w =>
+            {
+                var run = await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @runId", new { runId });
+                if (run is null || run.State != RunStates.Open || run.LeaseExpiresAt is not { } expires || expires >= w.Now) return;
+                await StateMachine.MoveRunAsync(w, runId, RunStates.Expired, "run.lease_expired", new { lease_expires_at = Iso.Text(expires) }, closeReason: "lease expired");
+                await RequeueAfterFailureAsync(w, run, $"the lease of run {runId} expired at {Iso.Text(expires)}");
+            }, ct);
+        }
+        return due.Count;
+    }
+
+    /// <summary>
+    /// Counts an attempt and returns the task to the queue with exponential backoff, or escalates it
+    /// once max_attempts is reached.
+    /// </summary>
+    internal static async Task RequeueAfterFailureAsync(LedgerWrite w, RunRow run, string why)
+    {
+        var task = await TaskLedger.RequireAsync(w, run.TaskId);
+        var settings = SettingsOf(task);
+        var attempts = task.Attempts + 1;
+        await w.ExecuteAsync("UPDATE tasks SET attempts = @attempts WHERE id = @id", new { attempts, id = task.Id });
+        if (attempts >= settings.MaxAttempts)
+        {
+            var question = $"Task {task.Id} failed {attempts} of {settings.MaxAttempts} allowed attempts (last: {why}). Requeue it with guidance, or cancel it?";
+            await EscalateTaskAsync(w, task.Id, run.Id, question);
+            return;
+        }
+        await StateMachine.MoveTaskAsync(w, task.Id, TaskStates.Ready, "task.requeued", new { attempts, why });
+        var backoff = TimeSpan.FromSeconds(Math.Min(3600, 30 * Math.Pow(2, attempts - 1)));
+        await TaskLedger.EnqueueAsync(w, task.Id, run.QueueTarget, task.Priority, w.Now + backoff, note: why);
+    }
+
+    /// <summary>Moves a task to escalated and records the durable question a human answers.</summary>
+    internal static async Task EscalateTaskAsync(LedgerWrite w, long taskId, long? runId, string question)
+    {
+        await StateMachine.MoveTaskAsync(w, taskId, TaskStates.Escalated, "task.escalated", new { run_id = runId, question });
+        await w.ExecuteAsync("""
+            INSERT INTO escalations (task_id, run_id, question, raised_by, raised_at) VALUES (@taskId, @runId, @question, @actor, @now)
+            """, new { taskId, runId, question, actor = w.Actor, now = w.NowText });
+    }
+
+    private sealed record QueuePick
+    {
+        public required long TaskId { get; init; }
+        public string? Target { get; init; }
+    }
+}

@@ -1,0 +1,105 @@
+using System.Text;
+using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Evidence;
+using FactoryMcp.Ledger.Idempotency;
+using FactoryMcp.Ledger.Lines;
+using FactoryMcp.Ledger.Storage;
+using FactoryMcp.Ledger.Tasks;
+
+namespace FactoryMcp.Ledger.Runs;
+
+public sealed partial class RunLedger
+{
+    /// <summary>Inline evidence content above this size goes to the blob store instead.</summary>
+    public const int InlineLimit = 16 * 1024;
+    public const int MaxContentBytes = 1024 * 1024;
+    public const long MaxFileBytes = 10L * 1024 * 1024;
+    public const int MaxSummaryChars = 2000;
+
+    /// <summary>
+    /// Attaches an agent's claim to the run it holds and renews the lease. A <c>file</c> must resolve
+    /// inside the workspace; its bytes go to the blob store.
+    /// </summary>
+    public async Task<EvidenceReceipt> RecordEvidenceAsync(Caller caller, EvidenceInput input, LineCatalog lines, string? idempotencyKey = null, CancellationToken ct = default)
+    {
+        if (caller.Role != Roles.Agent) throw new LedgerException("Only the builder holding a run records evidence on it.");
+        var kind = (input.Kind ?? "").Trim().ToLowerInvariant();
+        if (string.IsNullOrWhiteSpace(input.Summary)) throw new LedgerException("`summary` is empty; say in a sentence what this evidence shows.");
+        if (input.Summary.Length > MaxSummaryChars) throw new LedgerException($"`summary` is {input.Summary.Length} characters; keep it under {MaxSummaryChars} and put the rest in `content`.");
+        if (input.Stage is { } stage && !Stages.All.Contains(stage))
+            throw new LedgerException($"Stage '{stage}' is not one of {string.Join(", ", Stages.All)}.");
+        if (input.Content is not null && input.File is not null) throw new LedgerException("Give either `content` or `file`, not both.");
+        if (input.Content is { } c && Encoding.UTF8.GetByteCount(c) > MaxContentBytes)
+            throw new LedgerException($"`content` is {Encoding.UTF8.GetByteCount(c)} bytes; the limit is {MaxContentBytes}. Write it to a file in your workspace and pass `file`, or attach an excerpt.");
+
+        await SweepExpiredAsync(ct);
+        // Read phase: ownership and the workspace, before any file is read.
+        var run = await GetAsync(input.RunId, ct);
+        if (run.AgentId != caller.AgentId)
+            throw new LedgerException($"Run {input.RunId} belongs to {run.AgentName}, not {caller.Name}; you may act only on the run you hold.");
+        var taskRow = await new TaskLedger(db).GetAsync(run.TaskId, ct);
+        var settings = SettingsOf(taskRow);
+        var kinds = new HashSet<string>(lines.EvidenceKindsFor(taskRow.Line), StringComparer.Ordinal);
+        kinds.UnionWith(settings.EvidenceRequired);
+        if (!EvidenceKinds.IsWellFormed(kind) || !kinds.Contains(kind))
+            throw new LedgerException($"Evidence kind '{input.Kind}' is not known on line {taskRow.Line}; use one of {string.Join(", ", kinds.Order())}.");
+
+        string? blobSha = null;
+        long? blobBytes = null;
+        string? inline = input.Content;
+        string? fileName = null;
+        var blobs = new BlobStore(db.Paths);
+        if (input.File is { } file)
+        {
+            if (run.Workspace is null) throw new LedgerException($"Run {run.Id} has no workspace yet.");
+            var bytes = WorkspaceFile.Read(run.Workspace, file, MaxFileBytes);
+            blobSha = blobs.Put(bytes);
+            blobBytes = bytes.Length;
+            fileName = Path.GetFileName(file);
+        }
+        else if (inline is not null && Encoding.UTF8.GetByteCount(inline) > InlineLimit)
+        {
+            var bytes = Encoding.UTF8.GetBytes(inline);
+            blobSha = blobs.Put(bytes);
+            blobBytes = bytes.Length;
+            inline = null;
+        }
+
+        return await db.WriteAsync(caller.Actor, async w =>
+        {
+            var argsHash = idempotencyKey is null ? "" : IdempotencyKeys.HashArguments(input);
+            if (idempotencyKey is not null && await IdempotencyKeys.FindAsync<EvidenceReceipt>(w, caller, "record_evidence", idempotencyKey, argsHash) is { } earlier)
+                return earlier;
+            var held = await RequireHeldAsync(w, caller, input.RunId);
+            var evidenceId = await w.ScalarAsync<long>("""
+                INSERT INTO evidence (run_id, kind, origin, stage, summary, content, blob_sha, blob_bytes, file_name, created_by, created_at)
+                VALUES (@runId, @kind, 'agent', @stage, @summary, @content, @blobSha, @blobBytes, @fileName, @actor, @now)
+                RETURNING id
+                """, new { runId = held.Id, kind, stage = input.Stage, summary = input.Summary, content = inline, blobSha, blobBytes, fileName, actor = caller.Name, now = w.NowText });
+            if (input.Stage is { } s)
+            {
+                var last = await w.SingleOrDefaultAsync<string>("SELECT stage FROM stages WHERE run_id = @runId ORDER BY id DESC LIMIT 1", new { runId = held.Id });
+                if (last != s) await w.ExecuteAsync("INSERT INTO stages (run_id, stage, at) VALUES (@runId, @s, @now)", new { runId = held.Id, s, now = w.NowText });
+            }
+            await w.AuditAsync("evidence.recorded", "run", held.Id, new { evidence_id = evidenceId, kind, origin = Origins.Agent, stage = input.Stage, blob_sha = blobSha });
+            await RenewLeaseAsync(w, held, settings);
+            var present = await w.QueryAsync<string>("SELECT DISTINCT kind FROM evidence WHERE run_id = @runId", new { runId = held.Id });
+            var lease = await w.SingleOrDefaultAsync<string>("SELECT lease_expires_at FROM runs WHERE id = @runId", new { runId = held.Id }) ?? "";
+            var receipt = new EvidenceReceipt(evidenceId, held.Id, kind, blobSha, settings.MissingEvidence(present), lease);
+            if (idempotencyKey is not null) await IdempotencyKeys.StoreAsync(w, caller, "record_evidence", idempotencyKey, argsHash, receipt);
+            return receipt;
+        }, ct);
+    }
+
+    /// <summary>Evidence the server observed itself (diff, validation output). Origin <c>server</c>.</summary>
+    public static async Task<long> AddServerEvidenceAsync(LedgerWrite w, long runId, string kind, string summary, string? content, string? blobSha, long? blobBytes, string? stage = null)
+    {
+        var id = await w.ScalarAsync<long>("""
+            INSERT INTO evidence (run_id, kind, origin, stage, summary, content, blob_sha, blob_bytes, created_by, created_at)
+            VALUES (@runId, @kind, 'server', @stage, @summary, @content, @blobSha, @blobBytes, 'server', @now)
+            RETURNING id
+            """, new { runId, kind, stage, summary, content, blobSha, blobBytes, now = w.NowText });
+        await w.AuditAsync("evidence.observed", "run", runId, new { evidence_id = id, kind, origin = Origins.Server, blob_sha = blobSha });
+        return id;
+    }
+}

@@ -1,0 +1,94 @@
+using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Evidence;
+using FactoryMcp.Ledger.Lifecycle;
+using FactoryMcp.Ledger.Storage;
+using FactoryMcp.Ledger.Tasks;
+
+namespace FactoryMcp.Ledger.Runs;
+
+/// <summary>
+/// Runs: claims under a lease, evidence, terminal declarations, hand-offs. Builders act only on the
+/// run they hold; every change is one short transaction with its audit record.
+/// </summary>
+public sealed partial class RunLedger(LedgerDatabase db)
+{
+    public const string BuildKind = "build";
+
+    public LedgerDatabase Database => db;
+
+    public async Task<RunRow> GetAsync(long runId, CancellationToken ct = default) =>
+        await db.QuerySingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @runId", new { runId }, ct)
+        ?? throw new LedgerException($"There is no run {runId}.");
+
+    public async Task<IReadOnlyList<RunRow>> ListForTaskAsync(long taskId, CancellationToken ct = default) =>
+        (await db.QueryAsync<RunRow>(RunRow.Select + " WHERE r.task_id = @taskId ORDER BY r.id", new { taskId }, ct)).ToList();
+
+    public async Task<IReadOnlyList<EvidenceRow>> EvidenceAsync(long runId, CancellationToken ct = default) =>
+        (await db.QueryAsync<EvidenceRow>(EvidenceRow.Select + " WHERE run_id = @runId ORDER BY id", new { runId }, ct)).ToList();
+
+    public async Task<IReadOnlyList<DeclarationRow>> DeclarationsAsync(long runId, CancellationToken ct = default) =>
+        (await db.QueryAsync<DeclarationRow>(DeclarationRow.Select + " WHERE run_id = @runId ORDER BY id", new { runId }, ct)).ToList();
+
+    public async Task<IReadOnlyList<StageRow>> StagesAsync(long runId, CancellationToken ct = default) =>
+        (await db.QueryAsync<StageRow>("SELECT run_id AS RunId, stage AS Stage, at AS At FROM stages WHERE run_id = @runId ORDER BY id", new { runId }, ct)).ToList();
+
+    /// <summary>The frozen settings of the run's task.</summary>
+    public static TaskSettings SettingsOf(TaskRow task) =>
+        task.SettingsJson is { } json ? TaskSettings.FromJson(json) : throw new LedgerException($"Task {task.Id} was never approved; it has no frozen settings.");
+
+    /// <summary>
+    /// Loads the run the caller holds, refusing another agent's run, a closed run, or one whose lease
+    /// ran out (the expiry itself is committed by <see cref="SweepExpiredAsync"/> before this runs).
+    /// </summary>
+    internal static async Task<RunRow> RequireHeldAsync(LedgerWrite w, Caller caller, long runId)
+    {
+        var run = await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @runId", new { runId })
+                  ?? throw new LedgerException($"There is no run {runId}. get_task_packet returns the run you hold.");
+        if (run.AgentId != caller.AgentId)
+            throw new LedgerException($"Run {runId} belongs to {run.AgentName}, not {caller.Name}; you may act only on the run you hold. get_task_packet returns yours.");
+        if (run.State == RunStates.Expired)
+            throw new LedgerException($"Run {runId}'s lease expired at {Iso.Text(run.LeaseExpiresAt!.Value)} and the task went back to the queue; nothing was recorded. Call get_task_packet to continue with a fresh run.");
+        if (!RunStates.IsLive(run.State))
+            throw new LedgerException($"Run {runId} is {run.State} and closed; nothing more can be recorded on it. Call get_task_packet for your next task.");
+        return run;
+    }
+
+    /// <summary>Renews the lease of an open run (validating runs keep theirs frozen).</summary>
+    internal static async Task RenewLeaseAsync(LedgerWrite w, RunRow run, TaskSettings settings)
+    {
+        if (run.State != RunStates.Open || !run.Started) return;
+        var until = w.Now.AddMinutes(settings.LeaseMinutes);
+        await w.ExecuteAsync("UPDATE runs SET lease_expires_at = @until WHERE id = @id", new { until = Iso.Text(until), id = run.Id });
+        await w.ExecuteAsync("UPDATE agents SET last_seen_at = @now WHERE id = @agentId", new { now = w.NowText, agentId = run.AgentId });
+    }
+}
+
+public sealed record StageRow
+{
+    public required long RunId { get; init; }
+    public required string Stage { get; init; }
+    public required DateTimeOffset At { get; init; }
+}
+
+public sealed record DeclarationRow
+{
+    public required long Id { get; init; }
+    public required long RunId { get; init; }
+    public required string State { get; init; }
+    public required string Summary { get; init; }
+    public string? Reason { get; init; }
+    public string? Question { get; init; }
+    public string? HeadCommit { get; init; }
+    public string? ResidualRisk { get; init; }
+    public required string Outcome { get; init; }
+    public required string ProblemsJson { get; init; }
+    public required string CreatedBy { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    internal const string Select = """
+        SELECT id AS Id, run_id AS RunId, state AS State, summary AS Summary, reason AS Reason, question AS Question,
+               head_commit AS HeadCommit, residual_risk AS ResidualRisk, outcome AS Outcome, problems_json AS ProblemsJson,
+               created_by AS CreatedBy, created_at AS CreatedAt
+        FROM declarations
+        """;
+}

@@ -1,0 +1,38 @@
+namespace FactoryMcp.Ledger.Runs;
+
+public sealed record RunRow
+{
+    public required long Id { get; init; }
+    public required long TaskId { get; init; }
+    public required long AgentId { get; init; }
+    public required string AgentName { get; init; }
+    public required string Kind { get; init; }
+    public required string State { get; init; }
+    public required long PacketVersion { get; init; }
+    public string? BaseSha { get; init; }
+    public string? StartSha { get; init; }
+    public long? PreviousRunId { get; init; }
+    public string? QueueTarget { get; init; }
+    public string? Workspace { get; init; }
+    public string? RunRef { get; init; }
+    public string? HeadSha { get; init; }
+    public DateTimeOffset? LeaseExpiresAt { get; init; }
+    public DateTimeOffset? LeaseStartedAt { get; init; }
+    public required DateTimeOffset OpenedAt { get; init; }
+    public DateTimeOffset? ClosedAt { get; init; }
+    public required long Refusals { get; init; }
+    public string? TerminalState { get; init; }
+    public string? CloseReason { get; init; }
+
+    /// <summary>Whether the workspace was prepared and the packet handed over (the lease has started).</summary>
+    public bool Started => LeaseStartedAt is not null;
+
+    internal const string Select = """
+        SELECT r.id AS Id, r.task_id AS TaskId, r.agent_id AS AgentId, a.name AS AgentName, r.kind AS Kind, r.state AS State,
+               r.packet_version AS PacketVersion, r.base_sha AS BaseSha, r.start_sha AS StartSha, r.previous_run_id AS PreviousRunId,
+               r.queue_target AS QueueTarget, r.workspace AS Workspace, r.run_ref AS RunRef, r.head_sha AS HeadSha,
+               r.lease_expires_at AS LeaseExpiresAt, r.lease_started_at AS LeaseStartedAt, r.opened_at AS OpenedAt,
+               r.closed_at AS ClosedAt, r.refusals AS Refusals, r.terminal_state AS TerminalState, r.close_reason AS CloseReason
+        FROM runs r JOIN agents a ON a.id = r.agent_id
+        """;
+}

@@ -1,0 +1,36 @@
+namespace FactoryMcp.Ledger.Storage;
+
+/// <summary>
+/// Every location the factory writes, derived from the ledger file alone, so a custom ledger never
+/// writes a byte anywhere else. The runs folder is a sibling of the ledger folder so that an agent
+/// confined to its workspace cannot reach the ledger.
+/// </summary>
+public sealed class LedgerPaths
+{
+    public LedgerPaths(string ledgerFile)
+    {
+        LedgerFile = Path.GetFullPath(ledgerFile);
+        Folder = Path.GetDirectoryName(LedgerFile)!;
+        var parent = Path.GetDirectoryName(Folder) ?? Folder;
+        RunsFolder = Path.Combine(parent, Path.GetFileName(Folder) + "-runs");
+    }
+
+    public string LedgerFile { get; }
+    public string Folder { get; }
+    public string RunsFolder { get; }
+
+    /// <summary>The directory relative repositories resolve against: the one that holds the ledger folder.</summary>
+    public string ProjectRoot => Path.GetDirectoryName(Folder) ?? Folder;
+
+    public string Blobs => Path.Combine(Folder, "blobs");
+    public string Drafts => Path.Combine(Folder, "drafts");
+    public string Exports => Path.Combine(Folder, "exports");
+    public string Mirrors => Path.Combine(Folder, "mirrors");
+    public string Jobs => Path.Combine(Folder, "jobs");
+    public string AuditKey => Path.Combine(Folder, "audit.key");
+    public string AuditHead => Path.Combine(Folder, "audit.head");
+    public string FactoryConfig => Path.Combine(Folder, "factory.yaml");
+    public string LinesConfig => Path.Combine(Folder, "lines.yaml");
+
+    public string Workspace(long runId) => Path.Combine(RunsFolder, runId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+}

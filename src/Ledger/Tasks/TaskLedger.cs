@@ -1,0 +1,136 @@
+using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Lifecycle;
+using FactoryMcp.Ledger.Packets;
+using FactoryMcp.Ledger.Storage;
+
+namespace FactoryMcp.Ledger.Tasks;
+
+/// <summary>Tasks and their packet versions: proposal, edits, approval, rejection, listing.</summary>
+public sealed partial class TaskLedger(LedgerDatabase db)
+{
+    private const string SelectTask = "SELECT " + TaskRow.Columns + " FROM tasks t";
+
+    /// <summary>A new task in <c>proposed</c>, holding version 1 of its packet. Nothing reaches an agent before approval.</summary>
+    public async Task<TaskRow> ProposeAsync(Caller caller, string markdown, Packet packet, string repo, long? signalId = null, string? target = null, CancellationToken ct = default)
+    {
+        return await db.WriteAsync(caller.Actor, async w =>
+        {
+            var id = await w.ScalarAsync<long>("""
+                INSERT INTO tasks (title, line, state, priority, output, repo, base_ref, current_version, authored_by, author_role, signal_id, target, created_at, updated_at)
+                VALUES (@title, @line, @state, @priority, @output, @repo, @baseRef, 1, @author, @role, @signalId, @target, @now, @now)
+                RETURNING id
+                """, new
+            {
+                title = packet.Title,
+                line = packet.Line,
+                state = TaskStates.Proposed,
+                priority = packet.FrontMatter.Priority,
+                output = packet.FrontMatter.Output,
+                repo,
+                baseRef = packet.FrontMatter.Base,
+                author = caller.Name,
+                role = caller.Role,
+                signalId,
+                target,
+                now = w.NowText,
+            });
+            await InsertVersionAsync(w, id, 1, markdown, packet, caller.Name, note: null);
+            await w.AuditAsync("task.proposed", "task", id, new { state = TaskStates.Proposed, title = packet.Title, line = packet.Line, repo, author = caller.Actor, signal_id = signalId, target });
+            return (await w.SingleOrDefaultAsync<TaskRow>(SelectTask + " WHERE t.id = @id", new { id }))!;
+        }, ct);
+    }
+
+    /// <summary>Replaces a proposed packet with a new version; history is kept. Approved or running packets cannot be edited.</summary>
+    public async Task<TaskRow> UpdatePacketAsync(Caller caller, long taskId, string markdown, Packet packet, string repo, string? note, CancellationToken ct = default)
+    {
+        return await db.WriteAsync(caller.Actor, async w =>
+        {
+            var task = await RequireAsync(w, taskId);
+            if (task.State != TaskStates.Proposed)
+                throw new LedgerException($"Task {taskId} is {task.State}; only a proposed packet can be edited. Cancel it and propose a new packet instead.");
+            var version = task.CurrentVersion + 1;
+            await InsertVersionAsync(w, taskId, version, markdown, packet, caller.Name, note);
+            await w.ExecuteAsync("""
+                UPDATE tasks SET title = @title, line = @line, priority = @priority, output = @output, repo = @repo,
+                                 base_ref = @baseRef, current_version = @version, updated_at = @now
+                WHERE id = @taskId
+                """, new
+            {
+                title = packet.Title,
+                line = packet.Line,
+                priority = packet.FrontMatter.Priority,
+                output = packet.FrontMatter.Output,
+                repo,
+                baseRef = packet.FrontMatter.Base,
+                version,
+                now = w.NowText,
+                taskId,
+            });
+            await w.AuditAsync("task.packet_updated", "task", taskId, new { version, title = packet.Title, note });
+            return (await w.SingleOrDefaultAsync<TaskRow>(SelectTask + " WHERE t.id = @taskId", new { taskId }))!;
+        }, ct);
+    }
+
+    /// <summary>
+    /// Approves a proposed task: the base is pinned to a full SHA, line defaults are frozen into the
+    /// task, and the task is queued for its target (or any builder).
+    /// </summary>
+    public async Task<TaskRow> ApproveAsync(Caller caller, long taskId, long expectedVersion, string baseSha, TaskSettings settings, string? route, CancellationToken ct = default)
+    {
+        if (!caller.IsHuman) throw new LedgerException("Only a human approves tasks.");
+        if (!CommitSha.IsFull(baseSha)) throw new LedgerException($"Base '{baseSha}' is not a full commit SHA.");
+        return await db.WriteAsync(caller.Actor, async w =>
+        {
+            var task = await RequireAsync(w, taskId);
+            if (task.State != TaskStates.Proposed)
+                throw new LedgerException($"Task {taskId} is {task.State}; only a proposed task can be approved.");
+            if (task.CurrentVersion != expectedVersion)
+                throw new LedgerException($"Task {taskId}'s packet changed to version {task.CurrentVersion} while approving version {expectedVersion}; review it and approve again.");
+            await w.ExecuteAsync("""
+                UPDATE tasks SET base_sha = @baseSha, approved_version = current_version, settings_json = @settings WHERE id = @taskId
+                """, new { baseSha, settings = settings.ToJson(), taskId });
+            await StateMachine.MoveTaskAsync(w, taskId, TaskStates.Ready, "task.approved", new { base_sha = baseSha, version = task.CurrentVersion });
+            var target = task.Target ?? route;
+            await EnqueueAsync(w, taskId, target, task.Priority, w.Now, note: null);
+            return (await w.SingleOrDefaultAsync<TaskRow>(SelectTask + " WHERE t.id = @taskId", new { taskId }))!;
+        }, ct);
+    }
+
+    public async Task<TaskRow> RejectAsync(Caller caller, long taskId, string reason, CancellationToken ct = default)
+    {
+        if (!caller.IsHuman) throw new LedgerException("Only a human rejects proposals.");
+        if (string.IsNullOrWhiteSpace(reason)) throw new LedgerException("Give a reason for the rejection; it is kept with the task.");
+        return await db.WriteAsync(caller.Actor, async w =>
+        {
+            var task = await RequireAsync(w, taskId);
+            if (task.State != TaskStates.Proposed)
+                throw new LedgerException($"Task {taskId} is {task.State}; only a proposal can be rejected. Use cancel_task for work already approved.");
+            await StateMachine.MoveTaskAsync(w, taskId, TaskStates.Rejected, "task.rejected", new { reason });
+            return (await w.SingleOrDefaultAsync<TaskRow>(SelectTask + " WHERE t.id = @taskId", new { taskId }))!;
+        }, ct);
+    }
+
+    /// <summary>Puts a task in the claim queue (replacing any earlier entry).</summary>
+    internal static async Task EnqueueAsync(LedgerWrite w, long taskId, string? target, long priority, DateTimeOffset notBefore, string? note)
+    {
+        await w.ExecuteAsync("""
+            INSERT INTO queue (task_id, target, priority, enqueued_at, not_before, enqueued_by, note)
+            VALUES (@taskId, @target, @priority, @now, @notBefore, @actor, @note)
+            ON CONFLICT (task_id) DO UPDATE SET target = excluded.target, priority = excluded.priority,
+                enqueued_at = excluded.enqueued_at, not_before = excluded.not_before, enqueued_by = excluded.enqueued_by, note = excluded.note
+            """, new { taskId, target, priority, now = w.NowText, notBefore = Iso.Text(notBefore), actor = w.Actor, note });
+        await w.AuditAsync("task.queued", "task", taskId, new { target, priority, not_before = Iso.Text(notBefore), note });
+    }
+
+    internal static async Task<TaskRow> RequireAsync(LedgerWrite w, long taskId) =>
+        await w.SingleOrDefaultAsync<TaskRow>(SelectTask + " WHERE t.id = @taskId", new { taskId })
+        ?? throw new LedgerException($"There is no task {taskId}. List tasks with list_tasks or `factory board`.");
+
+    private static async Task InsertVersionAsync(LedgerWrite w, long taskId, long version, string markdown, Packet packet, string author, string? note)
+    {
+        await w.ExecuteAsync("""
+            INSERT INTO packet_versions (task_id, version, markdown, parsed_json, author, note, created_at)
+            VALUES (@taskId, @version, @markdown, @parsed, @author, @note, @now)
+            """, new { taskId, version, markdown, parsed = Json.Serialize(packet), author, note, now = w.NowText });
+    }
+}
