@@ -45,12 +45,12 @@ public static class AuditVerifier
         long expected = 1, count = 0;
         await using (var connection = db.Connect())
         {
-            var rows = await connection.QueryAsync<Row>(new CommandDefinition("""
+            var rows = connection.QueryUnbufferedAsync<Row>("""
                 SELECT seq AS Seq, at AS At, actor AS Actor, action AS Action, entity AS Entity, entity_id AS EntityId,
                        body AS Body, prev_hmac AS PrevHmac, hmac AS Hmac
                 FROM audit ORDER BY seq
-                """, flags: CommandFlags.None));
-            foreach (var row in rows)
+                """);
+            await foreach (var row in rows)
             {
                 count++;
                 if (row.Seq != expected) Bad(expected, $"missing: the sequence jumps from {expected - 1} to {row.Seq} (records were deleted)");

@@ -65,14 +65,14 @@ public static class CanonicalJson
 
     private static void WriteValue(StringBuilder sb, JsonValue value)
     {
-        var element = value.GetValue<JsonElement>();
-        switch (element.ValueKind)
+        switch (value.GetValueKind())
         {
             case JsonValueKind.String:
-                WriteString(sb, element.GetString()!);
+                WriteString(sb, value.GetValue<string>());
                 break;
             case JsonValueKind.Number:
-                sb.Append(FormatNumber(element.GetDouble()));
+                if (value.TryGetValue<long>(out var integer) && Math.Abs(integer) < (1L << 53)) sb.Append(integer.ToString(CultureInfo.InvariantCulture));
+                else sb.Append(FormatNumber(value.GetValue<double>()));
                 break;
             case JsonValueKind.True:
                 sb.Append("true");

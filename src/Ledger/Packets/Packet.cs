@@ -9,7 +9,7 @@ public sealed record Packet
     public required IReadOnlyList<string> Scope { get; init; }
     public required IReadOnlyList<string> NonGoals { get; init; }
     public required IReadOnlyList<string> Validation { get; init; }
-    public required Reproduction? Reproduction { get; init; }
+    public Reproduction? Reproduction { get; init; }
     public required IReadOnlyList<string> EvidenceRequired { get; init; }
 
     public string Line => FrontMatter.Line;

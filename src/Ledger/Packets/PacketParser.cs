@@ -80,7 +80,7 @@ public static class PacketParser
         if (byKey.ContainsKey("validation") && v.Blocks.Count > 0 && validation.Count == 0)
             problems.Add("section `## Validation` has no command: write each command as a list item made of one code span (- `make test`) or as lines of a fenced block");
 
-        var reproduction = byKey.TryGetValue("reproduction", out var r) ? ReadReproduction(r.Blocks, problems) : null;
+        var reproduction = byKey.TryGetValue("reproduction", out var r) ? ReadReproduction(markdown, r.Blocks, problems) : null;
         var scope = byKey.TryGetValue("scope", out var s) ? Patterns(s.Blocks) : [];
         if (byKey.ContainsKey("scope") && s.Blocks.Count > 0 && scope.Count == 0)
             problems.Add("section `## Scope` lists no path: write one path pattern per list item (- src/Invoice/)");
@@ -144,7 +144,7 @@ public static class PacketParser
         return commands;
     }
 
-    private static Reproduction ReadReproduction(List<Block> blocks, List<string> problems)
+    private static Reproduction ReadReproduction(string markdown, List<Block> blocks, List<string> problems)
     {
         var scripts = new List<string>();
         int? exitCode = null;
@@ -165,12 +165,13 @@ public static class PacketParser
                     }
                     break;
                 case ParagraphBlock paragraph:
-                    var text = InlineText(paragraph.Inline).Trim();
+                    // Raw source, not rendered inline text: a pattern's backslashes must survive.
+                    var text = markdown[paragraph.Span.Start..Math.Min(paragraph.Span.End + 1, markdown.Length)].Trim();
                     if (!text.StartsWith("expect:", StringComparison.OrdinalIgnoreCase)) break;
                     var value = text["expect:".Length..].Trim();
                     if (value.StartsWith("exit ", StringComparison.OrdinalIgnoreCase) && int.TryParse(value[5..].Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var code)) exitCode = code;
                     else if (int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var bare)) exitCode = bare;
-                    else if (value.StartsWith("output ", StringComparison.OrdinalIgnoreCase) && value.Length > 7) pattern = value[7..].Trim().Trim('`', '/');
+                    else if (value.StartsWith("output ", StringComparison.OrdinalIgnoreCase) && value.Length > 7) pattern = value[7..].Trim().Trim('`');
                     else problems.Add($"`## Reproduction` line '{text}' (line {paragraph.Line + 1}): write `expect: exit N` or `expect: output PATTERN`");
                     break;
             }

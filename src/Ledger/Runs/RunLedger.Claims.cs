@@ -38,7 +38,7 @@ public sealed partial class RunLedger
             }
 
             const string pick = """
-                SELECT q.task_id AS TaskId, q.target AS Target
+                SELECT q.task_id AS TaskId, q.target AS Target, q.note AS Note
                 FROM queue q JOIN tasks t ON t.id = q.task_id
                 WHERE t.state = 'ready' AND q.not_before <= @now
                   AND (q.target IS NULL OR q.target = @own
@@ -56,8 +56,8 @@ public sealed partial class RunLedger
             var startSha = previous?.HeadSha ?? task.BaseSha;
             await w.ExecuteAsync("DELETE FROM queue WHERE task_id = @taskId", new { taskId = task.Id });
             var runId = await w.ScalarAsync<long>("""
-                INSERT INTO runs (task_id, agent_id, kind, state, packet_version, base_sha, start_sha, previous_run_id, queue_target, opened_at)
-                VALUES (@taskId, @agentId, 'build', 'open', @version, @baseSha, @startSha, @previousRunId, @target, @now)
+                INSERT INTO runs (task_id, agent_id, kind, state, packet_version, base_sha, start_sha, previous_run_id, queue_target, queue_note, opened_at)
+                VALUES (@taskId, @agentId, 'build', 'open', @version, @baseSha, @startSha, @previousRunId, @target, @note, @now)
                 RETURNING id
                 """, new
             {
@@ -68,6 +68,7 @@ public sealed partial class RunLedger
                 startSha,
                 previousRunId = previous?.Id,
                 target = picked.Target,
+                note = picked.Note,
                 now = w.NowText,
             });
             var workspace = db.Paths.Workspace(runId);
@@ -167,5 +168,6 @@ public sealed partial class RunLedger
     {
         public required long TaskId { get; init; }
         public string? Target { get; init; }
+        public string? Note { get; init; }
     }
 }

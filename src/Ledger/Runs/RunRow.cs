@@ -13,6 +13,7 @@ public sealed record RunRow
     public string? StartSha { get; init; }
     public long? PreviousRunId { get; init; }
     public string? QueueTarget { get; init; }
+    public string? QueueNote { get; init; }
     public string? Workspace { get; init; }
     public string? RunRef { get; init; }
     public string? HeadSha { get; init; }
@@ -30,7 +31,7 @@ public sealed record RunRow
     internal const string Select = """
         SELECT r.id AS Id, r.task_id AS TaskId, r.agent_id AS AgentId, a.name AS AgentName, r.kind AS Kind, r.state AS State,
                r.packet_version AS PacketVersion, r.base_sha AS BaseSha, r.start_sha AS StartSha, r.previous_run_id AS PreviousRunId,
-               r.queue_target AS QueueTarget, r.workspace AS Workspace, r.run_ref AS RunRef, r.head_sha AS HeadSha,
+               r.queue_target AS QueueTarget, r.queue_note AS QueueNote, r.workspace AS Workspace, r.run_ref AS RunRef, r.head_sha AS HeadSha,
                r.lease_expires_at AS LeaseExpiresAt, r.lease_started_at AS LeaseStartedAt, r.opened_at AS OpenedAt,
                r.closed_at AS ClosedAt, r.refusals AS Refusals, r.terminal_state AS TerminalState, r.close_reason AS CloseReason
         FROM runs r JOIN agents a ON a.id = r.agent_id

@@ -105,6 +105,7 @@ CREATE TABLE runs (
     start_sha          TEXT,
     previous_run_id    INTEGER REFERENCES runs (id),
     queue_target       TEXT,
+    queue_note         TEXT,
     workspace          TEXT,
     run_ref            TEXT,
     head_sha           TEXT,

@@ -1,4 +1,5 @@
 using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Dispatch;
 using FactoryMcp.Ledger.Lifecycle;
 using FactoryMcp.Ledger.Packets;
 using FactoryMcp.Ledger.Storage;
@@ -15,6 +16,7 @@ public sealed partial class TaskLedger(LedgerDatabase db)
     {
         return await db.WriteAsync(caller.Actor, async w =>
         {
+            if (target is not null) target = await DispatchTargets.ResolveAsync(w, target);
             var id = await w.ScalarAsync<long>("""
                 INSERT INTO tasks (title, line, state, priority, output, repo, base_ref, current_version, authored_by, author_role, signal_id, target, created_at, updated_at)
                 VALUES (@title, @line, @state, @priority, @output, @repo, @baseRef, 1, @author, @role, @signalId, @target, @now, @now)

@@ -1,0 +1,75 @@
+using YamlDotNet.Core;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace FactoryMcp.Ledger.Settings;
+
+/// <summary>
+/// Server settings from <c>factory.yaml</c> beside the ledger (DESIGN section 8). Every key is optional;
+/// unknown keys are refused so a typo never silently falls back to a default.
+/// </summary>
+public sealed record FactorySettings
+{
+    /// <summary>Folders a packet's repo must lie under. Default: the folder holding the project.</summary>
+    public List<string> AllowedRepoRoots { get; init; } = [];
+    public int ValidationConcurrency { get; init; } = 2;
+    public int DeclareWaitSeconds { get; init; } = 40;
+    public int LessonsPerPacket { get; init; } = 10;
+    public int LessonBytesPerPacket { get; init; } = 8 * 1024;
+    public HttpSettings Http { get; init; } = new();
+    public HooksSettings Hooks { get; init; } = new();
+    public Dictionary<string, string> Notifications { get; init; } = [];
+    public bool RequireSandbox { get; init; }
+    public long MaxWorkspaceBytes { get; init; } = 20L * 1024 * 1024 * 1024;
+
+    public sealed record HttpSettings
+    {
+        public string Urls { get; init; } = "http://127.0.0.1:7171";
+        public long BodyLimitBytes { get; init; } = 1024 * 1024;
+        public int RateLimitPerMinute { get; init; } = 600;
+        public List<string> AllowedOrigins { get; init; } = [];
+        public List<string> AllowedHosts { get; init; } = [];
+        public double SessionIdleMinutes { get; init; } = 30;
+    }
+
+    public sealed record HooksSettings
+    {
+        public string? Urls { get; init; }
+        public string SecretEnv { get; init; } = "FACTORY_HOOKS_SECRET";
+        public string? SecretFile { get; init; }
+    }
+
+    public static readonly IReadOnlyList<string> NotificationEvents = ["escalation", "review", "shipped"];
+
+    public static FactorySettings Load(string path) => File.Exists(path) ? Parse(File.ReadAllText(path), path) : new FactorySettings();
+
+    public static FactorySettings Parse(string yaml, string origin = "factory.yaml")
+    {
+        FactorySettings? settings;
+        try
+        {
+            settings = Deserializer.Deserialize<FactorySettings?>(yaml);
+        }
+        catch (YamlException e)
+        {
+            throw new LedgerException($"{origin} is not valid (line {e.Start.Line}, column {e.Start.Column}): {e.InnerException?.Message ?? e.Message}. The README lists every key under 'Configuration'.");
+        }
+        settings ??= new FactorySettings();
+        var problems = new List<string>();
+        if (settings.ValidationConcurrency is < 1 or > 64) problems.Add("validation_concurrency must be between 1 and 64");
+        if (settings.DeclareWaitSeconds is < 0 or > 50) problems.Add("declare_wait_seconds must be between 0 and 50 (agent CLIs abandon tool calls after about 60 s)");
+        if (settings.LessonsPerPacket is < 0 or > 100) problems.Add("lessons_per_packet must be between 0 and 100");
+        if (settings.Http.BodyLimitBytes < 1024) problems.Add("http.body_limit_bytes must be at least 1024");
+        if (settings.Http.RateLimitPerMinute < 1) problems.Add("http.rate_limit_per_minute must be at least 1");
+        foreach (var key in settings.Notifications.Keys.Where(k => !NotificationEvents.Contains(k)))
+            problems.Add($"notifications.{key} is not an event; use {string.Join(", ", NotificationEvents)}");
+        foreach (var root in settings.AllowedRepoRoots.Where(r => !Path.IsPathRooted(r)))
+            problems.Add($"allowed_repo_roots entry '{root}' must be an absolute path");
+        if (problems.Count > 0) throw LedgerException.Many($"{origin} has problems:", problems);
+        return settings;
+    }
+
+    private static readonly IDeserializer Deserializer = new DeserializerBuilder()
+        .WithNamingConvention(UnderscoredNamingConvention.Instance)
+        .Build();
+}

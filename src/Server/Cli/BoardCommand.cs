@@ -1,0 +1,60 @@
+using System.CommandLine;
+using FactoryMcp.Ledger.Tasks;
+using Spectre.Console;
+
+namespace FactoryMcp.Server.Cli;
+
+/// <summary>board [--watch]: tasks by state with agent, stage, age and lease countdown.</summary>
+internal static class BoardCommand
+{
+    public static void Add(RootCommand root)
+    {
+        var watch = new Option<bool>("--watch") { Description = "Redraw every two seconds until Ctrl+C." };
+        var board = new Command("board", "Show the board: open tasks by state, their agent, stage, age and lease.") { watch };
+        board.SetAction(FactoryCli.Handler(async (parse, context, ct) =>
+        {
+            var factory = await context.OpenAsync(ct);
+            if (!parse.GetValue(watch))
+            {
+                AnsiConsole.Write(Render(await factory.Tasks.BoardAsync(ct: ct), factory.Db.Now));
+                return 0;
+            }
+            await AnsiConsole.Live(new Text("loading…")).StartAsync(async live =>
+            {
+                while (!ct.IsCancellationRequested)
+                {
+                    live.UpdateTarget(Render(await factory.Tasks.BoardAsync(ct: ct), factory.Db.Now));
+                    try { await Task.Delay(TimeSpan.FromSeconds(2), ct); }
+                    catch (OperationCanceledException) { break; }
+                }
+            });
+            return 0;
+        }));
+        root.Subcommands.Add(board);
+    }
+
+    internal static Table Render(IReadOnlyList<BoardRow> rows, DateTimeOffset now)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title("FactoryMcp board");
+        foreach (var column in new[] { "Task", "State", "Line", "P", "Title", "Agent", "Run", "Stage", "Age", "Lease" }) table.AddColumn(column);
+        foreach (var r in rows)
+        {
+            var lease = r.LeaseExpiresAt is { } until && r.RunState == "open" ? Span(until - now) : "";
+            table.AddRow(
+                r.TaskId.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(r.State), Markup.Escape(r.Line),
+                r.Priority.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(Shorten(r.Title, 48)),
+                Markup.Escape(r.Agent ?? ""), Markup.Escape(r.RunId is { } id ? $"{id} {r.RunState}" : ""), Markup.Escape(r.Stage ?? ""),
+                Span(now - r.UpdatedAt), lease);
+        }
+        if (rows.Count == 0) table.Caption("No tasks yet: `factory task add PACKET.md`.");
+        return table;
+    }
+
+    private static string Shorten(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
+
+    private static string Span(TimeSpan span)
+    {
+        if (span < TimeSpan.Zero) return "expired";
+        return span.TotalMinutes < 1 ? $"{span.Seconds}s" : span.TotalHours < 1 ? $"{(int)span.TotalMinutes}m" : span.TotalDays < 1 ? $"{(int)span.TotalHours}h{span.Minutes:00}m" : $"{(int)span.TotalDays}d";
+    }
+}

@@ -1,0 +1,63 @@
+using System.CommandLine;
+using FactoryMcp.Ledger;
+
+namespace FactoryMcp.Server.Cli;
+
+/// <summary>
+/// The factory command line (DESIGN section 10). Exit codes: 0 success, 1 refused (the reason on
+/// stderr), 2 bad usage. Every command that touched a ledger ends with the pending escalations and reviews.
+/// </summary>
+internal static class FactoryCli
+{
+    public static readonly Option<string?> LedgerOption = new("--ledger")
+    {
+        Description = "The ledger file (default: .factory/ledger.db in the main repository; FACTORY_LEDGER also works).",
+        Recursive = true,
+    };
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var root = new RootCommand("FactoryMcp: the outer loop of an AI software factory, served over MCP.");
+        root.Options.Add(LedgerOption);
+        ServeCommands.Add(root);
+        TaskCommands.Add(root);
+        BoardCommand.Add(root);
+        AgentCommands.Add(root);
+        LedgerCommands.Add(root);
+
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var error in parsed.Errors) await Console.Error.WriteLineAsync(error.Message);
+            await Console.Error.WriteLineAsync("Run `factory --help` (or `factory COMMAND --help`) for usage.");
+            return 2;
+        }
+        return await parsed.InvokeAsync();
+    }
+
+    /// <summary>Wraps a command body: refusals print their reason and exit 1; the pending notice follows success.</summary>
+    public static Func<ParseResult, CancellationToken, Task<int>> Handler(Func<ParseResult, CliContext, CancellationToken, Task<int>> body, bool notice = true) =>
+        async (parse, ct) =>
+        {
+            var context = new CliContext(parse.GetValue(LedgerOption));
+            try
+            {
+                var code = await body(parse, context, ct);
+                if (notice && context.Opened is { } factory) await PendingNotice.WriteAsync(factory, context.Error, ct);
+                return code;
+            }
+            catch (LedgerException e)
+            {
+                await context.Error.WriteLineAsync(e.Message);
+                return 1;
+            }
+            catch (UsageException e)
+            {
+                await context.Error.WriteLineAsync(e.Message);
+                return 2;
+            }
+        };
+}
+
+/// <summary>Bad usage that the parser could not catch (exit code 2).</summary>
+internal sealed class UsageException(string message) : Exception(message);

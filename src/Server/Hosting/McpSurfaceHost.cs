@@ -1,0 +1,35 @@
+using System.Reflection;
+using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Tools.Hosting;
+using FactoryMcp.Tools.Mcp;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol.Server;
+
+namespace FactoryMcp.Server.Hosting;
+
+/// <summary>Builds the per-caller MCP server options and services, for stdio and HTTP sessions alike.</summary>
+internal static class McpSurfaceHost
+{
+    public static string Version { get; } =
+        typeof(McpSurfaceHost).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    public static (McpServerOptions Options, ServiceProvider Services) ForCaller(FactoryServices factory, Caller caller, ILoggerFactory loggerFactory)
+    {
+        var services = new ServiceCollection()
+            .AddSingleton(factory)
+            .AddSingleton(caller)
+            .AddSingleton(loggerFactory)
+            .BuildServiceProvider();
+        return (RoleSurface.Build(caller, services, Version), services);
+    }
+
+    /// <summary>Logs go to stderr only: in stdio mode stdout is the protocol.</summary>
+    public static ILoggerFactory StderrLogging() => LoggerFactory.Create(builder =>
+    {
+        var level = Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("FACTORY_LOG_LEVEL"), ignoreCase: true, out var parsed) ? parsed : LogLevel.Warning;
+        builder.SetMinimumLevel(level);
+        builder.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+    });
+}

@@ -1,0 +1,3 @@
+using FactoryMcp.Server.Cli;
+
+return await FactoryCli.RunAsync(args);

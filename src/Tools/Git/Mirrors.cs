@@ -1,0 +1,95 @@
+using System.Security.Cryptography;
+using System.Text;
+using FactoryMcp.Ledger;
+using FactoryMcp.Ledger.Storage;
+
+namespace FactoryMcp.Tools.Git;
+
+/// <summary>
+/// The server's private bare mirror of each repository, kept in the ledger folder. Agents never get
+/// it: their workspaces are standalone clones that do not point back at it.
+/// </summary>
+public sealed class Mirrors(LedgerPaths paths)
+{
+    public static bool IsUrl(string repo) => repo.Contains("://", StringComparison.Ordinal) || (repo.Contains('@') && repo.Contains(':') && !repo.StartsWith('/'));
+
+    public string PathFor(string repo)
+    {
+        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(repo)))[..12].ToLowerInvariant();
+        var name = new string(Path.GetFileName(repo.TrimEnd('/')).Replace(".git", "").Where(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_').Take(40).ToArray());
+        return Path.Combine(paths.Mirrors, $"{(name.Length == 0 ? "repo" : name)}-{hash}.git");
+    }
+
+    /// <summary>Creates the mirror or fetches into it, under the repository lock.</summary>
+    public async Task<string> RefreshAsync(string repo, CancellationToken ct = default)
+    {
+        var mirror = PathFor(repo);
+        Directory.CreateDirectory(paths.Mirrors);
+        using var _ = await RepositoryLock.AcquireAsync(mirror, ct);
+        if (!Directory.Exists(mirror))
+        {
+            var temp = mirror + ".new-" + Guid.NewGuid().ToString("N")[..8];
+            await GitRunner.OutputAsync(["init", "--bare", "--quiet", "--template=", temp], ct: ct);
+            var config = new GitRunner.Options { GitDir = temp };
+            await GitRunner.OutputAsync(["config", "remote.origin.url", repo], config, ct);
+            await GitRunner.OutputAsync(["config", "uploadpack.allowAnySHA1InWant", "true"], config, ct);
+            await GitRunner.OutputAsync(["config", "core.logAllRefUpdates", "false"], config, ct);
+            Directory.Move(temp, mirror);
+        }
+        await GitRunner.OutputAsync(
+            ["fetch", "--quiet", "--prune", "--no-recurse-submodules", "origin",
+             "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*", "+refs/remotes/origin/*:refs/factory/upstream/*"],
+            new GitRunner.Options { GitDir = mirror }, ct);
+        if (!IsUrl(repo))
+        {
+            // The mirror's HEAD follows the source's branch, for the default base.
+            var head = await GitRunner.RunAsync(["symbolic-ref", "-q", "HEAD"], new GitRunner.Options { WorkingDirectory = repo }, ct);
+            if (head.Succeeded) await GitRunner.RunAsync(["symbolic-ref", "HEAD", head.StandardOutput.Trim()], new GitRunner.Options { GitDir = mirror }, ct);
+        }
+        else
+        {
+            await GitRunner.RunAsync(["remote", "set-head", "origin", "--auto"], new GitRunner.Options { GitDir = mirror }, ct);
+        }
+        return mirror;
+    }
+
+    /// <summary>
+    /// Resolves a packet's <c>base</c> to a full SHA in the mirror. Without one: the remote's default
+    /// branch (the source's origin/HEAD) if it has one, else the source's HEAD.
+    /// </summary>
+    public async Task<string> ResolveBaseAsync(string repo, string? baseRef, CancellationToken ct = default)
+    {
+        var mirror = await RefreshAsync(repo, ct);
+        var options = new GitRunner.Options { GitDir = mirror };
+        var candidates = new List<string>();
+        if (!string.IsNullOrWhiteSpace(baseRef))
+        {
+            if (baseRef.StartsWith('-')) throw new LedgerException($"base '{baseRef}' is not a valid revision.");
+            candidates.AddRange([$"refs/heads/{baseRef}", $"refs/tags/{baseRef}", $"refs/factory/upstream/{baseRef}", baseRef]);
+        }
+        else
+        {
+            var originHead = await GitRunner.RunAsync(["symbolic-ref", "-q", "refs/remotes/origin/HEAD"], IsUrl(repo) ? options : new GitRunner.Options { WorkingDirectory = repo }, ct);
+            if (originHead.Succeeded && !IsUrl(repo))
+                candidates.Add("refs/factory/upstream/" + originHead.StandardOutput.Trim()["refs/remotes/origin/".Length..]);
+            candidates.Add("HEAD");
+        }
+        foreach (var candidate in candidates)
+        {
+            var result = await GitRunner.RunAsync(["rev-parse", "--verify", "--quiet", "--end-of-options", candidate + "^{commit}"], options, ct);
+            if (result.Succeeded) return result.StandardOutput.Trim();
+        }
+        throw new LedgerException(string.IsNullOrWhiteSpace(baseRef)
+            ? $"Repository {repo} has no commit to use as base (is it empty?). Commit something first or set `base:`."
+            : $"base '{baseRef}' names no branch, tag or commit in {repo}. Use an existing branch, tag or full SHA.");
+    }
+
+    /// <summary>Points a ref under refs/factory/ at a commit, under the repository lock.</summary>
+    public async Task UpdateRefAsync(string repo, string refName, string sha, CancellationToken ct = default)
+    {
+        if (!refName.StartsWith("refs/factory/", StringComparison.Ordinal)) throw new ArgumentException("Only refs/factory/* are ours to write.", nameof(refName));
+        var mirror = PathFor(repo);
+        using var _ = await RepositoryLock.AcquireAsync(mirror, ct);
+        await GitRunner.OutputAsync(["update-ref", refName, sha], new GitRunner.Options { GitDir = mirror }, ct);
+    }
+}

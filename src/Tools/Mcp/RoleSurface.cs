@@ -1,0 +1,75 @@
+using System.Reflection;
+using FactoryMcp.Ledger;
+using FactoryMcp.Ledger.Agents;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace FactoryMcp.Tools.Mcp;
+
+/// <summary>
+/// The MCP face one caller sees: the tools, prompts and resources of its role and nothing else
+/// (DESIGN section 4). Used for stdio and for every HTTP session alike.
+/// </summary>
+public static class RoleSurface
+{
+    public static McpServerOptions Build(Caller caller, IServiceProvider services, string version)
+    {
+        var options = new McpServerOptions
+        {
+            ServerInfo = new Implementation { Name = "factory", Version = version },
+            ServerInstructions = Instructions(caller),
+            ToolCollection = [],
+        };
+        switch (caller.Role)
+        {
+            case Roles.Agent:
+                Add<PacketTools>(options, services);
+                Add<EvidenceTools>(options, services);
+                Add<DeclarationTools>(options, services);
+                Add<DispatchTools>(options, services);
+                break;
+            case Roles.Human:
+                Add<HumanTaskTools>(options, services);
+                break;
+        }
+        PromptHandlers.Register(options, caller, services);
+        ResourceHandlers.Register(options, caller, services);
+        var logger = services.GetService<ILoggerFactory>()?.CreateLogger("FactoryMcp.Tools") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        options.Filters.Request.CallToolFilters.Add(next => async (context, ct) =>
+        {
+            try
+            {
+                return await next(context, ct);
+            }
+            catch (LedgerException e)
+            {
+                return ToolReply.Error(e.Message, new { error = "refused", problems = e.Problems });
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogError(e, "Tool {Tool} failed", context.Params?.Name);
+                throw;
+            }
+        });
+        return options;
+    }
+
+    /// <summary>Adds every [McpServerTool] method of <typeparamref name="T"/>; an instance is built per call from the session's services.</summary>
+    private static void Add<T>(McpServerOptions options, IServiceProvider services) where T : class
+    {
+        foreach (var method in typeof(T).GetMethods(BindingFlags.Public | BindingFlags.Instance))
+        {
+            if (method.GetCustomAttribute<McpServerToolAttribute>() is null) continue;
+            options.ToolCollection!.Add(McpServerTool.Create(method, _ => ActivatorUtilities.CreateInstance<T>(services), new McpServerToolCreateOptions { Services = services }));
+        }
+    }
+
+    private static string Instructions(Caller caller) => caller.Role switch
+    {
+        Roles.Agent => $"FactoryMcp, the outer loop of this software factory. You are builder '{caller.Name}'. Call get_task_packet to get your work, record_evidence as you go, and finish with declare_terminal_state. The server validates your work itself. The 'station' prompt explains the rules.",
+        Roles.Verifier => $"FactoryMcp. You are verifier '{caller.Name}' ({caller.VerifierRole}). You judge artifacts blind.",
+        _ => $"FactoryMcp. You are human '{caller.Name}': list, approve, edit and reject tasks, and read run bundles.",
+    };
+}

@@ -1,0 +1,34 @@
+namespace FactoryMcp.Tools.Processes;
+
+/// <summary>
+/// What to run: a program with an argument list (never a shell string, except packet commands which
+/// are passed to <c>/bin/sh -c</c> as one argument), its directory, and an environment.
+/// </summary>
+public sealed record ProcessSpec(string FileName, IReadOnlyList<string> Arguments)
+{
+    public string? WorkingDirectory { get; init; }
+
+    /// <summary>When set, the child gets exactly this environment and nothing inherited.</summary>
+    public IReadOnlyDictionary<string, string>? Environment { get; init; }
+
+    /// <summary>Variables added to (or, with a null value, removed from) the inherited environment.</summary>
+    public IReadOnlyDictionary<string, string?>? EnvironmentOverrides { get; init; }
+
+    public string? StandardInput { get; init; }
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Bytes of output kept in memory: the head and the tail, each half of this.</summary>
+    public int CaptureBytes { get; init; } = 256 * 1024;
+
+    /// <summary>When set, the whole combined output is also written to this file.</summary>
+    public string? OutputFile { get; init; }
+
+    /// <summary>Start the child as the leader of a new process group (via setsid) and kill the whole group on timeout.</summary>
+    public bool NewProcessGroup { get; init; }
+}
+
+/// <summary>How a process ended. <c>Output</c> interleaves stdout and stderr as they arrived, capped head and tail.</summary>
+public sealed record ProcessResult(int ExitCode, string StandardOutput, string StandardError, string Output, bool TimedOut, bool Truncated, TimeSpan Duration, long OutputBytes)
+{
+    public bool Succeeded => ExitCode == 0 && !TimedOut;
+}

@@ -1,0 +1,54 @@
+using YamlDotNet.RepresentationModel;
+
+namespace FactoryMcp.Tools.Prompts;
+
+/// <summary>
+/// The Markdown prompts of <c>prompts/</c>, embedded in this assembly. Each starts with front matter
+/// naming its description and the roles that may see it.
+/// </summary>
+public static class PromptCatalog
+{
+    public sealed record PromptFile(string Name, string Description, IReadOnlyList<string> Roles, string Body);
+
+    private static readonly Lazy<IReadOnlyList<PromptFile>> Files = new(Load);
+
+    public static IReadOnlyList<PromptFile> All => Files.Value;
+
+    public static IEnumerable<PromptFile> ForRole(string role) => All.Where(p => p.Roles.Contains(role));
+
+    public static PromptFile? Find(string name) => All.FirstOrDefault(p => p.Name == name);
+
+    private static IReadOnlyList<PromptFile> Load()
+    {
+        var assembly = typeof(PromptCatalog).Assembly;
+        var list = new List<PromptFile>();
+        foreach (var resource in assembly.GetManifestResourceNames().Where(n => n.StartsWith("Prompts.", StringComparison.Ordinal)).Order())
+        {
+            using var reader = new StreamReader(assembly.GetManifestResourceStream(resource)!);
+            list.Add(Parse(resource["Prompts.".Length..^".md".Length], reader.ReadToEnd()));
+        }
+        return list;
+    }
+
+    public static PromptFile Parse(string name, string text)
+    {
+        text = text.Replace("\r\n", "\n");
+        if (!text.StartsWith("---\n", StringComparison.Ordinal)) throw new InvalidDataException($"Prompt {name} has no front matter.");
+        var end = text.IndexOf("\n---\n", 4, StringComparison.Ordinal);
+        if (end < 0) throw new InvalidDataException($"Prompt {name}'s front matter is not closed.");
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(text[4..end]));
+        var map = (YamlMappingNode)yaml.Documents[0].RootNode;
+        var description = ((YamlScalarNode)map.Children[new YamlScalarNode("description")]).Value ?? "";
+        var roles = ((YamlSequenceNode)map.Children[new YamlScalarNode("roles")]).Children.Select(c => ((YamlScalarNode)c).Value!).ToList();
+        return new PromptFile(name, description, roles, text[(end + 5)..].TrimStart('\n'));
+    }
+
+    /// <summary>Fills {{name}} placeholders.</summary>
+    public static string Render(PromptFile prompt, IReadOnlyDictionary<string, string> values)
+    {
+        var body = prompt.Body;
+        foreach (var (key, value) in values) body = body.Replace("{{" + key + "}}", value, StringComparison.Ordinal);
+        return body;
+    }
+}

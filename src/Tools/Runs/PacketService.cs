@@ -1,0 +1,101 @@
+using FactoryMcp.Ledger;
+using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Evidence;
+using FactoryMcp.Ledger.Runs;
+using FactoryMcp.Ledger.Storage;
+using FactoryMcp.Ledger.Tasks;
+using FactoryMcp.Tools.Git;
+
+namespace FactoryMcp.Tools.Runs;
+
+/// <summary>
+/// get_task_packet: resume the caller's open run, or claim the next task in one short transaction,
+/// prepare its workspace outside that transaction (a failure gives the claim back), start the lease,
+/// and hand over the packet with everything the agent needs.
+/// </summary>
+public sealed class PacketService(LedgerDatabase db, TaskLedger tasks, RunLedger runs, Workspaces workspaces)
+{
+    public async Task<PacketView> GetTaskPacketAsync(Caller caller, long? taskId, bool newRun, CancellationToken ct = default)
+    {
+        if (taskId is { } id) return await ReadAsync(id, ct);
+        var outcome = await runs.ClaimAsync(caller, newRun, ct);
+        if (outcome.Status == ClaimOutcome.Empty) return new PacketView { Status = ClaimOutcome.Empty };
+        var run = outcome.Run!;
+        var task = outcome.Task!;
+        if (!run.Started)
+        {
+            try
+            {
+                await workspaces.PrepareAsync(run, task.Repo, ct);
+            }
+            catch (Exception e) when (e is LedgerException or IOException or InvalidOperationException)
+            {
+                await runs.ReleaseClaimAsync(caller, run.Id, $"workspace preparation failed: {e.Message}", CancellationToken.None);
+                throw new LedgerException($"Claimed task {task.Id} but could not prepare its workspace ({e.Message}); the claim was released and the task is back in the queue. Try again, and tell a human if this repeats.");
+            }
+            run = await runs.StartLeaseAsync(caller, run.Id, ct);
+        }
+        return await ViewAsync(run, task, outcome.Status, ct);
+    }
+
+    private async Task<PacketView> ReadAsync(long taskId, CancellationToken ct)
+    {
+        var task = await tasks.GetAsync(taskId, ct);
+        var version = await tasks.GetPacketAsync(taskId, task.ApprovedVersion ?? task.CurrentVersion, ct);
+        return new PacketView
+        {
+            Status = "read",
+            TaskId = task.Id,
+            TaskState = task.State,
+            Title = task.Title,
+            Line = task.Line,
+            BaseSha = task.BaseSha,
+            Packet = version.Markdown,
+        };
+    }
+
+    private async Task<PacketView> ViewAsync(RunRow run, TaskRow task, string status, CancellationToken ct)
+    {
+        var settings = RunLedger.SettingsOf(task);
+        var present = (await runs.EvidenceAsync(run.Id, ct)).Select(e => e.Kind);
+        var version = await tasks.GetPacketAsync(task.Id, run.PacketVersion, ct);
+        var answers = await db.QueryAsync<string>("""
+            SELECT 'Q: ' || question || ' — A: ' || answer FROM escalations WHERE task_id = @taskId AND answer IS NOT NULL ORDER BY id
+            """, new { taskId = task.Id }, ct);
+        return new PacketView
+        {
+            Status = status,
+            RunId = run.Id,
+            TaskId = task.Id,
+            TaskState = task.State,
+            Title = task.Title,
+            Line = task.Line,
+            Workspace = run.Workspace,
+            BaseSha = run.BaseSha,
+            StartSha = run.StartSha,
+            RunRef = run.RunRef,
+            LeaseExpiresAt = run.LeaseExpiresAt is { } lease ? Iso.Text(lease) : null,
+            EvidenceRequired = settings.MissingEvidence(present),
+            EvidenceServerProvides = settings.EvidenceRequired.Where(EvidenceKinds.ServerSatisfied.Contains).ToList(),
+            Packet = version.Markdown,
+            EscalationAnswers = answers.ToList(),
+            PreviousAttempt = await PreviousAttemptAsync(run, ct),
+            HandoffNote = run.QueueNote,
+        };
+    }
+
+    /// <summary>The previous run's outcome, head and plan, so a retry or hand-off continues rather than restarts.</summary>
+    private async Task<string?> PreviousAttemptAsync(RunRow run, CancellationToken ct)
+    {
+        if (run.PreviousRunId is not { } previousId) return null;
+        var previous = await runs.GetAsync(previousId, ct);
+        var plan = (await runs.EvidenceAsync(previousId, ct)).LastOrDefault(e => e.Kind == EvidenceKinds.Plan && e.Origin == Origins.Agent);
+        var lines = new List<string>
+        {
+            $"Run {previous.Id} by {previous.AgentName} ended {previous.State}{(previous.CloseReason is { } r ? $" ({r})" : "")}.",
+            previous.HeadSha is { } head ? $"Its last head `{head}` is where this run starts." : "It left no head commit; this run starts from base.",
+        };
+        if (plan is not null) lines.Add($"Its plan: {plan.Summary}{(plan.Content is { } c ? "\n\n" + c : "")}");
+        return string.Join('\n', lines);
+    }
+}

@@ -1,0 +1,97 @@
+using Dapper;
+using FactoryMcp.Ledger.Audit;
+using FactoryMcp.Tests.Infrastructure;
+using Microsoft.Data.Sqlite;
+
+namespace FactoryMcp.Tests.Ledger;
+
+public sealed class AuditTests
+{
+    private static async Task<TestFactory> BusyFactoryAsync()
+    {
+        var factory = await TestFactory.CreateAsync();
+        await factory.ApprovedTaskAsync();
+        await factory.ApprovedTaskAsync(PacketText.Simple("Second"));
+        var builder = await factory.BuilderAsync();
+        await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
+        return factory;
+    }
+
+    private static void Tamper(TestFactory factory, string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={factory.Paths.LedgerFile};Pooling=False");
+        connection.Open();
+        connection.Execute(sql);
+    }
+
+    [Fact]
+    public async Task Verify_AfterNormalActivity_Passes()
+    {
+        using var factory = await BusyFactoryAsync();
+        var report = await AuditVerifier.VerifyAsync(factory.Services.Db);
+        Assert.True(report.Ok, string.Join("\n", report.Problems));
+        Assert.True(report.Records >= 8);
+    }
+
+    [Fact]
+    public async Task Verify_WhenARecordIsEdited_NamesThatRecord()
+    {
+        using var factory = await BusyFactoryAsync();
+        Tamper(factory, "UPDATE audit SET body = replace(body, 'Second', 'Sekond') WHERE seq = 4");
+        var report = await AuditVerifier.VerifyAsync(factory.Services.Db);
+        Assert.False(report.Ok);
+        Assert.Equal(4, report.FirstBadSeq);
+    }
+
+    [Fact]
+    public async Task Verify_WhenARecordIsDeleted_DetectsTheGap()
+    {
+        using var factory = await BusyFactoryAsync();
+        Tamper(factory, "DELETE FROM audit WHERE seq = 3");
+        var report = await AuditVerifier.VerifyAsync(factory.Services.Db);
+        Assert.False(report.Ok);
+        Assert.Equal(3, report.FirstBadSeq);
+    }
+
+    [Fact]
+    public async Task Verify_WhenTheTailIsTruncated_DetectsItThroughTheHeadFile()
+    {
+        using var factory = await BusyFactoryAsync();
+        var last = await factory.Services.Db.QuerySingleOrDefaultAsync<long>("SELECT max(seq) FROM audit");
+        Tamper(factory, $"DELETE FROM audit WHERE seq >= {last - 1}");
+        var report = await AuditVerifier.VerifyAsync(factory.Services.Db);
+        Assert.False(report.Ok);
+        Assert.Contains(report.Problems, p => p.Contains("truncation"));
+    }
+
+    [Fact]
+    public async Task Verify_WhenATaskRowIsEditedBehindTheLedgersBack_Detected()
+    {
+        using var factory = await BusyFactoryAsync();
+        Tamper(factory, "UPDATE tasks SET state = 'approved' WHERE id = 2");
+        var report = await AuditVerifier.VerifyAsync(factory.Services.Db);
+        Assert.False(report.Ok);
+        Assert.Contains(report.Problems, p => p.Contains("task 2 is 'approved'"));
+    }
+
+    [Fact]
+    public async Task Verify_WhenTheChainIsRewrittenWithoutTheKey_Detected()
+    {
+        using var factory = await BusyFactoryAsync();
+        // Re-sign with a different key: the whole chain looks consistent to itself, but not to our key.
+        var forged = new AuditChain(new FactoryMcp.Ledger.Storage.LedgerPaths(Path.Combine(factory.Root, "forged", "ledger.db")));
+        Directory.CreateDirectory(Path.Combine(factory.Root, "forged"));
+        AuditChain.CreateKey(new FactoryMcp.Ledger.Storage.LedgerPaths(Path.Combine(factory.Root, "forged", "ledger.db")));
+        var rows = (await factory.Services.Db.QueryAsync<(long Seq, string Body)>("SELECT seq, body FROM audit ORDER BY seq")).ToList();
+        var previous = AuditChain.Genesis;
+        foreach (var (seq, body) in rows)
+        {
+            var hmac = forged.Sign(previous, body);
+            Tamper(factory, $"UPDATE audit SET prev_hmac = '{previous}', hmac = '{hmac}' WHERE seq = {seq}");
+            previous = hmac;
+        }
+        var report = await AuditVerifier.VerifyAsync(factory.Services.Db);
+        Assert.False(report.Ok);
+        Assert.Equal(1, report.FirstBadSeq);
+    }
+}
