@@ -1,0 +1,121 @@
+using FactoryMcp.Ledger;
+using FactoryMcp.Ledger.Lifecycle;
+using FactoryMcp.Ledger.Runs;
+using FactoryMcp.Tests.Infrastructure;
+using FactoryMcp.Tools.Git;
+
+namespace FactoryMcp.Tests.Ledger;
+
+public sealed class ClaimTests
+{
+    [Fact]
+    public async Task GetTaskPacket_WhenNothingIsQueued_SaysQueueEmpty()
+    {
+        using var factory = await TestFactory.CreateAsync();
+        var view = await factory.Services.Packets.GetTaskPacketAsync(await factory.BuilderAsync(), null, false);
+        Assert.Equal("empty", view.Status);
+        Assert.Contains("Queue empty", view.ToMarkdown());
+    }
+
+    [Fact]
+    public async Task GetTaskPacket_ProposedTask_ReachesNoAgentBeforeApproval()
+    {
+        using var factory = await TestFactory.CreateAsync();
+        await factory.Services.Intake.ProposeAsync(TestFactory.Human, PacketText.Simple());
+        var view = await factory.Services.Packets.GetTaskPacketAsync(await factory.BuilderAsync(), null, false);
+        Assert.Equal("empty", view.Status);
+    }
+
+    [Fact]
+    public async Task GetTaskPacket_Claims_PreparesAStandaloneCloneAtBase_AndStartsTheLease()
+    {
+        using var factory = await TestFactory.CreateAsync();
+        var task = await factory.ApprovedTaskAsync();
+        var view = await factory.Services.Packets.GetTaskPacketAsync(await factory.BuilderAsync(), null, false);
+
+        Assert.Equal("claimed", view.Status);
+        Assert.Equal(task.BaseSha, view.BaseSha);
+        Assert.Equal(Path.Combine(factory.Root, "app", ".factory-runs", view.RunId!.ToString()!), view.Workspace);
+        Assert.Equal("one\n", await File.ReadAllTextAsync(Path.Combine(view.Workspace!, "src", "app.txt")));
+        // Standalone: its own object store, no alternates, no remote pointing at the server's mirror.
+        Assert.True(Directory.Exists(Path.Combine(view.Workspace!, ".git", "objects")));
+        Assert.False(File.Exists(Path.Combine(view.Workspace!, ".git", "objects", "info", "alternates")));
+        Assert.Equal("", await GitRunner.OutputAsync(["remote"], new GitRunner.Options { WorkingDirectory = view.Workspace }));
+        Assert.Equal(task.BaseSha, await GitRunner.OutputAsync(["rev-parse", "HEAD"], new GitRunner.Options { WorkingDirectory = view.Workspace }));
+        Assert.Equal(factory.Time.GetUtcNow().AddMinutes(60).ToString("yyyy-MM-ddTHH:mm:ss.fffZ"), view.LeaseExpiresAt);
+        Assert.Equal(TaskStates.Running, (await factory.Services.Tasks.GetAsync(task.Id)).State);
+        Assert.Equal(["plan"], view.EvidenceRequired);
+    }
+
+    [Fact]
+    public async Task GetTaskPacket_CalledAgain_ResumesTheSameRun()
+    {
+        using var factory = await TestFactory.CreateAsync();
+        await factory.ApprovedTaskAsync();
+        await factory.ApprovedTaskAsync(PacketText.Simple("Another"));
+        var builder = await factory.BuilderAsync();
+        var first = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
+        var again = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
+        Assert.Equal("resumed", again.Status);
+        Assert.Equal(first.RunId, again.RunId);
+        var second = await factory.Services.Packets.GetTaskPacketAsync(builder, null, true);
+        Assert.Equal("claimed", second.Status);
+        Assert.NotEqual(first.TaskId, second.TaskId);
+    }
+
+    [Fact]
+    public async Task Claim_TwoBuildersRacingForOneTask_OnlyOneGetsIt()
+    {
+        using var factory = await TestFactory.CreateAsync();
+        await factory.ApprovedTaskAsync();
+        var builders = await Task.WhenAll(Enumerable.Range(1, 8).Select(i => factory.BuilderAsync($"b{i}")));
+        var outcomes = await Task.WhenAll(builders.Select(b => Task.Run(() => factory.Services.Runs.ClaimAsync(b, false))));
+        Assert.Single(outcomes, o => o.Status == ClaimOutcome.Claimed);
+        Assert.Equal(7, outcomes.Count(o => o.Status == ClaimOutcome.Empty));
+    }
+
+    [Fact]
+    public async Task Claim_TakesHigherPriorityFirst()
+    {
+        using var factory = await TestFactory.CreateAsync();
+        await factory.ApprovedTaskAsync(PacketText.Simple("Low").Replace("priority: 1", "priority: 5"));
+        var urgent = await factory.ApprovedTaskAsync(PacketText.Simple("Urgent").Replace("priority: 1", "priority: 0"));
+        var outcome = await factory.Services.Runs.ClaimAsync(await factory.BuilderAsync(), false);
+        Assert.Equal(urgent.Id, outcome.Task!.Id);
+    }
+
+    [Fact]
+    public async Task Lease_WhenItExpires_TaskReturnsToQueue_AttemptCounted_AndLaterCallsAreRefused()
+    {
+        using var factory = await TestFactory.CreateAsync();
+        var task = await factory.ApprovedTaskAsync(PacketText.Simple(extraFrontMatter: "lease_minutes: 0.5"));
+        var builder = await factory.BuilderAsync();
+        var view = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
+
+        factory.Time.Advance(TimeSpan.FromSeconds(31));
+        var e = await Assert.ThrowsAsync<LedgerException>(() =>
+            factory.Services.Runs.RecordEvidenceAsync(builder, new EvidenceInput(view.RunId!.Value, "plan", "late"), factory.Services.Config.Lines));
+        Assert.Contains("lease expired", e.Message);
+
+        var run = await factory.Services.Runs.GetAsync(view.RunId!.Value);
+        Assert.Equal(RunStates.Expired, run.State);
+        var after = await factory.Services.Tasks.GetAsync(task.Id);
+        Assert.Equal(TaskStates.Ready, after.State);
+        Assert.Equal(1, after.Attempts);
+        Assert.Empty(await factory.Services.Runs.EvidenceAsync(run.Id));
+    }
+
+    [Fact]
+    public async Task Lease_IsRenewedWhenEvidenceIsRecorded()
+    {
+        using var factory = await TestFactory.CreateAsync();
+        await factory.ApprovedTaskAsync(PacketText.Simple(extraFrontMatter: "lease_minutes: 1"));
+        var builder = await factory.BuilderAsync();
+        var view = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
+        factory.Time.Advance(TimeSpan.FromSeconds(50));
+        await factory.Services.Runs.RecordEvidenceAsync(builder, new EvidenceInput(view.RunId!.Value, "plan", "keep going"), factory.Services.Config.Lines);
+        factory.Time.Advance(TimeSpan.FromSeconds(50));
+        Assert.Equal(0, await factory.Services.Runs.SweepExpiredAsync());
+        Assert.Equal(RunStates.Open, (await factory.Services.Runs.GetAsync(view.RunId.Value)).State);
+    }
+}
