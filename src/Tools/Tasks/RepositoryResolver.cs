@@ -35,7 +35,9 @@ public sealed class RepositoryResolver(LedgerPaths paths, Func<FactorySettings> 
             throw new LedgerException($"repo {written} resolves to {real}, outside the allowed repository roots ({string.Join(", ", roots)}). A human can add a root under allowed_repo_roots in {paths.FactoryConfig}.");
         var check = await GitRunner.RunAsync(["rev-parse", "--is-bare-repository", "--show-toplevel"], new GitRunner.Options { WorkingDirectory = real }, ct);
         if (!check.Succeeded)
-            throw new LedgerException($"repo {written} ({real}) is not a git repository.");
+            throw new LedgerException(written.StartsWith('(')
+                ? $"The packet has no `repo:` and {real}, the folder holding the ledger, is not a git repository. Set `repo:` in the front matter."
+                : $"repo {written} ({real}) is not a git repository.");
         var lines = check.StandardOutput.Trim().Split('\n');
         if (lines[0] == "true") return real;
         var top = lines.Length > 1 ? lines[1].Trim() : real;

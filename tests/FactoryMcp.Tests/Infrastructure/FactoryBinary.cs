@@ -1,0 +1,66 @@
+using FactoryMcp.Tools.Processes;
+using ModelContextProtocol.Client;
+
+namespace FactoryMcp.Tests.Infrastructure;
+
+/// <summary>
+/// The published, ReadyToRun `factory` executable (the test project publishes it on build), run as a
+/// real process: CLI commands, and `factory serve` driven by the SDK's own stdio client.
+/// </summary>
+public static class FactoryBinary
+{
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    public static string Path { get; } = System.IO.Path.Combine(RepoRoot, "artifacts", "e2e", "factory", "factory");
+
+    private static string FindRepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(System.IO.Path.Combine(dir.FullName, "FactoryMcp.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("Cannot find FactoryMcp.sln above the test assembly.");
+    }
+
+    /// <summary>The environment a test process gets: no FACTORY_* from the developer's shell.</summary>
+    public static Dictionary<string, string?> CleanEnvironment(IReadOnlyDictionary<string, string?>? extra = null)
+    {
+        var env = new Dictionary<string, string?>();
+        foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        {
+            var key = (string)entry.Key;
+            if (key.StartsWith("FACTORY_", StringComparison.Ordinal)) env[key] = null;
+        }
+        env["FACTORY_ENV"] = "test";
+        if (extra is not null) foreach (var (k, v) in extra) env[k] = v;
+        return env;
+    }
+
+    public static async Task<ProcessResult> RunAsync(string workingDirectory, IReadOnlyList<string> args, IReadOnlyDictionary<string, string?>? env = null, string? stdin = null)
+    {
+        if (!File.Exists(Path)) throw new InvalidOperationException($"{Path} is missing: build the test project (it publishes the factory) first.");
+        return await ProcessRunner.RunAsync(new ProcessSpec(Path, args)
+        {
+            WorkingDirectory = workingDirectory,
+            EnvironmentOverrides = CleanEnvironment(env),
+            StandardInput = stdin,
+            Timeout = TimeSpan.FromSeconds(120),
+        });
+    }
+
+    /// <summary>Starts `factory serve` over stdio as an agent would, and connects the SDK's client to it.</summary>
+    public static async Task<McpClient> ConnectAsync(string workingDirectory, string agent, string? token = null, IReadOnlyDictionary<string, string?>? env = null, IList<string>? stderr = null)
+    {
+        var variables = CleanEnvironment(env);
+        variables["FACTORY_AGENT"] = agent;
+        if (token is not null) variables["FACTORY_TOKEN"] = token;
+        var transport = new StdioClientTransport(new StdioClientTransportOptions
+        {
+            Name = agent,
+            Command = Path,
+            Arguments = ["serve"],
+            WorkingDirectory = workingDirectory,
+            EnvironmentVariables = variables,
+            StandardErrorLines = line => { lock (stderr ?? []) stderr?.Add(line); },
+        });
+        return await McpClient.CreateAsync(transport);
+    }
+}
