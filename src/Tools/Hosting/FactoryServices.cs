@@ -1,10 +1,12 @@
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Runs;
+using FactoryMcp.Ledger.Signals;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Tasks;
 using FactoryMcp.Tools.Gate;
 using FactoryMcp.Tools.Git;
 using FactoryMcp.Tools.Runs;
+using FactoryMcp.Tools.Signals;
 using FactoryMcp.Tools.Tasks;
 
 namespace FactoryMcp.Tools.Hosting;
@@ -28,6 +30,8 @@ public sealed class FactoryServices
         Intake = new TaskIntake(Tasks, Config, Repositories, Mirrors);
         Packets = new PacketService(db, Tasks, Runs, Workspaces);
         Declarations = new DeclarationService(Runs);
+        Signals = new SignalLedger(db);
+        SignalIntake = new SignalIntake(Signals);
     }
 
     public LedgerDatabase Db { get; }
@@ -42,6 +46,8 @@ public sealed class FactoryServices
     public TaskIntake Intake { get; }
     public PacketService Packets { get; }
     public DeclarationService Declarations { get; }
+    public SignalLedger Signals { get; }
+    public SignalIntake SignalIntake { get; }
 
     public static FactoryServices Open(LedgerPaths paths, TimeProvider? time = null) => new(LedgerDatabase.Open(paths, time));
 }
