@@ -14,6 +14,8 @@ public sealed record FactorySettings
     public List<string> AllowedRepoRoots { get; init; } = [];
     public int ValidationConcurrency { get; init; } = 2;
     public int DeclareWaitSeconds { get; init; } = 40;
+    /// <summary>How long a validation job's owner may go silent before another server process resumes the job.</summary>
+    public int ValidationLeaseSeconds { get; init; } = 30;
     public int LessonsPerPacket { get; init; } = 10;
     public int LessonBytesPerPacket { get; init; } = 8 * 1024;
     public HttpSettings Http { get; init; } = new();
@@ -58,6 +60,7 @@ public sealed record FactorySettings
         var problems = new List<string>();
         if (settings.ValidationConcurrency is < 1 or > 64) problems.Add("validation_concurrency must be between 1 and 64");
         if (settings.DeclareWaitSeconds is < 0 or > 50) problems.Add("declare_wait_seconds must be between 0 and 50 (agent CLIs abandon tool calls after about 60 s)");
+        if (settings.ValidationLeaseSeconds is < 2 or > 3600) problems.Add("validation_lease_seconds must be between 2 and 3600");
         if (settings.LessonsPerPacket is < 0 or > 100) problems.Add("lessons_per_packet must be between 0 and 100");
         if (settings.Http.BodyLimitBytes < 1024) problems.Add("http.body_limit_bytes must be at least 1024");
         if (settings.Http.RateLimitPerMinute < 1) problems.Add("http.rate_limit_per_minute must be at least 1");

@@ -12,12 +12,15 @@ internal static class StdioHost
 {
     public static async Task<int> RunAsync(LedgerPaths paths, CancellationToken ct)
     {
-        var factory = FactoryServices.Open(paths);
+        using var logging = McpSurfaceHost.StderrLogging();
+        var factory = FactoryServices.Open(paths, logging: logging);
         var caller = await factory.Agents.AuthenticateAsync(
             Environment.GetEnvironmentVariable("FACTORY_AGENT"),
             Environment.GetEnvironmentVariable("FACTORY_TOKEN"),
             Environment.GetEnvironmentVariable("FACTORY_ROLE"), ct);
-        using var logging = McpSurfaceHost.StderrLogging();
+        // Every server process validates: it takes queued jobs and resumes those whose owner died.
+        using var stopWorker = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var worker = factory.Worker.RunAsync(stopWorker.Token);
         var (options, services) = McpSurfaceHost.ForCaller(factory, caller, logging);
         await using (services)
         {
@@ -30,6 +33,8 @@ internal static class StdioHost
             {
             }
         }
+        await stopWorker.CancelAsync();
+        await worker;
         return 0;
     }
 }

@@ -39,6 +39,45 @@ public static class GitRunner
     public static Task<ProcessResult> RunAsync(IEnumerable<string> arguments, Options? options = null, CancellationToken ct = default)
     {
         options ??= new Options();
+        var spec = new ProcessSpec("git", [.. Hardening, .. arguments])
+        {
+            WorkingDirectory = options.WorkingDirectory,
+            EnvironmentOverrides = Environment(options),
+            StandardInput = options.StandardInput,
+            Timeout = options.Timeout,
+            CaptureBytes = 8 * 1024 * 1024,
+        };
+        return ProcessRunner.RunAsync(spec, ct);
+    }
+
+    /// <summary>Runs git and returns its stdout as bytes (blob contents), or throws with git's message.</summary>
+    public static async Task<byte[]> RunBytesAsync(IEnumerable<string> arguments, Options? options = null, CancellationToken ct = default)
+    {
+        options ??= new Options();
+        var info = new System.Diagnostics.ProcessStartInfo("git")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = options.WorkingDirectory ?? System.Environment.CurrentDirectory,
+        };
+        foreach (var argument in Hardening.Concat(arguments)) info.ArgumentList.Add(argument);
+        foreach (var (key, value) in Environment(options))
+        {
+            if (value is null) info.Environment.Remove(key);
+            else info.Environment[key] = value;
+        }
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var stderr = process.StandardError.ReadToEndAsync(ct);
+        using var buffer = new MemoryStream();
+        await process.StandardOutput.BaseStream.CopyToAsync(buffer, ct);
+        await process.WaitForExitAsync(ct);
+        if (process.ExitCode != 0) throw new GitException($"git {string.Join(' ', info.ArgumentList.Skip(Hardening.Length))} failed (exit {process.ExitCode}): {(await stderr).Trim()}");
+        return buffer.ToArray();
+    }
+
+    private static Dictionary<string, string?> Environment(Options options)
+    {
         var env = new Dictionary<string, string?>
         {
             ["GIT_CONFIG_NOSYSTEM"] = "1",
@@ -64,15 +103,7 @@ public static class GitRunner
             ["GIT_CONFIG_COUNT"] = null,
         };
         if (options.Extra is { } extra) foreach (var (k, v) in extra) env[k] = v;
-        var spec = new ProcessSpec("git", [.. Hardening, .. arguments])
-        {
-            WorkingDirectory = options.WorkingDirectory,
-            EnvironmentOverrides = env,
-            StandardInput = options.StandardInput,
-            Timeout = options.Timeout,
-            CaptureBytes = 8 * 1024 * 1024,
-        };
-        return ProcessRunner.RunAsync(spec, ct);
+        return env;
     }
 
     /// <summary>Runs git and returns its trimmed stdout, or throws with git's own message.</summary>

@@ -8,6 +8,8 @@ using FactoryMcp.Tools.Git;
 using FactoryMcp.Tools.Runs;
 using FactoryMcp.Tools.Signals;
 using FactoryMcp.Tools.Tasks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FactoryMcp.Tools.Hosting;
 
@@ -17,9 +19,10 @@ namespace FactoryMcp.Tools.Hosting;
 /// </summary>
 public sealed class FactoryServices
 {
-    public FactoryServices(LedgerDatabase db)
+    public FactoryServices(LedgerDatabase db, ILoggerFactory? logging = null)
     {
         Db = db;
+        Logging = logging ?? NullLoggerFactory.Instance;
         Config = new ConfigFiles(db.Paths);
         Tasks = new TaskLedger(db);
         Runs = new RunLedger(db);
@@ -29,7 +32,9 @@ public sealed class FactoryServices
         Repositories = new RepositoryResolver(db.Paths, () => Config.Settings);
         Intake = new TaskIntake(Tasks, Config, Repositories, Mirrors);
         Packets = new PacketService(db, Tasks, Runs, Workspaces);
-        Declarations = new DeclarationService(Runs);
+        Heads = new RunHeads(db.Paths, Mirrors);
+        Declarations = new DeclarationService(this);
+        Worker = new ValidationWorker(this, Logging.CreateLogger("FactoryMcp.Validation"));
         Signals = new SignalLedger(db);
         SignalIntake = new SignalIntake(Signals);
     }
@@ -46,8 +51,11 @@ public sealed class FactoryServices
     public TaskIntake Intake { get; }
     public PacketService Packets { get; }
     public DeclarationService Declarations { get; }
+    public RunHeads Heads { get; }
+    public ValidationWorker Worker { get; }
+    public ILoggerFactory Logging { get; }
     public SignalLedger Signals { get; }
     public SignalIntake SignalIntake { get; }
 
-    public static FactoryServices Open(LedgerPaths paths, TimeProvider? time = null) => new(LedgerDatabase.Open(paths, time));
+    public static FactoryServices Open(LedgerPaths paths, TimeProvider? time = null, ILoggerFactory? logging = null) => new(LedgerDatabase.Open(paths, time), logging);
 }

@@ -1,0 +1,61 @@
+namespace FactoryMcp.Ledger.Runs;
+
+/// <summary>A durable validation job: the server checking one declaration (PR_READY, or a NO_OP that needs the Reproduction re-run).</summary>
+public sealed record ValidationJobRow
+{
+    public required long Id { get; init; }
+    public required long RunId { get; init; }
+    public required string DeclaredState { get; init; }
+    public required string ArgsHash { get; init; }
+    public required string DeclarationJson { get; init; }
+    public string? HeadSha { get; init; }
+    public required string BaseSha { get; init; }
+    public required string State { get; init; }
+    public string? Owner { get; init; }
+    public DateTimeOffset? LeaseExpiresAt { get; init; }
+    public required long Starts { get; init; }
+    public string? Progress { get; init; }
+    public required string ProblemsJson { get; init; }
+    public string? ResultJson { get; init; }
+    public required bool Delivered { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    public DateTimeOffset? FinishedAt { get; init; }
+
+    public bool Finished => State is JobStates.Accepted or JobStates.Refused;
+
+    public DeclarationInput Declaration => Json.Deserialize<DeclarationInput>(DeclarationJson);
+
+    public IReadOnlyList<string> Problems => Json.Deserialize<List<string>>(ProblemsJson);
+
+    public DeclarationResult? Result => ResultJson is null ? null : Json.Deserialize<DeclarationResult>(ResultJson);
+
+    internal const string Select = """
+        SELECT id AS Id, run_id AS RunId, declared_state AS DeclaredState, args_hash AS ArgsHash, declaration_json AS DeclarationJson,
+               head_sha AS HeadSha, base_sha AS BaseSha, state AS State, owner AS Owner, lease_expires_at AS LeaseExpiresAt,
+               starts AS Starts, progress AS Progress, problems_json AS ProblemsJson, result_json AS ResultJson, delivered AS Delivered, created_at AS CreatedAt,
+               started_at AS StartedAt, finished_at AS FinishedAt
+        FROM validation_jobs
+        """;
+}
+
+public static class JobStates
+{
+    public const string Queued = "queued";
+    public const string Running = "running";
+    public const string Accepted = "accepted";
+    public const string Refused = "refused";
+}
+
+/// <summary>One command's observed result, cached per (subject, command, environment).</summary>
+public sealed record CachedCommand
+{
+    public required string Subject { get; init; }
+    public required string Command { get; init; }
+    public required string Environment { get; init; }
+    public required long ExitCode { get; init; }
+    public required long DurationMs { get; init; }
+    public required bool Sandboxed { get; init; }
+    public required string Output { get; init; }
+    public string? BlobSha { get; init; }
+}

@@ -1,0 +1,114 @@
+using FactoryMcp.Tools.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace FactoryMcp.Tools.Gate;
+
+/// <summary>
+/// Runs validation jobs. Every server process runs one: it claims a queued job (or one whose owner
+/// died: the job lease ran out), holds a host-wide slot while it works, renews the job's lease as it
+/// goes, and decides the declaration in one transaction at the end.
+/// </summary>
+public sealed partial class ValidationWorker(FactoryServices factory, ILogger logger)
+{
+    private readonly string owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..6]}";
+    private readonly SemaphoreSlim wake = new(0);
+
+    public string Owner => owner;
+
+    private TimeSpan JobLease => TimeSpan.FromSeconds(factory.Config.Settings.ValidationLeaseSeconds);
+
+    /// <summary>Tells the loop there may be new work (a declaration just queued a job).</summary>
+    public void Nudge() => wake.Release();
+
+    /// <summary>The loop: runs until <paramref name="ct"/> is cancelled (process shutdown kills running commands; another process resumes the job).</summary>
+    public async Task RunAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                while (await RunOnceAsync(ct)) { }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                LogLoopFailed(logger, e);
+            }
+            try
+            {
+                await wake.WaitAsync(TimeSpan.FromSeconds(2), ct);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Claims and completes at most one job. False when there was nothing to do (or no free slot).</summary>
+    public async Task<bool> RunOnceAsync(CancellationToken ct)
+    {
+        if (!await factory.Runs.HasPendingJobsAsync(ct)) return false;
+        using var slot = new ValidationSlots(factory.Config.Settings.ValidationConcurrency).TryAcquire();
+        if (slot is null) return false;
+        var job = await factory.Runs.ClaimJobAsync(owner, JobLease, ct);
+        if (job is null) return false;
+        LogJobStarted(logger, job.Id, job.RunId, job.DeclaredState);
+        var folder = Path.Combine(factory.Paths.RunsFolder, ".validation", $"job-{job.Id}-{job.Starts}");
+        var progress = "starting";
+        using var heartbeat = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var beats = BeatAsync(job.Id, () => progress, heartbeat);
+        try
+        {
+            Directory.CreateDirectory(folder);
+            var evaluator = new GateEvaluator(factory, new CommandRunner(factory.Runs, new Ledger.Evidence.BlobStore(factory.Paths)), factory.Heads);
+            GateVerdict verdict;
+            try
+            {
+                verdict = await evaluator.EvaluateAsync(job, folder, p => progress = p, heartbeat.Token);
+            }
+            catch (Exception e) when (e is Ledger.LedgerException or IOException && !heartbeat.IsCancellationRequested)
+            {
+                verdict = new GateVerdict(job.HeadSha, [$"the server could not validate this declaration: {e.Message}"], []);
+            }
+            await heartbeat.CancelAsync();
+            await beats;
+            await factory.Runs.CompleteJobAsync(job.Id, owner, verdict.HeadSha, verdict.Problems, verdict.Evidence, CancellationToken.None);
+            LogJobFinished(logger, job.Id, verdict.Problems.Count);
+            return true;
+        }
+        finally
+        {
+            await heartbeat.CancelAsync();
+            try { await beats; } catch (OperationCanceledException) { }
+            Git.Checkouts.Delete(folder);
+        }
+    }
+
+    private async Task BeatAsync(long jobId, Func<string> progress, CancellationTokenSource heartbeat)
+    {
+        while (!heartbeat.IsCancellationRequested)
+        {
+            if (!await factory.Runs.HeartbeatAsync(jobId, owner, progress(), JobLease, CancellationToken.None))
+            {
+                // Another process took the job over (we were presumed dead): stop working on it.
+                await heartbeat.CancelAsync();
+                return;
+            }
+            try { await Task.Delay(JobLease / 6, heartbeat.Token); }
+            catch (OperationCanceledException) { return; }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Validation job {JobId} (run {RunId}, {State}) started")]
+    private static partial void LogJobStarted(ILogger logger, long jobId, long runId, string state);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Validation job {JobId} finished with {Problems} unmet condition(s)")]
+    private static partial void LogJobFinished(ILogger logger, long jobId, int problems);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The validation loop failed; it will retry")]
+    private static partial void LogLoopFailed(ILogger logger, Exception exception);
+}
