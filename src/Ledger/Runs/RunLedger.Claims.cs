@@ -37,15 +37,18 @@ public sealed partial class RunLedger
                 if (open is not null) return new ClaimOutcome(ClaimOutcome.Resumed, open, await TaskLedger.RequireAsync(w, open.TaskId));
             }
 
+            // A rework is queued for its builder first; after fallback_after it goes back to the original target.
             const string pick = """
-                SELECT q.task_id AS TaskId, q.target AS Target, q.note AS Note
-                FROM queue q JOIN tasks t ON t.id = q.task_id
-                WHERE t.state = 'ready' AND q.not_before <= @now
-                  AND (q.target IS NULL OR q.target = @own
-                       OR q.target IN (SELECT 'pool:' || pool FROM pool_members WHERE agent_id = @agentId))
-                ORDER BY CASE WHEN q.target = @own THEN 0 WHEN q.target IS NULL THEN 2 ELSE 1 END,
-                         q.priority - CAST((julianday(@now) - julianday(q.enqueued_at)) * 24 / @aging AS INTEGER),
-                         q.enqueued_at, q.task_id
+                SELECT task_id AS TaskId, target AS Target, note AS Note FROM (
+                    SELECT q.task_id, q.note, q.priority, q.enqueued_at,
+                           CASE WHEN q.fallback_after IS NOT NULL AND q.fallback_after <= @now THEN q.fallback_target ELSE q.target END AS target
+                    FROM queue q JOIN tasks t ON t.id = q.task_id
+                    WHERE t.state = 'ready' AND q.not_before <= @now)
+                WHERE target IS NULL OR target = @own
+                      OR target IN (SELECT 'pool:' || pool FROM pool_members WHERE agent_id = @agentId)
+                ORDER BY CASE WHEN target = @own THEN 0 WHEN target IS NULL THEN 2 ELSE 1 END,
+                         priority - CAST((julianday(@now) - julianday(enqueued_at)) * 24 / @aging AS INTEGER),
+                         enqueued_at, task_id
                 LIMIT 1
                 """;
             var picked = await w.SingleOrDefaultAsync<QueuePick>(pick, new { now = w.NowText, own = "agent:" + caller.Name, agentId = caller.AgentId, aging = AgingHours });

@@ -81,6 +81,8 @@ public sealed partial class RunLedger
                 var last = await w.SingleOrDefaultAsync<string>("SELECT stage FROM stages WHERE run_id = @runId ORDER BY id DESC LIMIT 1", new { runId = held.Id });
                 if (last != s) await w.ExecuteAsync("INSERT INTO stages (run_id, stage, at) VALUES (@runId, @s, @now)", new { runId = held.Id, s, now = w.NowText });
             }
+            if (kind == EvidenceKinds.PostRunNote)
+                await Lessons.LessonLedger.AddFeedbackAsync(w, held.TaskId, held.Id, "post_run_note", input.Content is { Length: > 0 } note ? $"{input.Summary}\n{note}" : input.Summary, caller.Name);
             await w.AuditAsync("evidence.recorded", "run", held.Id, new { evidence_id = evidenceId, kind, origin = Origins.Agent, stage = input.Stage, blob_sha = blobSha });
             await RenewLeaseAsync(w, held, settings);
             var present = await w.QueryAsync<string>("SELECT DISTINCT kind FROM evidence WHERE run_id = @runId", new { runId = held.Id });

@@ -138,6 +138,7 @@ public sealed partial class RunLedger
         else
         {
             runState = RunStates.Accepted;
+            await w.ExecuteAsync("UPDATE runs SET accepted_at = @now WHERE id = @id", new { now = w.NowText, id = run.Id });
             await StateMachine.MoveRunAsync(w, run.Id, RunStates.Accepted, "run.accepted", new { head_sha = headSha, declaration_id = declarationId, job_id = jobId });
             taskState = settings.Verifiers.Count > 0 ? TaskStates.AwaitingVerification
                 : settings.RequireReview ? TaskStates.AwaitingReview : TaskStates.Approved;

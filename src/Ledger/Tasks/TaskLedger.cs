@@ -113,15 +113,16 @@ public sealed partial class TaskLedger(LedgerDatabase db)
     }
 
     /// <summary>Puts a task in the claim queue (replacing any earlier entry).</summary>
-    internal static async Task EnqueueAsync(LedgerWrite w, long taskId, string? target, long priority, DateTimeOffset notBefore, string? note)
+    internal static async Task EnqueueAsync(LedgerWrite w, long taskId, string? target, long priority, DateTimeOffset notBefore, string? note, string? fallbackTarget = null, DateTimeOffset? fallbackAfter = null)
     {
         await w.ExecuteAsync("""
-            INSERT INTO queue (task_id, target, priority, enqueued_at, not_before, enqueued_by, note)
-            VALUES (@taskId, @target, @priority, @now, @notBefore, @actor, @note)
+            INSERT INTO queue (task_id, target, priority, enqueued_at, not_before, enqueued_by, note, fallback_target, fallback_after)
+            VALUES (@taskId, @target, @priority, @now, @notBefore, @actor, @note, @fallbackTarget, @fallbackAfter)
             ON CONFLICT (task_id) DO UPDATE SET target = excluded.target, priority = excluded.priority,
-                enqueued_at = excluded.enqueued_at, not_before = excluded.not_before, enqueued_by = excluded.enqueued_by, note = excluded.note
-            """, new { taskId, target, priority, now = w.NowText, notBefore = Iso.Text(notBefore), actor = w.Actor, note });
-        await w.AuditAsync("task.queued", "task", taskId, new { target, priority, not_before = Iso.Text(notBefore), note });
+                enqueued_at = excluded.enqueued_at, not_before = excluded.not_before, enqueued_by = excluded.enqueued_by, note = excluded.note,
+                fallback_target = excluded.fallback_target, fallback_after = excluded.fallback_after
+            """, new { taskId, target, priority, now = w.NowText, notBefore = Iso.Text(notBefore), actor = w.Actor, note, fallbackTarget, fallbackAfter = fallbackAfter is { } f ? Iso.Text(f) : null });
+        await w.AuditAsync("task.queued", "task", taskId, new { target, priority, not_before = Iso.Text(notBefore), note, fallback_target = fallbackTarget });
     }
 
     internal static async Task<TaskRow> RequireAsync(LedgerWrite w, long taskId) =>

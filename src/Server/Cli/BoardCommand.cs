@@ -17,6 +17,8 @@ internal static class BoardCommand
             if (!parse.GetValue(watch))
             {
                 AnsiConsole.Write(Render(await factory.Tasks.BoardAsync(ct: ct), factory.Db.Now));
+                foreach (var (role, tasks) in await factory.Verifications.UnstaffedRolesAsync(ct))
+                    await context.Error.WriteLineAsync($"No verifier is registered for role {role}; waiting: task(s) {string.Join(", ", tasks)}. Register one: factory agent add NAME --role verifier --verifier-role {role}");
                 return 0;
             }
             await AnsiConsole.Live(new Text("loading…")).StartAsync(async live =>

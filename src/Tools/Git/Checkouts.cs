@@ -15,6 +15,25 @@ public static class Checkouts
         await GitRunner.OutputAsync(["checkout", "--quiet", "--detach", "FETCH_HEAD"], here, ct);
     }
 
+    /// <summary>
+    /// A read-only tree of <paramref name="sha"/> with no .git: a verifier sees the artifact, not the
+    /// builder's commit messages or history.
+    /// </summary>
+    public static async Task CreateReadOnlyTreeAsync(string mirror, string sha, string path, CancellationToken ct = default)
+    {
+        if (Directory.Exists(path)) Delete(path);
+        Directory.CreateDirectory(path);
+        var tar = await GitRunner.RunBytesAsync(["archive", "--format=tar", sha], new GitRunner.Options { GitDir = mirror }, ct);
+        using (var stream = new MemoryStream(tar))
+            await System.Formats.Tar.TarFile.ExtractToDirectoryAsync(stream, path, overwriteFiles: true, ct);
+        foreach (var file in Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories))
+        {
+            if (new FileInfo(file).LinkTarget is null) File.SetUnixFileMode(file, File.GetUnixFileMode(file) & ~(UnixFileMode.UserWrite | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite));
+        }
+        foreach (var dir in Directory.EnumerateDirectories(path, "*", SearchOption.AllDirectories).Append(path))
+            File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+    }
+
     /// <summary>Lays files from <paramref name="sha"/> over a checkout (for the base run of a Reproduction with the change's tests).</summary>
     public static async Task OverlayAsync(string mirror, string sha, string checkout, IEnumerable<string> paths, CancellationToken ct = default)
     {
@@ -36,11 +55,11 @@ public static class Checkouts
         {
             if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
         }
-        catch (UnauthorizedAccessException)
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
-            // A command may leave read-only files behind; make them writable and retry once.
-            foreach (var entry in Directory.EnumerateFileSystemEntries(path, "*", SearchOption.AllDirectories))
-                File.SetAttributes(entry, FileAttributes.Normal);
+            // Read-only trees (verifier checkouts, or files a command protected): make them writable and retry once.
+            foreach (var dir in Directory.EnumerateDirectories(path, "*", SearchOption.AllDirectories).Append(path))
+                File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             Directory.Delete(path, recursive: true);
         }
     }

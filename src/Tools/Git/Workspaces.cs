@@ -34,6 +34,9 @@ public sealed class Workspaces(LedgerPaths paths, Mirrors mirrors)
 
     public void Remove(string workspace)
     {
-        if (Directory.Exists(workspace)) Directory.Delete(workspace, recursive: true);
+        // Only folders inside the runs folder are ours to delete.
+        var full = Path.GetFullPath(workspace);
+        if (!full.StartsWith(paths.RunsFolder.TrimEnd('/') + "/", StringComparison.Ordinal)) return;
+        Checkouts.Delete(full);
     }
 }

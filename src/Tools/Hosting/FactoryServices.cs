@@ -1,4 +1,7 @@
 using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Lessons;
+using FactoryMcp.Ledger.Reviews;
+using FactoryMcp.Ledger.Verification;
 using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Signals;
 using FactoryMcp.Ledger.Storage;
@@ -8,6 +11,7 @@ using FactoryMcp.Tools.Git;
 using FactoryMcp.Tools.Runs;
 using FactoryMcp.Tools.Signals;
 using FactoryMcp.Tools.Tasks;
+using FactoryMcp.Tools.Verification;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -30,9 +34,14 @@ public sealed class FactoryServices
         Mirrors = new Mirrors(db.Paths);
         Workspaces = new Workspaces(db.Paths, Mirrors);
         Repositories = new RepositoryResolver(db.Paths, () => Config.Settings);
-        Intake = new TaskIntake(Tasks, Config, Repositories, Mirrors);
-        Packets = new PacketService(db, Tasks, Runs, Workspaces);
+        Intake = new TaskIntake(Tasks, Config, Repositories, Mirrors, Workspaces);
+        Packets = new PacketService(this);
         Heads = new RunHeads(db.Paths, Mirrors);
+        Verifications = new VerificationLedger(db);
+        Reviews = new ReviewLedger(db);
+        Lessons = new LessonLedger(db);
+        VerifierPackets = new VerifierPacketService(this);
+        Bundles = new RunBundle(this);
         Declarations = new DeclarationService(this);
         Worker = new ValidationWorker(this, Logging.CreateLogger("FactoryMcp.Validation"));
         Signals = new SignalLedger(db);
@@ -52,6 +61,11 @@ public sealed class FactoryServices
     public PacketService Packets { get; }
     public DeclarationService Declarations { get; }
     public RunHeads Heads { get; }
+    public VerificationLedger Verifications { get; }
+    public ReviewLedger Reviews { get; }
+    public LessonLedger Lessons { get; }
+    public VerifierPacketService VerifierPackets { get; }
+    public RunBundle Bundles { get; }
     public ValidationWorker Worker { get; }
     public ILoggerFactory Logging { get; }
     public SignalLedger Signals { get; }

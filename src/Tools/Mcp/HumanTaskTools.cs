@@ -25,7 +25,7 @@ internal sealed class HumanTaskTools(FactoryServices factory, Caller caller)
     [Description("The evidence bundle of a run as Markdown: task, evidence (marked agent/server/verifier), declarations including refused ones.")]
     public async Task<CallToolResult> GetRunAsync(long run_id, CancellationToken ct = default)
     {
-        var bundle = await new Runs.RunBundle(factory.Tasks, factory.Runs).BuildAsync(run_id, ct);
+        var bundle = await factory.Bundles.BuildAsync(run_id, ct);
         return ToolReply.Of(new { run_id = bundle.Run.Id, task_id = bundle.Task.Id, run_state = bundle.Run.State, task_state = bundle.Task.State }, bundle.Markdown);
     }
 

@@ -13,7 +13,7 @@ internal static class PromptHandlers
 {
     public static void Register(McpServerOptions options, Caller caller, IServiceProvider services)
     {
-        var visible = PromptCatalog.ForRole(caller.Role).ToList();
+        var visible = PromptCatalog.ForRole(caller.Role, caller.VerifierRole).ToList();
         if (visible.Count == 0) return;
         options.Capabilities ??= new ServerCapabilities();
         options.Capabilities.Prompts = new PromptsCapability();
@@ -42,7 +42,7 @@ internal static class PromptHandlers
 
     private static async Task<Dictionary<string, string>> ValuesAsync(Caller caller, FactoryServices factory, IDictionary<string, System.Text.Json.JsonElement>? arguments, CancellationToken ct)
     {
-        var values = new Dictionary<string, string> { ["agent"] = caller.Name, ["role"] = caller.Role, ["workspace"] = "(call get_task_packet: its result names your workspace)", ["run_id"] = "(none yet)" };
+        var values = new Dictionary<string, string> { ["agent"] = caller.Name, ["role"] = caller.Role, ["verifier_role"] = caller.VerifierRole ?? "", ["workspace"] = "(call get_task_packet: its result names your workspace)", ["run_id"] = "(none yet)" };
         long? runId = null;
         if (arguments is not null && arguments.TryGetValue("run_id", out var raw))
         {

@@ -1,7 +1,6 @@
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Tools.Hosting;
-using FactoryMcp.Tools.Runs;
 using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
@@ -14,6 +13,7 @@ internal static class ResourceHandlers
 {
     private const string PacketTemplate = "factory://tasks/{id}/packet";
     private const string BundleTemplate = "factory://runs/{id}/bundle";
+    private const string DiffTemplate = "factory://runs/{id}/diff{?page}";
 
     public static void Register(McpServerOptions options, Caller caller, IServiceProvider services)
     {
@@ -22,6 +22,8 @@ internal static class ResourceHandlers
             templates.Add(new ResourceTemplate { UriTemplate = PacketTemplate, Name = "packet", Description = "A task's packet (Markdown, the approved version once approved).", MimeType = "text/markdown" });
         if (caller.Role is Roles.Human)
             templates.Add(new ResourceTemplate { UriTemplate = BundleTemplate, Name = "bundle", Description = "A run's evidence bundle (Markdown).", MimeType = "text/markdown" });
+        if (caller.Role is Roles.Human or Roles.Verifier)
+            templates.Add(new ResourceTemplate { UriTemplate = DiffTemplate, Name = "diff", Description = "The server-computed diff of a run, in pages of 40,000 characters.", MimeType = "text/x-diff" });
         if (templates.Count == 0) return;
         options.Capabilities ??= new ServerCapabilities();
         options.Capabilities.Resources = new ResourcesCapability();
@@ -41,7 +43,14 @@ internal static class ResourceHandlers
                 }
                 else if (Match(uri, "factory://runs/", "/bundle") is { } runId && templates.Any(t => t.UriTemplate == BundleTemplate))
                 {
-                    text = (await new RunBundle(factory.Tasks, factory.Runs).BuildAsync(runId, ct)).Markdown;
+                    text = (await factory.Bundles.BuildAsync(runId, ct)).Markdown;
+                }
+                else if (MatchDiff(uri) is { } diff && templates.Any(t => t.UriTemplate == DiffTemplate))
+                {
+                    if (caller.Role == Roles.Verifier && !await VerifiesAsync(factory, caller, diff.RunId, ct))
+                        throw new McpException($"You hold no verification of run {diff.RunId}; verifiers read only the diffs of runs they verify.");
+                    var page = await new Verification.DiffPages(factory.Runs, new Ledger.Evidence.BlobStore(factory.Paths)).GetAsync(diff.RunId, diff.Page, ct);
+                    text = $"# Diff of run {page.RunId}, page {page.Number} of {page.Count}\n\n{page.Text}";
                 }
                 else throw new McpException($"Resource '{uri}' is not available to role {caller.Role}; templates: {string.Join(", ", templates.Select(t => t.UriTemplate))}.");
             }
@@ -52,6 +61,24 @@ internal static class ResourceHandlers
             return new ReadResourceResult { Contents = [new TextResourceContents { Uri = uri, MimeType = "text/markdown", Text = text }] };
         };
     }
+
+    private static (long RunId, int Page)? MatchDiff(string uri)
+    {
+        var query = uri.IndexOf('?');
+        var path = query < 0 ? uri : uri[..query];
+        if (Match(path, "factory://runs/", "/diff") is not { } runId) return null;
+        var page = 1;
+        if (query >= 0)
+        {
+            var parameters = System.Web.HttpUtility.ParseQueryString(uri[(query + 1)..]);
+            if (parameters["page"] is { } p && (!int.TryParse(p, out page) || page < 1)) throw new McpException($"page must be a positive number, not '{p}'.");
+        }
+        return (runId, page);
+    }
+
+    private static async Task<bool> VerifiesAsync(FactoryServices factory, Caller caller, long runId, CancellationToken ct) =>
+        await factory.Db.QuerySingleOrDefaultAsync<long>(
+            "SELECT count(*) FROM verifications WHERE run_id = @runId AND agent_id = @agentId AND state IN ('claimed', 'submitted')", new { runId, agentId = caller.AgentId }, ct) > 0;
 
     private static long? Match(string uri, string prefix, string suffix)
     {

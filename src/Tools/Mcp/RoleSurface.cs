@@ -30,8 +30,12 @@ public static class RoleSurface
                 Add<DeclarationTools>(options, services);
                 Add<DispatchTools>(options, services);
                 break;
+            case Roles.Verifier:
+                Add<VerifierTools>(options, services);
+                break;
             case Roles.Human:
                 Add<HumanTaskTools>(options, services);
+                Add<HumanJudgmentTools>(options, services);
                 break;
         }
         PromptHandlers.Register(options, caller, services);
@@ -69,7 +73,7 @@ public static class RoleSurface
     private static string Instructions(Caller caller) => caller.Role switch
     {
         Roles.Agent => $"FactoryMcp, the outer loop of this software factory. You are builder '{caller.Name}'. Call get_task_packet to get your work, record_evidence as you go, and finish with declare_terminal_state. The server validates your work itself. The 'station' prompt explains the rules.",
-        Roles.Verifier => $"FactoryMcp. You are verifier '{caller.Name}' ({caller.VerifierRole}). You judge artifacts blind.",
-        _ => $"FactoryMcp. You are human '{caller.Name}': list, approve, edit and reject tasks, and read run bundles.",
+        Roles.Verifier => $"FactoryMcp. You are verifier '{caller.Name}' ({caller.VerifierRole}). Call get_task_packet for the next artifact to judge, then submit_verdict. You see only the artifact; the 'verifier-{caller.VerifierRole}' prompt states your mandate.",
+        _ => $"FactoryMcp. You are human '{caller.Name}': approve, edit and reject proposals, read run bundles, review, answer escalations, cancel, and promote lessons.",
     };
 }

@@ -8,13 +8,15 @@ namespace FactoryMcp.Tools.Prompts;
 /// </summary>
 public static class PromptCatalog
 {
-    public sealed record PromptFile(string Name, string Description, IReadOnlyList<string> Roles, string Body);
+    public sealed record PromptFile(string Name, string Description, IReadOnlyList<string> Roles, string? VerifierRole, string Body);
 
     private static readonly Lazy<IReadOnlyList<PromptFile>> Files = new(Load);
 
     public static IReadOnlyList<PromptFile> All => Files.Value;
 
-    public static IEnumerable<PromptFile> ForRole(string role) => All.Where(p => p.Roles.Contains(role));
+    /// <summary>The prompts a caller may read: its role's, and for a verifier only its own mandate.</summary>
+    public static IEnumerable<PromptFile> ForRole(string role, string? verifierRole = null) =>
+        All.Where(p => p.Roles.Contains(role) && (p.VerifierRole is null || p.VerifierRole == verifierRole));
 
     public static PromptFile? Find(string name) => All.FirstOrDefault(p => p.Name == name);
 
@@ -41,7 +43,8 @@ public static class PromptCatalog
         var map = (YamlMappingNode)yaml.Documents[0].RootNode;
         var description = ((YamlScalarNode)map.Children[new YamlScalarNode("description")]).Value ?? "";
         var roles = ((YamlSequenceNode)map.Children[new YamlScalarNode("roles")]).Children.Select(c => ((YamlScalarNode)c).Value!).ToList();
-        return new PromptFile(name, description, roles, text[(end + 5)..].TrimStart('\n'));
+        var verifierRole = map.Children.TryGetValue(new YamlScalarNode("verifier_role"), out var vr) ? ((YamlScalarNode)vr).Value : null;
+        return new PromptFile(name, description, roles, verifierRole, text[(end + 5)..].TrimStart('\n'));
     }
 
     /// <summary>Fills {{name}} placeholders.</summary>

@@ -5,6 +5,7 @@ using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Tasks;
 using FactoryMcp.Tools.Git;
+using FactoryMcp.Tools.Hosting;
 
 namespace FactoryMcp.Tools.Runs;
 
@@ -13,8 +14,13 @@ namespace FactoryMcp.Tools.Runs;
 /// prepare its workspace outside that transaction (a failure gives the claim back), start the lease,
 /// and hand over the packet with everything the agent needs.
 /// </summary>
-public sealed class PacketService(LedgerDatabase db, TaskLedger tasks, RunLedger runs, Workspaces workspaces)
+public sealed class PacketService(FactoryServices factory)
 {
+    private LedgerDatabase db => factory.Db;
+    private TaskLedger tasks => factory.Tasks;
+    private RunLedger runs => factory.Runs;
+    private Workspaces workspaces => factory.Workspaces;
+
     public async Task<PacketView> GetTaskPacketAsync(Caller caller, long? taskId, bool newRun, CancellationToken ct = default)
     {
         if (taskId is { } id) return await ReadAsync(id, ct);
@@ -62,9 +68,12 @@ public sealed class PacketService(LedgerDatabase db, TaskLedger tasks, RunLedger
         var answers = await db.QueryAsync<string>("""
             SELECT 'Q: ' || question || ' — A: ' || answer FROM escalations WHERE task_id = @taskId AND answer IS NOT NULL ORDER BY id
             """, new { taskId = task.Id }, ct);
+        var config = factory.Config.Settings;
+        var lessons = await factory.Lessons.ForLineAsync(task.Line, config.LessonsPerPacket, config.LessonBytesPerPacket, ct);
         return new PacketView
         {
             Status = status,
+            Lessons = lessons.Select(l => l.Text).ToList(),
             RunId = run.Id,
             TaskId = task.Id,
             TaskState = task.State,

@@ -23,6 +23,7 @@ public sealed record PacketView
     public IReadOnlyList<string> EscalationAnswers { get; init; } = [];
     public string? PreviousAttempt { get; init; }
     public string? HandoffNote { get; init; }
+    public IReadOnlyList<string> Lessons { get; init; } = [];
 
     public string ToMarkdown()
     {
@@ -50,6 +51,11 @@ public sealed record PacketView
             foreach (var answer in EscalationAnswers) sb.AppendLine($"- {answer}");
         }
         if (PreviousAttempt is { } previous) sb.AppendLine().AppendLine("## Previous attempt").AppendLine(previous);
+        if (Lessons.Count > 0)
+        {
+            sb.AppendLine().AppendLine($"## Lessons of line {Line} (promoted by humans)");
+            foreach (var lesson in Lessons) sb.AppendLine($"- {lesson}");
+        }
         sb.AppendLine().AppendLine("## Packet").AppendLine().AppendLine(Packet);
         return sb.ToString();
     }

@@ -1,67 +1,108 @@
 using System.Text;
 using FactoryMcp.Ledger;
+using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Tasks;
+using FactoryMcp.Tools.Hosting;
 
 namespace FactoryMcp.Tools.Runs;
 
 /// <summary>
-/// The evidence bundle of one run, as Markdown: every item marked with its origin (agent, server,
-/// verifier), refused declarations included.
+/// The evidence bundle of one run, as one Markdown document for humans (get_run, factory://runs/{id}/bundle,
+/// `factory bundle RUN`): every item marked with its origin — [agent] claims, [server] observations,
+/// [verifier] findings — refused declarations included. Each item's text is capped at
+/// <see cref="ItemChars"/> and the whole bundle at <see cref="MaxChars"/>; blobs and the paged diff hold the rest.
 /// </summary>
-public sealed class RunBundle(TaskLedger tasks, RunLedger runs)
+public sealed class RunBundle(FactoryServices factory)
 {
+    public const int ItemChars = 4000;
+    public const int MaxChars = 100_000;
+
     public sealed record Bundle(RunRow Run, TaskRow Task, string Markdown);
 
     public async Task<Bundle> BuildAsync(long runId, CancellationToken ct = default)
     {
-        var run = await runs.GetAsync(runId, ct);
-        var task = await tasks.GetAsync(run.TaskId, ct);
-        var evidence = await runs.EvidenceAsync(runId, ct);
-        var declarations = await runs.DeclarationsAsync(runId, ct);
-        var stages = await runs.StagesAsync(runId, ct);
-        var packet = await tasks.GetPacketAsync(task.Id, run.PacketVersion, ct);
+        var run = await factory.Runs.GetAsync(runId, ct);
+        var task = await factory.Tasks.GetAsync(run.TaskId, ct);
+        var evidence = await factory.Runs.EvidenceAsync(runId, ct);
+        var declarations = await factory.Runs.DeclarationsAsync(runId, ct);
+        var stages = await factory.Runs.StagesAsync(runId, ct);
+        var packet = await factory.Tasks.GetPacketAsync(task.Id, run.PacketVersion, ct);
+        var verdicts = await factory.Verifications.ForRunAsync(runId, ct);
+        var reviews = await factory.Reviews.ForRunAsync(runId, ct);
+        var escalations = (await factory.Tasks.EscalationsAsync(task.Id, ct)).Where(e => e.RunId == runId).ToList();
 
         var sb = new StringBuilder();
         sb.AppendLine($"# Run {run.Id} — task {task.Id}: {task.Title}");
-        sb.AppendLine();
-        sb.AppendLine("## Summary");
-        sb.AppendLine($"- Run: {run.State}{(run.CloseReason is { } reason ? $" ({reason})" : "")}, by {run.AgentName}, opened {Iso.Text(run.OpenedAt)}{(run.ClosedAt is { } closed ? $", closed {Iso.Text(closed)}" : "")}");
-        sb.AppendLine($"- Task: {task.State}, line {task.Line}, attempts {task.Attempts}, reworks {task.Reworks}");
-        sb.AppendLine($"- Base `{run.BaseSha}`, head `{run.HeadSha ?? "none yet"}`, workspace `{run.Workspace}`");
-        sb.AppendLine($"- Stages: {string.Join(" → ", stages.Select(s => $"{s.Stage} ({Iso.Text(s.At)})"))}");
-        sb.AppendLine();
-        sb.AppendLine("## Original task");
-        sb.AppendLine($"Packet version {run.PacketVersion}:");
-        sb.AppendLine();
-        sb.AppendLine(Quote(packet.Markdown));
-        sb.AppendLine();
-        sb.AppendLine("## Evidence");
-        if (evidence.Count == 0) sb.AppendLine("None recorded.");
-        foreach (var item in evidence)
-        {
-            sb.AppendLine($"- [{item.Origin}] **{item.Kind}** #{item.Id} ({Iso.Text(item.CreatedAt)}{(item.Stage is { } s ? $", {s}" : "")}): {item.Summary}");
-            if (item.Content is { Length: > 0 } content) sb.AppendLine(Indent(Excerpt(content)));
-            if (item.BlobSha is { } blob) sb.AppendLine($"  - blob `{blob}` ({item.BlobBytes} bytes{(item.FileName is { } f ? $", {f}" : "")})");
-        }
-        sb.AppendLine();
-        sb.AppendLine("## Declarations");
+        Section(sb, "Summary");
+        sb.AppendLine($"- Run {run.State}{(run.CloseReason is { } reason ? $" ({reason})" : "")} by {run.AgentName}; task {task.State}, line {task.Line}, attempts {task.Attempts}, reworks {task.Reworks}");
+        sb.AppendLine($"- Opened {Iso.Text(run.OpenedAt)}{(run.ClosedAt is { } closed ? $", closed {Iso.Text(closed)}" : "")}; stages {string.Join(" → ", stages.Select(s => s.Stage))}");
+        sb.AppendLine($"- Base `{run.BaseSha}`, head `{run.HeadSha ?? "none"}`; {declarations.Count(d => d.Outcome == "refused")} refused declaration(s)");
+        if (declarations.LastOrDefault(d => d.Outcome == "accepted") is { } accepted) sb.AppendLine($"- [agent] declared {accepted.State}: {accepted.Summary}");
+
+        Section(sb, "Original task");
+        sb.AppendLine($"Packet version {run.PacketVersion} ([factory://tasks/{task.Id}/packet](factory://tasks/{task.Id}/packet)):").AppendLine();
+        sb.AppendLine(string.Join('\n', Excerpt(packet.Markdown).Split('\n').Select(l => "> " + l)));
+
+        Section(sb, "Reproduction (before/after)");
+        Items(sb, evidence.Where(e => e.Kind == EvidenceKinds.Reproduction));
+        Section(sb, "Plan");
+        Items(sb, evidence.Where(e => e.Kind == EvidenceKinds.Plan));
+        Section(sb, "Diff");
+        Items(sb, evidence.Where(e => e.Kind == EvidenceKinds.Diff));
+        if (evidence.Any(e => e.Kind == EvidenceKinds.Diff && e.Origin == Origins.Server)) sb.AppendLine($"The whole diff, paged: factory://runs/{run.Id}/diff?page=1");
+        Section(sb, "Validation");
+        Items(sb, evidence.Where(e => e.Kind == EvidenceKinds.TestOutput));
+        Section(sb, "Declarations (accepted and refused)");
         if (declarations.Count == 0) sb.AppendLine("None yet.");
         foreach (var d in declarations)
         {
-            sb.AppendLine($"- [agent] {d.State} → **{d.Outcome}** ({Iso.Text(d.CreatedAt)}): {d.Summary}");
+            sb.AppendLine($"- [agent] {d.State} → [server] **{d.Outcome}** ({Iso.Text(d.CreatedAt)}): {d.Summary}");
             if (d.Reason is { } r) sb.AppendLine($"  - reason: {r}");
-            if (d.Question is { } q) sb.AppendLine($"  - question: {q}");
-            if (d.ResidualRisk is { } risk) sb.AppendLine($"  - residual risk: {risk}");
             foreach (var problem in Json.Deserialize<List<string>>(d.ProblemsJson)) sb.AppendLine($"  - [server] unmet: {problem}");
         }
-        return new Bundle(run, task, sb.ToString());
+        Section(sb, "No-op / escalation");
+        var noOp = declarations.LastOrDefault(d => d.State == TerminalStates.NoOp && d.Outcome == "accepted");
+        if (noOp is null && escalations.Count == 0) sb.AppendLine("None.");
+        if (noOp is not null) sb.AppendLine($"- [agent] NO_OP `{noOp.Reason}`: {noOp.Summary}");
+        foreach (var e in escalations) sb.AppendLine($"- [{(e.RaisedBy.StartsWith("agent:", StringComparison.Ordinal) ? "agent" : "server")}] asked: {e.Question}{(e.Answer is { } a ? $"\n  - [human] answered ({e.Action}): {a}" : "\n  - awaiting a human's answer")}");
+        Section(sb, "Verdicts");
+        if (verdicts.Count == 0) sb.AppendLine("None.");
+        foreach (var v in verdicts) sb.AppendLine($"- [verifier] {v.Role} ({v.Verifier}): **{v.Verdict}** — {Excerpt(v.Findings)}");
+        Section(sb, "Review");
+        if (reviews.Count == 0) sb.AppendLine("None.");
+        foreach (var r in reviews) sb.AppendLine($"- [human] {r.Reviewer}: **{r.Outcome}**{(r.ReviewedSha is { } sha ? $" at `{sha}`" : "")} — {Excerpt(r.Feedback)}");
+        Section(sb, "Residual risk");
+        var risks = declarations.Where(d => d.ResidualRisk is not null).ToList();
+        if (risks.Count == 0) sb.AppendLine("None stated.");
+        foreach (var d in risks) sb.AppendLine($"- [agent] {d.ResidualRisk}");
+        Section(sb, "Cost");
+        Items(sb, evidence.Where(e => e.Kind == EvidenceKinds.Cost));
+        Section(sb, "Other evidence");
+        Items(sb, evidence.Where(e => e.Kind is not (EvidenceKinds.Reproduction or EvidenceKinds.Plan or EvidenceKinds.Diff or EvidenceKinds.TestOutput or EvidenceKinds.Cost)));
+
+        var markdown = sb.ToString();
+        if (markdown.Length > MaxChars)
+            markdown = markdown[..MaxChars] + $"\n\n… [bundle truncated at {MaxChars} characters; evidence blobs and factory://runs/{run.Id}/diff hold everything]";
+        return new Bundle(run, task, markdown);
     }
 
-    private static string Quote(string text) => string.Join('\n', text.Split('\n').Select(l => "> " + l));
+    private static void Section(StringBuilder sb, string title) => sb.AppendLine().AppendLine($"## {title}");
 
-    private static string Indent(string text) => string.Join('\n', text.Split('\n').Select(l => "    " + l));
+    private static void Items(StringBuilder sb, IEnumerable<EvidenceRow> items)
+    {
+        var any = false;
+        foreach (var item in items)
+        {
+            any = true;
+            sb.AppendLine($"- [{item.Origin}] **{item.Kind}** #{item.Id} ({Iso.Text(item.CreatedAt)}): {item.Summary}");
+            if (item.Content is { Length: > 0 } content) sb.AppendLine().AppendLine(string.Join('\n', Excerpt(content).TrimEnd().Split('\n').Select(l => "    " + l))).AppendLine();
+            if (item.BlobSha is { } blob) sb.AppendLine($"  - blob `{blob}` ({item.BlobBytes} bytes{(item.FileName is { } f ? $", {f}" : "")})");
+        }
+        if (!any) sb.AppendLine("None.");
+    }
 
-    private static string Excerpt(string text) => text.Length <= 4000 ? text : text[..4000] + $"\n… [{text.Length - 4000} more characters]";
+    private static string Excerpt(string text) =>
+        text.Length <= ItemChars ? text : text[..ItemChars] + $"\n… [{text.Length - ItemChars} more characters]";
 }

@@ -11,7 +11,7 @@ namespace FactoryMcp.Tools.Tasks;
 /// Packets in and out of <c>proposed</c>: parse (every problem listed), resolve the repository, store;
 /// approve by pinning the base to a full SHA and freezing the line's defaults into the task.
 /// </summary>
-public sealed class TaskIntake(TaskLedger tasks, ConfigFiles config, RepositoryResolver repositories, Mirrors mirrors)
+public sealed class TaskIntake(TaskLedger tasks, ConfigFiles config, RepositoryResolver repositories, Mirrors mirrors, Workspaces workspaces)
 {
     public async Task<TaskRow> ProposeAsync(Caller caller, string markdown, long? signalId = null, string? target = null, CancellationToken ct = default)
     {
@@ -39,6 +39,14 @@ public sealed class TaskIntake(TaskLedger tasks, ConfigFiles config, RepositoryR
         var baseSha = await mirrors.ResolveBaseAsync(task.Repo, packet.FrontMatter.Base, ct);
         await mirrors.UpdateRefAsync(task.Repo, $"refs/factory/tasks/{taskId}/base", baseSha, ct);
         return await tasks.ApproveAsync(caller, taskId, task.CurrentVersion, baseSha, TaskSettings.Merge(packet, line), line.Route, ct);
+    }
+
+    /// <summary>Cancels a task: its run's lease is revoked, it leaves the queue, and its workspace is freed.</summary>
+    public async Task<TaskRow> CancelAsync(Caller caller, long taskId, string reason, CancellationToken ct = default)
+    {
+        var (task, freed) = await tasks.CancelAsync(caller, taskId, reason, ct);
+        foreach (var folder in freed) workspaces.Remove(folder);
+        return task;
     }
 
     /// <summary>Overrides in the current packet that weaken its line's gates; the approval view shows them.</summary>

@@ -1,0 +1,36 @@
+using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Runs;
+using FactoryMcp.Tests.Gate;
+using FactoryMcp.Tests.Infrastructure;
+
+namespace FactoryMcp.Tests.Judgment;
+
+/// <summary>An accepted run (a real fix, validated by the server) waiting for blind verification and review.</summary>
+public static class JudgmentHarness
+{
+    public const string Lines = """
+        bugfix:
+          verifiers: [qa, secops]
+          max_reworks: 1
+          lease_minutes: 30
+          verification_timeout_minutes: 120
+        """;
+
+    public static async Task<GateHarness> AcceptedAsync(string lines = Lines, string? packet = null)
+    {
+        var gate = await GateHarness.CreateAsync(packet ?? GateHarness.Packet(reproduction: null), lines: lines);
+        await gate.PlanAsync();
+        await gate.WriteAsync("src/greet.sh", GateHarness.FixedGreeting);
+        var result = await gate.DeclareAsync();
+        Assert.Equal("accepted", result.Outcome);
+        return gate;
+    }
+
+    public static async Task<Caller> VerifierAsync(this TestFactory factory, string name, string role)
+    {
+        var (_, token) = await factory.Services.Agents.AddAsync("human:tester", name, Roles.Verifier, role, []);
+        return await factory.Services.Agents.AuthenticateAsync(name, token, null);
+    }
+
+    public static async Task<RunRow> RunAsync(this GateHarness gate) => await gate.Factory.Services.Runs.GetAsync(gate.RunId);
+}
