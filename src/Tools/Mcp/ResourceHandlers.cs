@@ -18,7 +18,7 @@ internal static class ResourceHandlers
     public static void Register(McpServerOptions options, Caller caller, IServiceProvider services)
     {
         var templates = new List<ResourceTemplate>();
-        if (caller.Role is Roles.Agent or Roles.Human)
+        if (caller.Role is Roles.Agent or Roles.Human or Roles.Verifier)
             templates.Add(new ResourceTemplate { UriTemplate = PacketTemplate, Name = "packet", Description = "A task's packet (Markdown, the approved version once approved).", MimeType = "text/markdown" });
         if (caller.Role is Roles.Human)
             templates.Add(new ResourceTemplate { UriTemplate = BundleTemplate, Name = "bundle", Description = "A run's evidence bundle (Markdown).", MimeType = "text/markdown" });
@@ -38,6 +38,10 @@ internal static class ResourceHandlers
             {
                 if (Match(uri, "factory://tasks/", "/packet") is { } taskId && templates.Any(t => t.UriTemplate == PacketTemplate))
                 {
+                    if (caller.Role == Roles.Verifier && await factory.Db.QuerySingleOrDefaultAsync<long>(
+                            "SELECT count(*) FROM verifications v JOIN runs r ON r.id = v.run_id WHERE r.task_id = @taskId AND v.agent_id = @agentId AND v.state IN ('claimed', 'submitted')",
+                            new { taskId, agentId = caller.AgentId }, ct) == 0)
+                        throw new McpException($"You verify no run of task {taskId}; verifiers read only the packets of tasks they verify.");
                     var task = await factory.Tasks.GetAsync(taskId, ct);
                     text = (await factory.Tasks.GetPacketAsync(taskId, task.ApprovedVersion ?? task.CurrentVersion, ct)).Markdown;
                 }

@@ -60,7 +60,8 @@ public static partial class ProcessRunner
         process.ErrorDataReceived += (_, e) => { if (e.Data is null) errDone.TrySetResult(); else Sink(stderr, e.Data); };
         try
         {
-            process.Start();
+            if (spec.NewProcessGroup) await Spawner.StartAsync(process);
+            else process.Start();
         }
         catch (System.ComponentModel.Win32Exception e)
         {
@@ -113,6 +114,44 @@ public static partial class ProcessRunner
     public static void KillGroup(int pid)
     {
         if (pid > 1) _ = kill(-pid, 9);
+    }
+
+    /// <summary>
+    /// Starts sandboxed commands from one thread that lives as long as the process. bubblewrap's
+    /// --die-with-parent is PR_SET_PDEATHSIG, which fires when the *thread* that forked it exits; a
+    /// thread-pool thread retiring mid-validation would otherwise SIGKILL a healthy command.
+    /// </summary>
+    private static class Spawner
+    {
+        private static readonly System.Collections.Concurrent.BlockingCollection<(Process Process, TaskCompletionSource Done)> Queue = [];
+
+        static Spawner()
+        {
+            var thread = new Thread(() =>
+            {
+                foreach (var (process, done) in Queue.GetConsumingEnumerable())
+                {
+                    try
+                    {
+                        process.Start();
+                        done.SetResult();
+                    }
+                    catch (Exception e)
+                    {
+                        done.SetException(e);
+                    }
+                }
+            })
+            { IsBackground = true, Name = "factory-spawner" };
+            thread.Start();
+        }
+
+        public static Task StartAsync(Process process)
+        {
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Queue.Add((process, done));
+            return done.Task;
+        }
     }
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
