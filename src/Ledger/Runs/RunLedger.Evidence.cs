@@ -93,6 +93,10 @@ public sealed partial class RunLedger
         }, ct);
     }
 
+    /// <summary>Records one piece of server-observed evidence on a run in its own transaction (publishing, drain sessions).</summary>
+    public Task<long> RecordServerEvidenceAsync(long runId, ServerEvidence item, CancellationToken ct = default) =>
+        db.WriteAsync("server", w => AddServerEvidenceAsync(w, runId, item.Kind, item.Summary, item.Content, item.BlobSha, item.BlobBytes, item.Stage), ct);
+
     /// <summary>Evidence the server observed itself (diff, validation output). Origin <c>server</c>.</summary>
     public static async Task<long> AddServerEvidenceAsync(LedgerWrite w, long runId, string kind, string summary, string? content, string? blobSha, long? blobBytes, string? stage = null)
     {

@@ -20,6 +20,7 @@ public sealed record FactorySettings
     public int LessonBytesPerPacket { get; init; } = 8 * 1024;
     public HttpSettings Http { get; init; } = new();
     public HooksSettings Hooks { get; init; } = new();
+    public ContentSettings Content { get; init; } = new();
     public Dictionary<string, string> Notifications { get; init; } = [];
     public bool RequireSandbox { get; init; }
     public long MaxWorkspaceBytes { get; init; } = 20L * 1024 * 1024 * 1024;
@@ -32,6 +33,16 @@ public sealed record FactorySettings
         public List<string> AllowedOrigins { get; init; } = [];
         public List<string> AllowedHosts { get; init; } = [];
         public double SessionIdleMinutes { get; init; } = 30;
+    }
+
+    /// <summary>The content bridge: which repositories may be named in drafts, and which line improves drafts.</summary>
+    public sealed record ContentSettings
+    {
+        /// <summary>owner/name of repositories that are public; any other repository name or GitHub link is redacted.</summary>
+        public List<string> PublicRepositories { get; init; } = [];
+        public string MarketingLine { get; init; } = "marketing";
+        /// <summary>The writer agent or pool:NAME content packets go to (default: the marketing line's route).</summary>
+        public string? Writer { get; init; }
     }
 
     public sealed record HooksSettings

@@ -76,7 +76,9 @@ public sealed partial class ValidationWorker(FactoryServices factory, ILogger lo
             }
             await heartbeat.CancelAsync();
             await beats;
-            await factory.Runs.CompleteJobAsync(job.Id, owner, verdict.HeadSha, verdict.Problems, verdict.Evidence, CancellationToken.None);
+            var result = await factory.Runs.CompleteJobAsync(job.Id, owner, verdict.HeadSha, verdict.Problems, verdict.Evidence, CancellationToken.None);
+            if (result is { Outcome: "accepted", RunState: Ledger.Lifecycle.RunStates.Accepted })
+                await factory.Content.ApplyWriterOutputAsync(job.RunId, CancellationToken.None);
             LogJobFinished(logger, job.Id, verdict.Problems.Count);
             return true;
         }

@@ -34,6 +34,9 @@ public static class GitRunner
         public string? StandardInput { get; init; }
         public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(10);
         public IReadOnlyDictionary<string, string?>? Extra { get; init; }
+
+        /// <summary>Keep the server user's own git configuration (credential helpers) — only for pushes from the server's mirror.</summary>
+        public bool UseUserConfig { get; init; }
     }
 
     public static Task<ProcessResult> RunAsync(IEnumerable<string> arguments, Options? options = null, CancellationToken ct = default)
@@ -80,10 +83,10 @@ public static class GitRunner
     {
         var env = new Dictionary<string, string?>
         {
-            ["GIT_CONFIG_NOSYSTEM"] = "1",
-            ["GIT_CONFIG_GLOBAL"] = "/dev/null",
+            ["GIT_CONFIG_NOSYSTEM"] = options.UseUserConfig ? null : "1",
+            ["GIT_CONFIG_GLOBAL"] = options.UseUserConfig ? null : "/dev/null",
             ["GIT_TERMINAL_PROMPT"] = "0",
-            ["GIT_ASKPASS"] = "/bin/false",
+            ["GIT_ASKPASS"] = options.UseUserConfig ? null : "/bin/false",
             ["GIT_ATTR_NOSYSTEM"] = "1",
             ["GIT_OPTIONAL_LOCKS"] = "0",
             ["GIT_AUTHOR_NAME"] = "FactoryMcp",

@@ -1,4 +1,7 @@
 using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Content;
+using FactoryMcp.Ledger.Funnel;
+using FactoryMcp.Ledger.Shipping;
 using FactoryMcp.Ledger.Lessons;
 using FactoryMcp.Ledger.Reviews;
 using FactoryMcp.Ledger.Verification;
@@ -6,7 +9,9 @@ using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Signals;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Tasks;
+using FactoryMcp.Tools.Content;
 using FactoryMcp.Tools.Gate;
+using FactoryMcp.Tools.Shipping;
 using FactoryMcp.Tools.Git;
 using FactoryMcp.Tools.Runs;
 using FactoryMcp.Tools.Signals;
@@ -42,6 +47,11 @@ public sealed class FactoryServices
         Lessons = new LessonLedger(db);
         VerifierPackets = new VerifierPacketService(this);
         Bundles = new RunBundle(this);
+        Shipping = new ShippingLedger(db);
+        Drafts = new DraftLedger(db);
+        Funnel = new FunnelLedger(db);
+        Publisher = new Publisher(this);
+        Content = new ContentBridge(this);
         Declarations = new DeclarationService(this);
         Worker = new ValidationWorker(this, Logging.CreateLogger("FactoryMcp.Validation"));
         Signals = new SignalLedger(db);
@@ -66,6 +76,11 @@ public sealed class FactoryServices
     public LessonLedger Lessons { get; }
     public VerifierPacketService VerifierPackets { get; }
     public RunBundle Bundles { get; }
+    public ShippingLedger Shipping { get; }
+    public DraftLedger Drafts { get; }
+    public FunnelLedger Funnel { get; }
+    public Publisher Publisher { get; }
+    public ContentBridge Content { get; }
     public ValidationWorker Worker { get; }
     public ILoggerFactory Logging { get; }
     public SignalLedger Signals { get; }

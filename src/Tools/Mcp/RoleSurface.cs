@@ -36,6 +36,7 @@ public static class RoleSurface
             case Roles.Human:
                 Add<HumanTaskTools>(options, services);
                 Add<HumanJudgmentTools>(options, services);
+                Add<HumanShippingTools>(options, services);
                 break;
         }
         PromptHandlers.Register(options, caller, services);

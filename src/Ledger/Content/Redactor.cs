@@ -1,0 +1,81 @@
+using System.Text.RegularExpressions;
+
+namespace FactoryMcp.Ledger.Content;
+
+/// <summary>
+/// Removes what must never reach a draft (DESIGN section 11), before anything is stored: secrets
+/// (GitHub, OpenAI-style and AWS keys, bearer tokens, private keys, key=value credentials), e-mail
+/// addresses, absolute local paths, private hostnames and addresses, and private repository names.
+/// </summary>
+public sealed partial class Redactor(IReadOnlyCollection<string> publicRepositories, IReadOnlyCollection<string> privateNames)
+{
+    public sealed record Result(string Text, int Count);
+
+    public Result Redact(string text)
+    {
+        var count = 0;
+        string Replace(string input, Regex pattern, string replacement) =>
+            pattern.Replace(input, m => { count++; return replacement.Replace("$1", m.Groups.Count > 1 ? m.Groups[1].Value : ""); });
+
+        text = Replace(text, PrivateKey(), "[redacted private key]");
+        text = Replace(text, GitHubToken(), "[redacted token]");
+        text = Replace(text, ApiKey(), "[redacted token]");
+        text = Replace(text, AwsKey(), "[redacted key]");
+        text = Replace(text, Bearer(), "Bearer [redacted token]");
+        text = Replace(text, Assignment(), "$1=[redacted]");
+        text = Replace(text, Email(), "[redacted e-mail]");
+        text = GitHubUrl().Replace(text, m =>
+        {
+            var repo = m.Groups[1].Value.TrimEnd('/');
+            if (publicRepositories.Contains(repo, StringComparer.OrdinalIgnoreCase)) return m.Value;
+            count++;
+            return "[redacted private link]";
+        });
+        text = Replace(text, LocalPath(), "[redacted path]");
+        text = Replace(text, WindowsPath(), "[redacted path]");
+        text = Replace(text, PrivateHost(), "[redacted host]");
+        text = Replace(text, PrivateAddress(), "[redacted host]");
+        foreach (var name in privateNames.Where(n => n.Length >= 3 && !publicRepositories.Contains(n, StringComparer.OrdinalIgnoreCase)))
+        {
+            var escaped = new Regex(@"(?<![\w.-])" + Regex.Escape(name) + @"(?![\w-])", RegexOptions.IgnoreCase);
+            text = Replace(text, escaped, "[redacted repository]");
+        }
+        return new Result(text, count);
+    }
+
+    [GeneratedRegex(@"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)")]
+    private static partial Regex PrivateKey();
+
+    [GeneratedRegex(@"\b(?:gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{16,})")]
+    private static partial Regex GitHubToken();
+
+    [GeneratedRegex(@"\bsk-(?:proj-|ant-)?[A-Za-z0-9_\-]{16,}")]
+    private static partial Regex ApiKey();
+
+    [GeneratedRegex(@"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")]
+    private static partial Regex AwsKey();
+
+    [GeneratedRegex(@"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]{8,}=*")]
+    private static partial Regex Bearer();
+
+    [GeneratedRegex(@"(?i)\b((?:api[_-]?key|access[_-]?key|secret|token|password|passwd)\w*)\s*[:=]\s*[""']?[^\s""',;]{6,}[""']?")]
+    private static partial Regex Assignment();
+
+    [GeneratedRegex(@"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")]
+    private static partial Regex Email();
+
+    [GeneratedRegex(@"https?://(?:www\.)?github\.com/([A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+)[^\s)\]]*")]
+    private static partial Regex GitHubUrl();
+
+    [GeneratedRegex(@"(?<![\w.:/])/(?:home|root|tmp|var|Users|opt|srv|mnt|work|etc|private|usr|data|builds?|runner)(?:/[^\s'""`)\]<>]*)?")]
+    private static partial Regex LocalPath();
+
+    [GeneratedRegex(@"\b[A-Za-z]:\\[^\s'""`)\]<>]+")]
+    private static partial Regex WindowsPath();
+
+    [GeneratedRegex(@"(?i)\b(?:localhost|[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.(?:local|internal|corp|lan|intranet|home\.arpa|localdomain))(?::\d+)?\b")]
+    private static partial Regex PrivateHost();
+
+    [GeneratedRegex(@"\b(?:10\.\d{1,3}\.\d{1,3}\.\d{1,3}|192\.168\.\d{1,3}\.\d{1,3}|172\.(?:1[6-9]|2\d|3[01])\.\d{1,3}\.\d{1,3}|127\.\d{1,3}\.\d{1,3}\.\d{1,3})(?::\d+)?\b")]
+    private static partial Regex PrivateAddress();
+}

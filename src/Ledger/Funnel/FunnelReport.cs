@@ -1,0 +1,32 @@
+namespace FactoryMcp.Ledger.Funnel;
+
+/// <summary>
+/// The funnel of DESIGN section 11, for one environment. A ledger's environment is fixed at creation,
+/// so its figures sit under <c>live</c> or under <c>test</c>, never both: test figures are never mixed
+/// into live ones.
+/// </summary>
+public sealed record FunnelReport
+{
+    public required string Environment { get; init; }
+    public FunnelFigures? Live { get; init; }
+    public FunnelFigures? Test { get; init; }
+}
+
+public sealed record FunnelFigures
+{
+    public required IReadOnlyList<FunnelStep> Steps { get; init; }
+    public required double? NoOpRate { get; init; }
+    public required double? EscalationRate { get; init; }
+    public required double? RetryRate { get; init; }
+    public required double? ReworkRate { get; init; }
+    public required IReadOnlyDictionary<string, double?> MedianMinutes { get; init; }
+    public required double? SignalToApprovedMedianMinutes { get; init; }
+    public required IReadOnlyList<AgentUtilization> Agents { get; init; }
+    public required double? CostPerShippedChange { get; init; }
+    public required string CostUnit { get; init; }
+    public required double? LiveEventBridgeCoverage { get; init; }
+}
+
+public sealed record FunnelStep(string Name, long Count);
+
+public sealed record AgentUtilization(string Agent, long Runs, double BusyMinutes, double Utilization);

@@ -1,0 +1,194 @@
+using FactoryMcp.Ledger;
+using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Content;
+using FactoryMcp.Ledger.Evidence;
+using FactoryMcp.Ledger.Shipping;
+using FactoryMcp.Ledger.Storage;
+using FactoryMcp.Ledger.Tasks;
+using FactoryMcp.Tools.Git;
+using FactoryMcp.Tools.Hosting;
+
+namespace FactoryMcp.Tools.Content;
+
+/// <summary>What one `factory content drain` did.</summary>
+public sealed record DrainReport(int Events, int DraftsCreated, int ContentPackets, IReadOnlyList<string> Exported);
+
+/// <summary>
+/// The bridge from shipped work to marketing drafts (DESIGN section 11): for each live shipped event, a
+/// deterministic blog post, social post and changelog entry from the allowlisted brief, redacted before
+/// they are stored, idempotent per (event, kind); the ledger is authoritative and drafts/ holds exports.
+/// When a marketing line exists, a content packet goes to a writer, whose files replace the drafts (after
+/// redaction) once the server accepts the writer's run. Nothing is published automatically.
+/// </summary>
+public sealed class ContentBridge(FactoryServices factory)
+{
+    public static readonly Caller Bridge = new(0, "content-bridge", "server");
+
+    public Redactor RedactorFor(string? repo)
+    {
+        var settings = factory.Config.Settings.Content;
+        var names = new List<string>();
+        if (repo is not null)
+        {
+            var name = Path.GetFileName(repo.TrimEnd('/')).Replace(".git", "");
+            if (name.Length > 0) names.Add(name);
+            if (Mirrors.IsUrl(repo) && repo.Split(['/', ':']) is { Length: >= 2 } parts) names.Add($"{parts[^2]}/{parts[^1].Replace(".git", "")}");
+        }
+        return new Redactor(settings.PublicRepositories, names);
+    }
+
+    /// <summary>Drafts every shipped event that lacks them (live ones; test ones only when asked). Running it twice adds nothing.</summary>
+    public async Task<DrainReport> DrainAsync(bool includeTest, CancellationToken ct = default)
+    {
+        var events = (await factory.Shipping.EventsAsync(ct)).Where(e => e.Environment == "live" || includeTest).ToList();
+        int created = 0, packets = 0;
+        var exported = new List<string>();
+        foreach (var shipped in events)
+        {
+            var brief = await BriefAsync(shipped, ct);
+            var task = await factory.Tasks.GetAsync(shipped.TaskId, ct);
+            var redactor = RedactorFor(task.Repo);
+            var briefJson = Json.Serialize(redactor.Redact(Json.Serialize(brief)).Text);
+            foreach (var (kind, text) in new[] { (DraftKinds.Blog, DraftTemplates.Blog(brief)), (DraftKinds.Social, DraftTemplates.Social(brief)), (DraftKinds.Changelog, DraftTemplates.Changelog(brief)) })
+            {
+                var (_, changed) = await factory.Drafts.StoreAsync(Bridge.Actor, shipped.Id, kind, text, briefJson, "template", redactor, replace: false, ct);
+                if (changed) created++;
+            }
+            exported.AddRange(await ExportAsync(shipped.Id, ct));
+            if (await EnqueueWriterAsync(shipped, brief, task, ct)) packets++;
+        }
+        return new DrainReport(events.Count, created, packets, exported);
+    }
+
+    /// <summary>Writes the ledger's drafts of an event to drafts/event-N/ (exports; the ledger stays authoritative).</summary>
+    public async Task<IReadOnlyList<string>> ExportAsync(long eventId, CancellationToken ct = default)
+    {
+        var folder = Path.Combine(factory.Paths.Drafts, $"event-{eventId}");
+        Directory.CreateDirectory(folder);
+        var written = new List<string>();
+        foreach (var draft in await factory.Drafts.ListAsync(eventId, ct))
+        {
+            var path = Path.Combine(folder, FileName(draft.Kind));
+            await File.WriteAllTextAsync(path, draft.Content, ct);
+            written.Add(path);
+        }
+        return written;
+    }
+
+    public static string FileName(string kind) => kind switch
+    {
+        DraftKinds.Blog => "blog.md",
+        DraftKinds.Social => "social.txt",
+        _ => "changelog.md",
+    };
+
+    private async Task<Brief> BriefAsync(ShippedEventRow shipped, CancellationToken ct)
+    {
+        var task = await factory.Tasks.GetAsync(shipped.TaskId, ct);
+        var run = await factory.Runs.GetAsync(shipped.RunId, ct);
+        var packet = TaskLedger.ParsedPacket(await factory.Tasks.GetPacketAsync(task.Id, run.PacketVersion, ct));
+        var server = (await factory.Runs.EvidenceAsync(run.Id, ct)).Where(e => e.Origin == Origins.Server).ToList();
+        var diff = server.LastOrDefault(e => e.Kind == EvidenceKinds.Diff);
+        var validation = server.LastOrDefault(e => e.Kind == EvidenceKinds.TestOutput);
+        var reproduction = server.LastOrDefault(e => e.Kind == EvidenceKinds.Reproduction);
+        var settings = Ledger.Runs.RunLedger.SettingsOf(task);
+        var source = packet.Source?.Trim().Split('\n')[0];
+        return new Brief
+        {
+            EventId = shipped.Id,
+            Run = run.Id,
+            Task = task.Id,
+            Line = task.Line,
+            Title = task.Title,
+            Intent = string.Join(' ', packet.Intent.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)),
+            WhatChanged = diff?.Summary ?? "See the pull request.",
+            Validated = validation is null
+                ? "Validated by the factory."
+                : $"The factory re-ran {string.Join(", ", settings.Validation.Select(c => $"`{c}`"))} on a clean checkout, sandboxed: {validation.Summary}.",
+            Reproduction = reproduction?.Summary,
+            Source = source is { Length: > 0 } && source.StartsWith("http", StringComparison.Ordinal) ? source : null,
+            PullRequest = shipped.PrUrl,
+            ShippedAt = Iso.Text(shipped.ShippedAt),
+            Environment = shipped.Environment,
+        };
+    }
+
+    /// <summary>Sends a content packet to the marketing line's writer once per event, when such a line exists.</summary>
+    private async Task<bool> EnqueueWriterAsync(ShippedEventRow shipped, Brief brief, TaskRow shippedTask, CancellationToken ct)
+    {
+        var settings = factory.Config.Settings.Content;
+        var lines = factory.Config.Lines;
+        if (!lines.Configured || !lines.Lines.ContainsKey(settings.MarketingLine)) return false;
+        if (await factory.Db.QuerySingleOrDefaultAsync<long?>("SELECT task_id FROM content_jobs WHERE event_id = @id", new { id = shipped.Id }, ct) is not null) return false;
+        var folder = $"drafts/event-{shipped.Id}";
+        var drafts = await factory.Drafts.ListAsync(shipped.Id, ct);
+        var redactor = RedactorFor(shippedTask.Repo);
+        var packet = $"""
+            ---
+            line: {settings.MarketingLine}
+            output: patch
+            ---
+            # Write about: {brief.Title.Replace('\n', ' ')}
+
+            ## Intent
+            Improve the blog post, social post (at most 280 characters) and changelog entry for shipped change {shipped.Id}, using only the brief below. The prompt `writer` has the rules.
+
+            ## Scope
+            - {folder}/
+
+            ## Validation
+            - `test -s {folder}/blog.md`
+            - `test -s {folder}/social.txt`
+            - `test -s {folder}/changelog.md`
+            - `test "$(wc -m < {folder}/social.txt)" -le 281`
+
+            ## Evidence Required
+            - plan
+
+            ## Brief
+            {redactor.Redact(brief.ToMarkdown()).Text}
+
+            ## Current drafts
+            {string.Join("\n\n", drafts.Select(d => $"### {FileName(d.Kind)}\n```\n{d.Content.TrimEnd()}\n```"))}
+            """;
+        var target = settings.Writer ?? lines.Lines[settings.MarketingLine].Route;
+        var task = await factory.Intake.ProposeAsync(Bridge, packet, target: target, ct: ct);
+        await factory.Db.WriteAsync(Bridge.Actor, async w =>
+        {
+            await w.ExecuteAsync("INSERT INTO content_jobs (event_id, task_id) VALUES (@eventId, @taskId)", new { eventId = shipped.Id, taskId = task.Id });
+            await w.AuditAsync("content.packet", "task", task.Id, new { event_id = shipped.Id });
+        }, ct);
+        return true;
+    }
+
+    /// <summary>After a writer's run is accepted, its files replace the event's drafts (redacted first).</summary>
+    public async Task<int> ApplyWriterOutputAsync(long runId, CancellationToken ct = default)
+    {
+        var run = await factory.Runs.GetAsync(runId, ct);
+        var eventId = await factory.Db.QuerySingleOrDefaultAsync<long?>("SELECT event_id FROM content_jobs WHERE task_id = @taskId", new { taskId = run.TaskId }, ct);
+        if (eventId is not { } id || run.HeadSha is null) return 0;
+        var task = await factory.Tasks.GetAsync(run.TaskId, ct);
+        var shipped = await factory.Shipping.GetAsync(id, ct);
+        var shippedTask = await factory.Tasks.GetAsync(shipped.TaskId, ct);
+        var redactor = RedactorFor(shippedTask.Repo);
+        var replaced = 0;
+        foreach (var kind in DraftKinds.All)
+        {
+            byte[] bytes;
+            try
+            {
+                bytes = await GitRunner.RunBytesAsync(["cat-file", "blob", $"{run.HeadSha}:drafts/event-{id}/{FileName(kind)}"], new GitRunner.Options { GitDir = factory.Mirrors.PathFor(task.Repo) }, ct);
+            }
+            catch (GitException)
+            {
+                continue;
+            }
+            var existing = (await factory.Drafts.ListAsync(id, ct)).FirstOrDefault(d => d.Kind == kind);
+            var (_, changed) = await factory.Drafts.StoreAsync(Bridge.Actor, id, kind, System.Text.Encoding.UTF8.GetString(bytes), existing?.BriefJson ?? "{}", $"writer:{run.AgentName}", redactor, replace: true, ct);
+            if (changed) replaced++;
+        }
+        await factory.Db.WriteAsync(Bridge.Actor, w => w.ExecuteAsync("UPDATE content_jobs SET applied_at = @now WHERE event_id = @id", new { now = w.NowText, id }), ct);
+        await ExportAsync(id, ct);
+        return replaced;
+    }
+}
