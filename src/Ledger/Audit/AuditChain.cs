@@ -85,8 +85,11 @@ public sealed class AuditChain(LedgerPaths paths)
                 var current = ReadHead(stream);
                 if (current is not null && current.Seq >= tail.Seq) return;
                 var bytes = Encoding.ASCII.GetBytes($"{tail.Seq} {tail.Hmac}\n");
-                stream.SetLength(0);
+                // Overwrite in place, never truncate first: a process killed between a truncation and the
+                // write would leave an empty head. The new head is never shorter than the old one.
+                stream.Position = 0;
                 stream.Write(bytes);
+                stream.SetLength(bytes.Length);
                 stream.Flush(flushToDisk: true);
                 return;
             }

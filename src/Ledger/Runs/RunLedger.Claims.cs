@@ -48,12 +48,18 @@ public sealed partial class RunLedger
                          q.enqueued_at, q.task_id
                 LIMIT 1
                 """;
+            // Asking for work is being seen: `factory agents` shows idle builders by this.
+            await w.ExecuteAsync("UPDATE agents SET last_seen_at = @now WHERE id = @agentId", new { now = w.NowText, agentId = caller.AgentId });
             var picked = await w.SingleOrDefaultAsync<QueuePick>(pick, new { now = w.NowText, own = "agent:" + caller.Name, agentId = caller.AgentId, aging = AgingHours });
             if (picked is null) return new ClaimOutcome(ClaimOutcome.Empty, null, null);
 
             var task = await TaskLedger.RequireAsync(w, picked.TaskId);
             var previous = await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.task_id = @taskId ORDER BY r.id DESC LIMIT 1", new { taskId = task.Id });
-            var startSha = previous?.HeadSha ?? task.BaseSha;
+            // Continue from the newest head any earlier run left (an expired or failed attempt), even when
+            // the run just before it (a released claim, say) left none.
+            var lastHead = await w.SingleOrDefaultAsync<string>(
+                "SELECT head_sha FROM runs WHERE task_id = @taskId AND head_sha IS NOT NULL ORDER BY id DESC LIMIT 1", new { taskId = task.Id });
+            var startSha = lastHead ?? task.BaseSha;
             await w.ExecuteAsync("DELETE FROM queue WHERE task_id = @taskId", new { taskId = task.Id });
             var runId = await w.ScalarAsync<long>("""
                 INSERT INTO runs (task_id, agent_id, kind, state, packet_version, base_sha, start_sha, previous_run_id, queue_target, queue_note, opened_at)
@@ -73,7 +79,11 @@ public sealed partial class RunLedger
             });
             var workspace = db.Paths.Workspace(runId);
             var runRef = $"refs/factory/runs/{runId}";
-            await w.ExecuteAsync("UPDATE runs SET workspace = @workspace, run_ref = @runRef WHERE id = @runId", new { workspace, runRef, runId });
+            // A provisional deadline until the lease starts: a claim whose server died while preparing the
+            // workspace is swept and given back instead of holding the task forever.
+            var prepareUntil = Iso.Text(w.Now.AddMinutes(SettingsOf(task).LeaseMinutes));
+            await w.ExecuteAsync("UPDATE runs SET workspace = @workspace, run_ref = @runRef, lease_expires_at = @prepareUntil WHERE id = @runId",
+                new { workspace, runRef, prepareUntil, runId });
             await w.ExecuteAsync("INSERT INTO stages (run_id, stage, at) VALUES (@runId, 'scout', @now)", new { runId, now = w.NowText });
             await w.AuditAsync("run.claimed", "run", runId, new { state = RunStates.Open, task_id = task.Id, agent = caller.Name, target = picked.Target, start_sha = startSha, previous_run_id = previous?.Id });
             await StateMachine.MoveTaskAsync(w, task.Id, TaskStates.Running, "task.claimed", new { run_id = runId, agent = caller.Name });
@@ -127,6 +137,16 @@ public sealed partial class RunLedger
             {
                 var run = await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @runId", new { runId });
                 if (run is null || run.State != RunStates.Open || run.LeaseExpiresAt is not { } expires || expires >= w.Now) return;
+                if (!run.Started)
+                {
+                    // Claimed but never handed over (the server died preparing the workspace): no attempt counted.
+                    var reason = $"the claim was never handed over before {Iso.Text(expires)} (its server stopped while preparing the workspace)";
+                    await StateMachine.MoveRunAsync(w, runId, RunStates.Cancelled, "run.claim_abandoned", new { lease_expires_at = Iso.Text(expires) }, closeReason: "claim abandoned");
+                    var held = await TaskLedger.RequireAsync(w, run.TaskId);
+                    await StateMachine.MoveTaskAsync(w, held.Id, TaskStates.Ready, "task.requeued", new { reason });
+                    await TaskLedger.EnqueueAsync(w, held.Id, run.QueueTarget, held.Priority, w.Now, note: reason);
+                    return;
+                }
                 await StateMachine.MoveRunAsync(w, runId, RunStates.Expired, "run.lease_expired", new { lease_expires_at = Iso.Text(expires) }, closeReason: "lease expired");
                 await RequeueAfterFailureAsync(w, run, $"the lease of run {runId} expired at {Iso.Text(expires)}");
             }, ct);
