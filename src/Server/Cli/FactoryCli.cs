@@ -24,6 +24,7 @@ internal static class FactoryCli
         BoardCommand.Add(root);
         AgentCommands.Add(root);
         LedgerCommands.Add(root);
+        IngestCommands.Add(root);
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -53,7 +53,8 @@ internal static class TaskCommands
             if (row.State == Ledger.Lifecycle.TaskStates.Proposed)
             {
                 var weakenings = await factory.Intake.WeakeningsAsync(taskId, ct);
-                if (row.AuthorRole != Ledger.Agents.Roles.Human) await context.Out.WriteLineAsync($"Written by an agent ({row.AuthoredBy}): read every command before approving.");
+                if (row.SignalId is { } signal) await context.Out.WriteLineAsync($"Drafted from signal {signal} by its line's template: read every command before approving.");
+                else if (row.AuthorRole != Ledger.Agents.Roles.Human) await context.Out.WriteLineAsync($"Written by an agent ({row.AuthoredBy}): read every command before approving.");
                 foreach (var w in weakenings) await context.Out.WriteLineAsync($"Weakens its line: {w}");
             }
             foreach (var run in await factory.Runs.ListForTaskAsync(taskId, ct))

@@ -31,7 +31,7 @@ public sealed class FactoryServices
         Packets = new PacketService(db, Tasks, Runs, Workspaces);
         Declarations = new DeclarationService(Runs);
         Signals = new SignalLedger(db);
-        SignalIntake = new SignalIntake(Signals);
+        SignalIntake = new SignalIntake(Signals, Tasks, Intake, Config, db.Paths);
     }
 
     public LedgerDatabase Db { get; }
