@@ -52,7 +52,7 @@ internal static class AgentCommands
                 var role = a.Agent.Role + (a.Agent.VerifierRole is { } v ? $"/{v}" : "");
                 var seen = a.Agent.LastSeenAt is { } s ? $"{Ago(now - s)} ago" : "never";
                 await context.Out.WriteLineAsync(string.Join('\t', a.Agent.Name, role, a.Pools.Count == 0 ? "-" : string.Join(",", a.Pools), a.Status, seen,
-                    a.OpenRuns.ToString(CultureInfo.InvariantCulture), Ago(a.Busy), a.Utilization.ToString("P0", CultureInfo.InvariantCulture)));
+                    a.OpenRuns.ToString(CultureInfo.InvariantCulture), Ago(a.Busy), (a.Utilization * 100).ToString("0", CultureInfo.InvariantCulture) + "%"));
             }
             var builders = rows.Where(a => a.Agent.Role == Roles.Agent && a.Status != AgentActivity.RevokedStatus).ToList();
             var idle = builders.Where(a => a.Status == AgentActivity.IdleStatus).Select(a => a.Agent.Name).ToList();

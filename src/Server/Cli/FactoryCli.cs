@@ -25,6 +25,7 @@ internal static class FactoryCli
         AgentCommands.Add(root);
         LedgerCommands.Add(root);
         IngestCommands.Add(root);
+        DrainCommand.Add(root);
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
