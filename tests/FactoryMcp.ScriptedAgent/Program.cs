@@ -18,7 +18,7 @@ await using var client = await McpClient.CreateAsync(new StdioClientTransport(ne
     Command = args[3],
     Arguments = ["serve"],
     WorkingDirectory = cwd,
-}));
+}), new McpClientOptions { DiscoverProbeTimeout = Timeout.InfiniteTimeSpan });
 
 var packet = await client.CallToolAsync("get_task_packet", new Dictionary<string, object?>());
 if (packet.IsError == true || packet.StructuredContent is not { } structured)
