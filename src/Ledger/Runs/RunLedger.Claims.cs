@@ -37,13 +37,25 @@ public sealed partial class RunLedger
                 if (open is not null) return new ClaimOutcome(ClaimOutcome.Resumed, open, await TaskLedger.RequireAsync(w, open.TaskId));
             }
 
+            // The best task is the head of one (target, priority) lane: within a lane the oldest entry has
+            // aged the most, so only lane heads can win. Each head is one index seek on queue_pick, so a
+            // claim costs the same with 10 or 100,000 queued tasks (a full sort held the write lock for
+            // ~50 ms at 30,000). Priorities are 0-9: the packet grammar allows no others.
             const string pick = """
+                WITH targets (target, rank) AS (
+                    SELECT @own, 0
+                    UNION ALL SELECT 'pool:' || pool, 1 FROM pool_members WHERE agent_id = @agentId
+                    UNION ALL SELECT NULL, 2),
+                levels (priority) AS (VALUES (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)),
+                heads AS (
+                    SELECT tg.rank AS rank,
+                           (SELECT q.task_id FROM queue q JOIN tasks t ON t.id = q.task_id
+                            WHERE q.target IS tg.target AND q.priority = l.priority AND q.not_before <= @now AND t.state = 'ready'
+                            ORDER BY q.enqueued_at, q.task_id LIMIT 1) AS task_id
+                    FROM targets tg CROSS JOIN levels l)
                 SELECT q.task_id AS TaskId, q.target AS Target, q.note AS Note
-                FROM queue q JOIN tasks t ON t.id = q.task_id
-                WHERE t.state = 'ready' AND q.not_before <= @now
-                  AND (q.target IS NULL OR q.target = @own
-                       OR q.target IN (SELECT 'pool:' || pool FROM pool_members WHERE agent_id = @agentId))
-                ORDER BY CASE WHEN q.target = @own THEN 0 WHEN q.target IS NULL THEN 2 ELSE 1 END,
+                FROM heads h JOIN queue q ON q.task_id = h.task_id
+                ORDER BY h.rank,
                          q.priority - CAST((julianday(@now) - julianday(q.enqueued_at)) * 24 / @aging AS INTEGER),
                          q.enqueued_at, q.task_id
                 LIMIT 1
