@@ -98,6 +98,12 @@ public sealed class AuditChain(LedgerPaths paths)
                 // Another process holds the head file for a moment.
                 Thread.Sleep(2);
             }
+            catch (IOException)
+            {
+                // The write is already committed: failing the caller now would invite a duplicate retry.
+                // A head left behind is accepted by verification and moved on by the next write.
+                return;
+            }
         }
     }
 
