@@ -18,6 +18,9 @@ public sealed partial class RunLedger
     /// <summary>Hours of waiting that raise a queued task's priority by one level, so nothing starves.</summary>
     public const double AgingHours = 6;
 
+    /// <summary>The shortest time a claim may take to prepare its workspace before the sweep gives it back.</summary>
+    public const double PreparationMinutes = 10;
+
     /// <summary>
     /// Returns the caller's open run (resume after a restart) unless <paramref name="newRun"/>; otherwise
     /// claims the next task queued for it, its pools, or anyone, in one short transaction. The workspace
@@ -92,8 +95,9 @@ public sealed partial class RunLedger
             var workspace = db.Paths.Workspace(runId);
             var runRef = $"refs/factory/runs/{runId}";
             // A provisional deadline until the lease starts: a claim whose server died while preparing the
-            // workspace is swept and given back instead of holding the task forever.
-            var prepareUntil = Iso.Text(w.Now.AddMinutes(SettingsOf(task).LeaseMinutes));
+            // workspace is swept and given back instead of holding the task forever. At least ten minutes,
+            // so a short lease never cuts off the cloning of a large repository.
+            var prepareUntil = Iso.Text(w.Now.AddMinutes(Math.Max(SettingsOf(task).LeaseMinutes, PreparationMinutes)));
             await w.ExecuteAsync("UPDATE runs SET workspace = @workspace, run_ref = @runRef, lease_expires_at = @prepareUntil WHERE id = @runId",
                 new { workspace, runRef, prepareUntil, runId });
             await w.ExecuteAsync("INSERT INTO stages (run_id, stage, at) VALUES (@runId, 'scout', @now)", new { runId, now = w.NowText });
