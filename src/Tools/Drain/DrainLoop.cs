@@ -2,6 +2,7 @@ using System.Text;
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Evidence;
+using FactoryMcp.Ledger.Lifecycle;
 using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Tools.Hosting;
 using FactoryMcp.Tools.Processes;
@@ -64,6 +65,15 @@ public sealed class DrainLoop(FactoryServices factory, TextWriter log)
                         break;
                     }
                     if (!waiting) await log.WriteLineAsync($"drain: queue empty for {caller.Name}; checking every {options.PollInterval.TotalSeconds:0} s (Ctrl+C to stop).");
+                    waiting = true;
+                    await Task.Delay(options.PollInterval, ct);
+                    continue;
+                }
+                // A session that declared PR_READY may end while the server validates: the run is still ours,
+                // but a new session has nothing to do until validation accepts it or reopens it with problems.
+                if ((await factory.Runs.GetAsync(view.RunId!.Value, ct)).State == RunStates.Validating)
+                {
+                    if (!waiting) await log.WriteLineAsync($"drain: run {view.RunId} is validating; waiting for its result.");
                     waiting = true;
                     await Task.Delay(options.PollInterval, ct);
                     continue;
