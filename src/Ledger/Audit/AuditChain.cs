@@ -85,8 +85,11 @@ public sealed class AuditChain(LedgerPaths paths)
                 var current = ReadHead(stream);
                 if (current is not null && current.Seq >= tail.Seq) return;
                 var bytes = Encoding.ASCII.GetBytes($"{tail.Seq} {tail.Hmac}\n");
-                stream.SetLength(0);
+                // Overwrite in place, never truncate first: a process killed between a truncation and the
+                // write would leave an empty head. The new head is never shorter than the old one.
+                stream.Position = 0;
                 stream.Write(bytes);
+                stream.SetLength(bytes.Length);
                 stream.Flush(flushToDisk: true);
                 return;
             }
@@ -94,6 +97,12 @@ public sealed class AuditChain(LedgerPaths paths)
             {
                 // Another process holds the head file for a moment.
                 Thread.Sleep(2);
+            }
+            catch (IOException)
+            {
+                // The write is already committed: failing the caller now would invite a duplicate retry.
+                // A head left behind is accepted by verification and moved on by the next write.
+                return;
             }
         }
     }

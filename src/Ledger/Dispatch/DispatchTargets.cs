@@ -6,6 +6,15 @@ namespace FactoryMcp.Ledger.Dispatch;
 /// <summary>Queue targets: a registered builder (<c>agent:NAME</c>) or a pool (<c>pool:NAME</c>).</summary>
 public static class DispatchTargets
 {
+    /// <summary>The word that clears a target: the task is open to any builder.</summary>
+    public const string Anyone = "anyone";
+
+    public static bool IsAnyone(string target) => string.Equals((target ?? "").Trim(), Anyone, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>A queue target as people read it: NAME, pool:NAME, or anyone.</summary>
+    public static string Show(string? target) =>
+        target is null ? Anyone : target.StartsWith("agent:", StringComparison.Ordinal) ? target[6..] : target;
+
     /// <summary>Turns what a caller wrote ("NAME" or "pool:NAME") into a queue target, refusing unknown ones.</summary>
     public static async Task<string> ResolveAsync(LedgerWrite w, string target)
     {

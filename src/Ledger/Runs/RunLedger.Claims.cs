@@ -18,6 +18,9 @@ public sealed partial class RunLedger
     /// <summary>Hours of waiting that raise a queued task's priority by one level, so nothing starves.</summary>
     public const double AgingHours = 6;
 
+    /// <summary>The shortest time a claim may take to prepare its workspace before the sweep gives it back.</summary>
+    public const double PreparationMinutes = 10;
+
     /// <summary>
     /// Returns the caller's open run (resume after a restart) unless <paramref name="newRun"/>; otherwise
     /// claims the next task queued for it, its pools, or anyone, in one short transaction. The workspace
@@ -37,26 +40,51 @@ public sealed partial class RunLedger
                 if (open is not null) return new ClaimOutcome(ClaimOutcome.Resumed, open, await TaskLedger.RequireAsync(w, open.TaskId));
             }
 
-            // A rework is queued for its builder first; after fallback_after it goes back to the original target.
+            // The best task is the head of one (target, priority) lane: within a lane the oldest entry has
+            // aged the most, so only lane heads can win. Each head is one index seek on queue_pick, so a
+            // claim costs the same with 10 or 100,000 queued tasks (a full sort held the write lock for
+            // ~50 ms at 30,000). Priorities are 0-9: the packet grammar allows no others. A rework is queued
+            // for its builder first; once fallback_after passes it is also a head of its fallback target's lane.
             const string pick = """
-                SELECT task_id AS TaskId, target AS Target, note AS Note FROM (
-                    SELECT q.task_id, q.note, q.priority, q.enqueued_at,
-                           CASE WHEN q.fallback_after IS NOT NULL AND q.fallback_after <= @now THEN q.fallback_target ELSE q.target END AS target
-                    FROM queue q JOIN tasks t ON t.id = q.task_id
-                    WHERE t.state = 'ready' AND q.not_before <= @now)
-                WHERE target IS NULL OR target = @own
-                      OR target IN (SELECT 'pool:' || pool FROM pool_members WHERE agent_id = @agentId)
-                ORDER BY CASE WHEN target = @own THEN 0 WHEN target IS NULL THEN 2 ELSE 1 END,
-                         priority - CAST((julianday(@now) - julianday(enqueued_at)) * 24 / @aging AS INTEGER),
-                         enqueued_at, task_id
+                WITH targets (target, rank) AS (
+                    SELECT @own, 0
+                    UNION ALL SELECT 'pool:' || pool, 1 FROM pool_members WHERE agent_id = @agentId
+                    UNION ALL SELECT NULL, 2),
+                levels (priority) AS (VALUES (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)),
+                heads AS (
+                    SELECT tg.rank AS rank,
+                           (SELECT q.task_id FROM queue q JOIN tasks t ON t.id = q.task_id
+                            WHERE q.target IS tg.target AND q.priority = l.priority AND q.not_before <= @now AND t.state = 'ready'
+                            ORDER BY q.enqueued_at, q.task_id LIMIT 1) AS task_id
+                    FROM targets tg CROSS JOIN levels l
+                    UNION ALL
+                    SELECT tg.rank + 0.5,
+                           (SELECT q.task_id FROM queue q JOIN tasks t ON t.id = q.task_id
+                            WHERE q.fallback_after IS NOT NULL AND q.fallback_after <= @now AND q.fallback_target IS tg.target
+                              AND q.not_before <= @now AND t.state = 'ready'
+                            ORDER BY q.enqueued_at, q.task_id LIMIT 1)
+                    FROM targets tg)
+                SELECT q.task_id AS TaskId,
+                       CASE WHEN h.rank <> CAST(h.rank AS INTEGER) THEN q.fallback_target ELSE q.target END AS Target,
+                       q.note AS Note
+                FROM heads h JOIN queue q ON q.task_id = h.task_id
+                ORDER BY CAST(h.rank AS INTEGER),
+                         q.priority - CAST((julianday(@now) - julianday(q.enqueued_at)) * 24 / @aging AS INTEGER),
+                         q.enqueued_at, q.task_id
                 LIMIT 1
                 """;
+            // Asking for work is being seen: `factory agents` shows idle builders by this.
+            await w.ExecuteAsync("UPDATE agents SET last_seen_at = @now WHERE id = @agentId", new { now = w.NowText, agentId = caller.AgentId });
             var picked = await w.SingleOrDefaultAsync<QueuePick>(pick, new { now = w.NowText, own = "agent:" + caller.Name, agentId = caller.AgentId, aging = AgingHours });
             if (picked is null) return new ClaimOutcome(ClaimOutcome.Empty, null, null);
 
             var task = await TaskLedger.RequireAsync(w, picked.TaskId);
             var previous = await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.task_id = @taskId ORDER BY r.id DESC LIMIT 1", new { taskId = task.Id });
-            var startSha = previous?.HeadSha ?? task.BaseSha;
+            // Continue from the newest head any earlier run left (an expired or failed attempt), even when
+            // the run just before it (a released claim, say) left none.
+            var lastHead = await w.SingleOrDefaultAsync<string>(
+                "SELECT head_sha FROM runs WHERE task_id = @taskId AND head_sha IS NOT NULL ORDER BY id DESC LIMIT 1", new { taskId = task.Id });
+            var startSha = lastHead ?? task.BaseSha;
             await w.ExecuteAsync("DELETE FROM queue WHERE task_id = @taskId", new { taskId = task.Id });
             var runId = await w.ScalarAsync<long>("""
                 INSERT INTO runs (task_id, agent_id, kind, state, packet_version, base_sha, start_sha, previous_run_id, queue_target, queue_note, opened_at)
@@ -76,7 +104,12 @@ public sealed partial class RunLedger
             });
             var workspace = db.Paths.Workspace(runId);
             var runRef = $"refs/factory/runs/{runId}";
-            await w.ExecuteAsync("UPDATE runs SET workspace = @workspace, run_ref = @runRef WHERE id = @runId", new { workspace, runRef, runId });
+            // A provisional deadline until the lease starts: a claim whose server died while preparing the
+            // workspace is swept and given back instead of holding the task forever. At least ten minutes,
+            // so a short lease never cuts off the cloning of a large repository.
+            var prepareUntil = Iso.Text(w.Now.AddMinutes(Math.Max(SettingsOf(task).LeaseMinutes, PreparationMinutes)));
+            await w.ExecuteAsync("UPDATE runs SET workspace = @workspace, run_ref = @runRef, lease_expires_at = @prepareUntil WHERE id = @runId",
+                new { workspace, runRef, prepareUntil, runId });
             await w.ExecuteAsync("INSERT INTO stages (run_id, stage, at) VALUES (@runId, 'scout', @now)", new { runId, now = w.NowText });
             await w.AuditAsync("run.claimed", "run", runId, new { state = RunStates.Open, task_id = task.Id, agent = caller.Name, target = picked.Target, start_sha = startSha, previous_run_id = previous?.Id });
             await StateMachine.MoveTaskAsync(w, task.Id, TaskStates.Running, "task.claimed", new { run_id = runId, agent = caller.Name });
@@ -130,6 +163,16 @@ public sealed partial class RunLedger
             {
                 var run = await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @runId", new { runId });
                 if (run is null || run.State != RunStates.Open || run.LeaseExpiresAt is not { } expires || expires >= w.Now) return;
+                if (!run.Started)
+                {
+                    // Claimed but never handed over (the server died preparing the workspace): no attempt counted.
+                    var reason = $"the claim was never handed over before {Iso.Text(expires)} (its server stopped while preparing the workspace)";
+                    await StateMachine.MoveRunAsync(w, runId, RunStates.Cancelled, "run.claim_abandoned", new { lease_expires_at = Iso.Text(expires) }, closeReason: "claim abandoned");
+                    var held = await TaskLedger.RequireAsync(w, run.TaskId);
+                    await StateMachine.MoveTaskAsync(w, held.Id, TaskStates.Ready, "task.requeued", new { reason });
+                    await TaskLedger.EnqueueAsync(w, held.Id, run.QueueTarget, held.Priority, w.Now, note: reason);
+                    return;
+                }
                 await StateMachine.MoveRunAsync(w, runId, RunStates.Expired, "run.lease_expired", new { lease_expires_at = Iso.Text(expires) }, closeReason: "lease expired");
                 await RequeueAfterFailureAsync(w, run, $"the lease of run {runId} expired at {Iso.Text(expires)}");
             }, ct);

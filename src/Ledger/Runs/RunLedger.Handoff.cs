@@ -17,10 +17,14 @@ public sealed partial class RunLedger
         await SweepExpiredAsync(ct);
         return await db.WriteAsync(caller.Actor, async w =>
         {
-            var run = await w.SingleOrDefaultAsync<RunRow>(
-                RunRow.Select + " WHERE r.task_id = @taskId AND r.agent_id = @agentId AND r.state = 'open' ORDER BY r.id DESC LIMIT 1",
+            var latest = await w.SingleOrDefaultAsync<RunRow>(
+                RunRow.Select + " WHERE r.task_id = @taskId AND r.agent_id = @agentId ORDER BY r.id DESC LIMIT 1",
                 new { taskId, agentId = caller.AgentId })
                 ?? throw new LedgerException($"You hold no open run on task {taskId}. An agent may hand off only the task it holds; to suggest new work, send `packet` instead.");
+            // An expired or closed run is refused with the reason (RequireHeldAsync says the lease expired).
+            var run = await RequireHeldAsync(w, caller, latest.Id);
+            if (run.State != RunStates.Open)
+                throw new LedgerException($"Run {run.Id} is {run.State}; a run under validation cannot be handed off. Wait for the validation result.");
             var resolved = await DispatchTargets.ResolveAsync(w, target);
             if (resolved == "agent:" + caller.Name) throw new LedgerException("You already hold this task; hand it to another agent or a pool.");
             var task = await TaskLedger.RequireAsync(w, taskId);

@@ -64,5 +64,6 @@ CREATE INDEX lessons_line ON lessons (line, retired_at);
 -- Rework goes to the same builder first; after fallback_after anyone of the original target may take it.
 ALTER TABLE queue ADD COLUMN fallback_target TEXT;
 ALTER TABLE queue ADD COLUMN fallback_after TEXT;
+CREATE INDEX queue_fallback ON queue (fallback_target, enqueued_at) WHERE fallback_after IS NOT NULL;
 
 ALTER TABLE runs ADD COLUMN accepted_at TEXT;

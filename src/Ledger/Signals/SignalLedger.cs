@@ -12,6 +12,53 @@ public sealed class SignalLedger(LedgerDatabase db)
     public Task<SignalRow?> FindAsync(string source, string externalId, CancellationToken ct = default) =>
         db.QuerySingleOrDefaultAsync<SignalRow>(SignalRow.Select + " WHERE source = @source AND external_id = @externalId", new { source, externalId }, ct);
 
+    /// <summary>
+    /// Inside the transaction that proposes its task: moves the signal from new to proposed, refusing a
+    /// signal already drafted (two intakes racing on one signal make one task).
+    /// </summary>
+    internal static async Task MarkDraftedAsync(LedgerWrite w, long signalId)
+    {
+        var changed = await w.ExecuteAsync(
+            "UPDATE signals SET status = @proposed, status_reason = NULL WHERE id = @signalId AND status IN ('new', 'unrouted', 'invalid')",
+            new { proposed = SignalStatuses.Proposed, signalId });
+        if (changed != 1)
+            throw new LedgerException($"Signal {signalId} was already drafted into a task (or set aside); nothing was added.");
+        await w.AuditAsync("signal.drafted", "signal", signalId, new { status = SignalStatuses.Proposed });
+    }
+
+    /// <summary>
+    /// Keeps a signal that made no task, with the reason (unrouted or invalid). A signal already drafted is
+    /// left alone; an unchanged status and reason write nothing. Returns the row.
+    /// </summary>
+    public async Task<SignalRow> SetAsideAsync(string actor, long signalId, string status, string reason, CancellationToken ct = default)
+    {
+        if (status is not (SignalStatuses.Unrouted or SignalStatuses.Invalid)) throw new ArgumentException($"'{status}' is not a set-aside status.", nameof(status));
+        return await db.WriteAsync(actor, async w =>
+        {
+            var changed = await w.ExecuteAsync("""
+                UPDATE signals SET status = @status, status_reason = @reason
+                WHERE id = @signalId AND status IN ('new', 'unrouted', 'invalid') AND NOT (status = @status AND status_reason IS @reason)
+                """, new { status, reason, signalId });
+            if (changed == 1) await w.AuditAsync("signal." + status, "signal", signalId, new { status, reason });
+            return (await w.SingleOrDefaultAsync<SignalRow>(SignalRow.Select + " WHERE id = @signalId", new { signalId }))!;
+        }, ct);
+    }
+
+    /// <summary>Notes why a drafted signal's proposal still waits for a human (an auto-approve line that could not approve it).</summary>
+    public async Task NoteAsync(string actor, long signalId, string note, CancellationToken ct = default)
+    {
+        await db.WriteAsync(actor, async w =>
+        {
+            await w.ExecuteAsync("UPDATE signals SET status_reason = @note WHERE id = @signalId", new { note, signalId });
+            await w.AuditAsync("signal.noted", "signal", signalId, new { note });
+        }, ct);
+    }
+
+    /// <summary>Signals, newest first, optionally by status.</summary>
+    public async Task<IReadOnlyList<SignalRow>> ListAsync(string? status, int limit = 100, CancellationToken ct = default) =>
+        (await db.QueryAsync<SignalRow>(SignalRow.Select + " WHERE (@status IS NULL OR status = @status) ORDER BY id DESC LIMIT @limit",
+            new { status, limit = Math.Clamp(limit, 1, 1000) }, ct)).ToList();
+
     /// <summary>Records a signal once. Returns the stored row and whether this call created it.</summary>
     public async Task<(SignalRow Signal, bool Created)> RecordAsync(string actor, SignalInput input, CancellationToken ct = default)
     {

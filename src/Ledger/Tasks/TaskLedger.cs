@@ -2,6 +2,7 @@ using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Dispatch;
 using FactoryMcp.Ledger.Lifecycle;
 using FactoryMcp.Ledger.Packets;
+using FactoryMcp.Ledger.Signals;
 using FactoryMcp.Ledger.Storage;
 
 namespace FactoryMcp.Ledger.Tasks;
@@ -17,6 +18,7 @@ public sealed partial class TaskLedger(LedgerDatabase db)
         return await db.WriteAsync(caller.Actor, async w =>
         {
             if (target is not null) target = await DispatchTargets.ResolveAsync(w, target);
+            if (signalId is { } signal) await SignalLedger.MarkDraftedAsync(w, signal);
             var id = await w.ScalarAsync<long>("""
                 INSERT INTO tasks (title, line, state, priority, output, repo, base_ref, current_version, authored_by, author_role, signal_id, target, created_at, updated_at)
                 VALUES (@title, @line, @state, @priority, @output, @repo, @baseRef, 1, @author, @role, @signalId, @target, @now, @now)
@@ -79,7 +81,7 @@ public sealed partial class TaskLedger(LedgerDatabase db)
     /// </summary>
     public async Task<TaskRow> ApproveAsync(Caller caller, long taskId, long expectedVersion, string baseSha, TaskSettings settings, string? route, CancellationToken ct = default)
     {
-        if (!caller.IsHuman) throw new LedgerException("Only a human approves tasks.");
+        if (!caller.IsHuman && caller != Caller.AutoApproval) throw new LedgerException("Only a human approves tasks.");
         if (!CommitSha.IsFull(baseSha)) throw new LedgerException($"Base '{baseSha}' is not a full commit SHA.");
         return await db.WriteAsync(caller.Actor, async w =>
         {

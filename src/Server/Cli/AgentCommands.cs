@@ -1,5 +1,6 @@
 using System.CommandLine;
-using FactoryMcp.Ledger.Storage;
+using System.Globalization;
+using FactoryMcp.Ledger.Agents;
 
 namespace FactoryMcp.Server.Cli;
 
@@ -37,17 +38,51 @@ internal static class AgentCommands
         agent.Subcommands.Add(revoke);
         root.Subcommands.Add(agent);
 
-        var agents = new Command("agents", "List registered agents: role, pools, last seen.");
-        agents.SetAction(FactoryCli.Handler(async (_, context, ct) =>
+        var window = new Option<string>("--window") { Description = "How far back busy time and utilization look: 90m, 24h, 7d (default 24h).", DefaultValueFactory = _ => "24h" };
+        var agents = new Command("agents", "List agents: role, pools, last seen, open runs, busy time and utilization over a window, and who is idle.") { window };
+        agents.SetAction(FactoryCli.Handler(async (parse, context, ct) =>
         {
+            var span = ParseWindow(parse.GetValue(window)!);
             var factory = await context.OpenAsync(ct);
-            foreach (var a in await factory.Agents.ListAsync(ct))
+            var now = factory.Db.Now;
+            var rows = await factory.Agents.ActivityAsync(span, ct);
+            await context.Out.WriteLineAsync($"NAME\tROLE\tPOOLS\tSTATUS\tLAST SEEN\tOPEN RUNS\tBUSY ({parse.GetValue(window)})\tUTILIZATION");
+            foreach (var a in rows)
             {
-                var poolList = await factory.Agents.PoolsOfAsync(a.Id, ct);
-                await context.Out.WriteLineAsync($"{a.Name}\t{a.Role}{(a.VerifierRole is { } v ? $"/{v}" : "")}\tpools: {(poolList.Count == 0 ? "-" : string.Join(",", poolList))}\tlast seen: {(a.LastSeenAt is { } s ? Iso.Text(s) : "never")}{(a.RevokedAt is not null ? "\trevoked" : "")}");
+                var role = a.Agent.Role + (a.Agent.VerifierRole is { } v ? $"/{v}" : "");
+                var seen = a.Agent.LastSeenAt is { } s ? $"{Ago(now - s)} ago" : "never";
+                await context.Out.WriteLineAsync(string.Join('\t', a.Agent.Name, role, a.Pools.Count == 0 ? "-" : string.Join(",", a.Pools), a.Status, seen,
+                    a.OpenRuns.ToString(CultureInfo.InvariantCulture), Ago(a.Busy), (a.Utilization * 100).ToString("0", CultureInfo.InvariantCulture) + "%"));
             }
+            var builders = rows.Where(a => a.Agent.Role == Roles.Agent && a.Status != AgentActivity.RevokedStatus).ToList();
+            var idle = builders.Where(a => a.Status == AgentActivity.IdleStatus).Select(a => a.Agent.Name).ToList();
+            var busy = builders.Count(a => a.Status == AgentActivity.BusyStatus);
+            await context.Out.WriteLineAsync($"Builders: {builders.Count}, busy {busy}, idle {idle.Count}{(idle.Count > 0 ? $" ({string.Join(", ", idle)})" : "")}, away {builders.Count - busy - idle.Count}.");
             return 0;
         }));
         root.Subcommands.Add(agents);
     }
+
+    /// <summary>90m, 24h, 7d or 3600s.</summary>
+    internal static TimeSpan ParseWindow(string text)
+    {
+        text = text.Trim();
+        if (text.Length >= 2 && double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && n > 0)
+        {
+            switch (text[^1])
+            {
+                case 's': return TimeSpan.FromSeconds(n);
+                case 'm': return TimeSpan.FromMinutes(n);
+                case 'h': return TimeSpan.FromHours(n);
+                case 'd': return TimeSpan.FromDays(n);
+            }
+        }
+        throw new UsageException($"--window '{text}' is not a duration; write it like 90m, 24h or 7d.");
+    }
+
+    private static string Ago(TimeSpan span) =>
+        span.TotalMinutes < 1 ? $"{(int)span.TotalSeconds}s"
+        : span.TotalHours < 1 ? $"{(int)span.TotalMinutes}m"
+        : span.TotalDays < 1 ? $"{(int)span.TotalHours}h{span.Minutes:00}m"
+        : $"{(int)span.TotalDays}d{span.Hours:00}h";
 }

@@ -25,6 +25,8 @@ internal static class FactoryCli
         AgentCommands.Add(root);
         LedgerCommands.Add(root);
         JudgmentCommands.Add(root);
+        IngestCommands.Add(root);
+        DrainCommand.Add(root);
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

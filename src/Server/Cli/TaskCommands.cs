@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FactoryMcp.Ledger.Dispatch;
 using FactoryMcp.Ledger.Storage;
 
 namespace FactoryMcp.Server.Cli;
@@ -52,7 +53,8 @@ internal static class TaskCommands
             if (row.State == Ledger.Lifecycle.TaskStates.Proposed)
             {
                 var weakenings = await factory.Intake.WeakeningsAsync(taskId, ct);
-                if (row.AuthorRole != Ledger.Agents.Roles.Human) await context.Out.WriteLineAsync($"Written by an agent ({row.AuthoredBy}): read every command before approving.");
+                if (row.SignalId is { } signal) await context.Out.WriteLineAsync($"Drafted from signal {signal} by its line's template: read every command before approving.");
+                else if (row.AuthorRole != Ledger.Agents.Roles.Human) await context.Out.WriteLineAsync($"Written by an agent ({row.AuthoredBy}): read every command before approving.");
                 foreach (var w in weakenings) await context.Out.WriteLineAsync($"Weakens its line: {w}");
             }
             foreach (var run in await factory.Runs.ListForTaskAsync(taskId, ct))
@@ -63,6 +65,18 @@ internal static class TaskCommands
             return 0;
         }));
         task.Subcommands.Add(show);
+
+        var retargetId = new Argument<long>("id") { Description = "Task id." };
+        var retargetTo = new Argument<string>("target") { Description = "An agent NAME, pool:NAME, or anyone." };
+        var retarget = new Command("retarget", "Point a proposed, ready or escalated task at another agent, a pool, or anyone (humans only; it keeps its place in the queue).") { retargetId, retargetTo };
+        retarget.SetAction(FactoryCli.Handler(async (parse, context, ct) =>
+        {
+            var factory = await context.OpenAsync(ct);
+            var (row, from) = await factory.Tasks.RetargetAsync(CliContext.Human, parse.GetValue(retargetId), parse.GetValue(retargetTo)!, ct);
+            await context.Out.WriteLineAsync($"Task {row.Id} ({row.State}) now targets {DispatchTargets.Show(row.Target)} (was {DispatchTargets.Show(from)}).");
+            return 0;
+        }));
+        task.Subcommands.Add(retarget);
         root.Subcommands.Add(task);
 
         var approveId = new Argument<long>("id") { Description = "Task id." };

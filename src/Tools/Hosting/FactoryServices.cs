@@ -55,7 +55,7 @@ public sealed class FactoryServices
         Declarations = new DeclarationService(this);
         Worker = new ValidationWorker(this, Logging.CreateLogger("FactoryMcp.Validation"));
         Signals = new SignalLedger(db);
-        SignalIntake = new SignalIntake(Signals);
+        SignalIntake = new SignalIntake(Signals, Tasks, Intake, Config, db.Paths);
     }
 
     public LedgerDatabase Db { get; }

@@ -1,18 +1,119 @@
+using FactoryMcp.Ledger;
+using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Lines;
+using FactoryMcp.Ledger.Packets;
 using FactoryMcp.Ledger.Signals;
+using FactoryMcp.Ledger.Storage;
+using FactoryMcp.Ledger.Tasks;
+using FactoryMcp.Tools.Hosting;
+using FactoryMcp.Tools.Tasks;
 
 namespace FactoryMcp.Tools.Signals;
 
 /// <summary>
-/// Where every signal enters the factory, whatever carried it (import file, webhook): it is recorded
-/// once per key. Drafting a proposed packet from the signal's line template is the next step of intake.
+/// Where every signal enters the factory, whatever carried it (import file, webhook): it is recorded once
+/// per key, then drafted into a <c>proposed</c> packet from its line's template (line chosen by
+/// label_map). A signal that cannot make a valid packet is kept with the reason. A proposal reaches no
+/// agent before a human approves it, unless its line auto-approves and everything that runs or gates
+/// (commands, scope, front matter) comes wholly from the line's configuration with no weakening override.
 /// </summary>
-public sealed class SignalIntake(SignalLedger signals)
+public sealed class SignalIntake(SignalLedger signals, TaskLedger tasks, TaskIntake intake, ConfigFiles config, LedgerPaths paths)
 {
-    public sealed record Outcome(SignalRow Signal, bool Created);
+    /// <summary>What became of one signal. <paramref name="Note"/> says why an auto-approve line still waits for a human.</summary>
+    public sealed record Outcome(SignalRow Signal, bool Created, TaskRow? Task = null, string? Note = null);
 
+    /// <summary>
+    /// Records the signal (once per key) and drafts its proposal. Ingesting a signal already drafted adds
+    /// nothing; one that was set aside (unrouted or invalid) is drafted again, since lines.yaml may have changed.
+    /// </summary>
     public async Task<Outcome> IngestAsync(string actor, SignalInput input, CancellationToken ct = default)
     {
         var (signal, created) = await signals.RecordAsync(actor, input, ct);
-        return new Outcome(signal, created);
+        if (signal.Status == SignalStatuses.Proposed) return new Outcome(signal, created, await tasks.FindBySignalAsync(signal.Id, ct));
+        return await DraftAsync(actor, signal, created, ct);
     }
+
+    private async Task<Outcome> DraftAsync(string actor, SignalRow signal, bool created, CancellationToken ct)
+    {
+        var lines = config.Lines;
+        var labels = Json.Deserialize<List<string>>(signal.LabelsJson);
+        var route = SignalRouting.Choose(lines, labels);
+        if (route is null)
+            return new Outcome(await signals.SetAsideAsync(actor, signal.Id, SignalStatuses.Unrouted, SignalRouting.Unrouted(lines, signal, labels), ct), created);
+
+        string markdown;
+        Packet packet;
+        Dictionary<string, string> values;
+        string template;
+        try
+        {
+            if (route.Settings.Template is null)
+                throw new LedgerException($"Line {route.Line}{(route.Label is { } l ? $" (chosen by label '{l}')" : "")} has no `template` in lines.yaml, so no packet can be drafted. Add one and ingest again.");
+            template = SignalTemplate.Load(route.Settings.Template, paths);
+            values = SignalTemplate.ValuesOf(signal, labels, route.Line, route.Priority);
+            markdown = SignalTemplate.Render(template, values, route.Line, route.Priority, signal.Url);
+            packet = PacketParser.Parse(markdown, lines);
+            if (packet.Line != route.Line)
+                throw new LedgerException($"The template of line {route.Line} sets `line: {packet.Line}`; a template drafts packets for its own line only.");
+        }
+        catch (LedgerException e)
+        {
+            return new Outcome(await signals.SetAsideAsync(actor, signal.Id, SignalStatuses.Invalid, Reason(route.Line, e), ct), created);
+        }
+
+        TaskRow task;
+        try
+        {
+            task = await intake.ProposeAsync(Caller.SignalIntake, markdown, signal.Id, route.Settings.Route, ct);
+        }
+        catch (LedgerException e)
+        {
+            var now = await signals.GetAsync(signal.Id, ct);
+            // Another intake drafted it meanwhile: that task is the one.
+            if (now.Status == SignalStatuses.Proposed) return new Outcome(now, created, await tasks.FindBySignalAsync(signal.Id, ct));
+            return new Outcome(await signals.SetAsideAsync(actor, signal.Id, SignalStatuses.Invalid, Reason(route.Line, e), ct), created);
+        }
+
+        string? note = null;
+        if (route.Settings.AutoApprove)
+        {
+            var blockers = AutoApprovalBlockers(template, values, route, packet, lines);
+            if (blockers.Count == 0)
+            {
+                task = await intake.AutoApproveAsync(task.Id, ct);
+            }
+            else
+            {
+                note = $"Line {route.Line} auto-approves, but this proposal needs a human: {string.Join("; ", blockers)}.";
+                await signals.NoteAsync(actor, signal.Id, note, ct);
+            }
+        }
+        return new Outcome(await signals.GetAsync(signal.Id, ct), created, task, note);
+    }
+
+    /// <summary>
+    /// Why a proposal on an auto-approve line may not skip the human: anything that runs or gates it
+    /// (commands, scope, non-goals, front matter) changes with the signal's text, or an override weakens
+    /// the line. Checked by drafting again with every signal-supplied value blank.
+    /// </summary>
+    private static List<string> AutoApprovalBlockers(string template, Dictionary<string, string> values, SignalRouting.Route route, Packet packet, LineCatalog lines)
+    {
+        var blockers = new List<string>();
+        Packet? configured = null;
+        try
+        {
+            configured = PacketParser.Parse(SignalTemplate.Render(template, SignalTemplate.Blank(values), route.Line, route.Priority, "https://example.invalid/"), lines);
+        }
+        catch (LedgerException)
+        {
+        }
+        if (configured is null || Gates(configured) != Gates(packet))
+            blockers.Add("its commands, scope or front matter depend on the signal's text, not only on the line's configuration");
+        blockers.AddRange(TaskSettings.Weakenings(packet, route.Settings).Select(w => "it weakens a gate: " + w));
+        return blockers;
+    }
+
+    private static string Gates(Packet p) => Json.Serialize(new { p.Validation, p.Reproduction, p.Scope, p.NonGoals, p.FrontMatter });
+
+    private static string Reason(string line, LedgerException e) => $"Line {line}: {e.Message}";
 }

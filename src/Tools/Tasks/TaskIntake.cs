@@ -30,6 +30,18 @@ public sealed class TaskIntake(TaskLedger tasks, ConfigFiles config, RepositoryR
     public async Task<TaskRow> ApproveAsync(Caller caller, long taskId, CancellationToken ct = default)
     {
         if (!caller.IsHuman) throw new LedgerException("Only a human approves tasks.");
+        return await ApproveCoreAsync(caller, taskId, ct);
+    }
+
+    /// <summary>
+    /// Approval without a human, for a signal's proposal on an auto_approve line. The caller (signal
+    /// intake) has checked that its commands come wholly from the line's configuration and that no
+    /// override weakens a gate.
+    /// </summary>
+    public Task<TaskRow> AutoApproveAsync(long taskId, CancellationToken ct = default) => ApproveCoreAsync(Caller.AutoApproval, taskId, ct);
+
+    private async Task<TaskRow> ApproveCoreAsync(Caller caller, long taskId, CancellationToken ct)
+    {
         var task = await tasks.GetAsync(taskId, ct);
         if (task.State != Ledger.Lifecycle.TaskStates.Proposed)
             throw new LedgerException($"Task {taskId} is {task.State}; only a proposed task can be approved.");

@@ -61,6 +61,13 @@ public static class FactoryBinary
             EnvironmentVariables = variables,
             StandardErrorLines = line => { lock (stderr ?? []) stderr?.Add(line); },
         });
-        return await McpClient.CreateAsync(transport);
+        return await McpClient.CreateAsync(transport, ClientOptions);
     }
+
+    /// <summary>
+    /// The SDK's client probes with server/discover for 5 s, then falls back to initialize; a server slowed
+    /// by many others starting at once may answer the probe after that, and then refuses the initialize.
+    /// Waiting for the probe's answer (up to the 60 s initialization timeout) avoids that race.
+    /// </summary>
+    public static McpClientOptions ClientOptions => new() { DiscoverProbeTimeout = Timeout.InfiniteTimeSpan };
 }

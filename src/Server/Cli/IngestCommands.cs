@@ -1,0 +1,85 @@
+using System.CommandLine;
+using FactoryMcp.Ledger.Signals;
+using FactoryMcp.Tools.Signals;
+
+namespace FactoryMcp.Server.Cli;
+
+/// <summary>ingest github|jsonl, signals.</summary>
+internal static class IngestCommands
+{
+    public static void Add(RootCommand root)
+    {
+        var ingest = new Command("ingest", "Record signals (issues, alerts, ideas) and draft proposed packets from their line's template.");
+
+        var githubFile = new Argument<string>("file") { Description = "The JSON of `gh issue list --json number,title,body,labels,url,author,createdAt` (- for standard input)." };
+        var github = new Command("github", "Ingest GitHub issues as `gh issue list --json …` prints them. Each is keyed github:OWNER/REPO#NUMBER; ingesting twice adds nothing.") { githubFile };
+        github.SetAction(FactoryCli.Handler(async (parse, context, ct) =>
+        {
+            var (text, origin) = await ReadAsync(parse.GetValue(githubFile)!, ct);
+            return await IngestAsync(context, SignalFiles.ReadGitHub(text, origin), ct);
+        }));
+        ingest.Subcommands.Add(github);
+
+        var jsonlFile = new Argument<string>("file") { Description = "One JSON object per line: source, id, title, body, url, labels, author, created_at (- for standard input)." };
+        var jsonl = new Command("jsonl", "Ingest signals from a JSON Lines file (fields in the README). Keyed SOURCE:ID; ingesting twice adds nothing.") { jsonlFile };
+        jsonl.SetAction(FactoryCli.Handler(async (parse, context, ct) =>
+        {
+            var (text, origin) = await ReadAsync(parse.GetValue(jsonlFile)!, ct);
+            return await IngestAsync(context, SignalFiles.ReadJsonl(text, origin), ct);
+        }));
+        ingest.Subcommands.Add(jsonl);
+        root.Subcommands.Add(ingest);
+
+        var status = new Option<string?>("--status") { Description = "Only signals in this status: new, proposed, unrouted, invalid." };
+        status.AcceptOnlyFromAmong(SignalStatuses.New, SignalStatuses.Proposed, SignalStatuses.Unrouted, SignalStatuses.Invalid);
+        var list = new Command("signals", "List recorded signals, newest first, with what became of each and why.") { status };
+        list.SetAction(FactoryCli.Handler(async (parse, context, ct) =>
+        {
+            var factory = await context.OpenAsync(ct);
+            foreach (var s in await factory.Signals.ListAsync(parse.GetValue(status), ct: ct))
+            {
+                var task = await factory.Tasks.FindBySignalAsync(s.Id, ct);
+                await context.Out.WriteLineAsync($"{s.Id}\t{s.Key}\t{s.Status}{(task is not null ? $"\ttask {task.Id} ({task.State})" : "")}\t{s.Title}{(s.StatusReason is { } r ? $"\n\t{r}" : "")}");
+            }
+            return 0;
+        }));
+        root.Subcommands.Add(list);
+    }
+
+    private static async Task<int> IngestAsync(CliContext context, IReadOnlyList<SignalInput> inputs, CancellationToken ct)
+    {
+        var factory = await context.OpenAsync(ct);
+        int added = 0, proposed = 0, queued = 0, setAside = 0;
+        foreach (var input in inputs)
+        {
+            var outcome = await factory.SignalIntake.IngestAsync(CliContext.Human.Actor, input, ct);
+            var s = outcome.Signal;
+            if (outcome.Created) added++;
+            string what;
+            if (outcome.Task is { } task)
+            {
+                if (task.State == Ledger.Lifecycle.TaskStates.Proposed) proposed++; else queued++;
+                what = $"task {task.Id} ({task.State}{(task.State == Ledger.Lifecycle.TaskStates.Ready ? ", auto-approved" : "")})";
+            }
+            else if (s.Status is SignalStatuses.Unrouted or SignalStatuses.Invalid)
+            {
+                setAside++;
+                what = $"kept as {s.Status}: {s.StatusReason}";
+            }
+            else
+            {
+                what = s.Status;
+            }
+            await context.Out.WriteLineAsync($"{s.Key}\t{(outcome.Created ? "new" : "known")}\t{what}{(outcome.Note is { } n ? $"\n\t{n}" : "")}");
+        }
+        await context.Out.WriteLineAsync($"{inputs.Count} signals read, {added} new; {proposed} proposals waiting for approval, {queued} queued or further along, {setAside} set aside.");
+        return 0;
+    }
+
+    private static async Task<(string Text, string Origin)> ReadAsync(string file, CancellationToken ct)
+    {
+        if (file == "-") return (await Console.In.ReadToEndAsync(ct), "standard input");
+        if (!File.Exists(file)) throw new UsageException($"No file at {Path.GetFullPath(file)}.");
+        return (await File.ReadAllTextAsync(file, ct), file);
+    }
+}

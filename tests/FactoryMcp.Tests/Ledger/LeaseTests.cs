@@ -1,0 +1,110 @@
+using FactoryMcp.Ledger;
+using FactoryMcp.Ledger.Lifecycle;
+using FactoryMcp.Ledger.Runs;
+using FactoryMcp.Ledger.Storage;
+using FactoryMcp.Tests.Infrastructure;
+using FactoryMcp.Tools.Git;
+
+namespace FactoryMcp.Tests.Ledger;
+
+/// <summary>Leases (DESIGN section 6): start at packet return, renewed on writes, expiry returns the task with an attempt counted.</summary>
+public sealed class LeaseTests
+{
+    [Fact]
+    public async Task Lease_OfAFractionOfAMinute_ExpiresAfterThoseSeconds()
+    {
+        using var factory = await TestFactory.CreateAsync();
+        await factory.ApprovedTaskAsync(PacketText.Simple(extraFrontMatter: "lease_minutes: 0.05"));
+        var view = await factory.Services.Packets.GetTaskPacketAsync(await factory.BuilderAsync(), null, false);
+        Assert.Equal(Iso.Text(factory.Time.GetUtcNow().AddSeconds(3)), view.LeaseExpiresAt);
+
+        factory.Time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(0, await factory.Services.Runs.SweepExpiredAsync());
+        factory.Time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(1, await factory.Services.Runs.SweepExpiredAsync());
+        Assert.Equal(RunStates.Expired, (await factory.Services.Runs.GetAsync(view.RunId!.Value)).State);
+    }
+
+    [Fact]
+    public async Task Lease_StartsWhenThePacketIsHandedOver_NotAtTheClaim()
+    {
+        using var factory = await TestFactory.CreateAsync();
+        await factory.ApprovedTaskAsync(PacketText.Simple(extraFrontMatter: "lease_minutes: 10"));
+        var builder = await factory.BuilderAsync();
+        var claim = await factory.Services.Runs.ClaimAsync(builder, false);
+        factory.Time.Advance(TimeSpan.FromMinutes(4)); // a slow workspace preparation
+
+        var run = await factory.Services.Runs.StartLeaseAsync(builder, claim.Run!.Id);
+
+        Assert.Equal(factory.Time.GetUtcNow(), run.LeaseStartedAt);
+        Assert.Equal(factory.Time.GetUtcNow().AddMinutes(10), run.LeaseExpiresAt);
+    }
+
+    [Fact]
+    public async Task Claim_NeverHandedOver_IsGivenBackAfterThePreparationDeadline_WithoutCountingAnAttempt()
+    {
+        using var factory = await TestFactory.CreateAsync();
+        var task = await factory.ApprovedTaskAsync(PacketText.Simple(extraFrontMatter: "lease_minutes: 1"));
+        // The server claims, then dies before preparing the workspace: no lease was ever started.
+        var claim = await factory.Services.Runs.ClaimAsync(await factory.BuilderAsync("crashed"), false);
+        factory.Time.Advance(TimeSpan.FromMinutes(9)); // a slow clone of a large repository is still allowed
+        Assert.Equal(0, await factory.Services.Runs.SweepExpiredAsync());
+        factory.Time.Advance(TimeSpan.FromMinutes(2));
+
+        Assert.Equal(1, await factory.Services.Runs.SweepExpiredAsync());
+
+        Assert.Equal(RunStates.Cancelled, (await factory.Services.Runs.GetAsync(claim.Run!.Id)).State);
+        var after = await factory.Services.Tasks.GetAsync(task.Id);
+        Assert.Equal(TaskStates.Ready, after.State);
+        Assert.Equal(0, after.Attempts);
+        var next = await factory.Services.Runs.ClaimAsync(await factory.BuilderAsync("healthy"), false);
+        Assert.Equal(task.Id, next.Task!.Id);
+    }
+
+    [Fact]
+    public async Task Declare_AfterTheLeaseExpired_IsRefusedSayingSo()
+    {
+        using var factory = await TestFactory.CreateAsync();
+        await factory.ApprovedTaskAsync(PacketText.Simple(extraFrontMatter: "lease_minutes: 0.5"));
+        var builder = await factory.BuilderAsync();
+        var view = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
+        factory.Time.Advance(TimeSpan.FromMinutes(1));
+
+        var e = await Assert.ThrowsAsync<LedgerException>(() =>
+            factory.Services.Declarations.DeclareAsync(builder, new DeclarationInput(view.RunId!.Value, "ESCALATE", "stuck", Question: "which API?")));
+
+        Assert.Contains($"Run {view.RunId}'s lease expired", e.Message);
+        Assert.Empty(await factory.Services.Runs.DeclarationsAsync(view.RunId!.Value));
+    }
+
+    [Fact]
+    public async Task Expiry_TheNextPacketStartsFromTheExpiredRunsHead()
+    {
+        using var factory = await TestFactory.CreateAsync();
+        var task = await factory.ApprovedTaskAsync(PacketText.Simple(extraFrontMatter: "lease_minutes: 1"));
+        var first = await factory.BuilderAsync("first");
+        var view = await factory.Services.Packets.GetTaskPacketAsync(first, null, false);
+        var workspace = new GitRunner.Options { WorkingDirectory = view.Workspace };
+        await File.WriteAllTextAsync(Path.Combine(view.Workspace!, "src", "app.txt"), "half done\n");
+        await GitRunner.OutputAsync(["commit", "--quiet", "-am", "wip"], workspace);
+        var head = await GitRunner.OutputAsync(["rev-parse", "HEAD"], workspace);
+        // What the gate does when it snapshots a run: the head goes to the run's ref in the mirror and to runs.head_sha.
+        var mirror = factory.Services.Mirrors.PathFor(task.Repo);
+        await GitRunner.OutputAsync(["fetch", "--quiet", view.Workspace!, $"HEAD:{view.RunRef}"], new GitRunner.Options { GitDir = mirror });
+        await factory.Services.Db.WriteAsync("server:test-gate", w => w.ExecuteAsync("UPDATE runs SET head_sha = @head WHERE id = @id", new { head, id = view.RunId }));
+
+        factory.Time.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(1, await factory.Services.Runs.SweepExpiredAsync());
+        Assert.Equal(1, (await factory.Services.Tasks.GetAsync(task.Id)).Attempts);
+        factory.Time.Advance(TimeSpan.FromMinutes(1)); // past the retry backoff
+        var next = await factory.Services.Packets.GetTaskPacketAsync(await factory.BuilderAsync("second"), null, false);
+
+        Assert.Equal(task.Id, next.TaskId);
+        Assert.Equal(head, next.StartSha);
+        Assert.Equal(task.BaseSha, next.BaseSha);
+        Assert.Equal(head, await GitRunner.OutputAsync(["rev-parse", "HEAD"], new GitRunner.Options { WorkingDirectory = next.Workspace }));
+        Assert.Equal("half done\n", await File.ReadAllTextAsync(Path.Combine(next.Workspace!, "src", "app.txt")));
+        Assert.Contains($"Run {view.RunId} by first ended expired", next.PreviousAttempt);
+        Assert.Contains(head, next.PreviousAttempt);
+    }
+}
