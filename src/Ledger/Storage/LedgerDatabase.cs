@@ -54,6 +54,8 @@ public sealed partial class LedgerDatabase
             throw new LedgerException($"Environment '{environment}' is not one of live, test.");
         if (File.Exists(paths.LedgerFile))
             throw new LedgerException($"A ledger already exists at {paths.LedgerFile}; it was not touched.");
+        if (environment == "live" && string.Equals(System.Environment.GetEnvironmentVariable("FACTORY_ENV"), "test", StringComparison.OrdinalIgnoreCase))
+            throw new LedgerException("FACTORY_ENV=test marks this process as a test: it may create only test ledgers, so test figures never pass for live ones.");
         Directory.CreateDirectory(paths.Folder);
         TryRestrict(paths.Folder);
         var ignore = Path.Combine(paths.Folder, ".gitignore");

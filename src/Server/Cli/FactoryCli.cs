@@ -27,6 +27,7 @@ internal static class FactoryCli
         JudgmentCommands.Add(root);
         IngestCommands.Add(root);
         DrainCommand.Add(root);
+        ShippingCommands.Add(root);
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -34,6 +34,8 @@ public sealed class ContentBridge(FactoryServices factory)
             if (name.Length > 0) names.Add(name);
             if (Mirrors.IsUrl(repo) && repo.Split(['/', ':']) is { Length: >= 2 } parts) names.Add($"{parts[^2]}/{parts[^1].Replace(".git", "")}");
         }
+        // A local folder named like a public repository (app for acme/app) is that repository: its name may appear.
+        names.RemoveAll(n => settings.PublicRepositories.Any(p => p.Equals(n, StringComparison.OrdinalIgnoreCase) || p.EndsWith("/" + n, StringComparison.OrdinalIgnoreCase)));
         return new Redactor(settings.PublicRepositories, names);
     }
 

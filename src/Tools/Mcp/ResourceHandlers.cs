@@ -14,6 +14,8 @@ internal static class ResourceHandlers
     private const string PacketTemplate = "factory://tasks/{id}/packet";
     private const string BundleTemplate = "factory://runs/{id}/bundle";
     private const string DiffTemplate = "factory://runs/{id}/diff{?page}";
+    private const string DraftTemplate = "factory://drafts/{id}";
+    private const string FunnelUri = "factory://funnel";
 
     public static void Register(McpServerOptions options, Caller caller, IServiceProvider services)
     {
@@ -24,11 +26,16 @@ internal static class ResourceHandlers
             templates.Add(new ResourceTemplate { UriTemplate = BundleTemplate, Name = "bundle", Description = "A run's evidence bundle (Markdown).", MimeType = "text/markdown" });
         if (caller.Role is Roles.Human or Roles.Verifier)
             templates.Add(new ResourceTemplate { UriTemplate = DiffTemplate, Name = "diff", Description = "The server-computed diff of a run, in pages of 40,000 characters.", MimeType = "text/x-diff" });
+        if (caller.Role is Roles.Human)
+            templates.Add(new ResourceTemplate { UriTemplate = DraftTemplate, Name = "draft", Description = "A content draft made from a shipped event (status drafted, approved or rejected).", MimeType = "text/markdown" });
         if (templates.Count == 0) return;
         options.Capabilities ??= new ServerCapabilities();
         options.Capabilities.Resources = new ResourcesCapability();
         options.Handlers.ListResourceTemplatesHandler = (_, _) => ValueTask.FromResult(new ListResourceTemplatesResult { ResourceTemplates = templates });
-        options.Handlers.ListResourcesHandler = (_, _) => ValueTask.FromResult(new ListResourcesResult { Resources = [] });
+        options.Handlers.ListResourcesHandler = (_, _) => ValueTask.FromResult(new ListResourcesResult
+        {
+            Resources = caller.Role is Roles.Human ? [new Resource { Uri = FunnelUri, Name = "funnel", Description = "The funnel report (live and test figures apart).", MimeType = "text/markdown" }] : [],
+        });
         options.Handlers.ReadResourceHandler = async (request, ct) =>
         {
             var uri = request.Params?.Uri ?? "";
@@ -55,6 +62,15 @@ internal static class ResourceHandlers
                         throw new McpException($"You hold no verification of run {diff.RunId}; verifiers read only the diffs of runs they verify.");
                     var page = await new Verification.DiffPages(factory.Runs, new Ledger.Evidence.BlobStore(factory.Paths)).GetAsync(diff.RunId, diff.Page, ct);
                     text = $"# Diff of run {page.RunId}, page {page.Number} of {page.Count}\n\n{page.Text}";
+                }
+                else if (uri == FunnelUri && caller.Role is Roles.Human)
+                {
+                    text = Funnel.FunnelText.Render(await factory.Funnel.ReportAsync(ct));
+                }
+                else if (Match(uri, "factory://drafts/", "") is { } draftId && templates.Any(t => t.UriTemplate == DraftTemplate))
+                {
+                    var draft = await factory.Drafts.GetAsync(draftId, ct);
+                    text = $"<!-- draft {draft.Id}: event {draft.EventId}, {draft.Kind}, {draft.Status}, by {draft.Author} -->\n{draft.Content}";
                 }
                 else throw new McpException($"Resource '{uri}' is not available to role {caller.Role}; templates: {string.Join(", ", templates.Select(t => t.UriTemplate))}.");
             }
