@@ -28,17 +28,22 @@ internal static class ServeCommands
         root.Subcommands.Add(init);
 
         var http = new Option<bool>("--http") { Description = "Serve Streamable HTTP at /mcp (and the dashboard at /) instead of stdio." };
-        var urls = new Option<string?>("--urls") { Description = "Where to listen with --http (default http://127.0.0.1:7171)." };
-        var serve = new Command("serve", "Serve MCP: stdio for one agent (FACTORY_AGENT names it), or --http for many.") { http, urls };
+        var urls = new Option<string?>("--urls") { Description = "Where to listen with --http (default: http.urls in factory.yaml, else http://127.0.0.1:7171)." };
+        var hooksUrls = new Option<string?>("--hooks-urls") { Description = "Also listen for signed GitHub webhooks here (default: hooks.urls in factory.yaml; off when neither is set)." };
+        var anonymous = new Option<string?>("--anonymous-agent") { Description = "Loopback only: requests without a bearer token act as this builder (as stdio builders connect by name alone)." };
+        var serve = new Command("serve", "Serve MCP: stdio for one agent (FACTORY_AGENT names it), or --http for many.") { http, urls, hooksUrls, anonymous };
         serve.SetAction(FactoryCli.Handler(async (parse, context, ct) =>
         {
             var paths = await context.PathsAsync(ct);
-            if (parse.GetValue(http)) throw new UsageException("--http is not available in this build yet; serve over stdio.");
+            if (parse.GetValue(http))
+                return await HttpHost.RunAsync(paths, new HttpHost.Options(parse.GetValue(urls), parse.GetValue(hooksUrls), parse.GetValue(anonymous)), context.Error, ct);
+            if (parse.GetValue(urls) is not null || parse.GetValue(hooksUrls) is not null || parse.GetValue(anonymous) is not null)
+                throw new UsageException("--urls, --hooks-urls and --anonymous-agent apply to --http only.");
             return await StdioHost.RunAsync(paths, ct);
         }, notice: false));
         root.Subcommands.Add(serve);
 
-        var up = new Command("up", "Create the ledger if needed, then serve.") { test, urls };
+        var up = new Command("up", "Create the ledger if needed, then serve Streamable HTTP at /mcp and the dashboard at / (as serve --http).") { test, urls, hooksUrls, anonymous };
         up.SetAction(FactoryCli.Handler(async (parse, context, ct) =>
         {
             var paths = await context.PathsAsync(ct);
@@ -47,7 +52,7 @@ internal static class ServeCommands
                 var db = LedgerDatabase.Create(paths, EnvironmentOf(parse.GetValue(test)));
                 await context.Error.WriteLineAsync($"Created {db.Environment} ledger {paths.LedgerFile}");
             }
-            return await StdioHost.RunAsync(paths, ct);
+            return await HttpHost.RunAsync(paths, new HttpHost.Options(parse.GetValue(urls), parse.GetValue(hooksUrls), parse.GetValue(anonymous)), context.Error, ct);
         }, notice: false));
         root.Subcommands.Add(up);
     }

@@ -1,0 +1,91 @@
+using FactoryMcp.Ledger.Storage;
+using FactoryMcp.Server.Http;
+using FactoryMcp.Tools.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace FactoryMcp.Server.Hosting;
+
+/// <summary>
+/// `factory serve --http`: Streamable HTTP at /mcp (and the dashboard at /) on Kestrel, bound to
+/// loopback unless told otherwise; the webhook listener when configured. Shutdown lets in-flight calls
+/// finish, then closes the sessions.
+/// </summary>
+internal static partial class HttpHost
+{
+    public sealed record Options(string? Urls, string? HooksUrls, string? AnonymousAgent);
+
+    public static async Task<int> RunAsync(LedgerPaths paths, Options cli, TextWriter error, CancellationToken ct)
+    {
+        var factory = FactoryServices.Open(paths);
+        var settings = factory.Config.Settings;
+        var listen = HttpListenOptions.From(settings.Http, cli.Urls, cli.AnonymousAgent);
+        listen.RequireSafe(await factory.Agents.AnyTokenAsync(ct));
+
+        var app = Build(listen, (logging, stopping) =>
+        {
+            var limiter = new TokenRateLimiter(listen.RateLimitPerMinute);
+            var auth = new BearerAuthentication(factory, limiter, listen.AnonymousAgent);
+            return (auth.ResolveAsync, caller => McpSurfaceHost.ForCaller(factory, caller, logging));
+        }, out var sessions);
+        await app.StartAsync(ct);
+        foreach (var address in app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses)
+            await error.WriteLineAsync($"Serving MCP at {address}/mcp and the dashboard at {address}/");
+        await error.WriteLineAsync(listen.AnonymousAgent is { } anonymous
+            ? $"Requests without a bearer token act as builder '{anonymous}' (--anonymous-agent)."
+            : "Callers authenticate with `Authorization: Bearer <token>` (`factory agent add NAME` prints one).");
+        using var pruning = new CancellationTokenSource();
+        var pruneLoop = sessions.PruneLoopAsync(pruning.Token);
+        try
+        {
+            await app.WaitForShutdownAsync(ct);
+        }
+        finally
+        {
+            // Kestrel has drained in-flight requests by now; only then close the sessions they used.
+            await app.StopAsync(CancellationToken.None);
+            await pruning.CancelAsync();
+            await pruneLoop;
+            await sessions.DisposeAllAsync();
+            await app.DisposeAsync();
+        }
+        return 0;
+    }
+
+    /// <summary>
+    /// The web application around one MCP endpoint: Kestrel limits, the request guard, /mcp. The test
+    /// conformance host builds its endpoint through this same method with its own surface.
+    /// </summary>
+    public static WebApplication Build(HttpListenOptions listen, Func<ILoggerFactory, CancellationToken, (McpCallerResolver Resolve, McpSurfaceFactory Surface)> compose, out McpSessionStore sessions)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "factory" });
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = listen.BodyLimitBytes;
+        });
+        builder.WebHost.UseUrls([.. listen.Urls.Select(u => u.GetLeftPart(UriPartial.Authority))]);
+        builder.Services.AddRoutingCore();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.SetMinimumLevel(Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("FACTORY_LOG_LEVEL"), true, out var level) ? level : LogLevel.Warning);
+
+        var app = builder.Build();
+        var loggerFactory = app.Services.GetRequiredService<ILoggerFactory>();
+        var stopping = app.Lifetime.ApplicationStopping;
+        var (resolve, surface) = compose(loggerFactory, stopping);
+        sessions = new McpSessionStore(listen.SessionIdle, TimeProvider.System, loggerFactory.CreateLogger("FactoryMcp.Http"));
+        var guard = new RequestGuard(listen);
+        app.Use((context, next) => guard.InvokeAsync(context, next));
+        app.UseRouting();
+        new McpHttpEndpoint(sessions, resolve, surface, TimeProvider.System, loggerFactory, stopping).Map(app, "/mcp");
+        return app;
+    }
+}
