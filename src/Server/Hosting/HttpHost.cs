@@ -61,7 +61,7 @@ internal static partial class HttpHost
     /// The web application around one MCP endpoint: Kestrel limits, the request guard, /mcp. The test
     /// conformance host builds its endpoint through this same method with its own surface.
     /// </summary>
-    public static WebApplication Build(HttpListenOptions listen, Func<ILoggerFactory, CancellationToken, (McpCallerResolver Resolve, McpSurfaceFactory Surface)> compose, out McpSessionStore sessions)
+    public static WebApplication Build(HttpListenOptions listen, Func<ILoggerFactory, CancellationToken, (McpCallerResolver Resolve, McpSurfaceFactory Surface)> compose, out McpSessionStore sessions, TimeProvider? time = null)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "factory" });
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
@@ -81,11 +81,12 @@ internal static partial class HttpHost
         var loggerFactory = app.Services.GetRequiredService<ILoggerFactory>();
         var stopping = app.Lifetime.ApplicationStopping;
         var (resolve, surface) = compose(loggerFactory, stopping);
-        sessions = new McpSessionStore(listen.SessionIdle, TimeProvider.System, loggerFactory.CreateLogger("FactoryMcp.Http"));
+        time ??= TimeProvider.System;
+        sessions = new McpSessionStore(listen.SessionIdle, time, loggerFactory.CreateLogger("FactoryMcp.Http"));
         var guard = new RequestGuard(listen);
         app.Use((context, next) => guard.InvokeAsync(context, next));
         app.UseRouting();
-        new McpHttpEndpoint(sessions, resolve, surface, TimeProvider.System, loggerFactory, stopping).Map(app, "/mcp");
+        new McpHttpEndpoint(sessions, resolve, surface, time, loggerFactory, stopping).Map(app, "/mcp");
         return app;
     }
 }
