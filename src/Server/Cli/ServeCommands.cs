@@ -10,19 +10,23 @@ internal static class ServeCommands
     public static void Add(RootCommand root)
     {
         var test = new Option<bool>("--test") { Description = "Create a test ledger (events never count as live). FACTORY_ENV=test does the same." };
-        var init = new Command("init", "Create the ledger (.factory/ledger.db in the main repository, or --ledger).") { test };
+        var registerHttp = new Option<string?>("--http") { Description = "Register the agent CLIs over Streamable HTTP at this server URL (token from FACTORY_TOKEN) instead of stdio." };
+        var init = new Command("init", "Create the ledger (.factory/ledger.db in the main repository, or --ledger) and register the factory with Claude Code, Codex and Gemini CLI.") { test, registerHttp };
         init.SetAction(FactoryCli.Handler(async (parse, context, ct) =>
         {
             var paths = await context.PathsAsync(ct);
             if (File.Exists(paths.LedgerFile))
             {
-                await context.Out.WriteLineAsync($"Ledger already exists: {paths.LedgerFile} (environment {LedgerDatabase.Open(paths).Environment}); nothing changed.");
-                return 0;
+                await context.Out.WriteLineAsync($"Ledger already exists: {paths.LedgerFile} (environment {LedgerDatabase.Open(paths).Environment}); it was not touched.");
             }
-            var db = LedgerDatabase.Create(paths, EnvironmentOf(parse.GetValue(test)));
-            await context.Out.WriteLineAsync($"Created {db.Environment} ledger {paths.LedgerFile}");
-            await context.Out.WriteLineAsync($"Run workspaces will live in {paths.RunsFolder}");
-            await context.Out.WriteLineAsync("Next: `factory task add PACKET.md`, then `factory approve ID`; agents connect with `factory serve` (see README).");
+            else
+            {
+                var db = LedgerDatabase.Create(paths, EnvironmentOf(parse.GetValue(test)));
+                await context.Out.WriteLineAsync($"Created {db.Environment} ledger {paths.LedgerFile}");
+                await context.Out.WriteLineAsync($"Run workspaces will live in {paths.RunsFolder}");
+            }
+            await InitRegistrations.WriteAsync(context, paths, parse.GetValue(FactoryCli.LedgerOption), parse.GetValue(registerHttp));
+            await context.Out.WriteLineAsync("Next: `factory task add PACKET.md`, then `factory approve ID`; agents connect through the registrations above (see README).");
             return 0;
         }, notice: false));
         root.Subcommands.Add(init);
