@@ -33,6 +33,7 @@ internal static partial class HttpHost
             var auth = new BearerAuthentication(factory, limiter, listen.AnonymousAgent);
             return (auth.ResolveAsync, caller => McpSurfaceHost.ForCaller(factory, caller, logging));
         }, out var sessions);
+        factory.Notifier.Logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FactoryMcp.Notifications");
         await app.StartAsync(ct);
         foreach (var address in app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses)
             await error.WriteLineAsync($"Serving MCP at {address}/mcp and the dashboard at {address}/");
@@ -40,7 +41,7 @@ internal static partial class HttpHost
             ? $"Requests without a bearer token act as builder '{anonymous}' (--anonymous-agent)."
             : "Callers authenticate with `Authorization: Bearer <token>` (`factory agent add NAME` prints one).");
         using var pruning = new CancellationTokenSource();
-        var pruneLoop = sessions.PruneLoopAsync(pruning.Token);
+        var pruneLoop = Task.WhenAll(sessions.PruneLoopAsync(pruning.Token), AnnounceLoopAsync(factory, pruning.Token));
         try
         {
             await app.WaitForShutdownAsync(ct);
@@ -55,6 +56,23 @@ internal static partial class HttpHost
             await app.DisposeAsync();
         }
         return 0;
+    }
+
+    /// <summary>Escalations raised by lease sweeps or other processes are announced within half a minute.</summary>
+    private static async Task AnnounceLoopAsync(FactoryServices factory, CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(30));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                try { await factory.Notifier.FlushEscalationsAsync(ct); }
+                catch (Exception e) when (e is not OperationCanceledException) { factory.Notifier.Logger.LogError(e, "Announcing escalations failed"); }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
     }
 
     /// <summary>

@@ -18,6 +18,7 @@ internal static class StdioHost
             Environment.GetEnvironmentVariable("FACTORY_TOKEN"),
             Environment.GetEnvironmentVariable("FACTORY_ROLE"), ct);
         using var logging = McpSurfaceHost.StderrLogging();
+        factory.Notifier.Logger = logging.CreateLogger("FactoryMcp.Notifications");
         var (options, services) = McpSurfaceHost.ForCaller(factory, caller, logging);
         await using (services)
         {

@@ -1,10 +1,12 @@
 using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Notifications;
 using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Signals;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Tasks;
 using FactoryMcp.Tools.Gate;
 using FactoryMcp.Tools.Git;
+using FactoryMcp.Tools.Notifications;
 using FactoryMcp.Tools.Runs;
 using FactoryMcp.Tools.Signals;
 using FactoryMcp.Tools.Tasks;
@@ -32,6 +34,7 @@ public sealed class FactoryServices
         Declarations = new DeclarationService(Runs);
         Signals = new SignalLedger(db);
         SignalIntake = new SignalIntake(Signals);
+        Notifier = new Notifier(new EscalationOutbox(db), Config, db.Paths.ProjectRoot);
     }
 
     public LedgerDatabase Db { get; }
@@ -48,6 +51,7 @@ public sealed class FactoryServices
     public DeclarationService Declarations { get; }
     public SignalLedger Signals { get; }
     public SignalIntake SignalIntake { get; }
+    public Notifier Notifier { get; }
 
     public static FactoryServices Open(LedgerPaths paths, TimeProvider? time = null) => new(LedgerDatabase.Open(paths, time));
 }
