@@ -1,4 +1,5 @@
 using FactoryMcp.Ledger.Storage;
+using FactoryMcp.Server.Hooks;
 using FactoryMcp.Server.Http;
 using FactoryMcp.Tools.Hosting;
 using Microsoft.AspNetCore.Builder;
@@ -34,6 +35,14 @@ internal static partial class HttpHost
             return (auth.ResolveAsync, caller => McpSurfaceHost.ForCaller(factory, caller, logging));
         }, out var sessions);
         factory.Notifier.Logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FactoryMcp.Notifications");
+        var hooksUrls = cli.HooksUrls ?? settings.Hooks.Urls;
+        await using var hooks = string.IsNullOrWhiteSpace(hooksUrls) ? null : HooksHost.Build(factory, settings, hooksUrls);
+        if (hooks is not null)
+        {
+            await hooks.StartAsync(ct);
+            foreach (var address in hooks.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses)
+                await error.WriteLineAsync($"Serving webhooks at {address}/github");
+        }
         await app.StartAsync(ct);
         foreach (var address in app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses)
             await error.WriteLineAsync($"Serving MCP at {address}/mcp and the dashboard at {address}/");
@@ -50,6 +59,7 @@ internal static partial class HttpHost
         {
             // Kestrel has drained in-flight requests by now; only then close the sessions they used.
             await app.StopAsync(CancellationToken.None);
+            if (hooks is not null) await hooks.StopAsync(CancellationToken.None);
             await pruning.CancelAsync();
             await pruneLoop;
             await sessions.DisposeAllAsync();

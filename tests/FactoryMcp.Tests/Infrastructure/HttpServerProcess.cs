@@ -22,6 +22,9 @@ public sealed partial class HttpServerProcess : IAsyncDisposable
     public Uri McpUrl => new(BaseUrl, "/mcp");
     public int Port => BaseUrl.Port;
 
+    /// <summary>The webhook endpoint, when the server was started with --hooks-urls.</summary>
+    public Uri? HooksUrl => Stderr.Select(l => HooksLine().Match(l)).FirstOrDefault(m => m.Success) is { } m ? new Uri(m.Groups[1].Value) : null;
+
     public IReadOnlyList<string> Stderr { get { lock (stderr) return stderr.ToList(); } }
 
     public static Task<HttpServerProcess> StartFactoryAsync(string workingDirectory, IReadOnlyList<string>? extraArgs = null, IReadOnlyDictionary<string, string?>? env = null) =>
@@ -92,6 +95,9 @@ public sealed partial class HttpServerProcess : IAsyncDisposable
         }
         process.Dispose();
     }
+
+    [GeneratedRegex(@"Serving webhooks at (http://[^ ]+/github)")]
+    private static partial Regex HooksLine();
 
     [GeneratedRegex(@"Serving MCP at (http://[^ ]+)/mcp")]
     private static partial Regex ServingLine();
