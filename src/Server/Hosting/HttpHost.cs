@@ -1,4 +1,5 @@
 using FactoryMcp.Ledger.Storage;
+using FactoryMcp.Server.Dashboard;
 using FactoryMcp.Server.Hooks;
 using FactoryMcp.Server.Http;
 using FactoryMcp.Tools.Hosting;
@@ -28,12 +29,14 @@ internal static partial class HttpHost
         var listen = HttpListenOptions.From(settings.Http, cli.Urls, cli.AnonymousAgent);
         listen.RequireSafe(await factory.Agents.AnyTokenAsync(ct));
 
+        using var limiter = new TokenRateLimiter(listen.RateLimitPerMinute);
+        using var loginLimiter = new TokenRateLimiter(20);
         var app = Build(listen, (logging, stopping) =>
         {
-            var limiter = new TokenRateLimiter(listen.RateLimitPerMinute);
             var auth = new BearerAuthentication(factory, limiter, listen.AnonymousAgent);
             return (auth.ResolveAsync, caller => McpSurfaceHost.ForCaller(factory, caller, logging));
         }, out var sessions);
+        new DashboardEndpoints(factory, new HumanSessions(TimeProvider.System), loginLimiter).Map(app);
         factory.Notifier.Logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FactoryMcp.Notifications");
         var hooksUrls = cli.HooksUrls ?? settings.Hooks.Urls;
         await using var hooks = string.IsNullOrWhiteSpace(hooksUrls) ? null : HooksHost.Build(factory, settings, hooksUrls);
@@ -113,6 +116,19 @@ internal static partial class HttpHost
         sessions = new McpSessionStore(listen.SessionIdle, time, loggerFactory.CreateLogger("FactoryMcp.Http"));
         var guard = new RequestGuard(listen);
         app.Use((context, next) => guard.InvokeAsync(context, next));
+        app.Use((context, next) =>
+        {
+            if (!context.Request.Path.StartsWithSegments("/mcp"))
+            {
+                var headers = context.Response.Headers;
+                headers.ContentSecurityPolicy = Html.ContentSecurityPolicy;
+                headers.XContentTypeOptions = "nosniff";
+                headers.XFrameOptions = "DENY";
+                headers["Referrer-Policy"] = "same-origin"; // no-referrer would make browsers send Origin: null on our own forms
+                headers.CacheControl = "no-store";
+            }
+            return next(context);
+        });
         app.UseRouting();
         new McpHttpEndpoint(sessions, resolve, surface, time, loggerFactory, stopping).Map(app, "/mcp");
         return app;

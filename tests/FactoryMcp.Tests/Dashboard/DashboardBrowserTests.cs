@@ -1,0 +1,52 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FactoryMcp.Tests.Infrastructure;
+
+namespace FactoryMcp.Tests.Dashboard;
+
+/// <summary>The dashboard of a real `factory serve --http`, in Debian's chromium driven by playwright-core.</summary>
+public sealed class DashboardBrowserTests
+{
+    [ExternalClientFact("playwright-core")]
+    public async Task Dashboard_BoardBundleApproval_AndAWriteWithoutCsrfIsRefused()
+    {
+        using var project = await HttpProject.CreateAsync();
+        var human = await project.AddAgentAsync("ada", "human");
+        var builder = await project.AddAgentAsync("builder-1");
+        await using var server = await HttpServerProcess.StartFactoryAsync(project.Path);
+        await using var agent = await server.ConnectAsync(builder);
+
+        async Task<long> ProposeAsync(string title) =>
+            (await agent.CallToolAsync("enqueue_for_agent", new Dictionary<string, object?> { ["target_agent"] = "builder-1", ["packet"] = PacketText.Simple(title) }))
+                .StructuredContent!.Value.GetProperty("task_id").GetInt64();
+        var proposal = await ProposeAsync("Proposed through MCP");
+        var other = await ProposeAsync("Left for a human to decide");
+        var file = project.Combine("done.md");
+        await File.WriteAllTextAsync(file, PacketText.Simple("Already right"));
+        Assert.Equal(0, (await FactoryBinary.RunAsync(project.Path, ["task", "add", file])).ExitCode);
+        Assert.Equal(0, (await FactoryBinary.RunAsync(project.Path, ["approve", "3"])).ExitCode);
+        var runId = (await agent.CallToolAsync("get_task_packet", new Dictionary<string, object?>())).StructuredContent!.Value.GetProperty("run_id").GetInt64();
+        await agent.CallToolAsync("record_evidence", new Dictionary<string, object?> { ["run_id"] = runId, ["kind"] = "plan", ["summary"] = "Checked the greeting by hand" });
+        var noOp = await agent.CallToolAsync("declare_terminal_state", new Dictionary<string, object?> { ["run_id"] = runId, ["state"] = "NO_OP", ["summary"] = "Greeting already right", ["reason"] = "already_fixed" });
+        Assert.True(noOp.IsError != true);
+
+        var input = new JsonObject { ["base"] = server.BaseUrl.ToString().TrimEnd('/'), ["token"] = human, ["proposal"] = proposal, ["other"] = other, ["run"] = runId }.ToJsonString();
+        var run = await ExternalClients.RunAsync("node", [Path.Combine(ExternalClients.Folder, "dashboard-check.mjs"), input], ExternalClients.Folder, project.Combine("browser-home"), timeout: TimeSpan.FromMinutes(2));
+        Assert.True(run.ExitCode == 0, run.Output);
+        var seen = JsonDocument.Parse(run.StandardOutput.Trim().Split('\n')[^1]).RootElement;
+
+        Assert.Equal("/login", seen.GetProperty("redirectedTo").GetString());
+        Assert.Contains("Proposed through MCP", seen.GetProperty("board").GetString());
+        Assert.Contains("default-src 'none'", seen.GetProperty("csp").GetString());
+        Assert.Contains("Declarations", seen.GetProperty("bundleHeadings").EnumerateArray().Select(h => h.GetString()));
+        Assert.Contains("[agent] plan", seen.GetProperty("bundle").GetString()!.Replace("\n", " "));
+        Assert.Contains("NO_OP", seen.GetProperty("bundle").GetString());
+        Assert.Contains("ready", seen.GetProperty("afterApprove").GetString());
+        Assert.Equal(403, seen.GetProperty("noCsrfStatus").GetInt32());
+        Assert.Contains("CSRF", seen.GetProperty("noCsrfBody").GetString());
+        Assert.Empty(seen.GetProperty("cspViolations").EnumerateArray());
+
+        Assert.Contains("State ready", (await FactoryBinary.RunAsync(project.Path, ["task", "show", proposal.ToString()])).StandardOutput);
+        Assert.Contains("State proposed", (await FactoryBinary.RunAsync(project.Path, ["task", "show", other.ToString()])).StandardOutput);
+    }
+}
