@@ -148,7 +148,7 @@ internal sealed class DashboardEndpoints(FactoryServices factory, HumanSessions 
             body.Append($"<form method=\"post\" action=\"/tasks/{id}/reject\">{Html.Csrf(session)}<label>Reason <input name=\"reason\" required></label> <button type=\"submit\" id=\"reject\">Reject</button></form>");
             body.Append($"<h2>Edit the packet</h2><form method=\"post\" action=\"/tasks/{id}/packet\">{Html.Csrf(session)}<textarea name=\"packet\">{Html.E(packet.Markdown)}</textarea><label>Note <input name=\"note\"></label> <button type=\"submit\" id=\"save\">Save new version</button></form>");
         }
-        body.Append("<h2>Packet</h2>").Append(Html.FromMarkdown(packet.Markdown));
+        body.Append("<h2>Packet</h2>").Append(Html.Packet(packet.Markdown));
         return Html.Page($"Task {task.Id}: {task.Title}", body.ToString(), session);
     }
 

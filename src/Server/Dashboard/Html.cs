@@ -17,6 +17,17 @@ internal static class Html
 
     public static string FromMarkdown(string markdown) => Markdig.Markdown.ToHtml(markdown, Markdown);
 
+    /// <summary>A packet: its YAML front matter verbatim (it says which repo and base), then the rendered body.</summary>
+    public static string Packet(string markdown)
+    {
+        var text = markdown.Replace("\r\n", "\n");
+        if (!text.StartsWith("---\n", StringComparison.Ordinal)) return FromMarkdown(text);
+        var end = text.IndexOf("\n---", 3, StringComparison.Ordinal);
+        if (end < 0) return FromMarkdown(text);
+        var bodyStart = text.IndexOf('\n', end + 1);
+        return $"<pre>{E(text[..(end + 4)])}</pre>" + FromMarkdown(bodyStart < 0 ? "" : text[(bodyStart + 1)..]);
+    }
+
     public static string Csrf(HumanSessions.Session session) => $"<input type=\"hidden\" name=\"csrf\" value=\"{E(session.Csrf)}\">";
 
     public static IResult Page(string title, string body, HumanSessions.Session? session, int status = 200)
