@@ -55,6 +55,7 @@ internal static class ServeCommands
             {
                 var db = LedgerDatabase.Create(paths, EnvironmentOf(parse.GetValue(test)));
                 await context.Error.WriteLineAsync($"Created {db.Environment} ledger {paths.LedgerFile}");
+                await InitRegistrations.WriteAsync(context, paths, parse.GetValue(FactoryCli.LedgerOption), null);
             }
             return await HttpHost.RunAsync(paths, new HttpHost.Options(parse.GetValue(urls), parse.GetValue(hooksUrls), parse.GetValue(anonymous)), context.Error, ct);
         }, notice: false));

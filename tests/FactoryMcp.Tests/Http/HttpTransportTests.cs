@@ -133,6 +133,7 @@ public sealed class HttpTransportTests
             var repo = await TempRepo.CreateAsync(root.Combine("app"));
             await using var server = await HttpServerProcess.StartAsync(FactoryBinary.Path, ["up", "--test", "--urls", "http://127.0.0.1:0", "--anonymous-agent", "local-builder"], repo.Path);
             Assert.True(File.Exists(Path.Combine(repo.Path, ".factory", "ledger.db")));
+            Assert.Contains("claude-1", await File.ReadAllTextAsync(Path.Combine(repo.Path, ".mcp.json")));
             await using var client = await server.ConnectAsync(token: null);
             Assert.Contains(await client.ListToolsAsync(), t => t.Name == "get_task_packet");
             Assert.Equal(0, await server.StopAsync());
