@@ -36,7 +36,9 @@ internal static class FactoryCli
             await Console.Error.WriteLineAsync("Run `factory --help` (or `factory COMMAND --help`) for usage.");
             return 2;
         }
-        return await parsed.InvokeAsync();
+        // Ctrl+C / SIGTERM cancel the command; the HTTP server then drains in-flight calls (up to 60 s)
+        // before exiting, so the process is not killed after System.CommandLine's default 2 s.
+        return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(75) });
     }
 
     /// <summary>Wraps a command body: refusals print their reason and exit 1; the pending notice follows success.</summary>

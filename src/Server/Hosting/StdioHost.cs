@@ -18,6 +18,7 @@ internal static class StdioHost
             Environment.GetEnvironmentVariable("FACTORY_AGENT"),
             Environment.GetEnvironmentVariable("FACTORY_TOKEN"),
             Environment.GetEnvironmentVariable("FACTORY_ROLE"), ct);
+        factory.Notifier.Logger = logging.CreateLogger("FactoryMcp.Notifications");
         // Every server process validates: it takes queued jobs and resumes those whose owner died.
         using var stopWorker = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var worker = factory.Worker.RunAsync(stopWorker.Token);

@@ -84,6 +84,27 @@ public sealed class Mirrors(LedgerPaths paths)
             : $"base '{baseRef}' names no branch, tag or commit in {repo}. Use an existing branch, tag or full SHA.");
     }
 
+    /// <summary>
+    /// Fetches a remote agent's work: <c>refs/factory/runs/&lt;id&gt;</c> as the agent pushed it to the
+    /// repository (its clone URL) into the same ref of the server's private mirror, and returns the
+    /// commit it now names. The terminal-state gate calls this before validating a remote run.
+    /// </summary>
+    public async Task<string> FetchRunRefAsync(string repo, long runId, CancellationToken ct = default)
+    {
+        var refName = $"refs/factory/runs/{runId.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+        var mirror = PathFor(repo);
+        if (!Directory.Exists(mirror)) mirror = await RefreshAsync(repo, ct);
+        using var _ = await RepositoryLock.AcquireAsync(mirror, ct);
+        var options = new GitRunner.Options { GitDir = mirror };
+        var listed = await GitRunner.RunAsync(["ls-remote", "--exit-code", "origin", refName], options, ct);
+        if (listed.ExitCode == 2)
+            throw new LedgerException($"Run {runId}'s ref {refName} is not on {repo}. Push your work there (`git push {repo} HEAD:{refName}`), then declare again.");
+        if (!listed.Succeeded)
+            throw new LedgerException($"Could not reach {repo} to fetch {refName} ({listed.StandardError.Trim()}); try again, and tell a human if this repeats.");
+        await GitRunner.OutputAsync(["fetch", "--quiet", "--no-tags", "--no-recurse-submodules", "origin", $"+{refName}:{refName}"], options, ct);
+        return await GitRunner.OutputAsync(["rev-parse", "--verify", refName + "^{commit}"], options, ct);
+    }
+
     /// <summary>Points a ref under refs/factory/ at a commit, under the repository lock.</summary>
     public async Task UpdateRefAsync(string repo, string refName, string sha, CancellationToken ct = default)
     {

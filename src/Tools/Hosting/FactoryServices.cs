@@ -5,6 +5,7 @@ using FactoryMcp.Ledger.Shipping;
 using FactoryMcp.Ledger.Lessons;
 using FactoryMcp.Ledger.Reviews;
 using FactoryMcp.Ledger.Verification;
+using FactoryMcp.Ledger.Notifications;
 using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Signals;
 using FactoryMcp.Ledger.Storage;
@@ -13,6 +14,7 @@ using FactoryMcp.Tools.Content;
 using FactoryMcp.Tools.Gate;
 using FactoryMcp.Tools.Shipping;
 using FactoryMcp.Tools.Git;
+using FactoryMcp.Tools.Notifications;
 using FactoryMcp.Tools.Runs;
 using FactoryMcp.Tools.Signals;
 using FactoryMcp.Tools.Tasks;
@@ -56,6 +58,8 @@ public sealed class FactoryServices
         Worker = new ValidationWorker(this, Logging.CreateLogger("FactoryMcp.Validation"));
         Signals = new SignalLedger(db);
         SignalIntake = new SignalIntake(Signals, Tasks, Intake, Config, db.Paths);
+
+        Notifier = new Notifier(new EscalationOutbox(db), Config, db.Paths.ProjectRoot);
     }
 
     public LedgerDatabase Db { get; }
@@ -85,6 +89,7 @@ public sealed class FactoryServices
     public ILoggerFactory Logging { get; }
     public SignalLedger Signals { get; }
     public SignalIntake SignalIntake { get; }
+    public Notifier Notifier { get; }
 
     public static FactoryServices Open(LedgerPaths paths, TimeProvider? time = null, ILoggerFactory? logging = null) => new(LedgerDatabase.Open(paths, time), logging);
 }

@@ -26,6 +26,7 @@ internal sealed class PacketTools(FactoryServices factory, Caller caller)
             view.Workspace,
             view.BaseSha,
             view.RunRef,
+            view.CloneUrl,
             view.LeaseExpiresAt,
             evidence_required = view.EvidenceRequired,
         }, view.ToMarkdown());

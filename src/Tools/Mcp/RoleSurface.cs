@@ -58,6 +58,29 @@ public static class RoleSurface
                 throw;
             }
         });
+        // Escalations a call raised (directly, or by a lease sweep) are announced after it committed.
+        var notifier = services.GetService<Hosting.FactoryServices>()?.Notifier;
+        if (notifier is not null)
+        {
+            options.Filters.Request.CallToolFilters.Add(next => async (context, ct) =>
+            {
+                try
+                {
+                    return await next(context, ct);
+                }
+                finally
+                {
+                    try
+                    {
+                        await notifier.FlushEscalationsAsync(CancellationToken.None);
+                    }
+                    catch (Exception e)
+                    {
+                        logger.LogError(e, "Announcing escalations after {Tool} failed", context.Params?.Name);
+                    }
+                }
+            });
+        }
         return options;
     }
 

@@ -83,6 +83,7 @@ public sealed class PacketService(FactoryServices factory)
             BaseSha = run.BaseSha,
             StartSha = run.StartSha,
             RunRef = run.RunRef,
+            CloneUrl = task.Repo,
             LeaseExpiresAt = run.LeaseExpiresAt is { } lease ? Iso.Text(lease) : null,
             EvidenceRequired = settings.MissingEvidence(present),
             EvidenceServerProvides = settings.EvidenceRequired.Where(EvidenceKinds.ServerSatisfied.Contains).ToList(),

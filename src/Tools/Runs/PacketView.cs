@@ -16,6 +16,9 @@ public sealed record PacketView
     public string? BaseSha { get; init; }
     public string? StartSha { get; init; }
     public string? RunRef { get; init; }
+
+    /// <summary>Where an agent without access to the workspace (over HTTP, from another machine) clones from and pushes its run ref to.</summary>
+    public string? CloneUrl { get; init; }
     public string? LeaseExpiresAt { get; init; }
     public IReadOnlyList<string> EvidenceRequired { get; init; } = [];
     public IReadOnlyList<string> EvidenceServerProvides { get; init; } = [];
@@ -36,6 +39,8 @@ public sealed record PacketView
             sb.AppendLine($"- Workspace: `{Workspace}` — work only there. Commit on the checked-out branch, or just leave your changes: the server snapshots the workspace when you declare PR_READY without head_commit.");
             sb.AppendLine($"- Base: `{BaseSha}`{(StartSha != BaseSha ? $"; this run starts from the previous attempt's head `{StartSha}`" : "")}");
             sb.AppendLine($"- Run ref: `{RunRef}`; lease until {LeaseExpiresAt} (renewed whenever you record evidence).");
+            if (CloneUrl is { } clone)
+                sb.AppendLine($"- Working from another machine: `git clone {clone}`, check out `{StartSha ?? BaseSha}`, commit, then `git push {clone} HEAD:{RunRef}` and declare with head_commit.");
             sb.AppendLine($"- Evidence still required: {(EvidenceRequired.Count == 0 ? "none" : string.Join(", ", EvidenceRequired))}" +
                           (EvidenceServerProvides.Count > 0 ? $" (the server itself provides {string.Join(" and ", EvidenceServerProvides)})." : "."));
             sb.AppendLine("- Finish with declare_terminal_state: PR_READY, NO_OP, ESCALATE or RETRYABLE_FAILURE.");

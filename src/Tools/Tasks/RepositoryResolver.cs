@@ -33,6 +33,9 @@ public sealed class RepositoryResolver(LedgerPaths paths, Func<FactorySettings> 
         var roots = AllowedRoots();
         if (!roots.Any(root => WorkspaceFile.IsInside(root, real)))
             throw new LedgerException($"repo {written} resolves to {real}, outside the allowed repository roots ({string.Join(", ", roots)}). A human can add a root under allowed_repo_roots in {paths.FactoryConfig}.");
+        // A bare repository has no top level (rev-parse --show-toplevel fails there), so ask separately.
+        var bare = await GitRunner.RunAsync(["rev-parse", "--is-bare-repository"], new GitRunner.Options { WorkingDirectory = real }, ct);
+        if (bare.Succeeded && bare.StandardOutput.Trim() == "true") return real;
         var check = await GitRunner.RunAsync(["rev-parse", "--is-bare-repository", "--show-toplevel"], new GitRunner.Options { WorkingDirectory = real }, ct);
         if (!check.Succeeded)
             throw new LedgerException(written.StartsWith('(')

@@ -9,6 +9,9 @@ public sealed class TempRepo
 
     public string Path { get; }
 
+    /// <summary>An existing clone, to commit into.</summary>
+    public static TempRepo Open(string path) => new(path);
+
     public static async Task<TempRepo> CreateAsync(string path, IReadOnlyDictionary<string, string>? files = null)
     {
         Directory.CreateDirectory(path);

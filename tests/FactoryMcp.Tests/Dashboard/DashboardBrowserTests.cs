@@ -1,0 +1,63 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FactoryMcp.Tests.Infrastructure;
+
+namespace FactoryMcp.Tests.Dashboard;
+
+/// <summary>The dashboard of a real `factory serve --http`, in Debian's chromium driven by playwright-core.</summary>
+public sealed class DashboardBrowserTests
+{
+    [ExternalClientFact("playwright-core")]
+    public async Task Dashboard_BoardBundleApproval_AndAWriteWithoutCsrfIsRefused()
+    {
+        using var project = await HttpProject.CreateAsync();
+        var human = await project.AddAgentAsync("ada", "human");
+        var builder = await project.AddAgentAsync("builder-1");
+        await using var server = await HttpServerProcess.StartFactoryAsync(project.Path);
+        await using var agent = await server.ConnectAsync(builder);
+
+        async Task<long> ProposeAsync(string title) =>
+            (await agent.CallToolAsync("enqueue_for_agent", new Dictionary<string, object?> { ["target_agent"] = "builder-1", ["packet"] = PacketText.Simple(title) }))
+                .StructuredContent!.Value.GetProperty("task_id").GetInt64();
+        var proposal = await ProposeAsync("Proposed through MCP");
+        var other = await ProposeAsync("Left for a human to decide");
+        var file = project.Combine("done.md");
+        await File.WriteAllTextAsync(file, PacketText.Simple("Already right"));
+        Assert.Equal(0, (await FactoryBinary.RunAsync(project.Path, ["task", "add", file])).ExitCode);
+        Assert.Equal(0, (await FactoryBinary.RunAsync(project.Path, ["approve", "3"])).ExitCode);
+        var claimed = await agent.CallToolAsync("get_task_packet", new Dictionary<string, object?>());
+        var runId = claimed.StructuredContent!.Value.GetProperty("run_id").GetInt64();
+        var workspace = claimed.StructuredContent!.Value.GetProperty("workspace").GetString()!;
+        await agent.CallToolAsync("record_evidence", new Dictionary<string, object?> { ["run_id"] = runId, ["kind"] = "plan", ["summary"] = "Checked the greeting by hand" });
+        await File.WriteAllTextAsync(Path.Combine(workspace, "src", "app.txt"), "two\n");
+        var declare = new Dictionary<string, object?> { ["run_id"] = runId, ["state"] = "PR_READY", ["summary"] = "Greeting fixed" };
+        ModelContextProtocol.Protocol.CallToolResult declared;
+        do declared = await agent.CallToolAsync("declare_terminal_state", declare);
+        while (declared.StructuredContent is { } s && s.TryGetProperty("outcome", out var o) && o.GetString() == "validating");
+        Assert.True(declared.IsError != true, string.Join("\n", declared.Content.OfType<ModelContextProtocol.Protocol.TextContentBlock>().Select(b => b.Text)));
+
+        var input = new JsonObject { ["base"] = server.BaseUrl.ToString().TrimEnd('/'), ["token"] = human, ["proposal"] = proposal, ["other"] = other, ["run"] = runId }.ToJsonString();
+        var run = await ExternalClients.RunAsync("node", [Path.Combine(ExternalClients.Folder, "dashboard-check.mjs"), input], ExternalClients.Folder, project.Combine("browser-home"), timeout: TimeSpan.FromMinutes(2));
+        Assert.True(run.ExitCode == 0, run.Output);
+        var seen = JsonDocument.Parse(run.StandardOutput.Trim().Split('\n')[^1]).RootElement;
+
+        Assert.Equal("/login", seen.GetProperty("redirectedTo").GetString());
+        Assert.Contains("Proposed through MCP", seen.GetProperty("board").GetString());
+        Assert.Contains("default-src 'none'", seen.GetProperty("csp").GetString());
+        var headings = seen.GetProperty("bundleHeadings").EnumerateArray().Select(h => h.GetString()).ToList();
+        Assert.Contains("Validation", headings);
+        Assert.Contains("Declarations (accepted and refused)", headings);
+        var bundleText = seen.GetProperty("bundle").GetString()!.Replace("\n", " ");
+        Assert.Contains("[agent] plan", bundleText);
+        Assert.Contains("[server] test_output", bundleText);
+        Assert.Contains("1/1 commands passed", bundleText);
+        Assert.Contains("PR_READY", bundleText);
+        Assert.Contains("ready", seen.GetProperty("afterApprove").GetString());
+        Assert.Equal(403, seen.GetProperty("noCsrfStatus").GetInt32());
+        Assert.Contains("CSRF", seen.GetProperty("noCsrfBody").GetString());
+        Assert.Empty(seen.GetProperty("cspViolations").EnumerateArray());
+
+        Assert.Contains("State ready", (await FactoryBinary.RunAsync(project.Path, ["task", "show", proposal.ToString()])).StandardOutput);
+        Assert.Contains("State proposed", (await FactoryBinary.RunAsync(project.Path, ["task", "show", other.ToString()])).StandardOutput);
+    }
+}
