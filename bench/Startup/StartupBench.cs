@@ -1,0 +1,68 @@
+using System.Text.Json.Nodes;
+using FactoryMcp.Bench.Ledgers;
+using FactoryMcp.Bench.Processes;
+using FactoryMcp.Bench.Published;
+using FactoryMcp.Bench.Report;
+
+namespace FactoryMcp.Bench.Startup;
+
+/// <summary>
+/// `startup`: spawn → initialize reply of the published `factory serve` (stdio, ReadyToRun) and of a bare
+/// SDK server built by the benchmark, spawned in alternation so load on the machine hits both alike; their
+/// ratio per pair; and each one's resident memory once idle (after initialize and tools/list).
+/// </summary>
+internal static class StartupBench
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var options = BenchOptions.Parse(args);
+        FigureTable.Print(Console.Out, "startup and idle memory", await MeasureAsync(options));
+        return 0;
+    }
+
+    public static async Task<IReadOnlyList<Figure>> MeasureAsync(BenchOptions options)
+    {
+        var factory = await Builds.FactoryAsync(options);
+        var bare = await Builds.BareAsync(options);
+        using var ledger = await BenchLedger.CreateAsync(options.Directory, 1);
+        await ledger.Services.Agents.AuthenticateAsync("starter", null, null);
+        var factoryCommand = FactoryCommand.Serve(factory, ledger.LedgerFile, "starter");
+        var bareCommand = new ServerCommand(bare, [], new Dictionary<string, string?>());
+
+        // One unmeasured spawn each: the first start after a publish pays for cold disk caches.
+        await SpawnAsync(factoryCommand, idle: false);
+        await SpawnAsync(bareCommand, idle: false);
+        List<double> ours = [], theirs = [], ratio = [], oursIdle = [], theirsIdle = [];
+        for (var i = 0; i < options.Spawns; i++)
+        {
+            // Alternate who goes first, so neither always follows the other's exit.
+            var (a, aIdle) = i % 2 == 0 ? await SpawnAsync(factoryCommand, idle: true) : default;
+            var (b, bIdle) = await SpawnAsync(bareCommand, idle: true);
+            if (i % 2 == 1) (a, aIdle) = await SpawnAsync(factoryCommand, idle: true);
+            ours.Add(a);
+            theirs.Add(b);
+            ratio.Add(a / b);
+            oursIdle.Add(aIdle);
+            theirsIdle.Add(bIdle);
+        }
+        return
+        [
+            Figure.Bounded("spawn → initialize, factory serve (stdio, R2R)", "ms", ours, 150, atMost: true),
+            new Figure("spawn → initialize, bare SDK server (R2R)", "ms", theirs, Note: "generic host + WithStdioServerTransport + one tool"),
+            Figure.Bounded("spawn → initialize, factory / bare", "×", ratio, 1.3, atMost: true, "per alternating pair"),
+            Figure.Bounded("resident memory idle, factory serve (stdio)", "MiB", oursIdle, 80, atMost: true, "VmRSS after initialize + tools/list"),
+            new Figure("resident memory idle, bare SDK server", "MiB", theirsIdle),
+        ];
+    }
+
+    /// <summary>Milliseconds from spawn to the initialize reply; with <paramref name="idle"/>, also MiB resident once it has settled.</summary>
+    public static async Task<(double Ms, double IdleMiB)> SpawnAsync(ServerCommand command, bool idle)
+    {
+        await using var peer = StdioPeer.Start(command);
+        var elapsed = await peer.InitializeAsync();
+        if (!idle) return (elapsed.TotalMilliseconds, 0);
+        await peer.RequestAsync("tools/list", new JsonObject());
+        await Task.Delay(300);
+        return (elapsed.TotalMilliseconds, peer.Memory().RssMiB);
+    }
+}
