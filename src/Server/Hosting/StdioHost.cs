@@ -21,7 +21,8 @@ internal static class StdioHost
         factory.Notifier.Logger = logging.CreateLogger("FactoryMcp.Notifications");
         // Every server process validates: it takes queued jobs and resumes those whose owner died.
         using var stopWorker = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var worker = factory.Worker.RunAsync(stopWorker.Token);
+        // Off the startup path: its first look for queued or orphaned jobs must not delay the initialize reply.
+        var worker = Task.Run(() => factory.Worker.RunAsync(stopWorker.Token), CancellationToken.None);
         var (options, services) = McpSurfaceHost.ForCaller(factory, caller, logging);
         await using (services)
         {
