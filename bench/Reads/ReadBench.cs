@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
 using FactoryMcp.Bench.Ledgers;
 using FactoryMcp.Bench.Processes;
@@ -10,8 +11,8 @@ namespace FactoryMcp.Bench.Reads;
 /// `reads`: warm get_task_packet by id, sequential, from the outside in: the SDK's client over stdio to a
 /// running `factory serve` (the figure with the target), raw JSON-RPC over stdio (no client library), the
 /// same tool surface in this process over in-memory pipes (no process boundary), and the packet service
-/// alone (the ledger's share). The differences say where the time goes. Also the server's peak resident
-/// memory after reads and writes ("loaded").
+/// alone (the ledger's share). The differences say where the time goes. Repetitions alternate between
+/// the four. Also the server's peak resident memory after reads and writes ("loaded").
 /// </summary>
 internal static class ReadBench
 {
@@ -34,44 +35,36 @@ internal static class ReadBench
         var held = (await ledger.Services.Runs.ClaimAsync(writer, newRun: false)).Run!;
         await ledger.Services.Runs.StartLeaseAsync(writer, held.Id);
 
-        List<double> sdkMs = [], sdkRate = [], rawMs = [], rawRate = [], memoryMs = [], serviceMs = [], serviceRate = [], loaded = [];
-        var warmup = Math.Max(20, options.Ops / 5);
         await using var memory = await InMemoryServer.ConnectAsync(ledger.Services, reader);
+        await using var peer = StdioPeer.Start(FactoryCommand.Serve(factory, ledger.LedgerFile, "reader-writes"));
+        await peer.InitializeAsync();
+        await using var client = await SdkClients.StdioAsync(FactoryCommand.Serve(factory, ledger.LedgerFile, "reader"));
+        Func<int, Task> service = i => ledger.Services.Packets.GetTaskPacketAsync(reader, 1 + i % Tasks, false);
+        Func<int, Task> inMemory = i => memory.Client.CallToolAsync("get_task_packet", Args(i)).AsTask();
+        Func<int, Task> raw = i => peer.CallToolAsync("get_task_packet", new JsonObject { ["task_id"] = 1 + i % Tasks });
+        Func<int, Task> sdk = i => client.CallToolAsync("get_task_packet", Args(i)).AsTask();
+        var warm = options.Tiny ? TimeSpan.Zero : TimeSpan.FromSeconds(2);
+        foreach (var operation in new[] { service, inMemory, raw, sdk }) await WarmAsync(operation, options.Ops, warm);
+
+        List<double> sdkMs = [], sdkRate = [], rawMs = [], rawRate = [], memoryMs = [], serviceMs = [], serviceRate = [], loaded = [];
         for (var run = 0; run < options.Runs; run++)
         {
-            // The packet service alone: the ledger's queries and the view.
-            await Timing.SequentialAsync(warmup, i => ledger.Services.Packets.GetTaskPacketAsync(reader, 1 + i % Tasks, false));
-            var service = await Timing.SequentialAsync(options.Ops, i => ledger.Services.Packets.GetTaskPacketAsync(reader, 1 + i % Tasks, false));
-            serviceMs.Add(service.MedianMs);
-            serviceRate.Add(service.PerSecond);
-
-            // The tool surface in process: adapter, Markdown, JSON, the SDK's dispatch, in-memory pipes.
-            await Timing.SequentialAsync(warmup, i => memory.Client.CallToolAsync("get_task_packet", Args(i)).AsTask());
-            memoryMs.Add((await Timing.SequentialAsync(options.Ops, i => memory.Client.CallToolAsync("get_task_packet", Args(i)).AsTask())).MedianMs);
-
-            // A real server process, raw JSON-RPC over its stdin/stdout; then writes, then its peak memory.
-            await using (var peer = StdioPeer.Start(FactoryCommand.Serve(factory, ledger.LedgerFile, "reader-writes")))
+            var s = await Timing.SequentialAsync(options.Ops, service);
+            serviceMs.Add(s.MedianMs);
+            serviceRate.Add(s.PerSecond);
+            memoryMs.Add((await Timing.SequentialAsync(options.Ops, inMemory)).MedianMs);
+            var r = await Timing.SequentialAsync(options.Ops, raw);
+            rawMs.Add(r.MedianMs);
+            rawRate.Add(r.PerSecond);
+            var k = await Timing.SequentialAsync(options.Ops, sdk);
+            sdkMs.Add(k.MedianMs);
+            sdkRate.Add(k.PerSecond);
+            // Writes too, then the server's peak so far.
+            await Timing.SequentialAsync(options.Ops / 2, i => peer.CallToolAsync("record_evidence", new JsonObject
             {
-                await peer.InitializeAsync();
-                await Timing.SequentialAsync(warmup, i => peer.CallToolAsync("get_task_packet", RawArgs(i)));
-                var raw = await Timing.SequentialAsync(options.Ops, i => peer.CallToolAsync("get_task_packet", RawArgs(i)));
-                rawMs.Add(raw.MedianMs);
-                rawRate.Add(raw.PerSecond);
-                await Timing.SequentialAsync(options.Ops, i => peer.CallToolAsync("record_evidence", new JsonObject
-                {
-                    ["run_id"] = held.Id, ["kind"] = "log", ["summary"] = $"step {i}", ["content"] = "a few lines of output\n",
-                }));
-                loaded.Add(peer.Memory().PeakMiB);
-            }
-
-            // The SDK's client over stdio, as an agent's host connects.
-            await using (var client = await SdkClients.StdioAsync(FactoryCommand.Serve(factory, ledger.LedgerFile, "reader")))
-            {
-                await Timing.SequentialAsync(warmup, i => client.CallToolAsync("get_task_packet", Args(i)).AsTask());
-                var sdk = await Timing.SequentialAsync(options.Ops, i => client.CallToolAsync("get_task_packet", Args(i)).AsTask());
-                sdkMs.Add(sdk.MedianMs);
-                sdkRate.Add(sdk.PerSecond);
-            }
+                ["run_id"] = held.Id, ["kind"] = "log", ["summary"] = $"step {i}", ["content"] = "a few lines of output\n",
+            }));
+            loaded.Add(peer.Memory().PeakMiB);
         }
         return
         [
@@ -80,13 +73,24 @@ internal static class ReadBench
             new Figure("get_task_packet by id, raw JSON-RPC over stdio", "ms", rawMs, Note: "no client library"),
             new Figure("get_task_packet by id, raw JSON-RPC over stdio, rate", "calls/s", rawRate),
             new Figure("get_task_packet by id, in process over pipes", "ms", memoryMs, Note: "tool surface + SDK, no process"),
-            new Figure("get_task_packet by id, packet service only", "ms", serviceMs, Note: "ledger queries + view"),
+            new Figure("get_task_packet by id, packet service only", "ms", serviceMs, Note: "ledger query + view"),
             new Figure("get_task_packet by id, packet service only, rate", "calls/s", serviceRate),
-            Figure.Bounded("resident memory loaded, factory serve (stdio)", "MiB", loaded, 150, atMost: true, $"VmHWM after {warmup + options.Ops} reads and {options.Ops} writes"),
+            Figure.Bounded("resident memory loaded, factory serve (stdio)", "MiB", loaded, 150, atMost: true, "VmHWM, after each repetition's reads and writes"),
         ];
     }
 
-    private static Dictionary<string, object?> Args(int i) => new() { ["task_id"] = 1 + i % Tasks };
+    /// <summary>
+    /// Warm means tiered up: the runtime recompiles hot methods in the background, a few at a time, so a
+    /// server measured in its first seconds still runs much of its first-tier code. Calls for at least
+    /// <paramref name="duration"/>, then a pause for the last recompilations.
+    /// </summary>
+    private static async Task WarmAsync(Func<int, Task> operation, int count, TimeSpan duration)
+    {
+        var clock = Stopwatch.StartNew();
+        do await Timing.SequentialAsync(count, operation);
+        while (clock.Elapsed < duration);
+        await Task.Delay(duration == TimeSpan.Zero ? 0 : 300);
+    }
 
-    private static JsonObject RawArgs(int i) => new() { ["task_id"] = 1 + i % Tasks };
+    private static Dictionary<string, object?> Args(int i) => new() { ["task_id"] = 1 + i % Tasks };
 }

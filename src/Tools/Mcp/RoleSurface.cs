@@ -87,10 +87,12 @@ public static class RoleSurface
     /// <summary>Adds every [McpServerTool] method of <typeparamref name="T"/>; an instance is built per call from the session's services.</summary>
     private static void Add<T>(McpServerOptions options, IServiceProvider services) where T : class
     {
+        // The constructor is matched once; each call then only runs the compiled factory.
+        var create = ActivatorUtilities.CreateFactory<T>([]);
         foreach (var method in typeof(T).GetMethods(BindingFlags.Public | BindingFlags.Instance))
         {
             if (method.GetCustomAttribute<McpServerToolAttribute>() is null) continue;
-            options.ToolCollection!.Add(McpServerTool.Create(method, _ => ActivatorUtilities.CreateInstance<T>(services), new McpServerToolCreateOptions { Services = services }));
+            options.ToolCollection!.Add(McpServerTool.Create(method, _ => create(services, null), new McpServerToolCreateOptions { Services = services }));
         }
     }
 

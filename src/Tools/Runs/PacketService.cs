@@ -46,8 +46,7 @@ public sealed class PacketService(FactoryServices factory)
 
     private async Task<PacketView> ReadAsync(long taskId, CancellationToken ct)
     {
-        var task = await tasks.GetAsync(taskId, ct);
-        var version = await tasks.GetPacketAsync(taskId, task.ApprovedVersion ?? task.CurrentVersion, ct);
+        var (task, markdown) = await tasks.GetWithPacketAsync(taskId, ct);
         return new PacketView
         {
             Status = "read",
@@ -56,7 +55,7 @@ public sealed class PacketService(FactoryServices factory)
             Title = task.Title,
             Line = task.Line,
             BaseSha = task.BaseSha,
-            Packet = version.Markdown,
+            Packet = markdown,
         };
     }
 
