@@ -53,13 +53,14 @@ public sealed partial class RunLedger(LedgerDatabase db)
         return run;
     }
 
-    /// <summary>Renews the lease of an open run (validating runs keep theirs frozen).</summary>
-    internal static async Task RenewLeaseAsync(LedgerWrite w, RunRow run, TaskSettings settings)
+    /// <summary>Renews the lease of an open run (validating runs keep theirs frozen). Returns the run's lease deadline now.</summary>
+    internal static async Task<DateTimeOffset?> RenewLeaseAsync(LedgerWrite w, RunRow run, TaskSettings settings)
     {
-        if (run.State != RunStates.Open || !run.Started) return;
+        if (run.State != RunStates.Open || !run.Started) return run.LeaseExpiresAt;
         var until = w.Now.AddMinutes(settings.LeaseMinutes);
         await w.ExecuteAsync("UPDATE runs SET lease_expires_at = @until WHERE id = @id", new { until = Iso.Text(until), id = run.Id });
         await w.ExecuteAsync("UPDATE agents SET last_seen_at = @now WHERE id = @agentId", new { now = w.NowText, agentId = run.AgentId });
+        return until;
     }
 }
 
