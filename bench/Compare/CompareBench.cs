@@ -53,9 +53,9 @@ internal static class CompareBench
         {
             foreach (var side in i % 2 == 0 ? new[] { 0, 1 } : [1, 0])
             {
-                var (ms, idle) = await StartupBench.SpawnAsync(side == 0 ? ours : peer, idle: true);
-                (side == 0 ? ourStart : peerStart).Add(ms);
-                (side == 0 ? ourIdle : peerIdle).Add(idle);
+                var spawn = await StartupBench.SpawnAsync(side == 0 ? ours : peer, idle: true);
+                (side == 0 ? ourStart : peerStart).Add(spawn.Ms);
+                (side == 0 ? ourIdle : peerIdle).Add(spawn.IdleMiB);
             }
         }
 

@@ -102,6 +102,15 @@ internal sealed class StdioPeer : IAsyncDisposable
         await process.StandardInput.FlushAsync(ct);
     }
 
+    /// <summary>CPU time the server process has used so far (user + system, in the kernel's 10 ms ticks).</summary>
+    public double CpuMilliseconds()
+    {
+        var stat = File.ReadAllText($"/proc/{process.Id}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        // Fields 14 and 15 of stat (utime, stime) are the 12th and 13th after the command name.
+        return (long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) * 1000.0 / 100;
+    }
+
     /// <summary>Resident and peak resident memory of the server and its descendants (npx starts node as a child).</summary>
     public ProcessMemory Memory() => ProcessMemory.OfTree(process.Id);
 
