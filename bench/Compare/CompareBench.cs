@@ -66,8 +66,9 @@ internal static class CompareBench
         {
             await a.InitializeAsync();
             await b.InitializeAsync();
-            await Timing.SequentialAsync(Math.Max(10, options.Ops / 5), _ => a.CallToolAsync(ourTool, ourArgs));
-            await Timing.SequentialAsync(Math.Max(10, options.Ops / 5), _ => b.CallToolAsync(peerTool, peerArgs));
+            var warm = options.Tiny ? TimeSpan.Zero : TimeSpan.FromSeconds(2);
+            await Timing.WarmAsync(_ => a.CallToolAsync(ourTool, ourArgs), options.Ops, warm);
+            await Timing.WarmAsync(_ => b.CallToolAsync(peerTool, peerArgs), options.Ops, warm);
             for (var r = 0; r < options.Runs; r++)
             {
                 foreach (var side in r % 2 == 0 ? new[] { 0, 1 } : [1, 0])

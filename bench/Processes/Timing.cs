@@ -17,6 +17,20 @@ internal static class Timing
         }
     }
 
+    /// <summary>
+    /// Warm means tiered up: the .NET runtime recompiles hot methods in the background, a few at a time, so a
+    /// server measured in its first seconds still runs much of its first-tier code (a JIT-compiled peer such
+    /// as Node is in the same position). Calls for at least <paramref name="duration"/>, then pauses for the
+    /// last recompilations.
+    /// </summary>
+    public static async Task WarmAsync(Func<int, Task> operation, int count, TimeSpan duration)
+    {
+        var clock = Stopwatch.StartNew();
+        do await SequentialAsync(count, operation);
+        while (clock.Elapsed < duration);
+        if (duration > TimeSpan.Zero) await Task.Delay(300);
+    }
+
     public static async Task<Sample> SequentialAsync(int count, Func<int, Task> operation)
     {
         var latencies = new double[count];

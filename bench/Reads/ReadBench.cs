@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using FactoryMcp.Bench.Ledgers;
 using FactoryMcp.Bench.Processes;
@@ -44,7 +43,7 @@ internal static class ReadBench
         Func<int, Task> raw = i => peer.CallToolAsync("get_task_packet", new JsonObject { ["task_id"] = 1 + i % Tasks });
         Func<int, Task> sdk = i => client.CallToolAsync("get_task_packet", Args(i)).AsTask();
         var warm = options.Tiny ? TimeSpan.Zero : TimeSpan.FromSeconds(2);
-        foreach (var operation in new[] { service, inMemory, raw, sdk }) await WarmAsync(operation, options.Ops, warm);
+        foreach (var operation in new[] { service, inMemory, raw, sdk }) await Timing.WarmAsync(operation, options.Ops, warm);
 
         List<double> sdkMs = [], sdkRate = [], rawMs = [], rawRate = [], memoryMs = [], serviceMs = [], serviceRate = [], loaded = [];
         for (var run = 0; run < options.Runs; run++)
@@ -77,19 +76,6 @@ internal static class ReadBench
             new Figure("get_task_packet by id, packet service only, rate", "calls/s", serviceRate),
             Figure.Bounded("resident memory loaded, factory serve (stdio)", "MiB", loaded, 150, atMost: true, "VmHWM, after each repetition's reads and writes"),
         ];
-    }
-
-    /// <summary>
-    /// Warm means tiered up: the runtime recompiles hot methods in the background, a few at a time, so a
-    /// server measured in its first seconds still runs much of its first-tier code. Calls for at least
-    /// <paramref name="duration"/>, then a pause for the last recompilations.
-    /// </summary>
-    private static async Task WarmAsync(Func<int, Task> operation, int count, TimeSpan duration)
-    {
-        var clock = Stopwatch.StartNew();
-        do await Timing.SequentialAsync(count, operation);
-        while (clock.Elapsed < duration);
-        await Task.Delay(duration == TimeSpan.Zero ? 0 : 300);
     }
 
     private static Dictionary<string, object?> Args(int i) => new() { ["task_id"] = 1 + i % Tasks };
