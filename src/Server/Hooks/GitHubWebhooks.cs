@@ -102,7 +102,10 @@ internal sealed partial class GitHubWebhooks(FactoryServices factory, HookLedger
                     Text(pr, "merge_commit_sha"), pr.TryGetProperty("base", out var b) ? Text(b, "ref") : null,
                     Text(pr, "merged_at") is { } at ? DateTimeOffset.Parse(at, System.Globalization.CultureInfo.InvariantCulture) : null,
                     pr.TryGetProperty("merged_by", out var by) && by.ValueKind == JsonValueKind.Object ? Text(by, "login") : null);
-                return await hooks.RecordMergedPullAsync(delivery, pull, ct) ? $"merge of {pull.Repo}#{pull.Number} recorded" : $"merge of {pull.Repo}#{pull.Number} already recorded";
+                if (!await hooks.RecordMergedPullAsync(delivery, pull, ct)) return $"merge of {pull.Repo}#{pull.Number} already recorded";
+                // It ships a run only when the merged head equals the reviewed SHA.
+                var shipped = await factory.Ship.ShipMergedPullAsync(pull.HeadRef, pull.HeadSha, pull.Url, ct);
+                return $"merge of {pull.Repo}#{pull.Number} recorded; {shipped}";
             }
             default:
                 return "ignored";

@@ -23,7 +23,13 @@ public sealed class DeclarationService(FactoryServices factory)
     {
         if (caller.Role != Roles.Agent) throw new LedgerException("Only the builder holding a run declares its terminal state.");
         input = input with { State = RunLedger.NormalizeState(input.State), Reason = input.Reason?.Trim(), HeadCommit = input.HeadCommit?.Trim().ToLowerInvariant() };
-        if (!await NeedsValidationAsync(input, ct)) return await factory.Runs.DeclareAsync(caller, input, [], ct);
+        if (!await NeedsValidationAsync(input, ct))
+        {
+            var closed = await factory.Runs.DeclareAsync(caller, input, [], ct);
+            var run0 = await factory.Runs.GetAsync(input.RunId, ct);
+            await factory.Notifier.AfterTaskStateAsync(run0.TaskId, run0.Id, closed.TaskState, CancellationToken.None);
+            return closed;
+        }
 
         var argsHash = IdempotencyKeys.HashArguments(input);
         var run = await factory.Runs.GetAsync(input.RunId, ct);

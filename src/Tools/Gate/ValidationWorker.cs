@@ -79,6 +79,11 @@ public sealed partial class ValidationWorker(FactoryServices factory, ILogger lo
             var result = await factory.Runs.CompleteJobAsync(job.Id, owner, verdict.HeadSha, verdict.Problems, verdict.Evidence, CancellationToken.None);
             if (result is { Outcome: "accepted", RunState: Ledger.Lifecycle.RunStates.Accepted })
                 await factory.Content.ApplyWriterOutputAsync(job.RunId, CancellationToken.None);
+            if (result is not null)
+            {
+                var run = await factory.Runs.GetAsync(job.RunId, CancellationToken.None);
+                await factory.Notifier.AfterTaskStateAsync(run.TaskId, run.Id, result.TaskState, CancellationToken.None);
+            }
             LogJobFinished(logger, job.Id, verdict.Problems.Count);
             return true;
         }

@@ -54,6 +54,7 @@ public sealed class FactoryServices
         Funnel = new FunnelLedger(db);
         Publisher = new Publisher(this);
         Content = new ContentBridge(this);
+        Ship = new ShipService(this);
         Declarations = new DeclarationService(this);
         Worker = new ValidationWorker(this, Logging.CreateLogger("FactoryMcp.Validation"));
         Signals = new SignalLedger(db);
@@ -85,6 +86,7 @@ public sealed class FactoryServices
     public FunnelLedger Funnel { get; }
     public Publisher Publisher { get; }
     public ContentBridge Content { get; }
+    public ShipService Ship { get; }
     public ValidationWorker Worker { get; }
     public ILoggerFactory Logging { get; }
     public SignalLedger Signals { get; }

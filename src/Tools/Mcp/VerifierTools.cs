@@ -24,6 +24,8 @@ internal sealed class VerifierTools(FactoryServices factory, Caller caller)
     {
         var receipt = await factory.Verifications.SubmitVerdictAsync(caller, run_id, verdict, findings, ct);
         foreach (var folder in await CheckoutsToFreeAsync(run_id, ct)) factory.Workspaces.Remove(folder);
+        var run = await factory.Runs.GetAsync(run_id, ct);
+        await factory.Notifier.AfterTaskStateAsync(run.TaskId, run_id, receipt.TaskState, CancellationToken.None);
         return ToolReply.Of(receipt, receipt.Message);
     }
 
