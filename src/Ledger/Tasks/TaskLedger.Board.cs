@@ -10,7 +10,8 @@ public sealed partial class TaskLedger
             SELECT t.id AS TaskId, t.title AS Title, t.state AS State, t.line AS Line, t.priority AS Priority, t.updated_at AS UpdatedAt,
                    r.id AS RunId, a.name AS Agent, r.state AS RunState,
                    (SELECT stage FROM stages s WHERE s.run_id = r.id ORDER BY s.id DESC LIMIT 1) AS Stage,
-                   r.lease_expires_at AS LeaseExpiresAt, r.opened_at AS RunOpenedAt
+                   r.lease_expires_at AS LeaseExpiresAt, r.opened_at AS RunOpenedAt,
+                   (SELECT COALESCE(j.progress, j.state) FROM validation_jobs j WHERE j.run_id = r.id AND j.state IN ('queued', 'running') ORDER BY j.id DESC LIMIT 1) AS Validation
             FROM tasks t
             LEFT JOIN latest l ON l.task_id = t.id
             LEFT JOIN runs r ON r.id = l.run_id
