@@ -16,7 +16,7 @@ public static class StateMachine
         [TaskStates.Running] =
         [
             TaskStates.Validating, TaskStates.Ready, TaskStates.NoOp, TaskStates.Escalated,
-            TaskStates.AwaitingReview, TaskStates.Cancelled,
+            TaskStates.AwaitingReview, TaskStates.Cancelled, TaskStates.Specced,
         ],
         [TaskStates.Validating] =
         [
@@ -37,6 +37,7 @@ public static class StateMachine
         [TaskStates.NoOp] = [],
         [TaskStates.Cancelled] = [],
         [TaskStates.Rejected] = [],
+        [TaskStates.Specced] = [],
     };
 
     private static readonly Dictionary<string, string[]> RunEdges = new()
