@@ -109,6 +109,9 @@ public sealed class SpecEndToEndTests : IDisposable
         var dismissed = await FactoryBinary.RunAsync(repo.Path, ["signals", "--status", "dismissed"]);
         Assert.Contains("2\tgithub:acme/billing#2\tdismissed\tspec job task 2 (no_op)", dismissed.StandardOutput);
         Assert.Contains("declared NO_OP duplicate: Same bug as task 1.", dismissed.StandardOutput);
+        var again = await FactoryBinary.RunAsync(repo.Path, ["spec", "2", "speccer"]);
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains("Signal 2 was dismissed by its spec job", again.StandardError);
         Assert.Equal(0, (await FactoryBinary.RunAsync(repo.Path, ["ledger", "verify"])).ExitCode);
     }
 }

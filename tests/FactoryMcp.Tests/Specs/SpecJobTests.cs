@@ -157,6 +157,21 @@ public sealed class SpecJobTests
     }
 
     [Fact]
+    public async Task HumanDispatch_AndDrainsPromptForASpecRun_IsTheSpecStation()
+    {
+        var (factory, signal, _, speccer) = await SetupAsync();
+        using var _ = factory;
+        var job = await factory.Services.SpecJobs.DispatchAsync(TestFactory.Human, signal.Id, "speccer");
+        Assert.Equal(("tester", Roles.Human), (job.AuthoredBy, job.AuthorRole));
+
+        var view = await factory.Services.Packets.GetTaskPacketAsync(speccer, null, false);
+        var prompt = FactoryMcp.Tools.Drain.DrainLoop.Prompt(speccer, view);
+
+        Assert.Contains("You are a spec writer", prompt);
+        Assert.Contains("enqueue_for_agent with your packet and the signal_id", prompt);
+    }
+
+    [Fact]
     public async Task SpecRun_DeclaringPrReady_IsRefused_AndRecordsNothing()
     {
         var (factory, signal, triage, speccer) = await SetupAsync();
