@@ -144,6 +144,12 @@ public sealed class CiFailureWebhookTests
         }
         Assert.Empty(await new SignalLedger(Ledger(project)).ListAsync(null));
         Assert.Empty(api.Requests);
+        using (var malformed = await DeliverAsync(hooks, "workflow_run", "d-malformed", WorkflowRun(api.Url.ToString(), "not-a-sha")))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+            Assert.Contains("no full head_sha", await malformed.Content.ReadAsStringAsync());
+        }
+        Assert.Empty(await new SignalLedger(Ledger(project)).ListAsync(null));
 
         using (var circle = await DeliverAsync(hooks, "check_suite", "d-circle", CheckSuite(api.Url.ToString(), sha, "circleci-checks")))
             Assert.Equal(HttpStatusCode.OK, circle.StatusCode);

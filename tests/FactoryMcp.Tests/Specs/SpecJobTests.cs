@@ -200,6 +200,9 @@ public sealed class SpecJobTests
 
         Assert.True(refused.IsError);
         Assert.Contains($"You hold no spec run for signal {signal.Id}", Text(refused));
+        var unknown = await mcp.CallAsync("enqueue_for_agent", new() { ["target_agent"] = "anyone", ["packet"] = Answer(), ["signal_id"] = 999 });
+        Assert.True(unknown.IsError);
+        Assert.Contains("There is no signal 999", Text(unknown));
         Assert.Equal(before, (await factory.Services.Tasks.ListAsync(null, null, null, 50)).Count);
         Assert.Equal(SignalStatuses.Invalid, (await factory.Services.Signals.GetAsync(signal.Id)).Status);
     }
