@@ -14,6 +14,9 @@ public sealed partial class RunLedger(LedgerDatabase db)
 {
     public const string BuildKind = "build";
 
+    /// <summary>A run of a spec job: it answers with a proposed packet, NO_OP or ESCALATE, never PR_READY (README, "Spec jobs").</summary>
+    public const string SpecKind = "spec";
+
     public LedgerDatabase Database => db;
 
     public async Task<RunRow> GetAsync(long runId, CancellationToken ct = default) =>

@@ -16,8 +16,8 @@ public sealed partial class TaskLedger
             LEFT JOIN latest l ON l.task_id = t.id
             LEFT JOIN runs r ON r.id = l.run_id
             LEFT JOIN agents a ON a.id = r.agent_id
-            WHERE t.state NOT IN ('shipped', 'no_op', 'cancelled', 'rejected')
-               OR t.id IN (SELECT id FROM tasks WHERE state IN ('shipped', 'no_op', 'cancelled', 'rejected') ORDER BY updated_at DESC LIMIT @recentFinal)
+            WHERE t.state NOT IN ('shipped', 'no_op', 'cancelled', 'rejected', 'specced')
+               OR t.id IN (SELECT id FROM tasks WHERE state IN ('shipped', 'no_op', 'cancelled', 'rejected', 'specced') ORDER BY updated_at DESC LIMIT @recentFinal)
             ORDER BY CASE t.state WHEN 'escalated' THEN 0 WHEN 'awaiting_review' THEN 1 WHEN 'proposed' THEN 2 ELSE 3 END, t.priority, t.id
             """;
         return (await db.QueryAsync<BoardRow>(sql, new { recentFinal }, ct)).ToList();

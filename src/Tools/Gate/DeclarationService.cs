@@ -35,6 +35,9 @@ public sealed class DeclarationService(FactoryServices factory)
         var run = await factory.Runs.GetAsync(input.RunId, ct);
         if (run.AgentId != caller.AgentId)
             throw new LedgerException($"Run {run.Id} belongs to {run.AgentName}, not {caller.Name}; you may act only on the run you hold.");
+        // A spec job has no diff to validate: its answer is a packet, never PR_READY.
+        if (run.Kind == RunLedger.SpecKind && input.State == TerminalStates.PrReady)
+            throw new LedgerException($"Run {run.Id} is a spec job: it has no diff to validate, so PR_READY does not apply and nothing was recorded. Answer with enqueue_for_agent(packet=…, signal_id=…), or declare NO_OP (duplicate, not_actionable) or ESCALATE.");
 
         // The same declaration again: report the job under way, or an outcome not yet delivered.
         var earlier = await factory.Runs.FindJobAsync(run.Id, argsHash, ct);
