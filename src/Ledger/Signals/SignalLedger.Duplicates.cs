@@ -73,6 +73,14 @@ public sealed partial class SignalLedger
         return matches.OrderByDescending(m => m.Score).ThenBy(m => m.Kind).ThenBy(m => m.Id).ToList();
     }
 
+    /// <summary>Signals not yet turned into work or dismissed that were flagged as possible duplicates: a human should look.</summary>
+    public Task<long> FlaggedOpenCountAsync(CancellationToken ct = default) =>
+        db.QuerySingleOrDefaultAsync<long>("""
+            SELECT count(DISTINCT l.signal_id) FROM signal_links l JOIN signals s ON s.id = l.signal_id
+            WHERE s.status IN ('new', 'spec', 'unrouted', 'invalid')
+               OR (s.status = 'proposed' AND EXISTS (SELECT 1 FROM tasks t WHERE t.signal_id = s.id AND t.state = 'proposed'))
+            """, ct: ct);
+
     /// <summary>The possible duplicates flagged when the signal arrived, most similar first, with their state now.</summary>
     public async Task<IReadOnlyList<SignalLink>> LinksAsync(long signalId, CancellationToken ct = default) =>
         (await db.QueryAsync<SignalLink>("""

@@ -134,6 +134,18 @@ internal sealed partial class DashboardEndpoints(FactoryServices factory, HumanS
         var packet = await factory.Tasks.GetPacketAsync(id, task.ApprovedVersion ?? task.CurrentVersion);
         var body = new StringBuilder();
         body.Append($"<p>State <span class=\"state\">{Html.E(task.State)}</span>, line {Html.E(task.Line)}, priority {task.Priority}, repo <code>{Html.E(task.Repo)}</code>, base <code>{Html.E(task.BaseSha ?? task.BaseRef ?? "default branch")}</code>. Authored by {Html.E(task.AuthorRole)} {Html.E(task.AuthoredBy)}; version {packet.Version}.</p>");
+        if (task.SignalId is { } signalId)
+        {
+            var signal = await factory.Signals.GetAsync(signalId);
+            body.Append($"<p>From signal <code>{Html.E(signal.Key)}</code> ({Html.E(signal.Status)}){(signal.Url is { } url ? $": {Html.E(url)}" : "")}.</p>");
+            var links = await factory.Signals.LinksAsync(signalId);
+            if (links.Count > 0)
+            {
+                body.Append("<p class=\"warn\">Possible duplicate of:</p><ul>");
+                foreach (var link in links) body.Append($"<li>{Html.E(link.Describe())}</li>");
+                body.Append("</ul>");
+            }
+        }
         var runs = await factory.Runs.ListForTaskAsync(id);
         if (runs.Count > 0)
         {

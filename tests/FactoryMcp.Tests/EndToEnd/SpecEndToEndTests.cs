@@ -93,6 +93,7 @@ public sealed class SpecEndToEndTests : IDisposable
         var flagged = await FactoryBinary.RunAsync(repo.Path, ["signals"]);
         Assert.Contains("2\tgithub:acme/billing#2\tspec\tspec job task 2 (ready)", flagged.StandardOutput);
         Assert.Contains("\tpossible duplicate of task 1", flagged.StandardOutput);
+        Assert.Contains("1 signal flagged as possible duplicate", flagged.StandardError);
         Assert.Contains("Possible duplicate: newer signal 2", (await FactoryBinary.RunAsync(repo.Path, ["task", "show", "1"])).StandardOutput);
 
         await using (var speccer = await FactoryBinary.ConnectAsync(repo.Path, "speccer"))
