@@ -88,4 +88,22 @@ public sealed class DraftLedger(LedgerDatabase db)
     public async Task<DraftRow> GetAsync(long draftId, CancellationToken ct = default) =>
         await db.QuerySingleOrDefaultAsync<DraftRow>(DraftRow.Select + " WHERE id = @draftId", new { draftId }, ct)
         ?? throw new LedgerException($"There is no draft {draftId}.");
+
+    /// <summary>The content task sent to a writer for an event, if any.</summary>
+    public Task<long?> ContentTaskOfAsync(long eventId, CancellationToken ct = default) =>
+        db.QuerySingleOrDefaultAsync<long?>("SELECT task_id FROM content_jobs WHERE event_id = @eventId", new { eventId }, ct);
+
+    /// <summary>The shipped event a content task writes about, if it is one.</summary>
+    public Task<long?> EventOfContentTaskAsync(long taskId, CancellationToken ct = default) =>
+        db.QuerySingleOrDefaultAsync<long?>("SELECT event_id FROM content_jobs WHERE task_id = @taskId", new { taskId }, ct);
+
+    public Task RecordContentJobAsync(string actor, long eventId, long taskId, CancellationToken ct = default) =>
+        db.WriteAsync(actor, async w =>
+        {
+            await w.ExecuteAsync("INSERT INTO content_jobs (event_id, task_id) VALUES (@eventId, @taskId)", new { eventId, taskId });
+            await w.AuditAsync("content.packet", "task", taskId, new { event_id = eventId });
+        }, ct);
+
+    public Task MarkContentAppliedAsync(string actor, long eventId, CancellationToken ct = default) =>
+        db.WriteAsync(actor, w => w.ExecuteAsync("UPDATE content_jobs SET applied_at = @now WHERE event_id = @eventId", new { now = w.NowText, eventId }), ct);
 }

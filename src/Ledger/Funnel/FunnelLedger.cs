@@ -37,6 +37,7 @@ public sealed class FunnelLedger(LedgerDatabase db)
         var claimed = steps.Single(s => s.Name == "claimed").Count;
         var prReady = steps.Single(s => s.Name == "pr_ready").Count;
         var runs = await Count("SELECT count(*) FROM runs WHERE kind = 'build'");
+        var specClosed = await Count("SELECT count(*) FROM tasks WHERE line = 'spec' AND state IN ('specced', 'no_op')");
         double? Rate(long part, long whole) => whole == 0 ? null : Math.Round((double)part / whole, 4);
 
         var medians = new Dictionary<string, double?>
@@ -44,6 +45,13 @@ public sealed class FunnelLedger(LedgerDatabase db)
             ["proposed_to_approved"] = Median(await c.QueryAsync<double>(new CommandDefinition("""
                 SELECT (julianday(a.at) - julianday(t.created_at)) * 1440 FROM tasks t
                 JOIN audit a ON a.entity = 'task' AND a.entity_id = t.id AND a.action = 'task.approved'
+                WHERE t.line <> 'spec'
+                """, cancellationToken: ct))),
+            // The spec stage: from the spec job's creation to the proposal its agent wrote.
+            ["spec_to_proposed"] = Median(await c.QueryAsync<double>(new CommandDefinition("""
+                SELECT (julianday(p.created_at) - julianday(min(s.created_at))) * 1440 FROM tasks p
+                JOIN tasks s ON s.signal_id = p.signal_id AND s.line = 'spec' AND s.id < p.id
+                WHERE p.line <> 'spec' GROUP BY p.id
                 """, cancellationToken: ct))),
             ["approved_to_claimed"] = Median(await c.QueryAsync<double>(new CommandDefinition("""
                 SELECT (julianday(min(r.opened_at)) - julianday(a.at)) * 1440 FROM tasks t
@@ -64,7 +72,7 @@ public sealed class FunnelLedger(LedgerDatabase db)
             medians["stage_" + stage] = Median(await c.QueryAsync<double>(new CommandDefinition("""
                 SELECT (julianday(COALESCE((SELECT min(n.at) FROM stages n WHERE n.run_id = s.run_id AND n.id > s.id), r.closed_at)) - julianday(s.at)) * 1440
                 FROM stages s JOIN runs r ON r.id = s.run_id
-                WHERE s.stage = @stage AND COALESCE((SELECT min(n.at) FROM stages n WHERE n.run_id = s.run_id AND n.id > s.id), r.closed_at) IS NOT NULL
+                WHERE s.stage = @stage AND r.kind = 'build' AND COALESCE((SELECT min(n.at) FROM stages n WHERE n.run_id = s.run_id AND n.id > s.id), r.closed_at) IS NOT NULL
                 """, new { stage }, cancellationToken: ct)));
         }
 
@@ -94,8 +102,11 @@ public sealed class FunnelLedger(LedgerDatabase db)
         return new FunnelFigures
         {
             Steps = steps,
-            NoOpRate = Rate(await Count("SELECT count(DISTINCT task_id) FROM runs WHERE state = 'no_op' OR terminal_state = 'no_op'"), claimed),
-            EscalationRate = Rate(await Count("SELECT count(DISTINCT task_id) FROM escalations"), claimed),
+            // Rates are of build work (claimed counts build tasks); spec jobs have their own figures.
+            NoOpRate = Rate(await Count("SELECT count(DISTINCT task_id) FROM runs WHERE kind = 'build' AND (state = 'no_op' OR terminal_state = 'no_op')"), claimed),
+            EscalationRate = Rate(await Count("SELECT count(DISTINCT e.task_id) FROM escalations e JOIN tasks t ON t.id = e.task_id WHERE t.line <> 'spec'"), claimed),
+            SpecProposedRate = Rate(await Count("SELECT count(*) FROM tasks WHERE line = 'spec' AND state = 'specced'"), specClosed),
+            SpecDismissedRate = Rate(await Count("SELECT count(*) FROM tasks WHERE line = 'spec' AND state = 'no_op'"), specClosed),
             RetryRate = Rate(await Count("SELECT count(*) FROM runs WHERE kind = 'build' AND state IN ('failed', 'expired')"), runs),
             ReworkRate = Rate(await Count("SELECT count(*) FROM tasks WHERE reworks > 0"), prReady),
             MedianMinutes = medians,

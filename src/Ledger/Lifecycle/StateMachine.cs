@@ -16,7 +16,7 @@ public static class StateMachine
         [TaskStates.Running] =
         [
             TaskStates.Validating, TaskStates.Ready, TaskStates.NoOp, TaskStates.Escalated,
-            TaskStates.AwaitingReview, TaskStates.Cancelled,
+            TaskStates.AwaitingReview, TaskStates.Cancelled, TaskStates.Specced,
         ],
         [TaskStates.Validating] =
         [
@@ -37,6 +37,7 @@ public static class StateMachine
         [TaskStates.NoOp] = [],
         [TaskStates.Cancelled] = [],
         [TaskStates.Rejected] = [],
+        [TaskStates.Specced] = [],
     };
 
     private static readonly Dictionary<string, string[]> RunEdges = new()
@@ -61,6 +62,13 @@ public static class StateMachine
 
     public static bool CanMoveRun(string from, string to) => RunEdges.TryGetValue(from, out var next) && next.Contains(to);
 
+    /// <summary>
+    /// A spec run has no diff to validate: its answer (a proposed packet) takes it from open straight to
+    /// accepted. Build runs reach accepted only through validation.
+    /// </summary>
+    public static bool CanMoveRun(string from, string to, string kind) =>
+        CanMoveRun(from, to) || (kind == Runs.RunLedger.SpecKind && from == RunStates.Open && to == RunStates.Accepted);
+
     /// <summary>Moves a task to <paramref name="to"/>; refuses an edge DESIGN section 3 does not allow.</summary>
     public static async Task<string> MoveTaskAsync(LedgerWrite write, long taskId, string to, string action, object? details = null)
     {
@@ -80,9 +88,10 @@ public static class StateMachine
     /// <summary>Moves a run to <paramref name="to"/>; closing states stamp <c>closed_at</c>.</summary>
     public static async Task<string> MoveRunAsync(LedgerWrite write, long runId, string to, string action, object? details = null, string? closeReason = null)
     {
-        var from = await write.SingleOrDefaultAsync<string>("SELECT state FROM runs WHERE id = @runId", new { runId })
+        var row = await write.SingleOrDefaultAsync<(string State, string Kind)?>("SELECT state, kind FROM runs WHERE id = @runId", new { runId })
             ?? throw new LedgerException($"There is no run {runId}.");
-        if (!CanMoveRun(from, to))
+        var from = row.State;
+        if (!CanMoveRun(from, to, row.Kind))
             throw new LedgerException($"Run {runId} is {from} and cannot become {to} ({action}). {Hint(RunEdges, from)}");
         var closes = !RunStates.IsLive(to);
         const string sql = """

@@ -16,9 +16,12 @@ public static class TaskStates
     public const string Cancelled = "cancelled";
     public const string Rejected = "rejected";
 
+    /// <summary>A spec job whose answer, a proposed packet, is now a task of its own (README, "Spec jobs").</summary>
+    public const string Specced = "specced";
+
     public static readonly IReadOnlyList<string> All =
-        [Proposed, Ready, Running, Validating, AwaitingVerification, AwaitingReview, Approved, Shipped, NoOp, Escalated, Cancelled, Rejected];
+        [Proposed, Ready, Running, Validating, AwaitingVerification, AwaitingReview, Approved, Shipped, NoOp, Escalated, Cancelled, Rejected, Specced];
 
     /// <summary>States no transition leaves.</summary>
-    public static bool IsFinal(string state) => state is Shipped or NoOp or Cancelled or Rejected;
+    public static bool IsFinal(string state) => state is Shipped or NoOp or Cancelled or Rejected or Specced;
 }

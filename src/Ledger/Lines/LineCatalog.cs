@@ -14,6 +14,22 @@ public sealed class LineCatalog
 {
     public const string DefaultLine = "default";
 
+    /// <summary>
+    /// The built-in line of spec jobs: a signal dispatched to an agent or pool becomes a task here, whose
+    /// answer is a proposed packet for another line (README, "Spec jobs"). It exists without lines.yaml;
+    /// lines.yaml may tune it (route, lease, attempts, no-op codes) but never give it commands.
+    /// </summary>
+    public const string SpecLine = "spec";
+
+    /// <summary>The line CI-failure signals are drafted on when lines.yaml defines it (README, "CI-failure signals").</summary>
+    public const string CiFailureLine = "ci-failure";
+
+    /// <summary>NO_OP codes every spec job may use besides the built-in ones.</summary>
+    public static readonly IReadOnlyList<string> SpecNoOpCodes = ["duplicate", "not_actionable"];
+
+    /// <summary>The spec line's settings when lines.yaml does not define it.</summary>
+    public static LineSettings SpecDefaults { get; } = new() { RequireReview = false, NoOpCodes = [.. SpecNoOpCodes] };
+
     private readonly Dictionary<string, LineSettings> lines;
 
     private LineCatalog(Dictionary<string, LineSettings> lines, bool configured)
@@ -53,6 +69,11 @@ public sealed class LineCatalog
             if (!IsValidName(name)) problems.Add($"line name '{name}' must be lower-case letters, digits, '-' or '_'");
             var line = settings ?? new LineSettings();
             problems.AddRange(line.Problems(name));
+            if (name == SpecLine)
+            {
+                problems.AddRange(line.SpecProblems());
+                line = line with { RequireReview = false, NoOpCodes = [.. SpecNoOpCodes.Union(line.NoOpCodes, StringComparer.Ordinal)] };
+            }
             map[name] = line;
         }
         if (problems.Count > 0) throw LedgerException.Many($"{origin} has problems; nothing was loaded:", problems);
@@ -66,6 +87,7 @@ public sealed class LineCatalog
     public LineSettings? Find(string name)
     {
         if (lines.TryGetValue(name, out var settings)) return settings;
+        if (name == SpecLine) return SpecDefaults;
         if (!Configured || name == DefaultLine) return new LineSettings();
         return null;
     }

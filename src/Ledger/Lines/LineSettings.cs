@@ -32,6 +32,13 @@ public sealed record LineSettings
     public bool RequireSandbox { get; init; }
     public bool AllowTestDeletion { get; init; }
 
+    /// <summary>
+    /// For CI-failure signals: the command that re-runs a failing job, keyed <c>WORKFLOW/JOB</c>, <c>JOB</c> or
+    /// <c>WORKFLOW</c> (names as GitHub shows them, compared case-insensitively). The drafted packet's
+    /// Reproduction runs the commands of the failing jobs.
+    /// </summary>
+    public Dictionary<string, string> CiCommands { get; init; } = [];
+
     /// <summary>Refuses values no line can have, naming the key.</summary>
     public IEnumerable<string> Problems(string name)
     {
@@ -48,5 +55,21 @@ public sealed record LineSettings
             yield return $"line {name}: label_map priority for '{label}' must be 0 or more, not {priority}";
         if (Route is { } route && !route.StartsWith("pool:", StringComparison.Ordinal) && route.Contains(':'))
             yield return $"line {name}: route must be an agent name or pool:NAME, not '{route}'";
+        foreach (var (key, _) in CiCommands.Where(p => string.IsNullOrWhiteSpace(p.Key) || string.IsNullOrWhiteSpace(p.Value) || p.Value.Contains('\n')))
+            yield return $"line {name}: ci_commands entry '{key}' must map a workflow or job name to one non-empty command line";
+    }
+
+    /// <summary>Keys the built-in spec line may not have: a spec job runs no command and drafts no packet of its own.</summary>
+    public IEnumerable<string> SpecProblems()
+    {
+        const string why = "the spec line's jobs run no command (their answer is a packet for another line)";
+        if (Validation.Count > 0) yield return $"line spec: `validation` is not allowed; {why}";
+        if (Evidence.Count > 0) yield return $"line spec: `evidence` is not allowed; {why}";
+        if (Verifiers.Count > 0) yield return $"line spec: `verifiers` is not allowed; {why}";
+        if (CiCommands.Count > 0) yield return $"line spec: `ci_commands` is not allowed; {why}";
+        if (Template is not null) yield return "line spec: `template` is not allowed; spec jobs are made from signals by the server (give the line your signals should land on a template instead)";
+        if (LabelMap.Count > 0) yield return "line spec: `label_map` is not allowed; signals reach spec jobs through the spec line's `route` or enqueue_for_agent(signal_id)";
+        if (AutoApprove) yield return "line spec: `auto_approve` is not allowed; a spec job's proposal always waits for a human";
+        if (NoOpReview) yield return "line spec: `no_op_review` is not allowed; a spec job's NO_OP closes its signal, which `factory signals` shows";
     }
 }

@@ -88,7 +88,9 @@ public static class PacketParser
         var evidence = byKey.TryGetValue("evidence required", out var e) ? Patterns(e.Blocks).Select(k => k.ToLowerInvariant()).ToList() : [];
 
         var line = lines.Find(frontMatter.Line);
-        if (line is null)
+        if (frontMatter.Line == LineCatalog.SpecLine)
+            problems.Add("front matter `line: spec` names the built-in line of spec jobs, which the server makes from signals (enqueue_for_agent with signal_id); write the packet for the line that will build it");
+        else if (line is null)
             problems.Add($"front matter `line: {frontMatter.Line}` names no line in lines.yaml; defined lines: {string.Join(", ", lines.Lines.Keys.Order())}");
         var kinds = lines.EvidenceKindsFor(frontMatter.Line);
         foreach (var kind in evidence.Where(k => !kinds.Contains(k)))

@@ -35,7 +35,7 @@ public sealed partial class RunLedger
             if (!newRun)
             {
                 var open = await w.SingleOrDefaultAsync<RunRow>(
-                    RunRow.Select + " WHERE r.agent_id = @agentId AND r.state IN ('open', 'validating') AND r.kind = 'build' ORDER BY r.id LIMIT 1",
+                    RunRow.Select + " WHERE r.agent_id = @agentId AND r.state IN ('open', 'validating') AND r.kind IN ('build', 'spec') ORDER BY r.id LIMIT 1",
                     new { agentId = caller.AgentId });
                 if (open is not null) return new ClaimOutcome(ClaimOutcome.Resumed, open, await TaskLedger.RequireAsync(w, open.TaskId));
             }
@@ -88,12 +88,13 @@ public sealed partial class RunLedger
             await w.ExecuteAsync("DELETE FROM queue WHERE task_id = @taskId", new { taskId = task.Id });
             var runId = await w.ScalarAsync<long>("""
                 INSERT INTO runs (task_id, agent_id, kind, state, packet_version, base_sha, start_sha, previous_run_id, queue_target, queue_note, opened_at)
-                VALUES (@taskId, @agentId, 'build', 'open', @version, @baseSha, @startSha, @previousRunId, @target, @note, @now)
+                VALUES (@taskId, @agentId, @kind, 'open', @version, @baseSha, @startSha, @previousRunId, @target, @note, @now)
                 RETURNING id
                 """, new
             {
                 taskId = task.Id,
                 agentId = caller.AgentId,
+                kind = task.Line == Lines.LineCatalog.SpecLine ? SpecKind : BuildKind,
                 version = task.ApprovedVersion ?? task.CurrentVersion,
                 baseSha = task.BaseSha,
                 startSha,

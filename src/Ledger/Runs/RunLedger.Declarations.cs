@@ -40,6 +40,9 @@ public sealed partial class RunLedger
                     await StateMachine.MoveRunAsync(w, run.Id, RunStates.NoOp, "run.no_op", new { reason = input.Reason, declaration_id = declarationId }, closeReason: input.Reason);
                     taskState = settings.NoOpReview ? TaskStates.AwaitingReview : TaskStates.NoOp;
                     await StateMachine.MoveTaskAsync(w, task.Id, taskState, "task.no_op", new { run_id = run.Id, reason = input.Reason });
+                    // A spec job's NO_OP (duplicate, not_actionable, …) closes the signal it was about.
+                    if (run.Kind == SpecKind && task.SignalId is { } signalId)
+                        await Signals.SignalLedger.DismissAsync(w, signalId, $"spec job task {task.Id} (run {run.Id}) declared NO_OP {input.Reason!.Trim()}: {input.Summary}");
                     message = settings.NoOpReview ? "NO_OP recorded; this line sends no-ops to a human review." : "NO_OP accepted; the task is closed as a success.";
                     break;
                 case TerminalStates.Escalate:

@@ -14,11 +14,21 @@ public sealed partial class RunLedger(LedgerDatabase db)
 {
     public const string BuildKind = "build";
 
+    /// <summary>A run of a spec job: it answers with a proposed packet, NO_OP or ESCALATE, never PR_READY (README, "Spec jobs").</summary>
+    public const string SpecKind = "spec";
+
     public LedgerDatabase Database => db;
 
     public async Task<RunRow> GetAsync(long runId, CancellationToken ct = default) =>
         await db.QuerySingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @runId", new { runId }, ct)
         ?? throw new LedgerException($"There is no run {runId}.");
+
+    /// <summary>The build run an agent holds (open or validating), if any.</summary>
+    public Task<RunRow?> HeldByAsync(long agentId, CancellationToken ct = default) =>
+        db.QuerySingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.agent_id = @agentId AND r.state IN ('open', 'validating') AND r.kind = 'build' ORDER BY r.id LIMIT 1", new { agentId }, ct);
+
+    public async Task<IReadOnlyList<long>> AllIdsAsync(CancellationToken ct = default) =>
+        (await db.QueryAsync<long>("SELECT id FROM runs ORDER BY id", ct: ct)).ToList();
 
     public async Task<IReadOnlyList<RunRow>> ListForTaskAsync(long taskId, CancellationToken ct = default) =>
         (await db.QueryAsync<RunRow>(RunRow.Select + " WHERE r.task_id = @taskId ORDER BY r.id", new { taskId }, ct)).ToList();

@@ -24,6 +24,8 @@ public sealed record FactorySettings
     public Dictionary<string, string> Notifications { get; init; } = [];
     public bool RequireSandbox { get; init; }
     public long MaxWorkspaceBytes { get; init; } = 20L * 1024 * 1024 * 1024;
+    /// <summary>A new signal scoring at least this against an open task or signal is flagged as a possible duplicate (Signals.Similarity).</summary>
+    public double DuplicateThreshold { get; init; } = Signals.Similarity.DefaultThreshold;
 
     public sealed record HttpSettings
     {
@@ -50,6 +52,10 @@ public sealed record FactorySettings
         public string? Urls { get; init; }
         public string SecretEnv { get; init; } = "FACTORY_HOOKS_SECRET";
         public string? SecretFile { get; init; }
+        /// <summary>The GitHub REST API a CI-failure event's jobs are listed from; job URLs elsewhere are never fetched.</summary>
+        public string GithubApiUrl { get; init; } = "https://api.github.com";
+        /// <summary>The variable holding a token for that API (private repositories); without one the call is anonymous.</summary>
+        public string GithubTokenEnv { get; init; } = "GITHUB_TOKEN";
     }
 
     public static readonly IReadOnlyList<string> NotificationEvents = ["escalation", "review", "shipped"];
@@ -75,6 +81,9 @@ public sealed record FactorySettings
         if (settings.LessonsPerPacket is < 0 or > 100) problems.Add("lessons_per_packet must be between 0 and 100");
         if (settings.Http.BodyLimitBytes < 1024) problems.Add("http.body_limit_bytes must be at least 1024");
         if (settings.Http.RateLimitPerMinute < 1) problems.Add("http.rate_limit_per_minute must be at least 1");
+        if (settings.DuplicateThreshold is <= 0 or > 1) problems.Add("duplicate_threshold must be above 0 and at most 1");
+        if (!Uri.TryCreate(settings.Hooks.GithubApiUrl, UriKind.Absolute, out var api) || api.Scheme is not ("https" or "http"))
+            problems.Add("hooks.github_api_url must be an absolute http(s) URL, such as https://api.github.com");
         foreach (var key in settings.Notifications.Keys.Where(k => !NotificationEvents.Contains(k)))
             problems.Add($"notifications.{key} is not an event; use {string.Join(", ", NotificationEvents)}");
         foreach (var root in settings.AllowedRepoRoots.Where(r => !Path.IsPathRooted(r)))

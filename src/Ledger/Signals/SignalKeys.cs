@@ -11,6 +11,9 @@ public static partial class SignalKeys
 {
     public const string GitHub = "github";
 
+    /// <summary>The source of CI-failure signals from the webhook listener (workflow_run, check_suite).</summary>
+    public const string Ci = "ci";
+
     [GeneratedRegex(@"^https?://[^/\s]+/(?<owner>[A-Za-z0-9_.-]+)/(?<repo>[A-Za-z0-9_.-]+)/(?:issues|pull|pulls)/(?<number>[0-9]+)/?(?:[?#].*)?$")]
     private static partial Regex GitHubIssueUrl();
 

@@ -3,7 +3,7 @@ using FactoryMcp.Ledger.Storage;
 namespace FactoryMcp.Ledger.Signals;
 
 /// <summary>Signals, deduplicated on (source, external id): recording the same signal twice adds nothing.</summary>
-public sealed class SignalLedger(LedgerDatabase db)
+public sealed partial class SignalLedger(LedgerDatabase db)
 {
     public async Task<SignalRow> GetAsync(long signalId, CancellationToken ct = default) =>
         await db.QuerySingleOrDefaultAsync<SignalRow>(SignalRow.Select + " WHERE id = @signalId", new { signalId }, ct)
@@ -24,6 +24,34 @@ public sealed class SignalLedger(LedgerDatabase db)
         if (changed != 1)
             throw new LedgerException($"Signal {signalId} was already drafted into a task (or set aside); nothing was added.");
         await w.AuditAsync("signal.drafted", "signal", signalId, new { status = SignalStatuses.Proposed });
+    }
+
+    /// <summary>Inside the transaction that makes its spec job: the signal waits for the spec agent's answer.</summary>
+    internal static async Task MarkSpecAsync(LedgerWrite w, long signalId, long specTaskId, string target)
+    {
+        var changed = await w.ExecuteAsync(
+            "UPDATE signals SET status = @spec, status_reason = @reason WHERE id = @signalId AND status IN ('new', 'unrouted', 'invalid', 'spec')",
+            new { spec = SignalStatuses.Spec, reason = $"spec job task {specTaskId} for {target}", signalId });
+        if (changed != 1) throw new LedgerException($"Signal {signalId} was drafted or dismissed meanwhile; nothing was added.");
+        await w.AuditAsync("signal.spec", "signal", signalId, new { status = SignalStatuses.Spec, task_id = specTaskId, target });
+    }
+
+    /// <summary>Inside the transaction that stores a spec job's proposal: the signal is drafted into it.</summary>
+    internal static async Task MarkAnsweredAsync(LedgerWrite w, long signalId, long proposalTaskId, long specRunId)
+    {
+        var changed = await w.ExecuteAsync(
+            "UPDATE signals SET status = @proposed, status_reason = NULL WHERE id = @signalId AND status = @spec",
+            new { proposed = SignalStatuses.Proposed, spec = SignalStatuses.Spec, signalId });
+        if (changed != 1) throw new LedgerException($"Signal {signalId} is no longer waiting for a spec (it was drafted or dismissed); nothing was added.");
+        await w.AuditAsync("signal.drafted", "signal", signalId, new { status = SignalStatuses.Proposed, task_id = proposalTaskId, spec_run_id = specRunId });
+    }
+
+    /// <summary>Inside the transaction of a spec job's NO_OP: the signal is closed with the reason.</summary>
+    internal static async Task DismissAsync(LedgerWrite w, long signalId, string reason)
+    {
+        var changed = await w.ExecuteAsync("UPDATE signals SET status = @dismissed, status_reason = @reason WHERE id = @signalId AND status = @spec",
+            new { dismissed = SignalStatuses.Dismissed, reason, spec = SignalStatuses.Spec, signalId });
+        if (changed == 1) await w.AuditAsync("signal.dismissed", "signal", signalId, new { status = SignalStatuses.Dismissed, reason });
     }
 
     /// <summary>
@@ -59,19 +87,31 @@ public sealed class SignalLedger(LedgerDatabase db)
         (await db.QueryAsync<SignalRow>(SignalRow.Select + " WHERE (@status IS NULL OR status = @status) ORDER BY id DESC LIMIT @limit",
             new { status, limit = Math.Clamp(limit, 1, 1000) }, ct)).ToList();
 
-    /// <summary>Records a signal once. Returns the stored row and whether this call created it.</summary>
-    public async Task<(SignalRow Signal, bool Created)> RecordAsync(string actor, SignalInput input, CancellationToken ct = default)
+    /// <summary>
+    /// Records a signal once. Returns the stored row and whether this call created it. A new signal is
+    /// compared with every open task and signal (<see cref="Similarity"/>); those scoring at least
+    /// <paramref name="threshold"/> are linked to it in the same transaction, flagged for a human, and it
+    /// is recorded all the same: a possible duplicate is never dropped.
+    /// </summary>
+    public async Task<(SignalRow Signal, bool Created)> RecordAsync(string actor, SignalInput input, double threshold = Similarity.DefaultThreshold, CancellationToken ct = default)
     {
         if (string.IsNullOrWhiteSpace(input.Source) || string.IsNullOrWhiteSpace(input.ExternalId))
             throw new LedgerException("A signal needs a source and an external id (for example github and acme/billing#123).");
         if (string.IsNullOrWhiteSpace(input.Title)) throw new LedgerException($"Signal {input.Source}:{input.ExternalId} has no title.");
+        if (await FindAsync(input.Source, input.ExternalId, ct) is { } known) return (known, false);
+
+        // Compared outside the write (reading and tokenizing open work takes a while); whatever was
+        // recorded between that read and the write is compared inside it, so no duplicate slips through.
+        var words = Similarity.Of(input.Title, input.Body);
+        var (matches, seen) = await MatchesAsync(words, threshold, ct);
         return await db.WriteAsync(actor, async w =>
         {
             var existing = await w.SingleOrDefaultAsync<SignalRow>(SignalRow.Select + " WHERE source = @Source AND external_id = @ExternalId", new { input.Source, input.ExternalId });
             if (existing is not null) return (existing, false);
+            var late = Score(words, await CandidatesSinceAsync(w, seen), threshold);
             var id = await w.ScalarAsync<long>("""
-                INSERT INTO signals (source, external_id, title, body, url, labels_json, author, created_at, received_at)
-                VALUES (@Source, @ExternalId, @Title, @Body, @Url, @labels, @Author, @created, @now)
+                INSERT INTO signals (source, external_id, title, body, url, labels_json, author, created_at, received_at, details_json)
+                VALUES (@Source, @ExternalId, @Title, @Body, @Url, @labels, @Author, @created, @now, @DetailsJson)
                 RETURNING id
                 """, new
             {
@@ -84,8 +124,23 @@ public sealed class SignalLedger(LedgerDatabase db)
                 input.Author,
                 created = input.CreatedAt is { } c ? Iso.Text(c) : null,
                 now = w.NowText,
+                input.DetailsJson,
             });
-            await w.AuditAsync("signal.recorded", "signal", id, new { source = input.Source, external_id = input.ExternalId, title = input.Title, url = input.Url });
+            var links = matches.Concat(late).ToList();
+            foreach (var link in links)
+            {
+                await w.ExecuteAsync("""
+                    INSERT INTO signal_links (signal_id, related_kind, related_id, similarity, created_at) VALUES (@id, @Kind, @Id, @Score, @now)
+                    """, new { id, link.Kind, link.Id, Score = Math.Round(link.Score, 4), now = w.NowText });
+            }
+            await w.AuditAsync("signal.recorded", "signal", id, new
+            {
+                source = input.Source,
+                external_id = input.ExternalId,
+                title = input.Title,
+                url = input.Url,
+                possible_duplicates = links.Select(l => new { kind = l.Kind, id = l.Id, similarity = Math.Round(l.Score, 4) }).ToList(),
+            });
             return ((await w.SingleOrDefaultAsync<SignalRow>(SignalRow.Select + " WHERE id = @id", new { id }))!, true);
         }, ct);
     }

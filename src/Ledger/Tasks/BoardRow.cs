@@ -15,4 +15,7 @@ public sealed record BoardRow
     public string? Stage { get; init; }
     public DateTimeOffset? LeaseExpiresAt { get; init; }
     public DateTimeOffset? RunOpenedAt { get; init; }
+
+    /// <summary>The progress of the run's validation job under way, if any.</summary>
+    public string? Validation { get; init; }
 }

@@ -25,9 +25,6 @@ public sealed record EscalationRow
 
 public sealed partial class TaskLedger
 {
-    public async Task<IReadOnlyList<EscalationRow>> OpenEscalationsAsync(CancellationToken ct = default) =>
-        (await db.QueryAsync<EscalationRow>(EscalationRow.Select + " WHERE answer IS NULL ORDER BY id", ct: ct)).ToList();
-
     public async Task<IReadOnlyList<EscalationRow>> EscalationsAsync(long taskId, CancellationToken ct = default) =>
         (await db.QueryAsync<EscalationRow>(EscalationRow.Select + " WHERE task_id = @taskId ORDER BY id", new { taskId }, ct)).ToList();
 

@@ -19,29 +19,36 @@ public sealed partial class TaskLedger(LedgerDatabase db)
         {
             if (target is not null) target = await DispatchTargets.ResolveAsync(w, target);
             if (signalId is { } signal) await SignalLedger.MarkDraftedAsync(w, signal);
-            var id = await w.ScalarAsync<long>("""
-                INSERT INTO tasks (title, line, state, priority, output, repo, base_ref, current_version, authored_by, author_role, signal_id, target, created_at, updated_at)
-                VALUES (@title, @line, @state, @priority, @output, @repo, @baseRef, 1, @author, @role, @signalId, @target, @now, @now)
-                RETURNING id
-                """, new
-            {
-                title = packet.Title,
-                line = packet.Line,
-                state = TaskStates.Proposed,
-                priority = packet.FrontMatter.Priority,
-                output = packet.FrontMatter.Output,
-                repo,
-                baseRef = packet.FrontMatter.Base,
-                author = caller.Name,
-                role = caller.Role,
-                signalId,
-                target,
-                now = w.NowText,
-            });
-            await InsertVersionAsync(w, id, 1, markdown, packet, caller.Name, note: null);
-            await w.AuditAsync("task.proposed", "task", id, new { state = TaskStates.Proposed, title = packet.Title, line = packet.Line, repo, author = caller.Actor, signal_id = signalId, target });
+            var id = await InsertProposalAsync(w, caller, markdown, packet, repo, signalId, target, note: null);
             return (await w.SingleOrDefaultAsync<TaskRow>(SelectTask + " WHERE t.id = @id", new { id }))!;
         }, ct);
+    }
+
+    /// <summary>Inserts a task in <c>proposed</c> with version 1 of its packet and its audit record; returns its id.</summary>
+    internal static async Task<long> InsertProposalAsync(LedgerWrite w, Caller caller, string markdown, Packet packet, string repo, long? signalId, string? target, string? note)
+    {
+        var id = await w.ScalarAsync<long>("""
+            INSERT INTO tasks (title, line, state, priority, output, repo, base_ref, current_version, authored_by, author_role, signal_id, target, created_at, updated_at)
+            VALUES (@title, @line, @state, @priority, @output, @repo, @baseRef, 1, @author, @role, @signalId, @target, @now, @now)
+            RETURNING id
+            """, new
+        {
+            title = packet.Title,
+            line = packet.Line,
+            state = TaskStates.Proposed,
+            priority = packet.FrontMatter.Priority,
+            output = packet.FrontMatter.Output,
+            repo,
+            baseRef = packet.FrontMatter.Base,
+            author = caller.Name,
+            role = caller.Role,
+            signalId,
+            target,
+            now = w.NowText,
+        });
+        await InsertVersionAsync(w, id, 1, markdown, packet, caller.Name, note);
+        await w.AuditAsync("task.proposed", "task", id, new { state = TaskStates.Proposed, title = packet.Title, line = packet.Line, repo, author = caller.Actor, signal_id = signalId, target });
+        return id;
     }
 
     /// <summary>Replaces a proposed packet with a new version; history is kept. Approved or running packets cannot be edited.</summary>

@@ -133,6 +133,19 @@ public sealed class VerificationLedger(LedgerDatabase db)
     public async Task<VerificationRow?> ActiveClaimAsync(Caller caller, long runId, CancellationToken ct = default) =>
         await db.QuerySingleOrDefaultAsync<VerificationRow>(VerificationRow.Select + " WHERE run_id = @runId AND agent_id = @agentId AND state = 'claimed'", new { runId, agentId = caller.AgentId }, ct);
 
+    /// <summary>Read-only trees of this verifier's finished verifications of a run, to delete.</summary>
+    public async Task<IReadOnlyList<string>> FinishedCheckoutsAsync(Caller caller, long runId, CancellationToken ct = default) =>
+        (await db.QueryAsync<string>("""
+            SELECT checkout FROM verifications WHERE run_id = @runId AND agent_id = @agentId AND state <> 'claimed' AND checkout IS NOT NULL
+            """, new { runId, agentId = caller.AgentId }, ct)).ToList();
+
+    /// <summary>Whether the caller verifies (or verified) the run, or any run of the task: what a verifier may read.</summary>
+    public async Task<bool> VerifiesAsync(Caller caller, long? runId, long? taskId, CancellationToken ct = default) =>
+        await db.QuerySingleOrDefaultAsync<long>("""
+            SELECT count(*) FROM verifications v JOIN runs r ON r.id = v.run_id
+            WHERE v.agent_id = @agentId AND v.state IN ('claimed', 'submitted') AND (@runId IS NULL OR r.id = @runId) AND (@taskId IS NULL OR r.task_id = @taskId)
+            """, new { agentId = caller.AgentId, runId, taskId }, ct) > 0;
+
     /// <summary>Verifier roles that tasks await but no active verifier is registered for, with the tasks waiting on them.</summary>
     public async Task<IReadOnlyDictionary<string, IReadOnlyList<long>>> UnstaffedRolesAsync(CancellationToken ct = default)
     {

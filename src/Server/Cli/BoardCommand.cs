@@ -38,7 +38,7 @@ internal static class BoardCommand
     internal static Table Render(IReadOnlyList<BoardRow> rows, DateTimeOffset now)
     {
         var table = new Table().Border(TableBorder.Rounded).Title("FactoryMcp board");
-        foreach (var column in new[] { "Task", "State", "Line", "P", "Title", "Agent", "Run", "Stage", "Age", "Lease" }) table.AddColumn(column);
+        foreach (var column in new[] { "Task", "State", "Line", "P", "Title", "Agent", "Run", "Stage", "Age", "Lease", "Validation" }) table.AddColumn(column);
         foreach (var r in rows)
         {
             var lease = r.LeaseExpiresAt is { } until && r.RunState == "open" ? Span(until - now) : "";
@@ -46,7 +46,7 @@ internal static class BoardCommand
                 r.TaskId.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(r.State), Markup.Escape(r.Line),
                 r.Priority.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(Shorten(r.Title, 48)),
                 Markup.Escape(r.Agent ?? ""), Markup.Escape(r.RunId is { } id ? $"{id} {r.RunState}" : ""), Markup.Escape(r.Stage ?? ""),
-                Span(now - r.UpdatedAt), lease);
+                Span(now - r.UpdatedAt), lease, Markup.Escape(r.Validation ?? ""));
         }
         if (rows.Count == 0) table.Caption("No tasks yet: `factory task add PACKET.md`.");
         return table;

@@ -28,6 +28,7 @@ internal static class FactoryCli
         IngestCommands.Add(root);
         DrainCommand.Add(root);
         ShippingCommands.Add(root);
+        GcCommand.Add(root);
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -1,10 +1,12 @@
 using System.CommandLine;
+using FactoryMcp.Ledger.Dispatch;
+using FactoryMcp.Ledger.Lines;
 using FactoryMcp.Ledger.Signals;
 using FactoryMcp.Tools.Signals;
 
 namespace FactoryMcp.Server.Cli;
 
-/// <summary>ingest github|jsonl, signals.</summary>
+/// <summary>ingest github|jsonl, signals, spec.</summary>
 internal static class IngestCommands
 {
     public static void Add(RootCommand root)
@@ -30,33 +32,58 @@ internal static class IngestCommands
         ingest.Subcommands.Add(jsonl);
         root.Subcommands.Add(ingest);
 
-        var status = new Option<string?>("--status") { Description = "Only signals in this status: new, proposed, unrouted, invalid." };
-        status.AcceptOnlyFromAmong(SignalStatuses.New, SignalStatuses.Proposed, SignalStatuses.Unrouted, SignalStatuses.Invalid);
-        var list = new Command("signals", "List recorded signals, newest first, with what became of each and why.") { status };
+        var status = new Option<string?>("--status") { Description = "Only signals in this status: new, proposed, unrouted, invalid, spec, dismissed." };
+        status.AcceptOnlyFromAmong([.. SignalStatuses.All]);
+        var list = new Command("signals", "List recorded signals, newest first, with what became of each and why, and possible duplicates.") { status };
         list.SetAction(FactoryCli.Handler(async (parse, context, ct) =>
         {
             var factory = await context.OpenAsync(ct);
             foreach (var s in await factory.Signals.ListAsync(parse.GetValue(status), ct: ct))
             {
                 var task = await factory.Tasks.FindBySignalAsync(s.Id, ct);
-                await context.Out.WriteLineAsync($"{s.Id}\t{s.Key}\t{s.Status}{(task is not null ? $"\ttask {task.Id} ({task.State})" : "")}\t{s.Title}{(s.StatusReason is { } r ? $"\n\t{r}" : "")}");
+                var what = task is null ? "" : task.Line == LineCatalog.SpecLine ? $"\tspec job task {task.Id} ({task.State})" : $"\ttask {task.Id} ({task.State})";
+                await context.Out.WriteLineAsync($"{s.Id}\t{s.Key}\t{s.Status}{what}\t{s.Title}{(s.StatusReason is { } r ? $"\n\t{r}" : "")}");
+                await WriteDuplicatesAsync(context, await factory.Signals.LinksAsync(s.Id, ct));
             }
             return 0;
         }));
         root.Subcommands.Add(list);
+
+        var specSignal = new Argument<long>("signal") { Description = "The signal's id (`factory signals`)." };
+        var specTarget = new Argument<string>("target") { Description = "The spec agent (NAME) or pool (pool:NAME) that writes its packet." };
+        var spec = new Command("spec", "Send a signal to a spec agent or pool: a spec job that answers with a proposed packet (which you approve), or closes the signal as a duplicate or not actionable.") { specSignal, specTarget };
+        spec.SetAction(FactoryCli.Handler(async (parse, context, ct) =>
+        {
+            var factory = await context.OpenAsync(ct);
+            var job = await factory.SpecJobs.DispatchAsync(CliContext.Human, parse.GetValue(specSignal), parse.GetValue(specTarget)!, ct);
+            await context.Out.WriteLineAsync($"Signal {job.SignalId} is spec job task {job.Id}, queued for {DispatchTargets.Show(job.Target)}.");
+            return 0;
+        }));
+        root.Subcommands.Add(spec);
+    }
+
+    /// <summary>"possible duplicate of …": one line per open task or signal a signal was linked to when it arrived.</summary>
+    private static async Task WriteDuplicatesAsync(CliContext context, IReadOnlyList<SignalLink> links)
+    {
+        foreach (var link in links) await context.Out.WriteLineAsync($"\tpossible duplicate of {link.Describe()}");
     }
 
     private static async Task<int> IngestAsync(CliContext context, IReadOnlyList<SignalInput> inputs, CancellationToken ct)
     {
         var factory = await context.OpenAsync(ct);
-        int added = 0, proposed = 0, queued = 0, setAside = 0;
+        int added = 0, proposed = 0, queued = 0, setAside = 0, specced = 0, flagged = 0;
         foreach (var input in inputs)
         {
             var outcome = await factory.SignalIntake.IngestAsync(CliContext.Human.Actor, input, ct);
             var s = outcome.Signal;
             if (outcome.Created) added++;
             string what;
-            if (outcome.Task is { } task)
+            if (outcome.Task is { Line: LineCatalog.SpecLine } job)
+            {
+                specced++;
+                what = $"spec job task {job.Id} ({job.State}) for {DispatchTargets.Show(job.Target)}";
+            }
+            else if (outcome.Task is { } task)
             {
                 if (task.State == Ledger.Lifecycle.TaskStates.Proposed) proposed++; else queued++;
                 what = $"task {task.Id} ({task.State}{(task.State == Ledger.Lifecycle.TaskStates.Ready ? ", auto-approved" : "")})";
@@ -71,8 +98,11 @@ internal static class IngestCommands
                 what = s.Status;
             }
             await context.Out.WriteLineAsync($"{s.Key}\t{(outcome.Created ? "new" : "known")}\t{what}{(outcome.Note is { } n ? $"\n\t{n}" : "")}");
+            if (outcome.Created) await WriteDuplicatesAsync(context, outcome.Duplicates);
+            if (outcome.Created && outcome.Duplicates.Count > 0) flagged++;
         }
-        await context.Out.WriteLineAsync($"{inputs.Count} signals read, {added} new; {proposed} proposals waiting for approval, {queued} queued or further along, {setAside} set aside.");
+        await context.Out.WriteLineAsync($"{inputs.Count} signals read, {added} new; {proposed} proposals waiting for approval, {queued} queued or further along, {specced} sent to spec agents, {setAside} set aside.");
+        if (flagged > 0) await context.Out.WriteLineAsync($"{flagged} new signal{(flagged == 1 ? " looks" : "s look")} like open work: check the possible duplicates above before approving.");
         return 0;
     }
 

@@ -29,7 +29,7 @@ internal static class ShippingCommands
             var factory = await context.OpenAsync(ct);
             var runId = parse.GetValue(shipRun);
             var merged = parse.GetValue(sha) ?? await factory.Shipping.ApprovedShaAsync(runId, ct);
-            var (shipped, created) = await factory.Shipping.ShipAsync(CliContext.Human.Actor, runId, merged, "cli", parse.GetValue(pr), ct);
+            var (shipped, created) = await factory.Ship.ShipAsync(CliContext.Human.Actor, runId, merged, "cli", parse.GetValue(pr), ct);
             await context.Out.WriteLineAsync(created ? $"Shipped event {shipped.Id} recorded ({shipped.Environment}); `factory content drain` drafts the posts." : $"Run {runId} already shipped as event {shipped.Id}.");
             return 0;
         }));

@@ -53,10 +53,19 @@ internal static class TaskCommands
             if (row.State == Ledger.Lifecycle.TaskStates.Proposed)
             {
                 var weakenings = await factory.Intake.WeakeningsAsync(taskId, ct);
-                if (row.SignalId is { } signal) await context.Out.WriteLineAsync($"Drafted from signal {signal} by its line's template: read every command before approving.");
+                if (row.SignalId is { } signal && row.AuthorRole == Ledger.Agents.Roles.Agent)
+                    await context.Out.WriteLineAsync($"Written by spec agent {row.AuthoredBy} from signal {signal}: read every command before approving.");
+                else if (row.SignalId is { } drafted) await context.Out.WriteLineAsync($"Drafted from signal {drafted} by its line's template: read every command before approving.");
                 else if (row.AuthorRole != Ledger.Agents.Roles.Human) await context.Out.WriteLineAsync($"Written by an agent ({row.AuthoredBy}): read every command before approving.");
                 foreach (var w in weakenings) await context.Out.WriteLineAsync($"Weakens its line: {w}");
             }
+            if (row.Line == Ledger.Lines.LineCatalog.SpecLine && row.SignalId is { } specOf)
+                await context.Out.WriteLineAsync($"Spec job of signal {specOf}: its answer is a proposed packet (or a NO_OP that dismisses the signal).");
+            // Possible duplicates: what this task's signal resembled when it arrived, and newer signals that resemble this task.
+            var links = row.SignalId is { } own ? await factory.Signals.LinksAsync(own, ct) : [];
+            foreach (var link in links) await context.Out.WriteLineAsync($"Possible duplicate: signal {row.SignalId} resembles {link.Describe()}.");
+            foreach (var link in await factory.Signals.LinkedFromAsync("task", taskId, ct))
+                await context.Out.WriteLineAsync($"Possible duplicate: newer {link.Describe()} resembles this task.");
             foreach (var run in await factory.Runs.ListForTaskAsync(taskId, ct))
                 await context.Out.WriteLineAsync($"Run {run.Id}: {run.State} by {run.AgentName}, opened {Iso.Text(run.OpenedAt)}{(run.HeadSha is { } h ? $", head {h[..12]}" : "")}");
             await context.Out.WriteLineAsync();

@@ -17,7 +17,7 @@ namespace FactoryMcp.Server.Dashboard;
 /// reject), a run's evidence bundle, evidence blobs, open escalations. Every page needs a human's
 /// session, and every write also its CSRF token; it calls the same ledger operations as the tools.
 /// </summary>
-internal sealed class DashboardEndpoints(FactoryServices factory, HumanSessions sessions, TokenRateLimiter loginLimiter)
+internal sealed partial class DashboardEndpoints(FactoryServices factory, HumanSessions sessions, TokenRateLimiter loginLimiter)
 {
     public void Map(IEndpointRouteBuilder routes)
     {
@@ -45,6 +45,8 @@ internal sealed class DashboardEndpoints(FactoryServices factory, HumanSessions 
         }));
         routes.MapGet("/runs/{id:long}", (HttpContext c, long id) => Read(c, s => RunAsync(s, id)));
         routes.MapGet("/runs/{runId:long}/evidence/{evidenceId:long}", (HttpContext c, long runId, long evidenceId) => Read(c, s => BlobAsync(runId, evidenceId)));
+        MapJudgment(routes);
+        MapContent(routes);
     }
 
     private static IResult LoginPage(string? problem, int status = 200) => Html.Page("Log in",
@@ -106,19 +108,19 @@ internal sealed class DashboardEndpoints(FactoryServices factory, HumanSessions 
         var body = new StringBuilder();
         if (escalations.Count > 0)
         {
-            body.Append("<h2>Escalations</h2><p class=\"note\">Answering from the dashboard is not available in this build; answer with the human tools when they land. Shown read-only.</p><table><tr><th>Task</th><th>Question</th><th>Raised</th></tr>");
+            body.Append("<h2>Escalations</h2><table><tr><th>Task</th><th>Question</th><th>Raised</th><th>Answer</th></tr>");
             foreach (var e in escalations)
-                body.Append($"<tr><td><a href=\"/tasks/{e.TaskId}\">#{e.TaskId}</a> {Html.E(e.Title)}</td><td>{Html.E(e.Question)}</td><td>{Html.E(e.RaisedBy)}, {Age(now - e.RaisedAt)} ago</td></tr>");
+                body.Append($"<tr><td><a href=\"/tasks/{e.TaskId}\">#{e.TaskId}</a> {Html.E(e.Title)}</td><td>{Html.E(e.Question)}</td><td>{Html.E(e.RaisedBy)}, {Age(now - e.RaisedAt)} ago</td><td>{AnswerForm(session, e.TaskId)}</td></tr>");
             body.Append("</table>");
         }
         foreach (var group in rows.GroupBy(r => r.State))
         {
-            body.Append($"<h2 class=\"state\">{Html.E(group.Key)}</h2><table><tr><th>Task</th><th>Title</th><th>Line</th><th>Agent</th><th>Run</th><th>Stage</th><th>Age</th><th>Lease</th></tr>");
+            body.Append($"<h2 class=\"state\">{Html.E(group.Key)}</h2><table><tr><th>Task</th><th>Title</th><th>Line</th><th>Agent</th><th>Run</th><th>Stage</th><th>Age</th><th>Lease</th><th>Validation</th></tr>");
             foreach (var r in group)
             {
                 var lease = r.LeaseExpiresAt is { } until && r.RunState == RunStates.Open ? (until < now ? "expired" : Age(until - now) + " left") : "";
                 var run = r.RunId is { } id ? $"<a href=\"/runs/{id}\">{id}</a> {Html.E(r.RunState)}" : "";
-                body.Append($"<tr><td><a href=\"/tasks/{r.TaskId}\">#{r.TaskId}</a></td><td>{Html.E(r.Title)}</td><td>{Html.E(r.Line)}</td><td>{Html.E(r.Agent)}</td><td>{run}</td><td>{Html.E(r.Stage)}</td><td>{Age(now - r.UpdatedAt)}</td><td>{lease}</td></tr>");
+                body.Append($"<tr><td><a href=\"/tasks/{r.TaskId}\">#{r.TaskId}</a></td><td>{Html.E(r.Title)}</td><td>{Html.E(r.Line)}</td><td>{Html.E(r.Agent)}</td><td>{run}</td><td>{Html.E(r.Stage)}</td><td>{Age(now - r.UpdatedAt)}</td><td>{lease}</td><td>{Html.E(r.Validation)}</td></tr>");
             }
             body.Append("</table>");
         }
@@ -132,6 +134,18 @@ internal sealed class DashboardEndpoints(FactoryServices factory, HumanSessions 
         var packet = await factory.Tasks.GetPacketAsync(id, task.ApprovedVersion ?? task.CurrentVersion);
         var body = new StringBuilder();
         body.Append($"<p>State <span class=\"state\">{Html.E(task.State)}</span>, line {Html.E(task.Line)}, priority {task.Priority}, repo <code>{Html.E(task.Repo)}</code>, base <code>{Html.E(task.BaseSha ?? task.BaseRef ?? "default branch")}</code>. Authored by {Html.E(task.AuthorRole)} {Html.E(task.AuthoredBy)}; version {packet.Version}.</p>");
+        if (task.SignalId is { } signalId)
+        {
+            var signal = await factory.Signals.GetAsync(signalId);
+            body.Append($"<p>From signal <code>{Html.E(signal.Key)}</code> ({Html.E(signal.Status)}){(signal.Url is { } url ? $": {Html.E(url)}" : "")}.</p>");
+            var links = await factory.Signals.LinksAsync(signalId);
+            if (links.Count > 0)
+            {
+                body.Append("<p class=\"warn\">Possible duplicate of:</p><ul>");
+                foreach (var link in links) body.Append($"<li>{Html.E(link.Describe())}</li>");
+                body.Append("</ul>");
+            }
+        }
         var runs = await factory.Runs.ListForTaskAsync(id);
         if (runs.Count > 0)
         {
@@ -162,6 +176,7 @@ internal sealed class DashboardEndpoints(FactoryServices factory, HumanSessions 
             foreach (var e in files) body.Append($"<li><a href=\"/runs/{id}/evidence/{e.Id}\">{Html.E(e.FileName ?? e.Kind + "-" + e.Id)}</a> ({e.BlobBytes} bytes, {Html.E(e.Origin)})</li>");
             body.Append("</ul>");
         }
+        if (bundle.Task.State == TaskStates.AwaitingReview) body.Append(ReviewForm(session, id));
         body.Append("<article>").Append(Html.FromMarkdown(bundle.Markdown)).Append("</article>");
         return Html.Page($"Run {id}", body.ToString(), session);
     }

@@ -34,7 +34,7 @@ internal static class Html
     {
         var html = new StringBuilder();
         html.Append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>").Append(E(title)).Append(" · FactoryMcp</title>");
-        html.Append("<link rel=\"stylesheet\" href=\"/dashboard.css\"></head><body><header><a href=\"/\">FactoryMcp</a>");
+        html.Append("<link rel=\"stylesheet\" href=\"/dashboard.css\"></head><body><header><nav><a href=\"/\">FactoryMcp</a> <a href=\"/drafts\">Drafts</a> <a href=\"/funnel\">Funnel</a></nav>");
         if (session is not null)
             html.Append("<form method=\"post\" action=\"/logout\" class=\"inline\">").Append(Csrf(session)).Append("<span>").Append(E(session.Human.Name))
                 .Append("</span> <button type=\"submit\">Log out</button></form>");
@@ -44,7 +44,7 @@ internal static class Html
 
     public const string Css = """
         body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#222}header{background:#1f2937;color:#fff;padding:.5em 1em;display:flex;justify-content:space-between}
-        header a{color:#fff;font-weight:bold;text-decoration:none}main{padding:1em 2em;max-width:80em}table{border-collapse:collapse;width:100%;margin-bottom:1.5em}
+        header a{color:#fff;font-weight:bold;text-decoration:none;margin-right:1em}main{padding:1em 2em;max-width:80em}table{border-collapse:collapse;width:100%;margin-bottom:1.5em}
         th,td{border-bottom:1px solid #ddd;padding:.3em .5em;text-align:left;vertical-align:top}th{background:#f3f4f6}.state{font-family:monospace}
         .warn{background:#fff3cd;padding:.5em}.note{color:#555}textarea{width:100%;min-height:24em;font-family:monospace}form.inline{display:inline}
         pre{background:#f6f8fa;padding:.5em;overflow:auto}blockquote{border-left:3px solid #ccc;margin-left:0;padding-left:1em;color:#444}

@@ -11,11 +11,14 @@ namespace FactoryMcp.Server.Hooks;
 /// <summary>
 /// POST /github on the hooks listener. Only requests signed with the shared secret are read; each
 /// X-GitHub-Delivery is handled once. `issues` become signals through the same intake as imports
-/// (key github:owner/repo#number); a merged `pull_request` is recorded for shipping.
+/// (key github:owner/repo#number); a merged `pull_request` is recorded for shipping; a failed
+/// `workflow_run` or `check_suite` on the default branch becomes a CI-failure signal.
 /// </summary>
 internal sealed partial class GitHubWebhooks(FactoryServices factory, HookLedger hooks, byte[] secret, ILogger logger)
 {
     private static readonly string[] IssueActions = ["opened", "reopened", "edited", "labeled"];
+
+    private readonly CiFailureEvents ci = new(factory);
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -62,7 +65,7 @@ internal sealed partial class GitHubWebhooks(FactoryServices factory, HookLedger
         {
             var outcome = await ProcessAsync(@event, action, payload, delivery, context.RequestAborted);
             await hooks.CompleteDeliveryAsync(delivery, outcome, CancellationToken.None);
-            await Reply(context, outcome == "ignored" ? StatusCodes.Status202Accepted : StatusCodes.Status200OK, outcome);
+            await Reply(context, outcome.StartsWith("ignored", StringComparison.Ordinal) ? StatusCodes.Status202Accepted : StatusCodes.Status200OK, outcome);
         }
         catch (Exception e) when (e is LedgerException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
@@ -102,8 +105,13 @@ internal sealed partial class GitHubWebhooks(FactoryServices factory, HookLedger
                     Text(pr, "merge_commit_sha"), pr.TryGetProperty("base", out var b) ? Text(b, "ref") : null,
                     Text(pr, "merged_at") is { } at ? DateTimeOffset.Parse(at, System.Globalization.CultureInfo.InvariantCulture) : null,
                     pr.TryGetProperty("merged_by", out var by) && by.ValueKind == JsonValueKind.Object ? Text(by, "login") : null);
-                return await hooks.RecordMergedPullAsync(delivery, pull, ct) ? $"merge of {pull.Repo}#{pull.Number} recorded" : $"merge of {pull.Repo}#{pull.Number} already recorded";
+                if (!await hooks.RecordMergedPullAsync(delivery, pull, ct)) return $"merge of {pull.Repo}#{pull.Number} already recorded";
+                // It ships a run only when the merged head equals the reviewed SHA.
+                var shipped = await factory.Ship.ShipMergedPullAsync(pull.HeadRef, pull.HeadSha, pull.Url, ct);
+                return $"merge of {pull.Repo}#{pull.Number} recorded; {shipped}";
             }
+            case "workflow_run" or "check_suite":
+                return await ci.HandleAsync(@event, action, payload, ct);
             default:
                 return "ignored";
         }

@@ -121,7 +121,7 @@ public sealed class ContentBridge(FactoryServices factory)
         var settings = factory.Config.Settings.Content;
         var lines = factory.Config.Lines;
         if (!lines.Configured || !lines.Lines.ContainsKey(settings.MarketingLine)) return false;
-        if (await factory.Db.QuerySingleOrDefaultAsync<long?>("SELECT task_id FROM content_jobs WHERE event_id = @id", new { id = shipped.Id }, ct) is not null) return false;
+        if (await factory.Drafts.ContentTaskOfAsync(shipped.Id, ct) is not null) return false;
         var folder = $"drafts/event-{shipped.Id}";
         var drafts = await factory.Drafts.ListAsync(shipped.Id, ct);
         var redactor = RedactorFor(shippedTask.Repo);
@@ -155,11 +155,7 @@ public sealed class ContentBridge(FactoryServices factory)
             """;
         var target = settings.Writer ?? lines.Lines[settings.MarketingLine].Route;
         var task = await factory.Intake.ProposeAsync(Bridge, packet, target: target, ct: ct);
-        await factory.Db.WriteAsync(Bridge.Actor, async w =>
-        {
-            await w.ExecuteAsync("INSERT INTO content_jobs (event_id, task_id) VALUES (@eventId, @taskId)", new { eventId = shipped.Id, taskId = task.Id });
-            await w.AuditAsync("content.packet", "task", task.Id, new { event_id = shipped.Id });
-        }, ct);
+        await factory.Drafts.RecordContentJobAsync(Bridge.Actor, shipped.Id, task.Id, ct);
         return true;
     }
 
@@ -167,7 +163,7 @@ public sealed class ContentBridge(FactoryServices factory)
     public async Task<int> ApplyWriterOutputAsync(long runId, CancellationToken ct = default)
     {
         var run = await factory.Runs.GetAsync(runId, ct);
-        var eventId = await factory.Db.QuerySingleOrDefaultAsync<long?>("SELECT event_id FROM content_jobs WHERE task_id = @taskId", new { taskId = run.TaskId }, ct);
+        var eventId = await factory.Drafts.EventOfContentTaskAsync(run.TaskId, ct);
         if (eventId is not { } id || run.HeadSha is null) return 0;
         var task = await factory.Tasks.GetAsync(run.TaskId, ct);
         var shipped = await factory.Shipping.GetAsync(id, ct);
@@ -189,7 +185,7 @@ public sealed class ContentBridge(FactoryServices factory)
             var (_, changed) = await factory.Drafts.StoreAsync(Bridge.Actor, id, kind, System.Text.Encoding.UTF8.GetString(bytes), existing?.BriefJson ?? "{}", $"writer:{run.AgentName}", redactor, replace: true, ct);
             if (changed) replaced++;
         }
-        await factory.Db.WriteAsync(Bridge.Actor, w => w.ExecuteAsync("UPDATE content_jobs SET applied_at = @now WHERE event_id = @id", new { now = w.NowText, id }), ct);
+        await factory.Drafts.MarkContentAppliedAsync(Bridge.Actor, id, ct);
         await ExportAsync(id, ct);
         return replaced;
     }

@@ -141,7 +141,9 @@ public sealed class DrainLoop(FactoryServices factory, TextWriter log)
     /// <summary>The station prompt, rendered for this run, after a short preface naming the run.</summary>
     public static string Prompt(Caller caller, PacketView view)
     {
-        var station = PromptCatalog.Find("station") ?? throw new InvalidOperationException("The station prompt is missing from this build.");
+        // A spec job has its own station: write a packet, never a change.
+        var name = view.Kind == Ledger.Runs.RunLedger.SpecKind ? "spec" : "station";
+        var station = PromptCatalog.Find(name) ?? throw new InvalidOperationException($"The {name} prompt is missing from this build.");
         var body = PromptCatalog.Render(station, new Dictionary<string, string>
         {
             ["agent"] = caller.Name,
@@ -153,7 +155,9 @@ public sealed class DrainLoop(FactoryServices factory, TextWriter log)
             .AppendLine($"You hold run {view.RunId} of the factory: task {view.TaskId}, \"{view.Title}\".")
             .AppendLine($"Your working directory is its workspace, {view.Workspace}.")
             .AppendLine("Call get_task_packet on the `factory` MCP server first: it returns this run and its packet. Work until you can call")
-            .AppendLine("declare_terminal_state for this run, and do not stop before it is accepted (a session that ends without one counts as a RETRYABLE_FAILURE).")
+            .AppendLine(name == "spec"
+                ? "enqueue_for_agent with your packet and the signal_id (or declare_terminal_state NO_OP or ESCALATE), and do not stop before it is accepted (a session that ends without one counts as a RETRYABLE_FAILURE)."
+                : "declare_terminal_state for this run, and do not stop before it is accepted (a session that ends without one counts as a RETRYABLE_FAILURE).")
             .AppendLine();
         return preface + body;
     }

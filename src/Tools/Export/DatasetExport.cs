@@ -33,7 +33,7 @@ public sealed class DatasetExport(FactoryServices factory)
 
     public async Task WriteRunsAsync(TextWriter output, CancellationToken ct = default)
     {
-        var runIds = await factory.Db.QueryAsync<long>("SELECT id FROM runs ORDER BY id", ct: ct);
+        var runIds = await factory.Runs.AllIdsAsync(ct);
         var lessonsByLine = (await factory.Lessons.AllAsync(ct)).GroupBy(l => l.Line).ToDictionary(g => g.Key, g => g.Select(l => l.Text).ToList());
         foreach (var runId in runIds)
         {

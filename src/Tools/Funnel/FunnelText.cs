@@ -22,6 +22,7 @@ public static class FunnelText
         sb.AppendLine().AppendLine($"## {title}");
         sb.AppendLine(string.Join(" → ", f.Steps.Select(s => $"{s.Name} {s.Count}")));
         sb.AppendLine($"- no-op rate {Pct(f.NoOpRate)}, escalation rate {Pct(f.EscalationRate)}, retry rate {Pct(f.RetryRate)}, rework rate {Pct(f.ReworkRate)}");
+        sb.AppendLine($"- spec jobs that ended: {Pct(f.SpecProposedRate)} proposed a packet, {Pct(f.SpecDismissedRate)} dismissed their signal");
         sb.AppendLine($"- median minutes: {string.Join(", ", f.MedianMinutes.Select(p => $"{p.Key} {Num(p.Value)}"))}");
         sb.AppendLine($"- signal → approved packet: {Num(f.SignalToApprovedMedianMinutes)} min (median)");
         sb.AppendLine($"- cost per shipped change: {Num(f.CostPerShippedChange)} ({f.CostUnit})");

@@ -23,12 +23,21 @@ public sealed class DeclarationService(FactoryServices factory)
     {
         if (caller.Role != Roles.Agent) throw new LedgerException("Only the builder holding a run declares its terminal state.");
         input = input with { State = RunLedger.NormalizeState(input.State), Reason = input.Reason?.Trim(), HeadCommit = input.HeadCommit?.Trim().ToLowerInvariant() };
-        if (!await NeedsValidationAsync(input, ct)) return await factory.Runs.DeclareAsync(caller, input, [], ct);
+        if (!await NeedsValidationAsync(input, ct))
+        {
+            var closed = await factory.Runs.DeclareAsync(caller, input, [], ct);
+            var run0 = await factory.Runs.GetAsync(input.RunId, ct);
+            await factory.Notifier.AfterTaskStateAsync(run0.TaskId, run0.Id, closed.TaskState, CancellationToken.None);
+            return closed;
+        }
 
         var argsHash = IdempotencyKeys.HashArguments(input);
         var run = await factory.Runs.GetAsync(input.RunId, ct);
         if (run.AgentId != caller.AgentId)
             throw new LedgerException($"Run {run.Id} belongs to {run.AgentName}, not {caller.Name}; you may act only on the run you hold.");
+        // A spec job has no diff to validate: its answer is a packet, never PR_READY.
+        if (run.Kind == RunLedger.SpecKind && input.State == TerminalStates.PrReady)
+            throw new LedgerException($"Run {run.Id} is a spec job: it has no diff to validate, so PR_READY does not apply and nothing was recorded. Answer with enqueue_for_agent(packet=…, signal_id=…), or declare NO_OP (duplicate, not_actionable) or ESCALATE.");
 
         // The same declaration again: report the job under way, or an outcome not yet delivered.
         var earlier = await factory.Runs.FindJobAsync(run.Id, argsHash, ct);

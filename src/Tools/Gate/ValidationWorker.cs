@@ -82,15 +82,23 @@ public sealed partial class ValidationWorker(FactoryServices factory, ILogger lo
             {
                 verdict = await evaluator.EvaluateAsync(job, folder, p => progress = p, heartbeat.Token);
             }
-            catch (Exception e) when (e is Ledger.LedgerException or IOException && !heartbeat.IsCancellationRequested)
+            catch (Exception e) when (e is not OperationCanceledException && !heartbeat.IsCancellationRequested)
             {
-                verdict = new GateVerdict(job.HeadSha, [$"the server could not validate this declaration: {e.Message}"], []);
+                // A fault of the server's own (git, disk, a missing tool) refuses this declaration with the reason instead of
+                // leaving the job to be resumed and fail again forever; the agent can declare again.
+                LogJobFailed(logger, e, job.Id);
+                verdict = new GateVerdict(job.HeadSha, [$"the server could not validate this declaration: {e.Message}. Declare again; tell a human if this repeats."], []);
             }
             await heartbeat.CancelAsync();
             await beats;
             var result = await factory.Runs.CompleteJobAsync(job.Id, owner, verdict.HeadSha, verdict.Problems, verdict.Evidence, CancellationToken.None);
             if (result is { Outcome: "accepted", RunState: Ledger.Lifecycle.RunStates.Accepted })
                 await factory.Content.ApplyWriterOutputAsync(job.RunId, CancellationToken.None);
+            if (result is not null)
+            {
+                var run = await factory.Runs.GetAsync(job.RunId, CancellationToken.None);
+                await factory.Notifier.AfterTaskStateAsync(run.TaskId, run.Id, result.TaskState, CancellationToken.None);
+            }
             LogJobFinished(logger, job.Id, verdict.Problems.Count);
             return true;
         }
@@ -123,6 +131,9 @@ public sealed partial class ValidationWorker(FactoryServices factory, ILogger lo
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Validation job {JobId} finished with {Problems} unmet condition(s)")]
     private static partial void LogJobFinished(ILogger logger, long jobId, int problems);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Validation job {JobId} failed inside the server")]
+    private static partial void LogJobFailed(ILogger logger, Exception exception, long jobId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The validation loop failed; it will retry")]
     private static partial void LogLoopFailed(ILogger logger, Exception exception);

@@ -51,21 +51,40 @@ public sealed class RunHeads(LedgerPaths paths, Mirrors mirrors)
     public async Task<string> FromWorkspaceAsync(RunRow run, string repo, string headCommit, CancellationToken ct = default)
     {
         var mirror = mirrors.PathFor(repo);
+        var options = new GitRunner.Options { GitDir = mirror };
+        if (!await HasCommitAsync(options, headCommit, ct) && run.Workspace is { } workspace && Directory.Exists(workspace))
+            await FetchWorkspaceBranchesAsync(run, mirror, workspace, ct);
+        if (!await HasCommitAsync(options, headCommit, ct))
+        {
+            // A remote agent works elsewhere and pushes its run ref to the repository's remote (DESIGN section 7).
+            try
+            {
+                await mirrors.FetchRunRefAsync(repo, run.Id, ct);
+            }
+            catch (LedgerException)
+            {
+                // Not pushed (or not reachable): the refusal below says what to do.
+            }
+        }
+        if (!await HasCommitAsync(options, headCommit, ct))
+            throw new LedgerException($"head_commit {headCommit} is not a commit on any branch of your workspace nor on {run.RunRef} of {repo}. Commit on your branch (or push `git push {repo} HEAD:{run.RunRef}` from elsewhere), or omit head_commit and the server snapshots the workspace.");
+        using var _ = await RepositoryLock.AcquireAsync(mirror, ct);
+        await GitRunner.OutputAsync(["update-ref", RunRef(run), headCommit], options, ct);
+        return headCommit;
+    }
+
+    private static async Task<bool> HasCommitAsync(GitRunner.Options options, string sha, CancellationToken ct) =>
+        (await GitRunner.RunAsync(["cat-file", "-e", sha + "^{commit}"], options, ct)).Succeeded;
+
+    private static async Task FetchWorkspaceBranchesAsync(RunRow run, string mirror, string workspace, CancellationToken ct)
+    {
         var incoming = $"refs/factory/incoming/{run.Id}";
         var options = new GitRunner.Options { GitDir = mirror };
         using var _ = await RepositoryLock.AcquireAsync(mirror, ct);
         try
         {
-            if (run.Workspace is { } workspace && Directory.Exists(workspace))
-            {
-                var fetched = await GitRunner.RunAsync(["fetch", "--quiet", "--no-tags", "--no-recurse-submodules", "--no-write-fetch-head", workspace, $"+refs/heads/*:{incoming}/*"], options, ct);
-                if (!fetched.Succeeded) throw new LedgerException($"Could not read the branches of your workspace: {fetched.StandardError.Trim()}");
-            }
-            var exists = await GitRunner.RunAsync(["cat-file", "-e", headCommit + "^{commit}"], options, ct);
-            if (!exists.Succeeded)
-                throw new LedgerException($"head_commit {headCommit} is not a commit on any branch of your workspace. Commit on your branch, or omit head_commit and the server snapshots the workspace.");
-            await GitRunner.OutputAsync(["update-ref", RunRef(run), headCommit], options, ct);
-            return headCommit;
+            var fetched = await GitRunner.RunAsync(["fetch", "--quiet", "--no-tags", "--no-recurse-submodules", "--no-write-fetch-head", workspace, $"+refs/heads/*:{incoming}/*"], options, ct);
+            if (!fetched.Succeeded) throw new LedgerException($"Could not read the branches of your workspace: {fetched.StandardError.Trim()}");
         }
         finally
         {

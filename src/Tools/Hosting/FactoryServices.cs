@@ -8,6 +8,7 @@ using FactoryMcp.Ledger.Verification;
 using FactoryMcp.Ledger.Notifications;
 using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Signals;
+using FactoryMcp.Ledger.Specs;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Tasks;
 using FactoryMcp.Tools.Content;
@@ -17,6 +18,7 @@ using FactoryMcp.Tools.Git;
 using FactoryMcp.Tools.Notifications;
 using FactoryMcp.Tools.Runs;
 using FactoryMcp.Tools.Signals;
+using FactoryMcp.Tools.Specs;
 using FactoryMcp.Tools.Tasks;
 using FactoryMcp.Tools.Verification;
 using Microsoft.Extensions.Logging;
@@ -54,10 +56,13 @@ public sealed class FactoryServices
         Funnel = new FunnelLedger(db);
         Publisher = new Publisher(this);
         Content = new ContentBridge(this);
+        Ship = new ShipService(this);
         Declarations = new DeclarationService(this);
         Worker = new ValidationWorker(this, Logging.CreateLogger("FactoryMcp.Validation"));
         Signals = new SignalLedger(db);
-        SignalIntake = new SignalIntake(Signals, Tasks, Intake, Config, db.Paths);
+        Specs = new SpecLedger(db);
+        SpecJobs = new SpecJobs(this);
+        SignalIntake = new SignalIntake(Signals, Tasks, Intake, SpecJobs, Config, db.Paths);
 
         Notifier = new Notifier(new EscalationOutbox(db), Config, db.Paths.ProjectRoot);
     }
@@ -85,10 +90,13 @@ public sealed class FactoryServices
     public FunnelLedger Funnel { get; }
     public Publisher Publisher { get; }
     public ContentBridge Content { get; }
+    public ShipService Ship { get; }
     public ValidationWorker Worker { get; }
     public ILoggerFactory Logging { get; }
     public SignalLedger Signals { get; }
     public SignalIntake SignalIntake { get; }
+    public SpecLedger Specs { get; }
+    public SpecJobs SpecJobs { get; }
     public Notifier Notifier { get; }
 
     public static FactoryServices Open(LedgerPaths paths, TimeProvider? time = null, ILoggerFactory? logging = null) => new(LedgerDatabase.Open(paths, time), logging);

@@ -15,7 +15,7 @@ internal sealed class HumanShippingTools(FactoryServices factory, Caller caller)
     public async Task<CallToolResult> MarkShippedAsync(long run_id, [Description("The full SHA that was merged or deployed.")] string sha, string? pr_url = null, CancellationToken ct = default)
     {
         if (!caller.IsHuman) throw new LedgerException("Only a human marks a change shipped.");
-        var (shipped, created) = await factory.Shipping.ShipAsync(caller.Actor, run_id, sha, "mark_shipped", pr_url, ct);
+        var (shipped, created) = await factory.Ship.ShipAsync(caller.Actor, run_id, sha, "mark_shipped", pr_url, ct);
         return ToolReply.Of(new { event_id = shipped.Id, run_id, shipped.Sha, shipped.Environment, created },
             created ? $"Shipped event {shipped.Id} recorded ({shipped.Environment})." : $"Run {run_id} already shipped as event {shipped.Id}.");
     }

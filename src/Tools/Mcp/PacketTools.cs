@@ -29,6 +29,7 @@ internal sealed class PacketTools(FactoryServices factory, Caller caller)
             view.CloneUrl,
             view.LeaseExpiresAt,
             evidence_required = view.EvidenceRequired,
+            signal_id = view.Spec?.Signal.Id,
         }, view.ToMarkdown());
     }
 }

@@ -52,9 +52,7 @@ internal static class PromptHandlers
         }
         if (caller.Role == Roles.Agent)
         {
-            var run = runId is { } id ? await factory.Runs.GetAsync(id, ct)
-                : (await factory.Db.QueryAsync<long>("SELECT id FROM runs WHERE agent_id = @a AND state IN ('open','validating') ORDER BY id LIMIT 1", new { a = caller.AgentId }, ct))
-                    .Select(x => (long?)x).FirstOrDefault() is { } open ? await factory.Runs.GetAsync(open, ct) : null;
+            var run = runId is { } id ? await factory.Runs.GetAsync(id, ct) : await factory.Runs.HeldByAsync(caller.AgentId, ct);
             if (run is not null)
             {
                 if (run.AgentId != caller.AgentId) throw new McpException($"Run {run.Id} is not yours.");

@@ -45,9 +45,7 @@ internal static class ResourceHandlers
             {
                 if (Match(uri, "factory://tasks/", "/packet") is { } taskId && templates.Any(t => t.UriTemplate == PacketTemplate))
                 {
-                    if (caller.Role == Roles.Verifier && await factory.Db.QuerySingleOrDefaultAsync<long>(
-                            "SELECT count(*) FROM verifications v JOIN runs r ON r.id = v.run_id WHERE r.task_id = @taskId AND v.agent_id = @agentId AND v.state IN ('claimed', 'submitted')",
-                            new { taskId, agentId = caller.AgentId }, ct) == 0)
+                    if (caller.Role == Roles.Verifier && !await factory.Verifications.VerifiesAsync(caller, null, taskId, ct))
                         throw new McpException($"You verify no run of task {taskId}; verifiers read only the packets of tasks they verify.");
                     var task = await factory.Tasks.GetAsync(taskId, ct);
                     text = (await factory.Tasks.GetPacketAsync(taskId, task.ApprovedVersion ?? task.CurrentVersion, ct)).Markdown;
@@ -58,7 +56,7 @@ internal static class ResourceHandlers
                 }
                 else if (MatchDiff(uri) is { } diff && templates.Any(t => t.UriTemplate == DiffTemplate))
                 {
-                    if (caller.Role == Roles.Verifier && !await VerifiesAsync(factory, caller, diff.RunId, ct))
+                    if (caller.Role == Roles.Verifier && !await factory.Verifications.VerifiesAsync(caller, diff.RunId, null, ct))
                         throw new McpException($"You hold no verification of run {diff.RunId}; verifiers read only the diffs of runs they verify.");
                     var page = await new Verification.DiffPages(factory.Runs, new Ledger.Evidence.BlobStore(factory.Paths)).GetAsync(diff.RunId, diff.Page, ct);
                     text = $"# Diff of run {page.RunId}, page {page.Number} of {page.Count}\n\n{page.Text}";
@@ -95,10 +93,6 @@ internal static class ResourceHandlers
         }
         return (runId, page);
     }
-
-    private static async Task<bool> VerifiesAsync(FactoryServices factory, Caller caller, long runId, CancellationToken ct) =>
-        await factory.Db.QuerySingleOrDefaultAsync<long>(
-            "SELECT count(*) FROM verifications WHERE run_id = @runId AND agent_id = @agentId AND state IN ('claimed', 'submitted')", new { runId, agentId = caller.AgentId }, ct) > 0;
 
     private static long? Match(string uri, string prefix, string suffix)
     {

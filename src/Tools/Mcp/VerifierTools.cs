@@ -23,7 +23,9 @@ internal sealed class VerifierTools(FactoryServices factory, Caller caller)
     public async Task<CallToolResult> SubmitVerdictAsync(long run_id, [Description("approve, reject or needs_human.")] string verdict, string findings, CancellationToken ct = default)
     {
         var receipt = await factory.Verifications.SubmitVerdictAsync(caller, run_id, verdict, findings, ct);
-        foreach (var folder in await CheckoutsToFreeAsync(run_id, ct)) factory.Workspaces.Remove(folder);
+        foreach (var folder in await factory.Verifications.FinishedCheckoutsAsync(caller, run_id, ct)) factory.Workspaces.Remove(folder);
+        var run = await factory.Runs.GetAsync(run_id, ct);
+        await factory.Notifier.AfterTaskStateAsync(run.TaskId, run_id, receipt.TaskState, CancellationToken.None);
         return ToolReply.Of(receipt, receipt.Message);
     }
 
@@ -36,8 +38,4 @@ internal sealed class VerifierTools(FactoryServices factory, Caller caller)
         foreach (var v in verdicts) text.AppendLine($"- {v.Role}: {v.Verdict} — {v.Findings}");
         return ToolReply.Of(new { run_id, verdicts = verdicts.Select(v => new { v.Role, v.Verdict }) }, text.ToString());
     }
-
-    private async Task<IReadOnlyList<string>> CheckoutsToFreeAsync(long runId, CancellationToken ct) =>
-        (await factory.Db.QueryAsync<string>("SELECT checkout FROM verifications WHERE run_id = @runId AND agent_id = @agentId AND state <> 'claimed' AND checkout IS NOT NULL",
-            new { runId, agentId = caller.AgentId }, ct)).ToList();
 }

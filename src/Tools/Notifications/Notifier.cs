@@ -42,6 +42,13 @@ public sealed partial class Notifier(EscalationOutbox escalations, ConfigFiles c
         return pending.Count;
     }
 
+    /// <summary>Announces a task that now waits for a human review (after validation, verification or a NO_OP).</summary>
+    public async Task AfterTaskStateAsync(long taskId, long runId, string taskState, CancellationToken ct = default)
+    {
+        if (taskState == Ledger.Lifecycle.TaskStates.AwaitingReview)
+            await NotifyAsync("review", new { task_id = taskId, run_id = runId, state = taskState }, ct);
+    }
+
     /// <summary>Sends one event to its configured target, if any. Returns whether it was delivered.</summary>
     public async Task<bool> NotifyAsync(string eventType, object details, CancellationToken ct = default)
     {

@@ -50,6 +50,7 @@ public sealed class PacketService(FactoryServices factory)
         return new PacketView
         {
             Status = "read",
+            Kind = task.Line == Ledger.Lines.LineCatalog.SpecLine ? RunLedger.SpecKind : RunLedger.BuildKind,
             TaskId = task.Id,
             TaskState = task.State,
             Title = task.Title,
@@ -72,6 +73,8 @@ public sealed class PacketService(FactoryServices factory)
         return new PacketView
         {
             Status = status,
+            Kind = run.Kind,
+            Spec = run.Kind == RunLedger.SpecKind ? await factory.SpecJobs.BriefAsync(task, ct) : null,
             Lessons = lessons.Select(l => l.Text).ToList(),
             RunId = run.Id,
             TaskId = task.Id,

@@ -1,4 +1,5 @@
 using System.Text;
+using FactoryMcp.Tools.Specs;
 
 namespace FactoryMcp.Tools.Runs;
 
@@ -28,6 +29,9 @@ public sealed record PacketView
     public string? HandoffNote { get; init; }
     public IReadOnlyList<string> Lessons { get; init; } = [];
 
+    /// <summary>For a spec job (kind spec): the signal, related work and the target line's template.</summary>
+    public SpecBrief? Spec { get; init; }
+
     public string ToMarkdown()
     {
         if (Status == "empty") return "Queue empty: no task is waiting for you or your pools. Check again later; this is a normal result.";
@@ -36,14 +40,17 @@ public sealed record PacketView
         {
             sb.AppendLine($"# Run {runId} ({Status}) — task {TaskId}: {Title}");
             sb.AppendLine();
-            sb.AppendLine($"- Workspace: `{Workspace}` — work only there. Commit on the checked-out branch, or just leave your changes: the server snapshots the workspace when you declare PR_READY without head_commit.");
-            sb.AppendLine($"- Base: `{BaseSha}`{(StartSha != BaseSha ? $"; this run starts from the previous attempt's head `{StartSha}`" : "")}");
-            sb.AppendLine($"- Run ref: `{RunRef}`; lease until {LeaseExpiresAt} (renewed whenever you record evidence).");
-            if (CloneUrl is { } clone)
-                sb.AppendLine($"- Working from another machine: `git clone {clone}`, check out `{StartSha ?? BaseSha}`, commit, then `git push {clone} HEAD:{RunRef}` and declare with head_commit.");
-            sb.AppendLine($"- Evidence still required: {(EvidenceRequired.Count == 0 ? "none" : string.Join(", ", EvidenceRequired))}" +
-                          (EvidenceServerProvides.Count > 0 ? $" (the server itself provides {string.Join(" and ", EvidenceServerProvides)})." : "."));
-            sb.AppendLine("- Finish with declare_terminal_state: PR_READY, NO_OP, ESCALATE or RETRYABLE_FAILURE.");
+            if (Spec is { } spec)
+            {
+                sb.AppendLine($"- This is a spec job for signal {spec.Signal.Id}: write the task packet a builder will run, or close the signal. You change no files; the workspace `{Workspace}` (at `{BaseSha}`) is for reading the code so that Scope and Validation are right.");
+                sb.AppendLine($"- Lease until {LeaseExpiresAt} (renewed whenever you record evidence).");
+                sb.AppendLine($"- Answer with enqueue_for_agent(target_agent=\"anyone\" or a builder or pool:NAME, packet=<the whole packet>, signal_id={spec.Signal.Id}): it becomes a proposal a human approves, and this run closes. A refused packet lists every problem and changes nothing.");
+                sb.AppendLine("- Or declare_terminal_state NO_OP with reason `duplicate` or `not_actionable` (record evidence first), or ESCALATE with a question. PR_READY does not apply: a spec job has no diff.");
+            }
+            else
+            {
+                BuildBullets(sb);
+            }
         }
         else
         {
@@ -61,7 +68,20 @@ public sealed record PacketView
             sb.AppendLine().AppendLine($"## Lessons of line {Line} (promoted by humans)");
             foreach (var lesson in Lessons) sb.AppendLine($"- {lesson}");
         }
+        if (Spec is { } brief) sb.AppendLine().Append(brief.ToMarkdown());
         sb.AppendLine().AppendLine("## Packet").AppendLine().AppendLine(Packet);
         return sb.ToString();
+    }
+
+    private void BuildBullets(StringBuilder sb)
+    {
+        sb.AppendLine($"- Workspace: `{Workspace}` — work only there. Commit on the checked-out branch, or just leave your changes: the server snapshots the workspace when you declare PR_READY without head_commit.");
+        sb.AppendLine($"- Base: `{BaseSha}`{(StartSha != BaseSha ? $"; this run starts from the previous attempt's head `{StartSha}`" : "")}");
+        sb.AppendLine($"- Run ref: `{RunRef}`; lease until {LeaseExpiresAt} (renewed whenever you record evidence).");
+        if (CloneUrl is { } clone)
+            sb.AppendLine($"- Working from another machine: `git clone {clone}`, check out `{StartSha ?? BaseSha}`, commit, then `git push {clone} HEAD:{RunRef}` and declare with head_commit.");
+        sb.AppendLine($"- Evidence still required: {(EvidenceRequired.Count == 0 ? "none" : string.Join(", ", EvidenceRequired))}" +
+                      (EvidenceServerProvides.Count > 0 ? $" (the server itself provides {string.Join(" and ", EvidenceServerProvides)})." : "."));
+        sb.AppendLine("- Finish with declare_terminal_state: PR_READY, NO_OP, ESCALATE or RETRYABLE_FAILURE.");
     }
 }

@@ -6,6 +6,7 @@ using FactoryMcp.Ledger.Signals;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Tasks;
 using FactoryMcp.Tools.Hosting;
+using FactoryMcp.Tools.Specs;
 using FactoryMcp.Tools.Tasks;
 
 namespace FactoryMcp.Tools.Signals;
@@ -15,12 +16,20 @@ namespace FactoryMcp.Tools.Signals;
 /// per key, then drafted into a <c>proposed</c> packet from its line's template (line chosen by
 /// label_map). A signal that cannot make a valid packet is kept with the reason. A proposal reaches no
 /// agent before a human approves it, unless its line auto-approves and everything that runs or gates
-/// (commands, scope, front matter) comes wholly from the line's configuration with no weakening override.
+/// (commands, scope, front matter) comes wholly from the line's configuration with no weakening override,
+/// and the signal is not a possible duplicate. When the spec line has a <c>route</c>, a signal whose line
+/// has no template (or that no line takes) becomes a spec job for that route instead (README, "Spec jobs").
 /// </summary>
-public sealed class SignalIntake(SignalLedger signals, TaskLedger tasks, TaskIntake intake, ConfigFiles config, LedgerPaths paths)
+public sealed class SignalIntake(SignalLedger signals, TaskLedger tasks, TaskIntake intake, SpecJobs specs, ConfigFiles config, LedgerPaths paths)
 {
-    /// <summary>What became of one signal. <paramref name="Note"/> says why an auto-approve line still waits for a human.</summary>
-    public sealed record Outcome(SignalRow Signal, bool Created, TaskRow? Task = null, string? Note = null);
+    /// <summary>
+    /// What became of one signal: its task (a proposal, or its spec job), and the open tasks and signals it
+    /// may duplicate. <paramref name="Note"/> says why an auto-approve line still waits for a human.
+    /// </summary>
+    public sealed record Outcome(SignalRow Signal, bool Created, TaskRow? Task = null, string? Note = null)
+    {
+        public IReadOnlyList<SignalLink> Duplicates { get; init; } = [];
+    }
 
     /// <summary>
     /// Records the signal (once per key) and drafts its proposal. Ingesting a signal already drafted adds
@@ -28,16 +37,19 @@ public sealed class SignalIntake(SignalLedger signals, TaskLedger tasks, TaskInt
     /// </summary>
     public async Task<Outcome> IngestAsync(string actor, SignalInput input, CancellationToken ct = default)
     {
-        var (signal, created) = await signals.RecordAsync(actor, input, ct);
-        if (signal.Status == SignalStatuses.Proposed) return new Outcome(signal, created, await tasks.FindBySignalAsync(signal.Id, ct));
-        return await DraftAsync(actor, signal, created, ct);
+        var (signal, created) = await signals.RecordAsync(actor, input, config.Settings.DuplicateThreshold, ct);
+        var duplicates = await signals.LinksAsync(signal.Id, ct);
+        if (!SignalStatuses.IsUndrafted(signal.Status)) return new Outcome(signal, created, await tasks.FindBySignalAsync(signal.Id, ct)) { Duplicates = duplicates };
+        return await DraftAsync(actor, signal, created, duplicates, ct) with { Duplicates = duplicates };
     }
 
-    private async Task<Outcome> DraftAsync(string actor, SignalRow signal, bool created, CancellationToken ct)
+    private async Task<Outcome> DraftAsync(string actor, SignalRow signal, bool created, IReadOnlyList<SignalLink> duplicates, CancellationToken ct)
     {
         var lines = config.Lines;
         var labels = Json.Deserialize<List<string>>(signal.LabelsJson);
-        var route = SignalRouting.Choose(lines, labels);
+        var route = SignalRouting.Choose(lines, labels, signal.Source);
+        if ((route is null || route.Settings.Template is null) && lines.Find(LineCatalog.SpecLine)?.Route is { } specRoute)
+            return await SpecAsync(actor, signal, created, specRoute, ct);
         if (route is null)
             return new Outcome(await signals.SetAsideAsync(actor, signal.Id, SignalStatuses.Unrouted, SignalRouting.Unrouted(lines, signal, labels), ct), created);
 
@@ -50,7 +62,7 @@ public sealed class SignalIntake(SignalLedger signals, TaskLedger tasks, TaskInt
             if (route.Settings.Template is null)
                 throw new LedgerException($"Line {route.Line}{(route.Label is { } l ? $" (chosen by label '{l}')" : "")} has no `template` in lines.yaml, so no packet can be drafted. Add one and ingest again.");
             template = SignalTemplate.Load(route.Settings.Template, paths);
-            values = SignalTemplate.ValuesOf(signal, labels, route.Line, route.Priority);
+            values = SignalTemplate.ValuesOf(signal, labels, route.Line, route.Priority, route.Settings);
             markdown = SignalTemplate.Render(template, values, route.Line, route.Priority, signal.Url);
             packet = PacketParser.Parse(markdown, lines);
             if (packet.Line != route.Line)
@@ -78,6 +90,8 @@ public sealed class SignalIntake(SignalLedger signals, TaskLedger tasks, TaskInt
         if (route.Settings.AutoApprove)
         {
             var blockers = AutoApprovalBlockers(template, values, route, packet, lines);
+            if (duplicates.Count > 0)
+                blockers.Add($"it may duplicate {string.Join("; ", duplicates.Select(d => d.Describe()))}");
             if (blockers.Count == 0)
             {
                 task = await intake.AutoApproveAsync(task.Id, ct);
@@ -111,6 +125,22 @@ public sealed class SignalIntake(SignalLedger signals, TaskLedger tasks, TaskInt
             blockers.Add("its commands, scope or front matter depend on the signal's text, not only on the line's configuration");
         blockers.AddRange(TaskSettings.Weakenings(packet, route.Settings).Select(w => "it weakens a gate: " + w));
         return blockers;
+    }
+
+    /// <summary>Sends the signal to a spec agent (the spec line's route); a route that names nobody sets it aside with the reason.</summary>
+    private async Task<Outcome> SpecAsync(string actor, SignalRow signal, bool created, string route, CancellationToken ct)
+    {
+        try
+        {
+            var job = await specs.DispatchAsync(Caller.SignalIntake, signal.Id, route, ct);
+            return new Outcome(await signals.GetAsync(signal.Id, ct), created, job);
+        }
+        catch (LedgerException e)
+        {
+            var now = await signals.GetAsync(signal.Id, ct);
+            if (!SignalStatuses.IsUndrafted(now.Status)) return new Outcome(now, created, await tasks.FindBySignalAsync(signal.Id, ct));
+            return new Outcome(await signals.SetAsideAsync(actor, signal.Id, SignalStatuses.Invalid, $"Line spec (route {route}): {e.Message}", ct), created);
+        }
     }
 
     private static string Gates(Packet p) => Json.Serialize(new { p.Validation, p.Reproduction, p.Scope, p.NonGoals, p.FrontMatter });

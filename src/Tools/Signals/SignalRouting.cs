@@ -5,14 +5,15 @@ namespace FactoryMcp.Tools.Signals;
 
 /// <summary>
 /// Which line a signal belongs to: the line whose <c>label_map</c> gives one of the signal's labels the
-/// most urgent priority (ties go to the first line by name). Labels compare case-insensitively. A signal
-/// no label_map matches goes to the <c>default</c> line when lines.yaml gives it a template.
+/// most urgent priority (ties go to the first line by name). Labels compare case-insensitively. A CI
+/// failure no label_map matches goes to the <c>ci-failure</c> line when lines.yaml defines it; any other
+/// signal no label_map matches goes to the <c>default</c> line when lines.yaml gives it a template.
 /// </summary>
 public static class SignalRouting
 {
     public sealed record Route(string Line, LineSettings Settings, int? Priority, string? Label);
 
-    public static Route? Choose(LineCatalog lines, IReadOnlyList<string> labels)
+    public static Route? Choose(LineCatalog lines, IReadOnlyList<string> labels, string? source = null)
     {
         Route? best = null;
         foreach (var (name, line) in lines.Lines.OrderBy(p => p.Key, StringComparer.Ordinal))
@@ -24,6 +25,8 @@ public static class SignalRouting
             }
         }
         if (best is not null) return best;
+        if (source == SignalKeys.Ci && lines.Lines.TryGetValue(LineCatalog.CiFailureLine, out var ci))
+            return new Route(LineCatalog.CiFailureLine, ci, null, null);
         return lines.Lines.TryGetValue(LineCatalog.DefaultLine, out var fallback) && fallback.Template is not null
             ? new Route(LineCatalog.DefaultLine, fallback, null, null)
             : null;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using FactoryMcp.Ledger;
+using FactoryMcp.Ledger.Lines;
 using FactoryMcp.Ledger.Signals;
 using FactoryMcp.Ledger.Storage;
 
@@ -12,18 +13,23 @@ namespace FactoryMcp.Tools.Signals;
 /// pass, <c>line</c> and <c>priority</c> added to the front matter unless the template sets them, and a
 /// <c>## Source</c> section holding the signal's URL added when the template has none. The signal's body
 /// is untrusted text: it goes in as a block quote, so it can never open a section (a Validation of its
-/// own, say) or a front matter key.
+/// own, say) or a front matter key. For a CI failure, the line's <c>ci_commands</c> for the failing jobs
+/// become a <c>## Reproduction</c> unless the template has one: commands only ever come from the line.
 /// </summary>
 public static partial class SignalTemplate
 {
     public static readonly IReadOnlyList<string> Placeholders =
-        ["title", "body", "url", "key", "source", "external_id", "number", "repo", "labels", "author", "created_at", "line", "priority"];
+        ["title", "body", "url", "key", "source", "external_id", "number", "repo", "labels", "author", "created_at", "line", "priority",
+         "workflow", "head_sha", "head_branch", "run_url", "failing_jobs", "ci_command"];
 
     [GeneratedRegex(@"\{\{\s*([A-Za-z_]+)\s*\}\}")]
     private static partial Regex Placeholder();
 
     [GeneratedRegex(@"^##[ \t]+source[ \t]*#*[ \t]*$", RegexOptions.Multiline | RegexOptions.IgnoreCase)]
     private static partial Regex SourceHeading();
+
+    [GeneratedRegex(@"^##[ \t]+reproduction[ \t]*#*[ \t]*$", RegexOptions.Multiline | RegexOptions.IgnoreCase)]
+    private static partial Regex ReproductionHeading();
 
     /// <summary>The template text: inline Markdown, or a <c>.md</c> file relative to the ledger folder.</summary>
     public static string Load(string template, LedgerPaths paths)
@@ -35,10 +41,11 @@ public static partial class SignalTemplate
         return File.ReadAllText(file);
     }
 
-    /// <summary>The values a signal puts into a template.</summary>
-    public static Dictionary<string, string> ValuesOf(SignalRow signal, IReadOnlyList<string> labels, string line, int? priority)
+    /// <summary>The values a signal puts into a template (<paramref name="settings"/>: the line's, for its ci_commands).</summary>
+    public static Dictionary<string, string> ValuesOf(SignalRow signal, IReadOnlyList<string> labels, string line, int? priority, LineSettings? settings = null)
     {
         var githubId = signal.Source == SignalKeys.GitHub ? SignalKeys.GitHubExternalId(signal.Url) : null;
+        var ci = CiFailureDetails.From(signal.DetailsJson);
         return new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["title"] = Inline(signal.Title),
@@ -54,12 +61,19 @@ public static partial class SignalTemplate
             ["created_at"] = signal.CreatedAt is { } at ? Iso.Text(at) : "",
             ["line"] = line,
             ["priority"] = priority?.ToString(CultureInfo.InvariantCulture) ?? "",
+            ["workflow"] = OneLine(ci?.Workflow ?? ""),
+            ["head_sha"] = ci is not null && CommitSha.IsFull(ci.HeadSha) ? ci.HeadSha : "",
+            ["head_branch"] = OneLine(ci?.HeadBranch ?? ""),
+            ["run_url"] = OneLine(ci?.RunUrl ?? ""),
+            ["failing_jobs"] = OneLine(string.Join(", ", ci?.FailingJobs.Select(j => j.Name) ?? [])),
+            // From the line's configuration alone (the failing jobs only choose which entries).
+            ["ci_command"] = ci is not null && settings is not null ? string.Join(" && ", ci.Commands(settings)) : "",
         };
     }
 
     /// <summary>The same keys with every signal-supplied value blank: what the template alone says.</summary>
     public static Dictionary<string, string> Blank(IReadOnlyDictionary<string, string> values) =>
-        values.ToDictionary(p => p.Key, p => p.Key is "line" or "priority" ? p.Value : p.Key == "body" ? Quote("") : "", StringComparer.Ordinal);
+        values.ToDictionary(p => p.Key, p => p.Key is "line" or "priority" or "ci_command" ? p.Value : p.Key == "body" ? Quote("") : "", StringComparer.Ordinal);
 
     /// <summary>Fills the template; throws listing unknown placeholders.</summary>
     public static string Render(string template, IReadOnlyDictionary<string, string> values, string line, int? priority, string? url)
@@ -70,6 +84,8 @@ public static partial class SignalTemplate
             throw new LedgerException($"The template of line {line} uses unknown placeholders {string.Join(", ", unknown.Select(u => "{{" + u + "}}"))}; known: {string.Join(", ", Placeholders.Select(p => "{{" + p + "}}"))}.");
         var text = Placeholder().Replace(template, m => values[m.Groups[1].Value]);
         text = WithFrontMatter(text, line, priority);
+        if (values.TryGetValue("ci_command", out var command) && command.Length > 0 && !ReproductionHeading().IsMatch(text))
+            text = text.TrimEnd('\n') + $"\n\n## Reproduction\n```sh\n{command}\n```\n";
         if (!string.IsNullOrWhiteSpace(url) && !SourceHeading().IsMatch(text)) text = text.TrimEnd('\n') + $"\n\n## Source\n{OneLine(url)}\n";
         return text;
     }
@@ -97,13 +113,13 @@ public static partial class SignalTemplate
     private static bool HasKey(string yaml, string key) => Regex.IsMatch(yaml, $@"^{key}[ \t]*:", RegexOptions.Multiline);
 
     /// <summary>One line that cannot start a Markdown block of its own (a heading, a list item, a quote, a fence).</summary>
-    private static string Inline(string text)
+    internal static string Inline(string text)
     {
         var line = OneLine(text);
         return line.Length > 0 && "#>-+*=~`|_".Contains(line[0]) ? "\\" + line : line;
     }
 
-    private static string OneLine(string text) => string.Join(' ', text.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries)).Trim();
+    internal static string OneLine(string text) => string.Join(' ', text.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries)).Trim();
 
     /// <summary>Untrusted text as a Markdown block quote: every line prefixed, so nothing in it opens a section.</summary>
     public static string Quote(string text)

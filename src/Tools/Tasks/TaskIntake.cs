@@ -69,6 +69,9 @@ public sealed class TaskIntake(TaskLedger tasks, ConfigFiles config, RepositoryR
         return config.Lines.Find(packet.Line) is { } line ? TaskSettings.Weakenings(packet, line) : [];
     }
 
+    /// <summary>Parses a packet (every problem listed) and resolves its repository, storing nothing.</summary>
+    public Task<(Packet Packet, string Repo)> ParseAsync(string markdown, CancellationToken ct = default) => ParseAndResolveAsync(markdown, ct);
+
     private async Task<(Packet Packet, string Repo)> ParseAndResolveAsync(string markdown, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(markdown)) throw new LedgerException("The packet is empty. Send the whole packet as Markdown (see prompts/station.md for its shape).");

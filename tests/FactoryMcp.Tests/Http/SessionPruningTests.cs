@@ -31,9 +31,13 @@ public sealed class SessionPruningTests
             var sessionId = busy.SessionId!;
             Assert.Equal(1, sessions.Count);
 
+            // The client has its answer a moment before the server releases the request that sent it
+            // (and stamps the session's last activity with the clock); the clock moves only after that.
+            await WhenIdleAsync(sessions, sessionId);
             factory.Time.Advance(TimeSpan.FromMinutes(29));
             Assert.Equal(0, await sessions.PruneAsync());
             await busy.ListToolsAsync();
+            await WhenIdleAsync(sessions, sessionId);
             factory.Time.Advance(TimeSpan.FromMinutes(31));
             Assert.Equal(1, await sessions.PruneAsync());
 
@@ -47,6 +51,16 @@ public sealed class SessionPruningTests
             await app.StopAsync();
             await sessions.DisposeAllAsync();
             await app.DisposeAsync();
+        }
+    }
+
+    private static async Task WhenIdleAsync(McpSessionStore sessions, string sessionId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (sessions.TryGet(sessionId, out var session) && session.Busy)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the session stayed busy with no request in flight");
+            await Task.Delay(10);
         }
     }
 }

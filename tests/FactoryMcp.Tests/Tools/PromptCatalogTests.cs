@@ -14,7 +14,7 @@ public sealed class PromptCatalogTests
     {
         var files = Directory.GetFiles(Path.Combine(Infrastructure.FactoryBinary.RepoRoot, "prompts"), "*.md").Select(Path.GetFileNameWithoutExtension).Order();
         Assert.Equal(files, PromptCatalog.All.Select(p => p.Name).Order());
-        Assert.Equal(["builder", "reviewer", "scout", "station", "verifier-devops", "verifier-qa", "verifier-secops", "writer"], files);
+        Assert.Equal(["builder", "reviewer", "scout", "spec", "station", "verifier-devops", "verifier-qa", "verifier-secops", "writer"], files);
     }
 
     [Theory]
