@@ -24,9 +24,9 @@ internal static class AllBench
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"factory-bench all: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, load {LoadAverage()}, {options.Runs} repetitions × {options.Ops} ops, {options.Spawns} spawns, sizes {string.Join('/', options.Sizes)}, {options.Agents} HTTP agents{(options.Tiny ? " (tiny: a smoke run, the figures mean nothing)" : "")}"));
         // Publish first, so no section's clock includes a build.
-        await Builds.FactoryAsync(options);
-        await Builds.BareAsync(options);
         options = options with { Factory = await Builds.FactoryAsync(options), Bare = await Builds.BareAsync(options) };
+        if (options.Composite)
+            options = options with { FactoryComposite = await Builds.FactoryCompositeAsync(options), BareComposite = await Builds.BareCompositeAsync(options) };
 
         var sections = new (string Title, Func<BenchOptions, Task<IReadOnlyList<Figure>>> Measure)[]
         {

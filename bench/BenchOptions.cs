@@ -31,12 +31,22 @@ internal sealed record BenchOptions(TimeSpan Duration, string Directory)
     /// <summary>A published bare SDK server; by default the benchmark builds and publishes its own.</summary>
     public string? Bare { get; init; }
 
+    /// <summary>
+    /// Whether startup also measures the fast-startup flavour (self-contained, composite ReadyToRun) of
+    /// both servers. Off in tiny runs: publishing it takes minutes.
+    /// </summary>
+    public bool Composite { get; init; } = true;
+
+    /// <summary>Published fast-startup builds to measure instead of publishing them.</summary>
+    public string? FactoryComposite { get; init; }
+    public string? BareComposite { get; init; }
+
     public bool Tiny { get; init; }
 
     /// <summary>The rest of the command line, for subcommands with options of their own (compare).</summary>
     public IReadOnlyDictionary<string, string> Extra { get; init; } = new Dictionary<string, string>();
 
-    public const string Usage = "--runs N, --ops N, --spawns N, --sizes 1000,100000,1000000, --agents N, --tasks-per-agent N, --evidence-per-claim N, --seconds N, --dir PATH, --factory PATH, --bare PATH, --tiny";
+    public const string Usage = "--runs N, --ops N, --spawns N, --sizes 1000,100000,1000000, --agents N, --tasks-per-agent N, --evidence-per-claim N, --seconds N, --dir PATH, --factory PATH, --bare PATH, --composite yes|no, --factory-composite PATH, --bare-composite PATH, --tiny";
 
     public static BenchOptions Parse(string[] args, IReadOnlySet<string>? extraOptions = null)
     {
@@ -44,7 +54,7 @@ internal sealed record BenchOptions(TimeSpan Duration, string Directory)
         var extra = new Dictionary<string, string>(StringComparer.Ordinal);
         // --tiny first, so explicit options after it still win.
         if (args.Contains("--tiny"))
-            o = o with { Tiny = true, Runs = 2, Ops = 20, Spawns = 2, Sizes = [100, 1_000], Agents = 4, TasksPerAgent = 1, EvidencePerClaim = 1, Duration = TimeSpan.FromSeconds(0.3) };
+            o = o with { Tiny = true, Composite = false, Runs = 2, Ops = 20, Spawns = 2, Sizes = [100, 1_000], Agents = 4, TasksPerAgent = 1, EvidencePerClaim = 1, Duration = TimeSpan.FromSeconds(0.3) };
         for (var i = 0; i < args.Length; i++)
         {
             var name = args[i];
@@ -64,6 +74,9 @@ internal sealed record BenchOptions(TimeSpan Duration, string Directory)
                 "--evidence-per-claim" => o with { EvidencePerClaim = (int)Positive(name, value) },
                 "--factory" => o with { Factory = Path.GetFullPath(value) },
                 "--bare" => o with { Bare = Path.GetFullPath(value) },
+                "--composite" => o with { Composite = value is "yes" ? true : value is "no" ? false : throw new ArgumentException($"--composite takes yes or no, not '{value}'.") },
+                "--factory-composite" => o with { FactoryComposite = Path.GetFullPath(value) },
+                "--bare-composite" => o with { BareComposite = Path.GetFullPath(value) },
                 _ when extraOptions?.Contains(name) == true => Add(o, extra, name, value),
                 _ => throw new ArgumentException($"Unknown option '{name}'. Options: {Usage}{(extraOptions is null ? "" : ", " + string.Join(", ", extraOptions))}."),
             };
