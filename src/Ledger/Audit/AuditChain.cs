@@ -72,8 +72,19 @@ public sealed partial class AuditChain(LedgerPaths paths)
     }
 
     /// <summary>
+    /// How long a written head may wait in the page cache before it is synced to disk. A killed process
+    /// loses nothing (the kernel keeps the write); a power loss can leave the head up to this long behind,
+    /// which verification accepts like any lagging head. Syncs of the writes in between are coalesced, so a
+    /// write costs one fsync (its commit), not two.
+    /// </summary>
+    public static readonly TimeSpan HeadSyncDelay = TimeSpan.FromMilliseconds(10);
+
+    private int syncScheduled;
+
+    /// <summary>
     /// Records the chain head outside the database after a commit. Several processes share one ledger,
-    /// so the head only moves forward, under an exclusive lock on the head file.
+    /// so the head only moves forward, under an exclusive lock on the head file. The head is in the file
+    /// (the kernel's page cache) before the write returns, and on disk within <see cref="HeadSyncDelay"/>.
     /// </summary>
     internal void PublishHead(Tail tail)
     {
@@ -90,7 +101,8 @@ public sealed partial class AuditChain(LedgerPaths paths)
                 stream.Position = 0;
                 stream.Write(bytes);
                 stream.SetLength(bytes.Length);
-                FlushData(stream);
+                stream.Flush();
+                ScheduleSync();
                 return;
             }
             catch (IOException) when (attempt < 200)
@@ -108,13 +120,50 @@ public sealed partial class AuditChain(LedgerPaths paths)
     }
 
     /// <summary>
-    /// Makes the head durable before the write returns. On Linux fdatasync is enough (it flushes the bytes
-    /// and the size needed to read them back, not the modification time) and spares a journal commit per
-    /// write; SQLite syncs its WAL the same way.
+    /// Syncs the head file once, <see cref="HeadSyncDelay"/> from now, for every head written until then.
+    /// The flag is cleared before the sync, so a head written after it schedules the next one.
     /// </summary>
+    private void ScheduleSync()
+    {
+        if (Interlocked.Exchange(ref syncScheduled, 1) == 1) return;
+        _ = Task.Run(async () =>
+        {
+            await Task.Delay(HeadSyncDelay);
+            Volatile.Write(ref syncScheduled, 0);
+            SyncHead();
+        });
+    }
+
+    /// <summary>Flushes the head file's data to disk now (fdatasync on Linux: the bytes and size, not the modification time).</summary>
+    internal void SyncHead()
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                using var stream = new FileStream(paths.AuditHead, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+                FlushData(stream);
+                return;
+            }
+            catch (FileNotFoundException)
+            {
+                return;
+            }
+            catch (IOException) when (attempt < 200)
+            {
+                // Another process holds the head file for a moment (it then schedules a sync of its own too).
+                Thread.Sleep(2);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Nothing more to do here: the next head written schedules another sync.
+                return;
+            }
+        }
+    }
+
     private static void FlushData(FileStream stream)
     {
-        stream.Flush();
         if (!OperatingSystem.IsLinux())
         {
             stream.Flush(flushToDisk: true);

@@ -32,7 +32,7 @@ public sealed partial class RunLedger
         if (input.Content is { } c && Encoding.UTF8.GetByteCount(c) > MaxContentBytes)
             throw new LedgerException($"`content` is {Encoding.UTF8.GetByteCount(c)} bytes; the limit is {MaxContentBytes}. Write it to a file in your workspace and pass `file`, or attach an excerpt.");
 
-        await SweepExpiredAsync(ct);
+        await SweepIfDueAsync(ct);
         string? blobSha = null;
         long? blobBytes = null;
         string? inline = input.Content;
@@ -62,7 +62,20 @@ public sealed partial class RunLedger
 
         // Without a file, ownership and the kind are checked inside the write itself (a refusal rolls it
         // back): two reads and two connections fewer on the agents' most frequent write.
-        return await db.WriteAsync(caller.Actor, async w =>
+        try
+        {
+            return await WriteEvidenceAsync(caller, input, lines, idempotencyKey, kind, inline, blobSha, blobBytes, fileName, ct);
+        }
+        catch (LeaseLapsedException)
+        {
+            // The lease ran out since the last sweep: expire it now; the retry then refuses with the expiry.
+            await SweepExpiredAsync(ct);
+            return await WriteEvidenceAsync(caller, input, lines, idempotencyKey, kind, inline, blobSha, blobBytes, fileName, ct);
+        }
+    }
+
+    private Task<EvidenceReceipt> WriteEvidenceAsync(Caller caller, EvidenceInput input, LineCatalog lines, string? idempotencyKey, string kind, string? inline, string? blobSha, long? blobBytes, string? fileName, CancellationToken ct) =>
+        db.WriteAsync(caller.Actor, async w =>
         {
             var argsHash = idempotencyKey is null ? "" : IdempotencyKeys.HashArguments(input);
             if (idempotencyKey is not null && await IdempotencyKeys.FindAsync<EvidenceReceipt>(w, caller, "record_evidence", idempotencyKey, argsHash) is { } earlier)
@@ -94,7 +107,6 @@ public sealed partial class RunLedger
             if (idempotencyKey is not null) await IdempotencyKeys.StoreAsync(w, caller, "record_evidence", idempotencyKey, argsHash, receipt);
             return receipt;
         }, ct);
-    }
 
     private static void RequireKnownKind(string kind, string? given, TaskRow task, LineCatalog lines)
     {

@@ -15,8 +15,8 @@ public sealed partial class BenchTests
     [
         "spawn → initialize, factory serve (stdio, R2R)",
         "spawn → initialize, bare SDK server (R2R)",
-        "spawn → initialize, factory / bare",
-        "resident memory idle, factory serve (stdio)",
+        "spawn → initialize, factory / bare (R2R)",
+        "resident memory idle, factory serve (stdio, R2R)",
         "tools/list reply, agent",
         "tools/list reply, verifier",
         "tools/list reply, human",
