@@ -3,13 +3,18 @@ using FactoryMcp.Ledger.Lines;
 using FactoryMcp.Ledger.Packets;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Tasks;
+using FactoryMcp.Tools.Hosting;
 
 namespace FactoryMcp.Bench.Ledgers;
 
-/// <summary>A fresh test ledger in its own folder, seeded with approved, queued tasks; deleted on dispose.</summary>
+/// <summary>
+/// A fresh test ledger in its own folder, seeded with approved, queued tasks; deleted on dispose. With
+/// <c>withRepository</c> the ledger lives in a real git repository (as `factory init` makes it), so claims
+/// through get_task_packet prepare real workspaces and declarations really validate.
+/// </summary>
 internal sealed class BenchLedger : IDisposable
 {
-    private const string Packet = """
+    public const string Packet = """
         ---
         line: default
         priority: 2
@@ -30,20 +35,43 @@ internal sealed class BenchLedger : IDisposable
         """;
 
     private readonly string folder;
+    private long firstTask;
 
-    private BenchLedger(string folder, LedgerDatabase db)
+    private BenchLedger(string folder, LedgerDatabase db, string? repository)
     {
         this.folder = folder;
         Db = db;
+        Repository = repository;
+        Services = new FactoryServices(db);
     }
 
     public LedgerDatabase Db { get; }
+    public FactoryServices Services { get; }
+    public LedgerPaths Paths => Db.Paths;
+    public string LedgerFile => Db.Paths.LedgerFile;
 
-    public static async Task<BenchLedger> CreateAsync(string directory, int tasks)
+    /// <summary>The git repository the tasks are about, when there is one.</summary>
+    public string? Repository { get; }
+
+    public static Caller Human { get; } = Caller.LocalHuman("bench");
+
+    public static async Task<BenchLedger> CreateAsync(string directory, int tasks, bool withRepository = false)
     {
         var folder = Path.Combine(directory, $"ledger-{Guid.NewGuid():N}"[..19]);
-        var db = LedgerDatabase.Create(new LedgerPaths(Path.Combine(folder, ".factory", "ledger.db")), "test");
-        var ledger = new BenchLedger(folder, db);
+        string ledgerFile;
+        string? repository = null;
+        if (withRepository)
+        {
+            repository = Path.Combine(folder, "app");
+            await Git.InitAsync(repository, new Dictionary<string, string> { ["README.md"] = "# bench\n", ["src/app.txt"] = "one\n" });
+            ledgerFile = Path.Combine(repository, ".factory", "ledger.db");
+        }
+        else
+        {
+            ledgerFile = Path.Combine(folder, ".factory", "ledger.db");
+        }
+        var db = LedgerDatabase.Create(new LedgerPaths(ledgerFile), "test");
+        var ledger = new BenchLedger(folder, db, repository);
         if (tasks > 0) await ledger.SeedAsync(tasks);
         return ledger;
     }
@@ -52,16 +80,18 @@ internal sealed class BenchLedger : IDisposable
     /// One task proposed and approved through the ledger, then copied (task, packet, queue entry) in one
     /// transaction: seeding thousands of tasks one approval at a time would take longer than the measurement.
     /// </summary>
-    private async Task SeedAsync(int count)
+    public async Task SeedAsync(int count, string packetText = Packet)
     {
-        var human = Caller.LocalHuman("bench");
-        var packet = PacketParser.Parse(Packet, LineCatalog.Empty);
-        var tasks = new TaskLedger(Db);
-        var first = await tasks.ProposeAsync(human, Packet, packet, "/bench/repo");
-        await tasks.ApproveAsync(human, first.Id, first.CurrentVersion, new string('a', 40), TaskSettings.Merge(packet, new LineSettings()), null);
+        if (count <= 0) return;
+        var copies = count;
+        if (firstTask == 0 || packetText != Packet)
+        {
+            firstTask = await ApproveOneAsync(packetText);
+            copies--;
+        }
         await Db.WriteAsync("bench:seed", async w =>
         {
-            for (var i = 1; i < count; i++)
+            for (var i = 0; i < copies; i++)
             {
                 var id = await w.ScalarAsync<long>("""
                     INSERT INTO tasks (title, line, state, priority, output, repo, base_ref, base_sha, current_version, approved_version, settings_json,
@@ -70,22 +100,38 @@ internal sealed class BenchLedger : IDisposable
                            authored_by, author_role, created_at, updated_at
                     FROM tasks WHERE id = @first
                     RETURNING id
-                    """, new { first = first.Id });
+                    """, new { first = firstTask });
                 await w.ExecuteAsync("""
                     INSERT INTO packet_versions (task_id, version, markdown, parsed_json, author, note, created_at)
                     SELECT @id, version, markdown, parsed_json, author, note, created_at FROM packet_versions WHERE task_id = @first
-                    """, new { id, first = first.Id });
+                    """, new { id, first = firstTask });
                 await w.ExecuteAsync("""
                     INSERT INTO queue (task_id, target, priority, enqueued_at, not_before, enqueued_by, note)
                     SELECT @id, target, priority, enqueued_at, not_before, enqueued_by, note FROM queue WHERE task_id = @first
-                    """, new { id, first = first.Id });
+                    """, new { id, first = firstTask });
             }
         });
+    }
+
+    private async Task<long> ApproveOneAsync(string packetText)
+    {
+        if (Repository is not null)
+        {
+            // Through the intake the CLI uses: the base is pinned in the server's mirror.
+            var proposed = await Services.Intake.ProposeAsync(Human, packetText);
+            return (await Services.Intake.ApproveAsync(Human, proposed.Id)).Id;
+        }
+        var packet = PacketParser.Parse(packetText, LineCatalog.Empty);
+        var tasks = new TaskLedger(Db);
+        var first = await tasks.ProposeAsync(Human, packetText, packet, "/bench/repo");
+        await tasks.ApproveAsync(Human, first.Id, first.CurrentVersion, new string('a', 40), TaskSettings.Merge(packet, new LineSettings()), null);
+        return first.Id;
     }
 
     public void Dispose()
     {
         try { Directory.Delete(folder, recursive: true); }
         catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
     }
 }

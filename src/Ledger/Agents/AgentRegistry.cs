@@ -26,8 +26,29 @@ public sealed partial class AgentRegistry(LedgerDatabase db)
             throw new LedgerException($"Agent name '{name}' is not valid: use 1-64 letters, digits, '.', '_', '-' or '@', starting with a letter or digit.");
     }
 
-    public Task<AgentRow?> FindAsync(string name, CancellationToken ct = default) =>
-        db.QuerySingleOrDefaultAsync<AgentRow>(SelectAgent + " WHERE name = @name", new { name }, ct);
+    /// <summary>
+    /// One agent by name, read without Dapper: `factory serve` looks its caller up before it can answer
+    /// initialize, and Dapper's first use would add tens of milliseconds to every spawn.
+    /// </summary>
+    public Task<AgentRow?> FindAsync(string name, CancellationToken ct = default) => db.ReadRawAsync(async connection =>
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = SelectAgent + " WHERE name = @name";
+        command.Parameters.AddWithValue("@name", name);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct)) return (AgentRow?)null;
+        return new AgentRow
+        {
+            Id = reader.GetInt64(0),
+            Name = reader.GetString(1),
+            Role = reader.GetString(2),
+            VerifierRole = reader.IsDBNull(3) ? null : reader.GetString(3),
+            TokenHash = reader.IsDBNull(4) ? null : reader.GetString(4),
+            CreatedAt = Iso.Parse(reader.GetString(5)),
+            RevokedAt = reader.IsDBNull(6) ? null : Iso.Parse(reader.GetString(6)),
+            LastSeenAt = reader.IsDBNull(7) ? null : Iso.Parse(reader.GetString(7)),
+        };
+    });
 
     public async Task<IReadOnlyList<AgentRow>> ListAsync(CancellationToken ct = default) =>
         (await db.QueryAsync<AgentRow>(SelectAgent + " ORDER BY name", ct: ct)).ToList();

@@ -10,7 +10,7 @@ namespace FactoryMcp.Ledger.Audit;
 /// The HMAC-SHA256 chain over audit records. The key lives outside the database (mode 0600) and so
 /// does the chain head, so edits, deletions and truncation of the audit table are detected.
 /// </summary>
-public sealed class AuditChain(LedgerPaths paths)
+public sealed partial class AuditChain(LedgerPaths paths)
 {
     public const string Genesis = "genesis";
 
@@ -72,8 +72,19 @@ public sealed class AuditChain(LedgerPaths paths)
     }
 
     /// <summary>
+    /// How long a written head may wait in the page cache before it is synced to disk. A killed process
+    /// loses nothing (the kernel keeps the write); a power loss can leave the head up to this long behind,
+    /// which verification accepts like any lagging head. Syncs of the writes in between are coalesced, so a
+    /// write costs one fsync (its commit), not two.
+    /// </summary>
+    public static readonly TimeSpan HeadSyncDelay = TimeSpan.FromMilliseconds(10);
+
+    private int syncScheduled;
+
+    /// <summary>
     /// Records the chain head outside the database after a commit. Several processes share one ledger,
-    /// so the head only moves forward, under an exclusive lock on the head file.
+    /// so the head only moves forward, under an exclusive lock on the head file. The head is in the file
+    /// (the kernel's page cache) before the write returns, and on disk within <see cref="HeadSyncDelay"/>.
     /// </summary>
     internal void PublishHead(Tail tail)
     {
@@ -90,7 +101,8 @@ public sealed class AuditChain(LedgerPaths paths)
                 stream.Position = 0;
                 stream.Write(bytes);
                 stream.SetLength(bytes.Length);
-                stream.Flush(flushToDisk: true);
+                stream.Flush();
+                ScheduleSync();
                 return;
             }
             catch (IOException) when (attempt < 200)
@@ -106,6 +118,73 @@ public sealed class AuditChain(LedgerPaths paths)
             }
         }
     }
+
+    /// <summary>
+    /// Syncs the head file once, <see cref="HeadSyncDelay"/> from now, for every head written until then.
+    /// The flag is cleared before the sync, so a head written after it schedules the next one.
+    /// </summary>
+    private void ScheduleSync()
+    {
+        if (Interlocked.Exchange(ref syncScheduled, 1) == 1) return;
+        _ = Task.Run(async () =>
+        {
+            await Task.Delay(HeadSyncDelay);
+            Volatile.Write(ref syncScheduled, 0);
+            SyncHead();
+        });
+    }
+
+    /// <summary>Flushes the head file's data to disk now (fdatasync on Linux: the bytes and size, not the modification time).</summary>
+    internal void SyncHead()
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                using var stream = new FileStream(paths.AuditHead, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+                FlushData(stream);
+                return;
+            }
+            catch (FileNotFoundException)
+            {
+                return;
+            }
+            catch (IOException) when (attempt < 200)
+            {
+                // Another process holds the head file for a moment (it then schedules a sync of its own too).
+                Thread.Sleep(2);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Nothing more to do here: the next head written schedules another sync.
+                return;
+            }
+        }
+    }
+
+    private static void FlushData(FileStream stream)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            stream.Flush(flushToDisk: true);
+            return;
+        }
+        var handle = stream.SafeFileHandle;
+        var added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            if (FileDataSync((int)handle.DangerousGetHandle()) != 0)
+                throw new IOException($"fdatasync of the audit head failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
+    private static partial int FileDataSync(int fd);
 
     internal Tail? ReadHead()
     {

@@ -149,6 +149,25 @@ public sealed partial class RunLedger
         }, ct);
     }
 
+    private readonly Lock sweepGate = new();
+    private DateTimeOffset nextSweep = DateTimeOffset.MinValue;
+
+    /// <summary>
+    /// The sweep, at most once a second per process, for the agents' most frequent write: it exists for
+    /// other runs (claims and declarations sweep every time), while the caller's own run is checked
+    /// inside the write (<see cref="LeaseLapsedException"/>).
+    /// </summary>
+    internal async Task SweepIfDueAsync(CancellationToken ct)
+    {
+        var now = db.Now;
+        lock (sweepGate)
+        {
+            if (now < nextSweep) return;
+            nextSweep = now.AddSeconds(1);
+        }
+        await SweepExpiredAsync(ct);
+    }
+
     /// <summary>
     /// Expires open runs whose lease ran out: the task returns to the queue (an attempt counted) or
     /// escalates after max_attempts. The check is a read; only a due expiry writes.

@@ -32,18 +32,7 @@ public sealed partial class RunLedger
         if (input.Content is { } c && Encoding.UTF8.GetByteCount(c) > MaxContentBytes)
             throw new LedgerException($"`content` is {Encoding.UTF8.GetByteCount(c)} bytes; the limit is {MaxContentBytes}. Write it to a file in your workspace and pass `file`, or attach an excerpt.");
 
-        await SweepExpiredAsync(ct);
-        // Read phase: ownership and the workspace, before any file is read.
-        var run = await GetAsync(input.RunId, ct);
-        if (run.AgentId != caller.AgentId)
-            throw new LedgerException($"Run {input.RunId} belongs to {run.AgentName}, not {caller.Name}; you may act only on the run you hold.");
-        var taskRow = await new TaskLedger(db).GetAsync(run.TaskId, ct);
-        var settings = SettingsOf(taskRow);
-        var kinds = new HashSet<string>(lines.EvidenceKindsFor(taskRow.Line), StringComparer.Ordinal);
-        kinds.UnionWith(settings.EvidenceRequired);
-        if (!EvidenceKinds.IsWellFormed(kind) || !kinds.Contains(kind))
-            throw new LedgerException($"Evidence kind '{input.Kind}' is not known on line {taskRow.Line}; use one of {string.Join(", ", kinds.Order())}.");
-
+        await SweepIfDueAsync(ct);
         string? blobSha = null;
         long? blobBytes = null;
         string? inline = input.Content;
@@ -51,6 +40,11 @@ public sealed partial class RunLedger
         var blobs = new BlobStore(db.Paths);
         if (input.File is { } file)
         {
+            // Read phase: ownership, the kind and the workspace, before any file is read.
+            var run = await GetAsync(input.RunId, ct);
+            if (run.AgentId != caller.AgentId)
+                throw new LedgerException($"Run {input.RunId} belongs to {run.AgentName}, not {caller.Name}; you may act only on the run you hold.");
+            RequireKnownKind(kind, input.Kind, await new TaskLedger(db).GetAsync(run.TaskId, ct), lines);
             if (run.Workspace is null) throw new LedgerException($"Run {run.Id} has no workspace yet.");
             var bytes = WorkspaceFile.Read(run.Workspace, file, MaxFileBytes);
             blobSha = blobs.Put(bytes);
@@ -59,18 +53,37 @@ public sealed partial class RunLedger
         }
         else if (inline is not null && Encoding.UTF8.GetByteCount(inline) > InlineLimit)
         {
+            // Content-addressed: a blob left by a refused write is harmless and found again by a retry.
             var bytes = Encoding.UTF8.GetBytes(inline);
             blobSha = blobs.Put(bytes);
             blobBytes = bytes.Length;
             inline = null;
         }
 
-        return await db.WriteAsync(caller.Actor, async w =>
+        // Without a file, ownership and the kind are checked inside the write itself (a refusal rolls it
+        // back): two reads and two connections fewer on the agents' most frequent write.
+        try
+        {
+            return await WriteEvidenceAsync(caller, input, lines, idempotencyKey, kind, inline, blobSha, blobBytes, fileName, ct);
+        }
+        catch (LeaseLapsedException)
+        {
+            // The lease ran out since the last sweep: expire it now; the retry then refuses with the expiry.
+            await SweepExpiredAsync(ct);
+            return await WriteEvidenceAsync(caller, input, lines, idempotencyKey, kind, inline, blobSha, blobBytes, fileName, ct);
+        }
+    }
+
+    private Task<EvidenceReceipt> WriteEvidenceAsync(Caller caller, EvidenceInput input, LineCatalog lines, string? idempotencyKey, string kind, string? inline, string? blobSha, long? blobBytes, string? fileName, CancellationToken ct) =>
+        db.WriteAsync(caller.Actor, async w =>
         {
             var argsHash = idempotencyKey is null ? "" : IdempotencyKeys.HashArguments(input);
             if (idempotencyKey is not null && await IdempotencyKeys.FindAsync<EvidenceReceipt>(w, caller, "record_evidence", idempotencyKey, argsHash) is { } earlier)
                 return earlier;
             var held = await RequireHeldAsync(w, caller, input.RunId);
+            var taskRow = await TaskLedger.RequireAsync(w, held.TaskId);
+            var settings = SettingsOf(taskRow);
+            RequireKnownKind(kind, input.Kind, taskRow, lines);
             var evidenceId = await w.ScalarAsync<long>("""
                 INSERT INTO evidence (run_id, kind, origin, stage, summary, content, blob_sha, blob_bytes, file_name, created_by, created_at)
                 VALUES (@runId, @kind, 'agent', @stage, @summary, @content, @blobSha, @blobBytes, @fileName, @actor, @now)
@@ -84,13 +97,24 @@ public sealed partial class RunLedger
             if (kind == EvidenceKinds.PostRunNote)
                 await Lessons.LessonLedger.AddFeedbackAsync(w, held.TaskId, held.Id, "post_run_note", input.Content is { Length: > 0 } note ? $"{input.Summary}\n{note}" : input.Summary, caller.Name);
             await w.AuditAsync("evidence.recorded", "run", held.Id, new { evidence_id = evidenceId, kind, origin = Origins.Agent, stage = input.Stage, blob_sha = blobSha });
-            await RenewLeaseAsync(w, held, settings);
-            var present = await w.QueryAsync<string>("SELECT DISTINCT kind FROM evidence WHERE run_id = @runId", new { runId = held.Id });
-            var lease = await w.SingleOrDefaultAsync<string>("SELECT lease_expires_at FROM runs WHERE id = @runId", new { runId = held.Id }) ?? "";
-            var receipt = new EvidenceReceipt(evidenceId, held.Id, kind, blobSha, settings.MissingEvidence(present), lease);
+            var lease = await RenewLeaseAsync(w, held, settings);
+            // Which required kinds are present: one index seek per kind, not a walk over the run's evidence.
+            var present = await w.QueryAsync<string>("""
+                SELECT k.value FROM json_each(@kinds) k
+                WHERE EXISTS (SELECT 1 FROM evidence e WHERE e.run_id = @runId AND e.kind = k.value)
+                """, new { kinds = Json.Serialize(settings.EvidenceRequired), runId = held.Id });
+            var receipt = new EvidenceReceipt(evidenceId, held.Id, kind, blobSha, settings.MissingEvidence(present), lease is { } until ? Iso.Text(until) : "");
             if (idempotencyKey is not null) await IdempotencyKeys.StoreAsync(w, caller, "record_evidence", idempotencyKey, argsHash, receipt);
             return receipt;
         }, ct);
+
+    private static void RequireKnownKind(string kind, string? given, TaskRow task, LineCatalog lines)
+    {
+        var settings = SettingsOf(task);
+        var kinds = new HashSet<string>(lines.EvidenceKindsFor(task.Line), StringComparer.Ordinal);
+        kinds.UnionWith(settings.EvidenceRequired);
+        if (!EvidenceKinds.IsWellFormed(kind) || !kinds.Contains(kind))
+            throw new LedgerException($"Evidence kind '{given}' is not known on line {task.Line}; use one of {string.Join(", ", kinds.Order())}.");
     }
 
     /// <summary>Records one piece of server-observed evidence on a run in its own transaction (publishing, drain sessions).</summary>

@@ -48,7 +48,9 @@ public sealed partial class RunLedger(LedgerDatabase db)
 
     /// <summary>
     /// Loads the run the caller holds, refusing another agent's run, a closed run, or one whose lease
-    /// ran out (the expiry itself is committed by <see cref="SweepExpiredAsync"/> before this runs).
+    /// ran out (the expiry itself is committed by <see cref="SweepExpiredAsync"/> before this runs; a
+    /// lease that ran out since the last sweep is <see cref="LeaseLapsedException"/>, so the caller sweeps
+    /// and tries again, and never renews a lease that already ran out).
     /// </summary>
     internal static async Task<RunRow> RequireHeldAsync(LedgerWrite w, Caller caller, long runId)
     {
@@ -60,16 +62,23 @@ public sealed partial class RunLedger(LedgerDatabase db)
             throw new LedgerException($"Run {runId}'s lease expired at {Iso.Text(run.LeaseExpiresAt!.Value)} and the task went back to the queue; nothing was recorded. Call get_task_packet to continue with a fresh run.");
         if (!RunStates.IsLive(run.State))
             throw new LedgerException($"Run {runId} is {run.State} and closed; nothing more can be recorded on it. Call get_task_packet for your next task.");
+        if (run.State == RunStates.Open && run.LeaseExpiresAt is { } expires && expires < w.Now)
+            throw new LeaseLapsedException(runId, expires);
         return run;
     }
 
-    /// <summary>Renews the lease of an open run (validating runs keep theirs frozen).</summary>
-    internal static async Task RenewLeaseAsync(LedgerWrite w, RunRow run, TaskSettings settings)
+    /// <summary>A held run whose lease ran out after the last sweep: sweep (which expires it), then retry.</summary>
+    internal sealed class LeaseLapsedException(long runId, DateTimeOffset expires)
+        : LedgerException($"Run {runId}'s lease expired at {Iso.Text(expires)}; nothing was recorded. Call get_task_packet to continue with a fresh run.");
+
+    /// <summary>Renews the lease of an open run (validating runs keep theirs frozen). Returns the run's lease deadline now.</summary>
+    internal static async Task<DateTimeOffset?> RenewLeaseAsync(LedgerWrite w, RunRow run, TaskSettings settings)
     {
-        if (run.State != RunStates.Open || !run.Started) return;
+        if (run.State != RunStates.Open || !run.Started) return run.LeaseExpiresAt;
         var until = w.Now.AddMinutes(settings.LeaseMinutes);
         await w.ExecuteAsync("UPDATE runs SET lease_expires_at = @until WHERE id = @id", new { until = Iso.Text(until), id = run.Id });
         await w.ExecuteAsync("UPDATE agents SET last_seen_at = @now WHERE id = @agentId", new { now = w.NowText, agentId = run.AgentId });
+        return until;
     }
 }
 

@@ -36,13 +36,20 @@ public sealed partial class LedgerDatabase
         WriteAsync(actor, async w => { await work(w); return true; }, ct);
 
     /// <summary>Runs a read on its own connection. Reads never write.</summary>
-    public async Task<T> ReadAsync<T>(Func<SqliteConnection, Task<T>> read)
+    public Task<T> ReadAsync<T>(Func<SqliteConnection, Task<T>> read)
+    {
+        Iso.RegisterDapper();
+        return ReadRawAsync(read);
+    }
+
+    /// <summary>A read in plain ADO.NET (no Dapper type handlers needed), retried like any other.</summary>
+    internal async Task<T> ReadRawAsync<T>(Func<SqliteConnection, Task<T>> read)
     {
         for (var attempt = 0; ; attempt++)
         {
             try
             {
-                await using var connection = Connect();
+                await using var connection = OpenConnection();
                 return await read(connection);
             }
             catch (SqliteException e) when (IsBusy(e) && attempt < 100)

@@ -1,4 +1,3 @@
-using Dapper;
 using Microsoft.Data.Sqlite;
 
 namespace FactoryMcp.Ledger.Storage;
@@ -31,27 +30,27 @@ public sealed partial class LedgerDatabase
 
     private void Migrate()
     {
-        using var connection = Connect();
-        var version = connection.ExecuteScalar<int>("PRAGMA user_version;");
+        using var connection = OpenConnection();
+        var version = Convert.ToInt32(connection.Scalar("PRAGMA user_version;"), System.Globalization.CultureInfo.InvariantCulture);
         if (version > KnownSchemaVersion)
             throw new LedgerException($"The ledger {Paths.LedgerFile} has schema version {version}, newer than this factory binary knows ({KnownSchemaVersion}). Upgrade factory; nothing was changed.");
         if (version == KnownSchemaVersion) return;
 
         // Exclusive: two processes starting at once must not both migrate; the second re-reads the version.
-        connection.Execute("BEGIN EXCLUSIVE;");
+        connection.Run("BEGIN EXCLUSIVE;");
         try
         {
-            version = connection.ExecuteScalar<int>("PRAGMA user_version;");
+            version = Convert.ToInt32(connection.Scalar("PRAGMA user_version;"), System.Globalization.CultureInfo.InvariantCulture);
             foreach (var (number, sql) in Migrations.Value.Where(m => m.Version > version))
             {
-                connection.Execute(sql);
-                connection.Execute($"PRAGMA user_version = {number};");
+                connection.Run(sql);
+                connection.Run($"PRAGMA user_version = {number};");
             }
-            connection.Execute("COMMIT;");
+            connection.Run("COMMIT;");
         }
         catch
         {
-            connection.Execute("ROLLBACK;");
+            connection.Run("ROLLBACK;");
             throw;
         }
     }

@@ -20,6 +20,29 @@ public sealed partial class TaskLedger
                ?? throw new LedgerException($"Task {taskId} has no packet version {v}; it has versions 1 to {task.CurrentVersion}.");
     }
 
+    /// <summary>
+    /// A task with the Markdown of the packet its runs use (the approved version, else the current one),
+    /// in one query: get_task_packet by id is the agents' hottest read.
+    /// </summary>
+    public async Task<(TaskRow Task, string Markdown)> GetWithPacketAsync(long taskId, CancellationToken ct = default)
+    {
+        const string sql = "SELECT " + TaskRow.Columns + """
+            , p.markdown AS Markdown
+            FROM tasks t LEFT JOIN packet_versions p ON p.task_id = t.id AND p.version = coalesce(t.approved_version, t.current_version)
+            WHERE t.id = @taskId
+            """;
+        var rows = await db.ReadAsync(c => c.QueryAsync<TaskRow, PacketMarkdown, (TaskRow Task, PacketMarkdown Packet)>(
+            new CommandDefinition(sql, new { taskId }, cancellationToken: ct), (task, packet) => (task, packet), splitOn: "Markdown"));
+        var (task, packet) = rows.FirstOrDefault();
+        if (task is null) throw new LedgerException($"There is no task {taskId}. List tasks with list_tasks or `factory board`.");
+        return (task, packet?.Markdown ?? throw new LedgerException($"Task {taskId} has no packet version {task.ApprovedVersion ?? task.CurrentVersion}; it has versions 1 to {task.CurrentVersion}."));
+    }
+
+    private sealed record PacketMarkdown
+    {
+        public string? Markdown { get; init; }
+    }
+
     public async Task<IReadOnlyList<PacketVersionRow>> GetPacketHistoryAsync(long taskId, CancellationToken ct = default)
     {
         await GetAsync(taskId, ct);

@@ -24,12 +24,7 @@ internal static class McpSurfaceHost
         return (RoleSurface.Build(caller, services, Version), services);
     }
 
-    /// <summary>Logs go to stderr only: in stdio mode stdout is the protocol.</summary>
-    public static ILoggerFactory StderrLogging() => LoggerFactory.Create(builder =>
-    {
-        var level = Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("FACTORY_LOG_LEVEL"), ignoreCase: true, out var parsed) ? parsed : LogLevel.Warning;
-        builder.SetMinimumLevel(level);
-        builder.AddSimpleConsole(o => o.SingleLine = true);
-        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-    });
+    /// <summary>Logs go to stderr only: in stdio mode stdout is the protocol. FACTORY_LOG_LEVEL sets the level (default Warning).</summary>
+    public static ILoggerFactory StderrLogging() =>
+        StderrLoggerProvider.Factory(Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("FACTORY_LOG_LEVEL"), ignoreCase: true, out var parsed) ? parsed : LogLevel.Warning);
 }

@@ -10,6 +10,9 @@ namespace FactoryMcp.Server.Hosting;
 /// </summary>
 internal static class StdioHost
 {
+    /// <summary>How long after start the validation worker of a stdio server first looks for jobs.</summary>
+    public static readonly TimeSpan WorkerStartDelay = TimeSpan.FromMilliseconds(500);
+
     public static async Task<int> RunAsync(LedgerPaths paths, CancellationToken ct)
     {
         using var logging = McpSurfaceHost.StderrLogging();
@@ -21,7 +24,15 @@ internal static class StdioHost
         factory.Notifier.Logger = logging.CreateLogger("FactoryMcp.Notifications");
         // Every server process validates: it takes queued jobs and resumes those whose owner died.
         using var stopWorker = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var worker = factory.Worker.RunAsync(stopWorker.Token);
+        // Off the startup path: its first look for queued or orphaned jobs (which loads Dapper and, through
+        // it, System.Xml) would take CPU from the initialize reply on a small machine, so it starts a moment
+        // later. A declaration made in the meantime wakes it as soon as it runs; jobs are durable.
+        var worker = Task.Run(async () =>
+        {
+            try { await Task.Delay(WorkerStartDelay, stopWorker.Token); }
+            catch (OperationCanceledException) { return; }
+            await factory.Worker.RunAsync(stopWorker.Token);
+        }, CancellationToken.None);
         var (options, services) = McpSurfaceHost.ForCaller(factory, caller, logging);
         await using (services)
         {

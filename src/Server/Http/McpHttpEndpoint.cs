@@ -24,6 +24,7 @@ internal sealed partial class McpHttpEndpoint(McpSessionStore sessions, McpCalle
     private const string SessionHeader = "Mcp-Session-Id";
     private const string VersionHeader = "MCP-Protocol-Version";
     private readonly ILogger logger = loggerFactory.CreateLogger("FactoryMcp.Http");
+    private readonly StatelessSurfaces statelessSurfaces = new(surfaces);
 
     public void Map(IEndpointRouteBuilder routes, string path)
     {
@@ -209,8 +210,8 @@ internal sealed partial class McpHttpEndpoint(McpSessionStore sessions, McpCalle
             return;
         }
         (message.Context ??= new()).ProtocolVersion = version;
-        var (options, services) = surfaces(caller);
-        await using (services)
+        var (options, services, owned) = statelessSurfaces.Get(caller);
+        await using (owned ? services : null)
         {
             var transport = new StreamableHttpServerTransport(loggerFactory) { Stateless = true };
             await using var server = McpServer.Create(transport, options, loggerFactory, services);

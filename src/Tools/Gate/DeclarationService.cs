@@ -99,6 +99,7 @@ public sealed class DeclarationService(FactoryServices factory)
         var clock = Stopwatch.StartNew();
         while (true)
         {
+            var finished = factory.Worker.NextFinished;
             var job = await factory.Runs.GetJobAsync(jobId, ct);
             if (job.Finished && job.Result is { } result)
             {
@@ -118,7 +119,9 @@ public sealed class DeclarationService(FactoryServices factory)
                 return new DeclarationResult(job.RunId, 0, "validating", run.State, TaskStates.Validating,
                     $"Validating (job {job.Id}, {job.Progress ?? job.State}, {(int)(factory.Db.Now - job.CreatedAt).TotalSeconds}s so far). Call declare_terminal_state again with the same arguments for the outcome.");
             }
-            await Task.Delay(TimeSpan.FromMilliseconds(clock.Elapsed < TimeSpan.FromSeconds(2) ? 50 : 250), ct);
+            // This process's worker says when it finishes a job; polling covers jobs another process runs.
+            await Task.WhenAny(finished, Task.Delay(TimeSpan.FromMilliseconds(clock.Elapsed < TimeSpan.FromSeconds(2) ? 50 : 250), ct));
+            ct.ThrowIfCancellationRequested();
         }
     }
 }

@@ -17,8 +17,20 @@ public sealed partial class ValidationWorker(FactoryServices factory, ILogger lo
 
     private TimeSpan JobLease => TimeSpan.FromSeconds(factory.Config.Settings.ValidationLeaseSeconds);
 
+    private TaskCompletionSource finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>Tells the loop there may be new work (a declaration just queued a job).</summary>
     public void Nudge() => wake.Release();
+
+    /// <summary>
+    /// Completes when this process's worker next finishes (or gives up) a job, so a declaration waiting in
+    /// the same process hears of its outcome at once instead of at its next poll. Take it before reading
+    /// the job's state, so a finish in between is not missed.
+    /// </summary>
+    public Task NextFinished => Volatile.Read(ref finished).Task;
+
+    private void SignalFinished() =>
+        Interlocked.Exchange(ref finished, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
     /// <summary>The loop: runs until <paramref name="ct"/> is cancelled (process shutdown kills running commands; another process resumes the job).</summary>
     public async Task RunAsync(CancellationToken ct)
@@ -95,6 +107,7 @@ public sealed partial class ValidationWorker(FactoryServices factory, ILogger lo
             await heartbeat.CancelAsync();
             try { await beats; } catch (OperationCanceledException) { }
             Git.Checkouts.Delete(folder);
+            SignalFinished();
         }
     }
 

@@ -13,13 +13,13 @@ internal static class PromptHandlers
 {
     public static void Register(McpServerOptions options, Caller caller, IServiceProvider services)
     {
-        var visible = PromptCatalog.ForRole(caller.Role, caller.VerifierRole).ToList();
-        if (visible.Count == 0) return;
+        // Read (and parse) the prompt files on the first prompts request, not while the server starts.
+        var lazy = new Lazy<List<PromptCatalog.PromptFile>>(() => PromptCatalog.ForRole(caller.Role, caller.VerifierRole).ToList());
         options.Capabilities ??= new ServerCapabilities();
         options.Capabilities.Prompts = new PromptsCapability();
         options.Handlers.ListPromptsHandler = (_, _) => ValueTask.FromResult(new ListPromptsResult
         {
-            Prompts = visible.Select(p => new Prompt
+            Prompts = lazy.Value.Select(p => new Prompt
             {
                 Name = p.Name,
                 Description = p.Description,
@@ -29,6 +29,7 @@ internal static class PromptHandlers
         options.Handlers.GetPromptHandler = async (request, ct) =>
         {
             var name = request.Params?.Name ?? "";
+            var visible = lazy.Value;
             var prompt = visible.FirstOrDefault(p => p.Name == name)
                          ?? throw new McpException($"There is no prompt '{name}' for role {caller.Role}; available: {string.Join(", ", visible.Select(p => p.Name))}.");
             var values = await ValuesAsync(caller, services.GetRequiredService<FactoryServices>(), request.Params?.Arguments, ct);

@@ -22,21 +22,22 @@ public static class RoleSurface
             ServerInstructions = Instructions(caller),
             ToolCollection = [],
         };
+        var factory = services.GetRequiredService<Hosting.FactoryServices>();
         switch (caller.Role)
         {
             case Roles.Agent:
-                Add<PacketTools>(options, services);
-                Add<EvidenceTools>(options, services);
-                Add<DeclarationTools>(options, services);
-                Add<DispatchTools>(options, services);
+                Add(options, services, () => new PacketTools(factory, caller));
+                Add(options, services, () => new EvidenceTools(factory, caller));
+                Add(options, services, () => new DeclarationTools(factory, caller));
+                Add(options, services, () => new DispatchTools(factory, caller));
                 break;
             case Roles.Verifier:
-                Add<VerifierTools>(options, services);
+                Add(options, services, () => new VerifierTools(factory, caller));
                 break;
             case Roles.Human:
-                Add<HumanTaskTools>(options, services);
-                Add<HumanJudgmentTools>(options, services);
-                Add<HumanShippingTools>(options, services);
+                Add(options, services, () => new HumanTaskTools(factory, caller));
+                Add(options, services, () => new HumanJudgmentTools(factory, caller));
+                Add(options, services, () => new HumanShippingTools(factory, caller));
                 break;
         }
         PromptHandlers.Register(options, caller, services);
@@ -84,13 +85,17 @@ public static class RoleSurface
         return options;
     }
 
-    /// <summary>Adds every [McpServerTool] method of <typeparamref name="T"/>; an instance is built per call from the session's services.</summary>
-    private static void Add<T>(McpServerOptions options, IServiceProvider services) where T : class
+    /// <summary>
+    /// Adds every [McpServerTool] method of <typeparamref name="T"/>; <paramref name="create"/> builds an
+    /// instance per call (a constructor call: no reflection or compiled expressions, which would cost
+    /// every call, or every server's startup, their own time).
+    /// </summary>
+    private static void Add<T>(McpServerOptions options, IServiceProvider services, Func<T> create) where T : class
     {
         foreach (var method in typeof(T).GetMethods(BindingFlags.Public | BindingFlags.Instance))
         {
             if (method.GetCustomAttribute<McpServerToolAttribute>() is null) continue;
-            options.ToolCollection!.Add(McpServerTool.Create(method, _ => ActivatorUtilities.CreateInstance<T>(services), new McpServerToolCreateOptions { Services = services }));
+            options.ToolCollection!.Add(McpServerTool.Create(method, _ => create(), new McpServerToolCreateOptions { Services = services }));
         }
     }
 

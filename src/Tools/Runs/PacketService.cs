@@ -16,7 +16,6 @@ namespace FactoryMcp.Tools.Runs;
 /// </summary>
 public sealed class PacketService(FactoryServices factory)
 {
-    private LedgerDatabase db => factory.Db;
     private TaskLedger tasks => factory.Tasks;
     private RunLedger runs => factory.Runs;
     private Workspaces workspaces => factory.Workspaces;
@@ -46,8 +45,7 @@ public sealed class PacketService(FactoryServices factory)
 
     private async Task<PacketView> ReadAsync(long taskId, CancellationToken ct)
     {
-        var task = await tasks.GetAsync(taskId, ct);
-        var version = await tasks.GetPacketAsync(taskId, task.ApprovedVersion ?? task.CurrentVersion, ct);
+        var (task, markdown) = await tasks.GetWithPacketAsync(taskId, ct);
         return new PacketView
         {
             Status = "read",
@@ -57,7 +55,7 @@ public sealed class PacketService(FactoryServices factory)
             Title = task.Title,
             Line = task.Line,
             BaseSha = task.BaseSha,
-            Packet = version.Markdown,
+            Packet = markdown,
         };
     }
 
@@ -66,9 +64,7 @@ public sealed class PacketService(FactoryServices factory)
         var settings = RunLedger.SettingsOf(task);
         var present = (await runs.EvidenceAsync(run.Id, ct)).Select(e => e.Kind);
         var version = await tasks.GetPacketAsync(task.Id, run.PacketVersion, ct);
-        var answers = await db.QueryAsync<string>("""
-            SELECT 'Q: ' || question || ' — A: ' || answer FROM escalations WHERE task_id = @taskId AND answer IS NOT NULL ORDER BY id
-            """, new { taskId = task.Id }, ct);
+        var answers = await tasks.AnsweredEscalationsAsync(task.Id, ct);
         var config = factory.Config.Settings;
         var lessons = await factory.Lessons.ForLineAsync(task.Line, config.LessonsPerPacket, config.LessonBytesPerPacket, ct);
         return new PacketView

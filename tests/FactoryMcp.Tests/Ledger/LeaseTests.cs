@@ -62,6 +62,28 @@ public sealed class LeaseTests
     }
 
     [Fact]
+    public async Task Evidence_OnALeaseThatRanOutSinceTheLastSweep_IsRefused_AndTheRunExpires()
+    {
+        // record_evidence sweeps expired leases at most once a second; the caller's own run is checked in
+        // the write itself, so a lease that ran out a moment ago is never renewed.
+        using var factory = await TestFactory.CreateAsync();
+        var task = await factory.ApprovedTaskAsync(PacketText.Simple(extraFrontMatter: "lease_minutes: 0.005"));
+        var builder = await factory.BuilderAsync();
+        var view = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
+        var runs = factory.Services.Runs;
+        await runs.RecordEvidenceAsync(builder, new EvidenceInput(view.RunId!.Value, "plan", "first step"), factory.Services.Config.Lines);
+        factory.Time.Advance(TimeSpan.FromMilliseconds(500)); // the 0.3 s lease ran out; the next sweep is not due yet
+
+        var e = await Assert.ThrowsAsync<LedgerException>(() =>
+            runs.RecordEvidenceAsync(builder, new EvidenceInput(view.RunId.Value, "plan", "too late"), factory.Services.Config.Lines));
+
+        Assert.Contains($"Run {view.RunId}'s lease expired", e.Message);
+        Assert.Equal(RunStates.Expired, (await runs.GetAsync(view.RunId.Value)).State);
+        Assert.DoesNotContain(await runs.EvidenceAsync(view.RunId.Value), item => item.Summary == "too late");
+        Assert.Equal(TaskStates.Ready, (await factory.Services.Tasks.GetAsync(task.Id)).State);
+    }
+
+    [Fact]
     public async Task Declare_AfterTheLeaseExpired_IsRefusedSayingSo()
     {
         using var factory = await TestFactory.CreateAsync();
