@@ -62,6 +62,31 @@ public sealed class LeaseTests
     }
 
     [Fact]
+    public async Task Lease_IsRenewedByAWrite_AtMostOnceASecond()
+    {
+        using var factory = await TestFactory.CreateAsync();
+        await factory.ApprovedTaskAsync(PacketText.Simple(extraFrontMatter: "lease_minutes: 10"));
+        var builder = await factory.BuilderAsync();
+        var view = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
+        var runs = factory.Services.Runs;
+        var lines = factory.Services.Config.Lines;
+        var start = factory.Time.GetUtcNow();
+
+        factory.Time.Advance(TimeSpan.FromSeconds(5));
+        var first = await runs.RecordEvidenceAsync(builder, new EvidenceInput(view.RunId!.Value, "plan", "first"), lines);
+        Assert.Equal(Iso.Text(start.AddSeconds(5).AddMinutes(10)), first.LeaseExpiresAt);
+
+        factory.Time.Advance(TimeSpan.FromMilliseconds(400)); // a burst: the lease renewed a moment ago stands
+        var burst = await runs.RecordEvidenceAsync(builder, new EvidenceInput(view.RunId.Value, "plan", "second"), lines);
+        Assert.Equal(first.LeaseExpiresAt, burst.LeaseExpiresAt);
+
+        factory.Time.Advance(TimeSpan.FromSeconds(2));
+        var later = await runs.RecordEvidenceAsync(builder, new EvidenceInput(view.RunId.Value, "plan", "third"), lines);
+        Assert.Equal(Iso.Text(start.AddSeconds(7.4).AddMinutes(10)), later.LeaseExpiresAt);
+        Assert.Equal(later.LeaseExpiresAt, Iso.Text((await runs.GetAsync(view.RunId.Value)).LeaseExpiresAt!.Value));
+    }
+
+    [Fact]
     public async Task Evidence_OnALeaseThatRanOutSinceTheLastSweep_IsRefused_AndTheRunExpires()
     {
         // record_evidence sweeps expired leases at most once a second; the caller's own run is checked in
