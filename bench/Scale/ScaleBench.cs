@@ -10,8 +10,8 @@ namespace FactoryMcp.Bench.Scale;
 /// <summary>
 /// `scale`: reads (get_task_packet by id, any task of the ledger's history), claims and record_evidence
 /// on ledgers holding 1k, 100k and 1M evidence rows (ten per finished run, each with its audit record,
-/// generated in bulk), measured in turn within each repetition; then, per operation and repetition, the
-/// slowest size's median over the fastest's.
+/// generated in bulk), the sizes interleaved call by call within each repetition; then, per operation and
+/// repetition, the slowest size's median over the fastest's.
 /// </summary>
 internal static class ScaleBench
 {
@@ -30,12 +30,17 @@ internal static class ScaleBench
         {
             foreach (var size in options.Sizes) subjects.Add(await Subject.CreateAsync(options, size, random));
 
-            // Repetitions measure every size in turn, the order rotating, so that a change in the machine's
-            // state (another tenant, CPU frequency) falls on all sizes alike rather than on whichever size
-            // was being measured at the time.
+            // Warm means tiered up (see Timing.WarmAsync); then each repetition interleaves the sizes call by
+            // call, so the machine's state at any moment (another tenant, CPU frequency, the runtime's
+            // recompilations) falls on all sizes alike instead of on whichever size was measured then.
+            var warm = options.Tiny ? TimeSpan.Zero : TimeSpan.FromSeconds(2);
+            await Timing.WarmAsync(i => subjects[i % subjects.Count].ReadAsync(random), options.Ops, warm);
             for (var r = 0; r < options.Runs; r++)
-                for (var k = 0; k < subjects.Count; k++)
-                    await subjects[(r + k) % subjects.Count].MeasureOnceAsync(options, random);
+            {
+                await InterleavedAsync(subjects, options.Ops, (s, _) => s.ReadAsync(random), (s, ms) => s.Reads.Add(ms));
+                await InterleavedAsync(subjects, options.Ops, (s, _) => s.ClaimAsync(), (s, ms) => s.Claims.Add(ms));
+                await InterleavedAsync(subjects, options.Ops, (s, i) => s.WriteAsync(i), (s, ms) => s.Writes.Add(ms));
+            }
 
             var figures = new List<Figure>();
             foreach (var subject in subjects)
@@ -89,17 +94,28 @@ internal static class ScaleBench
             return new Subject(size, ledger, tasks, note, reader, claimer, writer, held.Id);
         }
 
-        public async Task MeasureOnceAsync(BenchOptions options, Random random)
-        {
-            var services = ledger.Services;
-            // Random ids over the whole history: cold pages count, as they would for a real ledger.
-            Reads.Add((await Timing.SequentialAsync(options.Ops, _ => services.Packets.GetTaskPacketAsync(reader, random.NextInt64(1, tasks + 1), false))).MedianMs);
-            Claims.Add((await Timing.SequentialAsync(options.Ops, _ => services.Runs.ClaimAsync(claimer, newRun: true))).MedianMs);
-            Writes.Add((await Timing.SequentialAsync(options.Ops, i =>
-                services.Runs.RecordEvidenceAsync(writer, new EvidenceInput(heldRun, "log", $"step {i}", "a few lines of output\n"), services.Config.Lines))).MedianMs);
-        }
+        // Random ids over the whole history: cold pages count, as they would for a real ledger.
+        public Task ReadAsync(Random random) => ledger.Services.Packets.GetTaskPacketAsync(reader, random.NextInt64(1, tasks + 1), false);
+
+        public Task ClaimAsync() => ledger.Services.Runs.ClaimAsync(claimer, newRun: true);
+
+        public Task WriteAsync(int i) => ledger.Services.Runs.RecordEvidenceAsync(writer, new EvidenceInput(heldRun, "log", $"step {i}", "a few lines of output\n"), ledger.Services.Config.Lines);
 
         public void Dispose() => ledger.Dispose();
+    }
+
+    /// <summary><paramref name="count"/> calls on each subject, round-robin; each subject's median is recorded.</summary>
+    private static async Task InterleavedAsync(List<Subject> subjects, int count, Func<Subject, int, Task> operation, Action<Subject, double> record)
+    {
+        var latencies = subjects.Select(_ => new List<double>(count)).ToList();
+        for (var i = 0; i < count * subjects.Count; i++)
+        {
+            var k = i % subjects.Count;
+            var start = Stopwatch.GetTimestamp();
+            await operation(subjects[k], i / subjects.Count);
+            latencies[k].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+        for (var k = 0; k < subjects.Count; k++) record(subjects[k], new Timing.Sample(latencies[k], 1).MedianMs);
     }
 
     /// <summary>For each repetition: the largest median across sizes over the smallest.</summary>
