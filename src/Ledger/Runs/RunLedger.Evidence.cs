@@ -44,7 +44,8 @@ public sealed partial class RunLedger
             var run = await GetAsync(input.RunId, ct);
             if (run.AgentId != caller.AgentId)
                 throw new LedgerException($"Run {input.RunId} belongs to {run.AgentName}, not {caller.Name}; you may act only on the run you hold.");
-            RequireKnownKind(kind, input.Kind, await new TaskLedger(db).GetAsync(run.TaskId, ct), lines);
+            var task = await new TaskLedger(db).GetAsync(run.TaskId, ct);
+            RequireKnownKind(kind, input.Kind, task, SettingsOf(task), lines);
             if (run.Workspace is null) throw new LedgerException($"Run {run.Id} has no workspace yet.");
             var bytes = WorkspaceFile.Read(run.Workspace, file, MaxFileBytes);
             blobSha = blobs.Put(bytes);
@@ -83,7 +84,7 @@ public sealed partial class RunLedger
             var held = await RequireHeldAsync(w, caller, input.RunId);
             var taskRow = await TaskLedger.RequireAsync(w, held.TaskId);
             var settings = SettingsOf(taskRow);
-            RequireKnownKind(kind, input.Kind, taskRow, lines);
+            RequireKnownKind(kind, input.Kind, taskRow, settings, lines);
             var evidenceId = await w.ScalarAsync<long>("""
                 INSERT INTO evidence (run_id, kind, origin, stage, summary, content, blob_sha, blob_bytes, file_name, created_by, created_at)
                 VALUES (@runId, @kind, 'agent', @stage, @summary, @content, @blobSha, @blobBytes, @fileName, @actor, @now)
@@ -98,23 +99,28 @@ public sealed partial class RunLedger
                 await Lessons.LessonLedger.AddFeedbackAsync(w, held.TaskId, held.Id, "post_run_note", input.Content is { Length: > 0 } note ? $"{input.Summary}\n{note}" : input.Summary, caller.Name);
             await w.AuditAsync("evidence.recorded", "run", held.Id, new { evidence_id = evidenceId, kind, origin = Origins.Agent, stage = input.Stage, blob_sha = blobSha });
             var lease = await RenewLeaseAsync(w, held, settings);
-            // Which required kinds are present: one index seek per kind, not a walk over the run's evidence.
-            var present = await w.QueryAsync<string>("""
-                SELECT k.value FROM json_each(@kinds) k
-                WHERE EXISTS (SELECT 1 FROM evidence e WHERE e.run_id = @runId AND e.kind = k.value)
-                """, new { kinds = Json.Serialize(settings.EvidenceRequired), runId = held.Id });
+            var present = await w.QueryAsync<string>(PresentRequiredKinds, new { kinds = Json.Serialize(settings.EvidenceRequired), runId = held.Id });
             var receipt = new EvidenceReceipt(evidenceId, held.Id, kind, blobSha, settings.MissingEvidence(present), lease is { } until ? Iso.Text(until) : "");
             if (idempotencyKey is not null) await IdempotencyKeys.StoreAsync(w, caller, "record_evidence", idempotencyKey, argsHash, receipt);
             return receipt;
         }, ct);
 
-    private static void RequireKnownKind(string kind, string? given, TaskRow task, LineCatalog lines)
+    /// <summary>Which of the required kinds (@kinds, a JSON array) the run (@runId) holds: one index seek per kind, not a walk over its evidence.</summary>
+    private const string PresentRequiredKinds = """
+        SELECT k.value FROM json_each(@kinds) k
+        WHERE EXISTS (SELECT 1 FROM evidence e WHERE e.run_id = @runId AND e.kind = k.value)
+        """;
+
+    /// <summary>The required evidence kinds the run does not hold yet, in the order the settings list them.</summary>
+    public async Task<IReadOnlyList<string>> MissingEvidenceAsync(long runId, TaskSettings settings, CancellationToken ct = default) =>
+        settings.MissingEvidence(await db.QueryAsync<string>(PresentRequiredKinds, new { kinds = Json.Serialize(settings.EvidenceRequired), runId }, ct));
+
+    private static void RequireKnownKind(string kind, string? given, TaskRow task, TaskSettings settings, LineCatalog lines)
     {
-        var settings = SettingsOf(task);
-        var kinds = new HashSet<string>(lines.EvidenceKindsFor(task.Line), StringComparer.Ordinal);
-        kinds.UnionWith(settings.EvidenceRequired);
-        if (!EvidenceKinds.IsWellFormed(kind) || !kinds.Contains(kind))
-            throw new LedgerException($"Evidence kind '{given}' is not known on line {task.Line}; use one of {string.Join(", ", kinds.Order())}.");
+        var known = lines.EvidenceKindsFor(task.Line);
+        if (EvidenceKinds.IsWellFormed(kind) && (known.Contains(kind) || settings.EvidenceRequired.Contains(kind))) return;
+        var kinds = known.Union(settings.EvidenceRequired, StringComparer.Ordinal).Order();
+        throw new LedgerException($"Evidence kind '{given}' is not known on line {task.Line}; use one of {string.Join(", ", kinds)}.");
     }
 
     /// <summary>Records one piece of server-observed evidence on a run in its own transaction (publishing, drain sessions).</summary>
