@@ -28,12 +28,6 @@ public sealed partial class TaskLedger
     public async Task<IReadOnlyList<EscalationRow>> EscalationsAsync(long taskId, CancellationToken ct = default) =>
         (await db.QueryAsync<EscalationRow>(EscalationRow.Select + " WHERE task_id = @taskId ORDER BY id", new { taskId }, ct)).ToList();
 
-    /// <summary>The task's answered escalations as the packet shows them ("Q: … — A: …"), oldest first.</summary>
-    public async Task<IReadOnlyList<string>> AnsweredEscalationsAsync(long taskId, CancellationToken ct = default) =>
-        (await db.QueryAsync<string>(
-            "SELECT 'Q: ' || question || ' — A: ' || answer FROM escalations WHERE task_id = @taskId AND answer IS NOT NULL ORDER BY id",
-            new { taskId }, ct)).ToList();
-
     /// <summary>
     /// Answers a task's open escalation. requeue: the task is ready again (attempt and rework budgets
     /// start afresh, the answer reaches the next packet, work continues from the last head); cancel: it ends.

@@ -62,9 +62,9 @@ public sealed class PacketService(FactoryServices factory)
     private async Task<PacketView> ViewAsync(RunRow run, TaskRow task, string status, CancellationToken ct)
     {
         var settings = RunLedger.SettingsOf(task);
-        var present = (await runs.EvidenceAsync(run.Id, ct)).Select(e => e.Kind);
+        var missing = await runs.MissingEvidenceAsync(run.Id, settings, ct);
         var version = await tasks.GetPacketAsync(task.Id, run.PacketVersion, ct);
-        var answers = await tasks.AnsweredEscalationsAsync(task.Id, ct);
+        var answers = (await tasks.EscalationsAsync(task.Id, ct)).Where(e => e.Answer is not null).Select(e => $"Q: {e.Question} — A: {e.Answer}");
         var config = factory.Config.Settings;
         var lessons = await factory.Lessons.ForLineAsync(task.Line, config.LessonsPerPacket, config.LessonBytesPerPacket, ct);
         return new PacketView
@@ -84,7 +84,7 @@ public sealed class PacketService(FactoryServices factory)
             RunRef = run.RunRef,
             CloneUrl = task.Repo,
             LeaseExpiresAt = run.LeaseExpiresAt is { } lease ? Iso.Text(lease) : null,
-            EvidenceRequired = settings.MissingEvidence(present),
+            EvidenceRequired = missing,
             EvidenceServerProvides = settings.EvidenceRequired.Where(EvidenceKinds.ServerSatisfied.Contains).ToList(),
             Packet = version.Markdown,
             EscalationAnswers = answers.ToList(),
