@@ -1,11 +1,5 @@
 using System.Collections.Concurrent;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace FactoryMcp.Tests.Infrastructure;
 
@@ -15,27 +9,23 @@ namespace FactoryMcp.Tests.Infrastructure;
 /// </summary>
 public sealed class FakeGitHubApi : IAsyncDisposable
 {
-    private readonly WebApplication app;
+    private readonly LocalListener listener;
 
-    private FakeGitHubApi(WebApplication app, Uri url)
+    private FakeGitHubApi(LocalListener listener, ConcurrentQueue<(string PathAndQuery, string? Authorization)> requests)
     {
-        this.app = app;
-        Url = url;
+        this.listener = listener;
+        Requests = requests;
     }
 
-    public Uri Url { get; }
-    public ConcurrentQueue<(string PathAndQuery, string? Authorization)> Requests { get; } = new();
+    public Uri Url => listener.Url;
+    public ConcurrentQueue<(string PathAndQuery, string? Authorization)> Requests { get; }
 
     public static async Task<FakeGitHubApi> StartAsync(IReadOnlyDictionary<string, string> responses)
     {
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore().UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        FakeGitHubApi? api = null;
-        app.Run(async context =>
+        var requests = new ConcurrentQueue<(string PathAndQuery, string? Authorization)>();
+        var listener = await LocalListener.StartAsync(async context =>
         {
-            api!.Requests.Enqueue((context.Request.Path + context.Request.QueryString, context.Request.Headers.Authorization.FirstOrDefault()));
+            requests.Enqueue((context.Request.Path + context.Request.QueryString, context.Request.Headers.Authorization.FirstOrDefault()));
             if (context.Request.Method == "GET" && responses.TryGetValue(context.Request.Path, out var json))
             {
                 context.Response.ContentType = "application/json";
@@ -44,15 +34,8 @@ public sealed class FakeGitHubApi : IAsyncDisposable
             }
             context.Response.StatusCode = StatusCodes.Status404NotFound;
         });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        api = new FakeGitHubApi(app, new Uri(address + "/"));
-        return api;
+        return new FakeGitHubApi(listener, requests);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await app.StopAsync();
-        await app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => listener.DisposeAsync();
 }

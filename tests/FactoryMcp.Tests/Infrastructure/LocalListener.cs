@@ -23,23 +23,30 @@ public sealed class LocalListener : IAsyncDisposable
     public Uri Url { get; }
     public ConcurrentQueue<(string Path, string Body)> Received { get; } = new();
 
+    /// <summary>A listener that records each request's path and body and answers 204.</summary>
     public static async Task<LocalListener> StartAsync()
     {
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore().UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
         LocalListener? listener = null;
-        app.Run(async context =>
+        listener = await StartAsync(async context =>
         {
             using var reader = new StreamReader(context.Request.Body);
             listener!.Received.Enqueue((context.Request.Path, await reader.ReadToEndAsync()));
             context.Response.StatusCode = StatusCodes.Status204NoContent;
         });
+        return listener;
+    }
+
+    /// <summary>A listener whose requests <paramref name="handle"/> answers (it records nothing itself).</summary>
+    public static async Task<LocalListener> StartAsync(RequestDelegate handle)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore().UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        app.Run(handle);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        listener = new LocalListener(app, new Uri(address + "/"));
-        return listener;
+        return new LocalListener(app, new Uri(address + "/"));
     }
 
     public async ValueTask DisposeAsync()
