@@ -21,12 +21,24 @@ internal static class AllBench
     {
         var options = BenchOptions.Parse(args);
         var started = Stopwatch.StartNew();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"factory-bench all: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, load {LoadAverage()}, {options.Runs} repetitions × {options.Ops} ops, {options.Spawns} spawns, sizes {string.Join('/', options.Sizes)}, {options.Agents} HTTP agents{(options.Tiny ? " (tiny: a smoke run, the figures mean nothing)" : "")}"));
+        Console.WriteLine(
+            string.Create(
+                CultureInfo.InvariantCulture,
+                $"factory-bench all: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, load {LoadAverage()}, {options.Runs} repetitions × {options.Ops} ops, {options.Spawns} spawns, sizes {string.Join('/', options.Sizes)}, {options.Agents} HTTP agents{(options.Tiny ? " (tiny: a smoke run, the figures mean nothing)" : "")}"
+            )
+        );
         // Publish first, so no section's clock includes a build.
-        options = options with { Factory = await Builds.FactoryAsync(options), Bare = await Builds.BareAsync(options) };
+        options = options with
+        {
+            Factory = await Builds.FactoryAsync(options),
+            Bare = await Builds.BareAsync(options),
+        };
         if (options.Composite)
-            options = options with { FactoryComposite = await Builds.FactoryCompositeAsync(options), BareComposite = await Builds.BareCompositeAsync(options) };
+            options = options with
+            {
+                FactoryComposite = await Builds.FactoryCompositeAsync(options),
+                BareComposite = await Builds.BareCompositeAsync(options),
+            };
 
         var sections = new (string Title, Func<BenchOptions, Task<IReadOnlyList<Figure>>> Measure)[]
         {
@@ -47,13 +59,23 @@ internal static class AllBench
             all.AddRange(figures);
         }
         var targets = all.Where(f => f.Met is not null).ToList();
-        FigureTable.Print(Console.Out, $"DESIGN section 12 targets: {targets.Count(f => f.Met == true)} of {targets.Count} met (in {started.Elapsed.TotalMinutes:0.0} min)", targets);
+        FigureTable.Print(
+            Console.Out,
+            $"DESIGN section 12 targets: {targets.Count(f => f.Met == true)} of {targets.Count} met (in {started.Elapsed.TotalMinutes:0.0} min)",
+            targets
+        );
         return 0;
     }
 
     private static string LoadAverage()
     {
-        try { return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
-        catch (IOException) { return "?"; }
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
     }
 }

@@ -46,7 +46,8 @@ internal sealed record BenchOptions(TimeSpan Duration, string Directory)
     /// <summary>The rest of the command line, for subcommands with options of their own (compare).</summary>
     public IReadOnlyDictionary<string, string> Extra { get; init; } = new Dictionary<string, string>();
 
-    public const string Usage = "--runs N, --ops N, --spawns N, --sizes 1000,100000,1000000, --agents N, --tasks-per-agent N, --evidence-per-claim N, --seconds N, --dir PATH, --factory PATH, --bare PATH, --composite yes|no, --factory-composite PATH, --bare-composite PATH, --tiny";
+    public const string Usage =
+        "--runs N, --ops N, --spawns N, --sizes 1000,100000,1000000, --agents N, --tasks-per-agent N, --evidence-per-claim N, --seconds N, --dir PATH, --factory PATH, --bare PATH, --composite yes|no, --factory-composite PATH, --bare-composite PATH, --tiny";
 
     public static BenchOptions Parse(string[] args, IReadOnlySet<string>? extraOptions = null)
     {
@@ -54,12 +55,26 @@ internal sealed record BenchOptions(TimeSpan Duration, string Directory)
         var extra = new Dictionary<string, string>(StringComparer.Ordinal);
         // --tiny first, so explicit options after it still win.
         if (args.Contains("--tiny"))
-            o = o with { Tiny = true, Composite = false, Runs = 2, Ops = 20, Spawns = 2, Sizes = [100, 1_000], Agents = 4, TasksPerAgent = 1, EvidencePerClaim = 1, Duration = TimeSpan.FromSeconds(0.3) };
+            o = o with
+            {
+                Tiny = true,
+                Composite = false,
+                Runs = 2,
+                Ops = 20,
+                Spawns = 2,
+                Sizes = [100, 1_000],
+                Agents = 4,
+                TasksPerAgent = 1,
+                EvidencePerClaim = 1,
+                Duration = TimeSpan.FromSeconds(0.3),
+            };
         for (var i = 0; i < args.Length; i++)
         {
             var name = args[i];
-            if (name == "--tiny") continue;
-            if (i + 1 >= args.Length) throw new ArgumentException($"Unknown or incomplete option '{name}'. Options: {Usage}.");
+            if (name == "--tiny")
+                continue;
+            if (i + 1 >= args.Length)
+                throw new ArgumentException($"Unknown or incomplete option '{name}'. Options: {Usage}.");
             var value = args[++i];
             o = name switch
             {
@@ -68,17 +83,31 @@ internal sealed record BenchOptions(TimeSpan Duration, string Directory)
                 "--runs" => o with { Runs = (int)Positive(name, value) },
                 "--ops" => o with { Ops = (int)Positive(name, value) },
                 "--spawns" => o with { Spawns = (int)Positive(name, value) },
-                "--sizes" => o with { Sizes = value.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => (int)Positive(name, s.Replace("_", ""))).ToList() },
+                "--sizes" => o with
+                {
+                    Sizes = value
+                        .Split(',', StringSplitOptions.RemoveEmptyEntries)
+                        .Select(s => (int)Positive(name, s.Replace("_", "")))
+                        .ToList(),
+                },
                 "--agents" => o with { Agents = (int)Positive(name, value) },
                 "--tasks-per-agent" => o with { TasksPerAgent = (int)Positive(name, value) },
                 "--evidence-per-claim" => o with { EvidencePerClaim = (int)Positive(name, value) },
                 "--factory" => o with { Factory = Path.GetFullPath(value) },
                 "--bare" => o with { Bare = Path.GetFullPath(value) },
-                "--composite" => o with { Composite = value is "yes" ? true : value is "no" ? false : throw new ArgumentException($"--composite takes yes or no, not '{value}'.") },
+                "--composite" => o with
+                {
+                    Composite =
+                        value is "yes" ? true
+                        : value is "no" ? false
+                        : throw new ArgumentException($"--composite takes yes or no, not '{value}'."),
+                },
                 "--factory-composite" => o with { FactoryComposite = Path.GetFullPath(value) },
                 "--bare-composite" => o with { BareComposite = Path.GetFullPath(value) },
                 _ when extraOptions?.Contains(name) == true => Add(o, extra, name, value),
-                _ => throw new ArgumentException($"Unknown option '{name}'. Options: {Usage}{(extraOptions is null ? "" : ", " + string.Join(", ", extraOptions))}."),
+                _ => throw new ArgumentException(
+                    $"Unknown option '{name}'. Options: {Usage}{(extraOptions is null ? "" : ", " + string.Join(", ", extraOptions))}."
+                ),
             };
         }
         System.IO.Directory.CreateDirectory(o.Directory);

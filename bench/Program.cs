@@ -12,21 +12,40 @@ using FactoryMcp.Bench.Writes;
 var subcommands = new Dictionary<string, (string Help, Func<string[], Task<int>> Run)>(StringComparer.Ordinal)
 {
     ["all"] = ("every figure below except dispatch and compare, then the section 12 targets", AllBench.RunAsync),
-    ["startup"] = ("spawn → initialize of factory serve and of a bare SDK server, their ratio, idle memory", StartupBench.RunAsync),
+    ["startup"] = (
+        "spawn → initialize of factory serve and of a bare SDK server, their ratio, idle memory",
+        StartupBench.RunAsync
+    ),
     ["tools-list"] = ("tools/list reply bytes for the agent, verifier and human roles", ToolsListBench.RunAsync),
-    ["reads"] = ("warm get_task_packet by id: SDK client and raw over stdio, in process, service only; loaded memory", ReadBench.RunAsync),
-    ["writes"] = ("sequential record_evidence (synchronous=FULL), the disk's fsync rate, claim latency", WriteBench.RunAsync),
+    ["reads"] = (
+        "warm get_task_packet by id: SDK client and raw over stdio, in process, service only; loaded memory",
+        ReadBench.RunAsync
+    ),
+    ["writes"] = (
+        "sequential record_evidence (synchronous=FULL), the disk's fsync rate, claim latency",
+        WriteBench.RunAsync
+    ),
     ["scale"] = ("reads, claims and writes at 1k/100k/1M evidence rows, and their spread", ScaleBench.RunAsync),
-    ["http"] = ("N agents claiming and recording over HTTP at once; lost/double claims, failures, memory", HttpAgentsBench.RunAsync),
+    ["http"] = (
+        "N agents claiming and recording over HTTP at once; lost/double claims, failures, memory",
+        HttpAgentsBench.RunAsync
+    ),
     ["validation"] = ("validation-job overhead beyond the command itself", ValidationBench.RunAsync),
-    ["dispatch"] = ("claims/s with 1, 8, 32 claimers; record_evidence/s with 1, 8 writers; the disk's fsync rate", DispatchBench.RunAsync),
-    ["compare"] = ("factory beside another stdio MCP server, alternating, with ratios (see --peer)", CompareBench.RunAsync),
+    ["dispatch"] = (
+        "claims/s with 1, 8, 32 claimers; record_evidence/s with 1, 8 writers; the disk's fsync rate",
+        DispatchBench.RunAsync
+    ),
+    ["compare"] = (
+        "factory beside another stdio MCP server, alternating, with ratios (see --peer)",
+        CompareBench.RunAsync
+    ),
 };
 
 if (args.Length == 0 || !subcommands.TryGetValue(args[0], out var chosen))
 {
     Console.Error.WriteLine("usage: dotnet run -c Release --project bench -- SUBCOMMAND [options]");
-    foreach (var (name, (help, _)) in subcommands) Console.Error.WriteLine($"  {name,-11} {help}");
+    foreach (var (name, (help, _)) in subcommands)
+        Console.Error.WriteLine($"  {name, -11} {help}");
     Console.Error.WriteLine($"options: {BenchOptions.Usage}");
     Console.Error.WriteLine(CompareBench.Usage);
     return args.Length == 0 || args[0] is "-h" or "--help" ? 0 : 2;

@@ -14,7 +14,16 @@ namespace FactoryMcp.Bench.Compare;
 /// </summary>
 internal static class CompareBench
 {
-    private static readonly HashSet<string> Own = ["--peer", "--peer-tool", "--peer-args", "--peer-cwd", "--peer-env", "--tool", "--args"];
+    private static readonly HashSet<string> Own =
+    [
+        "--peer",
+        "--peer-tool",
+        "--peer-args",
+        "--peer-cwd",
+        "--peer-env",
+        "--tool",
+        "--args",
+    ];
 
     public const string Usage = """
         compare --peer "COMMAND ARGS..." --peer-tool NAME [--peer-args JSON] [--peer-cwd DIR] [--peer-env K=V,K=V]
@@ -25,7 +34,10 @@ internal static class CompareBench
     public static async Task<int> RunAsync(string[] args)
     {
         var options = BenchOptions.Parse(args, Own);
-        if (!options.Extra.TryGetValue("--peer", out var peerLine) || !options.Extra.TryGetValue("--peer-tool", out var peerTool))
+        if (
+            !options.Extra.TryGetValue("--peer", out var peerLine)
+            || !options.Extra.TryGetValue("--peer-tool", out var peerTool)
+        )
         {
             Console.Error.WriteLine(Usage);
             return 2;
@@ -45,8 +57,13 @@ internal static class CompareBench
         var ourTool = options.Extra.GetValueOrDefault("--tool") ?? "get_task_packet";
         var ourArgs = JsonNode.Parse(options.Extra.GetValueOrDefault("--args") ?? """{"task_id":1}""")!.AsObject();
 
-        Console.WriteLine($"factory-bench compare: factory `{ourTool}` vs `{peer}` `{peerTool}`, {options.Spawns} spawns and {options.Runs} × {options.Ops} calls each, alternating");
-        List<double> ourStart = [], peerStart = [], ourIdle = [], peerIdle = [];
+        Console.WriteLine(
+            $"factory-bench compare: factory `{ourTool}` vs `{peer}` `{peerTool}`, {options.Spawns} spawns and {options.Runs} × {options.Ops} calls each, alternating"
+        );
+        List<double> ourStart = [],
+            peerStart = [],
+            ourIdle = [],
+            peerIdle = [];
         await StartupBench.SpawnAsync(ours, idle: false);
         await StartupBench.SpawnAsync(peer, idle: false);
         for (var i = 0; i < options.Spawns; i++)
@@ -59,8 +76,12 @@ internal static class CompareBench
             }
         }
 
-        List<double> ourMs = [], peerMs = [], ourRate = [], peerRate = [];
-        double ourPeak, peerPeak;
+        List<double> ourMs = [],
+            peerMs = [],
+            ourRate = [],
+            peerRate = [];
+        double ourPeak,
+            peerPeak;
         await using (var a = StdioPeer.Start(ours))
         await using (var b = StdioPeer.Start(peer))
         {
@@ -73,9 +94,10 @@ internal static class CompareBench
             {
                 foreach (var side in r % 2 == 0 ? new[] { 0, 1 } : [1, 0])
                 {
-                    var sample = side == 0
-                        ? await Timing.SequentialAsync(options.Ops, _ => a.CallToolAsync(ourTool, ourArgs))
-                        : await Timing.SequentialAsync(options.Ops, _ => b.CallToolAsync(peerTool, peerArgs));
+                    var sample =
+                        side == 0
+                            ? await Timing.SequentialAsync(options.Ops, _ => a.CallToolAsync(ourTool, ourArgs))
+                            : await Timing.SequentialAsync(options.Ops, _ => b.CallToolAsync(peerTool, peerArgs));
                     (side == 0 ? ourMs : peerMs).Add(sample.MedianMs);
                     (side == 0 ? ourRate : peerRate).Add(sample.PerSecond);
                 }
@@ -84,28 +106,41 @@ internal static class CompareBench
             peerPeak = b.Memory().PeakMiB;
         }
 
-        FigureTable.Print(Console.Out, "factory", [
-            new Figure("spawn → initialize", "ms", ourStart),
-            new Figure($"warm {ourTool}", "ms", ourMs),
-            new Figure($"warm {ourTool}, rate", "calls/s", ourRate),
-            new Figure("resident memory idle", "MiB", ourIdle),
-            new Figure("resident memory peak after calls", "MiB", [ourPeak]),
-        ]);
-        FigureTable.Print(Console.Out, $"peer: {peer}", [
-            new Figure("spawn → initialize", "ms", peerStart),
-            new Figure($"warm {peerTool}", "ms", peerMs),
-            new Figure($"warm {peerTool}, rate", "calls/s", peerRate),
-            new Figure("resident memory idle", "MiB", peerIdle, Note: "the process and its children"),
-            new Figure("resident memory peak after calls", "MiB", [peerPeak]),
-        ]);
-        FigureTable.Print(Console.Out, "peer / factory (above 1: the factory is faster or smaller)", [
-            new Figure("spawn → initialize", "×", Ratios(peerStart, ourStart)),
-            new Figure("warm call latency", "×", Ratios(peerMs, ourMs)),
-            new Figure("resident memory idle", "×", Ratios(peerIdle, ourIdle)),
-            new Figure("resident memory peak after calls", "×", [peerPeak / ourPeak]),
-        ]);
+        FigureTable.Print(
+            Console.Out,
+            "factory",
+            [
+                new Figure("spawn → initialize", "ms", ourStart),
+                new Figure($"warm {ourTool}", "ms", ourMs),
+                new Figure($"warm {ourTool}, rate", "calls/s", ourRate),
+                new Figure("resident memory idle", "MiB", ourIdle),
+                new Figure("resident memory peak after calls", "MiB", [ourPeak]),
+            ]
+        );
+        FigureTable.Print(
+            Console.Out,
+            $"peer: {peer}",
+            [
+                new Figure("spawn → initialize", "ms", peerStart),
+                new Figure($"warm {peerTool}", "ms", peerMs),
+                new Figure($"warm {peerTool}, rate", "calls/s", peerRate),
+                new Figure("resident memory idle", "MiB", peerIdle, Note: "the process and its children"),
+                new Figure("resident memory peak after calls", "MiB", [peerPeak]),
+            ]
+        );
+        FigureTable.Print(
+            Console.Out,
+            "peer / factory (above 1: the factory is faster or smaller)",
+            [
+                new Figure("spawn → initialize", "×", Ratios(peerStart, ourStart)),
+                new Figure("warm call latency", "×", Ratios(peerMs, ourMs)),
+                new Figure("resident memory idle", "×", Ratios(peerIdle, ourIdle)),
+                new Figure("resident memory peak after calls", "×", [peerPeak / ourPeak]),
+            ]
+        );
         return 0;
     }
 
-    private static List<double> Ratios(List<double> peer, List<double> ours) => peer.Zip(ours, (p, o) => p / o).ToList();
+    private static List<double> Ratios(List<double> peer, List<double> ours) =>
+        peer.Zip(ours, (p, o) => p / o).ToList();
 }

@@ -23,17 +23,34 @@ internal static class DispatchBench
     public static async Task<int> RunAsync(string[] args)
     {
         var options = BenchOptions.Parse(args);
-        Console.WriteLine($"factory-bench dispatch: {options.Duration.TotalSeconds:0.#} s per figure, ledgers in {options.Directory}, {Environment.ProcessorCount} cores");
-        var fsync = FsyncRate.Measure(options.Directory, TimeSpan.FromSeconds(Math.Min(2, options.Duration.TotalSeconds)));
+        Console.WriteLine(
+            $"factory-bench dispatch: {options.Duration.TotalSeconds:0.#} s per figure, ledgers in {options.Directory}, {Environment.ProcessorCount} cores"
+        );
+        var fsync = FsyncRate.Measure(
+            options.Directory,
+            TimeSpan.FromSeconds(Math.Min(2, options.Duration.TotalSeconds))
+        );
         var rows = new List<Row>();
-        foreach (var claimers in new[] { 1, 8, 32 }) rows.Add(await ClaimsAsync(options, claimers));
-        foreach (var writers in new[] { 1, 8 }) rows.Add(await EvidenceAsync(options, writers));
+        foreach (var claimers in new[] { 1, 8, 32 })
+            rows.Add(await ClaimsAsync(options, claimers));
+        foreach (var writers in new[] { 1, 8 })
+            rows.Add(await EvidenceAsync(options, writers));
 
         Console.WriteLine();
-        Console.WriteLine($"{"figure",-18} {"workers",7} {"ops",8} {"seconds",8} {"ops/s",9} {"errors",6}  note");
+        Console.WriteLine($"{"figure", -18} {"workers", 7} {"ops", 8} {"seconds", 8} {"ops/s", 9} {"errors", 6}  note");
         foreach (var r in rows)
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.Figure,-18} {r.Workers,7} {r.Operations,8} {r.Seconds,8:0.00} {r.PerSecond,9:0} {r.Errors,6}  {r.Note}"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"disk fsync",-18} {1,7} {"",8} {"",8} {fsync,9:0} {"",6}  4 KiB write + fsync, same disk"));
+            Console.WriteLine(
+                string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"{r.Figure, -18} {r.Workers, 7} {r.Operations, 8} {r.Seconds, 8:0.00} {r.PerSecond, 9:0} {r.Errors, 6}  {r.Note}"
+                )
+            );
+        Console.WriteLine(
+            string.Create(
+                CultureInfo.InvariantCulture,
+                $"{"disk fsync", -18} {1, 7} {"", 8} {"", 8} {fsync, 9:0} {"", 6}  4 KiB write + fsync, same disk"
+            )
+        );
         return rows.Any(r => r.Errors > 0) ? 1 : 0;
     }
 
@@ -45,32 +62,47 @@ internal static class DispatchBench
         var runs = new RunLedger(ledger.Db);
         var registry = new AgentRegistry(ledger.Db);
         var callers = new List<Caller>();
-        for (var i = 0; i < claimers; i++) callers.Add(await registry.AuthenticateAsync($"claimer-{i}", null, null));
+        for (var i = 0; i < claimers; i++)
+            callers.Add(await registry.AuthenticateAsync($"claimer-{i}", null, null));
 
-        long claimed = 0, errors = 0;
+        long claimed = 0,
+            errors = 0;
         var clock = Stopwatch.StartNew();
-        await Task.WhenAll(callers.Select(caller => Task.Run(async () =>
-        {
-            while (clock.Elapsed < options.Duration)
-            {
-                try
+        await Task.WhenAll(
+            callers.Select(caller =>
+                Task.Run(async () =>
                 {
-                    var outcome = await runs.ClaimAsync(caller, newRun: true);
-                    if (outcome.Status != ClaimOutcome.Claimed) break;
-                    Interlocked.Increment(ref claimed);
-                }
-                catch (Exception e)
-                {
-                    Interlocked.Increment(ref errors);
-                    Console.Error.WriteLine($"claim failed: {e.Message}");
-                }
-            }
-        })));
+                    while (clock.Elapsed < options.Duration)
+                    {
+                        try
+                        {
+                            var outcome = await runs.ClaimAsync(caller, newRun: true);
+                            if (outcome.Status != ClaimOutcome.Claimed)
+                                break;
+                            Interlocked.Increment(ref claimed);
+                        }
+                        catch (Exception e)
+                        {
+                            Interlocked.Increment(ref errors);
+                            Console.Error.WriteLine($"claim failed: {e.Message}");
+                        }
+                    }
+                })
+            )
+        );
         var seconds = clock.Elapsed.TotalSeconds;
         var distinct = await ledger.Db.QuerySingleOrDefaultAsync<long>("SELECT count(DISTINCT task_id) FROM runs");
         var total = await ledger.Db.QuerySingleOrDefaultAsync<long>("SELECT count(*) FROM runs");
-        if (distinct != total) errors += total - distinct;
-        return new Row("claims", claimers, claimed, seconds, errors, $"queue of {queued}; {total} runs on {distinct} distinct tasks");
+        if (distinct != total)
+            errors += total - distinct;
+        return new Row(
+            "claims",
+            claimers,
+            claimed,
+            seconds,
+            errors,
+            $"queue of {queued}; {total} runs on {distinct} distinct tasks"
+        );
     }
 
     private static async Task<Row> EvidenceAsync(BenchOptions options, int writers)
@@ -87,24 +119,40 @@ internal static class DispatchBench
             held.Add((caller, claim.Run.Id));
         }
 
-        long recorded = 0, errors = 0;
+        long recorded = 0,
+            errors = 0;
         var clock = Stopwatch.StartNew();
-        await Task.WhenAll(held.Select(h => Task.Run(async () =>
-        {
-            for (var n = 0; clock.Elapsed < options.Duration; n++)
-            {
-                try
+        await Task.WhenAll(
+            held.Select(h =>
+                Task.Run(async () =>
                 {
-                    await runs.RecordEvidenceAsync(h.Caller, new EvidenceInput(h.Run, "log", $"step {n}", "a few lines of output\n"), LineCatalog.Empty);
-                    Interlocked.Increment(ref recorded);
-                }
-                catch (Exception e)
-                {
-                    Interlocked.Increment(ref errors);
-                    Console.Error.WriteLine($"record_evidence failed: {e.Message}");
-                }
-            }
-        })));
-        return new Row("record_evidence", writers, recorded, clock.Elapsed.TotalSeconds, errors, "synchronous=FULL, each its own run");
+                    for (var n = 0; clock.Elapsed < options.Duration; n++)
+                    {
+                        try
+                        {
+                            await runs.RecordEvidenceAsync(
+                                h.Caller,
+                                new EvidenceInput(h.Run, "log", $"step {n}", "a few lines of output\n"),
+                                LineCatalog.Empty
+                            );
+                            Interlocked.Increment(ref recorded);
+                        }
+                        catch (Exception e)
+                        {
+                            Interlocked.Increment(ref errors);
+                            Console.Error.WriteLine($"record_evidence failed: {e.Message}");
+                        }
+                    }
+                })
+            )
+        );
+        return new Row(
+            "record_evidence",
+            writers,
+            recorded,
+            clock.Elapsed.TotalSeconds,
+            errors,
+            "synchronous=FULL, each its own run"
+        );
     }
 }

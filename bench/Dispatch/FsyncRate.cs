@@ -12,7 +12,14 @@ internal static class FsyncRate
         var count = 0;
         try
         {
-            using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None);
+            using var stream = new FileStream(
+                path,
+                FileMode.CreateNew,
+                FileAccess.Write,
+                FileShare.None,
+                1,
+                FileOptions.None
+            );
             var clock = Stopwatch.StartNew();
             while (clock.Elapsed < duration)
             {

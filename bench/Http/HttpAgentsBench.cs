@@ -35,14 +35,23 @@ internal static class HttpAgentsBench
         var tokens = new List<(string Name, string Token)>();
         for (var i = 0; i < options.Agents; i++)
         {
-            var (agent, token) = await ledger.Services.Agents.AddAsync("human:bench", $"http-{i}", Roles.Agent, null, []);
+            var (agent, token) = await ledger.Services.Agents.AddAsync(
+                "human:bench",
+                $"http-{i}",
+                Roles.Agent,
+                null,
+                []
+            );
             tokens.Add((agent.Name, token));
         }
 
         await using var server = await HttpServer.StartAsync(FactoryCommand.ServeHttp(factory, ledger.LedgerFile));
         var claims = new ConcurrentBag<(string Agent, long Run, long Task)>();
         var errors = new ConcurrentBag<string>();
-        List<double> rate = [], medianMs = [], p99Ms = [], claimMs = [];
+        List<double> rate = [],
+            medianMs = [],
+            p99Ms = [],
+            claimMs = [];
         for (var r = 0; r < options.Runs; r++)
         {
             var clients = await Task.WhenAll(tokens.Select(t => SdkClients.HttpAsync(server.Endpoint, t.Token)));
@@ -51,11 +60,19 @@ internal static class HttpAgentsBench
             var clock = Stopwatch.StartNew();
             try
             {
-                await Task.WhenAll(clients.Select((client, i) => Task.Run(() => AgentAsync(client, tokens[i].Name, options, claims, errors, latencies, claimLatencies))));
+                await Task.WhenAll(
+                    clients.Select(
+                        (client, i) =>
+                            Task.Run(() =>
+                                AgentAsync(client, tokens[i].Name, options, claims, errors, latencies, claimLatencies)
+                            )
+                    )
+                );
             }
             finally
             {
-                foreach (var client in clients) await client.DisposeAsync();
+                foreach (var client in clients)
+                    await client.DisposeAsync();
             }
             rate.Add(latencies.Count / clock.Elapsed.TotalSeconds);
             var all = new Figure("", "", latencies.ToList());
@@ -67,38 +84,84 @@ internal static class HttpAgentsBench
 
         // The ledger's account of what the clients saw.
         var db = ledger.Db;
-        var runs = await db.QuerySingleOrDefaultAsync<long>("SELECT count(*) FROM runs r JOIN agents a ON a.id = r.agent_id WHERE a.name LIKE 'http-%'");
+        var runs = await db.QuerySingleOrDefaultAsync<long>(
+            "SELECT count(*) FROM runs r JOIN agents a ON a.id = r.agent_id WHERE a.name LIKE 'http-%'"
+        );
         var distinctTasks = await db.QuerySingleOrDefaultAsync<long>("SELECT count(DISTINCT task_id) FROM runs");
         var allRuns = await db.QuerySingleOrDefaultAsync<long>("SELECT count(*) FROM runs");
         var matching = 0L;
         foreach (var claim in claims)
             matching += await db.QuerySingleOrDefaultAsync<long>(
                 "SELECT count(*) FROM runs r JOIN agents a ON a.id = r.agent_id WHERE r.id = @run AND r.task_id = @task AND a.name = @agent",
-                new { run = claim.Run, task = claim.Task, agent = claim.Agent });
+                new
+                {
+                    run = claim.Run,
+                    task = claim.Task,
+                    agent = claim.Agent,
+                }
+            );
         var expected = perRun * options.Runs;
         var doubles = allRuns - distinctTasks + (claims.Count - claims.Select(c => c.Task).Distinct().Count());
         var lost = (expected - claims.Count) + (claims.Count - matching) + (runs - claims.Count);
-        var busy = server.Stderr.Count(l => l.Contains("SQLITE_BUSY", StringComparison.Ordinal) || l.Contains("database is locked", StringComparison.Ordinal));
-        foreach (var e in errors.Take(5)) Console.Error.WriteLine($"http agent error: {e}");
+        var busy = server.Stderr.Count(l =>
+            l.Contains("SQLITE_BUSY", StringComparison.Ordinal)
+            || l.Contains("database is locked", StringComparison.Ordinal)
+        );
+        foreach (var e in errors.Take(5))
+            Console.Error.WriteLine($"http agent error: {e}");
 
         var n = options.Agents;
         return
         [
-            new Figure($"{n} agents over HTTP, calls/s", "calls/s", rate, Note: $"get_task_packet (claim + workspace) then {options.EvidencePerClaim} record_evidence, {options.TasksPerAgent}× per agent"),
+            new Figure(
+                $"{n} agents over HTTP, calls/s",
+                "calls/s",
+                rate,
+                Note: $"get_task_packet (claim + workspace) then {options.EvidencePerClaim} record_evidence, {options.TasksPerAgent}× per agent"
+            ),
             new Figure($"{n} agents over HTTP, call latency median", "ms", medianMs),
             new Figure($"{n} agents over HTTP, call latency p99", "ms", p99Ms),
-            new Figure($"{n} agents over HTTP, claim latency median", "ms", claimMs, Note: "get_task_packet with workspace under contention"),
+            new Figure(
+                $"{n} agents over HTTP, claim latency median",
+                "ms",
+                claimMs,
+                Note: "get_task_packet with workspace under contention"
+            ),
             Exact($"{n} agents over HTTP, double claims", doubles, $"{allRuns} runs on {distinctTasks} distinct tasks"),
-            Exact($"{n} agents over HTTP, lost claims", lost, $"{claims.Count} of {expected} claims seen by clients, {matching} matching ledger rows"),
-            Exact($"{n} agents over HTTP, failed calls", errors.Count, $"{busy} SQLITE_BUSY / locked lines in the server log"),
+            Exact(
+                $"{n} agents over HTTP, lost claims",
+                lost,
+                $"{claims.Count} of {expected} claims seen by clients, {matching} matching ledger rows"
+            ),
+            Exact(
+                $"{n} agents over HTTP, failed calls",
+                errors.Count,
+                $"{busy} SQLITE_BUSY / locked lines in the server log"
+            ),
             Exact($"{n} agents over HTTP, SQLITE_BUSY in server log", busy, ""),
-            Figure.Bounded("resident memory loaded, factory serve --http", "MiB", [peak], 150, atMost: true, $"VmHWM after {options.Runs} rounds of {n} agents"),
+            Figure.Bounded(
+                "resident memory loaded, factory serve --http",
+                "MiB",
+                [peak],
+                150,
+                atMost: true,
+                $"VmHWM after {options.Runs} rounds of {n} agents"
+            ),
         ];
     }
 
-    private static Figure Exact(string name, double count, string note) => new(name, "count", [count], "= 0", count == 0, note);
+    private static Figure Exact(string name, double count, string note) =>
+        new(name, "count", [count], "= 0", count == 0, note);
 
-    private static async Task AgentAsync(McpClient client, string name, BenchOptions options, ConcurrentBag<(string, long, long)> claims, ConcurrentBag<string> errors, ConcurrentBag<double> latencies, ConcurrentBag<double> claimLatencies)
+    private static async Task AgentAsync(
+        McpClient client,
+        string name,
+        BenchOptions options,
+        ConcurrentBag<(string, long, long)> claims,
+        ConcurrentBag<string> errors,
+        ConcurrentBag<double> latencies,
+        ConcurrentBag<double> claimLatencies
+    )
     {
         for (var t = 0; t < options.TasksPerAgent; t++)
         {
@@ -109,7 +172,8 @@ internal static class HttpAgentsBench
             claimLatencies.Add(elapsed);
             if (packet?.StructuredContent is not { } s || s.GetProperty("status").GetString() != "claimed")
             {
-                if (packet is not null) errors.Add($"{name}: get_task_packet gave {packet.StructuredContent}");
+                if (packet is not null)
+                    errors.Add($"{name}: get_task_packet gave {packet.StructuredContent}");
                 return;
             }
             var runId = s.GetProperty("run_id").GetInt64();
@@ -117,18 +181,37 @@ internal static class HttpAgentsBench
             for (var e = 0; e < options.EvidencePerClaim; e++)
             {
                 start = Stopwatch.GetTimestamp();
-                await CallAsync(client, "record_evidence", new() { ["run_id"] = runId, ["kind"] = "plan", ["summary"] = $"step {e}", ["content"] = "what I will do\n" }, errors);
+                await CallAsync(
+                    client,
+                    "record_evidence",
+                    new()
+                    {
+                        ["run_id"] = runId,
+                        ["kind"] = "plan",
+                        ["summary"] = $"step {e}",
+                        ["content"] = "what I will do\n",
+                    },
+                    errors
+                );
                 latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
             }
         }
     }
 
-    private static async Task<CallToolResult?> CallAsync(McpClient client, string tool, Dictionary<string, object?> args, ConcurrentBag<string> errors)
+    private static async Task<CallToolResult?> CallAsync(
+        McpClient client,
+        string tool,
+        Dictionary<string, object?> args,
+        ConcurrentBag<string> errors
+    )
     {
         try
         {
             var result = await client.CallToolAsync(tool, args);
-            if (result.IsError == true) errors.Add($"{tool}: {string.Join(' ', result.Content.OfType<TextContentBlock>().Select(b => b.Text))}");
+            if (result.IsError == true)
+                errors.Add(
+                    $"{tool}: {string.Join(' ', result.Content.OfType<TextContentBlock>().Select(b => b.Text))}"
+                );
             return result;
         }
         catch (Exception e)

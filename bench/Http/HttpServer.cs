@@ -15,27 +15,51 @@ internal sealed partial class HttpServer : IAsyncDisposable
 
     public Uri Endpoint { get; private set; } = null!;
     public int ProcessId => process.Id;
-    public IReadOnlyList<string> Stderr { get { lock (stderr) return stderr.ToList(); } }
+    public IReadOnlyList<string> Stderr
+    {
+        get
+        {
+            lock (stderr)
+                return stderr.ToList();
+        }
+    }
 
     public static async Task<HttpServer> StartAsync(ServerCommand command)
     {
-        var info = new ProcessStartInfo(command.FileName) { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
-        foreach (var arg in command.Arguments) info.ArgumentList.Add(arg);
+        var info = new ProcessStartInfo(command.FileName)
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in command.Arguments)
+            info.ArgumentList.Add(arg);
         foreach (var (key, value) in command.Environment)
         {
-            if (value is null) info.Environment.Remove(key);
-            else info.Environment[key] = value;
+            if (value is null)
+                info.Environment.Remove(key);
+            else
+                info.Environment[key] = value;
         }
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var server = new HttpServer(process);
         process.ErrorDataReceived += (_, e) =>
         {
-            if (e.Data is not { } line) return;
-            lock (server.stderr) server.stderr.Add(line);
-            if (Serving().Match(line) is { Success: true } m) server.listening.TrySetResult(new Uri(m.Groups[1].Value));
+            if (e.Data is not { } line)
+                return;
+            lock (server.stderr)
+                server.stderr.Add(line);
+            if (Serving().Match(line) is { Success: true } m)
+                server.listening.TrySetResult(new Uri(m.Groups[1].Value));
         };
         process.OutputDataReceived += (_, _) => { };
-        process.Exited += (_, _) => server.listening.TrySetException(new InvalidOperationException($"factory serve --http exited ({process.ExitCode}) before listening:\n{string.Join('\n', server.Stderr)}"));
+        process.Exited += (_, _) =>
+            server.listening.TrySetException(
+                new InvalidOperationException(
+                    $"factory serve --http exited ({process.ExitCode}) before listening:\n{string.Join('\n', server.Stderr)}"
+                )
+            );
         process.Start();
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
@@ -50,10 +74,22 @@ internal sealed partial class HttpServer : IAsyncDisposable
     {
         if (!process.HasExited)
         {
-            using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
+            using (
+                var kill = Process.Start(
+                    "kill",
+                    ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]
+                )
+            )
+                await kill.WaitForExitAsync();
             using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-            try { await process.WaitForExitAsync(wait.Token); }
-            catch (OperationCanceledException) { process.Kill(entireProcessTree: true); }
+            try
+            {
+                await process.WaitForExitAsync(wait.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+            }
         }
         process.Dispose();
     }

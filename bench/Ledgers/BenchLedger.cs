@@ -63,7 +63,10 @@ internal sealed class BenchLedger : IDisposable
         if (withRepository)
         {
             repository = Path.Combine(folder, "app");
-            await Git.InitAsync(repository, new Dictionary<string, string> { ["README.md"] = "# bench\n", ["src/app.txt"] = "one\n" });
+            await Git.InitAsync(
+                repository,
+                new Dictionary<string, string> { ["README.md"] = "# bench\n", ["src/app.txt"] = "one\n" }
+            );
             ledgerFile = Path.Combine(repository, ".factory", "ledger.db");
         }
         else
@@ -72,7 +75,8 @@ internal sealed class BenchLedger : IDisposable
         }
         var db = LedgerDatabase.Create(new LedgerPaths(ledgerFile), "test");
         var ledger = new BenchLedger(folder, db, repository);
-        if (tasks > 0) await ledger.SeedAsync(tasks);
+        if (tasks > 0)
+            await ledger.SeedAsync(tasks);
         return ledger;
     }
 
@@ -82,35 +86,48 @@ internal sealed class BenchLedger : IDisposable
     /// </summary>
     public async Task SeedAsync(int count, string packetText = Packet)
     {
-        if (count <= 0) return;
+        if (count <= 0)
+            return;
         var copies = count;
         if (firstTask == 0 || packetText != Packet)
         {
             firstTask = await ApproveOneAsync(packetText);
             copies--;
         }
-        await Db.WriteAsync("bench:seed", async w =>
-        {
-            for (var i = 0; i < copies; i++)
+        await Db.WriteAsync(
+            "bench:seed",
+            async w =>
             {
-                var id = await w.ScalarAsync<long>("""
-                    INSERT INTO tasks (title, line, state, priority, output, repo, base_ref, base_sha, current_version, approved_version, settings_json,
-                                       authored_by, author_role, created_at, updated_at)
-                    SELECT title, line, state, priority, output, repo, base_ref, base_sha, current_version, approved_version, settings_json,
-                           authored_by, author_role, created_at, updated_at
-                    FROM tasks WHERE id = @first
-                    RETURNING id
-                    """, new { first = firstTask });
-                await w.ExecuteAsync("""
-                    INSERT INTO packet_versions (task_id, version, markdown, parsed_json, author, note, created_at)
-                    SELECT @id, version, markdown, parsed_json, author, note, created_at FROM packet_versions WHERE task_id = @first
-                    """, new { id, first = firstTask });
-                await w.ExecuteAsync("""
-                    INSERT INTO queue (task_id, target, priority, enqueued_at, not_before, enqueued_by, note)
-                    SELECT @id, target, priority, enqueued_at, not_before, enqueued_by, note FROM queue WHERE task_id = @first
-                    """, new { id, first = firstTask });
+                for (var i = 0; i < copies; i++)
+                {
+                    var id = await w.ScalarAsync<long>(
+                        """
+                        INSERT INTO tasks (title, line, state, priority, output, repo, base_ref, base_sha, current_version, approved_version, settings_json,
+                                           authored_by, author_role, created_at, updated_at)
+                        SELECT title, line, state, priority, output, repo, base_ref, base_sha, current_version, approved_version, settings_json,
+                               authored_by, author_role, created_at, updated_at
+                        FROM tasks WHERE id = @first
+                        RETURNING id
+                        """,
+                        new { first = firstTask }
+                    );
+                    await w.ExecuteAsync(
+                        """
+                        INSERT INTO packet_versions (task_id, version, markdown, parsed_json, author, note, created_at)
+                        SELECT @id, version, markdown, parsed_json, author, note, created_at FROM packet_versions WHERE task_id = @first
+                        """,
+                        new { id, first = firstTask }
+                    );
+                    await w.ExecuteAsync(
+                        """
+                        INSERT INTO queue (task_id, target, priority, enqueued_at, not_before, enqueued_by, note)
+                        SELECT @id, target, priority, enqueued_at, not_before, enqueued_by, note FROM queue WHERE task_id = @first
+                        """,
+                        new { id, first = firstTask }
+                    );
+                }
             }
-        });
+        );
     }
 
     private async Task<long> ApproveOneAsync(string packetText)
@@ -124,13 +141,23 @@ internal sealed class BenchLedger : IDisposable
         var packet = PacketParser.Parse(packetText, LineCatalog.Empty);
         var tasks = new TaskLedger(Db);
         var first = await tasks.ProposeAsync(Human, packetText, packet, "/bench/repo");
-        await tasks.ApproveAsync(Human, first.Id, first.CurrentVersion, new string('a', 40), TaskSettings.Merge(packet, new LineSettings()), null);
+        await tasks.ApproveAsync(
+            Human,
+            first.Id,
+            first.CurrentVersion,
+            new string('a', 40),
+            TaskSettings.Merge(packet, new LineSettings()),
+            null
+        );
         return first.Id;
     }
 
     public void Dispose()
     {
-        try { Directory.Delete(folder, recursive: true); }
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
     }

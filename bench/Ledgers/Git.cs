@@ -16,17 +16,35 @@ internal static class Git
             await File.WriteAllTextAsync(full, content);
         }
         await RunAsync(path, "add", "-A");
-        await RunAsync(path, "-c", "user.name=bench", "-c", "user.email=bench@factory.local", "commit", "--quiet", "-m", "initial");
+        await RunAsync(
+            path,
+            "-c",
+            "user.name=bench",
+            "-c",
+            "user.email=bench@factory.local",
+            "commit",
+            "--quiet",
+            "-m",
+            "initial"
+        );
     }
 
     private static async Task RunAsync(string directory, params string[] args)
     {
-        var info = new ProcessStartInfo("git") { WorkingDirectory = directory, RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var arg in args) info.ArgumentList.Add(arg);
+        var info = new ProcessStartInfo("git")
+        {
+            WorkingDirectory = directory,
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args)
+            info.ArgumentList.Add(arg);
         using var process = Process.Start(info)!;
         var stderr = process.StandardError.ReadToEndAsync();
         await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync();
-        if (process.ExitCode != 0) throw new InvalidOperationException($"git {string.Join(' ', args)} failed: {await stderr}");
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"git {string.Join(' ', args)} failed: {await stderr}");
     }
 }

@@ -4,7 +4,11 @@ namespace FactoryMcp.Bench.Processes;
 internal static class FactoryCommand
 {
     public static ServerCommand Serve(string factory, string ledgerFile, string agent, string? token = null) =>
-        new(factory, ["serve"], Environment(ledgerFile, new() { ["FACTORY_AGENT"] = agent, ["FACTORY_TOKEN"] = token }));
+        new(
+            factory,
+            ["serve"],
+            Environment(ledgerFile, new() { ["FACTORY_AGENT"] = agent, ["FACTORY_TOKEN"] = token })
+        );
 
     public static ServerCommand ServeHttp(string factory, string ledgerFile) =>
         new(factory, ["serve", "--http", "--urls", "http://127.0.0.1:0"], Environment(ledgerFile, []));
@@ -13,10 +17,12 @@ internal static class FactoryCommand
     {
         var env = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach (System.Collections.DictionaryEntry entry in System.Environment.GetEnvironmentVariables())
-            if (((string)entry.Key).StartsWith("FACTORY_", StringComparison.Ordinal)) env[(string)entry.Key] = null;
+            if (((string)entry.Key).StartsWith("FACTORY_", StringComparison.Ordinal))
+                env[(string)entry.Key] = null;
         env["FACTORY_ENV"] = "test";
         env["FACTORY_LEDGER"] = ledgerFile;
-        foreach (var (k, v) in extra) env[k] = v;
+        foreach (var (k, v) in extra)
+            env[k] = v;
         return env;
     }
 }

@@ -7,7 +7,8 @@ internal sealed record ProcessMemory(double RssMiB, double PeakMiB)
 {
     public static ProcessMemory OfTree(int pid)
     {
-        double rss = 0, peak = 0;
+        double rss = 0,
+            peak = 0;
         foreach (var id in Tree(pid))
         {
             var (r, p) = Read(id);
@@ -21,20 +22,24 @@ internal sealed record ProcessMemory(double RssMiB, double PeakMiB)
     {
         yield return pid;
         foreach (var child in Children(pid))
-            foreach (var id in Tree(child))
-                yield return id;
+        foreach (var id in Tree(child))
+            yield return id;
     }
 
     private static IEnumerable<int> Children(int pid)
     {
         var tasks = $"/proc/{pid}/task";
-        if (!Directory.Exists(tasks)) return [];
+        if (!Directory.Exists(tasks))
+            return [];
         var children = new List<int>();
         foreach (var task in Directory.EnumerateDirectories(tasks))
         {
             try
             {
-                foreach (var part in File.ReadAllText(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                foreach (
+                    var part in File.ReadAllText(Path.Combine(task, "children"))
+                        .Split(' ', StringSplitOptions.RemoveEmptyEntries)
+                )
                     children.Add(int.Parse(part, CultureInfo.InvariantCulture));
             }
             catch (IOException) { }
@@ -44,13 +49,16 @@ internal sealed record ProcessMemory(double RssMiB, double PeakMiB)
 
     private static (double Rss, double Peak) Read(int pid)
     {
-        double rss = 0, peak = 0;
+        double rss = 0,
+            peak = 0;
         try
         {
             foreach (var line in File.ReadLines($"/proc/{pid}/status"))
             {
-                if (line.StartsWith("VmRSS:", StringComparison.Ordinal)) rss = KiB(line) / 1024;
-                else if (line.StartsWith("VmHWM:", StringComparison.Ordinal)) peak = KiB(line) / 1024;
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                    rss = KiB(line) / 1024;
+                else if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                    peak = KiB(line) / 1024;
             }
         }
         catch (IOException) { }

@@ -6,23 +6,33 @@ namespace FactoryMcp.Bench.Processes;
 internal static class SdkClients
 {
     public static Task<McpClient> StdioAsync(ServerCommand command) =>
-        McpClient.CreateAsync(new StdioClientTransport(new StdioClientTransportOptions
-        {
-            Name = "factory-bench",
-            Command = command.FileName,
-            Arguments = [.. command.Arguments],
-            EnvironmentVariables = command.Environment.ToDictionary(p => p.Key, p => p.Value),
-            WorkingDirectory = command.WorkingDirectory,
-            StandardErrorLines = _ => { },
-        }), Options);
+        McpClient.CreateAsync(
+            new StdioClientTransport(
+                new StdioClientTransportOptions
+                {
+                    Name = "factory-bench",
+                    Command = command.FileName,
+                    Arguments = [.. command.Arguments],
+                    EnvironmentVariables = command.Environment.ToDictionary(p => p.Key, p => p.Value),
+                    WorkingDirectory = command.WorkingDirectory,
+                    StandardErrorLines = _ => { },
+                }
+            ),
+            Options
+        );
 
     public static Task<McpClient> HttpAsync(Uri endpoint, string token) =>
-        McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions
-        {
-            Endpoint = endpoint,
-            TransportMode = HttpTransportMode.StreamableHttp,
-            AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + token },
-        }), Options);
+        McpClient.CreateAsync(
+            new HttpClientTransport(
+                new HttpClientTransportOptions
+                {
+                    Endpoint = endpoint,
+                    TransportMode = HttpTransportMode.StreamableHttp,
+                    AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + token },
+                }
+            ),
+            Options
+        );
 
     /// <summary>Waits for the server/discover probe's answer rather than falling back after 5 s on a loaded machine (as the tests do).</summary>
     private static McpClientOptions Options => new() { DiscoverProbeTimeout = Timeout.InfiniteTimeSpan };

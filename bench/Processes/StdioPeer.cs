@@ -24,7 +24,14 @@ internal sealed class StdioPeer : IAsyncDisposable
     }
 
     public int ProcessId => process.Id;
-    public IReadOnlyList<string> Stderr { get { lock (stderr) return stderr.ToList(); } }
+    public IReadOnlyList<string> Stderr
+    {
+        get
+        {
+            lock (stderr)
+                return stderr.ToList();
+        }
+    }
 
     public static StdioPeer Start(ServerCommand command)
     {
@@ -37,17 +44,25 @@ internal sealed class StdioPeer : IAsyncDisposable
             WorkingDirectory = command.WorkingDirectory ?? Environment.CurrentDirectory,
             StandardOutputEncoding = new UTF8Encoding(false),
         };
-        foreach (var arg in command.Arguments) info.ArgumentList.Add(arg);
+        foreach (var arg in command.Arguments)
+            info.ArgumentList.Add(arg);
         foreach (var (key, value) in command.Environment)
         {
-            if (value is null) info.Environment.Remove(key);
-            else info.Environment[key] = value;
+            if (value is null)
+                info.Environment.Remove(key);
+            else
+                info.Environment[key] = value;
         }
         var process = new Process { StartInfo = info };
         var clock = Stopwatch.StartNew();
         process.Start();
         var peer = new StdioPeer(process, clock);
-        process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) lock (peer.stderr) peer.stderr.Add(line); };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line)
+                lock (peer.stderr)
+                    peer.stderr.Add(line);
+        };
         process.BeginErrorReadLine();
         return peer;
     }
@@ -55,12 +70,16 @@ internal sealed class StdioPeer : IAsyncDisposable
     /// <summary>Sends initialize and the initialized notification; returns the time from spawn to the reply.</summary>
     public async Task<TimeSpan> InitializeAsync(CancellationToken ct = default)
     {
-        await RequestAsync("initialize", new JsonObject
-        {
-            ["protocolVersion"] = "2025-06-18",
-            ["capabilities"] = new JsonObject(),
-            ["clientInfo"] = new JsonObject { ["name"] = "factory-bench", ["version"] = "1.0" },
-        }, ct);
+        await RequestAsync(
+            "initialize",
+            new JsonObject
+            {
+                ["protocolVersion"] = "2025-06-18",
+                ["capabilities"] = new JsonObject(),
+                ["clientInfo"] = new JsonObject { ["name"] = "factory-bench", ["version"] = "1.0" },
+            },
+            ct
+        );
         var elapsed = sinceSpawn.Elapsed;
         await SendAsync(new JsonObject { ["jsonrpc"] = "2.0", ["method"] = "notifications/initialized" }, ct);
         return elapsed;
@@ -70,18 +89,34 @@ internal sealed class StdioPeer : IAsyncDisposable
     public async Task<string> RequestAsync(string method, JsonNode? parameters, CancellationToken ct = default)
     {
         var id = ++nextId;
-        var request = new JsonObject { ["jsonrpc"] = "2.0", ["id"] = id, ["method"] = method };
-        if (parameters is not null) request["params"] = parameters;
+        var request = new JsonObject
+        {
+            ["jsonrpc"] = "2.0",
+            ["id"] = id,
+            ["method"] = method,
+        };
+        if (parameters is not null)
+            request["params"] = parameters;
         await SendAsync(request, ct);
         while (true)
         {
-            var line = await process.StandardOutput.ReadLineAsync(ct)
-                       ?? throw new InvalidOperationException($"The server exited (code {(process.HasExited ? process.ExitCode : -1)}) before answering {method}:\n{string.Join('\n', Stderr.TakeLast(20))}");
-            if (line.Length == 0 || line[0] != '{') continue;
+            var line =
+                await process.StandardOutput.ReadLineAsync(ct)
+                ?? throw new InvalidOperationException(
+                    $"The server exited (code {(process.HasExited ? process.ExitCode : -1)}) before answering {method}:\n{string.Join('\n', Stderr.TakeLast(20))}"
+                );
+            if (line.Length == 0 || line[0] != '{')
+                continue;
             using var doc = JsonDocument.Parse(line);
             var root = doc.RootElement;
-            if (!root.TryGetProperty("id", out var idElement) || idElement.ValueKind != JsonValueKind.Number || idElement.GetInt64() != id) continue;
-            if (root.TryGetProperty("error", out var error)) throw new InvalidOperationException($"{method} failed: {error}");
+            if (
+                !root.TryGetProperty("id", out var idElement)
+                || idElement.ValueKind != JsonValueKind.Number
+                || idElement.GetInt64() != id
+            )
+                continue;
+            if (root.TryGetProperty("error", out var error))
+                throw new InvalidOperationException($"{method} failed: {error}");
             return line;
         }
     }
@@ -89,9 +124,16 @@ internal sealed class StdioPeer : IAsyncDisposable
     /// <summary>tools/call; a result with isError is an exception (a benchmark must not measure refusals).</summary>
     public async Task<string> CallToolAsync(string tool, JsonObject arguments, CancellationToken ct = default)
     {
-        var line = await RequestAsync("tools/call", new JsonObject { ["name"] = tool, ["arguments"] = arguments.DeepClone() }, ct);
+        var line = await RequestAsync(
+            "tools/call",
+            new JsonObject { ["name"] = tool, ["arguments"] = arguments.DeepClone() },
+            ct
+        );
         using var doc = JsonDocument.Parse(line);
-        if (doc.RootElement.GetProperty("result").TryGetProperty("isError", out var isError) && isError.ValueKind == JsonValueKind.True)
+        if (
+            doc.RootElement.GetProperty("result").TryGetProperty("isError", out var isError)
+            && isError.ValueKind == JsonValueKind.True
+        )
             throw new InvalidOperationException($"{tool} returned an error: {line[..Math.Min(line.Length, 400)]}");
         return line;
     }
@@ -108,7 +150,12 @@ internal sealed class StdioPeer : IAsyncDisposable
         var stat = File.ReadAllText($"/proc/{process.Id}/stat");
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         // Fields 14 and 15 of stat (utime, stime) are the 12th and 13th after the command name.
-        return (long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) * 1000.0 / 100;
+        return (
+                long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture)
+                + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)
+            )
+            * 1000.0
+            / 100;
     }
 
     /// <summary>Resident and peak resident memory of the server and its descendants (npx starts node as a child).</summary>
@@ -124,7 +171,11 @@ internal sealed class StdioPeer : IAsyncDisposable
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException)
         {
-            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            try
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException) { }
             await process.WaitForExitAsync();
         }
         process.Dispose();
@@ -132,7 +183,12 @@ internal sealed class StdioPeer : IAsyncDisposable
 }
 
 /// <summary>A server command line: program, arguments, environment overrides (null removes), working directory.</summary>
-internal sealed record ServerCommand(string FileName, IReadOnlyList<string> Arguments, IReadOnlyDictionary<string, string?> Environment, string? WorkingDirectory = null)
+internal sealed record ServerCommand(
+    string FileName,
+    IReadOnlyList<string> Arguments,
+    IReadOnlyDictionary<string, string?> Environment,
+    string? WorkingDirectory = null
+)
 {
     public override string ToString() => string.Join(' ', [FileName, .. Arguments]);
 }

@@ -13,7 +13,9 @@ internal static class Timing
         public double Percentile(double p)
         {
             var sorted = LatenciesMs.Order().ToList();
-            return sorted.Count == 0 ? double.NaN : sorted[(int)Math.Min(sorted.Count - 1, Math.Round(p * (sorted.Count - 1)))];
+            return sorted.Count == 0
+                ? double.NaN
+                : sorted[(int)Math.Min(sorted.Count - 1, Math.Round(p * (sorted.Count - 1)))];
         }
     }
 
@@ -28,7 +30,8 @@ internal static class Timing
         var clock = Stopwatch.StartNew();
         do await SequentialAsync(count, operation);
         while (clock.Elapsed < duration);
-        if (duration > TimeSpan.Zero) await Task.Delay(300);
+        if (duration > TimeSpan.Zero)
+            await Task.Delay(300);
     }
 
     public static async Task<Sample> SequentialAsync(int count, Func<int, Task> operation)

@@ -17,11 +17,16 @@ internal static class Builds
     public static string RepoRoot { get; } = FindRepoRoot();
 
     /// <summary>Publish arguments of the fast-startup flavour of the bare server (the factory's come from its publish profile).</summary>
-    private static readonly string[] CompositeArguments = ["-p:SelfContained=true", "-p:PublishReadyToRunComposite=true"];
+    private static readonly string[] CompositeArguments =
+    [
+        "-p:SelfContained=true",
+        "-p:PublishReadyToRunComposite=true",
+    ];
 
     public static async Task<string> FactoryAsync(BenchOptions options)
     {
-        if (options.Factory is { } given) return Require(given);
+        if (options.Factory is { } given)
+            return Require(given);
         var output = Path.Combine(RepoRoot, "artifacts", "bench", "factory");
         Console.Error.WriteLine($"publishing factory (ReadyToRun) to {output} ...");
         await PublishAsync(Path.Combine(RepoRoot, "src", "Server"), output, []);
@@ -31,9 +36,12 @@ internal static class Builds
     /// <summary>The fast-startup publish of the factory (self-contained, composite ReadyToRun).</summary>
     public static async Task<string> FactoryCompositeAsync(BenchOptions options)
     {
-        if (options.FactoryComposite is { } given) return Require(given);
+        if (options.FactoryComposite is { } given)
+            return Require(given);
         var output = Path.Combine(RepoRoot, "artifacts", "bench", "factory-composite");
-        Console.Error.WriteLine($"publishing factory (fast-startup: self-contained, composite ReadyToRun) to {output} ...");
+        Console.Error.WriteLine(
+            $"publishing factory (fast-startup: self-contained, composite ReadyToRun) to {output} ..."
+        );
         await PublishAsync(Path.Combine(RepoRoot, "src", "Server"), output, ["-p:PublishProfile=fast-startup"]);
         return Require(Path.Combine(output, "factory"));
     }
@@ -43,7 +51,9 @@ internal static class Builds
 
     /// <summary>The bare server published like the fast-startup factory.</summary>
     public static Task<string> BareCompositeAsync(BenchOptions options) =>
-        options.BareComposite is { } given ? Task.FromResult(Require(given)) : BareAsync("bare-composite", CompositeArguments);
+        options.BareComposite is { } given
+            ? Task.FromResult(Require(given))
+            : BareAsync("bare-composite", CompositeArguments);
 
     private static async Task<string> BareAsync(string flavour, string[] publishArguments)
     {
@@ -51,11 +61,19 @@ internal static class Builds
         var output = Path.Combine(RepoRoot, "artifacts", "bench", flavour);
         var executable = Path.Combine(output, BareServer.AssemblyName);
         var files = BareServer.Files(SdkVersion(), HostingVersion());
-        var stamp = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\0", files.Select(f => f.Key + "\0" + f.Value).Concat(publishArguments)))));
+        var stamp = Convert.ToHexString(
+            SHA256.HashData(
+                Encoding.UTF8.GetBytes(
+                    string.Join("\0", files.Select(f => f.Key + "\0" + f.Value).Concat(publishArguments))
+                )
+            )
+        );
         var stampFile = Path.Combine(output, ".source-sha256");
-        if (File.Exists(executable) && File.Exists(stampFile) && File.ReadAllText(stampFile) == stamp) return executable;
+        if (File.Exists(executable) && File.Exists(stampFile) && File.ReadAllText(stampFile) == stamp)
+            return executable;
         Directory.CreateDirectory(source);
-        foreach (var (name, text) in files) await File.WriteAllTextAsync(Path.Combine(source, name), text);
+        foreach (var (name, text) in files)
+            await File.WriteAllTextAsync(Path.Combine(source, name), text);
         Console.Error.WriteLine($"publishing the bare SDK server ({flavour}) to {output} ...");
         await PublishAsync(source, output, publishArguments);
         await File.WriteAllTextAsync(stampFile, stamp);
@@ -70,20 +88,34 @@ internal static class Builds
     private static string PackageVersion(string id)
     {
         var props = System.Xml.Linq.XDocument.Load(Path.Combine(RepoRoot, "Directory.Packages.props"));
-        return props.Descendants("PackageVersion").First(e => (string?)e.Attribute("Include") == id).Attribute("Version")!.Value;
+        return props
+            .Descendants("PackageVersion")
+            .First(e => (string?)e.Attribute("Include") == id)
+            .Attribute("Version")!
+            .Value;
     }
 
     private static async Task PublishAsync(string project, string output, string[] extra)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in (string[])["publish", project, "-c", "Release", "-o", output, "-nologo", "-v", "quiet", .. extra]) info.ArgumentList.Add(arg);
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (
+            var arg in (string[])["publish", project, "-c", "Release", "-o", output, "-nologo", "-v", "quiet", .. extra]
+        )
+            info.ArgumentList.Add(arg);
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         if (process.ExitCode != 0)
-            throw new InvalidOperationException($"dotnet publish {project} failed ({process.ExitCode}):\n{await stdout}\n{await stderr}");
+            throw new InvalidOperationException(
+                $"dotnet publish {project} failed ({process.ExitCode}):\n{await stdout}\n{await stderr}"
+            );
     }
 
     private static string Require(string executable) =>
@@ -92,7 +124,9 @@ internal static class Builds
     private static string FindRepoRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "FactoryMcp.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("Cannot find FactoryMcp.sln above the benchmark's binaries.");
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "FactoryMcp.sln")))
+            dir = dir.Parent;
+        return dir?.FullName
+            ?? throw new InvalidOperationException("Cannot find FactoryMcp.sln above the benchmark's binaries.");
     }
 }

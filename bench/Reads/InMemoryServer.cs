@@ -27,14 +27,25 @@ internal sealed class InMemoryServer : IAsyncDisposable
 
     public static async Task<InMemoryServer> ConnectAsync(FactoryServices factory, Caller caller)
     {
-        var services = new ServiceCollection().AddSingleton(factory).AddSingleton(caller).AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance).BuildServiceProvider();
+        var services = new ServiceCollection()
+            .AddSingleton(factory)
+            .AddSingleton(caller)
+            .AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance)
+            .BuildServiceProvider();
         var host = new InMemoryServer(services);
         var options = RoleSurface.Build(caller, services, "bench");
         var clientToServer = new Pipe();
         var serverToClient = new Pipe();
-        var server = McpServer.Create(new StreamServerTransport(clientToServer.Reader.AsStream(), serverToClient.Writer.AsStream()), options, NullLoggerFactory.Instance, services);
+        var server = McpServer.Create(
+            new StreamServerTransport(clientToServer.Reader.AsStream(), serverToClient.Writer.AsStream()),
+            options,
+            NullLoggerFactory.Instance,
+            services
+        );
         host.serverTask = server.RunAsync(host.stop.Token);
-        host.Client = await McpClient.CreateAsync(new StreamClientTransport(clientToServer.Writer.AsStream(), serverToClient.Reader.AsStream()));
+        host.Client = await McpClient.CreateAsync(
+            new StreamClientTransport(clientToServer.Writer.AsStream(), serverToClient.Reader.AsStream())
+        );
         return host;
     }
 
@@ -42,7 +53,12 @@ internal sealed class InMemoryServer : IAsyncDisposable
     {
         await Client.DisposeAsync();
         await stop.CancelAsync();
-        try { if (serverTask is not null) await serverTask; } catch (OperationCanceledException) { }
+        try
+        {
+            if (serverTask is not null)
+                await serverTask;
+        }
+        catch (OperationCanceledException) { }
         await services.DisposeAsync();
         stop.Dispose();
     }

@@ -37,15 +37,26 @@ internal static class ReadBench
         await using var memory = await InMemoryServer.ConnectAsync(ledger.Services, reader);
         await using var peer = StdioPeer.Start(FactoryCommand.Serve(factory, ledger.LedgerFile, "reader-writes"));
         await peer.InitializeAsync();
-        await using var client = await SdkClients.StdioAsync(FactoryCommand.Serve(factory, ledger.LedgerFile, "reader"));
+        await using var client = await SdkClients.StdioAsync(
+            FactoryCommand.Serve(factory, ledger.LedgerFile, "reader")
+        );
         Func<int, Task> service = i => ledger.Services.Packets.GetTaskPacketAsync(reader, 1 + i % Tasks, false);
         Func<int, Task> inMemory = i => memory.Client.CallToolAsync("get_task_packet", Args(i)).AsTask();
-        Func<int, Task> raw = i => peer.CallToolAsync("get_task_packet", new JsonObject { ["task_id"] = 1 + i % Tasks });
+        Func<int, Task> raw = i =>
+            peer.CallToolAsync("get_task_packet", new JsonObject { ["task_id"] = 1 + i % Tasks });
         Func<int, Task> sdk = i => client.CallToolAsync("get_task_packet", Args(i)).AsTask();
         var warm = options.Tiny ? TimeSpan.Zero : TimeSpan.FromSeconds(2);
-        foreach (var operation in new[] { service, inMemory, raw, sdk }) await Timing.WarmAsync(operation, options.Ops, warm);
+        foreach (var operation in new[] { service, inMemory, raw, sdk })
+            await Timing.WarmAsync(operation, options.Ops, warm);
 
-        List<double> sdkMs = [], sdkRate = [], rawMs = [], rawRate = [], memoryMs = [], serviceMs = [], serviceRate = [], loaded = [];
+        List<double> sdkMs = [],
+            sdkRate = [],
+            rawMs = [],
+            rawRate = [],
+            memoryMs = [],
+            serviceMs = [],
+            serviceRate = [],
+            loaded = [];
         for (var run = 0; run < options.Runs; run++)
         {
             var s = await Timing.SequentialAsync(options.Ops, service);
@@ -59,22 +70,58 @@ internal static class ReadBench
             sdkMs.Add(k.MedianMs);
             sdkRate.Add(k.PerSecond);
             // Writes too, then the server's peak so far.
-            await Timing.SequentialAsync(options.Ops / 2, i => peer.CallToolAsync("record_evidence", new JsonObject
-            {
-                ["run_id"] = held.Id, ["kind"] = "log", ["summary"] = $"step {i}", ["content"] = "a few lines of output\n",
-            }));
+            await Timing.SequentialAsync(
+                options.Ops / 2,
+                i =>
+                    peer.CallToolAsync(
+                        "record_evidence",
+                        new JsonObject
+                        {
+                            ["run_id"] = held.Id,
+                            ["kind"] = "log",
+                            ["summary"] = $"step {i}",
+                            ["content"] = "a few lines of output\n",
+                        }
+                    )
+            );
             loaded.Add(peer.Memory().PeakMiB);
         }
         return
         [
-            Figure.Bounded("get_task_packet by id, SDK client over stdio", "ms", sdkMs, 0.3, atMost: true, "median per call, the agent's view"),
-            Figure.Bounded("get_task_packet by id, SDK client over stdio, rate", "calls/s", sdkRate, 3000, atMost: false, "sequential"),
+            Figure.Bounded(
+                "get_task_packet by id, SDK client over stdio",
+                "ms",
+                sdkMs,
+                0.3,
+                atMost: true,
+                "median per call, the agent's view"
+            ),
+            Figure.Bounded(
+                "get_task_packet by id, SDK client over stdio, rate",
+                "calls/s",
+                sdkRate,
+                3000,
+                atMost: false,
+                "sequential"
+            ),
             new Figure("get_task_packet by id, raw JSON-RPC over stdio", "ms", rawMs, Note: "no client library"),
             new Figure("get_task_packet by id, raw JSON-RPC over stdio, rate", "calls/s", rawRate),
-            new Figure("get_task_packet by id, in process over pipes", "ms", memoryMs, Note: "tool surface + SDK, no process"),
+            new Figure(
+                "get_task_packet by id, in process over pipes",
+                "ms",
+                memoryMs,
+                Note: "tool surface + SDK, no process"
+            ),
             new Figure("get_task_packet by id, packet service only", "ms", serviceMs, Note: "ledger query + view"),
             new Figure("get_task_packet by id, packet service only, rate", "calls/s", serviceRate),
-            Figure.Bounded("resident memory loaded, factory serve (stdio)", "MiB", loaded, 150, atMost: true, "VmHWM, after each repetition's reads and writes"),
+            Figure.Bounded(
+                "resident memory loaded, factory serve (stdio)",
+                "MiB",
+                loaded,
+                150,
+                atMost: true,
+                "VmHWM, after each repetition's reads and writes"
+            ),
         ];
     }
 

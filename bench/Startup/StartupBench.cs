@@ -28,31 +28,63 @@ internal static class StartupBench
         // its own here: the 150 ms target is held by the fast-startup publish, the build to register with
         // agents that spawn a server per session. Both flavours are held to the ratio against a bare SDK
         // server published the same way.
-        figures.AddRange(await MeasurePairAsync(options, "R2R", await Builds.FactoryAsync(options), await Builds.BareAsync(options), startTarget: null));
+        figures.AddRange(
+            await MeasurePairAsync(
+                options,
+                "R2R",
+                await Builds.FactoryAsync(options),
+                await Builds.BareAsync(options),
+                startTarget: null
+            )
+        );
         if (options.Composite)
-            figures.AddRange(await MeasurePairAsync(options, "R2R composite", await Builds.FactoryCompositeAsync(options), await Builds.BareCompositeAsync(options), startTarget: 150));
+            figures.AddRange(
+                await MeasurePairAsync(
+                    options,
+                    "R2R composite",
+                    await Builds.FactoryCompositeAsync(options),
+                    await Builds.BareCompositeAsync(options),
+                    startTarget: 150
+                )
+            );
         return figures;
     }
 
-    private static async Task<IReadOnlyList<Figure>> MeasurePairAsync(BenchOptions options, string flavour, string factory, string bare, double? startTarget)
+    private static async Task<IReadOnlyList<Figure>> MeasurePairAsync(
+        BenchOptions options,
+        string flavour,
+        string factory,
+        string bare,
+        double? startTarget
+    )
     {
         using var ledger = await BenchLedger.CreateAsync(options.Directory, 1);
         await ledger.Services.Agents.AuthenticateAsync("starter", null, null);
         // Both start in the same empty folder: the generic host watches its content root (the working directory).
         var cwd = Directory.CreateDirectory(Path.Combine(options.Directory, $"cwd-{Guid.NewGuid():N}"[..12])).FullName;
-        var factoryCommand = FactoryCommand.Serve(factory, ledger.LedgerFile, "starter") with { WorkingDirectory = cwd };
+        var factoryCommand = FactoryCommand.Serve(factory, ledger.LedgerFile, "starter") with
+        {
+            WorkingDirectory = cwd,
+        };
         var bareCommand = new ServerCommand(bare, [], new Dictionary<string, string?>(), cwd);
 
         // One unmeasured spawn each: the first start after a publish pays for cold disk caches.
         await SpawnAsync(factoryCommand, idle: false);
         await SpawnAsync(bareCommand, idle: false);
-        List<double> ours = [], theirs = [], ratio = [], oursIdle = [], theirsIdle = [], oursCpu = [], theirsCpu = [];
+        List<double> ours = [],
+            theirs = [],
+            ratio = [],
+            oursIdle = [],
+            theirsIdle = [],
+            oursCpu = [],
+            theirsCpu = [];
         for (var i = 0; i < options.Spawns; i++)
         {
             // Alternate who goes first, so neither always follows the other's exit.
             var a = i % 2 == 0 ? await SpawnAsync(factoryCommand, idle: true) : default;
             var b = await SpawnAsync(bareCommand, idle: true);
-            if (i % 2 == 1) a = await SpawnAsync(factoryCommand, idle: true);
+            if (i % 2 == 1)
+                a = await SpawnAsync(factoryCommand, idle: true);
             ours.Add(a.Ms);
             theirs.Add(b.Ms);
             ratio.Add(a.Ms / b.Ms);
@@ -61,18 +93,53 @@ internal static class StartupBench
             oursCpu.Add(a.CpuMs);
             theirsCpu.Add(b.CpuMs);
         }
-        try { Directory.Delete(cwd); } catch (IOException) { }
+        try
+        {
+            Directory.Delete(cwd);
+        }
+        catch (IOException) { }
         var start = $"spawn → initialize, factory serve (stdio, {flavour})";
         return
         [
             startTarget is { } target
-                ? Figure.Bounded(start, "ms", ours, target, atMost: true, "self-contained: the fast-startup publish profile")
+                ? Figure.Bounded(
+                    start,
+                    "ms",
+                    ours,
+                    target,
+                    atMost: true,
+                    "self-contained: the fast-startup publish profile"
+                )
                 : new Figure(start, "ms", ours, Note: "framework-dependent: the default publish"),
-            new Figure($"spawn → initialize, bare SDK server ({flavour})", "ms", theirs, Note: "generic host + WithStdioServerTransport + one tool, published alike"),
-            Figure.Bounded($"spawn → initialize, factory / bare ({flavour})", "×", ratio, 1.3, atMost: true, "per alternating pair"),
-            new Figure($"CPU time to initialize, factory serve ({flavour})", "ms", oursCpu, Note: "user + system at the reply (10 ms ticks); less noisy than wall time on a busy machine"),
+            new Figure(
+                $"spawn → initialize, bare SDK server ({flavour})",
+                "ms",
+                theirs,
+                Note: "generic host + WithStdioServerTransport + one tool, published alike"
+            ),
+            Figure.Bounded(
+                $"spawn → initialize, factory / bare ({flavour})",
+                "×",
+                ratio,
+                1.3,
+                atMost: true,
+                "per alternating pair"
+            ),
+            new Figure(
+                $"CPU time to initialize, factory serve ({flavour})",
+                "ms",
+                oursCpu,
+                Note: "user + system at the reply (10 ms ticks); less noisy than wall time on a busy machine"
+            ),
             new Figure($"CPU time to initialize, bare SDK server ({flavour})", "ms", theirsCpu),
-            Figure.Bounded($"resident memory idle, factory serve (stdio, {flavour})", "MiB", oursIdle, 80, atMost: true, "VmRSS 1 s after initialize + tools/list"),
+            Figure.Bounded(
+                $"resident memory idle, factory serve (stdio, {flavour})",
+                "MiB",
+                oursIdle,
+                80,
+                atMost: true,
+                "VmRSS 1 s after initialize + tools/list"
+            ),
             new Figure($"resident memory idle, bare SDK server ({flavour})", "MiB", theirsIdle),
         ];
     }
@@ -85,7 +152,8 @@ internal static class StartupBench
         await using var peer = StdioPeer.Start(command);
         var elapsed = await peer.InitializeAsync();
         var cpu = peer.CpuMilliseconds();
-        if (!idle) return new Spawn(elapsed.TotalMilliseconds, cpu, 0);
+        if (!idle)
+            return new Spawn(elapsed.TotalMilliseconds, cpu, 0);
         await peer.RequestAsync("tools/list", new JsonObject());
         // A second, so work a server defers past its initialize reply (the factory's validation worker
         // starts 500 ms in) is part of its idle figure.

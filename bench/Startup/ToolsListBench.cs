@@ -27,16 +27,25 @@ internal static class ToolsListBench
         var (_, verifierToken) = await agents.AddAsync("human:bench", "checker", Roles.Verifier, "qa", []);
         var (_, humanToken) = await agents.AddAsync("human:bench", "reviewer", Roles.Human, null, []);
         var figures = new List<Figure>();
-        foreach (var (role, name, token) in new[] { ("agent", "lister", (string?)null), ("verifier", "checker", verifierToken), ("human", "reviewer", humanToken) })
+        foreach (
+            var (role, name, token) in new[]
+            {
+                ("agent", "lister", (string?)null),
+                ("verifier", "checker", verifierToken),
+                ("human", "reviewer", humanToken),
+            }
+        )
         {
             await using var peer = StdioPeer.Start(FactoryCommand.Serve(factory, ledger.LedgerFile, name, token));
             await peer.InitializeAsync();
             var reply = await peer.RequestAsync("tools/list", new JsonObject());
             var tools = JsonNode.Parse(reply)!["result"]!["tools"]!.AsArray().Count;
             var bytes = Encoding.UTF8.GetByteCount(reply);
-            figures.Add(role == "agent"
-                ? Figure.Bounded("tools/list reply, agent", "bytes", [bytes], 4096, atMost: true, $"{tools} tools")
-                : new Figure($"tools/list reply, {role}", "bytes", [bytes], Note: $"{tools} tools"));
+            figures.Add(
+                role == "agent"
+                    ? Figure.Bounded("tools/list reply, agent", "bytes", [bytes], 4096, atMost: true, $"{tools} tools")
+                    : new Figure($"tools/list reply, {role}", "bytes", [bytes], Note: $"{tools} tools")
+            );
         }
         return figures;
     }

@@ -33,7 +33,9 @@ internal static class ValidationBench
         // As in `factory serve`: the process's worker takes the jobs its declarations queue.
         var worker = Task.Run(() => services.Worker.RunAsync(stop.Token));
 
-        List<double> total = [], command = [], overhead = [];
+        List<double> total = [],
+            command = [],
+            overhead = [];
         var sandboxed = "";
         try
         {
@@ -44,12 +46,25 @@ internal static class ValidationBench
                 {
                     var packet = await services.Packets.GetTaskPacketAsync(builder, null, newRun: true);
                     var runId = packet.RunId!.Value;
-                    await services.Runs.RecordEvidenceAsync(builder, new EvidenceInput(runId, "plan", "change a file"), services.Config.Lines);
-                    await File.WriteAllTextAsync(Path.Combine(packet.Workspace!, "src", "app.txt"), $"changed by run {runId}\n");
+                    await services.Runs.RecordEvidenceAsync(
+                        builder,
+                        new EvidenceInput(runId, "plan", "change a file"),
+                        services.Config.Lines
+                    );
+                    await File.WriteAllTextAsync(
+                        Path.Combine(packet.Workspace!, "src", "app.txt"),
+                        $"changed by run {runId}\n"
+                    );
                     var clock = Stopwatch.StartNew();
-                    var result = await services.Declarations.DeclareAsync(builder, new DeclarationInput(runId, TerminalStates.PrReady, "changed a file"));
+                    var result = await services.Declarations.DeclareAsync(
+                        builder,
+                        new DeclarationInput(runId, TerminalStates.PrReady, "changed a file")
+                    );
                     totals.Add(clock.Elapsed.TotalMilliseconds);
-                    if (result.Outcome != "accepted") throw new InvalidOperationException($"The declaration was not accepted: {result.Outcome}: {result.Message}");
+                    if (result.Outcome != "accepted")
+                        throw new InvalidOperationException(
+                            $"The declaration was not accepted: {result.Outcome}: {result.Message}"
+                        );
                     sandboxed = (await services.Runs.EvidenceAsync(runId)).Last(e => e.Kind == "test_output").Summary;
                 }
                 var declareMs = totals.Order().ElementAt(totals.Count / 2);
@@ -66,15 +81,27 @@ internal static class ValidationBench
         }
         return
         [
-            new Figure("validation, declare PR_READY → accepted", "ms", total, Note: $"`true` as the only command; {sandboxed}"),
+            new Figure(
+                "validation, declare PR_READY → accepted",
+                "ms",
+                total,
+                Note: $"`true` as the only command; {sandboxed}"
+            ),
             new Figure("validation, the command alone (/bin/sh -c true)", "ms", command),
-            new Figure("validation, job overhead beyond the command", "ms", overhead, Note: "snapshot, head checks, diff, checkout, sandbox, evidence, wait"),
+            new Figure(
+                "validation, job overhead beyond the command",
+                "ms",
+                overhead,
+                Note: "snapshot, head checks, diff, checkout, sandbox, evidence, wait"
+            ),
         ];
     }
 
     private static async Task ShAsync(string line)
     {
-        using var process = Process.Start(new ProcessStartInfo("/bin/sh") { ArgumentList = { "-c", line }, UseShellExecute = false })!;
+        using var process = Process.Start(
+            new ProcessStartInfo("/bin/sh") { ArgumentList = { "-c", line }, UseShellExecute = false }
+        )!;
         await process.WaitForExitAsync();
     }
 }

@@ -37,30 +37,100 @@ internal static class WriteBench
         var claimer = await services.Agents.AuthenticateAsync("claimer", null, null);
         var preparer = await services.Agents.AuthenticateAsync("preparer", null, null);
 
-        List<double> ledgerRate = [], stdioRate = [], fsync = [], claimMs = [], packetClaimMs = [], writeMs = [];
-        await using var client = await SdkClients.StdioAsync(FactoryCommand.Serve(factory, ledger.LedgerFile, "writer-stdio"));
+        List<double> ledgerRate = [],
+            stdioRate = [],
+            fsync = [],
+            claimMs = [],
+            packetClaimMs = [],
+            writeMs = [];
+        await using var client = await SdkClients.StdioAsync(
+            FactoryCommand.Serve(factory, ledger.LedgerFile, "writer-stdio")
+        );
         for (var r = 0; r < options.Runs; r++)
         {
-            var direct = await Timing.SequentialAsync(options.Ops, i =>
-                services.Runs.RecordEvidenceAsync(writer, new EvidenceInput(run.Id, "log", $"step {i}", "a few lines of output\n"), services.Config.Lines));
+            var direct = await Timing.SequentialAsync(
+                options.Ops,
+                i =>
+                    services.Runs.RecordEvidenceAsync(
+                        writer,
+                        new EvidenceInput(run.Id, "log", $"step {i}", "a few lines of output\n"),
+                        services.Config.Lines
+                    )
+            );
             ledgerRate.Add(direct.PerSecond);
             writeMs.Add(direct.MedianMs);
-            stdioRate.Add((await Timing.SequentialAsync(options.Ops, i => client.CallToolAsync("record_evidence", new Dictionary<string, object?>
-            {
-                ["run_id"] = remoteRun.Id, ["kind"] = "log", ["summary"] = $"step {i}", ["content"] = "a few lines of output\n",
-            }).AsTask())).PerSecond);
-            fsync.Add(FsyncRate.Measure(options.Directory, TimeSpan.FromSeconds(Math.Min(1, options.Duration.TotalSeconds))));
-            claimMs.Add((await Timing.SequentialAsync(options.Ops, _ => services.Runs.ClaimAsync(claimer, newRun: true))).MedianMs);
-            packetClaimMs.Add((await Timing.SequentialAsync(workspaceClaims, _ => services.Packets.GetTaskPacketAsync(preparer, null, newRun: true))).MedianMs);
+            stdioRate.Add(
+                (
+                    await Timing.SequentialAsync(
+                        options.Ops,
+                        i =>
+                            client
+                                .CallToolAsync(
+                                    "record_evidence",
+                                    new Dictionary<string, object?>
+                                    {
+                                        ["run_id"] = remoteRun.Id,
+                                        ["kind"] = "log",
+                                        ["summary"] = $"step {i}",
+                                        ["content"] = "a few lines of output\n",
+                                    }
+                                )
+                                .AsTask()
+                    )
+                ).PerSecond
+            );
+            fsync.Add(
+                FsyncRate.Measure(options.Directory, TimeSpan.FromSeconds(Math.Min(1, options.Duration.TotalSeconds)))
+            );
+            claimMs.Add(
+                (
+                    await Timing.SequentialAsync(options.Ops, _ => services.Runs.ClaimAsync(claimer, newRun: true))
+                ).MedianMs
+            );
+            packetClaimMs.Add(
+                (
+                    await Timing.SequentialAsync(
+                        workspaceClaims,
+                        _ => services.Packets.GetTaskPacketAsync(preparer, null, newRun: true)
+                    )
+                ).MedianMs
+            );
         }
         return
         [
-            Figure.Bounded("record_evidence, sequential, synchronous=FULL", "writes/s", ledgerRate, 1500, atMost: false, "RunLedger.RecordEvidenceAsync, as the tool calls it"),
+            Figure.Bounded(
+                "record_evidence, sequential, synchronous=FULL",
+                "writes/s",
+                ledgerRate,
+                1500,
+                atMost: false,
+                "RunLedger.RecordEvidenceAsync, as the tool calls it"
+            ),
             new Figure("record_evidence, latency", "ms", writeMs, Note: "median per write"),
-            new Figure("record_evidence, SDK client over stdio", "writes/s", stdioRate, Note: "sequential, through factory serve"),
-            new Figure("disk fsync rate (4 KiB write + fsync)", "fsync/s", fsync, Note: "same folder; a FULL commit needs ≥ 1"),
-            new Figure("claim, the claim's transaction", "ms", claimMs, Note: $"median; queue of {options.Runs * options.Ops}"),
-            new Figure("claim, get_task_packet with workspace", "ms", packetClaimMs, Note: "claim + git clone of the workspace + lease"),
+            new Figure(
+                "record_evidence, SDK client over stdio",
+                "writes/s",
+                stdioRate,
+                Note: "sequential, through factory serve"
+            ),
+            new Figure(
+                "disk fsync rate (4 KiB write + fsync)",
+                "fsync/s",
+                fsync,
+                Note: "same folder; a FULL commit needs ≥ 1"
+            ),
+            new Figure(
+                "claim, the claim's transaction",
+                "ms",
+                claimMs,
+                Note: $"median; queue of {options.Runs * options.Ops}"
+            ),
+            new Figure(
+                "claim, get_task_packet with workspace",
+                "ms",
+                packetClaimMs,
+                Note: "claim + git clone of the workspace + lease"
+            ),
         ];
     }
 }

@@ -12,13 +12,18 @@ if (args.Length != 4)
 }
 var runIdArgument = long.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture);
 var cwd = Environment.CurrentDirectory;
-await using var client = await McpClient.CreateAsync(new StdioClientTransport(new StdioClientTransportOptions
-{
-    Name = "scripted-agent",
-    Command = args[3],
-    Arguments = ["serve"],
-    WorkingDirectory = cwd,
-}), new McpClientOptions { DiscoverProbeTimeout = Timeout.InfiniteTimeSpan });
+await using var client = await McpClient.CreateAsync(
+    new StdioClientTransport(
+        new StdioClientTransportOptions
+        {
+            Name = "scripted-agent",
+            Command = args[3],
+            Arguments = ["serve"],
+            WorkingDirectory = cwd,
+        }
+    ),
+    new McpClientOptions { DiscoverProbeTimeout = Timeout.InfiniteTimeSpan }
+);
 
 var packet = await client.CallToolAsync("get_task_packet", new Dictionary<string, object?>());
 if (packet.IsError == true || packet.StructuredContent is not { } structured)
@@ -29,10 +34,16 @@ if (packet.IsError == true || packet.StructuredContent is not { } structured)
 var runId = structured.GetProperty("run_id").GetInt64();
 var workspace = structured.GetProperty("workspace").GetString();
 var vanish = Text(packet).Contains("[vanish]", StringComparison.Ordinal);
-var evidence = await client.CallToolAsync("record_evidence", new Dictionary<string, object?>
-{
-    ["run_id"] = runId, ["kind"] = "plan", ["summary"] = "scripted plan: nothing to change", ["stage"] = "scout",
-});
+var evidence = await client.CallToolAsync(
+    "record_evidence",
+    new Dictionary<string, object?>
+    {
+        ["run_id"] = runId,
+        ["kind"] = "plan",
+        ["summary"] = "scripted plan: nothing to change",
+        ["stage"] = "scout",
+    }
+);
 var report = new Dictionary<string, object?>
 {
     ["run_id_argument"] = runIdArgument,
@@ -51,11 +62,18 @@ if (vanish)
     Console.WriteLine("leaving without declaring a terminal state");
     return 3;
 }
-var declared = await client.CallToolAsync("declare_terminal_state", new Dictionary<string, object?>
-{
-    ["run_id"] = runId, ["state"] = "NO_OP", ["summary"] = "The scripted agent found nothing to change.", ["reason"] = "contradicts_product",
-});
+var declared = await client.CallToolAsync(
+    "declare_terminal_state",
+    new Dictionary<string, object?>
+    {
+        ["run_id"] = runId,
+        ["state"] = "NO_OP",
+        ["summary"] = "The scripted agent found nothing to change.",
+        ["reason"] = "contradicts_product",
+    }
+);
 Console.WriteLine(Text(declared));
 return declared.IsError == true ? 1 : 0;
 
-static string Text(CallToolResult result) => string.Join("\n", result.Content.OfType<TextContentBlock>().Select(b => b.Text));
+static string Text(CallToolResult result) =>
+    string.Join("\n", result.Content.OfType<TextContentBlock>().Select(b => b.Text));

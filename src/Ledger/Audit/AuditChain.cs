@@ -29,7 +29,9 @@ public sealed partial class AuditChain(LedgerPaths paths)
     private byte[] LoadKey()
     {
         if (!File.Exists(paths.AuditKey))
-            throw new LedgerException($"The audit key {paths.AuditKey} is missing, so the ledger's audit chain cannot be extended or verified. Restore the file from a backup; never create a new one for an existing ledger.");
+            throw new LedgerException(
+                $"The audit key {paths.AuditKey} is missing, so the ledger's audit chain cannot be extended or verified. Restore the file from a backup; never create a new one for an existing ledger."
+            );
         return Convert.FromHexString(File.ReadAllText(paths.AuditKey).Trim());
     }
 
@@ -42,12 +44,19 @@ public sealed partial class AuditChain(LedgerPaths paths)
     internal sealed record Tail(long Seq, string Hmac);
 
     /// <summary>Appends one record inside the caller's write transaction.</summary>
-    internal async Task<Tail> AppendAsync(SqliteConnection connection, SqliteTransaction transaction, AuditRecord record, CancellationToken ct)
+    internal async Task<Tail> AppendAsync(
+        SqliteConnection connection,
+        SqliteTransaction transaction,
+        AuditRecord record,
+        CancellationToken ct
+    )
     {
         const string lastSql = """
             SELECT seq AS Seq, hmac AS Hmac FROM audit ORDER BY seq DESC LIMIT 1
             """;
-        var last = await connection.QuerySingleOrDefaultAsync<Tail>(new CommandDefinition(lastSql, transaction: transaction, cancellationToken: ct));
+        var last = await connection.QuerySingleOrDefaultAsync<Tail>(
+            new CommandDefinition(lastSql, transaction: transaction, cancellationToken: ct)
+        );
         var seq = (last?.Seq ?? 0) + 1;
         var previous = last?.Hmac ?? Genesis;
         var body = record.Body(seq);
@@ -56,18 +65,25 @@ public sealed partial class AuditChain(LedgerPaths paths)
             INSERT INTO audit (seq, at, actor, action, entity, entity_id, body, prev_hmac, hmac)
             VALUES (@seq, @at, @actor, @action, @entity, @entityId, @body, @previous, @hmac)
             """;
-        await connection.ExecuteAsync(new CommandDefinition(insertSql, new
-        {
-            seq,
-            at = Iso.Text(record.At),
-            actor = record.Actor,
-            action = record.Action,
-            entity = record.Entity,
-            entityId = record.EntityId,
-            body,
-            previous,
-            hmac,
-        }, transaction, cancellationToken: ct));
+        await connection.ExecuteAsync(
+            new CommandDefinition(
+                insertSql,
+                new
+                {
+                    seq,
+                    at = Iso.Text(record.At),
+                    actor = record.Actor,
+                    action = record.Action,
+                    entity = record.Entity,
+                    entityId = record.EntityId,
+                    body,
+                    previous,
+                    hmac,
+                },
+                transaction,
+                cancellationToken: ct
+            )
+        );
         return new Tail(seq, hmac);
     }
 
@@ -92,9 +108,15 @@ public sealed partial class AuditChain(LedgerPaths paths)
         {
             try
             {
-                using var stream = new FileStream(paths.AuditHead, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                using var stream = new FileStream(
+                    paths.AuditHead,
+                    FileMode.OpenOrCreate,
+                    FileAccess.ReadWrite,
+                    FileShare.None
+                );
                 var current = ReadHead(stream);
-                if (current is not null && current.Seq >= tail.Seq) return;
+                if (current is not null && current.Seq >= tail.Seq)
+                    return;
                 var bytes = Encoding.ASCII.GetBytes($"{tail.Seq} {tail.Hmac}\n");
                 // Overwrite in place, never truncate first: a process killed between a truncation and the
                 // write would leave an empty head. The new head is never shorter than the old one.
@@ -125,7 +147,8 @@ public sealed partial class AuditChain(LedgerPaths paths)
     /// </summary>
     private void ScheduleSync()
     {
-        if (Interlocked.Exchange(ref syncScheduled, 1) == 1) return;
+        if (Interlocked.Exchange(ref syncScheduled, 1) == 1)
+            return;
         _ = Task.Run(async () =>
         {
             await Task.Delay(HeadSyncDelay);
@@ -141,7 +164,12 @@ public sealed partial class AuditChain(LedgerPaths paths)
         {
             try
             {
-                using var stream = new FileStream(paths.AuditHead, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+                using var stream = new FileStream(
+                    paths.AuditHead,
+                    FileMode.Open,
+                    FileAccess.ReadWrite,
+                    FileShare.ReadWrite | FileShare.Delete
+                );
                 FlushData(stream);
                 return;
             }
@@ -175,11 +203,14 @@ public sealed partial class AuditChain(LedgerPaths paths)
         {
             handle.DangerousAddRef(ref added);
             if (FileDataSync((int)handle.DangerousGetHandle()) != 0)
-                throw new IOException($"fdatasync of the audit head failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
+                throw new IOException(
+                    $"fdatasync of the audit head failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()})."
+                );
         }
         finally
         {
-            if (added) handle.DangerousRelease();
+            if (added)
+                handle.DangerousRelease();
         }
     }
 
@@ -188,7 +219,8 @@ public sealed partial class AuditChain(LedgerPaths paths)
 
     internal Tail? ReadHead()
     {
-        if (!File.Exists(paths.AuditHead)) return null;
+        if (!File.Exists(paths.AuditHead))
+            return null;
         using var stream = new FileStream(paths.AuditHead, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         return ReadHead(stream);
     }

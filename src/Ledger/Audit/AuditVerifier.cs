@@ -42,40 +42,77 @@ public static class AuditVerifier
 
         var lastState = new Dictionary<(string, long), string>();
         var previous = AuditChain.Genesis;
-        long expected = 1, count = 0;
+        long expected = 1,
+            count = 0;
         await using (var connection = db.Connect())
         {
-            var rows = connection.QueryUnbufferedAsync<Row>("""
+            var rows = connection.QueryUnbufferedAsync<Row>(
+                """
                 SELECT seq AS Seq, at AS At, actor AS Actor, action AS Action, entity AS Entity, entity_id AS EntityId,
                        body AS Body, prev_hmac AS PrevHmac, hmac AS Hmac
                 FROM audit ORDER BY seq
-                """);
+                """
+            );
             await foreach (var row in rows)
             {
                 count++;
-                if (row.Seq != expected) Bad(expected, $"missing: the sequence jumps from {expected - 1} to {row.Seq} (records were deleted)");
+                if (row.Seq != expected)
+                    Bad(
+                        expected,
+                        $"missing: the sequence jumps from {expected - 1} to {row.Seq} (records were deleted)"
+                    );
                 expected = row.Seq + 1;
-                if (row.PrevHmac != previous) Bad(row.Seq, "its link to the previous record is broken (a record before it was changed, deleted or inserted)");
-                if (db.Audit.Sign(row.PrevHmac, row.Body) != row.Hmac) Bad(row.Seq, "its HMAC does not match its content (the record was edited)");
+                if (row.PrevHmac != previous)
+                    Bad(
+                        row.Seq,
+                        "its link to the previous record is broken (a record before it was changed, deleted or inserted)"
+                    );
+                if (db.Audit.Sign(row.PrevHmac, row.Body) != row.Hmac)
+                    Bad(row.Seq, "its HMAC does not match its content (the record was edited)");
                 JsonObject? body = null;
-                try { body = JsonNode.Parse(row.Body) as JsonObject; }
+                try
+                {
+                    body = JsonNode.Parse(row.Body) as JsonObject;
+                }
                 catch (System.Text.Json.JsonException) { }
-                if (body is null || (long?)body["seq"] != row.Seq || (string?)body["actor"] != row.Actor || (string?)body["action"] != row.Action
-                    || (string?)body["entity"] != row.Entity || (long?)body["entity_id"] != row.EntityId || (string?)body["at"] != row.At)
+                if (
+                    body is null
+                    || (long?)body["seq"] != row.Seq
+                    || (string?)body["actor"] != row.Actor
+                    || (string?)body["action"] != row.Action
+                    || (string?)body["entity"] != row.Entity
+                    || (long?)body["entity_id"] != row.EntityId
+                    || (string?)body["at"] != row.At
+                )
                     Bad(row.Seq, "its columns disagree with its signed body (the record was edited)");
-                if (body?["change"]?["state"] is JsonValue state && state.TryGetValue<string>(out var s) && row.EntityId is { } id)
+                if (
+                    body?["change"]?["state"] is JsonValue state
+                    && state.TryGetValue<string>(out var s)
+                    && row.EntityId is { } id
+                )
                     lastState[(row.Entity, id)] = s;
                 previous = row.Hmac;
             }
         }
 
         var head = db.Audit.ReadHead();
-        if (head is null) problems.Add($"the chain head file {db.Paths.AuditHead} is missing or unreadable");
-        else if (head.Seq > count) { firstBad ??= count + 1; problems.Add($"the chain head file records {head.Seq} records but the ledger holds {count}: records at the end were deleted (truncation)"); }
+        if (head is null)
+            problems.Add($"the chain head file {db.Paths.AuditHead} is missing or unreadable");
+        else if (head.Seq > count)
+        {
+            firstBad ??= count + 1;
+            problems.Add(
+                $"the chain head file records {head.Seq} records but the ledger holds {count}: records at the end were deleted (truncation)"
+            );
+        }
         else if (head.Seq > 0)
         {
-            var atHead = await db.QuerySingleOrDefaultAsync<string>("SELECT hmac FROM audit WHERE seq = @seq", new { seq = head.Seq });
-            if (atHead != head.Hmac) Bad(head.Seq, "it does not match the chain head kept outside the database (the chain was rewritten)");
+            var atHead = await db.QuerySingleOrDefaultAsync<string>(
+                "SELECT hmac FROM audit WHERE seq = @seq",
+                new { seq = head.Seq }
+            );
+            if (atHead != head.Hmac)
+                Bad(head.Seq, "it does not match the chain head kept outside the database (the chain was rewritten)");
         }
 
         foreach (var (entity, table) in new[] { ("task", "tasks"), ("run", "runs") })
@@ -86,7 +123,9 @@ public static class AuditVerifier
                 if (!lastState.TryGetValue((entity, id), out var audited))
                     problems.Add($"{entity} {id} has no audit record (it was inserted behind the factory's back)");
                 else if (audited != state)
-                    problems.Add($"{entity} {id} is '{state}' but its last audited state is '{audited}' (the row was edited behind the factory's back)");
+                    problems.Add(
+                        $"{entity} {id} is '{state}' but its last audited state is '{audited}' (the row was edited behind the factory's back)"
+                    );
             }
         }
         return new AuditReport(count, firstBad, problems);

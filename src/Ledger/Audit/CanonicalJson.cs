@@ -40,7 +40,8 @@ public static class CanonicalJson
                 var first = true;
                 foreach (var (key, value) in obj.OrderBy(p => p.Key, StringComparer.Ordinal))
                 {
-                    if (!first) sb.Append(',');
+                    if (!first)
+                        sb.Append(',');
                     first = false;
                     WriteString(sb, key);
                     sb.Append(':');
@@ -52,7 +53,8 @@ public static class CanonicalJson
                 sb.Append('[');
                 for (var i = 0; i < array.Count; i++)
                 {
-                    if (i > 0) sb.Append(',');
+                    if (i > 0)
+                        sb.Append(',');
                     Write(sb, array[i]);
                 }
                 sb.Append(']');
@@ -71,8 +73,10 @@ public static class CanonicalJson
                 WriteString(sb, value.GetValue<string>());
                 break;
             case JsonValueKind.Number:
-                if (value.TryGetValue<long>(out var integer) && Math.Abs(integer) < (1L << 53)) sb.Append(integer.ToString(CultureInfo.InvariantCulture));
-                else sb.Append(FormatNumber(value.GetValue<double>()));
+                if (value.TryGetValue<long>(out var integer) && Math.Abs(integer) < (1L << 53))
+                    sb.Append(integer.ToString(CultureInfo.InvariantCulture));
+                else
+                    sb.Append(FormatNumber(value.GetValue<double>()));
                 break;
             case JsonValueKind.True:
                 sb.Append("true");
@@ -89,12 +93,15 @@ public static class CanonicalJson
     /// <summary>ECMAScript Number.prototype.toString for finite doubles, as RFC 8785 section 3.2.2.3 requires.</summary>
     public static string FormatNumber(double d)
     {
-        if (double.IsNaN(d) || double.IsInfinity(d)) throw new ArgumentException("RFC 8785 has no form for NaN or infinity.", nameof(d));
-        if (d == 0) return "0";
+        if (double.IsNaN(d) || double.IsInfinity(d))
+            throw new ArgumentException("RFC 8785 has no form for NaN or infinity.", nameof(d));
+        if (d == 0)
+            return "0";
         // "R" gives the shortest round-trip digits; re-shape them the way ECMAScript does.
         var shortest = d.ToString("R", CultureInfo.InvariantCulture);
         var negative = shortest.StartsWith('-');
-        if (negative) shortest = shortest[1..];
+        if (negative)
+            shortest = shortest[1..];
         var ePos = shortest.IndexOfAny(['E', 'e']);
         var mantissa = ePos >= 0 ? shortest[..ePos] : shortest;
         var exp = ePos >= 0 ? int.Parse(shortest[(ePos + 1)..], CultureInfo.InvariantCulture) : 0;
@@ -107,14 +114,21 @@ public static class CanonicalJson
         var digits = all.Trim('0');
         var k = digits.Length;
         string result;
-        if (k <= n && n <= 21) result = digits + new string('0', n - k);
-        else if (0 < n && n <= 21) result = digits[..n] + "." + digits[n..];
-        else if (-6 < n && n <= 0) result = "0." + new string('0', -n) + digits;
+        if (k <= n && n <= 21)
+            result = digits + new string('0', n - k);
+        else if (0 < n && n <= 21)
+            result = digits[..n] + "." + digits[n..];
+        else if (-6 < n && n <= 0)
+            result = "0." + new string('0', -n) + digits;
         else
         {
             var e = n - 1;
             var sign = e < 0 ? "-" : "+";
-            result = (k == 1 ? digits : digits[..1] + "." + digits[1..]) + "e" + sign + Math.Abs(e).ToString(CultureInfo.InvariantCulture);
+            result =
+                (k == 1 ? digits : digits[..1] + "." + digits[1..])
+                + "e"
+                + sign
+                + Math.Abs(e).ToString(CultureInfo.InvariantCulture);
         }
         return negative ? "-" + result : result;
     }
@@ -126,16 +140,32 @@ public static class CanonicalJson
         {
             switch (c)
             {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\b': sb.Append("\\b"); break;
-                case '\f': sb.Append("\\f"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
+                case '"':
+                    sb.Append("\\\"");
+                    break;
+                case '\\':
+                    sb.Append("\\\\");
+                    break;
+                case '\b':
+                    sb.Append("\\b");
+                    break;
+                case '\f':
+                    sb.Append("\\f");
+                    break;
+                case '\n':
+                    sb.Append("\\n");
+                    break;
+                case '\r':
+                    sb.Append("\\r");
+                    break;
+                case '\t':
+                    sb.Append("\\t");
+                    break;
                 default:
-                    if (c < 0x20) sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-                    else sb.Append(c);
+                    if (c < 0x20)
+                        sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+                    else
+                        sb.Append(c);
                     break;
             }
         }

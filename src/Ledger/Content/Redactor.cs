@@ -7,7 +7,10 @@ namespace FactoryMcp.Ledger.Content;
 /// (GitHub, OpenAI-style and AWS keys, bearer tokens, private keys, key=value credentials), e-mail
 /// addresses, absolute local paths, private hostnames and addresses, and private repository names.
 /// </summary>
-public sealed partial class Redactor(IReadOnlyCollection<string> publicRepositories, IReadOnlyCollection<string> privateNames)
+public sealed partial class Redactor(
+    IReadOnlyCollection<string> publicRepositories,
+    IReadOnlyCollection<string> privateNames
+)
 {
     public sealed record Result(string Text, int Count);
 
@@ -15,7 +18,14 @@ public sealed partial class Redactor(IReadOnlyCollection<string> publicRepositor
     {
         var count = 0;
         string Replace(string input, Regex pattern, string replacement) =>
-            pattern.Replace(input, m => { count++; return replacement.Replace("$1", m.Groups.Count > 1 ? m.Groups[1].Value : ""); });
+            pattern.Replace(
+                input,
+                m =>
+                {
+                    count++;
+                    return replacement.Replace("$1", m.Groups.Count > 1 ? m.Groups[1].Value : "");
+                }
+            );
 
         text = Replace(text, PrivateKey(), "[redacted private key]");
         text = Replace(text, GitHubToken(), "[redacted token]");
@@ -24,18 +34,27 @@ public sealed partial class Redactor(IReadOnlyCollection<string> publicRepositor
         text = Replace(text, Bearer(), "Bearer [redacted token]");
         text = Replace(text, Assignment(), "$1=[redacted]");
         text = Replace(text, Email(), "[redacted e-mail]");
-        text = GitHubUrl().Replace(text, m =>
-        {
-            var repo = m.Groups[1].Value.TrimEnd('/');
-            if (publicRepositories.Contains(repo, StringComparer.OrdinalIgnoreCase)) return m.Value;
-            count++;
-            return "[redacted private link]";
-        });
+        text = GitHubUrl()
+            .Replace(
+                text,
+                m =>
+                {
+                    var repo = m.Groups[1].Value.TrimEnd('/');
+                    if (publicRepositories.Contains(repo, StringComparer.OrdinalIgnoreCase))
+                        return m.Value;
+                    count++;
+                    return "[redacted private link]";
+                }
+            );
         text = Replace(text, LocalPath(), "[redacted path]");
         text = Replace(text, WindowsPath(), "[redacted path]");
         text = Replace(text, PrivateHost(), "[redacted host]");
         text = Replace(text, PrivateAddress(), "[redacted host]");
-        foreach (var name in privateNames.Where(n => n.Length >= 3 && !publicRepositories.Contains(n, StringComparer.OrdinalIgnoreCase)))
+        foreach (
+            var name in privateNames.Where(n =>
+                n.Length >= 3 && !publicRepositories.Contains(n, StringComparer.OrdinalIgnoreCase)
+            )
+        )
         {
             var escaped = new Regex(@"(?<![\w.-])" + Regex.Escape(name) + @"(?![\w-])", RegexOptions.IgnoreCase);
             text = Replace(text, escaped, "[redacted repository]");
@@ -58,7 +77,9 @@ public sealed partial class Redactor(IReadOnlyCollection<string> publicRepositor
     [GeneratedRegex(@"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]{8,}=*")]
     private static partial Regex Bearer();
 
-    [GeneratedRegex(@"(?i)\b((?:api[_-]?key|access[_-]?key|secret|token|password|passwd)\w*)\s*[:=]\s*[""']?[^\s""',;]{6,}[""']?")]
+    [GeneratedRegex(
+        @"(?i)\b((?:api[_-]?key|access[_-]?key|secret|token|password|passwd)\w*)\s*[:=]\s*[""']?[^\s""',;]{6,}[""']?"
+    )]
     private static partial Regex Assignment();
 
     [GeneratedRegex(@"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")]
@@ -67,15 +88,21 @@ public sealed partial class Redactor(IReadOnlyCollection<string> publicRepositor
     [GeneratedRegex(@"https?://(?:www\.)?github\.com/([A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+)[^\s)\]]*")]
     private static partial Regex GitHubUrl();
 
-    [GeneratedRegex(@"(?<![\w.:/])/(?:home|root|tmp|var|Users|opt|srv|mnt|work|etc|private|usr|data|builds?|runner)(?:/[^\s'""`)\]<>]*)?")]
+    [GeneratedRegex(
+        @"(?<![\w.:/])/(?:home|root|tmp|var|Users|opt|srv|mnt|work|etc|private|usr|data|builds?|runner)(?:/[^\s'""`)\]<>]*)?"
+    )]
     private static partial Regex LocalPath();
 
     [GeneratedRegex(@"\b[A-Za-z]:\\[^\s'""`)\]<>]+")]
     private static partial Regex WindowsPath();
 
-    [GeneratedRegex(@"(?i)\b(?:localhost|[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.(?:local|internal|corp|lan|intranet|home\.arpa|localdomain))(?::\d+)?\b")]
+    [GeneratedRegex(
+        @"(?i)\b(?:localhost|[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.(?:local|internal|corp|lan|intranet|home\.arpa|localdomain))(?::\d+)?\b"
+    )]
     private static partial Regex PrivateHost();
 
-    [GeneratedRegex(@"\b(?:10\.\d{1,3}\.\d{1,3}\.\d{1,3}|192\.168\.\d{1,3}\.\d{1,3}|172\.(?:1[6-9]|2\d|3[01])\.\d{1,3}\.\d{1,3}|127\.\d{1,3}\.\d{1,3}\.\d{1,3})(?::\d+)?\b")]
+    [GeneratedRegex(
+        @"\b(?:10\.\d{1,3}\.\d{1,3}\.\d{1,3}|192\.168\.\d{1,3}\.\d{1,3}|172\.(?:1[6-9]|2\d|3[01])\.\d{1,3}\.\d{1,3}|127\.\d{1,3}\.\d{1,3}\.\d{1,3})(?::\d+)?\b"
+    )]
     private static partial Regex PrivateAddress();
 }

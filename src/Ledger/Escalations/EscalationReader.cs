@@ -6,5 +6,10 @@ namespace FactoryMcp.Ledger.Escalations;
 public sealed class EscalationReader(LedgerDatabase db)
 {
     public async Task<IReadOnlyList<EscalationSummary>> ListOpenAsync(CancellationToken ct = default) =>
-        (await db.QueryAsync<EscalationSummary>(EscalationSummary.Select + " WHERE e.answer IS NULL ORDER BY e.id", ct: ct)).ToList();
+        (
+            await db.QueryAsync<EscalationSummary>(
+                EscalationSummary.Select + " WHERE e.answer IS NULL ORDER BY e.id",
+                ct: ct
+            )
+        ).ToList();
 }

@@ -6,11 +6,13 @@ namespace FactoryMcp.Ledger.Evidence;
 /// <summary>Content-addressed blobs (sha256) beside the ledger. Writes are atomic and idempotent.</summary>
 public sealed class BlobStore(LedgerPaths paths)
 {
-    public static string Sha256(ReadOnlySpan<byte> bytes) => Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
+    public static string Sha256(ReadOnlySpan<byte> bytes) =>
+        Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
 
     public string PathOf(string sha)
     {
-        if (sha.Length != 64 || !sha.All(char.IsAsciiHexDigitLower)) throw new LedgerException($"'{sha}' is not a blob id (64 lower-case hex digits).");
+        if (sha.Length != 64 || !sha.All(char.IsAsciiHexDigitLower))
+            throw new LedgerException($"'{sha}' is not a blob id (64 lower-case hex digits).");
         return Path.Combine(paths.Blobs, sha[..2], sha);
     }
 
@@ -19,7 +21,8 @@ public sealed class BlobStore(LedgerPaths paths)
     {
         var sha = Sha256(bytes);
         var path = PathOf(sha);
-        if (File.Exists(path)) return sha;
+        if (File.Exists(path))
+            return sha;
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
         using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
@@ -42,7 +45,8 @@ public sealed class BlobStore(LedgerPaths paths)
     public byte[] Read(string sha)
     {
         var path = PathOf(sha);
-        if (!File.Exists(path)) throw new LedgerException($"Blob {sha} is not in the blob store.");
+        if (!File.Exists(path))
+            throw new LedgerException($"Blob {sha} is not in the blob store.");
         return File.ReadAllBytes(path);
     }
 }

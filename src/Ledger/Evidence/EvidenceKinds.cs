@@ -15,7 +15,18 @@ public static class EvidenceKinds
     public const string Cost = "cost";
 
     public static readonly IReadOnlyList<string> BuiltIn =
-        [Plan, Diff, TestOutput, Reproduction, Log, Screenshot, Trace, PrLink, PostRunNote, Cost];
+    [
+        Plan,
+        Diff,
+        TestOutput,
+        Reproduction,
+        Log,
+        Screenshot,
+        Trace,
+        PrLink,
+        PostRunNote,
+        Cost,
+    ];
 
     /// <summary>Kinds the server itself satisfies: it computes the diff and runs validation.</summary>
     public static readonly IReadOnlyList<string> ServerSatisfied = [Diff, TestOutput];

@@ -10,19 +10,29 @@ public static partial class WorkspaceFile
 {
     public static byte[] Read(string workspace, string file, long maxBytes)
     {
-        if (string.IsNullOrWhiteSpace(file)) throw new LedgerException("`file` is empty; give a path inside your workspace.");
-        if (file.Contains('\0')) throw new LedgerException("`file` contains a NUL character.");
-        var root = RealPath(workspace) ?? throw new LedgerException($"The run's workspace {workspace} no longer exists.");
+        if (string.IsNullOrWhiteSpace(file))
+            throw new LedgerException("`file` is empty; give a path inside your workspace.");
+        if (file.Contains('\0'))
+            throw new LedgerException("`file` contains a NUL character.");
+        var root =
+            RealPath(workspace) ?? throw new LedgerException($"The run's workspace {workspace} no longer exists.");
         var candidate = Path.IsPathRooted(file) ? file : Path.Combine(root, file);
-        var real = RealPath(candidate)
-                   ?? throw new LedgerException($"`file` {file} does not exist in your workspace {workspace}.");
+        var real =
+            RealPath(candidate)
+            ?? throw new LedgerException($"`file` {file} does not exist in your workspace {workspace}.");
         if (!IsInside(root, real))
-            throw new LedgerException($"`file` {file} resolves to {real}, outside your workspace {workspace}. Evidence files must live inside the workspace; copy what you need there.");
+            throw new LedgerException(
+                $"`file` {file} resolves to {real}, outside your workspace {workspace}. Evidence files must live inside the workspace; copy what you need there."
+            );
         if (!IsRegularFile(real))
-            throw new LedgerException($"`file` {file} is not a regular file; attach a regular file or pass the text as `content`.");
+            throw new LedgerException(
+                $"`file` {file} is not a regular file; attach a regular file or pass the text as `content`."
+            );
         var length = new FileInfo(real).Length;
         if (length > maxBytes)
-            throw new LedgerException($"`file` {file} is {length} bytes; the limit for one evidence file is {maxBytes}. Attach an excerpt, or compress the log.");
+            throw new LedgerException(
+                $"`file` {file} is {length} bytes; the limit for one evidence file is {maxBytes}. Attach an excerpt, or compress the log."
+            );
         return File.ReadAllBytes(real);
     }
 
@@ -36,7 +46,8 @@ public static partial class WorkspaceFile
     public static string? RealPath(string path)
     {
         var result = realpath(path, IntPtr.Zero);
-        if (result == IntPtr.Zero) return null;
+        if (result == IntPtr.Zero)
+            return null;
         try
         {
             return Marshal.PtrToStringUTF8(result);
@@ -51,8 +62,11 @@ public static partial class WorkspaceFile
     {
         // struct statx is laid out the same on every architecture: stx_mode is a u16 at offset 28.
         var buffer = new byte[256];
-        const int AtFdCwd = -100, AtSymlinkNoFollow = 0x100, StatxType = 0x1;
-        if (statx(AtFdCwd, path, AtSymlinkNoFollow, StatxType, buffer) != 0) return false;
+        const int AtFdCwd = -100,
+            AtSymlinkNoFollow = 0x100,
+            StatxType = 0x1;
+        if (statx(AtFdCwd, path, AtSymlinkNoFollow, StatxType, buffer) != 0)
+            return false;
         var mode = BitConverter.ToUInt16(buffer, 28);
         return (mode & 0xF000) == 0x8000;
     }

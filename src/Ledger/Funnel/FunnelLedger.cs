@@ -19,95 +19,213 @@ public sealed class FunnelLedger(LedgerDatabase db)
 
     private async Task<FunnelFigures> FiguresAsync(Microsoft.Data.Sqlite.SqliteConnection c, CancellationToken ct)
     {
-        async Task<long> Count(string sql) => await c.ExecuteScalarAsync<long>(new CommandDefinition(sql, new { environment = db.Environment }, cancellationToken: ct));
+        async Task<long> Count(string sql) =>
+            await c.ExecuteScalarAsync<long>(
+                new CommandDefinition(sql, new { environment = db.Environment }, cancellationToken: ct)
+            );
         var environment = db.Environment;
         var steps = new List<FunnelStep>
         {
             new("signals", await Count("SELECT count(*) FROM signals")),
             new("spec", await Count("SELECT count(*) FROM tasks WHERE line = 'spec'")),
             new("proposed", await Count("SELECT count(*) FROM tasks WHERE line <> 'spec'")),
-            new("approved", await Count("SELECT count(*) FROM tasks WHERE line <> 'spec' AND approved_version IS NOT NULL")),
-            new("claimed", await Count("SELECT count(DISTINCT r.task_id) FROM runs r JOIN tasks t ON t.id = r.task_id WHERE t.line <> 'spec' AND r.kind = 'build'")),
+            new(
+                "approved",
+                await Count("SELECT count(*) FROM tasks WHERE line <> 'spec' AND approved_version IS NOT NULL")
+            ),
+            new(
+                "claimed",
+                await Count(
+                    "SELECT count(DISTINCT r.task_id) FROM runs r JOIN tasks t ON t.id = r.task_id WHERE t.line <> 'spec' AND r.kind = 'build'"
+                )
+            ),
             new("pr_ready", await Count("SELECT count(DISTINCT task_id) FROM runs WHERE accepted_at IS NOT NULL")),
             new("verified", await Count("SELECT count(DISTINCT entity_id) FROM audit WHERE action = 'task.verified'")),
-            new("reviewed", await Count("SELECT count(DISTINCT r.task_id) FROM reviews v JOIN runs r ON r.id = v.run_id WHERE v.outcome = 'approve'")),
+            new(
+                "reviewed",
+                await Count(
+                    "SELECT count(DISTINCT r.task_id) FROM reviews v JOIN runs r ON r.id = v.run_id WHERE v.outcome = 'approve'"
+                )
+            ),
             new("shipped", await Count("SELECT count(*) FROM shipped_events WHERE environment = @environment")),
-            new("drafted", await Count("SELECT count(DISTINCT d.event_id) FROM drafts d JOIN shipped_events e ON e.id = d.event_id WHERE e.environment = @environment")),
+            new(
+                "drafted",
+                await Count(
+                    "SELECT count(DISTINCT d.event_id) FROM drafts d JOIN shipped_events e ON e.id = d.event_id WHERE e.environment = @environment"
+                )
+            ),
         };
         var claimed = steps.Single(s => s.Name == "claimed").Count;
         var prReady = steps.Single(s => s.Name == "pr_ready").Count;
         var runs = await Count("SELECT count(*) FROM runs WHERE kind = 'build'");
-        var specClosed = await Count("SELECT count(*) FROM tasks WHERE line = 'spec' AND state IN ('specced', 'no_op')");
+        var specClosed = await Count(
+            "SELECT count(*) FROM tasks WHERE line = 'spec' AND state IN ('specced', 'no_op')"
+        );
         double? Rate(long part, long whole) => whole == 0 ? null : Math.Round((double)part / whole, 4);
 
         var medians = new Dictionary<string, double?>
         {
-            ["proposed_to_approved"] = Median(await c.QueryAsync<double>(new CommandDefinition("""
-                SELECT (julianday(a.at) - julianday(t.created_at)) * 1440 FROM tasks t
-                JOIN audit a ON a.entity = 'task' AND a.entity_id = t.id AND a.action = 'task.approved'
-                WHERE t.line <> 'spec'
-                """, cancellationToken: ct))),
+            ["proposed_to_approved"] = Median(
+                await c.QueryAsync<double>(
+                    new CommandDefinition(
+                        """
+                        SELECT (julianday(a.at) - julianday(t.created_at)) * 1440 FROM tasks t
+                        JOIN audit a ON a.entity = 'task' AND a.entity_id = t.id AND a.action = 'task.approved'
+                        WHERE t.line <> 'spec'
+                        """,
+                        cancellationToken: ct
+                    )
+                )
+            ),
             // The spec stage: from the spec job's creation to the proposal its agent wrote.
-            ["spec_to_proposed"] = Median(await c.QueryAsync<double>(new CommandDefinition("""
-                SELECT (julianday(p.created_at) - julianday(min(s.created_at))) * 1440 FROM tasks p
-                JOIN tasks s ON s.signal_id = p.signal_id AND s.line = 'spec' AND s.id < p.id
-                WHERE p.line <> 'spec' GROUP BY p.id
-                """, cancellationToken: ct))),
-            ["approved_to_claimed"] = Median(await c.QueryAsync<double>(new CommandDefinition("""
-                SELECT (julianday(min(r.opened_at)) - julianday(a.at)) * 1440 FROM tasks t
-                JOIN audit a ON a.entity = 'task' AND a.entity_id = t.id AND a.action = 'task.approved'
-                JOIN runs r ON r.task_id = t.id GROUP BY t.id
-                """, cancellationToken: ct))),
-            ["claimed_to_pr_ready"] = Median(await c.QueryAsync<double>(new CommandDefinition(
-                "SELECT (julianday(accepted_at) - julianday(opened_at)) * 1440 FROM runs WHERE accepted_at IS NOT NULL", cancellationToken: ct))),
-            ["pr_ready_to_reviewed"] = Median(await c.QueryAsync<double>(new CommandDefinition("""
-                SELECT (julianday(v.created_at) - julianday(r.accepted_at)) * 1440 FROM reviews v JOIN runs r ON r.id = v.run_id WHERE r.accepted_at IS NOT NULL
-                """, cancellationToken: ct))),
-            ["reviewed_to_shipped"] = Median(await c.QueryAsync<double>(new CommandDefinition("""
-                SELECT (julianday(e.shipped_at) - julianday(max(v.created_at))) * 1440 FROM shipped_events e JOIN reviews v ON v.run_id = e.run_id GROUP BY e.id
-                """, cancellationToken: ct))),
+            ["spec_to_proposed"] = Median(
+                await c.QueryAsync<double>(
+                    new CommandDefinition(
+                        """
+                        SELECT (julianday(p.created_at) - julianday(min(s.created_at))) * 1440 FROM tasks p
+                        JOIN tasks s ON s.signal_id = p.signal_id AND s.line = 'spec' AND s.id < p.id
+                        WHERE p.line <> 'spec' GROUP BY p.id
+                        """,
+                        cancellationToken: ct
+                    )
+                )
+            ),
+            ["approved_to_claimed"] = Median(
+                await c.QueryAsync<double>(
+                    new CommandDefinition(
+                        """
+                        SELECT (julianday(min(r.opened_at)) - julianday(a.at)) * 1440 FROM tasks t
+                        JOIN audit a ON a.entity = 'task' AND a.entity_id = t.id AND a.action = 'task.approved'
+                        JOIN runs r ON r.task_id = t.id GROUP BY t.id
+                        """,
+                        cancellationToken: ct
+                    )
+                )
+            ),
+            ["claimed_to_pr_ready"] = Median(
+                await c.QueryAsync<double>(
+                    new CommandDefinition(
+                        "SELECT (julianday(accepted_at) - julianday(opened_at)) * 1440 FROM runs WHERE accepted_at IS NOT NULL",
+                        cancellationToken: ct
+                    )
+                )
+            ),
+            ["pr_ready_to_reviewed"] = Median(
+                await c.QueryAsync<double>(
+                    new CommandDefinition(
+                        """
+                        SELECT (julianday(v.created_at) - julianday(r.accepted_at)) * 1440 FROM reviews v JOIN runs r ON r.id = v.run_id WHERE r.accepted_at IS NOT NULL
+                        """,
+                        cancellationToken: ct
+                    )
+                )
+            ),
+            ["reviewed_to_shipped"] = Median(
+                await c.QueryAsync<double>(
+                    new CommandDefinition(
+                        """
+                        SELECT (julianday(e.shipped_at) - julianday(max(v.created_at))) * 1440 FROM shipped_events e JOIN reviews v ON v.run_id = e.run_id GROUP BY e.id
+                        """,
+                        cancellationToken: ct
+                    )
+                )
+            ),
         };
         foreach (var stage in new[] { "scout", "build", "verify", "package", "review" })
         {
-            medians["stage_" + stage] = Median(await c.QueryAsync<double>(new CommandDefinition("""
-                SELECT (julianday(COALESCE((SELECT min(n.at) FROM stages n WHERE n.run_id = s.run_id AND n.id > s.id), r.closed_at)) - julianday(s.at)) * 1440
-                FROM stages s JOIN runs r ON r.id = s.run_id
-                WHERE s.stage = @stage AND r.kind = 'build' AND COALESCE((SELECT min(n.at) FROM stages n WHERE n.run_id = s.run_id AND n.id > s.id), r.closed_at) IS NOT NULL
-                """, new { stage }, cancellationToken: ct)));
+            medians["stage_" + stage] = Median(
+                await c.QueryAsync<double>(
+                    new CommandDefinition(
+                        """
+                        SELECT (julianday(COALESCE((SELECT min(n.at) FROM stages n WHERE n.run_id = s.run_id AND n.id > s.id), r.closed_at)) - julianday(s.at)) * 1440
+                        FROM stages s JOIN runs r ON r.id = s.run_id
+                        WHERE s.stage = @stage AND r.kind = 'build' AND COALESCE((SELECT min(n.at) FROM stages n WHERE n.run_id = s.run_id AND n.id > s.id), r.closed_at) IS NOT NULL
+                        """,
+                        new { stage },
+                        cancellationToken: ct
+                    )
+                )
+            );
         }
 
-        var signalToApproved = Median(await c.QueryAsync<double>(new CommandDefinition("""
-            SELECT (julianday(a.at) - julianday(s.received_at)) * 1440 FROM tasks t
-            JOIN signals s ON s.id = t.signal_id
-            JOIN audit a ON a.entity = 'task' AND a.entity_id = t.id AND a.action = 'task.approved'
-            WHERE t.line <> 'spec'
-            """, cancellationToken: ct)));
+        var signalToApproved = Median(
+            await c.QueryAsync<double>(
+                new CommandDefinition(
+                    """
+                    SELECT (julianday(a.at) - julianday(s.received_at)) * 1440 FROM tasks t
+                    JOIN signals s ON s.id = t.signal_id
+                    JOIN audit a ON a.entity = 'task' AND a.entity_id = t.id AND a.action = 'task.approved'
+                    WHERE t.line <> 'spec'
+                    """,
+                    cancellationToken: ct
+                )
+            )
+        );
 
         var now = db.Now;
         var since = Iso.Text(now - UtilizationWindow);
-        var agentRows = await c.QueryAsync<(string Agent, long Runs, double Minutes)>(new CommandDefinition("""
-            SELECT a.name, count(r.id),
-                   COALESCE(sum((julianday(COALESCE(r.closed_at, @now)) - julianday(max(r.opened_at, @since))) * 1440), 0)
-            FROM agents a LEFT JOIN runs r ON r.agent_id = a.id AND COALESCE(r.closed_at, @now) >= @since
-            WHERE a.role = 'agent' AND a.revoked_at IS NULL
-            GROUP BY a.id ORDER BY a.name
-            """, new { now = Iso.Text(now), since }, cancellationToken: ct));
+        var agentRows = await c.QueryAsync<(string Agent, long Runs, double Minutes)>(
+            new CommandDefinition(
+                """
+                SELECT a.name, count(r.id),
+                       COALESCE(sum((julianday(COALESCE(r.closed_at, @now)) - julianday(max(r.opened_at, @since))) * 1440), 0)
+                FROM agents a LEFT JOIN runs r ON r.agent_id = a.id AND COALESCE(r.closed_at, @now) >= @since
+                WHERE a.role = 'agent' AND a.revoked_at IS NULL
+                GROUP BY a.id ORDER BY a.name
+                """,
+                new { now = Iso.Text(now), since },
+                cancellationToken: ct
+            )
+        );
         var window = UtilizationWindow.TotalMinutes;
-        var agents = agentRows.Select(r => new AgentUtilization(r.Agent, r.Runs, Math.Round(r.Minutes, 1), Math.Round(Math.Min(1, r.Minutes / window), 4))).ToList();
+        var agents = agentRows
+            .Select(r => new AgentUtilization(
+                r.Agent,
+                r.Runs,
+                Math.Round(r.Minutes, 1),
+                Math.Round(Math.Min(1, r.Minutes / window), 4)
+            ))
+            .ToList();
 
-        var (costPerShipped, unit) = await CostPerShippedAsync(c, environment, steps.Single(s => s.Name == "shipped").Count, ct);
+        var (costPerShipped, unit) = await CostPerShippedAsync(
+            c,
+            environment,
+            steps.Single(s => s.Name == "shipped").Count,
+            ct
+        );
         var liveEvents = await Count("SELECT count(*) FROM shipped_events WHERE environment = 'live'");
-        var bridged = await Count("SELECT count(*) FROM shipped_events e WHERE e.environment = 'live' AND (SELECT count(DISTINCT kind) FROM drafts d WHERE d.event_id = e.id) = 3");
+        var bridged = await Count(
+            "SELECT count(*) FROM shipped_events e WHERE e.environment = 'live' AND (SELECT count(DISTINCT kind) FROM drafts d WHERE d.event_id = e.id) = 3"
+        );
 
         return new FunnelFigures
         {
             Steps = steps,
             // Rates are of build work (claimed counts build tasks); spec jobs have their own figures.
-            NoOpRate = Rate(await Count("SELECT count(DISTINCT task_id) FROM runs WHERE kind = 'build' AND (state = 'no_op' OR terminal_state = 'no_op')"), claimed),
-            EscalationRate = Rate(await Count("SELECT count(DISTINCT e.task_id) FROM escalations e JOIN tasks t ON t.id = e.task_id WHERE t.line <> 'spec'"), claimed),
-            SpecProposedRate = Rate(await Count("SELECT count(*) FROM tasks WHERE line = 'spec' AND state = 'specced'"), specClosed),
-            SpecDismissedRate = Rate(await Count("SELECT count(*) FROM tasks WHERE line = 'spec' AND state = 'no_op'"), specClosed),
-            RetryRate = Rate(await Count("SELECT count(*) FROM runs WHERE kind = 'build' AND state IN ('failed', 'expired')"), runs),
+            NoOpRate = Rate(
+                await Count(
+                    "SELECT count(DISTINCT task_id) FROM runs WHERE kind = 'build' AND (state = 'no_op' OR terminal_state = 'no_op')"
+                ),
+                claimed
+            ),
+            EscalationRate = Rate(
+                await Count(
+                    "SELECT count(DISTINCT e.task_id) FROM escalations e JOIN tasks t ON t.id = e.task_id WHERE t.line <> 'spec'"
+                ),
+                claimed
+            ),
+            SpecProposedRate = Rate(
+                await Count("SELECT count(*) FROM tasks WHERE line = 'spec' AND state = 'specced'"),
+                specClosed
+            ),
+            SpecDismissedRate = Rate(
+                await Count("SELECT count(*) FROM tasks WHERE line = 'spec' AND state = 'no_op'"),
+                specClosed
+            ),
+            RetryRate = Rate(
+                await Count("SELECT count(*) FROM runs WHERE kind = 'build' AND state IN ('failed', 'expired')"),
+                runs
+            ),
             ReworkRate = Rate(await Count("SELECT count(*) FROM tasks WHERE reworks > 0"), prReady),
             MedianMinutes = medians,
             SignalToApprovedMedianMinutes = signalToApproved,
@@ -119,36 +237,57 @@ public sealed class FunnelLedger(LedgerDatabase db)
     }
 
     /// <summary>Sum of the <c>cost</c> evidence of shipped tasks' runs (money if stated, else tokens, else seconds) per shipped change.</summary>
-    private static async Task<(double?, string)> CostPerShippedAsync(Microsoft.Data.Sqlite.SqliteConnection c, string environment, long shipped, CancellationToken ct)
+    private static async Task<(double?, string)> CostPerShippedAsync(
+        Microsoft.Data.Sqlite.SqliteConnection c,
+        string environment,
+        long shipped,
+        CancellationToken ct
+    )
     {
-        var contents = await c.QueryAsync<string>(new CommandDefinition("""
-            SELECT ev.content FROM evidence ev JOIN runs r ON r.id = ev.run_id
-            WHERE ev.kind = 'cost' AND ev.content IS NOT NULL
-              AND r.task_id IN (SELECT task_id FROM shipped_events WHERE environment = @environment)
-            """, new { environment }, cancellationToken: ct));
-        double money = 0, tokens = 0, seconds = 0;
+        var contents = await c.QueryAsync<string>(
+            new CommandDefinition(
+                """
+                SELECT ev.content FROM evidence ev JOIN runs r ON r.id = ev.run_id
+                WHERE ev.kind = 'cost' AND ev.content IS NOT NULL
+                  AND r.task_id IN (SELECT task_id FROM shipped_events WHERE environment = @environment)
+                """,
+                new { environment },
+                cancellationToken: ct
+            )
+        );
+        double money = 0,
+            tokens = 0,
+            seconds = 0;
         foreach (var content in contents)
         {
             try
             {
                 using var doc = JsonDocument.Parse(content);
-                if (doc.RootElement.TryGetProperty("money", out var m) && m.TryGetDouble(out var mv)) money += mv;
-                if (doc.RootElement.TryGetProperty("tokens", out var t) && t.TryGetDouble(out var tv)) tokens += tv;
-                if (doc.RootElement.TryGetProperty("seconds", out var s) && s.TryGetDouble(out var sv)) seconds += sv;
+                if (doc.RootElement.TryGetProperty("money", out var m) && m.TryGetDouble(out var mv))
+                    money += mv;
+                if (doc.RootElement.TryGetProperty("tokens", out var t) && t.TryGetDouble(out var tv))
+                    tokens += tv;
+                if (doc.RootElement.TryGetProperty("seconds", out var s) && s.TryGetDouble(out var sv))
+                    seconds += sv;
             }
             catch (JsonException)
             {
                 // Cost evidence that is not JSON carries no figure.
             }
         }
-        if (shipped == 0) return (null, "none");
-        return money > 0 ? (Math.Round(money / shipped, 4), "money") : tokens > 0 ? (Math.Round(tokens / shipped, 1), "tokens") : seconds > 0 ? (Math.Round(seconds / shipped, 1), "seconds") : (null, "none");
+        if (shipped == 0)
+            return (null, "none");
+        return money > 0 ? (Math.Round(money / shipped, 4), "money")
+            : tokens > 0 ? (Math.Round(tokens / shipped, 1), "tokens")
+            : seconds > 0 ? (Math.Round(seconds / shipped, 1), "seconds")
+            : (null, "none");
     }
 
     private static double? Median(IEnumerable<double> values)
     {
         var sorted = values.Where(v => !double.IsNaN(v)).Order().ToList();
-        if (sorted.Count == 0) return null;
+        if (sorted.Count == 0)
+            return null;
         var mid = sorted.Count / 2;
         var median = sorted.Count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
         return Math.Round(median, 2);

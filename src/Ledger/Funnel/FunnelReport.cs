@@ -19,8 +19,10 @@ public sealed record FunnelFigures
     public required double? EscalationRate { get; init; }
     public required double? RetryRate { get; init; }
     public required double? ReworkRate { get; init; }
+
     /// <summary>Of the spec jobs that ended, the share that answered with a proposed packet.</summary>
     public required double? SpecProposedRate { get; init; }
+
     /// <summary>Of the spec jobs that ended, the share that dismissed their signal (NO_OP duplicate, not_actionable, …).</summary>
     public required double? SpecDismissedRate { get; init; }
     public required IReadOnlyDictionary<string, double?> MedianMinutes { get; init; }

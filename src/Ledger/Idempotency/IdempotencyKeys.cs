@@ -13,31 +13,62 @@ namespace FactoryMcp.Ledger.Idempotency;
 public static class IdempotencyKeys
 {
     public static string HashArguments(object arguments) =>
-        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(CanonicalJson.Serialize(arguments)))).ToLowerInvariant();
+        Convert
+            .ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(CanonicalJson.Serialize(arguments))))
+            .ToLowerInvariant();
 
     /// <summary>The stored result for this key, or null when the key is new. Call inside the operation's write.</summary>
-    public static async Task<T?> FindAsync<T>(LedgerWrite w, Caller caller, string tool, string key, string argsHash) where T : class
+    public static async Task<T?> FindAsync<T>(LedgerWrite w, Caller caller, string tool, string key, string argsHash)
+        where T : class
     {
         RequireValid(key);
         var found = await w.SingleOrDefaultAsync<StoredResult>(
             "SELECT args_hash AS ArgsHash, result_json AS ResultJson FROM idempotency WHERE caller = @caller AND tool = @tool AND key = @key",
-            new { caller = caller.Actor, tool, key });
-        if (found is null) return null;
+            new
+            {
+                caller = caller.Actor,
+                tool,
+                key,
+            }
+        );
+        if (found is null)
+            return null;
         if (found.ArgsHash != argsHash)
-            throw new LedgerException($"idempotency_key '{key}' was already used for {tool} with different arguments; nothing was changed. Use a new key for a new request.");
+            throw new LedgerException(
+                $"idempotency_key '{key}' was already used for {tool} with different arguments; nothing was changed. Use a new key for a new request."
+            );
         return Json.Deserialize<T>(found.ResultJson);
     }
 
-    public static async Task StoreAsync<T>(LedgerWrite w, Caller caller, string tool, string key, string argsHash, T result)
+    public static async Task StoreAsync<T>(
+        LedgerWrite w,
+        Caller caller,
+        string tool,
+        string key,
+        string argsHash,
+        T result
+    )
     {
-        await w.ExecuteAsync("""
+        await w.ExecuteAsync(
+            """
             INSERT INTO idempotency (caller, tool, key, args_hash, result_json, created_at) VALUES (@caller, @tool, @key, @argsHash, @result, @now)
-            """, new { caller = caller.Actor, tool, key, argsHash, result = Json.Serialize(result), now = w.NowText });
+            """,
+            new
+            {
+                caller = caller.Actor,
+                tool,
+                key,
+                argsHash,
+                result = Json.Serialize(result),
+                now = w.NowText,
+            }
+        );
     }
 
     private static void RequireValid(string key)
     {
-        if (key.Length is 0 or > 200) throw new LedgerException("idempotency_key must be 1 to 200 characters.");
+        if (key.Length is 0 or > 200)
+            throw new LedgerException("idempotency_key must be 1 to 200 characters.");
     }
 
     private sealed record StoredResult

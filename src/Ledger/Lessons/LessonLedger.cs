@@ -13,64 +13,148 @@ public sealed class LessonLedger(LedgerDatabase db)
 {
     public const int MaxLessonChars = 2000;
 
-    internal static async Task<long> AddFeedbackAsync(LedgerWrite w, long taskId, long? runId, string kind, string text, string author)
+    internal static async Task<long> AddFeedbackAsync(
+        LedgerWrite w,
+        long taskId,
+        long? runId,
+        string kind,
+        string text,
+        string author
+    )
     {
-        var id = await w.ScalarAsync<long>("""
+        var id = await w.ScalarAsync<long>(
+            """
             INSERT INTO feedback (task_id, run_id, kind, text, author, created_at) VALUES (@taskId, @runId, @kind, @text, @author, @now) RETURNING id
-            """, new { taskId, runId, kind, text, author, now = w.NowText });
-        await w.AuditAsync("feedback.recorded", "task", taskId, new { feedback_id = id, run_id = runId, kind, author });
+            """,
+            new
+            {
+                taskId,
+                runId,
+                kind,
+                text,
+                author,
+                now = w.NowText,
+            }
+        );
+        await w.AuditAsync(
+            "feedback.recorded",
+            "task",
+            taskId,
+            new
+            {
+                feedback_id = id,
+                run_id = runId,
+                kind,
+                author,
+            }
+        );
         return id;
     }
 
     public async Task<IReadOnlyList<FeedbackRow>> FeedbackAsync(long? taskId = null, CancellationToken ct = default) =>
-        (await db.QueryAsync<FeedbackRow>(FeedbackRow.Select + " WHERE @taskId IS NULL OR task_id = @taskId ORDER BY id DESC LIMIT 200", new { taskId }, ct)).ToList();
+        (
+            await db.QueryAsync<FeedbackRow>(
+                FeedbackRow.Select + " WHERE @taskId IS NULL OR task_id = @taskId ORDER BY id DESC LIMIT 200",
+                new { taskId },
+                ct
+            )
+        ).ToList();
 
     /// <summary>Promotes feedback (optionally reworded) to a lesson of its task's line.</summary>
-    public async Task<LessonRow> PromoteAsync(Caller caller, long feedbackId, string? text, CancellationToken ct = default)
+    public async Task<LessonRow> PromoteAsync(
+        Caller caller,
+        long feedbackId,
+        string? text,
+        CancellationToken ct = default
+    )
     {
-        if (!caller.IsHuman) throw new LedgerException("Only a human promotes feedback to a lesson.");
-        if (text is { Length: > MaxLessonChars }) throw new LedgerException($"A lesson is at most {MaxLessonChars} characters; make it shorter.");
-        return await db.WriteAsync(caller.Actor, async w =>
-        {
-            var feedback = await w.SingleOrDefaultAsync<FeedbackRow>(FeedbackRow.Select + " WHERE id = @feedbackId", new { feedbackId })
-                           ?? throw new LedgerException($"There is no feedback {feedbackId}; `factory lessons feedback` lists it.");
-            var task = await TaskLedger.RequireAsync(w, feedback.TaskId);
-            var lesson = string.IsNullOrWhiteSpace(text) ? feedback.Text : text.Trim();
-            if (lesson.Length > MaxLessonChars) lesson = lesson[..MaxLessonChars];
-            var id = await w.ScalarAsync<long>("""
-                INSERT INTO lessons (line, feedback_id, text, promoted_by, promoted_at) VALUES (@line, @feedbackId, @lesson, @actor, @now) RETURNING id
-                """, new { line = task.Line, feedbackId, lesson, actor = caller.Actor, now = w.NowText });
-            await w.AuditAsync("lesson.promoted", "lesson", id, new { line = task.Line, feedback_id = feedbackId });
-            return (await w.SingleOrDefaultAsync<LessonRow>(LessonRow.Select + " WHERE id = @id", new { id }))!;
-        }, ct);
+        if (!caller.IsHuman)
+            throw new LedgerException("Only a human promotes feedback to a lesson.");
+        if (text is { Length: > MaxLessonChars })
+            throw new LedgerException($"A lesson is at most {MaxLessonChars} characters; make it shorter.");
+        return await db.WriteAsync(
+            caller.Actor,
+            async w =>
+            {
+                var feedback =
+                    await w.SingleOrDefaultAsync<FeedbackRow>(
+                        FeedbackRow.Select + " WHERE id = @feedbackId",
+                        new { feedbackId }
+                    )
+                    ?? throw new LedgerException(
+                        $"There is no feedback {feedbackId}; `factory lessons feedback` lists it."
+                    );
+                var task = await TaskLedger.RequireAsync(w, feedback.TaskId);
+                var lesson = string.IsNullOrWhiteSpace(text) ? feedback.Text : text.Trim();
+                if (lesson.Length > MaxLessonChars)
+                    lesson = lesson[..MaxLessonChars];
+                var id = await w.ScalarAsync<long>(
+                    """
+                    INSERT INTO lessons (line, feedback_id, text, promoted_by, promoted_at) VALUES (@line, @feedbackId, @lesson, @actor, @now) RETURNING id
+                    """,
+                    new
+                    {
+                        line = task.Line,
+                        feedbackId,
+                        lesson,
+                        actor = caller.Actor,
+                        now = w.NowText,
+                    }
+                );
+                await w.AuditAsync("lesson.promoted", "lesson", id, new { line = task.Line, feedback_id = feedbackId });
+                return (await w.SingleOrDefaultAsync<LessonRow>(LessonRow.Select + " WHERE id = @id", new { id }))!;
+            },
+            ct
+        );
     }
 
     public async Task RetireAsync(Caller caller, long lessonId, CancellationToken ct = default)
     {
-        if (!caller.IsHuman) throw new LedgerException("Only a human retires a lesson.");
-        await db.WriteAsync(caller.Actor, async w =>
-        {
-            var changed = await w.ExecuteAsync("UPDATE lessons SET retired_at = @now WHERE id = @lessonId AND retired_at IS NULL", new { now = w.NowText, lessonId });
-            if (changed == 0) throw new LedgerException($"There is no active lesson {lessonId}.");
-            await w.AuditAsync("lesson.retired", "lesson", lessonId, new { });
-        }, ct);
+        if (!caller.IsHuman)
+            throw new LedgerException("Only a human retires a lesson.");
+        await db.WriteAsync(
+            caller.Actor,
+            async w =>
+            {
+                var changed = await w.ExecuteAsync(
+                    "UPDATE lessons SET retired_at = @now WHERE id = @lessonId AND retired_at IS NULL",
+                    new { now = w.NowText, lessonId }
+                );
+                if (changed == 0)
+                    throw new LedgerException($"There is no active lesson {lessonId}.");
+                await w.AuditAsync("lesson.retired", "lesson", lessonId, new { });
+            },
+            ct
+        );
     }
 
     /// <summary>A line's active lessons, newest first, capped in count and bytes.</summary>
-    public async Task<IReadOnlyList<LessonRow>> ForLineAsync(string line, int maxCount, int maxBytes, CancellationToken ct = default)
+    public async Task<IReadOnlyList<LessonRow>> ForLineAsync(
+        string line,
+        int maxCount,
+        int maxBytes,
+        CancellationToken ct = default
+    )
     {
-        var rows = await db.QueryAsync<LessonRow>(LessonRow.Select + " WHERE line = @line AND retired_at IS NULL ORDER BY id DESC LIMIT @maxCount", new { line, maxCount }, ct);
+        var rows = await db.QueryAsync<LessonRow>(
+            LessonRow.Select + " WHERE line = @line AND retired_at IS NULL ORDER BY id DESC LIMIT @maxCount",
+            new { line, maxCount },
+            ct
+        );
         var kept = new List<LessonRow>();
         var bytes = 0;
         foreach (var row in rows)
         {
             bytes += Encoding.UTF8.GetByteCount(row.Text);
-            if (bytes > maxBytes) break;
+            if (bytes > maxBytes)
+                break;
             kept.Add(row);
         }
         return kept;
     }
 
     public async Task<IReadOnlyList<LessonRow>> AllAsync(CancellationToken ct = default) =>
-        (await db.QueryAsync<LessonRow>(LessonRow.Select + " WHERE retired_at IS NULL ORDER BY line, id", ct: ct)).ToList();
+        (
+            await db.QueryAsync<LessonRow>(LessonRow.Select + " WHERE retired_at IS NULL ORDER BY line, id", ct: ct)
+        ).ToList();
 }

@@ -15,7 +15,18 @@ public static class RunStates
     public const string Cancelled = "cancelled";
 
     public static readonly IReadOnlyList<string> All =
-        [Open, Validating, Accepted, NoOp, Escalated, Failed, Expired, Superseded, HandedOff, Cancelled];
+    [
+        Open,
+        Validating,
+        Accepted,
+        NoOp,
+        Escalated,
+        Failed,
+        Expired,
+        Superseded,
+        HandedOff,
+        Cancelled,
+    ];
 
     /// <summary>Whether the builder still holds the run (it may record evidence and declare).</summary>
     public static bool IsLive(string state) => state is Open or Validating;

@@ -15,21 +15,40 @@ public static class StateMachine
         [TaskStates.Ready] = [TaskStates.Running, TaskStates.Cancelled, TaskStates.Escalated],
         [TaskStates.Running] =
         [
-            TaskStates.Validating, TaskStates.Ready, TaskStates.NoOp, TaskStates.Escalated,
-            TaskStates.AwaitingReview, TaskStates.Cancelled, TaskStates.Specced,
+            TaskStates.Validating,
+            TaskStates.Ready,
+            TaskStates.NoOp,
+            TaskStates.Escalated,
+            TaskStates.AwaitingReview,
+            TaskStates.Cancelled,
+            TaskStates.Specced,
         ],
         [TaskStates.Validating] =
         [
-            TaskStates.Running, TaskStates.AwaitingVerification, TaskStates.AwaitingReview, TaskStates.Approved,
-            TaskStates.NoOp, TaskStates.Escalated, TaskStates.Cancelled,
+            TaskStates.Running,
+            TaskStates.AwaitingVerification,
+            TaskStates.AwaitingReview,
+            TaskStates.Approved,
+            TaskStates.NoOp,
+            TaskStates.Escalated,
+            TaskStates.Cancelled,
         ],
         [TaskStates.AwaitingVerification] =
         [
-            TaskStates.AwaitingReview, TaskStates.Approved, TaskStates.Ready, TaskStates.Escalated, TaskStates.Cancelled,
+            TaskStates.AwaitingReview,
+            TaskStates.Approved,
+            TaskStates.Ready,
+            TaskStates.Escalated,
+            TaskStates.Cancelled,
         ],
         [TaskStates.AwaitingReview] =
         [
-            TaskStates.Approved, TaskStates.Ready, TaskStates.Rejected, TaskStates.NoOp, TaskStates.Escalated, TaskStates.Cancelled,
+            TaskStates.Approved,
+            TaskStates.Ready,
+            TaskStates.Rejected,
+            TaskStates.NoOp,
+            TaskStates.Escalated,
+            TaskStates.Cancelled,
         ],
         [TaskStates.Approved] = [TaskStates.Shipped, TaskStates.Cancelled],
         [TaskStates.Escalated] = [TaskStates.Ready, TaskStates.Cancelled],
@@ -44,10 +63,23 @@ public static class StateMachine
     {
         [RunStates.Open] =
         [
-            RunStates.Validating, RunStates.NoOp, RunStates.Escalated, RunStates.Failed, RunStates.Expired,
-            RunStates.HandedOff, RunStates.Cancelled, RunStates.Superseded,
+            RunStates.Validating,
+            RunStates.NoOp,
+            RunStates.Escalated,
+            RunStates.Failed,
+            RunStates.Expired,
+            RunStates.HandedOff,
+            RunStates.Cancelled,
+            RunStates.Superseded,
         ],
-        [RunStates.Validating] = [RunStates.Accepted, RunStates.Open, RunStates.NoOp, RunStates.Cancelled, RunStates.Escalated],
+        [RunStates.Validating] =
+        [
+            RunStates.Accepted,
+            RunStates.Open,
+            RunStates.NoOp,
+            RunStates.Cancelled,
+            RunStates.Escalated,
+        ],
         [RunStates.Accepted] = [RunStates.Superseded, RunStates.Cancelled],
         [RunStates.NoOp] = [RunStates.Superseded],
         [RunStates.Escalated] = [],
@@ -58,9 +90,11 @@ public static class StateMachine
         [RunStates.Cancelled] = [],
     };
 
-    public static bool CanMoveTask(string from, string to) => TaskEdges.TryGetValue(from, out var next) && next.Contains(to);
+    public static bool CanMoveTask(string from, string to) =>
+        TaskEdges.TryGetValue(from, out var next) && next.Contains(to);
 
-    public static bool CanMoveRun(string from, string to) => RunEdges.TryGetValue(from, out var next) && next.Contains(to);
+    public static bool CanMoveRun(string from, string to) =>
+        RunEdges.TryGetValue(from, out var next) && next.Contains(to);
 
     /// <summary>
     /// A spec run has no diff to validate: its answer (a proposed packet) takes it from open straight to
@@ -70,29 +104,70 @@ public static class StateMachine
         CanMoveRun(from, to) || (kind == Runs.RunLedger.SpecKind && from == RunStates.Open && to == RunStates.Accepted);
 
     /// <summary>Moves a task to <paramref name="to"/>; refuses an edge DESIGN section 3 does not allow.</summary>
-    public static async Task<string> MoveTaskAsync(LedgerWrite write, long taskId, string to, string action, object? details = null)
+    public static async Task<string> MoveTaskAsync(
+        LedgerWrite write,
+        long taskId,
+        string to,
+        string action,
+        object? details = null
+    )
     {
-        var from = await write.SingleOrDefaultAsync<string>("SELECT state FROM tasks WHERE id = @taskId", new { taskId })
+        var from =
+            await write.SingleOrDefaultAsync<string>("SELECT state FROM tasks WHERE id = @taskId", new { taskId })
             ?? throw new LedgerException($"There is no task {taskId}. List tasks with list_tasks or `factory board`.");
         if (!CanMoveTask(from, to))
-            throw new LedgerException($"Task {taskId} is {from} and cannot become {to} ({action}). {Hint(TaskEdges, from)}");
+            throw new LedgerException(
+                $"Task {taskId} is {from} and cannot become {to} ({action}). {Hint(TaskEdges, from)}"
+            );
         const string sql = """
             UPDATE tasks SET state = @to, updated_at = @now WHERE id = @taskId AND state = @from
             """;
-        var changed = await write.ExecuteAsync(sql, new { to, now = write.NowText, taskId, from });
-        if (changed != 1) throw new LedgerException($"Task {taskId} changed while this request ran; read it again and retry.");
-        await write.AuditAsync(action, "task", taskId, new { from, state = to, details });
+        var changed = await write.ExecuteAsync(
+            sql,
+            new
+            {
+                to,
+                now = write.NowText,
+                taskId,
+                from,
+            }
+        );
+        if (changed != 1)
+            throw new LedgerException($"Task {taskId} changed while this request ran; read it again and retry.");
+        await write.AuditAsync(
+            action,
+            "task",
+            taskId,
+            new
+            {
+                from,
+                state = to,
+                details,
+            }
+        );
         return from;
     }
 
     /// <summary>Moves a run to <paramref name="to"/>; closing states stamp <c>closed_at</c>.</summary>
-    public static async Task<string> MoveRunAsync(LedgerWrite write, long runId, string to, string action, object? details = null, string? closeReason = null)
+    public static async Task<string> MoveRunAsync(
+        LedgerWrite write,
+        long runId,
+        string to,
+        string action,
+        object? details = null,
+        string? closeReason = null
+    )
     {
-        var row = await write.SingleOrDefaultAsync<(string State, string Kind)?>("SELECT state, kind FROM runs WHERE id = @runId", new { runId })
-            ?? throw new LedgerException($"There is no run {runId}.");
+        var row =
+            await write.SingleOrDefaultAsync<(string State, string Kind)?>(
+                "SELECT state, kind FROM runs WHERE id = @runId",
+                new { runId }
+            ) ?? throw new LedgerException($"There is no run {runId}.");
         var from = row.State;
         if (!CanMoveRun(from, to, row.Kind))
-            throw new LedgerException($"Run {runId} is {from} and cannot become {to} ({action}). {Hint(RunEdges, from)}");
+            throw new LedgerException(
+                $"Run {runId} is {from} and cannot become {to} ({action}). {Hint(RunEdges, from)}"
+            );
         var closes = !RunStates.IsLive(to);
         const string sql = """
             UPDATE runs
@@ -102,9 +177,31 @@ public static class StateMachine
                 close_reason = COALESCE(@closeReason, close_reason)
             WHERE id = @runId AND state = @from
             """;
-        var changed = await write.ExecuteAsync(sql, new { to, closes, now = write.NowText, closeReason, runId, from });
-        if (changed != 1) throw new LedgerException($"Run {runId} changed while this request ran; read it again and retry.");
-        await write.AuditAsync(action, "run", runId, new { from, state = to, details });
+        var changed = await write.ExecuteAsync(
+            sql,
+            new
+            {
+                to,
+                closes,
+                now = write.NowText,
+                closeReason,
+                runId,
+                from,
+            }
+        );
+        if (changed != 1)
+            throw new LedgerException($"Run {runId} changed while this request ran; read it again and retry.");
+        await write.AuditAsync(
+            action,
+            "run",
+            runId,
+            new
+            {
+                from,
+                state = to,
+                details,
+            }
+        );
         return from;
     }
 

@@ -20,7 +20,21 @@ public static class TaskStates
     public const string Specced = "specced";
 
     public static readonly IReadOnlyList<string> All =
-        [Proposed, Ready, Running, Validating, AwaitingVerification, AwaitingReview, Approved, Shipped, NoOp, Escalated, Cancelled, Rejected, Specced];
+    [
+        Proposed,
+        Ready,
+        Running,
+        Validating,
+        AwaitingVerification,
+        AwaitingReview,
+        Approved,
+        Shipped,
+        NoOp,
+        Escalated,
+        Cancelled,
+        Rejected,
+        Specced,
+    ];
 
     /// <summary>States no transition leaves.</summary>
     public static bool IsFinal(string state) => state is Shipped or NoOp or Cancelled or Rejected or Specced;

@@ -43,11 +43,13 @@ public sealed class LineCatalog
 
     public IReadOnlyDictionary<string, LineSettings> Lines => lines;
 
-    public static LineCatalog Empty { get; } = new(new Dictionary<string, LineSettings>(StringComparer.Ordinal), configured: false);
+    public static LineCatalog Empty { get; } =
+        new(new Dictionary<string, LineSettings>(StringComparer.Ordinal), configured: false);
 
     public static LineCatalog Load(string path)
     {
-        if (!File.Exists(path)) return Empty;
+        if (!File.Exists(path))
+            return Empty;
         return Parse(File.ReadAllText(path), path);
     }
 
@@ -60,23 +62,31 @@ public sealed class LineCatalog
         }
         catch (YamlException e)
         {
-            throw new LedgerException($"{origin} is not valid: {Describe(e)}. Every key of a line is listed in the README under 'Product lines'.");
+            throw new LedgerException(
+                $"{origin} is not valid: {Describe(e)}. Every key of a line is listed in the README under 'Product lines'."
+            );
         }
         var map = new Dictionary<string, LineSettings>(StringComparer.Ordinal);
         var problems = new List<string>();
         foreach (var (name, settings) in parsed ?? [])
         {
-            if (!IsValidName(name)) problems.Add($"line name '{name}' must be lower-case letters, digits, '-' or '_'");
+            if (!IsValidName(name))
+                problems.Add($"line name '{name}' must be lower-case letters, digits, '-' or '_'");
             var line = settings ?? new LineSettings();
             problems.AddRange(line.Problems(name));
             if (name == SpecLine)
             {
                 problems.AddRange(line.SpecProblems());
-                line = line with { RequireReview = false, NoOpCodes = [.. SpecNoOpCodes.Union(line.NoOpCodes, StringComparer.Ordinal)] };
+                line = line with
+                {
+                    RequireReview = false,
+                    NoOpCodes = [.. SpecNoOpCodes.Union(line.NoOpCodes, StringComparer.Ordinal)],
+                };
             }
             map[name] = line;
         }
-        if (problems.Count > 0) throw LedgerException.Many($"{origin} has problems; nothing was loaded:", problems);
+        if (problems.Count > 0)
+            throw LedgerException.Many($"{origin} has problems; nothing was loaded:", problems);
         return new LineCatalog(map, configured: true);
     }
 
@@ -86,20 +96,27 @@ public sealed class LineCatalog
     /// <summary>The settings for a line, or null when <c>lines.yaml</c> exists and does not define it.</summary>
     public LineSettings? Find(string name)
     {
-        if (lines.TryGetValue(name, out var settings)) return settings;
-        if (name == SpecLine) return SpecDefaults;
-        if (!Configured || name == DefaultLine) return new LineSettings();
+        if (lines.TryGetValue(name, out var settings))
+            return settings;
+        if (name == SpecLine)
+            return SpecDefaults;
+        if (!Configured || name == DefaultLine)
+            return new LineSettings();
         return null;
     }
 
-    public LineSettings Get(string name) => Find(name)
-        ?? throw new LedgerException($"Line '{name}' is not defined in lines.yaml. Defined lines: {string.Join(", ", lines.Keys.Order())}.");
+    public LineSettings Get(string name) =>
+        Find(name)
+        ?? throw new LedgerException(
+            $"Line '{name}' is not defined in lines.yaml. Defined lines: {string.Join(", ", lines.Keys.Order())}."
+        );
 
     /// <summary>Evidence kinds a packet of this line may name: the built-in ones plus those the line declares.</summary>
     public IReadOnlySet<string> EvidenceKindsFor(string name)
     {
         var kinds = new HashSet<string>(EvidenceKinds.BuiltIn, StringComparer.Ordinal);
-        if (Find(name) is { } line) kinds.UnionWith(line.Evidence);
+        if (Find(name) is { } line)
+            kinds.UnionWith(line.Evidence);
         return kinds;
     }
 

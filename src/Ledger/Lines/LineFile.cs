@@ -11,16 +11,28 @@ public static class LineFile
 {
     public static LineCatalog Set(string path, string line, IReadOnlyList<string> assignments)
     {
-        if (!LineCatalog.IsValidName(line)) throw new LedgerException($"Line name '{line}' must be lower-case letters, digits, '-' or '_'.");
-        if (assignments.Count == 0) throw new LedgerException("Give at least one KEY=VALUE, for example `max_attempts=2` or `verifiers=[qa, secops]`.");
+        if (!LineCatalog.IsValidName(line))
+            throw new LedgerException($"Line name '{line}' must be lower-case letters, digits, '-' or '_'.");
+        if (assignments.Count == 0)
+            throw new LedgerException(
+                "Give at least one KEY=VALUE, for example `max_attempts=2` or `verifiers=[qa, secops]`."
+            );
         var stream = new YamlStream();
         if (File.Exists(path))
         {
-            try { stream.Load(new StringReader(File.ReadAllText(path))); }
-            catch (YamlException e) { throw new LedgerException($"{path} is not valid YAML (line {e.Start.Line}); fix it by hand first."); }
+            try
+            {
+                stream.Load(new StringReader(File.ReadAllText(path)));
+            }
+            catch (YamlException e)
+            {
+                throw new LedgerException($"{path} is not valid YAML (line {e.Start.Line}); fix it by hand first.");
+            }
         }
-        if (stream.Documents.Count == 0) stream.Documents.Add(new YamlDocument(new YamlMappingNode()));
-        if (stream.Documents[0].RootNode is not YamlMappingNode root) throw new LedgerException($"{path} must be a mapping of line names to settings.");
+        if (stream.Documents.Count == 0)
+            stream.Documents.Add(new YamlDocument(new YamlMappingNode()));
+        if (stream.Documents[0].RootNode is not YamlMappingNode root)
+            throw new LedgerException($"{path} must be a mapping of line names to settings.");
         var key = new YamlScalarNode(line);
         if (!root.Children.TryGetValue(key, out var node) || node is not YamlMappingNode settings)
         {
@@ -30,11 +42,20 @@ public static class LineFile
         foreach (var assignment in assignments)
         {
             var eq = assignment.IndexOf('=');
-            if (eq <= 0) throw new LedgerException($"'{assignment}' is not KEY=VALUE.");
+            if (eq <= 0)
+                throw new LedgerException($"'{assignment}' is not KEY=VALUE.");
             var value = new YamlStream();
-            try { value.Load(new StringReader("v: " + assignment[(eq + 1)..])); }
-            catch (YamlException) { throw new LedgerException($"The value of '{assignment}' is not valid YAML."); }
-            settings.Children[new YamlScalarNode(assignment[..eq].Trim())] = ((YamlMappingNode)value.Documents[0].RootNode).Children[new YamlScalarNode("v")];
+            try
+            {
+                value.Load(new StringReader("v: " + assignment[(eq + 1)..]));
+            }
+            catch (YamlException)
+            {
+                throw new LedgerException($"The value of '{assignment}' is not valid YAML.");
+            }
+            settings.Children[new YamlScalarNode(assignment[..eq].Trim())] = (
+                (YamlMappingNode)value.Documents[0].RootNode
+            ).Children[new YamlScalarNode("v")];
         }
         var writer = new StringWriter();
         stream.Save(writer, assignAnchors: false);

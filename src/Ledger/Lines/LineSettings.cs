@@ -10,7 +10,17 @@ public sealed record LineSettings
     public List<string> Evidence { get; init; } = [];
     public List<string> TestGlobs { get; init; } =
     [
-        "test/", "tests/", "**/test/", "**/tests/", "**/__tests__/", "*Tests.cs", "*Test.cs", "*_test.*", "test_*.*", "*.test.*", "*.spec.*",
+        "test/",
+        "tests/",
+        "**/test/",
+        "**/tests/",
+        "**/__tests__/",
+        "*Tests.cs",
+        "*Test.cs",
+        "*_test.*",
+        "test_*.*",
+        "*.test.*",
+        "*.spec.*",
     ];
     public List<string> Verifiers { get; init; } = [];
     public bool RequireReview { get; init; } = true;
@@ -42,20 +52,31 @@ public sealed record LineSettings
     /// <summary>Refuses values no line can have, naming the key.</summary>
     public IEnumerable<string> Problems(string name)
     {
-        if (LeaseMinutes is <= 0 or > 7 * 24 * 60) yield return $"line {name}: lease_minutes must be above 0 and at most a week, not {LeaseMinutes}";
-        if (MaxAttempts < 1) yield return $"line {name}: max_attempts must be at least 1";
-        if (MaxReworks < 0) yield return $"line {name}: max_reworks must be 0 or more";
-        if (MaxRefusals < 1) yield return $"line {name}: max_refusals must be at least 1";
-        if (TimeoutSeconds is < 1 or > 24 * 3600) yield return $"line {name}: timeout_seconds must be between 1 and 86400";
-        if (KeepDays < 0) yield return $"line {name}: keep_days must be 0 or more";
-        if (VerificationTimeoutMinutes <= 0) yield return $"line {name}: verification_timeout_minutes must be above 0";
+        if (LeaseMinutes is <= 0 or > 7 * 24 * 60)
+            yield return $"line {name}: lease_minutes must be above 0 and at most a week, not {LeaseMinutes}";
+        if (MaxAttempts < 1)
+            yield return $"line {name}: max_attempts must be at least 1";
+        if (MaxReworks < 0)
+            yield return $"line {name}: max_reworks must be 0 or more";
+        if (MaxRefusals < 1)
+            yield return $"line {name}: max_refusals must be at least 1";
+        if (TimeoutSeconds is < 1 or > 24 * 3600)
+            yield return $"line {name}: timeout_seconds must be between 1 and 86400";
+        if (KeepDays < 0)
+            yield return $"line {name}: keep_days must be 0 or more";
+        if (VerificationTimeoutMinutes <= 0)
+            yield return $"line {name}: verification_timeout_minutes must be above 0";
         foreach (var kind in Evidence.Where(k => !global::FactoryMcp.Ledger.Evidence.EvidenceKinds.IsWellFormed(k)))
             yield return $"line {name}: evidence kind '{kind}' must be lower-case letters, digits and underscores";
         foreach (var (label, priority) in LabelMap.Where(p => p.Value < 0))
             yield return $"line {name}: label_map priority for '{label}' must be 0 or more, not {priority}";
         if (Route is { } route && !route.StartsWith("pool:", StringComparison.Ordinal) && route.Contains(':'))
             yield return $"line {name}: route must be an agent name or pool:NAME, not '{route}'";
-        foreach (var (key, _) in CiCommands.Where(p => string.IsNullOrWhiteSpace(p.Key) || string.IsNullOrWhiteSpace(p.Value) || p.Value.Contains('\n')))
+        foreach (
+            var (key, _) in CiCommands.Where(p =>
+                string.IsNullOrWhiteSpace(p.Key) || string.IsNullOrWhiteSpace(p.Value) || p.Value.Contains('\n')
+            )
+        )
             yield return $"line {name}: ci_commands entry '{key}' must map a workflow or job name to one non-empty command line";
     }
 
@@ -63,13 +84,21 @@ public sealed record LineSettings
     public IEnumerable<string> SpecProblems()
     {
         const string why = "the spec line's jobs run no command (their answer is a packet for another line)";
-        if (Validation.Count > 0) yield return $"line spec: `validation` is not allowed; {why}";
-        if (Evidence.Count > 0) yield return $"line spec: `evidence` is not allowed; {why}";
-        if (Verifiers.Count > 0) yield return $"line spec: `verifiers` is not allowed; {why}";
-        if (CiCommands.Count > 0) yield return $"line spec: `ci_commands` is not allowed; {why}";
-        if (Template is not null) yield return "line spec: `template` is not allowed; spec jobs are made from signals by the server (give the line your signals should land on a template instead)";
-        if (LabelMap.Count > 0) yield return "line spec: `label_map` is not allowed; signals reach spec jobs through the spec line's `route` or enqueue_for_agent(signal_id)";
-        if (AutoApprove) yield return "line spec: `auto_approve` is not allowed; a spec job's proposal always waits for a human";
-        if (NoOpReview) yield return "line spec: `no_op_review` is not allowed; a spec job's NO_OP closes its signal, which `factory signals` shows";
+        if (Validation.Count > 0)
+            yield return $"line spec: `validation` is not allowed; {why}";
+        if (Evidence.Count > 0)
+            yield return $"line spec: `evidence` is not allowed; {why}";
+        if (Verifiers.Count > 0)
+            yield return $"line spec: `verifiers` is not allowed; {why}";
+        if (CiCommands.Count > 0)
+            yield return $"line spec: `ci_commands` is not allowed; {why}";
+        if (Template is not null)
+            yield return "line spec: `template` is not allowed; spec jobs are made from signals by the server (give the line your signals should land on a template instead)";
+        if (LabelMap.Count > 0)
+            yield return "line spec: `label_map` is not allowed; signals reach spec jobs through the spec line's `route` or enqueue_for_agent(signal_id)";
+        if (AutoApprove)
+            yield return "line spec: `auto_approve` is not allowed; a spec job's proposal always waits for a human";
+        if (NoOpReview)
+            yield return "line spec: `no_op_review` is not allowed; a spec job's NO_OP closes its signal, which `factory signals` shows";
     }
 }

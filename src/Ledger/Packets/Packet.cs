@@ -14,8 +14,7 @@ public sealed record Packet
 
     public string Line => FrontMatter.Line;
 
-    public string? Section(string key) =>
-        Sections.FirstOrDefault(s => s.Key == PacketSection.Normalize(key))?.Markdown;
+    public string? Section(string key) => Sections.FirstOrDefault(s => s.Key == PacketSection.Normalize(key))?.Markdown;
 
     public string Intent => Section("intent") ?? "";
     public string? Source => Section("source");
@@ -25,7 +24,15 @@ public sealed record Packet
 public sealed record PacketSection(string Heading, string Key, string Markdown)
 {
     public static string Normalize(string heading) =>
-        string.Join(' ', heading.Trim().ToLowerInvariant().Replace('_', ' ').Replace('-', ' ').Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        string.Join(
+            ' ',
+            heading
+                .Trim()
+                .ToLowerInvariant()
+                .Replace('_', ' ')
+                .Replace('-', ' ')
+                .Split(' ', StringSplitOptions.RemoveEmptyEntries)
+        );
 }
 
 /// <summary>
@@ -49,7 +56,18 @@ public sealed record PacketFrontMatter
     public bool? AllowTestDeletion { get; init; }
 
     public static readonly IReadOnlyList<string> Keys =
-        ["line", "repo", "base", "priority", "output", "verifiers", "max_attempts", "lease_minutes", "timeout_seconds", "allow_test_deletion"];
+    [
+        "line",
+        "repo",
+        "base",
+        "priority",
+        "output",
+        "verifiers",
+        "max_attempts",
+        "lease_minutes",
+        "timeout_seconds",
+        "allow_test_deletion",
+    ];
 
     public static readonly IReadOnlyList<string> Outputs = ["pr", "patch", "investigation"];
 }

@@ -18,16 +18,30 @@ public sealed class PathPatterns
         foreach (var raw in patterns)
         {
             var pattern = raw.Trim();
-            if (pattern.Length == 0 || pattern.StartsWith('#')) continue;
+            if (pattern.Length == 0 || pattern.StartsWith('#'))
+                continue;
             var negated = pattern.StartsWith('!');
-            if (negated) pattern = pattern[1..];
-            if (pattern.StartsWith("\\!", StringComparison.Ordinal) || pattern.StartsWith("\\#", StringComparison.Ordinal)) pattern = pattern[1..];
+            if (negated)
+                pattern = pattern[1..];
+            if (
+                pattern.StartsWith("\\!", StringComparison.Ordinal)
+                || pattern.StartsWith("\\#", StringComparison.Ordinal)
+            )
+                pattern = pattern[1..];
             var directoryOnly = pattern.EndsWith('/');
             pattern = pattern.TrimEnd('/');
-            if (pattern.Length == 0) continue;
+            if (pattern.Length == 0)
+                continue;
             var anchored = pattern.Contains('/');
             pattern = pattern.TrimStart('/');
-            rules.Add((new Regex(ToRegex(pattern, anchored), RegexOptions.CultureInvariant), negated, directoryOnly, raw.Trim()));
+            rules.Add(
+                (
+                    new Regex(ToRegex(pattern, anchored), RegexOptions.CultureInvariant),
+                    negated,
+                    directoryOnly,
+                    raw.Trim()
+                )
+            );
         }
     }
 
@@ -49,10 +63,13 @@ public sealed class PathPatterns
             string? winner = null;
             foreach (var rule in rules)
             {
-                if (rule.DirectoryOnly && !isDirectory) continue;
-                if (rule.Regex.IsMatch(candidate)) winner = rule.Negated ? null : rule.Source;
+                if (rule.DirectoryOnly && !isDirectory)
+                    continue;
+                if (rule.Regex.IsMatch(candidate))
+                    winner = rule.Negated ? null : rule.Source;
             }
-            if (winner is not null) return winner;
+            if (winner is not null)
+                return winner;
         }
         return null;
     }
@@ -69,26 +86,43 @@ public sealed class PathPatterns
                 var atSegmentStart = i == 0 || pattern[i - 1] == '/';
                 if (doubleStar && atSegmentStart && (i + 2 == pattern.Length || pattern[i + 2] == '/'))
                 {
-                    if (i + 2 == pattern.Length) sb.Append(".*");          // trailing /** : everything inside
-                    else { sb.Append("(?:.*/)?"); i++; }                    // **/ : zero or more directories
+                    if (i + 2 == pattern.Length)
+                        sb.Append(".*"); // trailing /** : everything inside
+                    else
+                    {
+                        sb.Append("(?:.*/)?");
+                        i++;
+                    } // **/ : zero or more directories
                     i++;
                     continue;
                 }
                 sb.Append("[^/]*");
-                if (doubleStar) i++;
+                if (doubleStar)
+                    i++;
             }
-            else if (c == '?') sb.Append("[^/]");
+            else if (c == '?')
+                sb.Append("[^/]");
             else if (c == '[')
             {
                 var end = pattern.IndexOf(']', i + 1);
-                if (end < 0) { sb.Append("\\["); continue; }
+                if (end < 0)
+                {
+                    sb.Append("\\[");
+                    continue;
+                }
                 var body = pattern[(i + 1)..end];
-                if (body.StartsWith('!')) body = "^" + body[1..];
+                if (body.StartsWith('!'))
+                    body = "^" + body[1..];
                 sb.Append('[').Append(body.Replace("\\", "\\\\")).Append(']');
                 i = end;
             }
-            else if (c == '\\' && i + 1 < pattern.Length) { sb.Append(Regex.Escape(pattern[i + 1].ToString())); i++; }
-            else sb.Append(Regex.Escape(c.ToString()));
+            else if (c == '\\' && i + 1 < pattern.Length)
+            {
+                sb.Append(Regex.Escape(pattern[i + 1].ToString()));
+                i++;
+            }
+            else
+                sb.Append(Regex.Escape(c.ToString()));
         }
         sb.Append('$');
         return sb.ToString();

@@ -37,45 +37,118 @@ public static class ReviewOutcomes
 /// </summary>
 public sealed class ReviewLedger(LedgerDatabase db)
 {
-    public async Task<(ReviewRow Review, string TaskState)> RecordAsync(Caller caller, long runId, string outcome, string feedback, CancellationToken ct = default)
+    public async Task<(ReviewRow Review, string TaskState)> RecordAsync(
+        Caller caller,
+        long runId,
+        string outcome,
+        string feedback,
+        CancellationToken ct = default
+    )
     {
-        if (!caller.IsHuman) throw new LedgerException("Only a human records a review.");
+        if (!caller.IsHuman)
+            throw new LedgerException("Only a human records a review.");
         outcome = (outcome ?? "").Trim().ToLowerInvariant().Replace('-', '_');
-        if (!ReviewOutcomes.All.Contains(outcome)) throw new LedgerException($"Review outcome '{outcome}' is not one of {string.Join(", ", ReviewOutcomes.All)}.");
+        if (!ReviewOutcomes.All.Contains(outcome))
+            throw new LedgerException(
+                $"Review outcome '{outcome}' is not one of {string.Join(", ", ReviewOutcomes.All)}."
+            );
         if (outcome != ReviewOutcomes.Approve && string.IsNullOrWhiteSpace(feedback))
-            throw new LedgerException($"{outcome} needs feedback: it is what the builder (or the record) learns from this review.");
-        return await db.WriteAsync(caller.Actor, async w =>
-        {
-            var run = await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @runId", new { runId })
-                      ?? throw new LedgerException($"There is no run {runId}.");
-            var task = await TaskLedger.RequireAsync(w, run.TaskId);
-            var latest = await w.ScalarAsync<long>("SELECT max(id) FROM runs WHERE task_id = @taskId", new { taskId = task.Id });
-            if (task.State != TaskStates.AwaitingReview || latest != runId)
-                throw new LedgerException($"Run {runId} is not awaiting review (task {task.Id} is {task.State}{(latest != runId ? $"; its latest run is {latest}" : "")}).");
-            var id = await w.ScalarAsync<long>("""
-                INSERT INTO reviews (run_id, outcome, feedback, reviewer, reviewed_sha, created_at) VALUES (@runId, @outcome, @feedback, @reviewer, @sha, @now) RETURNING id
-                """, new { runId, outcome, feedback = feedback ?? "", reviewer = caller.Name, sha = run.HeadSha, now = w.NowText });
-            await w.AuditAsync("review.recorded", "run", runId, new { review_id = id, outcome, reviewed_sha = run.HeadSha });
-            if (!string.IsNullOrWhiteSpace(feedback)) await LessonLedger.AddFeedbackAsync(w, task.Id, runId, "review", $"[review {outcome}] {feedback}", caller.Name);
-            string state;
-            switch (outcome)
+            throw new LedgerException(
+                $"{outcome} needs feedback: it is what the builder (or the record) learns from this review."
+            );
+        return await db.WriteAsync(
+            caller.Actor,
+            async w =>
             {
-                case ReviewOutcomes.Approve:
-                    state = run.State == RunStates.NoOp ? TaskStates.NoOp : TaskStates.Approved;
-                    await StateMachine.MoveTaskAsync(w, task.Id, state, "task.reviewed", new { run_id = runId, outcome, reviewed_sha = run.HeadSha });
-                    break;
-                case ReviewOutcomes.ChangesRequested:
-                    state = await RunLedger.ReworkAsync(w, run, task, $"reviewer {caller.Name}", feedback!);
-                    break;
-                default:
-                    state = TaskStates.Rejected;
-                    await StateMachine.MoveTaskAsync(w, task.Id, state, "task.reviewed", new { run_id = runId, outcome });
-                    break;
-            }
-            return ((await w.SingleOrDefaultAsync<ReviewRow>(ReviewRow.Select + " WHERE id = @id", new { id }))!, state);
-        }, ct);
+                var run =
+                    await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @runId", new { runId })
+                    ?? throw new LedgerException($"There is no run {runId}.");
+                var task = await TaskLedger.RequireAsync(w, run.TaskId);
+                var latest = await w.ScalarAsync<long>(
+                    "SELECT max(id) FROM runs WHERE task_id = @taskId",
+                    new { taskId = task.Id }
+                );
+                if (task.State != TaskStates.AwaitingReview || latest != runId)
+                    throw new LedgerException(
+                        $"Run {runId} is not awaiting review (task {task.Id} is {task.State}{(latest != runId ? $"; its latest run is {latest}" : "")})."
+                    );
+                var id = await w.ScalarAsync<long>(
+                    """
+                    INSERT INTO reviews (run_id, outcome, feedback, reviewer, reviewed_sha, created_at) VALUES (@runId, @outcome, @feedback, @reviewer, @sha, @now) RETURNING id
+                    """,
+                    new
+                    {
+                        runId,
+                        outcome,
+                        feedback = feedback ?? "",
+                        reviewer = caller.Name,
+                        sha = run.HeadSha,
+                        now = w.NowText,
+                    }
+                );
+                await w.AuditAsync(
+                    "review.recorded",
+                    "run",
+                    runId,
+                    new
+                    {
+                        review_id = id,
+                        outcome,
+                        reviewed_sha = run.HeadSha,
+                    }
+                );
+                if (!string.IsNullOrWhiteSpace(feedback))
+                    await LessonLedger.AddFeedbackAsync(
+                        w,
+                        task.Id,
+                        runId,
+                        "review",
+                        $"[review {outcome}] {feedback}",
+                        caller.Name
+                    );
+                string state;
+                switch (outcome)
+                {
+                    case ReviewOutcomes.Approve:
+                        state = run.State == RunStates.NoOp ? TaskStates.NoOp : TaskStates.Approved;
+                        await StateMachine.MoveTaskAsync(
+                            w,
+                            task.Id,
+                            state,
+                            "task.reviewed",
+                            new
+                            {
+                                run_id = runId,
+                                outcome,
+                                reviewed_sha = run.HeadSha,
+                            }
+                        );
+                        break;
+                    case ReviewOutcomes.ChangesRequested:
+                        state = await RunLedger.ReworkAsync(w, run, task, $"reviewer {caller.Name}", feedback!);
+                        break;
+                    default:
+                        state = TaskStates.Rejected;
+                        await StateMachine.MoveTaskAsync(
+                            w,
+                            task.Id,
+                            state,
+                            "task.reviewed",
+                            new { run_id = runId, outcome }
+                        );
+                        break;
+                }
+                return (
+                    (await w.SingleOrDefaultAsync<ReviewRow>(ReviewRow.Select + " WHERE id = @id", new { id }))!,
+                    state
+                );
+            },
+            ct
+        );
     }
 
     public async Task<IReadOnlyList<ReviewRow>> ForRunAsync(long runId, CancellationToken ct = default) =>
-        (await db.QueryAsync<ReviewRow>(ReviewRow.Select + " WHERE run_id = @runId ORDER BY id", new { runId }, ct)).ToList();
+        (
+            await db.QueryAsync<ReviewRow>(ReviewRow.Select + " WHERE run_id = @runId ORDER BY id", new { runId }, ct)
+        ).ToList();
 }

@@ -8,7 +8,8 @@ public sealed record DeclarationInput(
     string? Reason = null,
     string? Question = null,
     string? HeadCommit = null,
-    string? ResidualRisk = null);
+    string? ResidualRisk = null
+);
 
 /// <summary>The four terminal states an agent may declare.</summary>
 public static class TerminalStates
@@ -22,4 +23,11 @@ public static class TerminalStates
 }
 
 /// <summary>What a declaration came to: accepted (with the run's and task's new states), or validating.</summary>
-public sealed record DeclarationResult(long RunId, long DeclarationId, string Outcome, string RunState, string TaskState, string Message);
+public sealed record DeclarationResult(
+    long RunId,
+    long DeclarationId,
+    string Outcome,
+    string RunState,
+    string TaskState,
+    string Message
+);

@@ -28,125 +28,216 @@ public sealed partial class RunLedger
     /// </summary>
     public async Task<ClaimOutcome> ClaimAsync(Caller caller, bool newRun, CancellationToken ct = default)
     {
-        if (caller.Role != Roles.Agent) throw new LedgerException("Only builders (role agent) claim tasks.");
+        if (caller.Role != Roles.Agent)
+            throw new LedgerException("Only builders (role agent) claim tasks.");
         await SweepExpiredAsync(ct);
-        return await db.WriteAsync(caller.Actor, async w =>
-        {
-            if (!newRun)
+        return await db.WriteAsync(
+            caller.Actor,
+            async w =>
             {
-                var open = await w.SingleOrDefaultAsync<RunRow>(
-                    RunRow.Select + " WHERE r.agent_id = @agentId AND r.state IN ('open', 'validating') AND r.kind IN ('build', 'spec') ORDER BY r.id LIMIT 1",
-                    new { agentId = caller.AgentId });
-                if (open is not null) return new ClaimOutcome(ClaimOutcome.Resumed, open, await TaskLedger.RequireAsync(w, open.TaskId));
-            }
+                if (!newRun)
+                {
+                    var open = await w.SingleOrDefaultAsync<RunRow>(
+                        RunRow.Select
+                            + " WHERE r.agent_id = @agentId AND r.state IN ('open', 'validating') AND r.kind IN ('build', 'spec') ORDER BY r.id LIMIT 1",
+                        new { agentId = caller.AgentId }
+                    );
+                    if (open is not null)
+                        return new ClaimOutcome(
+                            ClaimOutcome.Resumed,
+                            open,
+                            await TaskLedger.RequireAsync(w, open.TaskId)
+                        );
+                }
 
-            // The best task is the head of one (target, priority) lane: within a lane the oldest entry has
-            // aged the most, so only lane heads can win. Each head is one index seek on queue_pick, so a
-            // claim costs the same with 10 or 100,000 queued tasks (a full sort held the write lock for
-            // ~50 ms at 30,000). Priorities are 0-9: the packet grammar allows no others. A rework is queued
-            // for its builder first; once fallback_after passes it is also a head of its fallback target's lane.
-            const string pick = """
-                WITH targets (target, rank) AS (
-                    SELECT @own, 0
-                    UNION ALL SELECT 'pool:' || pool, 1 FROM pool_members WHERE agent_id = @agentId
-                    UNION ALL SELECT NULL, 2),
-                levels (priority) AS (VALUES (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)),
-                heads AS (
-                    SELECT tg.rank AS rank,
-                           (SELECT q.task_id FROM queue q JOIN tasks t ON t.id = q.task_id
-                            WHERE q.target IS tg.target AND q.priority = l.priority AND q.not_before <= @now AND t.state = 'ready'
-                            ORDER BY q.enqueued_at, q.task_id LIMIT 1) AS task_id
-                    FROM targets tg CROSS JOIN levels l
-                    UNION ALL
-                    SELECT tg.rank + 0.5,
-                           (SELECT q.task_id FROM queue q JOIN tasks t ON t.id = q.task_id
-                            WHERE q.fallback_after IS NOT NULL AND q.fallback_after <= @now AND q.fallback_target IS tg.target
-                              AND q.not_before <= @now AND t.state = 'ready'
-                            ORDER BY q.enqueued_at, q.task_id LIMIT 1)
-                    FROM targets tg)
-                SELECT q.task_id AS TaskId,
-                       CASE WHEN h.rank <> CAST(h.rank AS INTEGER) THEN q.fallback_target ELSE q.target END AS Target,
-                       q.note AS Note
-                FROM heads h JOIN queue q ON q.task_id = h.task_id
-                ORDER BY CAST(h.rank AS INTEGER),
-                         q.priority - CAST((julianday(@now) - julianday(q.enqueued_at)) * 24 / @aging AS INTEGER),
-                         q.enqueued_at, q.task_id
-                LIMIT 1
-                """;
-            // Asking for work is being seen: `factory agents` shows idle builders by this.
-            await w.ExecuteAsync("UPDATE agents SET last_seen_at = @now WHERE id = @agentId", new { now = w.NowText, agentId = caller.AgentId });
-            var picked = await w.SingleOrDefaultAsync<QueuePick>(pick, new { now = w.NowText, own = "agent:" + caller.Name, agentId = caller.AgentId, aging = AgingHours });
-            if (picked is null) return new ClaimOutcome(ClaimOutcome.Empty, null, null);
+                // The best task is the head of one (target, priority) lane: within a lane the oldest entry has
+                // aged the most, so only lane heads can win. Each head is one index seek on queue_pick, so a
+                // claim costs the same with 10 or 100,000 queued tasks (a full sort held the write lock for
+                // ~50 ms at 30,000). Priorities are 0-9: the packet grammar allows no others. A rework is queued
+                // for its builder first; once fallback_after passes it is also a head of its fallback target's lane.
+                const string pick = """
+                    WITH targets (target, rank) AS (
+                        SELECT @own, 0
+                        UNION ALL SELECT 'pool:' || pool, 1 FROM pool_members WHERE agent_id = @agentId
+                        UNION ALL SELECT NULL, 2),
+                    levels (priority) AS (VALUES (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)),
+                    heads AS (
+                        SELECT tg.rank AS rank,
+                               (SELECT q.task_id FROM queue q JOIN tasks t ON t.id = q.task_id
+                                WHERE q.target IS tg.target AND q.priority = l.priority AND q.not_before <= @now AND t.state = 'ready'
+                                ORDER BY q.enqueued_at, q.task_id LIMIT 1) AS task_id
+                        FROM targets tg CROSS JOIN levels l
+                        UNION ALL
+                        SELECT tg.rank + 0.5,
+                               (SELECT q.task_id FROM queue q JOIN tasks t ON t.id = q.task_id
+                                WHERE q.fallback_after IS NOT NULL AND q.fallback_after <= @now AND q.fallback_target IS tg.target
+                                  AND q.not_before <= @now AND t.state = 'ready'
+                                ORDER BY q.enqueued_at, q.task_id LIMIT 1)
+                        FROM targets tg)
+                    SELECT q.task_id AS TaskId,
+                           CASE WHEN h.rank <> CAST(h.rank AS INTEGER) THEN q.fallback_target ELSE q.target END AS Target,
+                           q.note AS Note
+                    FROM heads h JOIN queue q ON q.task_id = h.task_id
+                    ORDER BY CAST(h.rank AS INTEGER),
+                             q.priority - CAST((julianday(@now) - julianday(q.enqueued_at)) * 24 / @aging AS INTEGER),
+                             q.enqueued_at, q.task_id
+                    LIMIT 1
+                    """;
+                // Asking for work is being seen: `factory agents` shows idle builders by this.
+                await w.ExecuteAsync(
+                    "UPDATE agents SET last_seen_at = @now WHERE id = @agentId",
+                    new { now = w.NowText, agentId = caller.AgentId }
+                );
+                var picked = await w.SingleOrDefaultAsync<QueuePick>(
+                    pick,
+                    new
+                    {
+                        now = w.NowText,
+                        own = "agent:" + caller.Name,
+                        agentId = caller.AgentId,
+                        aging = AgingHours,
+                    }
+                );
+                if (picked is null)
+                    return new ClaimOutcome(ClaimOutcome.Empty, null, null);
 
-            var task = await TaskLedger.RequireAsync(w, picked.TaskId);
-            var previous = await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.task_id = @taskId ORDER BY r.id DESC LIMIT 1", new { taskId = task.Id });
-            // Continue from the newest head any earlier run left (an expired or failed attempt), even when
-            // the run just before it (a released claim, say) left none.
-            var lastHead = await w.SingleOrDefaultAsync<string>(
-                "SELECT head_sha FROM runs WHERE task_id = @taskId AND head_sha IS NOT NULL ORDER BY id DESC LIMIT 1", new { taskId = task.Id });
-            var startSha = lastHead ?? task.BaseSha;
-            await w.ExecuteAsync("DELETE FROM queue WHERE task_id = @taskId", new { taskId = task.Id });
-            var runId = await w.ScalarAsync<long>("""
-                INSERT INTO runs (task_id, agent_id, kind, state, packet_version, base_sha, start_sha, previous_run_id, queue_target, queue_note, opened_at)
-                VALUES (@taskId, @agentId, @kind, 'open', @version, @baseSha, @startSha, @previousRunId, @target, @note, @now)
-                RETURNING id
-                """, new
-            {
-                taskId = task.Id,
-                agentId = caller.AgentId,
-                kind = task.Line == Lines.LineCatalog.SpecLine ? SpecKind : BuildKind,
-                version = task.ApprovedVersion ?? task.CurrentVersion,
-                baseSha = task.BaseSha,
-                startSha,
-                previousRunId = previous?.Id,
-                target = picked.Target,
-                note = picked.Note,
-                now = w.NowText,
-            });
-            var workspace = db.Paths.Workspace(runId);
-            var runRef = $"refs/factory/runs/{runId}";
-            // A provisional deadline until the lease starts: a claim whose server died while preparing the
-            // workspace is swept and given back instead of holding the task forever. At least ten minutes,
-            // so a short lease never cuts off the cloning of a large repository.
-            var prepareUntil = Iso.Text(w.Now.AddMinutes(Math.Max(SettingsOf(task).LeaseMinutes, PreparationMinutes)));
-            await w.ExecuteAsync("UPDATE runs SET workspace = @workspace, run_ref = @runRef, lease_expires_at = @prepareUntil WHERE id = @runId",
-                new { workspace, runRef, prepareUntil, runId });
-            await w.ExecuteAsync("INSERT INTO stages (run_id, stage, at) VALUES (@runId, 'scout', @now)", new { runId, now = w.NowText });
-            await w.AuditAsync("run.claimed", "run", runId, new { state = RunStates.Open, task_id = task.Id, agent = caller.Name, target = picked.Target, start_sha = startSha, previous_run_id = previous?.Id });
-            await StateMachine.MoveTaskAsync(w, task.Id, TaskStates.Running, "task.claimed", new { run_id = runId, agent = caller.Name });
-            var run = await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @runId", new { runId });
-            return new ClaimOutcome(ClaimOutcome.Claimed, run, await TaskLedger.RequireAsync(w, task.Id));
-        }, ct);
+                var task = await TaskLedger.RequireAsync(w, picked.TaskId);
+                var previous = await w.SingleOrDefaultAsync<RunRow>(
+                    RunRow.Select + " WHERE r.task_id = @taskId ORDER BY r.id DESC LIMIT 1",
+                    new { taskId = task.Id }
+                );
+                // Continue from the newest head any earlier run left (an expired or failed attempt), even when
+                // the run just before it (a released claim, say) left none.
+                var lastHead = await w.SingleOrDefaultAsync<string>(
+                    "SELECT head_sha FROM runs WHERE task_id = @taskId AND head_sha IS NOT NULL ORDER BY id DESC LIMIT 1",
+                    new { taskId = task.Id }
+                );
+                var startSha = lastHead ?? task.BaseSha;
+                await w.ExecuteAsync("DELETE FROM queue WHERE task_id = @taskId", new { taskId = task.Id });
+                var runId = await w.ScalarAsync<long>(
+                    """
+                    INSERT INTO runs (task_id, agent_id, kind, state, packet_version, base_sha, start_sha, previous_run_id, queue_target, queue_note, opened_at)
+                    VALUES (@taskId, @agentId, @kind, 'open', @version, @baseSha, @startSha, @previousRunId, @target, @note, @now)
+                    RETURNING id
+                    """,
+                    new
+                    {
+                        taskId = task.Id,
+                        agentId = caller.AgentId,
+                        kind = task.Line == Lines.LineCatalog.SpecLine ? SpecKind : BuildKind,
+                        version = task.ApprovedVersion ?? task.CurrentVersion,
+                        baseSha = task.BaseSha,
+                        startSha,
+                        previousRunId = previous?.Id,
+                        target = picked.Target,
+                        note = picked.Note,
+                        now = w.NowText,
+                    }
+                );
+                var workspace = db.Paths.Workspace(runId);
+                var runRef = $"refs/factory/runs/{runId}";
+                // A provisional deadline until the lease starts: a claim whose server died while preparing the
+                // workspace is swept and given back instead of holding the task forever. At least ten minutes,
+                // so a short lease never cuts off the cloning of a large repository.
+                var prepareUntil = Iso.Text(
+                    w.Now.AddMinutes(Math.Max(SettingsOf(task).LeaseMinutes, PreparationMinutes))
+                );
+                await w.ExecuteAsync(
+                    "UPDATE runs SET workspace = @workspace, run_ref = @runRef, lease_expires_at = @prepareUntil WHERE id = @runId",
+                    new
+                    {
+                        workspace,
+                        runRef,
+                        prepareUntil,
+                        runId,
+                    }
+                );
+                await w.ExecuteAsync(
+                    "INSERT INTO stages (run_id, stage, at) VALUES (@runId, 'scout', @now)",
+                    new { runId, now = w.NowText }
+                );
+                await w.AuditAsync(
+                    "run.claimed",
+                    "run",
+                    runId,
+                    new
+                    {
+                        state = RunStates.Open,
+                        task_id = task.Id,
+                        agent = caller.Name,
+                        target = picked.Target,
+                        start_sha = startSha,
+                        previous_run_id = previous?.Id,
+                    }
+                );
+                await StateMachine.MoveTaskAsync(
+                    w,
+                    task.Id,
+                    TaskStates.Running,
+                    "task.claimed",
+                    new { run_id = runId, agent = caller.Name }
+                );
+                var run = await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @runId", new { runId });
+                return new ClaimOutcome(ClaimOutcome.Claimed, run, await TaskLedger.RequireAsync(w, task.Id));
+            },
+            ct
+        );
     }
 
     /// <summary>Starts the lease once the workspace is ready and the packet is about to be returned.</summary>
     public async Task<RunRow> StartLeaseAsync(Caller caller, long runId, CancellationToken ct = default)
     {
-        return await db.WriteAsync(caller.Actor, async w =>
-        {
-            var run = await RequireHeldAsync(w, caller, runId);
-            if (run.Started) return run;
-            var task = await TaskLedger.RequireAsync(w, run.TaskId);
-            var until = w.Now.AddMinutes(SettingsOf(task).LeaseMinutes);
-            await w.ExecuteAsync("UPDATE runs SET lease_started_at = @now, lease_expires_at = @until WHERE id = @runId",
-                new { now = w.NowText, until = Iso.Text(until), runId });
-            await w.ExecuteAsync("UPDATE agents SET last_seen_at = @now WHERE id = @agentId", new { now = w.NowText, agentId = caller.AgentId });
-            await w.AuditAsync("run.lease_started", "run", runId, new { lease_expires_at = Iso.Text(until) });
-            return (await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @runId", new { runId }))!;
-        }, ct);
+        return await db.WriteAsync(
+            caller.Actor,
+            async w =>
+            {
+                var run = await RequireHeldAsync(w, caller, runId);
+                if (run.Started)
+                    return run;
+                var task = await TaskLedger.RequireAsync(w, run.TaskId);
+                var until = w.Now.AddMinutes(SettingsOf(task).LeaseMinutes);
+                await w.ExecuteAsync(
+                    "UPDATE runs SET lease_started_at = @now, lease_expires_at = @until WHERE id = @runId",
+                    new
+                    {
+                        now = w.NowText,
+                        until = Iso.Text(until),
+                        runId,
+                    }
+                );
+                await w.ExecuteAsync(
+                    "UPDATE agents SET last_seen_at = @now WHERE id = @agentId",
+                    new { now = w.NowText, agentId = caller.AgentId }
+                );
+                await w.AuditAsync("run.lease_started", "run", runId, new { lease_expires_at = Iso.Text(until) });
+                return (await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @runId", new { runId }))!;
+            },
+            ct
+        );
     }
 
     /// <summary>Gives a claim back when its workspace could not be prepared: the task returns to the queue, no attempt counted.</summary>
     public async Task ReleaseClaimAsync(Caller caller, long runId, string reason, CancellationToken ct = default)
     {
-        await db.WriteAsync(caller.Actor, async w =>
-        {
-            var run = await RequireHeldAsync(w, caller, runId);
-            var task = await TaskLedger.RequireAsync(w, run.TaskId);
-            await StateMachine.MoveRunAsync(w, runId, RunStates.Cancelled, "run.claim_released", new { reason }, closeReason: reason);
-            await StateMachine.MoveTaskAsync(w, task.Id, TaskStates.Ready, "task.requeued", new { reason });
-            await TaskLedger.EnqueueAsync(w, task.Id, run.QueueTarget, task.Priority, w.Now, note: reason);
-        }, ct);
+        await db.WriteAsync(
+            caller.Actor,
+            async w =>
+            {
+                var run = await RequireHeldAsync(w, caller, runId);
+                var task = await TaskLedger.RequireAsync(w, run.TaskId);
+                await StateMachine.MoveRunAsync(
+                    w,
+                    runId,
+                    RunStates.Cancelled,
+                    "run.claim_released",
+                    new { reason },
+                    closeReason: reason
+                );
+                await StateMachine.MoveTaskAsync(w, task.Id, TaskStates.Ready, "task.requeued", new { reason });
+                await TaskLedger.EnqueueAsync(w, task.Id, run.QueueTarget, task.Priority, w.Now, note: reason);
+            },
+            ct
+        );
     }
 
     private readonly Lock sweepGate = new();
@@ -162,7 +253,8 @@ public sealed partial class RunLedger
         var now = db.Now;
         lock (sweepGate)
         {
-            if (now < nextSweep) return;
+            if (now < nextSweep)
+                return;
             nextSweep = now.AddSeconds(1);
         }
         await SweepExpiredAsync(ct);
@@ -175,27 +267,60 @@ public sealed partial class RunLedger
     public async Task<int> SweepExpiredAsync(CancellationToken ct = default)
     {
         var now = Iso.Text(db.Now);
-        var due = (await db.QueryAsync<long>(
-            "SELECT id FROM runs WHERE state = 'open' AND lease_expires_at IS NOT NULL AND lease_expires_at < @now", new { now }, ct)).ToList();
+        var due = (
+            await db.QueryAsync<long>(
+                "SELECT id FROM runs WHERE state = 'open' AND lease_expires_at IS NOT NULL AND lease_expires_at < @now",
+                new { now },
+                ct
+            )
+        ).ToList();
         foreach (var runId in due)
         {
-            await db.WriteAsync("server:lease-sweeper", async w =>
-            {
-                var run = await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @runId", new { runId });
-                if (run is null || run.State != RunStates.Open || run.LeaseExpiresAt is not { } expires || expires >= w.Now) return;
-                if (!run.Started)
+            await db.WriteAsync(
+                "server:lease-sweeper",
+                async w =>
                 {
-                    // Claimed but never handed over (the server died preparing the workspace): no attempt counted.
-                    var reason = $"the claim was never handed over before {Iso.Text(expires)} (its server stopped while preparing the workspace)";
-                    await StateMachine.MoveRunAsync(w, runId, RunStates.Cancelled, "run.claim_abandoned", new { lease_expires_at = Iso.Text(expires) }, closeReason: "claim abandoned");
-                    var held = await TaskLedger.RequireAsync(w, run.TaskId);
-                    await StateMachine.MoveTaskAsync(w, held.Id, TaskStates.Ready, "task.requeued", new { reason });
-                    await TaskLedger.EnqueueAsync(w, held.Id, run.QueueTarget, held.Priority, w.Now, note: reason);
-                    return;
-                }
-                await StateMachine.MoveRunAsync(w, runId, RunStates.Expired, "run.lease_expired", new { lease_expires_at = Iso.Text(expires) }, closeReason: "lease expired");
-                await RequeueAfterFailureAsync(w, run, $"the lease of run {runId} expired at {Iso.Text(expires)}");
-            }, ct);
+                    var run = await w.SingleOrDefaultAsync<RunRow>(
+                        RunRow.Select + " WHERE r.id = @runId",
+                        new { runId }
+                    );
+                    if (
+                        run is null
+                        || run.State != RunStates.Open
+                        || run.LeaseExpiresAt is not { } expires
+                        || expires >= w.Now
+                    )
+                        return;
+                    if (!run.Started)
+                    {
+                        // Claimed but never handed over (the server died preparing the workspace): no attempt counted.
+                        var reason =
+                            $"the claim was never handed over before {Iso.Text(expires)} (its server stopped while preparing the workspace)";
+                        await StateMachine.MoveRunAsync(
+                            w,
+                            runId,
+                            RunStates.Cancelled,
+                            "run.claim_abandoned",
+                            new { lease_expires_at = Iso.Text(expires) },
+                            closeReason: "claim abandoned"
+                        );
+                        var held = await TaskLedger.RequireAsync(w, run.TaskId);
+                        await StateMachine.MoveTaskAsync(w, held.Id, TaskStates.Ready, "task.requeued", new { reason });
+                        await TaskLedger.EnqueueAsync(w, held.Id, run.QueueTarget, held.Priority, w.Now, note: reason);
+                        return;
+                    }
+                    await StateMachine.MoveRunAsync(
+                        w,
+                        runId,
+                        RunStates.Expired,
+                        "run.lease_expired",
+                        new { lease_expires_at = Iso.Text(expires) },
+                        closeReason: "lease expired"
+                    );
+                    await RequeueAfterFailureAsync(w, run, $"the lease of run {runId} expired at {Iso.Text(expires)}");
+                },
+                ct
+            );
         }
         return due.Count;
     }
@@ -212,7 +337,8 @@ public sealed partial class RunLedger
         await w.ExecuteAsync("UPDATE tasks SET attempts = @attempts WHERE id = @id", new { attempts, id = task.Id });
         if (attempts >= settings.MaxAttempts)
         {
-            var question = $"Task {task.Id} failed {attempts} of {settings.MaxAttempts} allowed attempts (last: {why}). Requeue it with guidance, or cancel it?";
+            var question =
+                $"Task {task.Id} failed {attempts} of {settings.MaxAttempts} allowed attempts (last: {why}). Requeue it with guidance, or cancel it?";
             await EscalateTaskAsync(w, task.Id, run.Id, question);
             return;
         }
@@ -224,10 +350,26 @@ public sealed partial class RunLedger
     /// <summary>Moves a task to escalated and records the durable question a human answers.</summary>
     internal static async Task EscalateTaskAsync(LedgerWrite w, long taskId, long? runId, string question)
     {
-        await StateMachine.MoveTaskAsync(w, taskId, TaskStates.Escalated, "task.escalated", new { run_id = runId, question });
-        await w.ExecuteAsync("""
+        await StateMachine.MoveTaskAsync(
+            w,
+            taskId,
+            TaskStates.Escalated,
+            "task.escalated",
+            new { run_id = runId, question }
+        );
+        await w.ExecuteAsync(
+            """
             INSERT INTO escalations (task_id, run_id, question, raised_by, raised_at) VALUES (@taskId, @runId, @question, @actor, @now)
-            """, new { taskId, runId, question, actor = w.Actor, now = w.NowText });
+            """,
+            new
+            {
+                taskId,
+                runId,
+                question,
+                actor = w.Actor,
+                now = w.NowText,
+            }
+        );
     }
 
     private sealed record QueuePick

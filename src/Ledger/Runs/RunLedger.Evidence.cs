@@ -20,17 +20,31 @@ public sealed partial class RunLedger
     /// Attaches an agent's claim to the run it holds and renews the lease. A <c>file</c> must resolve
     /// inside the workspace; its bytes go to the blob store.
     /// </summary>
-    public async Task<EvidenceReceipt> RecordEvidenceAsync(Caller caller, EvidenceInput input, LineCatalog lines, string? idempotencyKey = null, CancellationToken ct = default)
+    public async Task<EvidenceReceipt> RecordEvidenceAsync(
+        Caller caller,
+        EvidenceInput input,
+        LineCatalog lines,
+        string? idempotencyKey = null,
+        CancellationToken ct = default
+    )
     {
-        if (caller.Role != Roles.Agent) throw new LedgerException("Only the builder holding a run records evidence on it.");
+        if (caller.Role != Roles.Agent)
+            throw new LedgerException("Only the builder holding a run records evidence on it.");
         var kind = (input.Kind ?? "").Trim().ToLowerInvariant();
-        if (string.IsNullOrWhiteSpace(input.Summary)) throw new LedgerException("`summary` is empty; say in a sentence what this evidence shows.");
-        if (input.Summary.Length > MaxSummaryChars) throw new LedgerException($"`summary` is {input.Summary.Length} characters; keep it under {MaxSummaryChars} and put the rest in `content`.");
+        if (string.IsNullOrWhiteSpace(input.Summary))
+            throw new LedgerException("`summary` is empty; say in a sentence what this evidence shows.");
+        if (input.Summary.Length > MaxSummaryChars)
+            throw new LedgerException(
+                $"`summary` is {input.Summary.Length} characters; keep it under {MaxSummaryChars} and put the rest in `content`."
+            );
         if (input.Stage is { } stage && !Stages.All.Contains(stage))
             throw new LedgerException($"Stage '{stage}' is not one of {string.Join(", ", Stages.All)}.");
-        if (input.Content is not null && input.File is not null) throw new LedgerException("Give either `content` or `file`, not both.");
+        if (input.Content is not null && input.File is not null)
+            throw new LedgerException("Give either `content` or `file`, not both.");
         if (input.Content is { } c && Encoding.UTF8.GetByteCount(c) > MaxContentBytes)
-            throw new LedgerException($"`content` is {Encoding.UTF8.GetByteCount(c)} bytes; the limit is {MaxContentBytes}. Write it to a file in your workspace and pass `file`, or attach an excerpt.");
+            throw new LedgerException(
+                $"`content` is {Encoding.UTF8.GetByteCount(c)} bytes; the limit is {MaxContentBytes}. Write it to a file in your workspace and pass `file`, or attach an excerpt."
+            );
 
         await SweepIfDueAsync(ct);
         string? blobSha = null;
@@ -43,10 +57,13 @@ public sealed partial class RunLedger
             // Read phase: ownership, the kind and the workspace, before any file is read.
             var run = await GetAsync(input.RunId, ct);
             if (run.AgentId != caller.AgentId)
-                throw new LedgerException($"Run {input.RunId} belongs to {run.AgentName}, not {caller.Name}; you may act only on the run you hold.");
+                throw new LedgerException(
+                    $"Run {input.RunId} belongs to {run.AgentName}, not {caller.Name}; you may act only on the run you hold."
+                );
             var task = await new TaskLedger(db).GetAsync(run.TaskId, ct);
             RequireKnownKind(kind, input.Kind, task, SettingsOf(task), lines);
-            if (run.Workspace is null) throw new LedgerException($"Run {run.Id} has no workspace yet.");
+            if (run.Workspace is null)
+                throw new LedgerException($"Run {run.Id} has no workspace yet.");
             var bytes = WorkspaceFile.Read(run.Workspace, file, MaxFileBytes);
             blobSha = blobs.Put(bytes);
             blobBytes = bytes.Length;
@@ -65,45 +82,149 @@ public sealed partial class RunLedger
         // back): two reads and two connections fewer on the agents' most frequent write.
         try
         {
-            return await WriteEvidenceAsync(caller, input, lines, idempotencyKey, kind, inline, blobSha, blobBytes, fileName, ct);
+            return await WriteEvidenceAsync(
+                caller,
+                input,
+                lines,
+                idempotencyKey,
+                kind,
+                inline,
+                blobSha,
+                blobBytes,
+                fileName,
+                ct
+            );
         }
         catch (LeaseLapsedException)
         {
             // The lease ran out since the last sweep: expire it now; the retry then refuses with the expiry.
             await SweepExpiredAsync(ct);
-            return await WriteEvidenceAsync(caller, input, lines, idempotencyKey, kind, inline, blobSha, blobBytes, fileName, ct);
+            return await WriteEvidenceAsync(
+                caller,
+                input,
+                lines,
+                idempotencyKey,
+                kind,
+                inline,
+                blobSha,
+                blobBytes,
+                fileName,
+                ct
+            );
         }
     }
 
-    private Task<EvidenceReceipt> WriteEvidenceAsync(Caller caller, EvidenceInput input, LineCatalog lines, string? idempotencyKey, string kind, string? inline, string? blobSha, long? blobBytes, string? fileName, CancellationToken ct) =>
-        db.WriteAsync(caller.Actor, async w =>
-        {
-            var argsHash = idempotencyKey is null ? "" : IdempotencyKeys.HashArguments(input);
-            if (idempotencyKey is not null && await IdempotencyKeys.FindAsync<EvidenceReceipt>(w, caller, "record_evidence", idempotencyKey, argsHash) is { } earlier)
-                return earlier;
-            var held = await RequireHeldAsync(w, caller, input.RunId);
-            var taskRow = await TaskLedger.RequireAsync(w, held.TaskId);
-            var settings = SettingsOf(taskRow);
-            RequireKnownKind(kind, input.Kind, taskRow, settings, lines);
-            var evidenceId = await w.ScalarAsync<long>("""
-                INSERT INTO evidence (run_id, kind, origin, stage, summary, content, blob_sha, blob_bytes, file_name, created_by, created_at)
-                VALUES (@runId, @kind, 'agent', @stage, @summary, @content, @blobSha, @blobBytes, @fileName, @actor, @now)
-                RETURNING id
-                """, new { runId = held.Id, kind, stage = input.Stage, summary = input.Summary, content = inline, blobSha, blobBytes, fileName, actor = caller.Name, now = w.NowText });
-            if (input.Stage is { } s)
+    private Task<EvidenceReceipt> WriteEvidenceAsync(
+        Caller caller,
+        EvidenceInput input,
+        LineCatalog lines,
+        string? idempotencyKey,
+        string kind,
+        string? inline,
+        string? blobSha,
+        long? blobBytes,
+        string? fileName,
+        CancellationToken ct
+    ) =>
+        db.WriteAsync(
+            caller.Actor,
+            async w =>
             {
-                var last = await w.SingleOrDefaultAsync<string>("SELECT stage FROM stages WHERE run_id = @runId ORDER BY id DESC LIMIT 1", new { runId = held.Id });
-                if (last != s) await w.ExecuteAsync("INSERT INTO stages (run_id, stage, at) VALUES (@runId, @s, @now)", new { runId = held.Id, s, now = w.NowText });
-            }
-            if (kind == EvidenceKinds.PostRunNote)
-                await Lessons.LessonLedger.AddFeedbackAsync(w, held.TaskId, held.Id, "post_run_note", input.Content is { Length: > 0 } note ? $"{input.Summary}\n{note}" : input.Summary, caller.Name);
-            await w.AuditAsync("evidence.recorded", "run", held.Id, new { evidence_id = evidenceId, kind, origin = Origins.Agent, stage = input.Stage, blob_sha = blobSha });
-            var lease = await RenewLeaseAsync(w, held, settings);
-            var present = await w.QueryAsync<string>(PresentRequiredKinds, new { kinds = Json.Serialize(settings.EvidenceRequired), runId = held.Id });
-            var receipt = new EvidenceReceipt(evidenceId, held.Id, kind, blobSha, settings.MissingEvidence(present), lease is { } until ? Iso.Text(until) : "");
-            if (idempotencyKey is not null) await IdempotencyKeys.StoreAsync(w, caller, "record_evidence", idempotencyKey, argsHash, receipt);
-            return receipt;
-        }, ct);
+                var argsHash = idempotencyKey is null ? "" : IdempotencyKeys.HashArguments(input);
+                if (
+                    idempotencyKey is not null
+                    && await IdempotencyKeys.FindAsync<EvidenceReceipt>(
+                        w,
+                        caller,
+                        "record_evidence",
+                        idempotencyKey,
+                        argsHash
+                    )
+                        is { } earlier
+                )
+                    return earlier;
+                var held = await RequireHeldAsync(w, caller, input.RunId);
+                var taskRow = await TaskLedger.RequireAsync(w, held.TaskId);
+                var settings = SettingsOf(taskRow);
+                RequireKnownKind(kind, input.Kind, taskRow, settings, lines);
+                var evidenceId = await w.ScalarAsync<long>(
+                    """
+                    INSERT INTO evidence (run_id, kind, origin, stage, summary, content, blob_sha, blob_bytes, file_name, created_by, created_at)
+                    VALUES (@runId, @kind, 'agent', @stage, @summary, @content, @blobSha, @blobBytes, @fileName, @actor, @now)
+                    RETURNING id
+                    """,
+                    new
+                    {
+                        runId = held.Id,
+                        kind,
+                        stage = input.Stage,
+                        summary = input.Summary,
+                        content = inline,
+                        blobSha,
+                        blobBytes,
+                        fileName,
+                        actor = caller.Name,
+                        now = w.NowText,
+                    }
+                );
+                if (input.Stage is { } s)
+                {
+                    var last = await w.SingleOrDefaultAsync<string>(
+                        "SELECT stage FROM stages WHERE run_id = @runId ORDER BY id DESC LIMIT 1",
+                        new { runId = held.Id }
+                    );
+                    if (last != s)
+                        await w.ExecuteAsync(
+                            "INSERT INTO stages (run_id, stage, at) VALUES (@runId, @s, @now)",
+                            new
+                            {
+                                runId = held.Id,
+                                s,
+                                now = w.NowText,
+                            }
+                        );
+                }
+                if (kind == EvidenceKinds.PostRunNote)
+                    await Lessons.LessonLedger.AddFeedbackAsync(
+                        w,
+                        held.TaskId,
+                        held.Id,
+                        "post_run_note",
+                        input.Content is { Length: > 0 } note ? $"{input.Summary}\n{note}" : input.Summary,
+                        caller.Name
+                    );
+                await w.AuditAsync(
+                    "evidence.recorded",
+                    "run",
+                    held.Id,
+                    new
+                    {
+                        evidence_id = evidenceId,
+                        kind,
+                        origin = Origins.Agent,
+                        stage = input.Stage,
+                        blob_sha = blobSha,
+                    }
+                );
+                var lease = await RenewLeaseAsync(w, held, settings);
+                var present = await w.QueryAsync<string>(
+                    PresentRequiredKinds,
+                    new { kinds = Json.Serialize(settings.EvidenceRequired), runId = held.Id }
+                );
+                var receipt = new EvidenceReceipt(
+                    evidenceId,
+                    held.Id,
+                    kind,
+                    blobSha,
+                    settings.MissingEvidence(present),
+                    lease is { } until ? Iso.Text(until) : ""
+                );
+                if (idempotencyKey is not null)
+                    await IdempotencyKeys.StoreAsync(w, caller, "record_evidence", idempotencyKey, argsHash, receipt);
+                return receipt;
+            },
+            ct
+        );
 
     /// <summary>Which of the required kinds (@kinds, a JSON array) the run (@runId) holds: one index seek per kind, not a walk over its evidence.</summary>
     private const string PresentRequiredKinds = """
@@ -112,30 +233,96 @@ public sealed partial class RunLedger
         """;
 
     /// <summary>The required evidence kinds the run does not hold yet, in the order the settings list them.</summary>
-    public async Task<IReadOnlyList<string>> MissingEvidenceAsync(long runId, TaskSettings settings, CancellationToken ct = default) =>
-        settings.MissingEvidence(await db.QueryAsync<string>(PresentRequiredKinds, new { kinds = Json.Serialize(settings.EvidenceRequired), runId }, ct));
+    public async Task<IReadOnlyList<string>> MissingEvidenceAsync(
+        long runId,
+        TaskSettings settings,
+        CancellationToken ct = default
+    ) =>
+        settings.MissingEvidence(
+            await db.QueryAsync<string>(
+                PresentRequiredKinds,
+                new { kinds = Json.Serialize(settings.EvidenceRequired), runId },
+                ct
+            )
+        );
 
-    private static void RequireKnownKind(string kind, string? given, TaskRow task, TaskSettings settings, LineCatalog lines)
+    private static void RequireKnownKind(
+        string kind,
+        string? given,
+        TaskRow task,
+        TaskSettings settings,
+        LineCatalog lines
+    )
     {
         var known = lines.EvidenceKindsFor(task.Line);
-        if (EvidenceKinds.IsWellFormed(kind) && (known.Contains(kind) || settings.EvidenceRequired.Contains(kind))) return;
+        if (EvidenceKinds.IsWellFormed(kind) && (known.Contains(kind) || settings.EvidenceRequired.Contains(kind)))
+            return;
         var kinds = known.Union(settings.EvidenceRequired, StringComparer.Ordinal).Order();
-        throw new LedgerException($"Evidence kind '{given}' is not known on line {task.Line}; use one of {string.Join(", ", kinds)}.");
+        throw new LedgerException(
+            $"Evidence kind '{given}' is not known on line {task.Line}; use one of {string.Join(", ", kinds)}."
+        );
     }
 
     /// <summary>Records one piece of server-observed evidence on a run in its own transaction (publishing, drain sessions).</summary>
     public Task<long> RecordServerEvidenceAsync(long runId, ServerEvidence item, CancellationToken ct = default) =>
-        db.WriteAsync("server", w => AddServerEvidenceAsync(w, runId, item.Kind, item.Summary, item.Content, item.BlobSha, item.BlobBytes, item.Stage), ct);
+        db.WriteAsync(
+            "server",
+            w =>
+                AddServerEvidenceAsync(
+                    w,
+                    runId,
+                    item.Kind,
+                    item.Summary,
+                    item.Content,
+                    item.BlobSha,
+                    item.BlobBytes,
+                    item.Stage
+                ),
+            ct
+        );
 
     /// <summary>Evidence the server observed itself (diff, validation output). Origin <c>server</c>.</summary>
-    public static async Task<long> AddServerEvidenceAsync(LedgerWrite w, long runId, string kind, string summary, string? content, string? blobSha, long? blobBytes, string? stage = null)
+    public static async Task<long> AddServerEvidenceAsync(
+        LedgerWrite w,
+        long runId,
+        string kind,
+        string summary,
+        string? content,
+        string? blobSha,
+        long? blobBytes,
+        string? stage = null
+    )
     {
-        var id = await w.ScalarAsync<long>("""
+        var id = await w.ScalarAsync<long>(
+            """
             INSERT INTO evidence (run_id, kind, origin, stage, summary, content, blob_sha, blob_bytes, created_by, created_at)
             VALUES (@runId, @kind, 'server', @stage, @summary, @content, @blobSha, @blobBytes, 'server', @now)
             RETURNING id
-            """, new { runId, kind, stage, summary, content, blobSha, blobBytes, now = w.NowText });
-        await w.AuditAsync("evidence.observed", "run", runId, new { evidence_id = id, kind, origin = Origins.Server, blob_sha = blobSha });
+            """,
+            new
+            {
+                runId,
+                kind,
+                stage,
+                summary,
+                content,
+                blobSha,
+                blobBytes,
+                now = w.NowText,
+            }
+        );
+        await w.AuditAsync(
+            "evidence.observed",
+            "run",
+            runId,
+            new
+            {
+                evidence_id = id,
+                kind,
+                origin = Origins.Server,
+                blob_sha = blobSha,
+            }
+        );
         return id;
     }
 }

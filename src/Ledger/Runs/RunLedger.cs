@@ -25,26 +25,53 @@ public sealed partial class RunLedger(LedgerDatabase db)
 
     /// <summary>The build run an agent holds (open or validating), if any.</summary>
     public Task<RunRow?> HeldByAsync(long agentId, CancellationToken ct = default) =>
-        db.QuerySingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.agent_id = @agentId AND r.state IN ('open', 'validating') AND r.kind = 'build' ORDER BY r.id LIMIT 1", new { agentId }, ct);
+        db.QuerySingleOrDefaultAsync<RunRow>(
+            RunRow.Select
+                + " WHERE r.agent_id = @agentId AND r.state IN ('open', 'validating') AND r.kind = 'build' ORDER BY r.id LIMIT 1",
+            new { agentId },
+            ct
+        );
 
     public async Task<IReadOnlyList<long>> AllIdsAsync(CancellationToken ct = default) =>
         (await db.QueryAsync<long>("SELECT id FROM runs ORDER BY id", ct: ct)).ToList();
 
     public async Task<IReadOnlyList<RunRow>> ListForTaskAsync(long taskId, CancellationToken ct = default) =>
-        (await db.QueryAsync<RunRow>(RunRow.Select + " WHERE r.task_id = @taskId ORDER BY r.id", new { taskId }, ct)).ToList();
+        (
+            await db.QueryAsync<RunRow>(RunRow.Select + " WHERE r.task_id = @taskId ORDER BY r.id", new { taskId }, ct)
+        ).ToList();
 
     public async Task<IReadOnlyList<EvidenceRow>> EvidenceAsync(long runId, CancellationToken ct = default) =>
-        (await db.QueryAsync<EvidenceRow>(EvidenceRow.Select + " WHERE run_id = @runId ORDER BY id", new { runId }, ct)).ToList();
+        (
+            await db.QueryAsync<EvidenceRow>(
+                EvidenceRow.Select + " WHERE run_id = @runId ORDER BY id",
+                new { runId },
+                ct
+            )
+        ).ToList();
 
     public async Task<IReadOnlyList<DeclarationRow>> DeclarationsAsync(long runId, CancellationToken ct = default) =>
-        (await db.QueryAsync<DeclarationRow>(DeclarationRow.Select + " WHERE run_id = @runId ORDER BY id", new { runId }, ct)).ToList();
+        (
+            await db.QueryAsync<DeclarationRow>(
+                DeclarationRow.Select + " WHERE run_id = @runId ORDER BY id",
+                new { runId },
+                ct
+            )
+        ).ToList();
 
     public async Task<IReadOnlyList<StageRow>> StagesAsync(long runId, CancellationToken ct = default) =>
-        (await db.QueryAsync<StageRow>("SELECT run_id AS RunId, stage AS Stage, at AS At FROM stages WHERE run_id = @runId ORDER BY id", new { runId }, ct)).ToList();
+        (
+            await db.QueryAsync<StageRow>(
+                "SELECT run_id AS RunId, stage AS Stage, at AS At FROM stages WHERE run_id = @runId ORDER BY id",
+                new { runId },
+                ct
+            )
+        ).ToList();
 
     /// <summary>The frozen settings of the run's task.</summary>
     public static TaskSettings SettingsOf(TaskRow task) =>
-        task.SettingsJson is { } json ? TaskSettings.FromJson(json) : throw new LedgerException($"Task {task.Id} was never approved; it has no frozen settings.");
+        task.SettingsJson is { } json
+            ? TaskSettings.FromJson(json)
+            : throw new LedgerException($"Task {task.Id} was never approved; it has no frozen settings.");
 
     /// <summary>
     /// Loads the run the caller holds, refusing another agent's run, a closed run, or one whose lease
@@ -54,14 +81,21 @@ public sealed partial class RunLedger(LedgerDatabase db)
     /// </summary>
     internal static async Task<RunRow> RequireHeldAsync(LedgerWrite w, Caller caller, long runId)
     {
-        var run = await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @runId", new { runId })
-                  ?? throw new LedgerException($"There is no run {runId}. get_task_packet returns the run you hold.");
+        var run =
+            await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @runId", new { runId })
+            ?? throw new LedgerException($"There is no run {runId}. get_task_packet returns the run you hold.");
         if (run.AgentId != caller.AgentId)
-            throw new LedgerException($"Run {runId} belongs to {run.AgentName}, not {caller.Name}; you may act only on the run you hold. get_task_packet returns yours.");
+            throw new LedgerException(
+                $"Run {runId} belongs to {run.AgentName}, not {caller.Name}; you may act only on the run you hold. get_task_packet returns yours."
+            );
         if (run.State == RunStates.Expired)
-            throw new LedgerException($"Run {runId}'s lease expired at {Iso.Text(run.LeaseExpiresAt!.Value)} and the task went back to the queue; nothing was recorded. Call get_task_packet to continue with a fresh run.");
+            throw new LedgerException(
+                $"Run {runId}'s lease expired at {Iso.Text(run.LeaseExpiresAt!.Value)} and the task went back to the queue; nothing was recorded. Call get_task_packet to continue with a fresh run."
+            );
         if (!RunStates.IsLive(run.State))
-            throw new LedgerException($"Run {runId} is {run.State} and closed; nothing more can be recorded on it. Call get_task_packet for your next task.");
+            throw new LedgerException(
+                $"Run {runId} is {run.State} and closed; nothing more can be recorded on it. Call get_task_packet for your next task."
+            );
         if (run.State == RunStates.Open && run.LeaseExpiresAt is { } expires && expires < w.Now)
             throw new LeaseLapsedException(runId, expires);
         return run;
@@ -69,20 +103,30 @@ public sealed partial class RunLedger(LedgerDatabase db)
 
     /// <summary>A held run whose lease ran out after the last sweep: sweep (which expires it), then retry.</summary>
     internal sealed class LeaseLapsedException(long runId, DateTimeOffset expires)
-        : LedgerException($"Run {runId}'s lease expired at {Iso.Text(expires)}; nothing was recorded. Call get_task_packet to continue with a fresh run.");
+        : LedgerException(
+            $"Run {runId}'s lease expired at {Iso.Text(expires)}; nothing was recorded. Call get_task_packet to continue with a fresh run."
+        );
 
     /// <summary>Renews the lease of an open run (validating runs keep theirs frozen). Returns the run's lease deadline now.</summary>
     internal static async Task<DateTimeOffset?> RenewLeaseAsync(LedgerWrite w, RunRow run, TaskSettings settings)
     {
-        if (run.State != RunStates.Open || !run.Started) return run.LeaseExpiresAt;
+        if (run.State != RunStates.Open || !run.Started)
+            return run.LeaseExpiresAt;
         var until = w.Now.AddMinutes(settings.LeaseMinutes);
         // Renewed a moment ago (within a second, or a hundredth of a short lease): the lease and the agent's
         // last-seen time stand, and the write touches two pages fewer. An agent writing many items in a
         // burst renews once a second, not once per item.
         var slack = TimeSpan.FromTicks(Math.Min(TimeSpan.TicksPerSecond, (until - w.Now).Ticks / 100));
-        if (run.LeaseExpiresAt is { } current && current >= until - slack) return current;
-        await w.ExecuteAsync("UPDATE runs SET lease_expires_at = @until WHERE id = @id", new { until = Iso.Text(until), id = run.Id });
-        await w.ExecuteAsync("UPDATE agents SET last_seen_at = @now WHERE id = @agentId", new { now = w.NowText, agentId = run.AgentId });
+        if (run.LeaseExpiresAt is { } current && current >= until - slack)
+            return current;
+        await w.ExecuteAsync(
+            "UPDATE runs SET lease_expires_at = @until WHERE id = @id",
+            new { until = Iso.Text(until), id = run.Id }
+        );
+        await w.ExecuteAsync(
+            "UPDATE agents SET last_seen_at = @now WHERE id = @agentId",
+            new { now = w.NowText, agentId = run.AgentId }
+        );
         return until;
     }
 }

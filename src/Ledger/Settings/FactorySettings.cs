@@ -14,6 +14,7 @@ public sealed record FactorySettings
     public List<string> AllowedRepoRoots { get; init; } = [];
     public int ValidationConcurrency { get; init; } = 2;
     public int DeclareWaitSeconds { get; init; } = 40;
+
     /// <summary>How long a validation job's owner may go silent before another server process resumes the job.</summary>
     public int ValidationLeaseSeconds { get; init; } = 30;
     public int LessonsPerPacket { get; init; } = 10;
@@ -24,6 +25,7 @@ public sealed record FactorySettings
     public Dictionary<string, string> Notifications { get; init; } = [];
     public bool RequireSandbox { get; init; }
     public long MaxWorkspaceBytes { get; init; } = 20L * 1024 * 1024 * 1024;
+
     /// <summary>A new signal scoring at least this against an open task or signal is flagged as a possible duplicate (Signals.Similarity).</summary>
     public double DuplicateThreshold { get; init; } = Signals.Similarity.DefaultThreshold;
 
@@ -43,6 +45,7 @@ public sealed record FactorySettings
         /// <summary>owner/name of repositories that are public; any other repository name or GitHub link is redacted.</summary>
         public List<string> PublicRepositories { get; init; } = [];
         public string MarketingLine { get; init; } = "marketing";
+
         /// <summary>The writer agent or pool:NAME content packets go to (default: the marketing line's route).</summary>
         public string? Writer { get; init; }
     }
@@ -52,15 +55,18 @@ public sealed record FactorySettings
         public string? Urls { get; init; }
         public string SecretEnv { get; init; } = "FACTORY_HOOKS_SECRET";
         public string? SecretFile { get; init; }
+
         /// <summary>The GitHub REST API a CI-failure event's jobs are listed from; job URLs elsewhere are never fetched.</summary>
         public string GithubApiUrl { get; init; } = "https://api.github.com";
+
         /// <summary>The variable holding a token for that API (private repositories); without one the call is anonymous.</summary>
         public string GithubTokenEnv { get; init; } = "GITHUB_TOKEN";
     }
 
     public static readonly IReadOnlyList<string> NotificationEvents = ["escalation", "review", "shipped"];
 
-    public static FactorySettings Load(string path) => File.Exists(path) ? Parse(File.ReadAllText(path), path) : new FactorySettings();
+    public static FactorySettings Load(string path) =>
+        File.Exists(path) ? Parse(File.ReadAllText(path), path) : new FactorySettings();
 
     public static FactorySettings Parse(string yaml, string origin = "factory.yaml")
     {
@@ -71,24 +77,39 @@ public sealed record FactorySettings
         }
         catch (YamlException e)
         {
-            throw new LedgerException($"{origin} is not valid (line {e.Start.Line}, column {e.Start.Column}): {e.InnerException?.Message ?? e.Message}. The README lists every key under 'Configuration'.");
+            throw new LedgerException(
+                $"{origin} is not valid (line {e.Start.Line}, column {e.Start.Column}): {e.InnerException?.Message ?? e.Message}. The README lists every key under 'Configuration'."
+            );
         }
         settings ??= new FactorySettings();
         var problems = new List<string>();
-        if (settings.ValidationConcurrency is < 1 or > 64) problems.Add("validation_concurrency must be between 1 and 64");
-        if (settings.DeclareWaitSeconds is < 0 or > 50) problems.Add("declare_wait_seconds must be between 0 and 50 (agent CLIs abandon tool calls after about 60 s)");
-        if (settings.ValidationLeaseSeconds is < 2 or > 3600) problems.Add("validation_lease_seconds must be between 2 and 3600");
-        if (settings.LessonsPerPacket is < 0 or > 100) problems.Add("lessons_per_packet must be between 0 and 100");
-        if (settings.Http.BodyLimitBytes < 1024) problems.Add("http.body_limit_bytes must be at least 1024");
-        if (settings.Http.RateLimitPerMinute < 1) problems.Add("http.rate_limit_per_minute must be at least 1");
-        if (settings.DuplicateThreshold is <= 0 or > 1) problems.Add("duplicate_threshold must be above 0 and at most 1");
-        if (!Uri.TryCreate(settings.Hooks.GithubApiUrl, UriKind.Absolute, out var api) || api.Scheme is not ("https" or "http"))
+        if (settings.ValidationConcurrency is < 1 or > 64)
+            problems.Add("validation_concurrency must be between 1 and 64");
+        if (settings.DeclareWaitSeconds is < 0 or > 50)
+            problems.Add(
+                "declare_wait_seconds must be between 0 and 50 (agent CLIs abandon tool calls after about 60 s)"
+            );
+        if (settings.ValidationLeaseSeconds is < 2 or > 3600)
+            problems.Add("validation_lease_seconds must be between 2 and 3600");
+        if (settings.LessonsPerPacket is < 0 or > 100)
+            problems.Add("lessons_per_packet must be between 0 and 100");
+        if (settings.Http.BodyLimitBytes < 1024)
+            problems.Add("http.body_limit_bytes must be at least 1024");
+        if (settings.Http.RateLimitPerMinute < 1)
+            problems.Add("http.rate_limit_per_minute must be at least 1");
+        if (settings.DuplicateThreshold is <= 0 or > 1)
+            problems.Add("duplicate_threshold must be above 0 and at most 1");
+        if (
+            !Uri.TryCreate(settings.Hooks.GithubApiUrl, UriKind.Absolute, out var api)
+            || api.Scheme is not ("https" or "http")
+        )
             problems.Add("hooks.github_api_url must be an absolute http(s) URL, such as https://api.github.com");
         foreach (var key in settings.Notifications.Keys.Where(k => !NotificationEvents.Contains(k)))
             problems.Add($"notifications.{key} is not an event; use {string.Join(", ", NotificationEvents)}");
         foreach (var root in settings.AllowedRepoRoots.Where(r => !Path.IsPathRooted(r)))
             problems.Add($"allowed_repo_roots entry '{root}' must be an absolute path");
-        if (problems.Count > 0) throw LedgerException.Many($"{origin} has problems:", problems);
+        if (problems.Count > 0)
+            throw LedgerException.Many($"{origin} has problems:", problems);
         return settings;
     }
 

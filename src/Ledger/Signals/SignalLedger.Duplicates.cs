@@ -39,17 +39,30 @@ public sealed partial class SignalLedger
 
     private sealed record Seen(long Task, long Signal);
 
-    private async Task<(IReadOnlyList<Match> Matches, Seen Seen)> MatchesAsync(Similarity.Words words, double threshold, CancellationToken ct)
+    private async Task<(IReadOnlyList<Match> Matches, Seen Seen)> MatchesAsync(
+        Similarity.Words words,
+        double threshold,
+        CancellationToken ct
+    )
     {
         var seen = new Seen(
             await db.QuerySingleOrDefaultAsync<long>("SELECT COALESCE(max(id), 0) FROM tasks", ct: ct),
-            await db.QuerySingleOrDefaultAsync<long>("SELECT COALESCE(max(id), 0) FROM signals", ct: ct));
-        var candidates = (await db.QueryAsync<Candidate>(
-            $"{OpenTasks} AND t.id <= @maxTask ORDER BY t.id DESC LIMIT {CandidateLimit}",
-            new { afterTask = 0L, maxTask = seen.Task }, ct)).ToList();
-        candidates.AddRange(await db.QueryAsync<Candidate>(
-            $"{OpenSignals} AND id <= @maxSignal ORDER BY id DESC LIMIT {CandidateLimit}",
-            new { afterSignal = 0L, maxSignal = seen.Signal }, ct));
+            await db.QuerySingleOrDefaultAsync<long>("SELECT COALESCE(max(id), 0) FROM signals", ct: ct)
+        );
+        var candidates = (
+            await db.QueryAsync<Candidate>(
+                $"{OpenTasks} AND t.id <= @maxTask ORDER BY t.id DESC LIMIT {CandidateLimit}",
+                new { afterTask = 0L, maxTask = seen.Task },
+                ct
+            )
+        ).ToList();
+        candidates.AddRange(
+            await db.QueryAsync<Candidate>(
+                $"{OpenSignals} AND id <= @maxSignal ORDER BY id DESC LIMIT {CandidateLimit}",
+                new { afterSignal = 0L, maxSignal = seen.Signal },
+                ct
+            )
+        );
         return (Score(words, candidates, threshold), seen);
     }
 
@@ -62,60 +75,106 @@ public sealed partial class SignalLedger
 
     private List<Match> Score(Similarity.Words words, IEnumerable<Candidate> candidates, double threshold)
     {
-        if (wordCache.Count > 4 * CandidateLimit) wordCache.Clear();
+        if (wordCache.Count > 4 * CandidateLimit)
+            wordCache.Clear();
         var matches = new List<Match>();
         foreach (var c in candidates)
         {
             var theirs = wordCache.GetOrAdd((c.Kind, c.Id, c.Version), _ => Similarity.Of(c.Title, c.Body));
             var score = Similarity.Score(words, theirs);
-            if (score >= threshold && score > 0) matches.Add(new Match(c.Kind, c.Id, score, c.Title, c.State));
+            if (score >= threshold && score > 0)
+                matches.Add(new Match(c.Kind, c.Id, score, c.Title, c.State));
         }
         return matches.OrderByDescending(m => m.Score).ThenBy(m => m.Kind).ThenBy(m => m.Id).ToList();
     }
 
     /// <summary>Signals not yet turned into work or dismissed that were flagged as possible duplicates: a human should look.</summary>
     public Task<long> FlaggedOpenCountAsync(CancellationToken ct = default) =>
-        db.QuerySingleOrDefaultAsync<long>("""
+        db.QuerySingleOrDefaultAsync<long>(
+            """
             SELECT count(DISTINCT l.signal_id) FROM signal_links l JOIN signals s ON s.id = l.signal_id
             WHERE s.status IN ('new', 'spec', 'unrouted', 'invalid')
                OR (s.status = 'proposed' AND EXISTS (SELECT 1 FROM tasks t WHERE t.signal_id = s.id AND t.state = 'proposed'))
-            """, ct: ct);
+            """,
+            ct: ct
+        );
 
     /// <summary>The possible duplicates flagged when the signal arrived, most similar first, with their state now.</summary>
     public async Task<IReadOnlyList<SignalLink>> LinksAsync(long signalId, CancellationToken ct = default) =>
-        (await db.QueryAsync<SignalLink>("""
-            SELECT l.signal_id AS SignalId, l.related_kind AS RelatedKind, l.related_id AS RelatedId, l.similarity AS Similarity,
-                   COALESCE(t.title, s.title, '') AS Title, COALESCE(t.state, s.status, '') AS State
-            FROM signal_links l
-            LEFT JOIN tasks t ON l.related_kind = 'task' AND t.id = l.related_id
-            LEFT JOIN signals s ON l.related_kind = 'signal' AND s.id = l.related_id
-            WHERE l.signal_id = @signalId ORDER BY l.similarity DESC, l.related_kind, l.related_id
-            """, new { signalId }, ct)).ToList();
+        (
+            await db.QueryAsync<SignalLink>(
+                """
+                SELECT l.signal_id AS SignalId, l.related_kind AS RelatedKind, l.related_id AS RelatedId, l.similarity AS Similarity,
+                       COALESCE(t.title, s.title, '') AS Title, COALESCE(t.state, s.status, '') AS State
+                FROM signal_links l
+                LEFT JOIN tasks t ON l.related_kind = 'task' AND t.id = l.related_id
+                LEFT JOIN signals s ON l.related_kind = 'signal' AND s.id = l.related_id
+                WHERE l.signal_id = @signalId ORDER BY l.similarity DESC, l.related_kind, l.related_id
+                """,
+                new { signalId },
+                ct
+            )
+        ).ToList();
 
     /// <summary>Newer signals flagged as possible duplicates of a task or a signal (the other direction of <see cref="LinksAsync"/>).</summary>
-    public async Task<IReadOnlyList<SignalLink>> LinkedFromAsync(string kind, long id, CancellationToken ct = default) =>
-        (await db.QueryAsync<SignalLink>("""
-            SELECT l.signal_id AS SignalId, 'signal' AS RelatedKind, l.signal_id AS RelatedId, l.similarity AS Similarity,
-                   s.title AS Title, s.status AS State
-            FROM signal_links l JOIN signals s ON s.id = l.signal_id
-            WHERE l.related_kind = @kind AND l.related_id = @id ORDER BY l.similarity DESC, l.signal_id
-            """, new { kind, id }, ct)).ToList();
+    public async Task<IReadOnlyList<SignalLink>> LinkedFromAsync(
+        string kind,
+        long id,
+        CancellationToken ct = default
+    ) =>
+        (
+            await db.QueryAsync<SignalLink>(
+                """
+                SELECT l.signal_id AS SignalId, 'signal' AS RelatedKind, l.signal_id AS RelatedId, l.similarity AS Similarity,
+                       s.title AS Title, s.status AS State
+                FROM signal_links l JOIN signals s ON s.id = l.signal_id
+                WHERE l.related_kind = @kind AND l.related_id = @id ORDER BY l.similarity DESC, l.signal_id
+                """,
+                new { kind, id },
+                ct
+            )
+        ).ToList();
 
     /// <summary>
     /// Open tasks and signals related to a signal now, for its spec job: the flagged duplicates, then
     /// whatever else scores at least <paramref name="minimum"/>, most similar first, at most <paramref name="limit"/>.
     /// </summary>
-    public async Task<IReadOnlyList<SignalLink>> RelatedAsync(SignalRow signal, double minimum, int limit, CancellationToken ct = default)
+    public async Task<IReadOnlyList<SignalLink>> RelatedAsync(
+        SignalRow signal,
+        double minimum,
+        int limit,
+        CancellationToken ct = default
+    )
     {
         var flagged = await LinksAsync(signal.Id, ct);
         var (matches, _) = await MatchesAsync(Similarity.Of(signal.Title, signal.Body), minimum, ct);
         var related = flagged.ToList();
         foreach (var m in matches.Where(m => !(m.Kind == "signal" && m.Id == signal.Id)))
         {
-            if (related.Any(r => r.RelatedKind == m.Kind && r.RelatedId == m.Id)) continue;
+            if (related.Any(r => r.RelatedKind == m.Kind && r.RelatedId == m.Id))
+                continue;
             // The spec job's own signal and the tasks made from it are not "related": they are it.
-            if (m.Kind == "task" && await db.QuerySingleOrDefaultAsync<long?>("SELECT signal_id FROM tasks WHERE id = @Id", new { m.Id }, ct) == signal.Id) continue;
-            related.Add(new SignalLink { SignalId = signal.Id, RelatedKind = m.Kind, RelatedId = m.Id, Similarity = Math.Round(m.Score, 4), Title = m.Title, State = m.State, Flagged = false });
+            if (
+                m.Kind == "task"
+                && await db.QuerySingleOrDefaultAsync<long?>(
+                    "SELECT signal_id FROM tasks WHERE id = @Id",
+                    new { m.Id },
+                    ct
+                ) == signal.Id
+            )
+                continue;
+            related.Add(
+                new SignalLink
+                {
+                    SignalId = signal.Id,
+                    RelatedKind = m.Kind,
+                    RelatedId = m.Id,
+                    Similarity = Math.Round(m.Score, 4),
+                    Title = m.Title,
+                    State = m.State,
+                    Flagged = false,
+                }
+            );
         }
         return related.Take(limit).ToList();
     }

@@ -4,13 +4,16 @@ namespace FactoryMcp.Ledger.Signals;
 public sealed record SignalLink
 {
     public required long SignalId { get; init; }
+
     /// <summary><c>task</c> or <c>signal</c>.</summary>
     public required string RelatedKind { get; init; }
     public required long RelatedId { get; init; }
     public required double Similarity { get; init; }
     public required string Title { get; init; }
+
     /// <summary>The task's state or the signal's status, now.</summary>
     public required string State { get; init; }
+
     /// <summary>Whether it was linked when the signal arrived (a flagged possible duplicate), not only found related later.</summary>
     public bool Flagged { get; init; } = true;
 

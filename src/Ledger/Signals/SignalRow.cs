@@ -31,4 +31,14 @@ public sealed record SignalRow
 }
 
 /// <summary>A signal as an importer or webhook hands it over.</summary>
-public sealed record SignalInput(string Source, string ExternalId, string Title, string Body, string? Url, IReadOnlyList<string> Labels, string? Author, DateTimeOffset? CreatedAt, string? DetailsJson = null);
+public sealed record SignalInput(
+    string Source,
+    string ExternalId,
+    string Title,
+    string Body,
+    string? Url,
+    IReadOnlyList<string> Labels,
+    string? Author,
+    DateTimeOffset? CreatedAt,
+    string? DetailsJson = null
+);

@@ -26,14 +26,114 @@ public static partial class Similarity
 
     private static readonly HashSet<string> StopWords = new(StringComparer.Ordinal)
     {
-        "about", "above", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been",
-        "before", "being", "but", "by", "can", "cannot", "could", "did", "do", "does", "doing", "don", "during", "each",
-        "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "if",
-        "in", "into", "is", "isn", "it", "its", "itself", "just", "me", "more", "most", "my", "nor", "now", "of",
-        "on", "once", "only", "or", "other", "our", "ours", "own", "same", "she", "should", "so", "some",
-        "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "through", "to",
-        "too", "until", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom",
-        "why", "will", "with", "would", "you", "your", "yours",
+        "about",
+        "above",
+        "after",
+        "again",
+        "all",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "but",
+        "by",
+        "can",
+        "cannot",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "don",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "him",
+        "his",
+        "how",
+        "if",
+        "in",
+        "into",
+        "is",
+        "isn",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "nor",
+        "now",
+        "of",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "until",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
     };
 
     [GeneratedRegex(@"\bhttps?://\S+", RegexOptions.IgnoreCase)]
@@ -56,7 +156,8 @@ public static partial class Similarity
     /// <summary>|A ∩ B| / |A ∪ B|; 0 when either set has fewer than <see cref="MinWords"/> words.</summary>
     public static double Jaccard(IReadOnlySet<string> a, IReadOnlySet<string> b)
     {
-        if (a.Count < MinWords || b.Count < MinWords) return 0;
+        if (a.Count < MinWords || b.Count < MinWords)
+            return 0;
         var (small, large) = a.Count <= b.Count ? (a, b) : (b, a);
         var common = small.Count(large.Contains);
         return (double)common / (a.Count + b.Count - common);
@@ -66,13 +167,18 @@ public static partial class Similarity
     public static HashSet<string> WordSet(string text)
     {
         var words = new HashSet<string>(StringComparer.Ordinal);
-        var normalized = Url().Replace(text, " ").Normalize(NormalizationForm.FormKC).ToLower(CultureInfo.InvariantCulture);
+        var normalized = Url()
+            .Replace(text, " ")
+            .Normalize(NormalizationForm.FormKC)
+            .ToLower(CultureInfo.InvariantCulture);
         var start = -1;
         for (var i = 0; i <= normalized.Length; i++)
         {
             var inWord = i < normalized.Length && char.IsLetterOrDigit(normalized[i]);
-            if (inWord && start < 0) start = i;
-            if (inWord || start < 0) continue;
+            if (inWord && start < 0)
+                start = i;
+            if (inWord || start < 0)
+                continue;
             Add(words, normalized[start..i]);
             start = -1;
         }
@@ -81,8 +187,10 @@ public static partial class Similarity
 
     private static void Add(HashSet<string> words, string word)
     {
-        if (word.Length < 2 || StopWords.Contains(word)) return;
-        if (word.Length >= 4 && word[^1] == 's' && word[^2] != 's') word = word[..^1];
+        if (word.Length < 2 || StopWords.Contains(word))
+            return;
+        if (word.Length >= 4 && word[^1] == 's' && word[^2] != 's')
+            word = word[..^1];
         words.Add(word);
     }
 }

@@ -15,14 +15,19 @@ public static class Iso
     public static string Text(DateTimeOffset at) => at.UtcDateTime.ToString(Format, CultureInfo.InvariantCulture);
 
     public static DateTimeOffset Parse(string text) =>
-        DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+        DateTimeOffset.Parse(
+            text,
+            CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal
+        );
 
     private static int registered;
 
     /// <summary>Registers the Dapper handler once per process (it covers nullable values too).</summary>
     public static void RegisterDapper()
     {
-        if (Interlocked.Exchange(ref registered, 1) == 1) return;
+        if (Interlocked.Exchange(ref registered, 1) == 1)
+            return;
         SqlMapper.AddTypeHandler(new DateTimeOffsetHandler());
     }
 

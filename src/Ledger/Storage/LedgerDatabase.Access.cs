@@ -22,7 +22,8 @@ public sealed partial class LedgerDatabase
                 var write = new LedgerWrite(connection, transaction, Audit, actor, Now, ct);
                 var result = await work(write);
                 transaction.Commit();
-                if (write.LastAudit is { } tail) Audit.PublishHead(tail);
+                if (write.LastAudit is { } tail)
+                    Audit.PublishHead(tail);
                 return result;
             }
             catch (SqliteException e) when (IsBusy(e) && System.Environment.TickCount64 < deadline)
@@ -33,7 +34,15 @@ public sealed partial class LedgerDatabase
     }
 
     public Task WriteAsync(string actor, Func<LedgerWrite, Task> work, CancellationToken ct = default) =>
-        WriteAsync(actor, async w => { await work(w); return true; }, ct);
+        WriteAsync(
+            actor,
+            async w =>
+            {
+                await work(w);
+                return true;
+            },
+            ct
+        );
 
     /// <summary>Runs a read on its own connection. Reads never write.</summary>
     public Task<T> ReadAsync<T>(Func<SqliteConnection, Task<T>> read)
@@ -62,6 +71,9 @@ public sealed partial class LedgerDatabase
     public Task<IEnumerable<T>> QueryAsync<T>(string sql, object? parameters = null, CancellationToken ct = default) =>
         ReadAsync(c => c.QueryAsync<T>(new CommandDefinition(sql, parameters, cancellationToken: ct)));
 
-    public Task<T?> QuerySingleOrDefaultAsync<T>(string sql, object? parameters = null, CancellationToken ct = default) =>
-        ReadAsync(c => c.QuerySingleOrDefaultAsync<T>(new CommandDefinition(sql, parameters, cancellationToken: ct)));
+    public Task<T?> QuerySingleOrDefaultAsync<T>(
+        string sql,
+        object? parameters = null,
+        CancellationToken ct = default
+    ) => ReadAsync(c => c.QuerySingleOrDefaultAsync<T>(new CommandDefinition(sql, parameters, cancellationToken: ct)));
 }

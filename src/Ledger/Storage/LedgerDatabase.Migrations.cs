@@ -13,7 +13,11 @@ public sealed partial class LedgerDatabase
     {
         var assembly = typeof(LedgerDatabase).Assembly;
         var list = new List<(int, string)>();
-        foreach (var name in assembly.GetManifestResourceNames().Where(n => n.StartsWith("Schema.", StringComparison.Ordinal)))
+        foreach (
+            var name in assembly
+                .GetManifestResourceNames()
+                .Where(n => n.StartsWith("Schema.", StringComparison.Ordinal))
+        )
         {
             var file = name["Schema.".Length..];
             var version = int.Parse(file[..4], System.Globalization.CultureInfo.InvariantCulture);
@@ -23,7 +27,10 @@ public sealed partial class LedgerDatabase
         list.Sort((a, b) => a.Item1.CompareTo(b.Item1));
         for (var i = 0; i < list.Count; i++)
         {
-            if (list[i].Item1 != i + 1) throw new InvalidOperationException($"Schema migrations must be numbered 1..N without gaps; found {list[i].Item1} at position {i + 1}.");
+            if (list[i].Item1 != i + 1)
+                throw new InvalidOperationException(
+                    $"Schema migrations must be numbered 1..N without gaps; found {list[i].Item1} at position {i + 1}."
+                );
         }
         return list;
     }
@@ -31,16 +38,25 @@ public sealed partial class LedgerDatabase
     private void Migrate()
     {
         using var connection = OpenConnection();
-        var version = Convert.ToInt32(connection.Scalar("PRAGMA user_version;"), System.Globalization.CultureInfo.InvariantCulture);
+        var version = Convert.ToInt32(
+            connection.Scalar("PRAGMA user_version;"),
+            System.Globalization.CultureInfo.InvariantCulture
+        );
         if (version > KnownSchemaVersion)
-            throw new LedgerException($"The ledger {Paths.LedgerFile} has schema version {version}, newer than this factory binary knows ({KnownSchemaVersion}). Upgrade factory; nothing was changed.");
-        if (version == KnownSchemaVersion) return;
+            throw new LedgerException(
+                $"The ledger {Paths.LedgerFile} has schema version {version}, newer than this factory binary knows ({KnownSchemaVersion}). Upgrade factory; nothing was changed."
+            );
+        if (version == KnownSchemaVersion)
+            return;
 
         // Exclusive: two processes starting at once must not both migrate; the second re-reads the version.
         connection.Run("BEGIN EXCLUSIVE;");
         try
         {
-            version = Convert.ToInt32(connection.Scalar("PRAGMA user_version;"), System.Globalization.CultureInfo.InvariantCulture);
+            version = Convert.ToInt32(
+                connection.Scalar("PRAGMA user_version;"),
+                System.Globalization.CultureInfo.InvariantCulture
+            );
             foreach (var (number, sql) in Migrations.Value.Where(m => m.Version > version))
             {
                 connection.Run(sql);

@@ -41,7 +41,9 @@ public sealed partial class LedgerDatabase
     public static LedgerDatabase Open(LedgerPaths paths, TimeProvider? time = null)
     {
         if (!File.Exists(paths.LedgerFile))
-            throw new LedgerException($"No ledger at {paths.LedgerFile}. Create one with `factory init` (or `factory up`), or point --ledger / FACTORY_LEDGER at an existing ledger.");
+            throw new LedgerException(
+                $"No ledger at {paths.LedgerFile}. Create one with `factory init` (or `factory up`), or point --ledger / FACTORY_LEDGER at an existing ledger."
+            );
         var db = new LedgerDatabase(paths, time ?? TimeProvider.System);
         db.Migrate();
         db.Environment = db.ReadMeta("environment") ?? "live";
@@ -55,16 +57,32 @@ public sealed partial class LedgerDatabase
             throw new LedgerException($"Environment '{environment}' is not one of live, test.");
         if (File.Exists(paths.LedgerFile))
             throw new LedgerException($"A ledger already exists at {paths.LedgerFile}; it was not touched.");
-        if (environment == "live" && string.Equals(System.Environment.GetEnvironmentVariable("FACTORY_ENV"), "test", StringComparison.OrdinalIgnoreCase))
-            throw new LedgerException("FACTORY_ENV=test marks this process as a test: it may create only test ledgers, so test figures never pass for live ones.");
+        if (
+            environment == "live"
+            && string.Equals(
+                System.Environment.GetEnvironmentVariable("FACTORY_ENV"),
+                "test",
+                StringComparison.OrdinalIgnoreCase
+            )
+        )
+            throw new LedgerException(
+                "FACTORY_ENV=test marks this process as a test: it may create only test ledgers, so test figures never pass for live ones."
+            );
         Directory.CreateDirectory(paths.Folder);
         TryRestrict(paths.Folder);
         var ignore = Path.Combine(paths.Folder, ".gitignore");
-        if (!File.Exists(ignore)) File.WriteAllText(ignore, "*\n");
+        if (!File.Exists(ignore))
+            File.WriteAllText(ignore, "*\n");
         Directory.CreateDirectory(paths.Blobs);
-        if (!File.Exists(paths.AuditKey)) AuditChain.CreateKey(paths);
+        if (!File.Exists(paths.AuditKey))
+            AuditChain.CreateKey(paths);
 
-        var create = new SqliteConnectionStringBuilder { DataSource = paths.LedgerFile, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString();
+        var create = new SqliteConnectionStringBuilder
+        {
+            DataSource = paths.LedgerFile,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+        }.ToString();
         using (var connection = new SqliteConnection(create))
         {
             connection.Open();
@@ -77,7 +95,13 @@ public sealed partial class LedgerDatabase
         {
             connection.Execute(
                 "INSERT INTO meta (key, value) VALUES ('environment', @environment), ('created_at', @at), ('ledger_id', @id)",
-                new { environment, at = Iso.Text(db.Now), id = Guid.NewGuid().ToString("N") });
+                new
+                {
+                    environment,
+                    at = Iso.Text(db.Now),
+                    id = Guid.NewGuid().ToString("N"),
+                }
+            );
         }
         db.Environment = environment;
         return db;
@@ -122,7 +146,8 @@ public sealed partial class LedgerDatabase
 
     private static void TryRestrict(string folder)
     {
-        if (OperatingSystem.IsWindows()) return;
+        if (OperatingSystem.IsWindows())
+            return;
         File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 }

@@ -32,5 +32,6 @@ public sealed class LedgerPaths
     public string FactoryConfig => Path.Combine(Folder, "factory.yaml");
     public string LinesConfig => Path.Combine(Folder, "lines.yaml");
 
-    public string Workspace(long runId) => Path.Combine(RunsFolder, runId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    public string Workspace(long runId) =>
+        Path.Combine(RunsFolder, runId.ToString(System.Globalization.CultureInfo.InvariantCulture));
 }

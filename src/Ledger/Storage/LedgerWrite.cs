@@ -8,7 +8,14 @@ namespace FactoryMcp.Ledger.Storage;
 /// One short write transaction (BEGIN IMMEDIATE). Every transition made through it appends its audit
 /// record in the same transaction. Never hold one around git or process work.
 /// </summary>
-public sealed class LedgerWrite(SqliteConnection connection, SqliteTransaction transaction, AuditChain chain, string actor, DateTimeOffset now, CancellationToken ct)
+public sealed class LedgerWrite(
+    SqliteConnection connection,
+    SqliteTransaction transaction,
+    AuditChain chain,
+    string actor,
+    DateTimeOffset now,
+    CancellationToken ct
+)
 {
     internal AuditChain.Tail? LastAudit { get; private set; }
 
@@ -22,11 +29,14 @@ public sealed class LedgerWrite(SqliteConnection connection, SqliteTransaction t
     public CommandDefinition Command(string sql, object? parameters = null) =>
         new(sql, parameters, transaction, cancellationToken: ct);
 
-    public Task<int> ExecuteAsync(string sql, object? parameters = null) => connection.ExecuteAsync(Command(sql, parameters));
+    public Task<int> ExecuteAsync(string sql, object? parameters = null) =>
+        connection.ExecuteAsync(Command(sql, parameters));
 
-    public Task<T> ScalarAsync<T>(string sql, object? parameters = null) => connection.ExecuteScalarAsync<T>(Command(sql, parameters))!;
+    public Task<T> ScalarAsync<T>(string sql, object? parameters = null) =>
+        connection.ExecuteScalarAsync<T>(Command(sql, parameters))!;
 
-    public Task<T?> SingleOrDefaultAsync<T>(string sql, object? parameters = null) => connection.QuerySingleOrDefaultAsync<T>(Command(sql, parameters));
+    public Task<T?> SingleOrDefaultAsync<T>(string sql, object? parameters = null) =>
+        connection.QuerySingleOrDefaultAsync<T>(Command(sql, parameters));
 
     public async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object? parameters = null) =>
         (await connection.QueryAsync<T>(Command(sql, parameters))).AsList();
@@ -34,6 +44,11 @@ public sealed class LedgerWrite(SqliteConnection connection, SqliteTransaction t
     /// <summary>Appends an audit record holding the canonical JSON of <paramref name="change"/>.</summary>
     public async Task AuditAsync(string action, string entity, long? entityId, object change)
     {
-        LastAudit = await chain.AppendAsync(connection, transaction, new AuditRecord(now, actor, action, entity, entityId, change), ct);
+        LastAudit = await chain.AppendAsync(
+            connection,
+            transaction,
+            new AuditRecord(now, actor, action, entity, entityId, change),
+            ct
+        );
     }
 }

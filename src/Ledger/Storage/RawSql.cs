@@ -16,11 +16,16 @@ internal static class RawSql
         command.ExecuteNonQuery();
     }
 
-    public static object? Scalar(this SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
+    public static object? Scalar(
+        this SqliteConnection connection,
+        string sql,
+        params (string Name, object? Value)[] parameters
+    )
     {
         using var command = connection.CreateCommand();
         command.CommandText = sql;
-        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        foreach (var (name, value) in parameters)
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
         var result = command.ExecuteScalar();
         return result is DBNull ? null : result;
     }

@@ -11,13 +11,22 @@ public sealed partial class TaskLedger
         ?? throw new LedgerException($"There is no task {taskId}. List tasks with list_tasks or `factory board`.");
 
     /// <summary>A packet version (the current one when <paramref name="version"/> is null).</summary>
-    public async Task<PacketVersionRow> GetPacketAsync(long taskId, long? version = null, CancellationToken ct = default)
+    public async Task<PacketVersionRow> GetPacketAsync(
+        long taskId,
+        long? version = null,
+        CancellationToken ct = default
+    )
     {
         var task = await GetAsync(taskId, ct);
         var v = version ?? task.CurrentVersion;
         return await db.QuerySingleOrDefaultAsync<PacketVersionRow>(
-                   "SELECT " + PacketVersionRow.Columns + " FROM packet_versions WHERE task_id = @taskId AND version = @v", new { taskId, v }, ct)
-               ?? throw new LedgerException($"Task {taskId} has no packet version {v}; it has versions 1 to {task.CurrentVersion}.");
+                "SELECT " + PacketVersionRow.Columns + " FROM packet_versions WHERE task_id = @taskId AND version = @v",
+                new { taskId, v },
+                ct
+            )
+            ?? throw new LedgerException(
+                $"Task {taskId} has no packet version {v}; it has versions 1 to {task.CurrentVersion}."
+            );
     }
 
     /// <summary>
@@ -26,16 +35,31 @@ public sealed partial class TaskLedger
     /// </summary>
     public async Task<(TaskRow Task, string Markdown)> GetWithPacketAsync(long taskId, CancellationToken ct = default)
     {
-        const string sql = "SELECT " + TaskRow.Columns + """
-            , p.markdown AS Markdown
-            FROM tasks t LEFT JOIN packet_versions p ON p.task_id = t.id AND p.version = coalesce(t.approved_version, t.current_version)
-            WHERE t.id = @taskId
-            """;
-        var rows = await db.ReadAsync(c => c.QueryAsync<TaskRow, PacketMarkdown, (TaskRow Task, PacketMarkdown Packet)>(
-            new CommandDefinition(sql, new { taskId }, cancellationToken: ct), (task, packet) => (task, packet), splitOn: "Markdown"));
+        const string sql =
+            "SELECT "
+            + TaskRow.Columns
+            + """
+                , p.markdown AS Markdown
+                FROM tasks t LEFT JOIN packet_versions p ON p.task_id = t.id AND p.version = coalesce(t.approved_version, t.current_version)
+                WHERE t.id = @taskId
+                """;
+        var rows = await db.ReadAsync(c =>
+            c.QueryAsync<TaskRow, PacketMarkdown, (TaskRow Task, PacketMarkdown Packet)>(
+                new CommandDefinition(sql, new { taskId }, cancellationToken: ct),
+                (task, packet) => (task, packet),
+                splitOn: "Markdown"
+            )
+        );
         var (task, packet) = rows.FirstOrDefault();
-        if (task is null) throw new LedgerException($"There is no task {taskId}. List tasks with list_tasks or `factory board`.");
-        return (task, packet?.Markdown ?? throw new LedgerException($"Task {taskId} has no packet version {task.ApprovedVersion ?? task.CurrentVersion}; it has versions 1 to {task.CurrentVersion}."));
+        if (task is null)
+            throw new LedgerException($"There is no task {taskId}. List tasks with list_tasks or `factory board`.");
+        return (
+            task,
+            packet?.Markdown
+                ?? throw new LedgerException(
+                    $"Task {taskId} has no packet version {task.ApprovedVersion ?? task.CurrentVersion}; it has versions 1 to {task.CurrentVersion}."
+                )
+        );
     }
 
     private sealed record PacketMarkdown
@@ -43,35 +67,68 @@ public sealed partial class TaskLedger
         public string? Markdown { get; init; }
     }
 
-    public async Task<IReadOnlyList<PacketVersionRow>> GetPacketHistoryAsync(long taskId, CancellationToken ct = default)
+    public async Task<IReadOnlyList<PacketVersionRow>> GetPacketHistoryAsync(
+        long taskId,
+        CancellationToken ct = default
+    )
     {
         await GetAsync(taskId, ct);
-        return (await db.QueryAsync<PacketVersionRow>(
-            "SELECT " + PacketVersionRow.Columns + " FROM packet_versions WHERE task_id = @taskId ORDER BY version", new { taskId }, ct)).ToList();
+        return (
+            await db.QueryAsync<PacketVersionRow>(
+                "SELECT " + PacketVersionRow.Columns + " FROM packet_versions WHERE task_id = @taskId ORDER BY version",
+                new { taskId },
+                ct
+            )
+        ).ToList();
     }
 
     public static Packet ParsedPacket(PacketVersionRow row) => Json.Deserialize<Packet>(row.ParsedJson);
 
     /// <summary>Tasks by state and line, newest first, paged by id.</summary>
-    public async Task<IReadOnlyList<TaskRow>> ListAsync(string? state, string? line, long? beforeId, int limit, CancellationToken ct = default)
+    public async Task<IReadOnlyList<TaskRow>> ListAsync(
+        string? state,
+        string? line,
+        long? beforeId,
+        int limit,
+        CancellationToken ct = default
+    )
     {
         if (state is not null && !TaskStates.All.Contains(state))
-            throw new LedgerException($"State '{state}' is not a task state; use one of {string.Join(", ", TaskStates.All)}.");
+            throw new LedgerException(
+                $"State '{state}' is not a task state; use one of {string.Join(", ", TaskStates.All)}."
+            );
         limit = Math.Clamp(limit, 1, 200);
-        const string sql = SelectTask + """
-             WHERE (@state IS NULL OR t.state = @state)
-               AND (@line IS NULL OR t.line = @line)
-               AND (@beforeId IS NULL OR t.id < @beforeId)
-             ORDER BY t.id DESC LIMIT @limit
-            """;
-        return (await db.QueryAsync<TaskRow>(sql, new { state, line, beforeId, limit }, ct)).ToList();
+        const string sql =
+            SelectTask
+            + """
+                 WHERE (@state IS NULL OR t.state = @state)
+                   AND (@line IS NULL OR t.line = @line)
+                   AND (@beforeId IS NULL OR t.id < @beforeId)
+                 ORDER BY t.id DESC LIMIT @limit
+                """;
+        return (
+            await db.QueryAsync<TaskRow>(
+                sql,
+                new
+                {
+                    state,
+                    line,
+                    beforeId,
+                    limit,
+                },
+                ct
+            )
+        ).ToList();
     }
 
     /// <summary>Counts of tasks per state, for the board and the CLI's pending notice.</summary>
     public async Task<IReadOnlyDictionary<string, long>> CountByStateAsync(CancellationToken ct = default)
     {
-        var rows = await db.ReadAsync(c => c.QueryAsync<(string State, long Count)>(
-            new CommandDefinition("SELECT state, count(*) FROM tasks GROUP BY state", cancellationToken: ct)));
+        var rows = await db.ReadAsync(c =>
+            c.QueryAsync<(string State, long Count)>(
+                new CommandDefinition("SELECT state, count(*) FROM tasks GROUP BY state", cancellationToken: ct)
+            )
+        );
         return rows.ToDictionary(r => r.State, r => r.Count);
     }
 }

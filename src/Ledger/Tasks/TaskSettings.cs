@@ -31,7 +31,13 @@ public sealed record TaskSettings
     public required bool AllowTestDeletion { get; init; }
 
     public static readonly IReadOnlyList<string> BuiltInNoOpCodes =
-        ["cannot_reproduce", "already_fixed", "contradicts_product", "missing_context", "needs_product_clarification"];
+    [
+        "cannot_reproduce",
+        "already_fixed",
+        "contradicts_product",
+        "missing_context",
+        "needs_product_clarification",
+    ];
 
     public static TaskSettings Merge(Packet packet, LineSettings line)
     {
@@ -65,7 +71,9 @@ public sealed record TaskSettings
         var fm = packet.FrontMatter;
         var list = new List<string>();
         if (fm.Verifiers is { } verifiers && line.Verifiers.Except(verifiers).Any())
-            list.Add($"verifiers: packet drops {string.Join(", ", line.Verifiers.Except(verifiers))} (line: {Show(line.Verifiers)}, packet: {Show(verifiers)})");
+            list.Add(
+                $"verifiers: packet drops {string.Join(", ", line.Verifiers.Except(verifiers))} (line: {Show(line.Verifiers)}, packet: {Show(verifiers)})"
+            );
         if (fm.MaxAttempts is { } attempts && attempts > line.MaxAttempts)
             list.Add($"max_attempts: packet {attempts}, line {line.MaxAttempts}");
         if (fm.LeaseMinutes is { } lease && lease > line.LeaseMinutes)

@@ -41,7 +41,15 @@ public sealed record VerdictRow
 public sealed record VerificationClaim(string Status, VerificationRow Verification, RunRow Run, TaskRow Task);
 
 /// <summary>What submit_verdict came to: the verdict stored, and the task's state once every role has spoken.</summary>
-public sealed record VerdictReceipt(long VerdictId, long RunId, string Role, int Received, int Required, string TaskState, string Message);
+public sealed record VerdictReceipt(
+    long VerdictId,
+    long RunId,
+    string Role,
+    int Received,
+    int Required,
+    string TaskState,
+    string Message
+);
 
 public static class Verdicts
 {

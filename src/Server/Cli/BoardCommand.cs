@@ -10,45 +10,87 @@ internal static class BoardCommand
     public static void Add(RootCommand root)
     {
         var watch = new Option<bool>("--watch") { Description = "Redraw every two seconds until Ctrl+C." };
-        var board = new Command("board", "Show the board: open tasks by state, their agent, stage, age and lease.") { watch };
-        board.SetAction(FactoryCli.Handler(async (parse, context, ct) =>
+        var board = new Command("board", "Show the board: open tasks by state, their agent, stage, age and lease.")
         {
-            var factory = await context.OpenAsync(ct);
-            if (!parse.GetValue(watch))
-            {
-                AnsiConsole.Write(Render(await factory.Tasks.BoardAsync(ct: ct), factory.Db.Now));
-                foreach (var (role, tasks) in await factory.Verifications.UnstaffedRolesAsync(ct))
-                    await context.Error.WriteLineAsync($"No verifier is registered for role {role}; waiting: task(s) {string.Join(", ", tasks)}. Register one: factory agent add NAME --role verifier --verifier-role {role}");
-                return 0;
-            }
-            await AnsiConsole.Live(new Text("loading…")).StartAsync(async live =>
-            {
-                while (!ct.IsCancellationRequested)
+            watch,
+        };
+        board.SetAction(
+            FactoryCli.Handler(
+                async (parse, context, ct) =>
                 {
-                    live.UpdateTarget(Render(await factory.Tasks.BoardAsync(ct: ct), factory.Db.Now));
-                    try { await Task.Delay(TimeSpan.FromSeconds(2), ct); }
-                    catch (OperationCanceledException) { break; }
+                    var factory = await context.OpenAsync(ct);
+                    if (!parse.GetValue(watch))
+                    {
+                        AnsiConsole.Write(Render(await factory.Tasks.BoardAsync(ct: ct), factory.Db.Now));
+                        foreach (var (role, tasks) in await factory.Verifications.UnstaffedRolesAsync(ct))
+                            await context.Error.WriteLineAsync(
+                                $"No verifier is registered for role {role}; waiting: task(s) {string.Join(", ", tasks)}. Register one: factory agent add NAME --role verifier --verifier-role {role}"
+                            );
+                        return 0;
+                    }
+                    await AnsiConsole
+                        .Live(new Text("loading…"))
+                        .StartAsync(async live =>
+                        {
+                            while (!ct.IsCancellationRequested)
+                            {
+                                live.UpdateTarget(Render(await factory.Tasks.BoardAsync(ct: ct), factory.Db.Now));
+                                try
+                                {
+                                    await Task.Delay(TimeSpan.FromSeconds(2), ct);
+                                }
+                                catch (OperationCanceledException)
+                                {
+                                    break;
+                                }
+                            }
+                        });
+                    return 0;
                 }
-            });
-            return 0;
-        }));
+            )
+        );
         root.Subcommands.Add(board);
     }
 
     internal static Table Render(IReadOnlyList<BoardRow> rows, DateTimeOffset now)
     {
         var table = new Table().Border(TableBorder.Rounded).Title("FactoryMcp board");
-        foreach (var column in new[] { "Task", "State", "Line", "P", "Title", "Agent", "Run", "Stage", "Age", "Lease", "Validation" }) table.AddColumn(column);
+        foreach (
+            var column in new[]
+            {
+                "Task",
+                "State",
+                "Line",
+                "P",
+                "Title",
+                "Agent",
+                "Run",
+                "Stage",
+                "Age",
+                "Lease",
+                "Validation",
+            }
+        )
+            table.AddColumn(column);
         foreach (var r in rows)
         {
             var lease = r.LeaseExpiresAt is { } until && r.RunState == "open" ? Span(until - now) : "";
             table.AddRow(
-                r.TaskId.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(r.State), Markup.Escape(r.Line),
-                r.Priority.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(Shorten(r.Title, 48)),
-                Markup.Escape(r.Agent ?? ""), Markup.Escape(r.RunId is { } id ? $"{id} {r.RunState}" : ""), Markup.Escape(r.Stage ?? ""),
-                Span(now - r.UpdatedAt), lease, Markup.Escape(r.Validation ?? ""));
+                r.TaskId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Markup.Escape(r.State),
+                Markup.Escape(r.Line),
+                r.Priority.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Markup.Escape(Shorten(r.Title, 48)),
+                Markup.Escape(r.Agent ?? ""),
+                Markup.Escape(r.RunId is { } id ? $"{id} {r.RunState}" : ""),
+                Markup.Escape(r.Stage ?? ""),
+                Span(now - r.UpdatedAt),
+                lease,
+                Markup.Escape(r.Validation ?? "")
+            );
         }
-        if (rows.Count == 0) table.Caption("No tasks yet: `factory task add PACKET.md`.");
+        if (rows.Count == 0)
+            table.Caption("No tasks yet: `factory task add PACKET.md`.");
         return table;
     }
 
@@ -56,7 +98,11 @@ internal static class BoardCommand
 
     private static string Span(TimeSpan span)
     {
-        if (span < TimeSpan.Zero) return "expired";
-        return span.TotalMinutes < 1 ? $"{span.Seconds}s" : span.TotalHours < 1 ? $"{(int)span.TotalMinutes}m" : span.TotalDays < 1 ? $"{(int)span.TotalHours}h{span.Minutes:00}m" : $"{(int)span.TotalDays}d";
+        if (span < TimeSpan.Zero)
+            return "expired";
+        return span.TotalMinutes < 1 ? $"{span.Seconds}s"
+            : span.TotalHours < 1 ? $"{(int)span.TotalMinutes}m"
+            : span.TotalDays < 1 ? $"{(int)span.TotalHours}h{span.Minutes:00}m"
+            : $"{(int)span.TotalDays}d";
     }
 }

@@ -12,9 +12,11 @@ internal sealed class CliContext(string? ledgerOption)
     public TextWriter Out { get; init; } = Console.Out;
     public TextWriter Error { get; init; } = Console.Error;
 
-    public async Task<LedgerPaths> PathsAsync(CancellationToken ct) => await LedgerLocator.LocateAsync(ledgerOption, ct: ct);
+    public async Task<LedgerPaths> PathsAsync(CancellationToken ct) =>
+        await LedgerLocator.LocateAsync(ledgerOption, ct: ct);
 
-    public async Task<FactoryServices> OpenAsync(CancellationToken ct) => factory ??= FactoryServices.Open(await PathsAsync(ct));
+    public async Task<FactoryServices> OpenAsync(CancellationToken ct) =>
+        factory ??= FactoryServices.Open(await PathsAsync(ct));
 
     /// <summary>Whether a factory was opened by this command (so the pending notice can be shown cheaply).</summary>
     public FactoryServices? Opened => factory;

@@ -11,7 +11,8 @@ internal static class FactoryCli
 {
     public static readonly Option<string?> LedgerOption = new("--ledger")
     {
-        Description = "The ledger file (default: .factory/ledger.db in the main repository; FACTORY_LEDGER also works).",
+        Description =
+            "The ledger file (default: .factory/ledger.db in the main repository; FACTORY_LEDGER also works).",
         Recursive = true,
     };
 
@@ -33,24 +34,31 @@ internal static class FactoryCli
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            foreach (var error in parsed.Errors) await Console.Error.WriteLineAsync(error.Message);
+            foreach (var error in parsed.Errors)
+                await Console.Error.WriteLineAsync(error.Message);
             await Console.Error.WriteLineAsync("Run `factory --help` (or `factory COMMAND --help`) for usage.");
             return 2;
         }
         // Ctrl+C / SIGTERM cancel the command; the HTTP server then drains in-flight calls (up to 60 s)
         // before exiting, so the process is not killed after System.CommandLine's default 2 s.
-        return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(75) });
+        return await parsed.InvokeAsync(
+            new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(75) }
+        );
     }
 
     /// <summary>Wraps a command body: refusals print their reason and exit 1; the pending notice follows success.</summary>
-    public static Func<ParseResult, CancellationToken, Task<int>> Handler(Func<ParseResult, CliContext, CancellationToken, Task<int>> body, bool notice = true) =>
+    public static Func<ParseResult, CancellationToken, Task<int>> Handler(
+        Func<ParseResult, CliContext, CancellationToken, Task<int>> body,
+        bool notice = true
+    ) =>
         async (parse, ct) =>
         {
             var context = new CliContext(parse.GetValue(LedgerOption));
             try
             {
                 var code = await body(parse, context, ct);
-                if (notice && context.Opened is { } factory) await PendingNotice.WriteAsync(factory, context.Error, ct);
+                if (notice && context.Opened is { } factory)
+                    await PendingNotice.WriteAsync(factory, context.Error, ct);
                 return code;
             }
             catch (LedgerException e)

@@ -11,72 +11,153 @@ internal static class IngestCommands
 {
     public static void Add(RootCommand root)
     {
-        var ingest = new Command("ingest", "Record signals (issues, alerts, ideas) and draft proposed packets from their line's template.");
+        var ingest = new Command(
+            "ingest",
+            "Record signals (issues, alerts, ideas) and draft proposed packets from their line's template."
+        );
 
-        var githubFile = new Argument<string>("file") { Description = "The JSON of `gh issue list --json number,title,body,labels,url,author,createdAt` (- for standard input)." };
-        var github = new Command("github", "Ingest GitHub issues as `gh issue list --json …` prints them. Each is keyed github:OWNER/REPO#NUMBER; ingesting twice adds nothing.") { githubFile };
-        github.SetAction(FactoryCli.Handler(async (parse, context, ct) =>
+        var githubFile = new Argument<string>("file")
         {
-            var (text, origin) = await ReadAsync(parse.GetValue(githubFile)!, ct);
-            return await IngestAsync(context, SignalFiles.ReadGitHub(text, origin), ct);
-        }));
+            Description =
+                "The JSON of `gh issue list --json number,title,body,labels,url,author,createdAt` (- for standard input).",
+        };
+        var github = new Command(
+            "github",
+            "Ingest GitHub issues as `gh issue list --json …` prints them. Each is keyed github:OWNER/REPO#NUMBER; ingesting twice adds nothing."
+        )
+        {
+            githubFile,
+        };
+        github.SetAction(
+            FactoryCli.Handler(
+                async (parse, context, ct) =>
+                {
+                    var (text, origin) = await ReadAsync(parse.GetValue(githubFile)!, ct);
+                    return await IngestAsync(context, SignalFiles.ReadGitHub(text, origin), ct);
+                }
+            )
+        );
         ingest.Subcommands.Add(github);
 
-        var jsonlFile = new Argument<string>("file") { Description = "One JSON object per line: source, id, title, body, url, labels, author, created_at (- for standard input)." };
-        var jsonl = new Command("jsonl", "Ingest signals from a JSON Lines file (fields in the README). Keyed SOURCE:ID; ingesting twice adds nothing.") { jsonlFile };
-        jsonl.SetAction(FactoryCli.Handler(async (parse, context, ct) =>
+        var jsonlFile = new Argument<string>("file")
         {
-            var (text, origin) = await ReadAsync(parse.GetValue(jsonlFile)!, ct);
-            return await IngestAsync(context, SignalFiles.ReadJsonl(text, origin), ct);
-        }));
+            Description =
+                "One JSON object per line: source, id, title, body, url, labels, author, created_at (- for standard input).",
+        };
+        var jsonl = new Command(
+            "jsonl",
+            "Ingest signals from a JSON Lines file (fields in the README). Keyed SOURCE:ID; ingesting twice adds nothing."
+        )
+        {
+            jsonlFile,
+        };
+        jsonl.SetAction(
+            FactoryCli.Handler(
+                async (parse, context, ct) =>
+                {
+                    var (text, origin) = await ReadAsync(parse.GetValue(jsonlFile)!, ct);
+                    return await IngestAsync(context, SignalFiles.ReadJsonl(text, origin), ct);
+                }
+            )
+        );
         ingest.Subcommands.Add(jsonl);
         root.Subcommands.Add(ingest);
 
-        var status = new Option<string?>("--status") { Description = "Only signals in this status: new, proposed, unrouted, invalid, spec, dismissed." };
-        status.AcceptOnlyFromAmong([.. SignalStatuses.All]);
-        var list = new Command("signals", "List recorded signals, newest first, with what became of each and why, and possible duplicates.") { status };
-        list.SetAction(FactoryCli.Handler(async (parse, context, ct) =>
+        var status = new Option<string?>("--status")
         {
-            var factory = await context.OpenAsync(ct);
-            foreach (var s in await factory.Signals.ListAsync(parse.GetValue(status), ct: ct))
-            {
-                var task = await factory.Tasks.FindBySignalAsync(s.Id, ct);
-                var what = task is null ? "" : task.Line == LineCatalog.SpecLine ? $"\tspec job task {task.Id} ({task.State})" : $"\ttask {task.Id} ({task.State})";
-                await context.Out.WriteLineAsync($"{s.Id}\t{s.Key}\t{s.Status}{what}\t{s.Title}{(s.StatusReason is { } r ? $"\n\t{r}" : "")}");
-                await WriteDuplicatesAsync(context, await factory.Signals.LinksAsync(s.Id, ct));
-            }
-            return 0;
-        }));
+            Description = "Only signals in this status: new, proposed, unrouted, invalid, spec, dismissed.",
+        };
+        status.AcceptOnlyFromAmong([.. SignalStatuses.All]);
+        var list = new Command(
+            "signals",
+            "List recorded signals, newest first, with what became of each and why, and possible duplicates."
+        )
+        {
+            status,
+        };
+        list.SetAction(
+            FactoryCli.Handler(
+                async (parse, context, ct) =>
+                {
+                    var factory = await context.OpenAsync(ct);
+                    foreach (var s in await factory.Signals.ListAsync(parse.GetValue(status), ct: ct))
+                    {
+                        var task = await factory.Tasks.FindBySignalAsync(s.Id, ct);
+                        var what =
+                            task is null ? ""
+                            : task.Line == LineCatalog.SpecLine ? $"\tspec job task {task.Id} ({task.State})"
+                            : $"\ttask {task.Id} ({task.State})";
+                        await context.Out.WriteLineAsync(
+                            $"{s.Id}\t{s.Key}\t{s.Status}{what}\t{s.Title}{(s.StatusReason is { } r ? $"\n\t{r}" : "")}"
+                        );
+                        await WriteDuplicatesAsync(context, await factory.Signals.LinksAsync(s.Id, ct));
+                    }
+                    return 0;
+                }
+            )
+        );
         root.Subcommands.Add(list);
 
         var specSignal = new Argument<long>("signal") { Description = "The signal's id (`factory signals`)." };
-        var specTarget = new Argument<string>("target") { Description = "The spec agent (NAME) or pool (pool:NAME) that writes its packet." };
-        var spec = new Command("spec", "Send a signal to a spec agent or pool: a spec job that answers with a proposed packet (which you approve), or closes the signal as a duplicate or not actionable.") { specSignal, specTarget };
-        spec.SetAction(FactoryCli.Handler(async (parse, context, ct) =>
+        var specTarget = new Argument<string>("target")
         {
-            var factory = await context.OpenAsync(ct);
-            var job = await factory.SpecJobs.DispatchAsync(CliContext.Human, parse.GetValue(specSignal), parse.GetValue(specTarget)!, ct);
-            await context.Out.WriteLineAsync($"Signal {job.SignalId} is spec job task {job.Id}, queued for {DispatchTargets.Show(job.Target)}.");
-            return 0;
-        }));
+            Description = "The spec agent (NAME) or pool (pool:NAME) that writes its packet.",
+        };
+        var spec = new Command(
+            "spec",
+            "Send a signal to a spec agent or pool: a spec job that answers with a proposed packet (which you approve), or closes the signal as a duplicate or not actionable."
+        )
+        {
+            specSignal,
+            specTarget,
+        };
+        spec.SetAction(
+            FactoryCli.Handler(
+                async (parse, context, ct) =>
+                {
+                    var factory = await context.OpenAsync(ct);
+                    var job = await factory.SpecJobs.DispatchAsync(
+                        CliContext.Human,
+                        parse.GetValue(specSignal),
+                        parse.GetValue(specTarget)!,
+                        ct
+                    );
+                    await context.Out.WriteLineAsync(
+                        $"Signal {job.SignalId} is spec job task {job.Id}, queued for {DispatchTargets.Show(job.Target)}."
+                    );
+                    return 0;
+                }
+            )
+        );
         root.Subcommands.Add(spec);
     }
 
     /// <summary>"possible duplicate of …": one line per open task or signal a signal was linked to when it arrived.</summary>
     private static async Task WriteDuplicatesAsync(CliContext context, IReadOnlyList<SignalLink> links)
     {
-        foreach (var link in links) await context.Out.WriteLineAsync($"\tpossible duplicate of {link.Describe()}");
+        foreach (var link in links)
+            await context.Out.WriteLineAsync($"\tpossible duplicate of {link.Describe()}");
     }
 
-    private static async Task<int> IngestAsync(CliContext context, IReadOnlyList<SignalInput> inputs, CancellationToken ct)
+    private static async Task<int> IngestAsync(
+        CliContext context,
+        IReadOnlyList<SignalInput> inputs,
+        CancellationToken ct
+    )
     {
         var factory = await context.OpenAsync(ct);
-        int added = 0, proposed = 0, queued = 0, setAside = 0, specced = 0, flagged = 0;
+        int added = 0,
+            proposed = 0,
+            queued = 0,
+            setAside = 0,
+            specced = 0,
+            flagged = 0;
         foreach (var input in inputs)
         {
             var outcome = await factory.SignalIntake.IngestAsync(CliContext.Human.Actor, input, ct);
             var s = outcome.Signal;
-            if (outcome.Created) added++;
+            if (outcome.Created)
+                added++;
             string what;
             if (outcome.Task is { Line: LineCatalog.SpecLine } job)
             {
@@ -85,8 +166,12 @@ internal static class IngestCommands
             }
             else if (outcome.Task is { } task)
             {
-                if (task.State == Ledger.Lifecycle.TaskStates.Proposed) proposed++; else queued++;
-                what = $"task {task.Id} ({task.State}{(task.State == Ledger.Lifecycle.TaskStates.Ready ? ", auto-approved" : "")})";
+                if (task.State == Ledger.Lifecycle.TaskStates.Proposed)
+                    proposed++;
+                else
+                    queued++;
+                what =
+                    $"task {task.Id} ({task.State}{(task.State == Ledger.Lifecycle.TaskStates.Ready ? ", auto-approved" : "")})";
             }
             else if (s.Status is SignalStatuses.Unrouted or SignalStatuses.Invalid)
             {
@@ -97,19 +182,30 @@ internal static class IngestCommands
             {
                 what = s.Status;
             }
-            await context.Out.WriteLineAsync($"{s.Key}\t{(outcome.Created ? "new" : "known")}\t{what}{(outcome.Note is { } n ? $"\n\t{n}" : "")}");
-            if (outcome.Created) await WriteDuplicatesAsync(context, outcome.Duplicates);
-            if (outcome.Created && outcome.Duplicates.Count > 0) flagged++;
+            await context.Out.WriteLineAsync(
+                $"{s.Key}\t{(outcome.Created ? "new" : "known")}\t{what}{(outcome.Note is { } n ? $"\n\t{n}" : "")}"
+            );
+            if (outcome.Created)
+                await WriteDuplicatesAsync(context, outcome.Duplicates);
+            if (outcome.Created && outcome.Duplicates.Count > 0)
+                flagged++;
         }
-        await context.Out.WriteLineAsync($"{inputs.Count} signals read, {added} new; {proposed} proposals waiting for approval, {queued} queued or further along, {specced} sent to spec agents, {setAside} set aside.");
-        if (flagged > 0) await context.Out.WriteLineAsync($"{flagged} new signal{(flagged == 1 ? " looks" : "s look")} like open work: check the possible duplicates above before approving.");
+        await context.Out.WriteLineAsync(
+            $"{inputs.Count} signals read, {added} new; {proposed} proposals waiting for approval, {queued} queued or further along, {specced} sent to spec agents, {setAside} set aside."
+        );
+        if (flagged > 0)
+            await context.Out.WriteLineAsync(
+                $"{flagged} new signal{(flagged == 1 ? " looks" : "s look")} like open work: check the possible duplicates above before approving."
+            );
         return 0;
     }
 
     private static async Task<(string Text, string Origin)> ReadAsync(string file, CancellationToken ct)
     {
-        if (file == "-") return (await Console.In.ReadToEndAsync(ct), "standard input");
-        if (!File.Exists(file)) throw new UsageException($"No file at {Path.GetFullPath(file)}.");
+        if (file == "-")
+            return (await Console.In.ReadToEndAsync(ct), "standard input");
+        if (!File.Exists(file))
+            throw new UsageException($"No file at {Path.GetFullPath(file)}.");
         return (await File.ReadAllTextAsync(file, ct), file);
     }
 }

@@ -13,11 +13,18 @@ internal static class PendingNotice
         var reviews = counts.GetValueOrDefault(TaskStates.AwaitingReview);
         var proposals = counts.GetValueOrDefault(TaskStates.Proposed);
         var parts = new List<string>();
-        if (escalations > 0) parts.Add($"{escalations} escalation{(escalations == 1 ? "" : "s")} to answer");
-        if (reviews > 0) parts.Add($"{reviews} review{(reviews == 1 ? "" : "s")} waiting");
-        if (proposals > 0) parts.Add($"{proposals} proposal{(proposals == 1 ? "" : "s")} to approve");
+        if (escalations > 0)
+            parts.Add($"{escalations} escalation{(escalations == 1 ? "" : "s")} to answer");
+        if (reviews > 0)
+            parts.Add($"{reviews} review{(reviews == 1 ? "" : "s")} waiting");
+        if (proposals > 0)
+            parts.Add($"{proposals} proposal{(proposals == 1 ? "" : "s")} to approve");
         var duplicates = await factory.Signals.FlaggedOpenCountAsync(ct);
-        if (duplicates > 0) parts.Add($"{duplicates} signal{(duplicates == 1 ? "" : "s")} flagged as possible duplicate{(duplicates == 1 ? "" : "s")} (`factory signals`)");
-        if (parts.Count > 0) await error.WriteLineAsync($"Pending: {string.Join(", ", parts)} (`factory board`).");
+        if (duplicates > 0)
+            parts.Add(
+                $"{duplicates} signal{(duplicates == 1 ? "" : "s")} flagged as possible duplicate{(duplicates == 1 ? "" : "s")} (`factory signals`)"
+            );
+        if (parts.Count > 0)
+            await error.WriteLineAsync($"Pending: {string.Join(", ", parts)} (`factory board`).");
     }
 }

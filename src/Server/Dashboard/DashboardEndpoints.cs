@@ -17,52 +17,115 @@ namespace FactoryMcp.Server.Dashboard;
 /// reject), a run's evidence bundle, evidence blobs, open escalations. Every page needs a human's
 /// session, and every write also its CSRF token; it calls the same ledger operations as the tools.
 /// </summary>
-internal sealed partial class DashboardEndpoints(FactoryServices factory, HumanSessions sessions, TokenRateLimiter loginLimiter)
+internal sealed partial class DashboardEndpoints(
+    FactoryServices factory,
+    HumanSessions sessions,
+    TokenRateLimiter loginLimiter
+)
 {
     public void Map(IEndpointRouteBuilder routes)
     {
         routes.MapGet("/dashboard.css", () => Results.Text(Html.Css, "text/css; charset=utf-8"));
         routes.MapGet("/login", (HttpContext c) => LoginPage(null));
         routes.MapPost("/login", (Delegate)LoginAsync);
-        routes.MapPost("/logout", (Delegate)((HttpContext c) => Write(c, s => { sessions.SignOut(c); return Task.FromResult(Results.Redirect("/login")); })));
+        routes.MapPost(
+            "/logout",
+            (Delegate)(
+                (HttpContext c) =>
+                    Write(
+                        c,
+                        s =>
+                        {
+                            sessions.SignOut(c);
+                            return Task.FromResult(Results.Redirect("/login"));
+                        }
+                    )
+            )
+        );
         routes.MapGet("/", (Delegate)((HttpContext c) => Read(c, BoardAsync)));
         routes.MapGet("/tasks/{id:long}", (HttpContext c, long id) => Read(c, s => TaskAsync(s, id)));
-        routes.MapPost("/tasks/{id:long}/approve", (HttpContext c, long id) => Write(c, async s =>
-        {
-            await factory.Intake.ApproveAsync(s.Human, id, c.RequestAborted);
-            return Results.Redirect($"/tasks/{id}");
-        }));
-        routes.MapPost("/tasks/{id:long}/reject", (HttpContext c, long id) => Write(c, async s =>
-        {
-            await factory.Tasks.RejectAsync(s.Human, id, c.Request.Form["reason"].ToString(), c.RequestAborted);
-            return Results.Redirect($"/tasks/{id}");
-        }));
-        routes.MapPost("/tasks/{id:long}/packet", (HttpContext c, long id) => Write(c, async s =>
-        {
-            var note = c.Request.Form["note"].ToString();
-            await factory.Intake.UpdateAsync(s.Human, id, c.Request.Form["packet"].ToString().Replace("\r\n", "\n"), note.Length == 0 ? null : note, c.RequestAborted);
-            return Results.Redirect($"/tasks/{id}");
-        }));
+        routes.MapPost(
+            "/tasks/{id:long}/approve",
+            (HttpContext c, long id) =>
+                Write(
+                    c,
+                    async s =>
+                    {
+                        await factory.Intake.ApproveAsync(s.Human, id, c.RequestAborted);
+                        return Results.Redirect($"/tasks/{id}");
+                    }
+                )
+        );
+        routes.MapPost(
+            "/tasks/{id:long}/reject",
+            (HttpContext c, long id) =>
+                Write(
+                    c,
+                    async s =>
+                    {
+                        await factory.Tasks.RejectAsync(
+                            s.Human,
+                            id,
+                            c.Request.Form["reason"].ToString(),
+                            c.RequestAborted
+                        );
+                        return Results.Redirect($"/tasks/{id}");
+                    }
+                )
+        );
+        routes.MapPost(
+            "/tasks/{id:long}/packet",
+            (HttpContext c, long id) =>
+                Write(
+                    c,
+                    async s =>
+                    {
+                        var note = c.Request.Form["note"].ToString();
+                        await factory.Intake.UpdateAsync(
+                            s.Human,
+                            id,
+                            c.Request.Form["packet"].ToString().Replace("\r\n", "\n"),
+                            note.Length == 0 ? null : note,
+                            c.RequestAborted
+                        );
+                        return Results.Redirect($"/tasks/{id}");
+                    }
+                )
+        );
         routes.MapGet("/runs/{id:long}", (HttpContext c, long id) => Read(c, s => RunAsync(s, id)));
-        routes.MapGet("/runs/{runId:long}/evidence/{evidenceId:long}", (HttpContext c, long runId, long evidenceId) => Read(c, s => BlobAsync(runId, evidenceId)));
+        routes.MapGet(
+            "/runs/{runId:long}/evidence/{evidenceId:long}",
+            (HttpContext c, long runId, long evidenceId) => Read(c, s => BlobAsync(runId, evidenceId))
+        );
         MapJudgment(routes);
         MapContent(routes);
     }
 
-    private static IResult LoginPage(string? problem, int status = 200) => Html.Page("Log in",
-        (problem is null ? "" : $"<p class=\"warn\">{Html.E(problem)}</p>") +
-        "<p>Paste the token that <code>factory agent add NAME --role human</code> printed. Only humans use the dashboard.</p>" +
-        "<form method=\"post\" action=\"/login\"><label>Token <input type=\"password\" name=\"token\" autocomplete=\"off\" required></label> <button type=\"submit\">Log in</button></form>",
-        null, status);
+    private static IResult LoginPage(string? problem, int status = 200) =>
+        Html.Page(
+            "Log in",
+            (problem is null ? "" : $"<p class=\"warn\">{Html.E(problem)}</p>")
+                + "<p>Paste the token that <code>factory agent add NAME --role human</code> printed. Only humans use the dashboard.</p>"
+                + "<form method=\"post\" action=\"/login\"><label>Token <input type=\"password\" name=\"token\" autocomplete=\"off\" required></label> <button type=\"submit\">Log in</button></form>",
+            null,
+            status
+        );
 
     private async Task<IResult> LoginAsync(HttpContext context)
     {
-        if (!loginLimiter.TryAcquire("login:" + context.Connection.RemoteIpAddress)) return LoginPage("Too many attempts; wait a minute.", StatusCodes.Status429TooManyRequests);
-        if (!context.Request.HasFormContentType) return LoginPage("Send the login form.", StatusCodes.Status400BadRequest);
+        if (!loginLimiter.TryAcquire("login:" + context.Connection.RemoteIpAddress))
+            return LoginPage("Too many attempts; wait a minute.", StatusCodes.Status429TooManyRequests);
+        if (!context.Request.HasFormContentType)
+            return LoginPage("Send the login form.", StatusCodes.Status400BadRequest);
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
         var caller = await factory.Agents.AuthenticateTokenAsync(form["token"].ToString(), context.RequestAborted);
-        if (caller is null) return LoginPage("That token is not registered (or was revoked).", StatusCodes.Status401Unauthorized);
-        if (caller.Role != Roles.Human) return LoginPage($"'{caller.Name}' is registered as {caller.Role}; the dashboard is for humans (`factory agent add NAME --role human`).", StatusCodes.Status403Forbidden);
+        if (caller is null)
+            return LoginPage("That token is not registered (or was revoked).", StatusCodes.Status401Unauthorized);
+        if (caller.Role != Roles.Human)
+            return LoginPage(
+                $"'{caller.Name}' is registered as {caller.Role}; the dashboard is for humans (`factory agent add NAME --role human`).",
+                StatusCodes.Status403Forbidden
+            );
         sessions.SignIn(context, caller);
         return Results.Redirect("/");
     }
@@ -70,14 +133,20 @@ internal sealed partial class DashboardEndpoints(FactoryServices factory, HumanS
     private async Task<IResult> Read(HttpContext context, Func<HumanSessions.Session, Task<IResult>> page)
     {
         var session = sessions.Find(context);
-        if (session is null) return Results.Redirect("/login");
+        if (session is null)
+            return Results.Redirect("/login");
         try
         {
             return await page(session);
         }
         catch (LedgerException e)
         {
-            return Html.Page("Not found", $"<p class=\"warn\">{Html.E(e.Message)}</p>", session, StatusCodes.Status404NotFound);
+            return Html.Page(
+                "Not found",
+                $"<p class=\"warn\">{Html.E(e.Message)}</p>",
+                session,
+                StatusCodes.Status404NotFound
+            );
         }
     }
 
@@ -85,18 +154,34 @@ internal sealed partial class DashboardEndpoints(FactoryServices factory, HumanS
     private async Task<IResult> Write(HttpContext context, Func<HumanSessions.Session, Task<IResult>> action)
     {
         var session = sessions.Find(context);
-        if (session is null) return Results.Text("Log in first: writes need a human session.", statusCode: StatusCodes.Status403Forbidden);
-        if (!context.Request.HasFormContentType) return Results.Text("Refused: send the page's form (with its CSRF token).", statusCode: StatusCodes.Status403Forbidden);
+        if (session is null)
+            return Results.Text(
+                "Log in first: writes need a human session.",
+                statusCode: StatusCodes.Status403Forbidden
+            );
+        if (!context.Request.HasFormContentType)
+            return Results.Text(
+                "Refused: send the page's form (with its CSRF token).",
+                statusCode: StatusCodes.Status403Forbidden
+            );
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
         if (!HumanSessions.CsrfMatches(session, form["csrf"].FirstOrDefault()))
-            return Results.Text("Refused: the CSRF token is missing or wrong; reload the page and submit its form again.", statusCode: StatusCodes.Status403Forbidden);
+            return Results.Text(
+                "Refused: the CSRF token is missing or wrong; reload the page and submit its form again.",
+                statusCode: StatusCodes.Status403Forbidden
+            );
         try
         {
             return await action(session);
         }
         catch (LedgerException e)
         {
-            return Html.Page("Refused", $"<p class=\"warn\">{Html.E(e.Message)}</p><p><a href=\"/\">Back to the board</a></p>", session, StatusCodes.Status409Conflict);
+            return Html.Page(
+                "Refused",
+                $"<p class=\"warn\">{Html.E(e.Message)}</p><p><a href=\"/\">Back to the board</a></p>",
+                session,
+                StatusCodes.Status409Conflict
+            );
         }
     }
 
@@ -108,23 +193,35 @@ internal sealed partial class DashboardEndpoints(FactoryServices factory, HumanS
         var body = new StringBuilder();
         if (escalations.Count > 0)
         {
-            body.Append("<h2>Escalations</h2><table><tr><th>Task</th><th>Question</th><th>Raised</th><th>Answer</th></tr>");
+            body.Append(
+                "<h2>Escalations</h2><table><tr><th>Task</th><th>Question</th><th>Raised</th><th>Answer</th></tr>"
+            );
             foreach (var e in escalations)
-                body.Append($"<tr><td><a href=\"/tasks/{e.TaskId}\">#{e.TaskId}</a> {Html.E(e.Title)}</td><td>{Html.E(e.Question)}</td><td>{Html.E(e.RaisedBy)}, {Age(now - e.RaisedAt)} ago</td><td>{AnswerForm(session, e.TaskId)}</td></tr>");
+                body.Append(
+                    $"<tr><td><a href=\"/tasks/{e.TaskId}\">#{e.TaskId}</a> {Html.E(e.Title)}</td><td>{Html.E(e.Question)}</td><td>{Html.E(e.RaisedBy)}, {Age(now - e.RaisedAt)} ago</td><td>{AnswerForm(session, e.TaskId)}</td></tr>"
+                );
             body.Append("</table>");
         }
         foreach (var group in rows.GroupBy(r => r.State))
         {
-            body.Append($"<h2 class=\"state\">{Html.E(group.Key)}</h2><table><tr><th>Task</th><th>Title</th><th>Line</th><th>Agent</th><th>Run</th><th>Stage</th><th>Age</th><th>Lease</th><th>Validation</th></tr>");
+            body.Append(
+                $"<h2 class=\"state\">{Html.E(group.Key)}</h2><table><tr><th>Task</th><th>Title</th><th>Line</th><th>Agent</th><th>Run</th><th>Stage</th><th>Age</th><th>Lease</th><th>Validation</th></tr>"
+            );
             foreach (var r in group)
             {
-                var lease = r.LeaseExpiresAt is { } until && r.RunState == RunStates.Open ? (until < now ? "expired" : Age(until - now) + " left") : "";
+                var lease =
+                    r.LeaseExpiresAt is { } until && r.RunState == RunStates.Open
+                        ? (until < now ? "expired" : Age(until - now) + " left")
+                        : "";
                 var run = r.RunId is { } id ? $"<a href=\"/runs/{id}\">{id}</a> {Html.E(r.RunState)}" : "";
-                body.Append($"<tr><td><a href=\"/tasks/{r.TaskId}\">#{r.TaskId}</a></td><td>{Html.E(r.Title)}</td><td>{Html.E(r.Line)}</td><td>{Html.E(r.Agent)}</td><td>{run}</td><td>{Html.E(r.Stage)}</td><td>{Age(now - r.UpdatedAt)}</td><td>{lease}</td><td>{Html.E(r.Validation)}</td></tr>");
+                body.Append(
+                    $"<tr><td><a href=\"/tasks/{r.TaskId}\">#{r.TaskId}</a></td><td>{Html.E(r.Title)}</td><td>{Html.E(r.Line)}</td><td>{Html.E(r.Agent)}</td><td>{run}</td><td>{Html.E(r.Stage)}</td><td>{Age(now - r.UpdatedAt)}</td><td>{lease}</td><td>{Html.E(r.Validation)}</td></tr>"
+                );
             }
             body.Append("</table>");
         }
-        if (rows.Count == 0) body.Append("<p>No tasks yet: <code>factory task add PACKET.md</code>, or an agent proposes one.</p>");
+        if (rows.Count == 0)
+            body.Append("<p>No tasks yet: <code>factory task add PACKET.md</code>, or an agent proposes one.</p>");
         return Html.Page("Board", body.ToString(), session);
     }
 
@@ -133,16 +230,21 @@ internal sealed partial class DashboardEndpoints(FactoryServices factory, HumanS
         var task = await factory.Tasks.GetAsync(id);
         var packet = await factory.Tasks.GetPacketAsync(id, task.ApprovedVersion ?? task.CurrentVersion);
         var body = new StringBuilder();
-        body.Append($"<p>State <span class=\"state\">{Html.E(task.State)}</span>, line {Html.E(task.Line)}, priority {task.Priority}, repo <code>{Html.E(task.Repo)}</code>, base <code>{Html.E(task.BaseSha ?? task.BaseRef ?? "default branch")}</code>. Authored by {Html.E(task.AuthorRole)} {Html.E(task.AuthoredBy)}; version {packet.Version}.</p>");
+        body.Append(
+            $"<p>State <span class=\"state\">{Html.E(task.State)}</span>, line {Html.E(task.Line)}, priority {task.Priority}, repo <code>{Html.E(task.Repo)}</code>, base <code>{Html.E(task.BaseSha ?? task.BaseRef ?? "default branch")}</code>. Authored by {Html.E(task.AuthorRole)} {Html.E(task.AuthoredBy)}; version {packet.Version}.</p>"
+        );
         if (task.SignalId is { } signalId)
         {
             var signal = await factory.Signals.GetAsync(signalId);
-            body.Append($"<p>From signal <code>{Html.E(signal.Key)}</code> ({Html.E(signal.Status)}){(signal.Url is { } url ? $": {Html.E(url)}" : "")}.</p>");
+            body.Append(
+                $"<p>From signal <code>{Html.E(signal.Key)}</code> ({Html.E(signal.Status)}){(signal.Url is { } url ? $": {Html.E(url)}" : "")}.</p>"
+            );
             var links = await factory.Signals.LinksAsync(signalId);
             if (links.Count > 0)
             {
                 body.Append("<p class=\"warn\">Possible duplicate of:</p><ul>");
-                foreach (var link in links) body.Append($"<li>{Html.E(link.Describe())}</li>");
+                foreach (var link in links)
+                    body.Append($"<li>{Html.E(link.Describe())}</li>");
                 body.Append("</ul>");
             }
         }
@@ -150,16 +252,29 @@ internal sealed partial class DashboardEndpoints(FactoryServices factory, HumanS
         if (runs.Count > 0)
         {
             body.Append("<h2>Runs</h2><ul>");
-            foreach (var run in runs) body.Append($"<li><a href=\"/runs/{run.Id}\">Run {run.Id}</a>: {Html.E(run.State)} by {Html.E(run.AgentName)}</li>");
+            foreach (var run in runs)
+                body.Append(
+                    $"<li><a href=\"/runs/{run.Id}\">Run {run.Id}</a>: {Html.E(run.State)} by {Html.E(run.AgentName)}</li>"
+                );
             body.Append("</ul>");
         }
         if (task.State == TaskStates.Proposed)
         {
-            if (task.AuthorRole != Roles.Human) body.Append($"<p class=\"warn\">Written by an agent ({Html.E(task.AuthoredBy)}): read every command before approving.</p>");
-            foreach (var w in await factory.Intake.WeakeningsAsync(id)) body.Append($"<p class=\"warn\">Weakens its line: {Html.E(w)}</p>");
-            body.Append($"<form method=\"post\" action=\"/tasks/{id}/approve\">{Html.Csrf(session)}<button type=\"submit\" id=\"approve\">Approve</button></form>");
-            body.Append($"<form method=\"post\" action=\"/tasks/{id}/reject\">{Html.Csrf(session)}<label>Reason <input name=\"reason\" required></label> <button type=\"submit\" id=\"reject\">Reject</button></form>");
-            body.Append($"<h2>Edit the packet</h2><form method=\"post\" action=\"/tasks/{id}/packet\">{Html.Csrf(session)}<textarea name=\"packet\">{Html.E(packet.Markdown)}</textarea><label>Note <input name=\"note\"></label> <button type=\"submit\" id=\"save\">Save new version</button></form>");
+            if (task.AuthorRole != Roles.Human)
+                body.Append(
+                    $"<p class=\"warn\">Written by an agent ({Html.E(task.AuthoredBy)}): read every command before approving.</p>"
+                );
+            foreach (var w in await factory.Intake.WeakeningsAsync(id))
+                body.Append($"<p class=\"warn\">Weakens its line: {Html.E(w)}</p>");
+            body.Append(
+                $"<form method=\"post\" action=\"/tasks/{id}/approve\">{Html.Csrf(session)}<button type=\"submit\" id=\"approve\">Approve</button></form>"
+            );
+            body.Append(
+                $"<form method=\"post\" action=\"/tasks/{id}/reject\">{Html.Csrf(session)}<label>Reason <input name=\"reason\" required></label> <button type=\"submit\" id=\"reject\">Reject</button></form>"
+            );
+            body.Append(
+                $"<h2>Edit the packet</h2><form method=\"post\" action=\"/tasks/{id}/packet\">{Html.Csrf(session)}<textarea name=\"packet\">{Html.E(packet.Markdown)}</textarea><label>Note <input name=\"note\"></label> <button type=\"submit\" id=\"save\">Save new version</button></form>"
+            );
         }
         body.Append("<h2>Packet</h2>").Append(Html.Packet(packet.Markdown));
         return Html.Page($"Task {task.Id}: {task.Title}", body.ToString(), session);
@@ -173,10 +288,14 @@ internal sealed partial class DashboardEndpoints(FactoryServices factory, HumanS
         if (files.Count > 0)
         {
             body.Append("<h2>Evidence files</h2><ul>");
-            foreach (var e in files) body.Append($"<li><a href=\"/runs/{id}/evidence/{e.Id}\">{Html.E(e.FileName ?? e.Kind + "-" + e.Id)}</a> ({e.BlobBytes} bytes, {Html.E(e.Origin)})</li>");
+            foreach (var e in files)
+                body.Append(
+                    $"<li><a href=\"/runs/{id}/evidence/{e.Id}\">{Html.E(e.FileName ?? e.Kind + "-" + e.Id)}</a> ({e.BlobBytes} bytes, {Html.E(e.Origin)})</li>"
+                );
             body.Append("</ul>");
         }
-        if (bundle.Task.State == TaskStates.AwaitingReview) body.Append(ReviewForm(session, id));
+        if (bundle.Task.State == TaskStates.AwaitingReview)
+            body.Append(ReviewForm(session, id));
         body.Append("<article>").Append(Html.FromMarkdown(bundle.Markdown)).Append("</article>");
         return Html.Page($"Run {id}", body.ToString(), session);
     }
@@ -184,8 +303,9 @@ internal sealed partial class DashboardEndpoints(FactoryServices factory, HumanS
     /// <summary>An evidence blob: never sniffed, inline only for raster images (by content), otherwise a download.</summary>
     private async Task<IResult> BlobAsync(long runId, long evidenceId)
     {
-        var item = (await factory.Runs.EvidenceAsync(runId)).FirstOrDefault(e => e.Id == evidenceId && e.BlobSha is not null)
-                   ?? throw new LedgerException($"Run {runId} has no evidence file {evidenceId}.");
+        var item =
+            (await factory.Runs.EvidenceAsync(runId)).FirstOrDefault(e => e.Id == evidenceId && e.BlobSha is not null)
+            ?? throw new LedgerException($"Run {runId} has no evidence file {evidenceId}.");
         var bytes = new BlobStore(factory.Paths).Read(item.BlobSha!);
         var image = RasterImageType(bytes);
         var name = Path.GetFileName(item.FileName ?? $"{item.Kind}-{item.Id}.bin");
@@ -196,11 +316,16 @@ internal sealed partial class DashboardEndpoints(FactoryServices factory, HumanS
         b is [0x89, 0x50, 0x4E, 0x47, ..] ? "image/png"
         : b is [0xFF, 0xD8, 0xFF, ..] ? "image/jpeg"
         : b is [0x47, 0x49, 0x46, 0x38, ..] ? "image/gif"
-        : b.Length > 12 && Encoding.ASCII.GetString(b, 0, 4) == "RIFF" && Encoding.ASCII.GetString(b, 8, 4) == "WEBP" ? "image/webp"
+        : b.Length > 12 && Encoding.ASCII.GetString(b, 0, 4) == "RIFF" && Encoding.ASCII.GetString(b, 8, 4) == "WEBP"
+            ? "image/webp"
         : null;
 
     private static string Age(TimeSpan span) =>
-        span < TimeSpan.Zero ? "0s" : span.TotalMinutes < 1 ? $"{span.Seconds}s" : span.TotalHours < 1 ? $"{(int)span.TotalMinutes}m" : span.TotalDays < 1 ? $"{(int)span.TotalHours}h{span.Minutes:00}m" : $"{(int)span.TotalDays}d";
+        span < TimeSpan.Zero ? "0s"
+        : span.TotalMinutes < 1 ? $"{span.Seconds}s"
+        : span.TotalHours < 1 ? $"{(int)span.TotalMinutes}m"
+        : span.TotalDays < 1 ? $"{(int)span.TotalHours}h{span.Minutes:00}m"
+        : $"{(int)span.TotalDays}d";
 
     private sealed class BlobResult(byte[] bytes, string contentType, string? attachmentName) : IResult
     {
@@ -208,7 +333,8 @@ internal sealed partial class DashboardEndpoints(FactoryServices factory, HumanS
         {
             context.Response.ContentType = contentType;
             context.Response.Headers.XContentTypeOptions = "nosniff";
-            context.Response.Headers.ContentDisposition = attachmentName is null ? "inline"
+            context.Response.Headers.ContentDisposition = attachmentName is null
+                ? "inline"
                 : $"attachment; filename=\"{new string(attachmentName.Select(ch => char.IsAsciiLetterOrDigit(ch) || ch is '.' or '-' or '_' ? ch : '_').ToArray())}\"";
             context.Response.ContentLength = bytes.Length;
             await context.Response.Body.WriteAsync(bytes);

@@ -9,9 +9,13 @@ namespace FactoryMcp.Server.Dashboard;
 internal static class Html
 {
     /// <summary>Strict: no script, no inline style, forms post only here, never framed.</summary>
-    public const string ContentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+    public const string ContentSecurityPolicy =
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-    private static readonly MarkdownPipeline Markdown = new MarkdownPipelineBuilder().UseAdvancedExtensions().DisableHtml().Build();
+    private static readonly MarkdownPipeline Markdown = new MarkdownPipelineBuilder()
+        .UseAdvancedExtensions()
+        .DisableHtml()
+        .Build();
 
     public static string E(string? text) => HtmlEncoder.Default.Encode(text ?? "");
 
@@ -21,24 +25,38 @@ internal static class Html
     public static string Packet(string markdown)
     {
         var text = markdown.Replace("\r\n", "\n");
-        if (!text.StartsWith("---\n", StringComparison.Ordinal)) return FromMarkdown(text);
+        if (!text.StartsWith("---\n", StringComparison.Ordinal))
+            return FromMarkdown(text);
         var end = text.IndexOf("\n---", 3, StringComparison.Ordinal);
-        if (end < 0) return FromMarkdown(text);
+        if (end < 0)
+            return FromMarkdown(text);
         var bodyStart = text.IndexOf('\n', end + 1);
         return $"<pre>{E(text[..(end + 4)])}</pre>" + FromMarkdown(bodyStart < 0 ? "" : text[(bodyStart + 1)..]);
     }
 
-    public static string Csrf(HumanSessions.Session session) => $"<input type=\"hidden\" name=\"csrf\" value=\"{E(session.Csrf)}\">";
+    public static string Csrf(HumanSessions.Session session) =>
+        $"<input type=\"hidden\" name=\"csrf\" value=\"{E(session.Csrf)}\">";
 
     public static IResult Page(string title, string body, HumanSessions.Session? session, int status = 200)
     {
         var html = new StringBuilder();
-        html.Append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>").Append(E(title)).Append(" · FactoryMcp</title>");
-        html.Append("<link rel=\"stylesheet\" href=\"/dashboard.css\"></head><body><header><nav><a href=\"/\">FactoryMcp</a> <a href=\"/drafts\">Drafts</a> <a href=\"/funnel\">Funnel</a></nav>");
+        html.Append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>")
+            .Append(E(title))
+            .Append(" · FactoryMcp</title>");
+        html.Append(
+            "<link rel=\"stylesheet\" href=\"/dashboard.css\"></head><body><header><nav><a href=\"/\">FactoryMcp</a> <a href=\"/drafts\">Drafts</a> <a href=\"/funnel\">Funnel</a></nav>"
+        );
         if (session is not null)
-            html.Append("<form method=\"post\" action=\"/logout\" class=\"inline\">").Append(Csrf(session)).Append("<span>").Append(E(session.Human.Name))
+            html.Append("<form method=\"post\" action=\"/logout\" class=\"inline\">")
+                .Append(Csrf(session))
+                .Append("<span>")
+                .Append(E(session.Human.Name))
                 .Append("</span> <button type=\"submit\">Log out</button></form>");
-        html.Append("</header><main><h1>").Append(E(title)).Append("</h1>").Append(body).Append("</main></body></html>");
+        html.Append("</header><main><h1>")
+            .Append(E(title))
+            .Append("</h1>")
+            .Append(body)
+            .Append("</main></body></html>");
         return Results.Content(html.ToString(), "text/html; charset=utf-8", Encoding.UTF8, status);
     }
 

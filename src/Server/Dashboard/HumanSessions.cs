@@ -23,33 +23,45 @@ internal sealed class HumanSessions(TimeProvider time)
     {
         var id = Random();
         sessions[id] = new Session(human, Random(), time.GetUtcNow() + Lifetime);
-        context.Response.Cookies.Append(Cookie, id, new CookieOptions
-        {
-            HttpOnly = true,
-            SameSite = SameSiteMode.Strict,
-            Secure = context.Request.IsHttps,
-            Path = "/",
-            MaxAge = Lifetime,
-        });
+        context.Response.Cookies.Append(
+            Cookie,
+            id,
+            new CookieOptions
+            {
+                HttpOnly = true,
+                SameSite = SameSiteMode.Strict,
+                Secure = context.Request.IsHttps,
+                Path = "/",
+                MaxAge = Lifetime,
+            }
+        );
     }
 
     public void SignOut(HttpContext context)
     {
-        if (context.Request.Cookies.TryGetValue(Cookie, out var id)) sessions.TryRemove(id, out _);
+        if (context.Request.Cookies.TryGetValue(Cookie, out var id))
+            sessions.TryRemove(id, out _);
         context.Response.Cookies.Delete(Cookie, new CookieOptions { Path = "/" });
     }
 
     public Session? Find(HttpContext context)
     {
-        if (!context.Request.Cookies.TryGetValue(Cookie, out var id) || !sessions.TryGetValue(id, out var session)) return null;
-        if (session.Expires > time.GetUtcNow()) return session;
+        if (!context.Request.Cookies.TryGetValue(Cookie, out var id) || !sessions.TryGetValue(id, out var session))
+            return null;
+        if (session.Expires > time.GetUtcNow())
+            return session;
         sessions.TryRemove(id, out _);
         return null;
     }
 
     /// <summary>Whether a form's CSRF token is this session's.</summary>
     public static bool CsrfMatches(Session session, string? given) =>
-        given is not null && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(session.Csrf), Encoding.ASCII.GetBytes(given));
+        given is not null
+        && CryptographicOperations.FixedTimeEquals(
+            Encoding.ASCII.GetBytes(session.Csrf),
+            Encoding.ASCII.GetBytes(given)
+        );
 
-    private static string Random() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    private static string Random() =>
+        Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

@@ -29,13 +29,21 @@ internal sealed partial class GitHubWebhooks(FactoryServices factory, HookLedger
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            await Reply(context, StatusCodes.Status413PayloadTooLarge, "payload too large (http.body_limit_bytes in factory.yaml)");
+            await Reply(
+                context,
+                StatusCodes.Status413PayloadTooLarge,
+                "payload too large (http.body_limit_bytes in factory.yaml)"
+            );
             return;
         }
         var body = buffer.ToArray();
         if (!WebhookSignature.Verify(secret, body, context.Request.Headers["X-Hub-Signature-256"].FirstOrDefault()))
         {
-            await Reply(context, StatusCodes.Status401Unauthorized, "missing or wrong X-Hub-Signature-256: sign with the secret configured under hooks: in factory.yaml");
+            await Reply(
+                context,
+                StatusCodes.Status401Unauthorized,
+                "missing or wrong X-Hub-Signature-256: sign with the secret configured under hooks: in factory.yaml"
+            );
             return;
         }
         var @event = context.Request.Headers["X-GitHub-Event"].ToString();
@@ -55,7 +63,8 @@ internal sealed partial class GitHubWebhooks(FactoryServices factory, HookLedger
             await Reply(context, StatusCodes.Status400BadRequest, "the body is not JSON");
             return;
         }
-        var action = payload.TryGetProperty("action", out var a) && a.ValueKind == JsonValueKind.String ? a.GetString() : null;
+        var action =
+            payload.TryGetProperty("action", out var a) && a.ValueKind == JsonValueKind.String ? a.GetString() : null;
         if (!await hooks.ClaimDeliveryAsync("github", delivery, @event, action, context.RequestAborted))
         {
             await Reply(context, StatusCodes.Status200OK, $"delivery {delivery} was already handled");
@@ -65,9 +74,16 @@ internal sealed partial class GitHubWebhooks(FactoryServices factory, HookLedger
         {
             var outcome = await ProcessAsync(@event, action, payload, delivery, context.RequestAborted);
             await hooks.CompleteDeliveryAsync(delivery, outcome, CancellationToken.None);
-            await Reply(context, outcome.StartsWith("ignored", StringComparison.Ordinal) ? StatusCodes.Status202Accepted : StatusCodes.Status200OK, outcome);
+            await Reply(
+                context,
+                outcome.StartsWith("ignored", StringComparison.Ordinal)
+                    ? StatusCodes.Status202Accepted
+                    : StatusCodes.Status200OK,
+                outcome
+            );
         }
-        catch (Exception e) when (e is LedgerException or KeyNotFoundException or InvalidOperationException or FormatException)
+        catch (Exception e)
+            when (e is LedgerException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
             await hooks.ReleaseDeliveryAsync(delivery, CancellationToken.None);
             LogRefused(logger, @event, delivery, e.Message);
@@ -75,7 +91,13 @@ internal sealed partial class GitHubWebhooks(FactoryServices factory, HookLedger
         }
     }
 
-    private async Task<string> ProcessAsync(string @event, string? action, JsonElement payload, string delivery, CancellationToken ct)
+    private async Task<string> ProcessAsync(
+        string @event,
+        string? action,
+        JsonElement payload,
+        string delivery,
+        CancellationToken ct
+    )
     {
         switch (@event)
         {
@@ -84,28 +106,59 @@ internal sealed partial class GitHubWebhooks(FactoryServices factory, HookLedger
             case "issues" when action is not null && IssueActions.Contains(action):
             {
                 var issue = payload.GetProperty("issue");
-                if (issue.TryGetProperty("pull_request", out _)) return "ignored";
+                if (issue.TryGetProperty("pull_request", out _))
+                    return "ignored";
                 var repo = payload.GetProperty("repository").GetProperty("full_name").GetString()!;
                 var number = issue.GetProperty("number").GetInt64();
-                var labels = issue.TryGetProperty("labels", out var l) && l.ValueKind == JsonValueKind.Array
-                    ? l.EnumerateArray().Select(x => x.GetProperty("name").GetString()!).ToList() : [];
-                var outcome = await factory.SignalIntake.IngestAsync("hook:github", new SignalInput(
-                    "github", $"{repo}#{number}", issue.GetProperty("title").GetString()!, Text(issue, "body") ?? "", Text(issue, "html_url"), labels,
-                    issue.TryGetProperty("user", out var user) ? Text(user, "login") : null,
-                    Text(issue, "created_at") is { } created ? DateTimeOffset.Parse(created, System.Globalization.CultureInfo.InvariantCulture) : null), ct);
-                return outcome.Created ? $"signal {outcome.Signal.Id} recorded ({outcome.Signal.Key})" : $"signal {outcome.Signal.Id} already recorded";
+                var labels =
+                    issue.TryGetProperty("labels", out var l) && l.ValueKind == JsonValueKind.Array
+                        ? l.EnumerateArray().Select(x => x.GetProperty("name").GetString()!).ToList()
+                        : [];
+                var outcome = await factory.SignalIntake.IngestAsync(
+                    "hook:github",
+                    new SignalInput(
+                        "github",
+                        $"{repo}#{number}",
+                        issue.GetProperty("title").GetString()!,
+                        Text(issue, "body") ?? "",
+                        Text(issue, "html_url"),
+                        labels,
+                        issue.TryGetProperty("user", out var user) ? Text(user, "login") : null,
+                        Text(issue, "created_at") is { } created
+                            ? DateTimeOffset.Parse(created, System.Globalization.CultureInfo.InvariantCulture)
+                            : null
+                    ),
+                    ct
+                );
+                return outcome.Created
+                    ? $"signal {outcome.Signal.Id} recorded ({outcome.Signal.Key})"
+                    : $"signal {outcome.Signal.Id} already recorded";
             }
-            case "pull_request" when action == "closed" && payload.GetProperty("pull_request").TryGetProperty("merged", out var merged) && merged.ValueKind == JsonValueKind.True:
+            case "pull_request"
+                when action == "closed"
+                    && payload.GetProperty("pull_request").TryGetProperty("merged", out var merged)
+                    && merged.ValueKind == JsonValueKind.True:
             {
                 var pr = payload.GetProperty("pull_request");
                 var head = pr.GetProperty("head");
                 var pull = new HookLedger.MergedPull(
-                    payload.GetProperty("repository").GetProperty("full_name").GetString()!, pr.GetProperty("number").GetInt64(),
-                    pr.GetProperty("title").GetString()!, Text(pr, "html_url"), Text(head, "ref"), head.GetProperty("sha").GetString()!,
-                    Text(pr, "merge_commit_sha"), pr.TryGetProperty("base", out var b) ? Text(b, "ref") : null,
-                    Text(pr, "merged_at") is { } at ? DateTimeOffset.Parse(at, System.Globalization.CultureInfo.InvariantCulture) : null,
-                    pr.TryGetProperty("merged_by", out var by) && by.ValueKind == JsonValueKind.Object ? Text(by, "login") : null);
-                if (!await hooks.RecordMergedPullAsync(delivery, pull, ct)) return $"merge of {pull.Repo}#{pull.Number} already recorded";
+                    payload.GetProperty("repository").GetProperty("full_name").GetString()!,
+                    pr.GetProperty("number").GetInt64(),
+                    pr.GetProperty("title").GetString()!,
+                    Text(pr, "html_url"),
+                    Text(head, "ref"),
+                    head.GetProperty("sha").GetString()!,
+                    Text(pr, "merge_commit_sha"),
+                    pr.TryGetProperty("base", out var b) ? Text(b, "ref") : null,
+                    Text(pr, "merged_at") is { } at
+                        ? DateTimeOffset.Parse(at, System.Globalization.CultureInfo.InvariantCulture)
+                        : null,
+                    pr.TryGetProperty("merged_by", out var by) && by.ValueKind == JsonValueKind.Object
+                        ? Text(by, "login")
+                        : null
+                );
+                if (!await hooks.RecordMergedPullAsync(delivery, pull, ct))
+                    return $"merge of {pull.Repo}#{pull.Number} already recorded";
                 // It ships a run only when the merged head equals the reviewed SHA.
                 var shipped = await factory.Ship.ShipMergedPullAsync(pull.HeadRef, pull.HeadSha, pull.Url, ct);
                 return $"merge of {pull.Repo}#{pull.Number} recorded; {shipped}";
@@ -118,7 +171,9 @@ internal sealed partial class GitHubWebhooks(FactoryServices factory, HookLedger
     }
 
     private static string? Text(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : null;
 
     private static Task Reply(HttpContext context, int status, string message) =>
         Results.Json(new { status = message }, statusCode: status).ExecuteAsync(context);

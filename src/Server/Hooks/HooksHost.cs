@@ -20,20 +20,33 @@ internal static class HooksHost
     public static WebApplication Build(FactoryServices factory, FactorySettings settings, string urls)
     {
         var secret = Secret(settings.Hooks, factory.Paths.Folder);
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "factory-hooks" });
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
-        {
-            k.AddServerHeader = false;
-            k.Limits.MaxRequestBodySize = settings.Http.BodyLimitBytes;
-        });
-        builder.WebHost.UseUrls([.. HttpListenOptions.ParseUrls(urls).Select(u => u.GetLeftPart(UriPartial.Authority))]);
+        var builder = WebApplication.CreateEmptyBuilder(
+            new WebApplicationOptions { ApplicationName = "factory-hooks" }
+        );
+        builder
+            .WebHost.UseKestrelCore()
+            .ConfigureKestrel(k =>
+            {
+                k.AddServerHeader = false;
+                k.Limits.MaxRequestBodySize = settings.Http.BodyLimitBytes;
+            });
+        builder.WebHost.UseUrls([
+            .. HttpListenOptions.ParseUrls(urls).Select(u => u.GetLeftPart(UriPartial.Authority)),
+        ]);
         builder.Services.AddRoutingCore();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
-        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o =>
+            o.LogToStandardErrorThreshold = LogLevel.Trace
+        );
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var app = builder.Build();
-        var hooks = new GitHubWebhooks(factory, new HookLedger(factory.Db), secret, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FactoryMcp.Hooks"));
+        var hooks = new GitHubWebhooks(
+            factory,
+            new HookLedger(factory.Db),
+            secret,
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FactoryMcp.Hooks")
+        );
         app.UseRouting();
         app.MapPost("/github", hooks.HandleAsync);
         return app;
@@ -41,13 +54,19 @@ internal static class HooksHost
 
     private static byte[] Secret(FactorySettings.HooksSettings hooks, string ledgerFolder)
     {
-        if (Environment.GetEnvironmentVariable(hooks.SecretEnv) is { Length: > 0 } fromEnv) return Encoding.UTF8.GetBytes(fromEnv);
+        if (Environment.GetEnvironmentVariable(hooks.SecretEnv) is { Length: > 0 } fromEnv)
+            return Encoding.UTF8.GetBytes(fromEnv);
         if (hooks.SecretFile is { } file)
         {
             var path = Path.IsPathRooted(file) ? file : Path.Combine(ledgerFolder, file);
-            if (File.Exists(path) && File.ReadAllText(path).Trim() is { Length: > 0 } fromFile) return Encoding.UTF8.GetBytes(fromFile);
-            throw new LedgerException($"hooks.secret_file {path} is missing or empty; put the webhook secret GitHub signs with in it.");
+            if (File.Exists(path) && File.ReadAllText(path).Trim() is { Length: > 0 } fromFile)
+                return Encoding.UTF8.GetBytes(fromFile);
+            throw new LedgerException(
+                $"hooks.secret_file {path} is missing or empty; put the webhook secret GitHub signs with in it."
+            );
         }
-        throw new LedgerException($"The webhook listener needs the secret GitHub signs deliveries with: set {hooks.SecretEnv} (hooks.secret_env), or hooks.secret_file in factory.yaml. Unsigned webhooks are never accepted.");
+        throw new LedgerException(
+            $"The webhook listener needs the secret GitHub signs deliveries with: set {hooks.SecretEnv} (hooks.secret_env), or hooks.secret_file in factory.yaml. Unsigned webhooks are never accepted."
+        );
     }
 }

@@ -7,7 +7,8 @@ internal static class WebhookSignature
 {
     public static bool Verify(byte[] secret, byte[] body, string? header)
     {
-        if (header is null || !header.StartsWith("sha256=", StringComparison.Ordinal)) return false;
+        if (header is null || !header.StartsWith("sha256=", StringComparison.Ordinal))
+            return false;
         byte[] given;
         try
         {
@@ -20,5 +21,6 @@ internal static class WebhookSignature
         return CryptographicOperations.FixedTimeEquals(HMACSHA256.HashData(secret, body), given);
     }
 
-    public static string Sign(byte[] secret, byte[] body) => "sha256=" + Convert.ToHexString(HMACSHA256.HashData(secret, body)).ToLowerInvariant();
+    public static string Sign(byte[] secret, byte[] body) =>
+        "sha256=" + Convert.ToHexString(HMACSHA256.HashData(secret, body)).ToLowerInvariant();
 }

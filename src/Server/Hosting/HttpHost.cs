@@ -31,30 +31,51 @@ internal static partial class HttpHost
 
         using var limiter = new TokenRateLimiter(listen.RateLimitPerMinute);
         using var loginLimiter = new TokenRateLimiter(20);
-        var app = Build(listen, (logging, stopping) =>
-        {
-            var auth = new BearerAuthentication(factory, limiter, listen.AnonymousAgent);
-            return (auth.ResolveAsync, caller => McpSurfaceHost.ForCaller(factory, caller, logging));
-        }, out var sessions);
+        var app = Build(
+            listen,
+            (logging, stopping) =>
+            {
+                var auth = new BearerAuthentication(factory, limiter, listen.AnonymousAgent);
+                return (auth.ResolveAsync, caller => McpSurfaceHost.ForCaller(factory, caller, logging));
+            },
+            out var sessions
+        );
         new DashboardEndpoints(factory, new HumanSessions(TimeProvider.System), loginLimiter).Map(app);
-        factory.Notifier.Logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FactoryMcp.Notifications");
+        factory.Notifier.Logger = app
+            .Services.GetRequiredService<ILoggerFactory>()
+            .CreateLogger("FactoryMcp.Notifications");
         var hooksUrls = cli.HooksUrls ?? settings.Hooks.Urls;
-        await using var hooks = string.IsNullOrWhiteSpace(hooksUrls) ? null : HooksHost.Build(factory, settings, hooksUrls);
+        await using var hooks = string.IsNullOrWhiteSpace(hooksUrls)
+            ? null
+            : HooksHost.Build(factory, settings, hooksUrls);
         if (hooks is not null)
         {
             await hooks.StartAsync(ct);
-            foreach (var address in hooks.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses)
+            foreach (
+                var address in hooks
+                    .Services.GetRequiredService<IServer>()
+                    .Features.Get<IServerAddressesFeature>()!
+                    .Addresses
+            )
                 await error.WriteLineAsync($"Serving webhooks at {address}/github");
         }
         await app.StartAsync(ct);
-        foreach (var address in app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses)
+        foreach (
+            var address in app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+        )
             await error.WriteLineAsync($"Serving MCP at {address}/mcp and the dashboard at {address}/");
-        await error.WriteLineAsync(listen.AnonymousAgent is { } anonymous
-            ? $"Requests without a bearer token act as builder '{anonymous}' (--anonymous-agent)."
-            : "Callers authenticate with `Authorization: Bearer <token>` (`factory agent add NAME` prints one).");
+        await error.WriteLineAsync(
+            listen.AnonymousAgent is { } anonymous
+                ? $"Requests without a bearer token act as builder '{anonymous}' (--anonymous-agent)."
+                : "Callers authenticate with `Authorization: Bearer <token>` (`factory agent add NAME` prints one)."
+        );
         using var pruning = new CancellationTokenSource();
         // Every server process validates too: it takes queued jobs and resumes those whose owner died.
-        var pruneLoop = Task.WhenAll(sessions.PruneLoopAsync(pruning.Token), AnnounceLoopAsync(factory, pruning.Token), factory.Worker.RunAsync(pruning.Token));
+        var pruneLoop = Task.WhenAll(
+            sessions.PruneLoopAsync(pruning.Token),
+            AnnounceLoopAsync(factory, pruning.Token),
+            factory.Worker.RunAsync(pruning.Token)
+        );
         try
         {
             await app.WaitForShutdownAsync(ct);
@@ -63,7 +84,8 @@ internal static partial class HttpHost
         {
             // Kestrel has drained in-flight requests by now; only then close the sessions they used.
             await app.StopAsync(CancellationToken.None);
-            if (hooks is not null) await hooks.StopAsync(CancellationToken.None);
+            if (hooks is not null)
+                await hooks.StopAsync(CancellationToken.None);
             await pruning.CancelAsync();
             await pruneLoop;
             await sessions.DisposeAllAsync();
@@ -80,34 +102,51 @@ internal static partial class HttpHost
         {
             while (await timer.WaitForNextTickAsync(ct))
             {
-                try { await factory.Notifier.FlushEscalationsAsync(ct); }
-                catch (Exception e) when (e is not OperationCanceledException) { factory.Notifier.Logger.LogError(e, "Announcing escalations failed"); }
+                try
+                {
+                    await factory.Notifier.FlushEscalationsAsync(ct);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    factory.Notifier.Logger.LogError(e, "Announcing escalations failed");
+                }
             }
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
     }
 
     /// <summary>
     /// The web application around one MCP endpoint: Kestrel limits, the request guard, /mcp. The test
     /// conformance host builds its endpoint through this same method with its own surface.
     /// </summary>
-    public static WebApplication Build(HttpListenOptions listen, Func<ILoggerFactory, CancellationToken, (McpCallerResolver Resolve, McpSurfaceFactory Surface)> compose, out McpSessionStore sessions, TimeProvider? time = null)
+    public static WebApplication Build(
+        HttpListenOptions listen,
+        Func<ILoggerFactory, CancellationToken, (McpCallerResolver Resolve, McpSurfaceFactory Surface)> compose,
+        out McpSessionStore sessions,
+        TimeProvider? time = null
+    )
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "factory" });
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
-        {
-            k.AddServerHeader = false;
-            k.Limits.MaxRequestBodySize = listen.BodyLimitBytes;
-        });
+        builder
+            .WebHost.UseKestrelCore()
+            .ConfigureKestrel(k =>
+            {
+                k.AddServerHeader = false;
+                k.Limits.MaxRequestBodySize = listen.BodyLimitBytes;
+            });
         builder.WebHost.UseUrls([.. listen.Urls.Select(u => u.GetLeftPart(UriPartial.Authority))]);
         builder.Services.AddRoutingCore();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
-        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        builder.Logging.SetMinimumLevel(Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("FACTORY_LOG_LEVEL"), true, out var level) ? level : LogLevel.Warning);
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o =>
+            o.LogToStandardErrorThreshold = LogLevel.Trace
+        );
+        builder.Logging.SetMinimumLevel(
+            Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("FACTORY_LOG_LEVEL"), true, out var level)
+                ? level
+                : LogLevel.Warning
+        );
 
         var app = builder.Build();
         var loggerFactory = app.Services.GetRequiredService<ILoggerFactory>();
@@ -117,19 +156,21 @@ internal static partial class HttpHost
         sessions = new McpSessionStore(listen.SessionIdle, time, loggerFactory.CreateLogger("FactoryMcp.Http"));
         var guard = new RequestGuard(listen);
         app.Use((context, next) => guard.InvokeAsync(context, next));
-        app.Use((context, next) =>
-        {
-            if (!context.Request.Path.StartsWithSegments("/mcp"))
+        app.Use(
+            (context, next) =>
             {
-                var headers = context.Response.Headers;
-                headers.ContentSecurityPolicy = Html.ContentSecurityPolicy;
-                headers.XContentTypeOptions = "nosniff";
-                headers.XFrameOptions = "DENY";
-                headers["Referrer-Policy"] = "same-origin"; // no-referrer would make browsers send Origin: null on our own forms
-                headers.CacheControl = "no-store";
+                if (!context.Request.Path.StartsWithSegments("/mcp"))
+                {
+                    var headers = context.Response.Headers;
+                    headers.ContentSecurityPolicy = Html.ContentSecurityPolicy;
+                    headers.XContentTypeOptions = "nosniff";
+                    headers.XFrameOptions = "DENY";
+                    headers["Referrer-Policy"] = "same-origin"; // no-referrer would make browsers send Origin: null on our own forms
+                    headers.CacheControl = "no-store";
+                }
+                return next(context);
             }
-            return next(context);
-        });
+        );
         app.UseRouting();
         new McpHttpEndpoint(sessions, resolve, surface, time, loggerFactory, stopping).Map(app, "/mcp");
         return app;

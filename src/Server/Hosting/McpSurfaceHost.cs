@@ -12,9 +12,16 @@ namespace FactoryMcp.Server.Hosting;
 internal static class McpSurfaceHost
 {
     public static string Version { get; } =
-        typeof(McpSurfaceHost).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+        typeof(McpSurfaceHost)
+            .Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()
+            ?.InformationalVersion.Split('+')[0]
+        ?? "0.0.0";
 
-    public static (McpServerOptions Options, ServiceProvider Services) ForCaller(FactoryServices factory, Caller caller, ILoggerFactory loggerFactory)
+    public static (McpServerOptions Options, ServiceProvider Services) ForCaller(
+        FactoryServices factory,
+        Caller caller,
+        ILoggerFactory loggerFactory
+    )
     {
         var services = new ServiceCollection()
             .AddSingleton(factory)
@@ -26,5 +33,13 @@ internal static class McpSurfaceHost
 
     /// <summary>Logs go to stderr only: in stdio mode stdout is the protocol. FACTORY_LOG_LEVEL sets the level (default Warning).</summary>
     public static ILoggerFactory StderrLogging() =>
-        StderrLoggerProvider.Factory(Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("FACTORY_LOG_LEVEL"), ignoreCase: true, out var parsed) ? parsed : LogLevel.Warning);
+        StderrLoggerProvider.Factory(
+            Enum.TryParse<LogLevel>(
+                Environment.GetEnvironmentVariable("FACTORY_LOG_LEVEL"),
+                ignoreCase: true,
+                out var parsed
+            )
+                ? parsed
+                : LogLevel.Warning
+        );
 }

@@ -16,35 +16,44 @@ internal sealed class StderrLoggerProvider(LogLevel minimum) : ILoggerProvider
 
     public ILogger CreateLogger(string categoryName) => new StderrLogger(categoryName, minimum);
 
-    public void Dispose()
-    {
-    }
+    public void Dispose() { }
 
     private sealed class StderrLogger(string category, LogLevel minimum) : ILogger
     {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
 
         public bool IsEnabled(LogLevel logLevel) => logLevel >= minimum && logLevel != LogLevel.None;
 
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        public void Log<TState>(
+            LogLevel logLevel,
+            EventId eventId,
+            TState state,
+            Exception? exception,
+            Func<TState, Exception?, string> formatter
+        )
         {
-            if (!IsEnabled(logLevel)) return;
-            var line = $"{Label(logLevel)}: {category}[{eventId.Id}] {formatter(state, exception).ReplaceLineEndings(" ")}";
+            if (!IsEnabled(logLevel))
+                return;
+            var line =
+                $"{Label(logLevel)}: {category}[{eventId.Id}] {formatter(state, exception).ReplaceLineEndings(" ")}";
             lock (Gate)
             {
                 Console.Error.WriteLine(line);
-                if (exception is not null) Console.Error.WriteLine(exception.ToString());
+                if (exception is not null)
+                    Console.Error.WriteLine(exception.ToString());
             }
         }
 
-        private static string Label(LogLevel level) => level switch
-        {
-            LogLevel.Trace => "trce",
-            LogLevel.Debug => "dbug",
-            LogLevel.Information => "info",
-            LogLevel.Warning => "warn",
-            LogLevel.Error => "fail",
-            _ => "crit",
-        };
+        private static string Label(LogLevel level) =>
+            level switch
+            {
+                LogLevel.Trace => "trce",
+                LogLevel.Debug => "dbug",
+                LogLevel.Information => "info",
+                LogLevel.Warning => "warn",
+                LogLevel.Error => "fail",
+                _ => "crit",
+            };
     }
 }

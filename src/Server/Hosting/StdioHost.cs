@@ -20,30 +20,44 @@ internal static class StdioHost
         var caller = await factory.Agents.AuthenticateAsync(
             Environment.GetEnvironmentVariable("FACTORY_AGENT"),
             Environment.GetEnvironmentVariable("FACTORY_TOKEN"),
-            Environment.GetEnvironmentVariable("FACTORY_ROLE"), ct);
+            Environment.GetEnvironmentVariable("FACTORY_ROLE"),
+            ct
+        );
         factory.Notifier.Logger = logging.CreateLogger("FactoryMcp.Notifications");
         // Every server process validates: it takes queued jobs and resumes those whose owner died.
         using var stopWorker = CancellationTokenSource.CreateLinkedTokenSource(ct);
         // Off the startup path: its first look for queued or orphaned jobs (which loads Dapper and, through
         // it, System.Xml) would take CPU from the initialize reply on a small machine, so it starts a moment
         // later. A declaration made in the meantime wakes it as soon as it runs; jobs are durable.
-        var worker = Task.Run(async () =>
-        {
-            try { await Task.Delay(WorkerStartDelay, stopWorker.Token); }
-            catch (OperationCanceledException) { return; }
-            await factory.Worker.RunAsync(stopWorker.Token);
-        }, CancellationToken.None);
+        var worker = Task.Run(
+            async () =>
+            {
+                try
+                {
+                    await Task.Delay(WorkerStartDelay, stopWorker.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                await factory.Worker.RunAsync(stopWorker.Token);
+            },
+            CancellationToken.None
+        );
         var (options, services) = McpSurfaceHost.ForCaller(factory, caller, logging);
         await using (services)
         {
-            await using var server = McpServer.Create(new StdioServerTransport("factory", logging), options, logging, services);
+            await using var server = McpServer.Create(
+                new StdioServerTransport("factory", logging),
+                options,
+                logging,
+                services
+            );
             try
             {
                 await server.RunAsync(ct);
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
         }
         await stopWorker.CancelAsync();
         await worker;

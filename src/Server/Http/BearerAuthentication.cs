@@ -23,10 +23,18 @@ internal sealed class BearerAuthentication(FactoryServices factory, TokenRateLim
         if (header.Length == 0)
         {
             if (anonymousAgent is null)
-                return await UnauthorizedAsync(context, "Unauthorized: send `Authorization: Bearer <token>` with the token `factory agent add NAME` printed.");
+                return await UnauthorizedAsync(
+                    context,
+                    "Unauthorized: send `Authorization: Bearer <token>` with the token `factory agent add NAME` printed."
+                );
             try
             {
-                caller = await factory.Agents.AuthenticateAsync(anonymousAgent, null, Roles.Agent, context.RequestAborted);
+                caller = await factory.Agents.AuthenticateAsync(
+                    anonymousAgent,
+                    null,
+                    Roles.Agent,
+                    context.RequestAborted
+                );
             }
             catch (LedgerException e)
             {
@@ -37,18 +45,27 @@ internal sealed class BearerAuthentication(FactoryServices factory, TokenRateLim
         else
         {
             if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length <= 7)
-                return await UnauthorizedAsync(context, "Unauthorized: the Authorization header must be `Bearer <token>`.");
+                return await UnauthorizedAsync(
+                    context,
+                    "Unauthorized: the Authorization header must be `Bearer <token>`."
+                );
             var token = header[7..].Trim();
             caller = await factory.Agents.AuthenticateTokenAsync(token, context.RequestAborted);
             if (caller is null)
-                return await UnauthorizedAsync(context, "Unauthorized: this token is not registered or was revoked. `factory agent add NAME` issues a new one.");
+                return await UnauthorizedAsync(
+                    context,
+                    "Unauthorized: this token is not registered or was revoked. `factory agent add NAME` issues a new one."
+                );
             key = "token:" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
         }
         if (!limiter.TryAcquire(key))
         {
             context.Response.Headers.RetryAfter = "60";
-            await JsonRpcErrors.WriteAsync(context, StatusCodes.Status429TooManyRequests,
-                $"Too Many Requests: {caller.Name} is over this server's rate limit (http.rate_limit_per_minute in factory.yaml); retry in a minute.");
+            await JsonRpcErrors.WriteAsync(
+                context,
+                StatusCodes.Status429TooManyRequests,
+                $"Too Many Requests: {caller.Name} is over this server's rate limit (http.rate_limit_per_minute in factory.yaml); retry in a minute."
+            );
             return null;
         }
         return caller;

@@ -22,40 +22,65 @@ internal sealed record HttpListenOptions
 
     public bool LoopbackOnly => Urls.All(IsLoopback);
 
-    public static HttpListenOptions From(FactorySettings.HttpSettings http, string? urlsOption, string? anonymousAgent) => new()
-    {
-        Urls = ParseUrls(urlsOption ?? http.Urls),
-        BodyLimitBytes = http.BodyLimitBytes,
-        RateLimitPerMinute = http.RateLimitPerMinute,
-        AllowedOrigins = http.AllowedOrigins.Select(o => o.TrimEnd('/')).ToList(),
-        AllowedHosts = http.AllowedHosts,
-        SessionIdle = TimeSpan.FromMinutes(http.SessionIdleMinutes),
-        AnonymousAgent = string.IsNullOrWhiteSpace(anonymousAgent) ? null : anonymousAgent,
-    };
+    public static HttpListenOptions From(
+        FactorySettings.HttpSettings http,
+        string? urlsOption,
+        string? anonymousAgent
+    ) =>
+        new()
+        {
+            Urls = ParseUrls(urlsOption ?? http.Urls),
+            BodyLimitBytes = http.BodyLimitBytes,
+            RateLimitPerMinute = http.RateLimitPerMinute,
+            AllowedOrigins = http.AllowedOrigins.Select(o => o.TrimEnd('/')).ToList(),
+            AllowedHosts = http.AllowedHosts,
+            SessionIdle = TimeSpan.FromMinutes(http.SessionIdleMinutes),
+            AnonymousAgent = string.IsNullOrWhiteSpace(anonymousAgent) ? null : anonymousAgent,
+        };
 
     /// <summary>The startup refusals: beyond loopback every caller needs a token, and the Host names must be known.</summary>
     public void RequireSafe(bool anyTokenRegistered)
     {
-        if (LoopbackOnly) return;
+        if (LoopbackOnly)
+            return;
         var exposed = string.Join(", ", Urls.Where(u => !IsLoopback(u)));
         if (AnonymousAgent is not null)
-            throw new LedgerException($"Refusing to serve {exposed} with --anonymous-agent: beyond loopback every caller needs a bearer token. Drop --anonymous-agent, or listen on 127.0.0.1 only.");
+            throw new LedgerException(
+                $"Refusing to serve {exposed} with --anonymous-agent: beyond loopback every caller needs a bearer token. Drop --anonymous-agent, or listen on 127.0.0.1 only."
+            );
         if (!anyTokenRegistered)
-            throw new LedgerException($"Refusing to serve {exposed}: no agent holds a token yet, so nobody could connect safely. Register callers first with `factory agent add NAME --role agent|verifier|human`, then start the server.");
+            throw new LedgerException(
+                $"Refusing to serve {exposed}: no agent holds a token yet, so nobody could connect safely. Register callers first with `factory agent add NAME --role agent|verifier|human`, then start the server."
+            );
         if (Urls.Any(IsWildcard) && AllowedHosts.Count == 0)
-            throw new LedgerException($"Refusing to serve {exposed}: a wildcard address accepts any Host header. List the host names clients use under http.allowed_hosts in factory.yaml.");
+            throw new LedgerException(
+                $"Refusing to serve {exposed}: a wildcard address accepts any Host header. List the host names clients use under http.allowed_hosts in factory.yaml."
+            );
     }
 
     public static IReadOnlyList<Uri> ParseUrls(string text)
     {
         var urls = new List<Uri>();
-        foreach (var part in text.Split([';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (
+            var part in text.Split([';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        )
         {
-            if (!Uri.TryCreate(part.Replace("://*", "://0.0.0.0").Replace("://+", "://0.0.0.0"), UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp || uri.AbsolutePath != "/")
-                throw new LedgerException($"--urls entry '{part}' is not an http://HOST:PORT address (for example http://127.0.0.1:7171). TLS belongs to a reverse proxy in front of the factory.");
+            if (
+                !Uri.TryCreate(
+                    part.Replace("://*", "://0.0.0.0").Replace("://+", "://0.0.0.0"),
+                    UriKind.Absolute,
+                    out var uri
+                )
+                || uri.Scheme != Uri.UriSchemeHttp
+                || uri.AbsolutePath != "/"
+            )
+                throw new LedgerException(
+                    $"--urls entry '{part}' is not an http://HOST:PORT address (for example http://127.0.0.1:7171). TLS belongs to a reverse proxy in front of the factory."
+                );
             urls.Add(uri);
         }
-        if (urls.Count == 0) throw new LedgerException("--urls is empty; give at least one address, for example http://127.0.0.1:7171.");
+        if (urls.Count == 0)
+            throw new LedgerException("--urls is empty; give at least one address, for example http://127.0.0.1:7171.");
         return urls;
     }
 
@@ -63,5 +88,6 @@ internal sealed record HttpListenOptions
         url.IsLoopback || (IPAddress.TryParse(url.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
 
     private static bool IsWildcard(Uri url) =>
-        IPAddress.TryParse(url.Host.Trim('[', ']'), out var ip) && (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any));
+        IPAddress.TryParse(url.Host.Trim('[', ']'), out var ip)
+        && (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any));
 }

@@ -9,18 +9,48 @@ namespace FactoryMcp.Server.Http;
 /// <summary>Plain HTTP refusals written as JSON-RPC errors, so MCP clients show the message.</summary>
 internal static class JsonRpcErrors
 {
-    public static async Task WriteAsync(HttpContext context, int status, string message, int code = -32000, RequestId id = default, JsonNode? data = null)
+    public static async Task WriteAsync(
+        HttpContext context,
+        int status,
+        string message,
+        int code = -32000,
+        RequestId id = default,
+        JsonNode? data = null
+    )
     {
-        if (context.Response.HasStarted) return;
+        if (context.Response.HasStarted)
+            return;
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
-        var error = new JsonRpcError { Id = id, Error = new JsonRpcErrorDetail { Code = code, Message = message, Data = data } };
-        await JsonSerializer.SerializeAsync(context.Response.Body, error, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcError)), context.RequestAborted);
+        var error = new JsonRpcError
+        {
+            Id = id,
+            Error = new JsonRpcErrorDetail
+            {
+                Code = code,
+                Message = message,
+                Data = data,
+            },
+        };
+        await JsonSerializer.SerializeAsync(
+            context.Response.Body,
+            error,
+            McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcError)),
+            context.RequestAborted
+        );
     }
 
     public static Task UnsupportedVersionAsync(HttpContext context, string requested, RequestId id = default) =>
-        WriteAsync(context, StatusCodes.Status400BadRequest,
+        WriteAsync(
+            context,
+            StatusCodes.Status400BadRequest,
             $"Bad Request: MCP-Protocol-Version '{requested}' is not supported; use one of {string.Join(", ", ProtocolVersions.Supported)}.",
-            (int)McpErrorCode.UnsupportedProtocolVersion, id,
-            new JsonObject { ["supported"] = new JsonArray([.. ProtocolVersions.Supported.Select(v => JsonValue.Create(v))]), ["requested"] = requested });
+            (int)McpErrorCode.UnsupportedProtocolVersion,
+            id,
+            new JsonObject
+            {
+                ["supported"] = new JsonArray([.. ProtocolVersions.Supported.Select(v => JsonValue.Create(v))]),
+                ["requested"] = requested,
+            }
+        );
 }

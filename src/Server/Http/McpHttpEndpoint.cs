@@ -1,11 +1,11 @@
 using System.Security.Cryptography;
-using FactoryMcp.Ledger.Agents;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FactoryMcp.Ledger.Agents;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
@@ -19,7 +19,14 @@ namespace FactoryMcp.Server.Http;
 /// 2026-07-28 clients are served statelessly, one server per request. Every request is authenticated
 /// by <see cref="McpCallerResolver"/>, and a session only ever serves the caller that opened it.
 /// </summary>
-internal sealed partial class McpHttpEndpoint(McpSessionStore sessions, McpCallerResolver resolveCaller, McpSurfaceFactory surfaces, TimeProvider time, ILoggerFactory loggerFactory, CancellationToken stopping)
+internal sealed partial class McpHttpEndpoint(
+    McpSessionStore sessions,
+    McpCallerResolver resolveCaller,
+    McpSurfaceFactory surfaces,
+    TimeProvider time,
+    ILoggerFactory loggerFactory,
+    CancellationToken stopping
+)
 {
     private const string SessionHeader = "Mcp-Session-Id";
     private const string VersionHeader = "MCP-Protocol-Version";
@@ -36,13 +43,21 @@ internal sealed partial class McpHttpEndpoint(McpSessionStore sessions, McpCalle
     public async Task PostAsync(HttpContext context)
     {
         var accept = context.Request.GetTypedHeaders().Accept;
-        if (!accept.Any(a => a.MatchesMediaType("application/json")) || !accept.Any(a => a.MatchesMediaType("text/event-stream")))
+        if (
+            !accept.Any(a => a.MatchesMediaType("application/json"))
+            || !accept.Any(a => a.MatchesMediaType("text/event-stream"))
+        )
         {
-            await JsonRpcErrors.WriteAsync(context, StatusCodes.Status406NotAcceptable, "Not Acceptable: the Accept header must include both application/json and text/event-stream.");
+            await JsonRpcErrors.WriteAsync(
+                context,
+                StatusCodes.Status406NotAcceptable,
+                "Not Acceptable: the Accept header must include both application/json and text/event-stream."
+            );
             return;
         }
         var message = await ReadMessageAsync(context);
-        if (message is null) return;
+        if (message is null)
+            return;
         var id = message is JsonRpcRequest request ? request.Id : default;
         var version = context.Request.Headers[VersionHeader].ToString();
         if (version.Length > 0 && !ProtocolVersions.IsSupported(version))
@@ -51,7 +66,8 @@ internal sealed partial class McpHttpEndpoint(McpSessionStore sessions, McpCalle
             return;
         }
         var caller = await resolveCaller(context);
-        if (caller is null) return;
+        if (caller is null)
+            return;
 
         if (ProtocolVersions.IsStateless(version))
         {
@@ -65,8 +81,12 @@ internal sealed partial class McpHttpEndpoint(McpSessionStore sessions, McpCalle
         {
             if (message is not JsonRpcRequest { Method: RequestMethods.Initialize })
             {
-                await JsonRpcErrors.WriteAsync(context, StatusCodes.Status400BadRequest,
-                    "Bad Request: a session starts with an initialize request; send its Mcp-Session-Id with every later request (or use protocol version 2026-07-28, which needs no session).", id: id);
+                await JsonRpcErrors.WriteAsync(
+                    context,
+                    StatusCodes.Status400BadRequest,
+                    "Bad Request: a session starts with an initialize request; send its Mcp-Session-Id with every later request (or use protocol version 2026-07-28, which needs no session).",
+                    id: id
+                );
                 return;
             }
             session = await OpenSessionAsync(context, caller, id);
@@ -75,15 +95,23 @@ internal sealed partial class McpHttpEndpoint(McpSessionStore sessions, McpCalle
         {
             session = await FindSessionAsync(context, sessionId, caller, id);
         }
-        if (session is null) return;
+        if (session is null)
+            return;
 
         using var use = session.TryUse();
         if (use is null)
         {
-            await JsonRpcErrors.WriteAsync(context, StatusCodes.Status404NotFound, "Session not found: it was closed. Start a new session with initialize.", -32001, id);
+            await JsonRpcErrors.WriteAsync(
+                context,
+                StatusCodes.Status404NotFound,
+                "Session not found: it was closed. Start a new session with initialize.",
+                -32001,
+                id
+            );
             return;
         }
-        if (version.Length > 0) (message.Context ??= new()).ProtocolVersion = version;
+        if (version.Length > 0)
+            (message.Context ??= new()).ProtocolVersion = version;
         context.Response.Headers[SessionHeader] = session.Id;
         PrepareEventStream(context);
         // The request's own abort token only ends this response; the session's server keeps running.
@@ -105,24 +133,38 @@ internal sealed partial class McpHttpEndpoint(McpSessionStore sessions, McpCalle
         if (ProtocolVersions.IsStateless(version))
         {
             context.Response.Headers.Allow = HttpMethods.Post;
-            await JsonRpcErrors.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, "Method Not Allowed: protocol version 2026-07-28 has no GET stream; use POST.");
+            await JsonRpcErrors.WriteAsync(
+                context,
+                StatusCodes.Status405MethodNotAllowed,
+                "Method Not Allowed: protocol version 2026-07-28 has no GET stream; use POST."
+            );
             return;
         }
         if (!context.Request.GetTypedHeaders().Accept.Any(a => a.MatchesMediaType("text/event-stream")))
         {
-            await JsonRpcErrors.WriteAsync(context, StatusCodes.Status406NotAcceptable, "Not Acceptable: the Accept header must include text/event-stream.");
+            await JsonRpcErrors.WriteAsync(
+                context,
+                StatusCodes.Status406NotAcceptable,
+                "Not Acceptable: the Accept header must include text/event-stream."
+            );
             return;
         }
         var caller = await resolveCaller(context);
-        if (caller is null) return;
+        if (caller is null)
+            return;
         var sessionId = context.Request.Headers[SessionHeader].ToString();
         if (sessionId.Length == 0)
         {
-            await JsonRpcErrors.WriteAsync(context, StatusCodes.Status400BadRequest, "Bad Request: GET needs the Mcp-Session-Id that initialize returned.");
+            await JsonRpcErrors.WriteAsync(
+                context,
+                StatusCodes.Status400BadRequest,
+                "Bad Request: GET needs the Mcp-Session-Id that initialize returned."
+            );
             return;
         }
         var session = await FindSessionAsync(context, sessionId, caller, default);
-        if (session is null) return;
+        if (session is null)
+            return;
         using var use = session.TryUse();
         if (use is null)
         {
@@ -130,16 +172,18 @@ internal sealed partial class McpHttpEndpoint(McpSessionStore sessions, McpCalle
             return;
         }
         // The stream ends when the client goes, the session closes, or the server starts shutting down.
-        using var streamEnd = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, session.Closing, stopping);
+        using var streamEnd = CancellationTokenSource.CreateLinkedTokenSource(
+            context.RequestAborted,
+            session.Closing,
+            stopping
+        );
         context.Response.Headers[SessionHeader] = session.Id;
         PrepareEventStream(context);
         try
         {
             await session.Transport.HandleGetRequestAsync(context.Response.Body, streamEnd.Token);
         }
-        catch (OperationCanceledException) when (streamEnd.IsCancellationRequested)
-        {
-        }
+        catch (OperationCanceledException) when (streamEnd.IsCancellationRequested) { }
         catch (InvalidOperationException e)
         {
             await JsonRpcErrors.WriteAsync(context, StatusCodes.Status400BadRequest, $"Bad Request: {e.Message}");
@@ -149,14 +193,20 @@ internal sealed partial class McpHttpEndpoint(McpSessionStore sessions, McpCalle
     public async Task DeleteAsync(HttpContext context)
     {
         var caller = await resolveCaller(context);
-        if (caller is null) return;
+        if (caller is null)
+            return;
         var sessionId = context.Request.Headers[SessionHeader].ToString();
         if (sessionId.Length == 0)
         {
-            await JsonRpcErrors.WriteAsync(context, StatusCodes.Status400BadRequest, "Bad Request: DELETE needs the Mcp-Session-Id to close.");
+            await JsonRpcErrors.WriteAsync(
+                context,
+                StatusCodes.Status400BadRequest,
+                "Bad Request: DELETE needs the Mcp-Session-Id to close."
+            );
             return;
         }
-        if (await FindSessionAsync(context, sessionId, caller, default) is null) return;
+        if (await FindSessionAsync(context, sessionId, caller, default) is null)
+            return;
         await sessions.RemoveAsync(sessionId);
         context.Response.StatusCode = StatusCodes.Status200OK;
     }
@@ -171,7 +221,12 @@ internal sealed partial class McpHttpEndpoint(McpSessionStore sessions, McpCalle
         if (!await sessions.TryAddAsync(session))
         {
             await session.DisposeAsync();
-            await JsonRpcErrors.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Too many open sessions; close unused ones (DELETE) or retry later.", id: id);
+            await JsonRpcErrors.WriteAsync(
+                context,
+                StatusCodes.Status503ServiceUnavailable,
+                "Too many open sessions; close unused ones (DELETE) or retry later.",
+                id: id
+            );
             return null;
         }
         session.Start();
@@ -179,34 +234,73 @@ internal sealed partial class McpHttpEndpoint(McpSessionStore sessions, McpCalle
         return session;
     }
 
-    private async Task<McpHttpSession?> FindSessionAsync(HttpContext context, string sessionId, Caller caller, RequestId id)
+    private async Task<McpHttpSession?> FindSessionAsync(
+        HttpContext context,
+        string sessionId,
+        Caller caller,
+        RequestId id
+    )
     {
         if (!sessions.TryGet(sessionId, out var session))
         {
-            await JsonRpcErrors.WriteAsync(context, StatusCodes.Status404NotFound, "Session not found: it expired or was closed. Start a new session with initialize.", -32001, id);
+            await JsonRpcErrors.WriteAsync(
+                context,
+                StatusCodes.Status404NotFound,
+                "Session not found: it expired or was closed. Start a new session with initialize.",
+                -32001,
+                id
+            );
             return null;
         }
         if (session.Caller.AgentId != caller.AgentId || session.Caller.Name != caller.Name)
         {
-            await JsonRpcErrors.WriteAsync(context, StatusCodes.Status403Forbidden, "Forbidden: this session belongs to another caller; use the token that opened it.", id: id);
+            await JsonRpcErrors.WriteAsync(
+                context,
+                StatusCodes.Status403Forbidden,
+                "Forbidden: this session belongs to another caller; use the token that opened it.",
+                id: id
+            );
             return null;
         }
         return session;
     }
 
     /// <summary>A 2026-07-28 request: its own short-lived server, tied to this request alone.</summary>
-    private async Task ServeStatelessAsync(HttpContext context, JsonRpcMessage message, string version, Caller caller, RequestId id)
+    private async Task ServeStatelessAsync(
+        HttpContext context,
+        JsonRpcMessage message,
+        string version,
+        Caller caller,
+        RequestId id
+    )
     {
         if (message is JsonRpcRequest { Method: RequestMethods.Initialize or RequestMethods.Ping } removed)
         {
-            await JsonRpcErrors.WriteAsync(context, StatusCodes.Status404NotFound, $"Method '{removed.Method}' is not available on protocol version {version}.", (int)McpErrorCode.MethodNotFound, id);
+            await JsonRpcErrors.WriteAsync(
+                context,
+                StatusCodes.Status404NotFound,
+                $"Method '{removed.Method}' is not available on protocol version {version}.",
+                (int)McpErrorCode.MethodNotFound,
+                id
+            );
             return;
         }
-        if (message is JsonRpcRequest { Params: var parameters }
-            && (parameters is not JsonObject p || p["_meta"] is not JsonObject meta || meta["io.modelcontextprotocol/clientCapabilities"] is not JsonObject))
+        if (
+            message is JsonRpcRequest { Params: var parameters }
+            && (
+                parameters is not JsonObject p
+                || p["_meta"] is not JsonObject meta
+                || meta["io.modelcontextprotocol/clientCapabilities"] is not JsonObject
+            )
+        )
         {
-            await JsonRpcErrors.WriteAsync(context, StatusCodes.Status400BadRequest,
-                $"Requests using protocol version {version} must include _meta/io.modelcontextprotocol/clientCapabilities.", (int)McpErrorCode.InvalidParams, id);
+            await JsonRpcErrors.WriteAsync(
+                context,
+                StatusCodes.Status400BadRequest,
+                $"Requests using protocol version {version} must include _meta/io.modelcontextprotocol/clientCapabilities.",
+                (int)McpErrorCode.InvalidParams,
+                id
+            );
             return;
         }
         (message.Context ??= new()).ProtocolVersion = version;
@@ -230,7 +324,11 @@ internal sealed partial class McpHttpEndpoint(McpSessionStore sessions, McpCalle
             {
                 await transport.DisposeAsync();
                 await done.CancelAsync();
-                try { await run; } catch (OperationCanceledException) { }
+                try
+                {
+                    await run;
+                }
+                catch (OperationCanceledException) { }
             }
         }
     }
@@ -239,20 +337,31 @@ internal sealed partial class McpHttpEndpoint(McpSessionStore sessions, McpCalle
     {
         try
         {
-            var message = (JsonRpcMessage?)await JsonSerializer.DeserializeAsync(context.Request.Body,
-                McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage)), context.RequestAborted);
-            if (message is not null) return message;
+            var message = (JsonRpcMessage?)
+                await JsonSerializer.DeserializeAsync(
+                    context.Request.Body,
+                    McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage)),
+                    context.RequestAborted
+                );
+            if (message is not null)
+                return message;
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            await JsonRpcErrors.WriteAsync(context, StatusCodes.Status413PayloadTooLarge,
-                $"Payload Too Large: the request body exceeds this server's limit of {context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize} bytes (http.body_limit_bytes in factory.yaml).");
+            await JsonRpcErrors.WriteAsync(
+                context,
+                StatusCodes.Status413PayloadTooLarge,
+                $"Payload Too Large: the request body exceeds this server's limit of {context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize} bytes (http.body_limit_bytes in factory.yaml)."
+            );
             return null;
         }
-        catch (JsonException)
-        {
-        }
-        await JsonRpcErrors.WriteAsync(context, StatusCodes.Status400BadRequest, "Bad Request: the body is not one JSON-RPC message.", (int)McpErrorCode.InvalidRequest);
+        catch (JsonException) { }
+        await JsonRpcErrors.WriteAsync(
+            context,
+            StatusCodes.Status400BadRequest,
+            "Bad Request: the body is not one JSON-RPC message.",
+            (int)McpErrorCode.InvalidRequest
+        );
         return null;
     }
 
@@ -264,7 +373,8 @@ internal sealed partial class McpHttpEndpoint(McpSessionStore sessions, McpCalle
         context.Features.GetRequiredFeature<IHttpResponseBodyFeature>().DisableBuffering();
     }
 
-    private static string NewSessionId() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
+    private static string NewSessionId() =>
+        Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Opened MCP session {SessionId} for {Caller} ({Role})")]
     private static partial void LogOpened(ILogger logger, string sessionId, string caller, string role);

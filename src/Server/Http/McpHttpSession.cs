@@ -8,7 +8,14 @@ namespace FactoryMcp.Server.Http;
 /// caller whose token opened it) and that server's run loop, which lives as long as the session, not
 /// as long as the POST that created it.
 /// </summary>
-internal sealed class McpHttpSession(string id, Caller caller, StreamableHttpServerTransport transport, McpServer server, IAsyncDisposable services, TimeProvider time) : IAsyncDisposable
+internal sealed class McpHttpSession(
+    string id,
+    Caller caller,
+    StreamableHttpServerTransport transport,
+    McpServer server,
+    IAsyncDisposable services,
+    TimeProvider time
+) : IAsyncDisposable
 {
     private readonly CancellationTokenSource closing = new();
     private readonly Lock gate = new();
@@ -23,7 +30,14 @@ internal sealed class McpHttpSession(string id, Caller caller, StreamableHttpSer
     public Task RunTask { get; private set; } = Task.CompletedTask;
 
     /// <summary>Whether a request is using the session right now (it is then never idle).</summary>
-    public bool Busy { get { lock (gate) return references > 0; } }
+    public bool Busy
+    {
+        get
+        {
+            lock (gate)
+                return references > 0;
+        }
+    }
 
     public void Start() => RunTask = server.RunAsync(closing.Token);
 
@@ -32,7 +46,8 @@ internal sealed class McpHttpSession(string id, Caller caller, StreamableHttpSer
     {
         lock (gate)
         {
-            if (disposed) return null;
+            if (disposed)
+                return null;
             references++;
             LastActivity = time.GetUtcNow();
             return new Use(this);
@@ -52,14 +67,19 @@ internal sealed class McpHttpSession(string id, Caller caller, StreamableHttpSer
     {
         lock (gate)
         {
-            if (disposed) return;
+            if (disposed)
+                return;
             disposed = true;
         }
         try
         {
             await transport.DisposeAsync();
             await closing.CancelAsync();
-            try { await RunTask; } catch (OperationCanceledException) { }
+            try
+            {
+                await RunTask;
+            }
+            catch (OperationCanceledException) { }
         }
         finally
         {
@@ -75,7 +95,8 @@ internal sealed class McpHttpSession(string id, Caller caller, StreamableHttpSer
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref released, 1) == 0) session.Release();
+            if (Interlocked.Exchange(ref released, 1) == 0)
+                session.Release();
         }
     }
 }

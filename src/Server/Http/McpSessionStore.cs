@@ -7,7 +7,12 @@ namespace FactoryMcp.Server.Http;
 /// The live HTTP sessions of one server process. Idle sessions (no request in flight for longer than
 /// the idle timeout) are pruned; at shutdown the rest are closed after in-flight requests drained.
 /// </summary>
-internal sealed partial class McpSessionStore(TimeSpan idleTimeout, TimeProvider time, ILogger logger, int maxSessions = 1000)
+internal sealed partial class McpSessionStore(
+    TimeSpan idleTimeout,
+    TimeProvider time,
+    ILogger logger,
+    int maxSessions = 1000
+)
 {
     private readonly ConcurrentDictionary<string, McpHttpSession> sessions = new(StringComparer.Ordinal);
 
@@ -18,14 +23,17 @@ internal sealed partial class McpSessionStore(TimeSpan idleTimeout, TimeProvider
     /// <summary>Adds a session, pruning idle ones first when the store is full. False when it stays full.</summary>
     public async Task<bool> TryAddAsync(McpHttpSession session)
     {
-        if (sessions.Count >= maxSessions) await PruneAsync(force: true);
-        if (sessions.Count >= maxSessions) return false;
+        if (sessions.Count >= maxSessions)
+            await PruneAsync(force: true);
+        if (sessions.Count >= maxSessions)
+            return false;
         return sessions.TryAdd(session.Id, session);
     }
 
     public async Task<bool> RemoveAsync(string id)
     {
-        if (!sessions.TryRemove(id, out var session)) return false;
+        if (!sessions.TryRemove(id, out var session))
+            return false;
         await session.DisposeAsync();
         return true;
     }
@@ -39,7 +47,8 @@ internal sealed partial class McpSessionStore(TimeSpan idleTimeout, TimeProvider
         var now = time.GetUtcNow();
         var idle = sessions.Values.Where(s => !s.Busy).OrderBy(s => s.LastActivity).ToList();
         var due = idle.Where(s => now - s.LastActivity > idleTimeout).ToList();
-        if (force && due.Count == 0) due = idle.Take(Math.Max(1, idle.Count / 10)).ToList();
+        if (force && due.Count == 0)
+            due = idle.Take(Math.Max(1, idle.Count / 10)).ToList();
         foreach (var session in due)
         {
             if (sessions.TryRemove(session.Id, out _))
@@ -58,16 +67,16 @@ internal sealed partial class McpSessionStore(TimeSpan idleTimeout, TimeProvider
         using var timer = new PeriodicTimer(period, time);
         try
         {
-            while (await timer.WaitForNextTickAsync(ct)) await PruneAsync();
+            while (await timer.WaitForNextTickAsync(ct))
+                await PruneAsync();
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
     }
 
     public async Task DisposeAllAsync()
     {
-        foreach (var id in sessions.Keys.ToList()) await RemoveAsync(id);
+        foreach (var id in sessions.Keys.ToList())
+            await RemoveAsync(id);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Closed idle MCP session {SessionId} of {Caller}")]

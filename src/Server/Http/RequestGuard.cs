@@ -12,21 +12,33 @@ internal sealed class RequestGuard(HttpListenOptions options)
     private static readonly string[] LoopbackNames = ["localhost", "127.0.0.1", "[::1]", "::1"];
 
     private readonly HashSet<string> hosts = new(
-        LoopbackNames.Concat(options.Urls.Select(u => u.Host)).Concat(options.AllowedHosts)
-            .Where(h => h is not ("0.0.0.0" or "[::]")), StringComparer.OrdinalIgnoreCase);
+        LoopbackNames
+            .Concat(options.Urls.Select(u => u.Host))
+            .Concat(options.AllowedHosts)
+            .Where(h => h is not ("0.0.0.0" or "[::]")),
+        StringComparer.OrdinalIgnoreCase
+    );
 
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
         var host = context.Request.Host;
         if (!host.HasValue || !hosts.Contains(host.Host))
         {
-            await Refuse(context, StatusCodes.Status421MisdirectedRequest, $"Host '{host.Value}' is not served here; add it to http.allowed_hosts in factory.yaml if clients really use that name.");
+            await Refuse(
+                context,
+                StatusCodes.Status421MisdirectedRequest,
+                $"Host '{host.Value}' is not served here; add it to http.allowed_hosts in factory.yaml if clients really use that name."
+            );
             return;
         }
         var origin = context.Request.Headers.Origin.ToString();
         if (origin.Length > 0 && !OriginAllowed(origin, context.Request))
         {
-            await Refuse(context, StatusCodes.Status403Forbidden, $"Origin '{origin}' may not call this server; only its own origin and http.allowed_origins in factory.yaml may.");
+            await Refuse(
+                context,
+                StatusCodes.Status403Forbidden,
+                $"Origin '{origin}' may not call this server; only its own origin and http.allowed_origins in factory.yaml may."
+            );
             return;
         }
         await next(context);
@@ -35,10 +47,11 @@ internal sealed class RequestGuard(HttpListenOptions options)
     private bool OriginAllowed(string origin, HttpRequest request)
     {
         var trimmed = origin.TrimEnd('/');
-        if (options.AllowedOrigins.Contains(trimmed, StringComparer.OrdinalIgnoreCase)) return true;
+        if (options.AllowedOrigins.Contains(trimmed, StringComparer.OrdinalIgnoreCase))
+            return true;
         return Uri.TryCreate(trimmed, UriKind.Absolute, out var uri)
-               && uri.Scheme == request.Scheme
-               && string.Equals(uri.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase);
+            && uri.Scheme == request.Scheme
+            && string.Equals(uri.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase);
     }
 
     private static Task Refuse(HttpContext context, int status, string message) =>

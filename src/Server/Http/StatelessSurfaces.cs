@@ -18,7 +18,8 @@ internal sealed class StatelessSurfaces(McpSurfaceFactory build)
 {
     public const int MaxCallers = 1_000;
 
-    private readonly ConcurrentDictionary<Caller, Lazy<(McpServerOptions Options, ServiceProvider Services)>> surfaces = new();
+    private readonly ConcurrentDictionary<Caller, Lazy<(McpServerOptions Options, ServiceProvider Services)>> surfaces =
+        new();
 
     /// <summary>The caller's surface; <c>Owned</c> means it was not cached and the request disposes it.</summary>
     public (McpServerOptions Options, ServiceProvider Services, bool Owned) Get(Caller caller)

@@ -25,10 +25,16 @@ public sealed record Brief
     public string ToMarkdown()
     {
         var sb = new StringBuilder();
-        sb.AppendLine($"- Title: {Title}").AppendLine($"- Intent: {Intent}").AppendLine($"- What changed: {WhatChanged}").AppendLine($"- How it was validated: {Validated}");
-        if (Reproduction is { } r) sb.AppendLine($"- Before and after: {r}");
-        if (Source is { } s) sb.AppendLine($"- Source: {s}");
-        if (PullRequest is { } p) sb.AppendLine($"- Pull request: {p}");
+        sb.AppendLine($"- Title: {Title}")
+            .AppendLine($"- Intent: {Intent}")
+            .AppendLine($"- What changed: {WhatChanged}")
+            .AppendLine($"- How it was validated: {Validated}");
+        if (Reproduction is { } r)
+            sb.AppendLine($"- Before and after: {r}");
+        if (Source is { } s)
+            sb.AppendLine($"- Source: {s}");
+        if (PullRequest is { } p)
+            sb.AppendLine($"- Pull request: {p}");
         sb.AppendLine($"- Shipped: {ShippedAt} (line {Line}, task {Task}, run {Run})");
         return sb.ToString();
     }

@@ -31,19 +31,29 @@ public sealed class ContentBridge(FactoryServices factory)
         if (repo is not null)
         {
             var name = Path.GetFileName(repo.TrimEnd('/')).Replace(".git", "");
-            if (name.Length > 0) names.Add(name);
-            if (Mirrors.IsUrl(repo) && repo.Split(['/', ':']) is { Length: >= 2 } parts) names.Add($"{parts[^2]}/{parts[^1].Replace(".git", "")}");
+            if (name.Length > 0)
+                names.Add(name);
+            if (Mirrors.IsUrl(repo) && repo.Split(['/', ':']) is { Length: >= 2 } parts)
+                names.Add($"{parts[^2]}/{parts[^1].Replace(".git", "")}");
         }
         // A local folder named like a public repository (app for acme/app) is that repository: its name may appear.
-        names.RemoveAll(n => settings.PublicRepositories.Any(p => p.Equals(n, StringComparison.OrdinalIgnoreCase) || p.EndsWith("/" + n, StringComparison.OrdinalIgnoreCase)));
+        names.RemoveAll(n =>
+            settings.PublicRepositories.Any(p =>
+                p.Equals(n, StringComparison.OrdinalIgnoreCase)
+                || p.EndsWith("/" + n, StringComparison.OrdinalIgnoreCase)
+            )
+        );
         return new Redactor(settings.PublicRepositories, names);
     }
 
     /// <summary>Drafts every shipped event that lacks them (live ones; test ones only when asked). Running it twice adds nothing.</summary>
     public async Task<DrainReport> DrainAsync(bool includeTest, CancellationToken ct = default)
     {
-        var events = (await factory.Shipping.EventsAsync(ct)).Where(e => e.Environment == "live" || includeTest).ToList();
-        int created = 0, packets = 0;
+        var events = (await factory.Shipping.EventsAsync(ct))
+            .Where(e => e.Environment == "live" || includeTest)
+            .ToList();
+        int created = 0,
+            packets = 0;
         var exported = new List<string>();
         foreach (var shipped in events)
         {
@@ -51,13 +61,32 @@ public sealed class ContentBridge(FactoryServices factory)
             var task = await factory.Tasks.GetAsync(shipped.TaskId, ct);
             var redactor = RedactorFor(task.Repo);
             var briefJson = Json.Serialize(redactor.Redact(Json.Serialize(brief)).Text);
-            foreach (var (kind, text) in new[] { (DraftKinds.Blog, DraftTemplates.Blog(brief)), (DraftKinds.Social, DraftTemplates.Social(brief)), (DraftKinds.Changelog, DraftTemplates.Changelog(brief)) })
+            foreach (
+                var (kind, text) in new[]
+                {
+                    (DraftKinds.Blog, DraftTemplates.Blog(brief)),
+                    (DraftKinds.Social, DraftTemplates.Social(brief)),
+                    (DraftKinds.Changelog, DraftTemplates.Changelog(brief)),
+                }
+            )
             {
-                var (_, changed) = await factory.Drafts.StoreAsync(Bridge.Actor, shipped.Id, kind, text, briefJson, "template", redactor, replace: false, ct);
-                if (changed) created++;
+                var (_, changed) = await factory.Drafts.StoreAsync(
+                    Bridge.Actor,
+                    shipped.Id,
+                    kind,
+                    text,
+                    briefJson,
+                    "template",
+                    redactor,
+                    replace: false,
+                    ct
+                );
+                if (changed)
+                    created++;
             }
             exported.AddRange(await ExportAsync(shipped.Id, ct));
-            if (await EnqueueWriterAsync(shipped, brief, task, ct)) packets++;
+            if (await EnqueueWriterAsync(shipped, brief, task, ct))
+                packets++;
         }
         return new DrainReport(events.Count, created, packets, exported);
     }
@@ -77,12 +106,13 @@ public sealed class ContentBridge(FactoryServices factory)
         return written;
     }
 
-    public static string FileName(string kind) => kind switch
-    {
-        DraftKinds.Blog => "blog.md",
-        DraftKinds.Social => "social.txt",
-        _ => "changelog.md",
-    };
+    public static string FileName(string kind) =>
+        kind switch
+        {
+            DraftKinds.Blog => "blog.md",
+            DraftKinds.Social => "social.txt",
+            _ => "changelog.md",
+        };
 
     private async Task<Brief> BriefAsync(ShippedEventRow shipped, CancellationToken ct)
     {
@@ -102,7 +132,10 @@ public sealed class ContentBridge(FactoryServices factory)
             Task = task.Id,
             Line = task.Line,
             Title = task.Title,
-            Intent = string.Join(' ', packet.Intent.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)),
+            Intent = string.Join(
+                ' ',
+                packet.Intent.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            ),
             WhatChanged = diff?.Summary ?? "See the pull request.",
             Validated = validation is null
                 ? "Validated by the factory."
@@ -116,12 +149,19 @@ public sealed class ContentBridge(FactoryServices factory)
     }
 
     /// <summary>Sends a content packet to the marketing line's writer once per event, when such a line exists.</summary>
-    private async Task<bool> EnqueueWriterAsync(ShippedEventRow shipped, Brief brief, TaskRow shippedTask, CancellationToken ct)
+    private async Task<bool> EnqueueWriterAsync(
+        ShippedEventRow shipped,
+        Brief brief,
+        TaskRow shippedTask,
+        CancellationToken ct
+    )
     {
         var settings = factory.Config.Settings.Content;
         var lines = factory.Config.Lines;
-        if (!lines.Configured || !lines.Lines.ContainsKey(settings.MarketingLine)) return false;
-        if (await factory.Drafts.ContentTaskOfAsync(shipped.Id, ct) is not null) return false;
+        if (!lines.Configured || !lines.Lines.ContainsKey(settings.MarketingLine))
+            return false;
+        if (await factory.Drafts.ContentTaskOfAsync(shipped.Id, ct) is not null)
+            return false;
         var folder = $"drafts/event-{shipped.Id}";
         var drafts = await factory.Drafts.ListAsync(shipped.Id, ct);
         var redactor = RedactorFor(shippedTask.Repo);
@@ -164,7 +204,8 @@ public sealed class ContentBridge(FactoryServices factory)
     {
         var run = await factory.Runs.GetAsync(runId, ct);
         var eventId = await factory.Drafts.EventOfContentTaskAsync(run.TaskId, ct);
-        if (eventId is not { } id || run.HeadSha is null) return 0;
+        if (eventId is not { } id || run.HeadSha is null)
+            return 0;
         var task = await factory.Tasks.GetAsync(run.TaskId, ct);
         var shipped = await factory.Shipping.GetAsync(id, ct);
         var shippedTask = await factory.Tasks.GetAsync(shipped.TaskId, ct);
@@ -175,15 +216,30 @@ public sealed class ContentBridge(FactoryServices factory)
             byte[] bytes;
             try
             {
-                bytes = await GitRunner.RunBytesAsync(["cat-file", "blob", $"{run.HeadSha}:drafts/event-{id}/{FileName(kind)}"], new GitRunner.Options { GitDir = factory.Mirrors.PathFor(task.Repo) }, ct);
+                bytes = await GitRunner.RunBytesAsync(
+                    ["cat-file", "blob", $"{run.HeadSha}:drafts/event-{id}/{FileName(kind)}"],
+                    new GitRunner.Options { GitDir = factory.Mirrors.PathFor(task.Repo) },
+                    ct
+                );
             }
             catch (GitException)
             {
                 continue;
             }
             var existing = (await factory.Drafts.ListAsync(id, ct)).FirstOrDefault(d => d.Kind == kind);
-            var (_, changed) = await factory.Drafts.StoreAsync(Bridge.Actor, id, kind, System.Text.Encoding.UTF8.GetString(bytes), existing?.BriefJson ?? "{}", $"writer:{run.AgentName}", redactor, replace: true, ct);
-            if (changed) replaced++;
+            var (_, changed) = await factory.Drafts.StoreAsync(
+                Bridge.Actor,
+                id,
+                kind,
+                System.Text.Encoding.UTF8.GetString(bytes),
+                existing?.BriefJson ?? "{}",
+                $"writer:{run.AgentName}",
+                redactor,
+                replace: true,
+                ct
+            );
+            if (changed)
+                replaced++;
         }
         await factory.Drafts.MarkContentAppliedAsync(Bridge.Actor, id, ct);
         await ExportAsync(id, ct);

@@ -35,10 +35,13 @@ public sealed class DrainLoop(FactoryServices factory, TextWriter log)
 
     public async Task<Summary> RunAsync(Caller caller, Options options, CancellationToken ct)
     {
-        if (caller.Role != Roles.Agent) throw new LedgerException($"'{caller.Name}' is a {caller.Role}; drain runs builders (role agent) only.");
+        if (caller.Role != Roles.Agent)
+            throw new LedgerException($"'{caller.Name}' is a {caller.Role}; drain runs builders (role agent) only.");
         SessionCommand.Check(options.Command);
         SessionCommand.CheckProgram(options.Command[0], Environment.CurrentDirectory);
-        int sessions = 0, declared = 0, failed = 0;
+        int sessions = 0,
+            declared = 0,
+            failed = 0;
         var waiting = false;
         try
         {
@@ -53,7 +56,8 @@ public sealed class DrainLoop(FactoryServices factory, TextWriter log)
                 catch (LedgerException e)
                 {
                     await log.WriteLineAsync($"drain: {e.Message}");
-                    if (options.IdleExit) break;
+                    if (options.IdleExit)
+                        break;
                     await Task.Delay(options.PollInterval, ct);
                     continue;
                 }
@@ -64,7 +68,10 @@ public sealed class DrainLoop(FactoryServices factory, TextWriter log)
                         await log.WriteLineAsync($"drain: queue empty for {caller.Name}; exiting (--idle-exit).");
                         break;
                     }
-                    if (!waiting) await log.WriteLineAsync($"drain: queue empty for {caller.Name}; checking every {options.PollInterval.TotalSeconds:0} s (Ctrl+C to stop).");
+                    if (!waiting)
+                        await log.WriteLineAsync(
+                            $"drain: queue empty for {caller.Name}; checking every {options.PollInterval.TotalSeconds:0} s (Ctrl+C to stop)."
+                        );
                     waiting = true;
                     await Task.Delay(options.PollInterval, ct);
                     continue;
@@ -73,7 +80,8 @@ public sealed class DrainLoop(FactoryServices factory, TextWriter log)
                 // but a new session has nothing to do until validation accepts it or reopens it with problems.
                 if ((await factory.Runs.GetAsync(view.RunId!.Value, ct)).State == RunStates.Validating)
                 {
-                    if (!waiting) await log.WriteLineAsync($"drain: run {view.RunId} is validating; waiting for its result.");
+                    if (!waiting)
+                        await log.WriteLineAsync($"drain: run {view.RunId} is validating; waiting for its result.");
                     waiting = true;
                     await Task.Delay(options.PollInterval, ct);
                     continue;
@@ -81,18 +89,28 @@ public sealed class DrainLoop(FactoryServices factory, TextWriter log)
                 waiting = false;
                 sessions++;
                 var outcome = await RunSessionAsync(caller, view, options, ct);
-                if (outcome.MarkedFailed) failed++; else declared++;
+                if (outcome.MarkedFailed)
+                    failed++;
+                else
+                    declared++;
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            await log.WriteLineAsync("drain: interrupted. A run left open stays with this agent: drain again to resume it, or let its lease expire.");
+            await log.WriteLineAsync(
+                "drain: interrupted. A run left open stays with this agent: drain again to resume it, or let its lease expire."
+            );
             return new Summary(sessions, declared, failed, Interrupted: true);
         }
         return new Summary(sessions, declared, failed, Interrupted: false);
     }
 
-    private async Task<SessionOutcome> RunSessionAsync(Caller caller, PacketView view, Options options, CancellationToken ct)
+    private async Task<SessionOutcome> RunSessionAsync(
+        Caller caller,
+        PacketView view,
+        Options options,
+        CancellationToken ct
+    )
     {
         var runId = view.RunId!.Value;
         var workspace = view.Workspace!;
@@ -100,24 +118,37 @@ public sealed class DrainLoop(FactoryServices factory, TextWriter log)
         // The prompt file lives in the workspace's .git folder: readable by the agent, never part of its diff.
         var promptFile = Path.Combine(workspace, ".git", "factory-prompt.md");
         await File.WriteAllTextAsync(promptFile, prompt, ct);
-        var values = SessionCommand.Values(prompt, promptFile, runId, view.TaskId!.Value, workspace, caller.Name, factory.Paths.LedgerFile);
+        var values = SessionCommand.Values(
+            prompt,
+            promptFile,
+            runId,
+            view.TaskId!.Value,
+            workspace,
+            caller.Name,
+            factory.Paths.LedgerFile
+        );
         var words = SessionCommand.Expand(options.Command, values);
         var sessions = Path.Combine(factory.Paths.Folder, "sessions");
         Directory.CreateDirectory(sessions);
         var logFile = Path.Combine(sessions, $"run-{runId}.log");
         await log.WriteLineAsync($"drain: run {runId} ({view.Status}) — task {view.TaskId}: {view.Title}");
-        await log.WriteLineAsync($"drain: starting `{SessionCommand.Describe(options.Command)}` in {workspace}; log: {logFile}");
+        await log.WriteLineAsync(
+            $"drain: starting `{SessionCommand.Describe(options.Command)}` in {workspace}; log: {logFile}"
+        );
 
         var program = words[0].Contains('/') ? Path.GetFullPath(words[0]) : words[0];
-        var result = await ProcessRunner.RunAsync(new ProcessSpec(program, words.Skip(1).ToList())
-        {
-            WorkingDirectory = workspace,
-            EnvironmentOverrides = SessionCommand.Environment(values),
-            Timeout = options.SessionTimeout,
-            OutputFile = logFile,
-            NewProcessGroup = true,
-            CaptureBytes = 64 * 1024,
-        }, ct);
+        var result = await ProcessRunner.RunAsync(
+            new ProcessSpec(program, words.Skip(1).ToList())
+            {
+                WorkingDirectory = workspace,
+                EnvironmentOverrides = SessionCommand.Environment(values),
+                Timeout = options.SessionTimeout,
+                OutputFile = logFile,
+                NewProcessGroup = true,
+                CaptureBytes = 64 * 1024,
+            },
+            ct
+        );
 
         string? blob = null;
         long? bytes = null;
@@ -130,11 +161,23 @@ public sealed class DrainLoop(FactoryServices factory, TextWriter log)
         }
         var tail = result.Output.Length <= 4000 ? result.Output : "…" + result.Output[^4000..];
         var outcome = await factory.Runs.RecordSessionAsync(
-            new AgentSession(runId, SessionCommand.Describe(options.Command), result.ExitCode, result.TimedOut, result.Duration, tail.Length == 0 ? null : tail, blob, bytes),
-            CancellationToken.None);
-        await log.WriteLineAsync(outcome.MarkedFailed
-            ? $"drain: run {runId}: {outcome.Summary} without declaring a terminal state: marked RETRYABLE_FAILURE (task {outcome.TaskState})."
-            : $"drain: run {runId}: {outcome.Summary}; run {outcome.RunState}, task {outcome.TaskState}.");
+            new AgentSession(
+                runId,
+                SessionCommand.Describe(options.Command),
+                result.ExitCode,
+                result.TimedOut,
+                result.Duration,
+                tail.Length == 0 ? null : tail,
+                blob,
+                bytes
+            ),
+            CancellationToken.None
+        );
+        await log.WriteLineAsync(
+            outcome.MarkedFailed
+                ? $"drain: run {runId}: {outcome.Summary} without declaring a terminal state: marked RETRYABLE_FAILURE (task {outcome.TaskState})."
+                : $"drain: run {runId}: {outcome.Summary}; run {outcome.RunState}, task {outcome.TaskState}."
+        );
         return outcome;
     }
 
@@ -143,21 +186,30 @@ public sealed class DrainLoop(FactoryServices factory, TextWriter log)
     {
         // A spec job has its own station: write a packet, never a change.
         var name = view.Kind == Ledger.Runs.RunLedger.SpecKind ? "spec" : "station";
-        var station = PromptCatalog.Find(name) ?? throw new InvalidOperationException($"The {name} prompt is missing from this build.");
-        var body = PromptCatalog.Render(station, new Dictionary<string, string>
-        {
-            ["agent"] = caller.Name,
-            ["role"] = caller.Role,
-            ["workspace"] = view.Workspace ?? "",
-            ["run_id"] = view.RunId?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "",
-        });
+        var station =
+            PromptCatalog.Find(name)
+            ?? throw new InvalidOperationException($"The {name} prompt is missing from this build.");
+        var body = PromptCatalog.Render(
+            station,
+            new Dictionary<string, string>
+            {
+                ["agent"] = caller.Name,
+                ["role"] = caller.Role,
+                ["workspace"] = view.Workspace ?? "",
+                ["run_id"] = view.RunId?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "",
+            }
+        );
         var preface = new StringBuilder()
             .AppendLine($"You hold run {view.RunId} of the factory: task {view.TaskId}, \"{view.Title}\".")
             .AppendLine($"Your working directory is its workspace, {view.Workspace}.")
-            .AppendLine("Call get_task_packet on the `factory` MCP server first: it returns this run and its packet. Work until you can call")
-            .AppendLine(name == "spec"
-                ? "enqueue_for_agent with your packet and the signal_id (or declare_terminal_state NO_OP or ESCALATE), and do not stop before it is accepted (a session that ends without one counts as a RETRYABLE_FAILURE)."
-                : "declare_terminal_state for this run, and do not stop before it is accepted (a session that ends without one counts as a RETRYABLE_FAILURE).")
+            .AppendLine(
+                "Call get_task_packet on the `factory` MCP server first: it returns this run and its packet. Work until you can call"
+            )
+            .AppendLine(
+                name == "spec"
+                    ? "enqueue_for_agent with your packet and the signal_id (or declare_terminal_state NO_OP or ESCALATE), and do not stop before it is accepted (a session that ends without one counts as a RETRYABLE_FAILURE)."
+                    : "declare_terminal_state for this run, and do not stop before it is accepted (a session that ends without one counts as a RETRYABLE_FAILURE)."
+            )
             .AppendLine();
         return preface + body;
     }

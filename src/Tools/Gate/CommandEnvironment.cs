@@ -9,7 +9,18 @@ namespace FactoryMcp.Tools.Gate;
 /// </summary>
 public static class CommandEnvironment
 {
-    private static readonly string[] CredentialMarkers = ["TOKEN", "SECRET", "PASSWORD", "PASSWD", "API_KEY", "APIKEY", "PRIVATE_KEY", "CREDENTIAL", "AUTH"];
+    private static readonly string[] CredentialMarkers =
+    [
+        "TOKEN",
+        "SECRET",
+        "PASSWORD",
+        "PASSWD",
+        "API_KEY",
+        "APIKEY",
+        "PRIVATE_KEY",
+        "CREDENTIAL",
+        "AUTH",
+    ];
 
     public static bool IsForbidden(string name) =>
         name.StartsWith("FACTORY_", StringComparison.OrdinalIgnoreCase)
@@ -18,11 +29,20 @@ public static class CommandEnvironment
         || name is "SSH_AUTH_SOCK" or "GIT_ASKPASS" or "SSH_ASKPASS";
 
     /// <summary>The variables for one command, plus a hash of everything that can change its result (for the cache).</summary>
-    public static (Dictionary<string, string> Variables, string Hash) Build(string home, string tmp, IReadOnlyList<string> passthrough, bool sandboxed, bool network, int timeoutSeconds)
+    public static (Dictionary<string, string> Variables, string Hash) Build(
+        string home,
+        string tmp,
+        IReadOnlyList<string> passthrough,
+        bool sandboxed,
+        bool network,
+        int timeoutSeconds
+    )
     {
         var variables = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["PATH"] = Environment.GetEnvironmentVariable("PATH") is { Length: > 0 } path ? path : "/usr/local/bin:/usr/bin:/bin",
+            ["PATH"] = Environment.GetEnvironmentVariable("PATH") is { Length: > 0 } path
+                ? path
+                : "/usr/local/bin:/usr/bin:/bin",
             ["LANG"] = Environment.GetEnvironmentVariable("LANG") is { Length: > 0 } lang ? lang : "C.UTF-8",
             ["HOME"] = home,
             ["TMPDIR"] = tmp,
@@ -38,12 +58,19 @@ public static class CommandEnvironment
         };
         foreach (var name in passthrough.Where(n => !IsForbidden(n)))
         {
-            if (Environment.GetEnvironmentVariable(name) is { } value) variables[name] = value;
+            if (Environment.GetEnvironmentVariable(name) is { } value)
+                variables[name] = value;
         }
-        var stable = variables.Where(p => p.Key is not ("HOME" or "TMPDIR")).OrderBy(p => p.Key, StringComparer.Ordinal)
+        var stable = variables
+            .Where(p => p.Key is not ("HOME" or "TMPDIR"))
+            .OrderBy(p => p.Key, StringComparer.Ordinal)
             .Select(p => $"{p.Key}={p.Value}")
-            .Append($"sandboxed={sandboxed}").Append($"network={network}").Append($"timeout={timeoutSeconds}");
-        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', stable))))[..16].ToLowerInvariant();
+            .Append($"sandboxed={sandboxed}")
+            .Append($"network={network}")
+            .Append($"timeout={timeoutSeconds}");
+        var hash = Convert
+            .ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', stable))))[..16]
+            .ToLowerInvariant();
         return (variables, hash);
     }
 }

@@ -6,7 +6,13 @@ using FactoryMcp.Tools.Processes;
 namespace FactoryMcp.Tools.Gate;
 
 /// <summary>Where and how a job's commands run: one job folder holding checkouts, a private HOME and TMPDIR.</summary>
-public sealed record CommandContext(string JobFolder, IReadOnlyList<string> EnvPassthrough, bool Network, int TimeoutSeconds, bool Sandbox);
+public sealed record CommandContext(
+    string JobFolder,
+    IReadOnlyList<string> EnvPassthrough,
+    bool Network,
+    int TimeoutSeconds,
+    bool Sandbox
+);
 
 /// <summary>
 /// Runs packet commands in a checkout, sandboxed, output capped (head and tail inline, the whole in a
@@ -17,21 +23,49 @@ public sealed class CommandRunner(RunLedger runs, BlobStore blobs)
 {
     public const int ExcerptChars = 6000;
 
-    public async Task<IReadOnlyList<CommandOutcome>> RunSequenceAsync(string checkout, IReadOnlyList<string> commands, string subject, CommandContext context, Action<string> progress, bool stopAtFirstFailure, CancellationToken ct)
+    public async Task<IReadOnlyList<CommandOutcome>> RunSequenceAsync(
+        string checkout,
+        IReadOnlyList<string> commands,
+        string subject,
+        CommandContext context,
+        Action<string> progress,
+        bool stopAtFirstFailure,
+        CancellationToken ct
+    )
     {
         var home = Path.Combine(context.JobFolder, "home");
         var tmp = Path.Combine(context.JobFolder, "tmp");
         Directory.CreateDirectory(home);
         Directory.CreateDirectory(tmp);
-        var (environment, environmentHash) = CommandEnvironment.Build(home, tmp, context.EnvPassthrough, context.Sandbox, context.Network, context.TimeoutSeconds);
+        var (environment, environmentHash) = CommandEnvironment.Build(
+            home,
+            tmp,
+            context.EnvPassthrough,
+            context.Sandbox,
+            context.Network,
+            context.TimeoutSeconds
+        );
 
         var cached = new List<CommandOutcome>();
         foreach (var command in commands)
         {
-            if (await runs.CachedAsync(subject, command, environmentHash, ct) is not { } hit) break;
-            cached.Add(new CommandOutcome(command, (int)hit.ExitCode, hit.ExitCode == 124, TimeSpan.FromMilliseconds(hit.DurationMs), hit.Sandboxed, hit.Output, hit.BlobSha, Cached: true));
+            if (await runs.CachedAsync(subject, command, environmentHash, ct) is not { } hit)
+                break;
+            cached.Add(
+                new CommandOutcome(
+                    command,
+                    (int)hit.ExitCode,
+                    hit.ExitCode == 124,
+                    TimeSpan.FromMilliseconds(hit.DurationMs),
+                    hit.Sandboxed,
+                    hit.Output,
+                    hit.BlobSha,
+                    Cached: true
+                )
+            );
         }
-        if (cached.Count == commands.Count) return cached;
+        if (cached.Count == commands.Count)
+            return cached;
 
         var outcomes = new List<CommandOutcome>();
         for (var i = 0; i < commands.Count; i++)
@@ -39,28 +73,51 @@ public sealed class CommandRunner(RunLedger runs, BlobStore blobs)
             var command = commands[i];
             progress($"{i + 1}/{commands.Count}: {command}");
             var outputFile = Path.Combine(context.JobFolder, $"output-{Guid.NewGuid():N}.log");
-            var spec = CommandSandbox.Build(command, checkout, home, tmp, environment, context.Sandbox, context.Network, TimeSpan.FromSeconds(context.TimeoutSeconds), outputFile);
+            var spec = CommandSandbox.Build(
+                command,
+                checkout,
+                home,
+                tmp,
+                environment,
+                context.Sandbox,
+                context.Network,
+                TimeSpan.FromSeconds(context.TimeoutSeconds),
+                outputFile
+            );
             var result = await ProcessRunner.RunAsync(spec, ct);
             var bytes = File.Exists(outputFile) ? await File.ReadAllBytesAsync(outputFile, ct) : [];
             var blob = bytes.Length > 0 ? blobs.Put(bytes) : null;
             File.Delete(outputFile);
-            var outcome = new CommandOutcome(command, result.ExitCode, result.TimedOut, result.Duration, context.Sandbox, Excerpt(Encoding.UTF8.GetString(bytes)), blob, Cached: false);
+            var outcome = new CommandOutcome(
+                command,
+                result.ExitCode,
+                result.TimedOut,
+                result.Duration,
+                context.Sandbox,
+                Excerpt(Encoding.UTF8.GetString(bytes)),
+                blob,
+                Cached: false
+            );
             outcomes.Add(outcome);
             if (!outcome.TimedOut)
             {
-                await runs.CacheAsync(new CachedCommand
-                {
-                    Subject = subject,
-                    Command = command,
-                    Environment = environmentHash,
-                    ExitCode = outcome.ExitCode,
-                    DurationMs = (long)outcome.Duration.TotalMilliseconds,
-                    Sandboxed = outcome.Sandboxed,
-                    Output = outcome.Excerpt,
-                    BlobSha = blob,
-                }, ct);
+                await runs.CacheAsync(
+                    new CachedCommand
+                    {
+                        Subject = subject,
+                        Command = command,
+                        Environment = environmentHash,
+                        ExitCode = outcome.ExitCode,
+                        DurationMs = (long)outcome.Duration.TotalMilliseconds,
+                        Sandboxed = outcome.Sandboxed,
+                        Output = outcome.Excerpt,
+                        BlobSha = blob,
+                    },
+                    ct
+                );
             }
-            if (stopAtFirstFailure && Verdicts.Classify(outcome) != ReproductionVerdict.Pass) break;
+            if (stopAtFirstFailure && Verdicts.Classify(outcome) != ReproductionVerdict.Pass)
+                break;
         }
         return outcomes;
     }
@@ -68,8 +125,11 @@ public sealed class CommandRunner(RunLedger runs, BlobStore blobs)
     /// <summary>The head and the tail of the output, each half of <see cref="ExcerptChars"/>.</summary>
     public static string Excerpt(string output)
     {
-        if (output.Length <= ExcerptChars) return output;
+        if (output.Length <= ExcerptChars)
+            return output;
         var half = ExcerptChars / 2;
-        return output[..half] + $"\n… [{output.Length - ExcerptChars} characters omitted; the whole output is in the blob] …\n" + output[^half..];
+        return output[..half]
+            + $"\n… [{output.Length - ExcerptChars} characters omitted; the whole output is in the blob] …\n"
+            + output[^half..];
     }
 }

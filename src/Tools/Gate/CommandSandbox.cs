@@ -14,8 +14,18 @@ public static class CommandSandbox
     {
         try
         {
-            var result = ProcessRunner.RunAsync(new ProcessSpec("bwrap", ["--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "--", "/bin/true"]) { Timeout = TimeSpan.FromSeconds(20) })
-                .GetAwaiter().GetResult();
+            var result = ProcessRunner
+                .RunAsync(
+                    new ProcessSpec(
+                        "bwrap",
+                        ["--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "--", "/bin/true"]
+                    )
+                    {
+                        Timeout = TimeSpan.FromSeconds(20),
+                    }
+                )
+                .GetAwaiter()
+                .GetResult();
             return result.ExitCode == 0;
         }
         catch (InvalidOperationException)
@@ -26,11 +36,22 @@ public static class CommandSandbox
 
     /// <summary>Whether bubblewrap works on this host (installed, and user namespaces allowed). FACTORY_SANDBOX=off disables it.</summary>
     public static bool Available =>
-        !string.Equals(Environment.GetEnvironmentVariable("FACTORY_SANDBOX"), "off", StringComparison.OrdinalIgnoreCase) && Probe.Value;
+        !string.Equals(Environment.GetEnvironmentVariable("FACTORY_SANDBOX"), "off", StringComparison.OrdinalIgnoreCase)
+        && Probe.Value;
 
     private static readonly string[] SystemFolders = ["/usr", "/etc", "/opt", "/run/systemd/resolve"];
 
-    public static ProcessSpec Build(string command, string checkout, string home, string tmp, IReadOnlyDictionary<string, string> environment, bool sandbox, bool network, TimeSpan timeout, string outputFile)
+    public static ProcessSpec Build(
+        string command,
+        string checkout,
+        string home,
+        string tmp,
+        IReadOnlyDictionary<string, string> environment,
+        bool sandbox,
+        bool network,
+        TimeSpan timeout,
+        string outputFile
+    )
     {
         if (!sandbox)
         {
@@ -45,18 +66,36 @@ public static class CommandSandbox
             };
         }
         var args = new List<string> { "--die-with-parent", "--new-session", "--unshare-all", "--unshare-user-try" };
-        if (network) args.Add("--share-net");
-        foreach (var folder in SystemFolders.Where(Directory.Exists)) args.AddRange(["--ro-bind", folder, folder]);
+        if (network)
+            args.Add("--share-net");
+        foreach (var folder in SystemFolders.Where(Directory.Exists))
+            args.AddRange(["--ro-bind", folder, folder]);
         foreach (var link in new[] { "bin", "sbin", "lib", "lib32", "lib64", "libx32" })
         {
             var path = "/" + link;
             var info = new FileInfo(path);
-            if (info.LinkTarget is { } target) args.AddRange(["--symlink", target, path]);
-            else if (Directory.Exists(path)) args.AddRange(["--ro-bind", path, path]);
+            if (info.LinkTarget is { } target)
+                args.AddRange(["--symlink", target, path]);
+            else if (Directory.Exists(path))
+                args.AddRange(["--ro-bind", path, path]);
         }
         args.AddRange(["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp"]);
-        args.AddRange(["--bind", checkout, checkout, "--bind", home, home, "--bind", tmp, tmp, "--chdir", checkout, "--clearenv"]);
-        foreach (var (key, value) in environment) args.AddRange(["--setenv", key, value]);
+        args.AddRange([
+            "--bind",
+            checkout,
+            checkout,
+            "--bind",
+            home,
+            home,
+            "--bind",
+            tmp,
+            tmp,
+            "--chdir",
+            checkout,
+            "--clearenv",
+        ]);
+        foreach (var (key, value) in environment)
+            args.AddRange(["--setenv", key, value]);
         args.AddRange(["--", "/bin/sh", "-c", command]);
         return new ProcessSpec("bwrap", args)
         {

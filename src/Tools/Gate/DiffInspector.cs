@@ -13,7 +13,12 @@ public sealed record DiffChange(char Status, string? OldPath, string? NewPath, s
 }
 
 /// <summary>What the diff says about a declaration: the unmet conditions and what verifiers should see.</summary>
-public sealed record DiffReport(IReadOnlyList<DiffChange> Changes, IReadOnlyList<string> Problems, IReadOnlyList<string> EditedTests, IReadOnlyList<string> AddedOrChangedTests);
+public sealed record DiffReport(
+    IReadOnlyList<DiffChange> Changes,
+    IReadOnlyList<string> Problems,
+    IReadOnlyList<string> EditedTests,
+    IReadOnlyList<string> AddedOrChangedTests
+);
 
 /// <summary>
 /// Condition 5 of the gate (DESIGN section 5): the diff <c>base...head</c> is non-empty for output pr,
@@ -22,12 +27,25 @@ public sealed record DiffReport(IReadOnlyList<DiffChange> Changes, IReadOnlyList
 /// </summary>
 public static class DiffInspector
 {
-    public static async Task<IReadOnlyList<DiffChange>> ChangesAsync(string mirror, string baseSha, string headSha, CancellationToken ct = default)
+    public static async Task<IReadOnlyList<DiffChange>> ChangesAsync(
+        string mirror,
+        string baseSha,
+        string headSha,
+        CancellationToken ct = default
+    )
     {
         // Unrelated histories have no merge base; the head check reports that, and the diff is then taken against base itself.
-        var found = await GitRunner.RunAsync(["merge-base", baseSha, headSha], new GitRunner.Options { GitDir = mirror }, ct);
+        var found = await GitRunner.RunAsync(
+            ["merge-base", baseSha, headSha],
+            new GitRunner.Options { GitDir = mirror },
+            ct
+        );
         var mergeBase = found.Succeeded ? found.StandardOutput.Trim() : baseSha;
-        var raw = await GitRunner.OutputAsync(["diff-tree", "-r", "-z", "-M", "--no-commit-id", mergeBase, headSha], new GitRunner.Options { GitDir = mirror }, ct);
+        var raw = await GitRunner.OutputAsync(
+            ["diff-tree", "-r", "-z", "-M", "--no-commit-id", mergeBase, headSha],
+            new GitRunner.Options { GitDir = mirror },
+            ct
+        );
         return Parse(raw);
     }
 
@@ -38,14 +56,19 @@ public static class DiffInspector
         for (var i = 0; i < fields.Length; i++)
         {
             var header = fields[i];
-            if (!header.StartsWith(':')) continue;
+            if (!header.StartsWith(':'))
+                continue;
             var parts = header[1..].Split(' ');
             var status = parts[4][0];
             var first = fields[++i];
-            if (status is 'R' or 'C') changes.Add(new DiffChange(status, status == 'R' ? first : null, fields[++i], parts[0], parts[1]));
-            else if (status == 'A') changes.Add(new DiffChange(status, null, first, parts[0], parts[1]));
-            else if (status == 'D') changes.Add(new DiffChange(status, first, null, parts[0], parts[1]));
-            else changes.Add(new DiffChange(status, first, first, parts[0], parts[1]));
+            if (status is 'R' or 'C')
+                changes.Add(new DiffChange(status, status == 'R' ? first : null, fields[++i], parts[0], parts[1]));
+            else if (status == 'A')
+                changes.Add(new DiffChange(status, null, first, parts[0], parts[1]));
+            else if (status == 'D')
+                changes.Add(new DiffChange(status, first, null, parts[0], parts[1]));
+            else
+                changes.Add(new DiffChange(status, first, first, parts[0], parts[1]));
         }
         return changes;
     }
@@ -57,7 +80,9 @@ public static class DiffInspector
         var nonGoals = new PathPatterns(packet.NonGoals);
         var tests = new PathPatterns(settings.TestGlobs);
         if (changes.Count == 0 && packet.FrontMatter.Output == "pr")
-            problems.Add("the diff base...head is empty: a PR needs a change. Make it in your workspace (or declare NO_OP with a reason).");
+            problems.Add(
+                "the diff base...head is empty: a PR needs a change. Make it in your workspace (or declare NO_OP with a reason)."
+            );
 
         var edited = new List<string>();
         var testChanges = new List<string>();
@@ -65,30 +90,42 @@ public static class DiffInspector
         {
             foreach (var path in change.Paths)
             {
-                var kind = change.IsSubmodule ? "submodule" : change.IsSymlink ? "symlink" : "path";
+                var kind =
+                    change.IsSubmodule ? "submodule"
+                    : change.IsSymlink ? "symlink"
+                    : "path";
                 if (!scope.Matches(path))
-                    problems.Add($"{kind} `{path}` ({Describe(change.Status)}) is outside Scope ({string.Join(", ", packet.Scope)}); revert it or ESCALATE if the task needs it");
+                    problems.Add(
+                        $"{kind} `{path}` ({Describe(change.Status)}) is outside Scope ({string.Join(", ", packet.Scope)}); revert it or ESCALATE if the task needs it"
+                    );
                 if (nonGoals.MatchingRule(path) is { } rule)
-                    problems.Add($"`{path}` ({Describe(change.Status)}) is under Non-Goals (`{rule}`); the task must not touch it");
+                    problems.Add(
+                        $"`{path}` ({Describe(change.Status)}) is under Non-Goals (`{rule}`); the task must not touch it"
+                    );
             }
             var oldIsTest = change.OldPath is { } o && tests.Matches(o);
             var newIsTest = change.NewPath is { } n && tests.Matches(n);
             var deletesTest = oldIsTest && (change.Status == 'D' || (change.Status == 'R' && !newIsTest));
             if (deletesTest && !settings.AllowTestDeletion)
-                problems.Add($"deletes test file `{change.OldPath}`; deleting tests needs allow_test_deletion (a human decides that)");
-            if (oldIsTest && change.Status is 'M' or 'R' or 'T' or 'D') edited.Add(change.OldPath!);
-            if (newIsTest && change.Status is 'A' or 'M' or 'R' or 'C' or 'T') testChanges.Add(change.NewPath!);
+                problems.Add(
+                    $"deletes test file `{change.OldPath}`; deleting tests needs allow_test_deletion (a human decides that)"
+                );
+            if (oldIsTest && change.Status is 'M' or 'R' or 'T' or 'D')
+                edited.Add(change.OldPath!);
+            if (newIsTest && change.Status is 'A' or 'M' or 'R' or 'C' or 'T')
+                testChanges.Add(change.NewPath!);
         }
         return new DiffReport(changes, problems, edited.Distinct().ToList(), testChanges.Distinct().ToList());
     }
 
-    private static string Describe(char status) => status switch
-    {
-        'A' => "added",
-        'D' => "deleted",
-        'R' => "renamed",
-        'C' => "copied",
-        'T' => "type changed",
-        _ => "modified",
-    };
+    private static string Describe(char status) =>
+        status switch
+        {
+            'A' => "added",
+            'D' => "deleted",
+            'R' => "renamed",
+            'C' => "copied",
+            'T' => "type changed",
+            _ => "modified",
+        };
 }

@@ -10,7 +10,11 @@ using FactoryMcp.Tools.Hosting;
 namespace FactoryMcp.Tools.Gate;
 
 /// <summary>What the server concluded about one declaration.</summary>
-public sealed record GateVerdict(string? HeadSha, IReadOnlyList<string> Problems, IReadOnlyList<ServerEvidence> Evidence);
+public sealed record GateVerdict(
+    string? HeadSha,
+    IReadOnlyList<string> Problems,
+    IReadOnlyList<ServerEvidence> Evidence
+);
 
 /// <summary>
 /// The gate of DESIGN section 5, evaluated by the server on its own checkouts. It never trusts the
@@ -19,7 +23,12 @@ public sealed record GateVerdict(string? HeadSha, IReadOnlyList<string> Problems
 /// </summary>
 public sealed class GateEvaluator(FactoryServices factory, CommandRunner commands, RunHeads heads)
 {
-    public async Task<GateVerdict> EvaluateAsync(ValidationJobRow job, string jobFolder, Action<string> progress, CancellationToken ct)
+    public async Task<GateVerdict> EvaluateAsync(
+        ValidationJobRow job,
+        string jobFolder,
+        Action<string> progress,
+        CancellationToken ct
+    )
     {
         var run = await factory.Runs.GetAsync(job.RunId, ct);
         var task = await factory.Tasks.GetAsync(run.TaskId, ct);
@@ -27,20 +36,46 @@ public sealed class GateEvaluator(FactoryServices factory, CommandRunner command
         var packet = TaskLedger.ParsedPacket(await factory.Tasks.GetPacketAsync(task.Id, run.PacketVersion, ct));
         var mirror = factory.Mirrors.PathFor(task.Repo);
         var sandbox = CommandSandbox.Available;
-        var context = new CommandContext(jobFolder, settings.EnvPassthrough, settings.Network, settings.TimeoutSeconds, sandbox);
+        var context = new CommandContext(
+            jobFolder,
+            settings.EnvPassthrough,
+            settings.Network,
+            settings.TimeoutSeconds,
+            sandbox
+        );
         var problems = new List<string>();
         var evidence = new List<ServerEvidence>();
         if (!sandbox && (settings.RequireSandbox || factory.Config.Settings.RequireSandbox))
-            problems.Add("this line requires sandboxed validation, but bubblewrap is not available on the server; a human must install it (Debian package bubblewrap)");
+            problems.Add(
+                "this line requires sandboxed validation, but bubblewrap is not available on the server; a human must install it (Debian package bubblewrap)"
+            );
 
         if (job.DeclaredState == TerminalStates.NoOp)
         {
             progress("reproduction at base");
-            var atBase = await ReproduceAsync(mirror, job.BaseSha, [], packet.Reproduction!, Path.Combine(jobFolder, "base"), $"{job.BaseSha}", context, progress, ct);
+            var atBase = await ReproduceAsync(
+                mirror,
+                job.BaseSha,
+                [],
+                packet.Reproduction!,
+                Path.Combine(jobFolder, "base"),
+                $"{job.BaseSha}",
+                context,
+                progress,
+                ct
+            );
             var verdict = BaseVerdict(atBase, packet.Reproduction!);
-            evidence.Add(new ServerEvidence(EvidenceKinds.Reproduction, $"Reproduction re-run at base {Short(job.BaseSha)}: {Describe(verdict, atBase)}", Render(atBase)));
+            evidence.Add(
+                new ServerEvidence(
+                    EvidenceKinds.Reproduction,
+                    $"Reproduction re-run at base {Short(job.BaseSha)}: {Describe(verdict, atBase)}",
+                    Render(atBase)
+                )
+            );
             if (verdict == ReproductionVerdict.Fail)
-                problems.Add($"the Reproduction still fails at base ({Summary(atBase)}): the bug is there, so NO_OP {job.Declaration.Reason} does not hold. Fix it (PR_READY) or ESCALATE.");
+                problems.Add(
+                    $"the Reproduction still fails at base ({Summary(atBase)}): the bug is there, so NO_OP {job.Declaration.Reason} does not hold. Fix it (PR_READY) or ESCALATE."
+                );
             return new GateVerdict(null, problems, evidence);
         }
 
@@ -48,7 +83,9 @@ public sealed class GateEvaluator(FactoryServices factory, CommandRunner command
         // The run ref names exactly the head under validation (a concurrent repeat may have moved it).
         await factory.Mirrors.UpdateRefAsync(task.Repo, run.RunRef ?? $"refs/factory/runs/{run.Id}", head, ct);
         // 1. Evidence: the agent's required kinds (the server provides diff and test_output itself).
-        var present = (await factory.Runs.EvidenceAsync(run.Id, ct)).Where(e => e.Origin == Origins.Agent).Select(e => e.Kind);
+        var present = (await factory.Runs.EvidenceAsync(run.Id, ct))
+            .Where(e => e.Origin == Origins.Agent)
+            .Select(e => e.Kind);
         foreach (var kind in settings.MissingEvidence(present))
             problems.Add($"required evidence `{kind}` is missing: record it with record_evidence (kind {kind})");
 
@@ -67,45 +104,122 @@ public sealed class GateEvaluator(FactoryServices factory, CommandRunner command
         var headCheckout = Path.Combine(jobFolder, "head");
         progress("checking out head");
         await Checkouts.CreateAsync(mirror, head, headCheckout, ct);
-        var validation = await commands.RunSequenceAsync(headCheckout, settings.Validation, head, context, p => progress("validation " + p), stopAtFirstFailure: false, ct);
+        var validation = await commands.RunSequenceAsync(
+            headCheckout,
+            settings.Validation,
+            head,
+            context,
+            p => progress("validation " + p),
+            stopAtFirstFailure: false,
+            ct
+        );
         Checkouts.Delete(headCheckout);
         foreach (var failed in validation.Where(o => !o.Passed))
-            problems.Add($"validation command `{failed.Command}` {(failed.TimedOut ? $"timed out after {settings.TimeoutSeconds}s" : $"exited {failed.ExitCode}")}; output ends: {Tail(failed.Excerpt)}");
-        evidence.Add(new ServerEvidence(EvidenceKinds.TestOutput,
-            $"Server validation of {Short(head)}: {validation.Count(o => o.Passed)}/{validation.Count} commands passed{(sandbox ? ", sandboxed" : ", unsandboxed")}",
-            Render(validation), validation.FirstOrDefault(o => !o.Passed)?.BlobSha ?? validation.LastOrDefault()?.BlobSha));
+            problems.Add(
+                $"validation command `{failed.Command}` {(failed.TimedOut ? $"timed out after {settings.TimeoutSeconds}s" : $"exited {failed.ExitCode}")}; output ends: {Tail(failed.Excerpt)}"
+            );
+        evidence.Add(
+            new ServerEvidence(
+                EvidenceKinds.TestOutput,
+                $"Server validation of {Short(head)}: {validation.Count(o => o.Passed)}/{validation.Count} commands passed{(sandbox ? ", sandboxed" : ", unsandboxed")}",
+                Render(validation),
+                validation.FirstOrDefault(o => !o.Passed)?.BlobSha ?? validation.LastOrDefault()?.BlobSha
+            )
+        );
 
         // 4. The Reproduction: fails at base (with the change's tests laid over), passes at head.
         if (packet.Reproduction is { } reproduction)
         {
-            var atBase = await ReproduceAsync(mirror, job.BaseSha, report.AddedOrChangedTests.Select(p => (head, p)).ToList(), reproduction, Path.Combine(jobFolder, "base"), $"{job.BaseSha}+tests@{head}", context, progress, ct);
+            var atBase = await ReproduceAsync(
+                mirror,
+                job.BaseSha,
+                report.AddedOrChangedTests.Select(p => (head, p)).ToList(),
+                reproduction,
+                Path.Combine(jobFolder, "base"),
+                $"{job.BaseSha}+tests@{head}",
+                context,
+                progress,
+                ct
+            );
             var baseVerdict = BaseVerdict(atBase, reproduction);
-            var atHead = await ReproduceAsync(mirror, head, [], reproduction, Path.Combine(jobFolder, "head-repro"), head, context, progress, ct);
-            var headVerdict = atHead.All(o => Verdicts.Classify(o) == ReproductionVerdict.Pass) ? ReproductionVerdict.Pass
-                : atHead.Any(o => Verdicts.Classify(o) == ReproductionVerdict.Inconclusive) ? ReproductionVerdict.Inconclusive : ReproductionVerdict.Fail;
+            var atHead = await ReproduceAsync(
+                mirror,
+                head,
+                [],
+                reproduction,
+                Path.Combine(jobFolder, "head-repro"),
+                head,
+                context,
+                progress,
+                ct
+            );
+            var headVerdict =
+                atHead.All(o => Verdicts.Classify(o) == ReproductionVerdict.Pass) ? ReproductionVerdict.Pass
+                : atHead.Any(o => Verdicts.Classify(o) == ReproductionVerdict.Inconclusive)
+                    ? ReproductionVerdict.Inconclusive
+                : ReproductionVerdict.Fail;
             if (baseVerdict == ReproductionVerdict.Pass)
-                problems.Add($"the Reproduction passes at base{(report.AddedOrChangedTests.Count > 0 ? " even with your tests laid over it" : "")} ({Summary(atBase)}): it does not show the bug{Expectation(reproduction)}");
+                problems.Add(
+                    $"the Reproduction passes at base{(report.AddedOrChangedTests.Count > 0 ? " even with your tests laid over it" : "")} ({Summary(atBase)}): it does not show the bug{Expectation(reproduction)}"
+                );
             else if (baseVerdict == ReproductionVerdict.Inconclusive)
-                problems.Add($"the Reproduction at base was inconclusive: {Verdicts.Why(atBase.Last())} ({Summary(atBase)}); it must fail conclusively at base");
+                problems.Add(
+                    $"the Reproduction at base was inconclusive: {Verdicts.Why(atBase.Last())} ({Summary(atBase)}); it must fail conclusively at base"
+                );
             if (headVerdict == ReproductionVerdict.Fail)
-                problems.Add($"the Reproduction still fails at head ({Summary(atHead)}); output ends: {Tail(atHead.Last().Excerpt)}");
+                problems.Add(
+                    $"the Reproduction still fails at head ({Summary(atHead)}); output ends: {Tail(atHead.Last().Excerpt)}"
+                );
             else if (headVerdict == ReproductionVerdict.Inconclusive)
-                problems.Add($"the Reproduction at head was inconclusive: {Verdicts.Why(atHead.First(o => Verdicts.Classify(o) == ReproductionVerdict.Inconclusive))}");
-            evidence.Add(new ServerEvidence(EvidenceKinds.Reproduction,
-                $"Reproduction: at base {Describe(baseVerdict, atBase)}; at head {Describe(headVerdict, atHead)}",
-                "### Before (base" + (report.AddedOrChangedTests.Count > 0 ? $", with {string.Join(", ", report.AddedOrChangedTests)} from head" : "") + ")\n" + Render(atBase) + "\n### After (head)\n" + Render(atHead)));
+                problems.Add(
+                    $"the Reproduction at head was inconclusive: {Verdicts.Why(atHead.First(o => Verdicts.Classify(o) == ReproductionVerdict.Inconclusive))}"
+                );
+            evidence.Add(
+                new ServerEvidence(
+                    EvidenceKinds.Reproduction,
+                    $"Reproduction: at base {Describe(baseVerdict, atBase)}; at head {Describe(headVerdict, atHead)}",
+                    "### Before (base"
+                        + (
+                            report.AddedOrChangedTests.Count > 0
+                                ? $", with {string.Join(", ", report.AddedOrChangedTests)} from head"
+                                : ""
+                        )
+                        + ")\n"
+                        + Render(atBase)
+                        + "\n### After (head)\n"
+                        + Render(atHead)
+                )
+            );
         }
         return new GateVerdict(head, problems, evidence);
     }
 
-    private async Task<IReadOnlyList<CommandOutcome>> ReproduceAsync(string mirror, string sha, IReadOnlyList<(string Sha, string Path)> overlay, Reproduction reproduction, string checkout, string subject, CommandContext context, Action<string> progress, CancellationToken ct)
+    private async Task<IReadOnlyList<CommandOutcome>> ReproduceAsync(
+        string mirror,
+        string sha,
+        IReadOnlyList<(string Sha, string Path)> overlay,
+        Reproduction reproduction,
+        string checkout,
+        string subject,
+        CommandContext context,
+        Action<string> progress,
+        CancellationToken ct
+    )
     {
         await Checkouts.CreateAsync(mirror, sha, checkout, ct);
         try
         {
             foreach (var group in overlay.GroupBy(o => o.Sha))
                 await Checkouts.OverlayAsync(mirror, group.Key, checkout, group.Select(g => g.Path), ct);
-            return await commands.RunSequenceAsync(checkout, reproduction.Scripts, subject, context, p => progress($"reproduction at {Short(sha)} {p}"), stopAtFirstFailure: true, ct);
+            return await commands.RunSequenceAsync(
+                checkout,
+                reproduction.Scripts,
+                subject,
+                context,
+                p => progress($"reproduction at {Short(sha)} {p}"),
+                stopAtFirstFailure: true,
+                ct
+            );
         }
         finally
         {
@@ -117,26 +231,52 @@ public sealed class GateEvaluator(FactoryServices factory, CommandRunner command
     private static ReproductionVerdict BaseVerdict(IReadOnlyList<CommandOutcome> outcomes, Reproduction reproduction)
     {
         var decisive = outcomes.FirstOrDefault(o => Verdicts.Classify(o) != ReproductionVerdict.Pass);
-        if (decisive is null) return ReproductionVerdict.Pass;
+        if (decisive is null)
+            return ReproductionVerdict.Pass;
         var verdict = Verdicts.Classify(decisive);
-        if (verdict != ReproductionVerdict.Fail) return verdict;
-        if (reproduction.ExpectExitCode is { } code && decisive.ExitCode != code) return ReproductionVerdict.Pass;
-        if (reproduction.ExpectPattern is { } pattern && !Regex.IsMatch(decisive.Excerpt, pattern, RegexOptions.None, TimeSpan.FromSeconds(2))) return ReproductionVerdict.Pass;
+        if (verdict != ReproductionVerdict.Fail)
+            return verdict;
+        if (reproduction.ExpectExitCode is { } code && decisive.ExitCode != code)
+            return ReproductionVerdict.Pass;
+        if (
+            reproduction.ExpectPattern is { } pattern
+            && !Regex.IsMatch(decisive.Excerpt, pattern, RegexOptions.None, TimeSpan.FromSeconds(2))
+        )
+            return ReproductionVerdict.Pass;
         return ReproductionVerdict.Fail;
     }
 
-    private async Task<ServerEvidence> DiffEvidenceAsync(string mirror, string baseSha, string head, DiffReport report, CancellationToken ct)
+    private async Task<ServerEvidence> DiffEvidenceAsync(
+        string mirror,
+        string baseSha,
+        string head,
+        DiffReport report,
+        CancellationToken ct
+    )
     {
         var options = new GitRunner.Options { GitDir = mirror };
-        var stat = await GitRunner.OutputAsync(["diff", "--no-ext-diff", "--no-textconv", "-M", "--stat=120", $"{baseSha}..{head}"], options, ct);
-        var patch = await GitRunner.RunBytesAsync(["diff", "--no-ext-diff", "--no-textconv", "-M", "--binary", $"{baseSha}..{head}"], options, ct);
+        var stat = await GitRunner.OutputAsync(
+            ["diff", "--no-ext-diff", "--no-textconv", "-M", "--stat=120", $"{baseSha}..{head}"],
+            options,
+            ct
+        );
+        var patch = await GitRunner.RunBytesAsync(
+            ["diff", "--no-ext-diff", "--no-textconv", "-M", "--binary", $"{baseSha}..{head}"],
+            options,
+            ct
+        );
         var blob = patch.Length > 0 ? new BlobStore(factory.Paths).Put(patch) : null;
         var sb = new StringBuilder();
         sb.AppendLine($"base {baseSha}...head {head}");
-        foreach (var change in report.Changes) sb.AppendLine($"{change.Status} {(change.OldPath is { } o && o != change.NewPath ? o + " -> " : "")}{change.NewPath ?? change.OldPath}{(change.IsSymlink ? " (symlink)" : change.IsSubmodule ? " (submodule)" : "")}");
-        if (report.EditedTests.Count > 0) sb.AppendLine($"EDITED TESTS (verifiers: look closely): {string.Join(", ", report.EditedTests)}");
+        foreach (var change in report.Changes)
+            sb.AppendLine(
+                $"{change.Status} {(change.OldPath is { } o && o != change.NewPath ? o + " -> " : "")}{change.NewPath ?? change.OldPath}{(change.IsSymlink ? " (symlink)" : change.IsSubmodule ? " (submodule)" : "")}"
+            );
+        if (report.EditedTests.Count > 0)
+            sb.AppendLine($"EDITED TESTS (verifiers: look closely): {string.Join(", ", report.EditedTests)}");
         sb.AppendLine().AppendLine(stat);
-        var summary = $"{report.Changes.Count} file(s) changed in base...head{(report.EditedTests.Count > 0 ? $"; edited tests: {string.Join(", ", report.EditedTests)}" : "")}";
+        var summary =
+            $"{report.Changes.Count} file(s) changed in base...head{(report.EditedTests.Count > 0 ? $"; edited tests: {string.Join(", ", report.EditedTests)}" : "")}";
         return new ServerEvidence(EvidenceKinds.Diff, summary, sb.ToString(), blob, patch.Length);
     }
 
@@ -158,12 +298,16 @@ public sealed class GateEvaluator(FactoryServices factory, CommandRunner command
         string.Join("; ", outcomes.Select(o => $"exit {o.ExitCode}{(o.TimedOut ? " timed out" : "")}"));
 
     private static string Expectation(Reproduction r) =>
-        r.ExpectExitCode is { } c ? $" (expected exit {c})" : r.ExpectPattern is { } p ? $" (expected output matching `{p}`)" : "";
+        r.ExpectExitCode is { } c ? $" (expected exit {c})"
+        : r.ExpectPattern is { } p ? $" (expected output matching `{p}`)"
+        : "";
 
     private static string Tail(string text)
     {
         var trimmed = text.TrimEnd();
-        return "`" + (trimmed.Length <= 300 ? trimmed : "…" + trimmed[^300..]).Replace('\n', ' ').Replace('`', '\'') + "`";
+        return "`"
+            + (trimmed.Length <= 300 ? trimmed : "…" + trimmed[^300..]).Replace('\n', ' ').Replace('`', '\'')
+            + "`";
     }
 
     private static string Short(string sha) => sha.Length > 12 ? sha[..12] : sha;

@@ -7,7 +7,8 @@ namespace FactoryMcp.Tools.Gate;
 /// </summary>
 public sealed class ValidationSlots(int capacity, string? folder = null)
 {
-    private readonly string folder = folder ?? Path.Combine(Path.GetTempPath(), $"factorymcp-{Environment.UserName}", "validation-slots");
+    private readonly string folder =
+        folder ?? Path.Combine(Path.GetTempPath(), $"factorymcp-{Environment.UserName}", "validation-slots");
 
     public int Capacity => capacity;
 
@@ -19,7 +20,12 @@ public sealed class ValidationSlots(int capacity, string? folder = null)
         {
             try
             {
-                return new FileStream(Path.Combine(folder, $"slot-{i}.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                return new FileStream(
+                    Path.Combine(folder, $"slot-{i}.lock"),
+                    FileMode.OpenOrCreate,
+                    FileAccess.ReadWrite,
+                    FileShare.None
+                );
             }
             catch (IOException)
             {

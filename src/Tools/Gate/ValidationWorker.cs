@@ -10,7 +10,8 @@ namespace FactoryMcp.Tools.Gate;
 /// </summary>
 public sealed partial class ValidationWorker(FactoryServices factory, ILogger logger)
 {
-    private readonly string owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..6]}";
+    private readonly string owner =
+        $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..6]}";
     private readonly SemaphoreSlim wake = new(0);
 
     public string Owner => owner;
@@ -30,7 +31,9 @@ public sealed partial class ValidationWorker(FactoryServices factory, ILogger lo
     public Task NextFinished => Volatile.Read(ref finished).Task;
 
     private void SignalFinished() =>
-        Interlocked.Exchange(ref finished, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        Interlocked
+            .Exchange(ref finished, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously))
+            .TrySetResult();
 
     /// <summary>The loop: runs until <paramref name="ct"/> is cancelled (process shutdown kills running commands; another process resumes the job).</summary>
     public async Task RunAsync(CancellationToken ct)
@@ -63,11 +66,14 @@ public sealed partial class ValidationWorker(FactoryServices factory, ILogger lo
     /// <summary>Claims and completes at most one job. False when there was nothing to do (or no free slot).</summary>
     public async Task<bool> RunOnceAsync(CancellationToken ct)
     {
-        if (!await factory.Runs.HasPendingJobsAsync(ct)) return false;
+        if (!await factory.Runs.HasPendingJobsAsync(ct))
+            return false;
         using var slot = new ValidationSlots(factory.Config.Settings.ValidationConcurrency).TryAcquire();
-        if (slot is null) return false;
+        if (slot is null)
+            return false;
         var job = await factory.Runs.ClaimJobAsync(owner, JobLease, ct);
-        if (job is null) return false;
+        if (job is null)
+            return false;
         LogJobStarted(logger, job.Id, job.RunId, job.DeclaredState);
         var folder = Path.Combine(factory.Paths.RunsFolder, ".validation", $"job-{job.Id}-{job.Starts}");
         var progress = "starting";
@@ -76,7 +82,11 @@ public sealed partial class ValidationWorker(FactoryServices factory, ILogger lo
         try
         {
             Directory.CreateDirectory(folder);
-            var evaluator = new GateEvaluator(factory, new CommandRunner(factory.Runs, new Ledger.Evidence.BlobStore(factory.Paths)), factory.Heads);
+            var evaluator = new GateEvaluator(
+                factory,
+                new CommandRunner(factory.Runs, new Ledger.Evidence.BlobStore(factory.Paths)),
+                factory.Heads
+            );
             GateVerdict verdict;
             try
             {
@@ -87,17 +97,35 @@ public sealed partial class ValidationWorker(FactoryServices factory, ILogger lo
                 // A fault of the server's own (git, disk, a missing tool) refuses this declaration with the reason instead of
                 // leaving the job to be resumed and fail again forever; the agent can declare again.
                 LogJobFailed(logger, e, job.Id);
-                verdict = new GateVerdict(job.HeadSha, [$"the server could not validate this declaration: {e.Message}. Declare again; tell a human if this repeats."], []);
+                verdict = new GateVerdict(
+                    job.HeadSha,
+                    [
+                        $"the server could not validate this declaration: {e.Message}. Declare again; tell a human if this repeats.",
+                    ],
+                    []
+                );
             }
             await heartbeat.CancelAsync();
             await beats;
-            var result = await factory.Runs.CompleteJobAsync(job.Id, owner, verdict.HeadSha, verdict.Problems, verdict.Evidence, CancellationToken.None);
+            var result = await factory.Runs.CompleteJobAsync(
+                job.Id,
+                owner,
+                verdict.HeadSha,
+                verdict.Problems,
+                verdict.Evidence,
+                CancellationToken.None
+            );
             if (result is { Outcome: "accepted", RunState: Ledger.Lifecycle.RunStates.Accepted })
                 await factory.Content.ApplyWriterOutputAsync(job.RunId, CancellationToken.None);
             if (result is not null)
             {
                 var run = await factory.Runs.GetAsync(job.RunId, CancellationToken.None);
-                await factory.Notifier.AfterTaskStateAsync(run.TaskId, run.Id, result.TaskState, CancellationToken.None);
+                await factory.Notifier.AfterTaskStateAsync(
+                    run.TaskId,
+                    run.Id,
+                    result.TaskState,
+                    CancellationToken.None
+                );
             }
             LogJobFinished(logger, job.Id, verdict.Problems.Count);
             return true;
@@ -105,7 +133,11 @@ public sealed partial class ValidationWorker(FactoryServices factory, ILogger lo
         finally
         {
             await heartbeat.CancelAsync();
-            try { await beats; } catch (OperationCanceledException) { }
+            try
+            {
+                await beats;
+            }
+            catch (OperationCanceledException) { }
             Git.Checkouts.Delete(folder);
             SignalFinished();
         }
@@ -121,15 +153,24 @@ public sealed partial class ValidationWorker(FactoryServices factory, ILogger lo
                 await heartbeat.CancelAsync();
                 return;
             }
-            try { await Task.Delay(JobLease / 6, heartbeat.Token); }
-            catch (OperationCanceledException) { return; }
+            try
+            {
+                await Task.Delay(JobLease / 6, heartbeat.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
         }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Validation job {JobId} (run {RunId}, {State}) started")]
     private static partial void LogJobStarted(ILogger logger, long jobId, long runId, string state);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Validation job {JobId} finished with {Problems} unmet condition(s)")]
+    [LoggerMessage(
+        Level = LogLevel.Information,
+        Message = "Validation job {JobId} finished with {Problems} unmet condition(s)"
+    )]
     private static partial void LogJobFinished(ILogger logger, long jobId, int problems);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Validation job {JobId} failed inside the server")]

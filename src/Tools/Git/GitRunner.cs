@@ -12,17 +12,28 @@ public static class GitRunner
 {
     private static readonly string[] Hardening =
     [
-        "-c", "core.hooksPath=/dev/null",
-        "-c", "core.fsmonitor=false",
-        "-c", "core.untrackedCache=false",
-        "-c", "core.attributesFile=/dev/null",
-        "-c", "core.sshCommand=ssh -oBatchMode=yes",
-        "-c", "diff.external=",
-        "-c", "protocol.file.allow=always",
-        "-c", "advice.detachedHead=false",
-        "-c", "init.defaultBranch=main",
-        "-c", "gc.auto=0",
-        "-c", "maintenance.auto=false",
+        "-c",
+        "core.hooksPath=/dev/null",
+        "-c",
+        "core.fsmonitor=false",
+        "-c",
+        "core.untrackedCache=false",
+        "-c",
+        "core.attributesFile=/dev/null",
+        "-c",
+        "core.sshCommand=ssh -oBatchMode=yes",
+        "-c",
+        "diff.external=",
+        "-c",
+        "protocol.file.allow=always",
+        "-c",
+        "advice.detachedHead=false",
+        "-c",
+        "init.defaultBranch=main",
+        "-c",
+        "gc.auto=0",
+        "-c",
+        "maintenance.auto=false",
     ];
 
     public sealed record Options
@@ -39,7 +50,11 @@ public static class GitRunner
         public bool UseUserConfig { get; init; }
     }
 
-    public static Task<ProcessResult> RunAsync(IEnumerable<string> arguments, Options? options = null, CancellationToken ct = default)
+    public static Task<ProcessResult> RunAsync(
+        IEnumerable<string> arguments,
+        Options? options = null,
+        CancellationToken ct = default
+    )
     {
         options ??= new Options();
         var spec = new ProcessSpec("git", [.. Hardening, .. arguments])
@@ -54,7 +69,11 @@ public static class GitRunner
     }
 
     /// <summary>Runs git and returns its stdout as bytes (blob contents), or throws with git's message.</summary>
-    public static async Task<byte[]> RunBytesAsync(IEnumerable<string> arguments, Options? options = null, CancellationToken ct = default)
+    public static async Task<byte[]> RunBytesAsync(
+        IEnumerable<string> arguments,
+        Options? options = null,
+        CancellationToken ct = default
+    )
     {
         options ??= new Options();
         var info = new System.Diagnostics.ProcessStartInfo("git")
@@ -64,18 +83,24 @@ public static class GitRunner
             UseShellExecute = false,
             WorkingDirectory = options.WorkingDirectory ?? System.Environment.CurrentDirectory,
         };
-        foreach (var argument in Hardening.Concat(arguments)) info.ArgumentList.Add(argument);
+        foreach (var argument in Hardening.Concat(arguments))
+            info.ArgumentList.Add(argument);
         foreach (var (key, value) in Environment(options))
         {
-            if (value is null) info.Environment.Remove(key);
-            else info.Environment[key] = value;
+            if (value is null)
+                info.Environment.Remove(key);
+            else
+                info.Environment[key] = value;
         }
         using var process = System.Diagnostics.Process.Start(info)!;
         var stderr = process.StandardError.ReadToEndAsync(ct);
         using var buffer = new MemoryStream();
         await process.StandardOutput.BaseStream.CopyToAsync(buffer, ct);
         await process.WaitForExitAsync(ct);
-        if (process.ExitCode != 0) throw new GitException($"git {string.Join(' ', info.ArgumentList.Skip(Hardening.Length))} failed (exit {process.ExitCode}): {(await stderr).Trim()}");
+        if (process.ExitCode != 0)
+            throw new GitException(
+                $"git {string.Join(' ', info.ArgumentList.Skip(Hardening.Length))} failed (exit {process.ExitCode}): {(await stderr).Trim()}"
+            );
         return buffer.ToArray();
     }
 
@@ -105,17 +130,25 @@ public static class GitRunner
             ["GIT_CONFIG_PARAMETERS"] = null,
             ["GIT_CONFIG_COUNT"] = null,
         };
-        if (options.Extra is { } extra) foreach (var (k, v) in extra) env[k] = v;
+        if (options.Extra is { } extra)
+            foreach (var (k, v) in extra)
+                env[k] = v;
         return env;
     }
 
     /// <summary>Runs git and returns its trimmed stdout, or throws with git's own message.</summary>
-    public static async Task<string> OutputAsync(IEnumerable<string> arguments, Options? options = null, CancellationToken ct = default)
+    public static async Task<string> OutputAsync(
+        IEnumerable<string> arguments,
+        Options? options = null,
+        CancellationToken ct = default
+    )
     {
         var list = arguments.ToList();
         var result = await RunAsync(list, options, ct);
         if (!result.Succeeded)
-            throw new GitException($"git {string.Join(' ', list)} failed ({(result.TimedOut ? "timed out" : $"exit {result.ExitCode}")}): {result.StandardError.Trim()}");
+            throw new GitException(
+                $"git {string.Join(' ', list)} failed ({(result.TimedOut ? "timed out" : $"exit {result.ExitCode}")}): {result.StandardError.Trim()}"
+            );
         return result.StandardOutput.TrimEnd('\n');
     }
 }

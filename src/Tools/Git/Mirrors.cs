@@ -11,12 +11,20 @@ namespace FactoryMcp.Tools.Git;
 /// </summary>
 public sealed class Mirrors(LedgerPaths paths)
 {
-    public static bool IsUrl(string repo) => repo.Contains("://", StringComparison.Ordinal) || (repo.Contains('@') && repo.Contains(':') && !repo.StartsWith('/'));
+    public static bool IsUrl(string repo) =>
+        repo.Contains("://", StringComparison.Ordinal)
+        || (repo.Contains('@') && repo.Contains(':') && !repo.StartsWith('/'));
 
     public string PathFor(string repo)
     {
         var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(repo)))[..12].ToLowerInvariant();
-        var name = new string(Path.GetFileName(repo.TrimEnd('/')).Replace(".git", "").Where(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_').Take(40).ToArray());
+        var name = new string(
+            Path.GetFileName(repo.TrimEnd('/'))
+                .Replace(".git", "")
+                .Where(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')
+                .Take(40)
+                .ToArray()
+        );
         return Path.Combine(paths.Mirrors, $"{(name.Length == 0 ? "repo" : name)}-{hash}.git");
     }
 
@@ -37,18 +45,41 @@ public sealed class Mirrors(LedgerPaths paths)
             Directory.Move(temp, mirror);
         }
         await GitRunner.OutputAsync(
-            ["fetch", "--quiet", "--prune", "--no-recurse-submodules", "origin",
-             "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*", "+refs/remotes/origin/*:refs/factory/upstream/*"],
-            new GitRunner.Options { GitDir = mirror }, ct);
+            [
+                "fetch",
+                "--quiet",
+                "--prune",
+                "--no-recurse-submodules",
+                "origin",
+                "+refs/heads/*:refs/heads/*",
+                "+refs/tags/*:refs/tags/*",
+                "+refs/remotes/origin/*:refs/factory/upstream/*",
+            ],
+            new GitRunner.Options { GitDir = mirror },
+            ct
+        );
         if (!IsUrl(repo))
         {
             // The mirror's HEAD follows the source's branch, for the default base.
-            var head = await GitRunner.RunAsync(["symbolic-ref", "-q", "HEAD"], new GitRunner.Options { WorkingDirectory = repo }, ct);
-            if (head.Succeeded) await GitRunner.RunAsync(["symbolic-ref", "HEAD", head.StandardOutput.Trim()], new GitRunner.Options { GitDir = mirror }, ct);
+            var head = await GitRunner.RunAsync(
+                ["symbolic-ref", "-q", "HEAD"],
+                new GitRunner.Options { WorkingDirectory = repo },
+                ct
+            );
+            if (head.Succeeded)
+                await GitRunner.RunAsync(
+                    ["symbolic-ref", "HEAD", head.StandardOutput.Trim()],
+                    new GitRunner.Options { GitDir = mirror },
+                    ct
+                );
         }
         else
         {
-            await GitRunner.RunAsync(["remote", "set-head", "origin", "--auto"], new GitRunner.Options { GitDir = mirror }, ct);
+            await GitRunner.RunAsync(
+                ["remote", "set-head", "origin", "--auto"],
+                new GitRunner.Options { GitDir = mirror },
+                ct
+            );
         }
         return mirror;
     }
@@ -64,24 +95,43 @@ public sealed class Mirrors(LedgerPaths paths)
         var candidates = new List<string>();
         if (!string.IsNullOrWhiteSpace(baseRef))
         {
-            if (baseRef.StartsWith('-')) throw new LedgerException($"base '{baseRef}' is not a valid revision.");
-            candidates.AddRange([$"refs/heads/{baseRef}", $"refs/tags/{baseRef}", $"refs/factory/upstream/{baseRef}", baseRef]);
+            if (baseRef.StartsWith('-'))
+                throw new LedgerException($"base '{baseRef}' is not a valid revision.");
+            candidates.AddRange([
+                $"refs/heads/{baseRef}",
+                $"refs/tags/{baseRef}",
+                $"refs/factory/upstream/{baseRef}",
+                baseRef,
+            ]);
         }
         else
         {
-            var originHead = await GitRunner.RunAsync(["symbolic-ref", "-q", "refs/remotes/origin/HEAD"], IsUrl(repo) ? options : new GitRunner.Options { WorkingDirectory = repo }, ct);
+            var originHead = await GitRunner.RunAsync(
+                ["symbolic-ref", "-q", "refs/remotes/origin/HEAD"],
+                IsUrl(repo) ? options : new GitRunner.Options { WorkingDirectory = repo },
+                ct
+            );
             if (originHead.Succeeded && !IsUrl(repo))
-                candidates.Add("refs/factory/upstream/" + originHead.StandardOutput.Trim()["refs/remotes/origin/".Length..]);
+                candidates.Add(
+                    "refs/factory/upstream/" + originHead.StandardOutput.Trim()["refs/remotes/origin/".Length..]
+                );
             candidates.Add("HEAD");
         }
         foreach (var candidate in candidates)
         {
-            var result = await GitRunner.RunAsync(["rev-parse", "--verify", "--quiet", "--end-of-options", candidate + "^{commit}"], options, ct);
-            if (result.Succeeded) return result.StandardOutput.Trim();
+            var result = await GitRunner.RunAsync(
+                ["rev-parse", "--verify", "--quiet", "--end-of-options", candidate + "^{commit}"],
+                options,
+                ct
+            );
+            if (result.Succeeded)
+                return result.StandardOutput.Trim();
         }
-        throw new LedgerException(string.IsNullOrWhiteSpace(baseRef)
-            ? $"Repository {repo} has no commit to use as base (is it empty?). Commit something first or set `base:`."
-            : $"base '{baseRef}' names no branch, tag or commit in {repo}. Use an existing branch, tag or full SHA.");
+        throw new LedgerException(
+            string.IsNullOrWhiteSpace(baseRef)
+                ? $"Repository {repo} has no commit to use as base (is it empty?). Commit something first or set `base:`."
+                : $"base '{baseRef}' names no branch, tag or commit in {repo}. Use an existing branch, tag or full SHA."
+        );
     }
 
     /// <summary>
@@ -93,22 +143,32 @@ public sealed class Mirrors(LedgerPaths paths)
     {
         var refName = $"refs/factory/runs/{runId.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
         var mirror = PathFor(repo);
-        if (!Directory.Exists(mirror)) mirror = await RefreshAsync(repo, ct);
+        if (!Directory.Exists(mirror))
+            mirror = await RefreshAsync(repo, ct);
         using var _ = await RepositoryLock.AcquireAsync(mirror, ct);
         var options = new GitRunner.Options { GitDir = mirror };
         var listed = await GitRunner.RunAsync(["ls-remote", "--exit-code", "origin", refName], options, ct);
         if (listed.ExitCode == 2)
-            throw new LedgerException($"Run {runId}'s ref {refName} is not on {repo}. Push your work there (`git push {repo} HEAD:{refName}`), then declare again.");
+            throw new LedgerException(
+                $"Run {runId}'s ref {refName} is not on {repo}. Push your work there (`git push {repo} HEAD:{refName}`), then declare again."
+            );
         if (!listed.Succeeded)
-            throw new LedgerException($"Could not reach {repo} to fetch {refName} ({listed.StandardError.Trim()}); try again, and tell a human if this repeats.");
-        await GitRunner.OutputAsync(["fetch", "--quiet", "--no-tags", "--no-recurse-submodules", "origin", $"+{refName}:{refName}"], options, ct);
+            throw new LedgerException(
+                $"Could not reach {repo} to fetch {refName} ({listed.StandardError.Trim()}); try again, and tell a human if this repeats."
+            );
+        await GitRunner.OutputAsync(
+            ["fetch", "--quiet", "--no-tags", "--no-recurse-submodules", "origin", $"+{refName}:{refName}"],
+            options,
+            ct
+        );
         return await GitRunner.OutputAsync(["rev-parse", "--verify", refName + "^{commit}"], options, ct);
     }
 
     /// <summary>Points a ref under refs/factory/ at a commit, under the repository lock.</summary>
     public async Task UpdateRefAsync(string repo, string refName, string sha, CancellationToken ct = default)
     {
-        if (!refName.StartsWith("refs/factory/", StringComparison.Ordinal)) throw new ArgumentException("Only refs/factory/* are ours to write.", nameof(refName));
+        if (!refName.StartsWith("refs/factory/", StringComparison.Ordinal))
+            throw new ArgumentException("Only refs/factory/* are ours to write.", nameof(refName));
         var mirror = PathFor(repo);
         using var _ = await RepositoryLock.AcquireAsync(mirror, ct);
         await GitRunner.OutputAsync(["update-ref", refName, sha], new GitRunner.Options { GitDir = mirror }, ct);

@@ -18,7 +18,9 @@ public sealed class RepositoryLock : IDisposable
         {
             try
             {
-                return new RepositoryLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+                return new RepositoryLock(
+                    new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None)
+                );
             }
             catch (IOException) when (Environment.TickCount64 < deadline)
             {

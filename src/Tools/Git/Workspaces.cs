@@ -17,14 +17,26 @@ public sealed class Workspaces(LedgerPaths paths, Mirrors mirrors)
         var workspace = run.Workspace ?? paths.Workspace(run.Id);
         var start = run.StartSha ?? run.BaseSha ?? throw new InvalidOperationException($"Run {run.Id} has no base.");
         var mirror = mirrors.PathFor(repo);
-        if (!Directory.Exists(mirror)) mirror = await mirrors.RefreshAsync(repo, ct);
+        if (!Directory.Exists(mirror))
+            mirror = await mirrors.RefreshAsync(repo, ct);
         Directory.CreateDirectory(paths.RunsFolder);
-        if (Directory.Exists(workspace)) Directory.Delete(workspace, recursive: true);
+        if (Directory.Exists(workspace))
+            Directory.Delete(workspace, recursive: true);
         await GitRunner.OutputAsync(["init", "--quiet", "--template=", workspace], ct: ct);
         var here = new GitRunner.Options { WorkingDirectory = workspace };
-        await GitRunner.OutputAsync(["fetch", "--quiet", "--no-tags", "--no-recurse-submodules", mirror,
-            $"{start}:refs/heads/{BranchName(run.Id)}",
-            $"{run.BaseSha ?? start}:refs/heads/factory/base"], here, ct);
+        await GitRunner.OutputAsync(
+            [
+                "fetch",
+                "--quiet",
+                "--no-tags",
+                "--no-recurse-submodules",
+                mirror,
+                $"{start}:refs/heads/{BranchName(run.Id)}",
+                $"{run.BaseSha ?? start}:refs/heads/factory/base",
+            ],
+            here,
+            ct
+        );
         await GitRunner.OutputAsync(["checkout", "--quiet", BranchName(run.Id)], here, ct);
         await GitRunner.OutputAsync(["config", "user.name", run.AgentName], here, ct);
         await GitRunner.OutputAsync(["config", "user.email", $"{run.AgentName}@factory.local"], here, ct);
@@ -36,7 +48,8 @@ public sealed class Workspaces(LedgerPaths paths, Mirrors mirrors)
     {
         // Only folders inside the runs folder are ours to delete.
         var full = Path.GetFullPath(workspace);
-        if (!full.StartsWith(paths.RunsFolder.TrimEnd('/') + "/", StringComparison.Ordinal)) return;
+        if (!full.StartsWith(paths.RunsFolder.TrimEnd('/') + "/", StringComparison.Ordinal))
+            return;
         Checkouts.Delete(full);
     }
 }

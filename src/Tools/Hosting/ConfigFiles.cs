@@ -21,7 +21,8 @@ public sealed class ConfigFiles(LedgerPaths paths)
             lock (gate)
             {
                 var stamp = Stamp(paths.LinesConfig);
-                if (lines is { } cached && cached.Stamp == stamp) return cached.Value;
+                if (lines is { } cached && cached.Stamp == stamp)
+                    return cached.Value;
                 var value = LineCatalog.Load(paths.LinesConfig);
                 lines = (stamp, value);
                 return value;
@@ -36,7 +37,8 @@ public sealed class ConfigFiles(LedgerPaths paths)
             lock (gate)
             {
                 var stamp = Stamp(paths.FactoryConfig);
-                if (settings is { } cached && cached.Stamp == stamp) return cached.Value;
+                if (settings is { } cached && cached.Stamp == stamp)
+                    return cached.Value;
                 var value = FactorySettings.Load(paths.FactoryConfig);
                 settings = (stamp, value);
                 return value;
@@ -44,5 +46,6 @@ public sealed class ConfigFiles(LedgerPaths paths)
         }
     }
 
-    private static DateTime Stamp(string path) => File.Exists(path) ? File.GetLastWriteTimeUtc(path) : DateTime.MinValue;
+    private static DateTime Stamp(string path) =>
+        File.Exists(path) ? File.GetLastWriteTimeUtc(path) : DateTime.MinValue;
 }

@@ -1,22 +1,22 @@
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Content;
 using FactoryMcp.Ledger.Funnel;
-using FactoryMcp.Ledger.Shipping;
 using FactoryMcp.Ledger.Lessons;
-using FactoryMcp.Ledger.Reviews;
-using FactoryMcp.Ledger.Verification;
 using FactoryMcp.Ledger.Notifications;
+using FactoryMcp.Ledger.Reviews;
 using FactoryMcp.Ledger.Runs;
+using FactoryMcp.Ledger.Shipping;
 using FactoryMcp.Ledger.Signals;
 using FactoryMcp.Ledger.Specs;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Tasks;
+using FactoryMcp.Ledger.Verification;
 using FactoryMcp.Tools.Content;
 using FactoryMcp.Tools.Gate;
-using FactoryMcp.Tools.Shipping;
 using FactoryMcp.Tools.Git;
 using FactoryMcp.Tools.Notifications;
 using FactoryMcp.Tools.Runs;
+using FactoryMcp.Tools.Shipping;
 using FactoryMcp.Tools.Signals;
 using FactoryMcp.Tools.Specs;
 using FactoryMcp.Tools.Tasks;
@@ -99,5 +99,6 @@ public sealed class FactoryServices
     public SpecJobs SpecJobs { get; }
     public Notifier Notifier { get; }
 
-    public static FactoryServices Open(LedgerPaths paths, TimeProvider? time = null, ILoggerFactory? logging = null) => new(LedgerDatabase.Open(paths, time), logging);
+    public static FactoryServices Open(LedgerPaths paths, TimeProvider? time = null, ILoggerFactory? logging = null) =>
+        new(LedgerDatabase.Open(paths, time), logging);
 }

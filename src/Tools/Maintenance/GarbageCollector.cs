@@ -3,7 +3,12 @@ using FactoryMcp.Tools.Hosting;
 namespace FactoryMcp.Tools.Maintenance;
 
 /// <summary>What `factory gc` reclaimed (or would, with --dry-run).</summary>
-public sealed record GcReport(IReadOnlyList<(string Path, long Bytes, string Reason)> Removed, long BytesBefore, long BytesAfter, bool DryRun);
+public sealed record GcReport(
+    IReadOnlyList<(string Path, long Bytes, string Reason)> Removed,
+    long BytesBefore,
+    long BytesAfter,
+    bool DryRun
+);
 
 /// <summary>
 /// `factory gc [--dry-run]` (DESIGN section 6): deletes workspaces of ended tasks once their line's
@@ -22,37 +27,57 @@ public sealed class GarbageCollector(FactoryServices factory)
         var seen = new HashSet<string>(StringComparer.Ordinal);
         void Remove(string path, string reason)
         {
-            if (!Directory.Exists(path) || !seen.Add(path)) return;
+            if (!Directory.Exists(path) || !seen.Add(path))
+                return;
             var bytes = SizeOf(path);
-            if (!dryRun) factory.Workspaces.Remove(path);
+            if (!dryRun)
+                factory.Workspaces.Remove(path);
             removed.Add((path, bytes, reason));
             size -= bytes;
         }
 
-        foreach (var w in await factory.Runs.ReclaimableWorkspacesAsync(evenIfRecent: false, ct)) Remove(w.Workspace, $"run {w.RunId}: {w.Reason}");
+        foreach (var w in await factory.Runs.ReclaimableWorkspacesAsync(evenIfRecent: false, ct))
+            Remove(w.Workspace, $"run {w.RunId}: {w.Reason}");
         var budget = factory.Config.Settings.MaxWorkspaceBytes;
         if (size > budget)
         {
             foreach (var w in await factory.Runs.ReclaimableWorkspacesAsync(evenIfRecent: true, ct))
             {
-                if (size <= budget) break;
+                if (size <= budget)
+                    break;
                 Remove(w.Workspace, $"run {w.RunId}: {w.Reason}");
             }
         }
         // Validation checkouts of jobs no process runs any more (a killed server's leftovers).
         var validation = Path.Combine(runsFolder, ".validation");
         if (Directory.Exists(validation) && !await factory.Runs.HasPendingJobsAsync(ct))
-            foreach (var dir in Directory.GetDirectories(validation)) Remove(dir, "validation checkout left by a stopped server");
+            foreach (var dir in Directory.GetDirectories(validation))
+                Remove(dir, "validation checkout left by a stopped server");
         return new GcReport(removed, before, dryRun ? before : SizeOf(runsFolder), dryRun);
     }
 
     private static long SizeOf(string path)
     {
-        if (!Directory.Exists(path)) return 0;
+        if (!Directory.Exists(path))
+            return 0;
         long total = 0;
-        foreach (var file in Directory.EnumerateFiles(path, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint, IgnoreInaccessible = true }))
+        foreach (
+            var file in Directory.EnumerateFiles(
+                path,
+                "*",
+                new EnumerationOptions
+                {
+                    RecurseSubdirectories = true,
+                    AttributesToSkip = FileAttributes.ReparsePoint,
+                    IgnoreInaccessible = true,
+                }
+            )
+        )
         {
-            try { total += new FileInfo(file).Length; }
+            try
+            {
+                total += new FileInfo(file).Length;
+            }
             catch (IOException) { }
         }
         return total;

@@ -11,7 +11,9 @@ namespace FactoryMcp.Tools.Mcp;
 internal sealed class DeclarationTools(FactoryServices factory, Caller caller)
 {
     [McpServerTool(Destructive = false, OpenWorld = false, Idempotent = true)]
-    [Description("Finish your run. PR_READY: the server validates your work itself (snapshotting the workspace if head_commit is omitted); if it answers 'validating', call again with the same arguments. NO_OP needs reason (a code) and one evidence item; ESCALATE needs question; RETRYABLE_FAILURE needs reason. A refusal lists every unmet condition: fix them and declare again.")]
+    [Description(
+        "Finish your run. PR_READY: the server validates your work itself (snapshotting the workspace if head_commit is omitted); if it answers 'validating', call again with the same arguments. NO_OP needs reason (a code) and one evidence item; ESCALATE needs question; RETRYABLE_FAILURE needs reason. A refusal lists every unmet condition: fix them and declare again."
+    )]
     public async Task<CallToolResult> DeclareTerminalStateAsync(
         long run_id,
         [Description("PR_READY, NO_OP, ESCALATE or RETRYABLE_FAILURE.")] string state,
@@ -20,9 +22,17 @@ internal sealed class DeclarationTools(FactoryServices factory, Caller caller)
         [Description("For ESCALATE: what a human must decide.")] string? question = null,
         [Description("Full SHA of your head commit.")] string? head_commit = null,
         [Description("What could still go wrong.")] string? residual_risk = null,
-        CancellationToken ct = default)
+        CancellationToken ct = default
+    )
     {
-        var result = await factory.Declarations.DeclareAsync(caller, new DeclarationInput(run_id, state, summary, reason, question, head_commit, residual_risk), ct);
-        return ToolReply.Of(result, $"{result.Message} (run {result.RunId}: {result.RunState}; task: {result.TaskState})");
+        var result = await factory.Declarations.DeclareAsync(
+            caller,
+            new DeclarationInput(run_id, state, summary, reason, question, head_commit, residual_risk),
+            ct
+        );
+        return ToolReply.Of(
+            result,
+            $"{result.Message} (run {result.RunId}: {result.RunState}; task: {result.TaskState})"
+        );
     }
 }

@@ -10,15 +10,34 @@ namespace FactoryMcp.Tools.Mcp;
 internal sealed class HumanJudgmentTools(FactoryServices factory, Caller caller)
 {
     [McpServerTool(Destructive = false, OpenWorld = false, Idempotent = false)]
-    [Description("Review a run awaiting review: approve (records the reviewed SHA for shipping), changes_requested (rework from its head, carrying your feedback) or reject (the task ends).")]
-    public async Task<CallToolResult> RecordReviewAsync(long run_id, [Description("approve, changes_requested or reject.")] string outcome, string feedback = "", CancellationToken ct = default)
+    [Description(
+        "Review a run awaiting review: approve (records the reviewed SHA for shipping), changes_requested (rework from its head, carrying your feedback) or reject (the task ends)."
+    )]
+    public async Task<CallToolResult> RecordReviewAsync(
+        long run_id,
+        [Description("approve, changes_requested or reject.")] string outcome,
+        string feedback = "",
+        CancellationToken ct = default
+    )
     {
         var (review, state) = await factory.Reviews.RecordAsync(caller, run_id, outcome, feedback, ct);
-        return ToolReply.Of(new { review_id = review.Id, run_id, review.Outcome, task_state = state, reviewed_sha = review.ReviewedSha }, $"Review recorded ({review.Outcome}); the task is now {state}.");
+        return ToolReply.Of(
+            new
+            {
+                review_id = review.Id,
+                run_id,
+                review.Outcome,
+                task_state = state,
+                reviewed_sha = review.ReviewedSha,
+            },
+            $"Review recorded ({review.Outcome}); the task is now {state}."
+        );
     }
 
     [McpServerTool(Destructive = true, OpenWorld = false, Idempotent = false)]
-    [Description("Cancel a task that has not ended: its run's lease is revoked, its workspace freed, it leaves the queue.")]
+    [Description(
+        "Cancel a task that has not ended: its run's lease is revoked, its workspace freed, it leaves the queue."
+    )]
     public async Task<CallToolResult> CancelTaskAsync(long task_id, string reason, CancellationToken ct = default)
     {
         var task = await factory.Intake.CancelAsync(caller, task_id, reason, ct);
@@ -26,18 +45,37 @@ internal sealed class HumanJudgmentTools(FactoryServices factory, Caller caller)
     }
 
     [McpServerTool(Destructive = false, OpenWorld = false, Idempotent = false)]
-    [Description("Answer an escalated task. requeue: it goes back to the queue and the answer reaches the next packet; cancel: it ends.")]
-    public async Task<CallToolResult> AnswerEscalationAsync(long task_id, string answer, [Description("requeue or cancel.")] string action = "requeue", CancellationToken ct = default)
+    [Description(
+        "Answer an escalated task. requeue: it goes back to the queue and the answer reaches the next packet; cancel: it ends."
+    )]
+    public async Task<CallToolResult> AnswerEscalationAsync(
+        long task_id,
+        string answer,
+        [Description("requeue or cancel.")] string action = "requeue",
+        CancellationToken ct = default
+    )
     {
         var task = await factory.Tasks.AnswerEscalationAsync(caller, task_id, answer, action, ct);
-        return ToolReply.Of(new { task_id = task.Id, state = task.State }, $"Escalation answered; task {task.Id} is {task.State}.");
+        return ToolReply.Of(
+            new { task_id = task.Id, state = task.State },
+            $"Escalation answered; task {task.Id} is {task.State}."
+        );
     }
 
     [McpServerTool(Destructive = false, OpenWorld = false, Idempotent = false)]
-    [Description("Promote a piece of task feedback (post-run note, review feedback, verifier finding) to a lesson of its line; later packets of the line carry it. Optionally reword it.")]
-    public async Task<CallToolResult> PromoteLessonAsync(long feedback_id, string? text = null, CancellationToken ct = default)
+    [Description(
+        "Promote a piece of task feedback (post-run note, review feedback, verifier finding) to a lesson of its line; later packets of the line carry it. Optionally reword it."
+    )]
+    public async Task<CallToolResult> PromoteLessonAsync(
+        long feedback_id,
+        string? text = null,
+        CancellationToken ct = default
+    )
     {
         var lesson = await factory.Lessons.PromoteAsync(caller, feedback_id, text, ct);
-        return ToolReply.Of(new { lesson_id = lesson.Id, lesson.Line }, $"Lesson {lesson.Id} added to line {lesson.Line}: {lesson.Text}");
+        return ToolReply.Of(
+            new { lesson_id = lesson.Id, lesson.Line },
+            $"Lesson {lesson.Id} added to line {lesson.Line}: {lesson.Text}"
+        );
     }
 }

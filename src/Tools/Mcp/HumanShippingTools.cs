@@ -11,17 +11,38 @@ namespace FactoryMcp.Tools.Mcp;
 internal sealed class HumanShippingTools(FactoryServices factory, Caller caller)
 {
     [McpServerTool(Destructive = false, OpenWorld = false, Idempotent = true)]
-    [Description("Record that a run's change reached users. Only the reviewed SHA ships; once per run (a repeat returns the first event).")]
-    public async Task<CallToolResult> MarkShippedAsync(long run_id, [Description("The full SHA that was merged or deployed.")] string sha, string? pr_url = null, CancellationToken ct = default)
+    [Description(
+        "Record that a run's change reached users. Only the reviewed SHA ships; once per run (a repeat returns the first event)."
+    )]
+    public async Task<CallToolResult> MarkShippedAsync(
+        long run_id,
+        [Description("The full SHA that was merged or deployed.")] string sha,
+        string? pr_url = null,
+        CancellationToken ct = default
+    )
     {
-        if (!caller.IsHuman) throw new LedgerException("Only a human marks a change shipped.");
+        if (!caller.IsHuman)
+            throw new LedgerException("Only a human marks a change shipped.");
         var (shipped, created) = await factory.Ship.ShipAsync(caller.Actor, run_id, sha, "mark_shipped", pr_url, ct);
-        return ToolReply.Of(new { event_id = shipped.Id, run_id, shipped.Sha, shipped.Environment, created },
-            created ? $"Shipped event {shipped.Id} recorded ({shipped.Environment})." : $"Run {run_id} already shipped as event {shipped.Id}.");
+        return ToolReply.Of(
+            new
+            {
+                event_id = shipped.Id,
+                run_id,
+                shipped.Sha,
+                shipped.Environment,
+                created,
+            },
+            created
+                ? $"Shipped event {shipped.Id} recorded ({shipped.Environment})."
+                : $"Run {run_id} already shipped as event {shipped.Id}."
+        );
     }
 
     [McpServerTool(ReadOnly = true, OpenWorld = false)]
-    [Description("The funnel: signals → spec → proposed → approved → claimed → PR_READY → verified → reviewed → shipped → drafted, rates, median times, agent utilization, cost per shipped change, live event bridge coverage. Test figures are reported apart from live ones.")]
+    [Description(
+        "The funnel: signals → spec → proposed → approved → claimed → PR_READY → verified → reviewed → shipped → drafted, rates, median times, agent utilization, cost per shipped change, live event bridge coverage. Test figures are reported apart from live ones."
+    )]
     public async Task<CallToolResult> FunnelReportAsync(CancellationToken ct = default)
     {
         var report = await factory.Funnel.ReportAsync(ct);

@@ -10,26 +10,32 @@ namespace FactoryMcp.Tools.Mcp;
 internal sealed class PacketTools(FactoryServices factory, Caller caller)
 {
     [McpServerTool(Destructive = false, OpenWorld = false, Idempotent = false)]
-    [Description("Get your work. Returns the run you hold (safe after a restart); otherwise claims the next task queued for you or your pools and opens a run with a prepared workspace. With task_id: read that packet only. 'Queue empty' is a normal result.")]
+    [Description(
+        "Get your work. Returns the run you hold (safe after a restart); otherwise claims the next task queued for you or your pools and opens a run with a prepared workspace. With task_id: read that packet only. 'Queue empty' is a normal result."
+    )]
     public async Task<CallToolResult> GetTaskPacketAsync(
         [Description("Read this task's packet instead of claiming.")] long? task_id = null,
         [Description("Open another run even though you hold one.")] bool @new = false,
-        CancellationToken ct = default)
+        CancellationToken ct = default
+    )
     {
         var view = await factory.Packets.GetTaskPacketAsync(caller, task_id, @new, ct);
-        return ToolReply.Of(new
-        {
-            view.Status,
-            view.Kind,
-            view.RunId,
-            view.TaskId,
-            view.Workspace,
-            view.BaseSha,
-            view.RunRef,
-            view.CloneUrl,
-            view.LeaseExpiresAt,
-            evidence_required = view.EvidenceRequired,
-            signal_id = view.Spec?.Signal.Id,
-        }, view.ToMarkdown());
+        return ToolReply.Of(
+            new
+            {
+                view.Status,
+                view.Kind,
+                view.RunId,
+                view.TaskId,
+                view.Workspace,
+                view.BaseSha,
+                view.RunRef,
+                view.CloneUrl,
+                view.LeaseExpiresAt,
+                evidence_required = view.EvidenceRequired,
+                signal_id = view.Spec?.Signal.Id,
+            },
+            view.ToMarkdown()
+        );
     }
 }

@@ -42,45 +42,51 @@ public static class RoleSurface
         }
         PromptHandlers.Register(options, caller, services);
         ResourceHandlers.Register(options, caller, services);
-        var logger = services.GetService<ILoggerFactory>()?.CreateLogger("FactoryMcp.Tools") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
-        options.Filters.Request.CallToolFilters.Add(next => async (context, ct) =>
-        {
-            try
-            {
-                return await next(context, ct);
-            }
-            catch (LedgerException e)
-            {
-                return ToolReply.Error(e.Message, new { error = "refused", problems = e.Problems });
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogError(e, "Tool {Tool} failed", context.Params?.Name);
-                throw;
-            }
-        });
-        // Escalations a call raised (directly, or by a lease sweep) are announced after it committed.
-        var notifier = services.GetService<Hosting.FactoryServices>()?.Notifier;
-        if (notifier is not null)
-        {
-            options.Filters.Request.CallToolFilters.Add(next => async (context, ct) =>
+        var logger =
+            services.GetService<ILoggerFactory>()?.CreateLogger("FactoryMcp.Tools")
+            ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        options.Filters.Request.CallToolFilters.Add(next =>
+            async (context, ct) =>
             {
                 try
                 {
                     return await next(context, ct);
                 }
-                finally
+                catch (LedgerException e)
+                {
+                    return ToolReply.Error(e.Message, new { error = "refused", problems = e.Problems });
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogError(e, "Tool {Tool} failed", context.Params?.Name);
+                    throw;
+                }
+            }
+        );
+        // Escalations a call raised (directly, or by a lease sweep) are announced after it committed.
+        var notifier = services.GetService<Hosting.FactoryServices>()?.Notifier;
+        if (notifier is not null)
+        {
+            options.Filters.Request.CallToolFilters.Add(next =>
+                async (context, ct) =>
                 {
                     try
                     {
-                        await notifier.FlushEscalationsAsync(CancellationToken.None);
+                        return await next(context, ct);
                     }
-                    catch (Exception e)
+                    finally
                     {
-                        logger.LogError(e, "Announcing escalations after {Tool} failed", context.Params?.Name);
+                        try
+                        {
+                            await notifier.FlushEscalationsAsync(CancellationToken.None);
+                        }
+                        catch (Exception e)
+                        {
+                            logger.LogError(e, "Announcing escalations after {Tool} failed", context.Params?.Name);
+                        }
                     }
                 }
-            });
+            );
         }
         return options;
     }
@@ -90,19 +96,27 @@ public static class RoleSurface
     /// instance per call (a constructor call: no reflection or compiled expressions, which would cost
     /// every call, or every server's startup, their own time).
     /// </summary>
-    private static void Add<T>(McpServerOptions options, IServiceProvider services, Func<T> create) where T : class
+    private static void Add<T>(McpServerOptions options, IServiceProvider services, Func<T> create)
+        where T : class
     {
         foreach (var method in typeof(T).GetMethods(BindingFlags.Public | BindingFlags.Instance))
         {
-            if (method.GetCustomAttribute<McpServerToolAttribute>() is null) continue;
-            options.ToolCollection!.Add(McpServerTool.Create(method, _ => create(), new McpServerToolCreateOptions { Services = services }));
+            if (method.GetCustomAttribute<McpServerToolAttribute>() is null)
+                continue;
+            options.ToolCollection!.Add(
+                McpServerTool.Create(method, _ => create(), new McpServerToolCreateOptions { Services = services })
+            );
         }
     }
 
-    private static string Instructions(Caller caller) => caller.Role switch
-    {
-        Roles.Agent => $"FactoryMcp, the outer loop of this software factory. You are builder '{caller.Name}'. Call get_task_packet to get your work, record_evidence as you go, and finish with declare_terminal_state. The server validates your work itself. The 'station' prompt explains the rules.",
-        Roles.Verifier => $"FactoryMcp. You are verifier '{caller.Name}' ({caller.VerifierRole}). Call get_task_packet for the next artifact to judge, then submit_verdict. You see only the artifact; the 'verifier-{caller.VerifierRole}' prompt states your mandate.",
-        _ => $"FactoryMcp. You are human '{caller.Name}': approve, edit and reject proposals, read run bundles, review, answer escalations, cancel, and promote lessons.",
-    };
+    private static string Instructions(Caller caller) =>
+        caller.Role switch
+        {
+            Roles.Agent =>
+                $"FactoryMcp, the outer loop of this software factory. You are builder '{caller.Name}'. Call get_task_packet to get your work, record_evidence as you go, and finish with declare_terminal_state. The server validates your work itself. The 'station' prompt explains the rules.",
+            Roles.Verifier =>
+                $"FactoryMcp. You are verifier '{caller.Name}' ({caller.VerifierRole}). Call get_task_packet for the next artifact to judge, then submit_verdict. You see only the artifact; the 'verifier-{caller.VerifierRole}' prompt states your mandate.",
+            _ =>
+                $"FactoryMcp. You are human '{caller.Name}': approve, edit and reject proposals, read run bundles, review, answer escalations, cancel, and promote lessons.",
+        };
 }

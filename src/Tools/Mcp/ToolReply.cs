@@ -12,19 +12,24 @@ internal static class ToolReply
 {
     public const int MaxTextChars = 60_000;
 
-    public static CallToolResult Of(object structured, string text) => new()
-    {
-        StructuredContent = JsonSerializer.SerializeToElement(structured, Json.Options),
-        Content = [new TextContentBlock { Text = Cap(text) }],
-    };
+    public static CallToolResult Of(object structured, string text) =>
+        new()
+        {
+            StructuredContent = JsonSerializer.SerializeToElement(structured, Json.Options),
+            Content = [new TextContentBlock { Text = Cap(text) }],
+        };
 
-    public static CallToolResult Error(string text, object? structured = null) => new()
-    {
-        IsError = true,
-        StructuredContent = structured is null ? null : JsonSerializer.SerializeToElement(structured, Json.Options),
-        Content = [new TextContentBlock { Text = Cap(text) }],
-    };
+    public static CallToolResult Error(string text, object? structured = null) =>
+        new()
+        {
+            IsError = true,
+            StructuredContent = structured is null ? null : JsonSerializer.SerializeToElement(structured, Json.Options),
+            Content = [new TextContentBlock { Text = Cap(text) }],
+        };
 
     private static string Cap(string text) =>
-        text.Length <= MaxTextChars ? text : text[..MaxTextChars] + $"\n\n… [truncated at {MaxTextChars} characters; ask for the rest with a cursor or read the resource]";
+        text.Length <= MaxTextChars
+            ? text
+            : text[..MaxTextChars]
+                + $"\n\n… [truncated at {MaxTextChars} characters; ask for the rest with a cursor or read the resource]";
 }

@@ -11,19 +11,44 @@ namespace FactoryMcp.Tools.Mcp;
 internal sealed class VerifierTools(FactoryServices factory, Caller caller)
 {
     [McpServerTool(Name = "get_task_packet", Destructive = false, OpenWorld = false, Idempotent = false)]
-    [Description("Get the next run awaiting your verifier role (or the one you hold): the task packet, the server-computed diff and validation, and a read-only tree at head. You judge the artifact alone. 'Queue empty' is normal.")]
+    [Description(
+        "Get the next run awaiting your verifier role (or the one you hold): the task packet, the server-computed diff and validation, and a read-only tree at head. You judge the artifact alone. 'Queue empty' is normal."
+    )]
     public async Task<CallToolResult> GetVerificationAsync(CancellationToken ct = default)
     {
         var packet = await factory.VerifierPackets.GetAsync(caller, ct);
-        return ToolReply.Of(new { packet.Status, kind = "verify", packet.RunId, packet.TaskId, packet.Role, workspace = packet.Checkout, packet.HeadSha, packet.BaseSha, packet.LeaseExpiresAt, diff_pages = packet.DiffPages }, packet.Markdown);
+        return ToolReply.Of(
+            new
+            {
+                packet.Status,
+                kind = "verify",
+                packet.RunId,
+                packet.TaskId,
+                packet.Role,
+                workspace = packet.Checkout,
+                packet.HeadSha,
+                packet.BaseSha,
+                packet.LeaseExpiresAt,
+                diff_pages = packet.DiffPages,
+            },
+            packet.Markdown
+        );
     }
 
     [McpServerTool(Destructive = false, OpenWorld = false, Idempotent = false)]
-    [Description("Record your verdict on the run you hold for your role: approve, reject (sends it back to its builder with your findings) or needs_human. Findings say what you checked and found.")]
-    public async Task<CallToolResult> SubmitVerdictAsync(long run_id, [Description("approve, reject or needs_human.")] string verdict, string findings, CancellationToken ct = default)
+    [Description(
+        "Record your verdict on the run you hold for your role: approve, reject (sends it back to its builder with your findings) or needs_human. Findings say what you checked and found."
+    )]
+    public async Task<CallToolResult> SubmitVerdictAsync(
+        long run_id,
+        [Description("approve, reject or needs_human.")] string verdict,
+        string findings,
+        CancellationToken ct = default
+    )
     {
         var receipt = await factory.Verifications.SubmitVerdictAsync(caller, run_id, verdict, findings, ct);
-        foreach (var folder in await factory.Verifications.FinishedCheckoutsAsync(caller, run_id, ct)) factory.Workspaces.Remove(folder);
+        foreach (var folder in await factory.Verifications.FinishedCheckoutsAsync(caller, run_id, ct))
+            factory.Workspaces.Remove(folder);
         var run = await factory.Runs.GetAsync(run_id, ct);
         await factory.Notifier.AfterTaskStateAsync(run.TaskId, run_id, receipt.TaskState, CancellationToken.None);
         return ToolReply.Of(receipt, receipt.Message);
@@ -35,7 +60,11 @@ internal sealed class VerifierTools(FactoryServices factory, Caller caller)
     {
         var verdicts = await factory.Verifications.VerdictsAsync(caller, run_id, ct);
         var text = new StringBuilder();
-        foreach (var v in verdicts) text.AppendLine($"- {v.Role}: {v.Verdict} — {v.Findings}");
-        return ToolReply.Of(new { run_id, verdicts = verdicts.Select(v => new { v.Role, v.Verdict }) }, text.ToString());
+        foreach (var v in verdicts)
+            text.AppendLine($"- {v.Role}: {v.Verdict} — {v.Findings}");
+        return ToolReply.Of(
+            new { run_id, verdicts = verdicts.Select(v => new { v.Role, v.Verdict }) },
+            text.ToString()
+        );
     }
 }

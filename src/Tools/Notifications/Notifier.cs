@@ -28,16 +28,20 @@ public sealed partial class Notifier(EscalationOutbox escalations, ConfigFiles c
         var pending = await escalations.ClaimAsync(ct);
         foreach (var e in pending)
         {
-            await NotifyAsync("escalation", new
-            {
-                escalation_id = e.Id,
-                task_id = e.TaskId,
-                run_id = e.RunId,
-                title = e.Title,
-                question = e.Question,
-                raised_by = e.RaisedBy,
-                raised_at = Ledger.Storage.Iso.Text(e.RaisedAt),
-            }, ct);
+            await NotifyAsync(
+                "escalation",
+                new
+                {
+                    escalation_id = e.Id,
+                    task_id = e.TaskId,
+                    run_id = e.RunId,
+                    title = e.Title,
+                    question = e.Question,
+                    raised_by = e.RaisedBy,
+                    raised_at = Ledger.Storage.Iso.Text(e.RaisedAt),
+                },
+                ct
+            );
         }
         return pending.Count;
     }
@@ -46,13 +50,23 @@ public sealed partial class Notifier(EscalationOutbox escalations, ConfigFiles c
     public async Task AfterTaskStateAsync(long taskId, long runId, string taskState, CancellationToken ct = default)
     {
         if (taskState == Ledger.Lifecycle.TaskStates.AwaitingReview)
-            await NotifyAsync("review", new { task_id = taskId, run_id = runId, state = taskState }, ct);
+            await NotifyAsync(
+                "review",
+                new
+                {
+                    task_id = taskId,
+                    run_id = runId,
+                    state = taskState,
+                },
+                ct
+            );
     }
 
     /// <summary>Sends one event to its configured target, if any. Returns whether it was delivered.</summary>
     public async Task<bool> NotifyAsync(string eventType, object details, CancellationToken ct = default)
     {
-        if (!FactorySettings.NotificationEvents.Contains(eventType)) throw new ArgumentException($"Unknown event type {eventType}.", nameof(eventType));
+        if (!FactorySettings.NotificationEvents.Contains(eventType))
+            throw new ArgumentException($"Unknown event type {eventType}.", nameof(eventType));
         FactorySettings settings;
         try
         {
@@ -63,7 +77,8 @@ public sealed partial class Notifier(EscalationOutbox escalations, ConfigFiles c
             LogFailed(Logger, eventType, "factory.yaml", e.Message);
             return false;
         }
-        if (!settings.Notifications.TryGetValue(eventType, out var target) || string.IsNullOrWhiteSpace(target)) return false;
+        if (!settings.Notifications.TryGetValue(eventType, out var target) || string.IsNullOrWhiteSpace(target))
+            return false;
         var json = JsonSerializer.Serialize(new { @event = eventType, details }, Json.Options);
         try
         {
@@ -71,23 +86,43 @@ public sealed partial class Notifier(EscalationOutbox escalations, ConfigFiles c
             {
                 using var content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
                 using var response = await Http.PostAsync(url, content, ct);
-                if (response.IsSuccessStatusCode) return true;
+                if (response.IsSuccessStatusCode)
+                    return true;
                 LogFailed(Logger, eventType, url.GetLeftPart(UriPartial.Path), $"HTTP {(int)response.StatusCode}");
                 return false;
             }
-            var result = await ProcessRunner.RunAsync(new ProcessSpec("/bin/sh", ["-c", target])
-            {
-                WorkingDirectory = workingDirectory,
-                StandardInput = json,
-                EnvironmentOverrides = new Dictionary<string, string?> { ["FACTORY_EVENT"] = eventType, ["FACTORY_EVENT_JSON"] = json },
-                Timeout = TimeSpan.FromSeconds(30),
-                NewProcessGroup = true,
-            }, ct);
-            if (result.Succeeded) return true;
-            LogFailed(Logger, eventType, target, result.TimedOut ? "timed out" : $"exit {result.ExitCode}: {result.StandardError.Trim()}");
+            var result = await ProcessRunner.RunAsync(
+                new ProcessSpec("/bin/sh", ["-c", target])
+                {
+                    WorkingDirectory = workingDirectory,
+                    StandardInput = json,
+                    EnvironmentOverrides = new Dictionary<string, string?>
+                    {
+                        ["FACTORY_EVENT"] = eventType,
+                        ["FACTORY_EVENT_JSON"] = json,
+                    },
+                    Timeout = TimeSpan.FromSeconds(30),
+                    NewProcessGroup = true,
+                },
+                ct
+            );
+            if (result.Succeeded)
+                return true;
+            LogFailed(
+                Logger,
+                eventType,
+                target,
+                result.TimedOut ? "timed out" : $"exit {result.ExitCode}: {result.StandardError.Trim()}"
+            );
             return false;
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException or System.ComponentModel.Win32Exception)
+        catch (Exception e)
+            when (e
+                    is HttpRequestException
+                        or TaskCanceledException
+                        or IOException
+                        or System.ComponentModel.Win32Exception
+            )
         {
             LogFailed(Logger, eventType, target, e.Message);
             return false;

@@ -24,7 +24,8 @@ internal sealed class BoundedCapture(int limit)
                 var take = Math.Min(half - head.Length, text.Length);
                 head.Append(text, 0, take);
                 text = text[take..];
-                if (text.Length == 0) return;
+                if (text.Length == 0)
+                    return;
             }
             tail.Enqueue(text);
             tailChars += text.Length;
@@ -50,8 +51,10 @@ internal sealed class BoundedCapture(int limit)
         lock (this)
         {
             var sb = new StringBuilder(head.ToString());
-            if (dropped > 0) sb.Append($"\n… [{dropped} characters omitted] …\n");
-            foreach (var part in tail) sb.Append(part);
+            if (dropped > 0)
+                sb.Append($"\n… [{dropped} characters omitted] …\n");
+            foreach (var part in tail)
+                sb.Append(part);
             return sb.ToString();
         }
     }

@@ -23,19 +23,24 @@ public static partial class ProcessRunner
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
-        if (spec.NewProcessGroup) info.ArgumentList.Add(spec.FileName);
-        foreach (var argument in spec.Arguments) info.ArgumentList.Add(argument);
+        if (spec.NewProcessGroup)
+            info.ArgumentList.Add(spec.FileName);
+        foreach (var argument in spec.Arguments)
+            info.ArgumentList.Add(argument);
         if (spec.Environment is { } exact)
         {
             info.Environment.Clear();
-            foreach (var (key, value) in exact) info.Environment[key] = value;
+            foreach (var (key, value) in exact)
+                info.Environment[key] = value;
         }
         if (spec.EnvironmentOverrides is { } overrides)
         {
             foreach (var (key, value) in overrides)
             {
-                if (value is null) info.Environment.Remove(key);
-                else info.Environment[key] = value;
+                if (value is null)
+                    info.Environment.Remove(key);
+                else
+                    info.Environment[key] = value;
             }
         }
 
@@ -46,33 +51,54 @@ public static partial class ProcessRunner
         var fileLock = new object();
         void Sink(BoundedCapture own, string? line)
         {
-            if (line is null) return;
+            if (line is null)
+                return;
             own.Append(line + "\n");
             combined.Append(line + "\n");
-            if (file is not null) lock (fileLock) file.WriteLine(line);
+            if (file is not null)
+                lock (fileLock)
+                    file.WriteLine(line);
         }
 
         var started = Stopwatch.StartNew();
         using var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var outDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var errDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.OutputDataReceived += (_, e) => { if (e.Data is null) outDone.TrySetResult(); else Sink(stdout, e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is null) errDone.TrySetResult(); else Sink(stderr, e.Data); };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+                outDone.TrySetResult();
+            else
+                Sink(stdout, e.Data);
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+                errDone.TrySetResult();
+            else
+                Sink(stderr, e.Data);
+        };
         try
         {
-            if (spec.NewProcessGroup) await Spawner.StartAsync(process);
-            else process.Start();
+            if (spec.NewProcessGroup)
+                await Spawner.StartAsync(process);
+            else
+                process.Start();
         }
         catch (System.ComponentModel.Win32Exception e)
         {
             file?.Dispose();
-            throw new InvalidOperationException($"Could not start '{info.FileName}': {e.Message}. Is it installed and on PATH?", e);
+            throw new InvalidOperationException(
+                $"Could not start '{info.FileName}': {e.Message}. Is it installed and on PATH?",
+                e
+            );
         }
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         try
         {
-            if (spec.StandardInput is { } input) await process.StandardInput.WriteAsync(input);
+            if (spec.StandardInput is { } input)
+                await process.StandardInput.WriteAsync(input);
             process.StandardInput.Close();
         }
         catch (IOException)
@@ -93,27 +119,48 @@ public static partial class ProcessRunner
             Kill(process, spec.NewProcessGroup);
             await process.WaitForExitAsync(CancellationToken.None);
         }
-        if (spec.NewProcessGroup) KillGroup(process.Id);
+        if (spec.NewProcessGroup)
+            KillGroup(process.Id);
         // Output pipes close when the last holder exits; a surviving grandchild was killed above.
-        await Task.WhenAny(Task.WhenAll(outDone.Task, errDone.Task), Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None));
-        if (file is not null) { lock (fileLock) file.Dispose(); }
+        await Task.WhenAny(
+            Task.WhenAll(outDone.Task, errDone.Task),
+            Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None)
+        );
+        if (file is not null)
+        {
+            lock (fileLock)
+                file.Dispose();
+        }
         ct.ThrowIfCancellationRequested();
         var exitCode = timedOut ? 124 : process.ExitCode;
-        return new ProcessResult(exitCode, stdout.ToString(), stderr.ToString(), combined.ToString(), timedOut,
-            combined.Truncated, started.Elapsed, combined.Total);
+        return new ProcessResult(
+            exitCode,
+            stdout.ToString(),
+            stderr.ToString(),
+            combined.ToString(),
+            timedOut,
+            combined.Truncated,
+            started.Elapsed,
+            combined.Total
+        );
     }
 
     private static void Kill(Process process, bool group)
     {
-        if (group) KillGroup(process.Id);
-        try { process.Kill(entireProcessTree: true); }
+        if (group)
+            KillGroup(process.Id);
+        try
+        {
+            process.Kill(entireProcessTree: true);
+        }
         catch (InvalidOperationException) { }
     }
 
     /// <summary>SIGKILL to every process in the group led by <paramref name="pid"/>; a detached grandchild dies too.</summary>
     public static void KillGroup(int pid)
     {
-        if (pid > 1) _ = kill(-pid, 9);
+        if (pid > 1)
+            _ = kill(-pid, 9);
     }
 
     /// <summary>
@@ -123,7 +170,10 @@ public static partial class ProcessRunner
     /// </summary>
     private static class Spawner
     {
-        private static readonly System.Collections.Concurrent.BlockingCollection<(Process Process, TaskCompletionSource Done)> Queue = [];
+        private static readonly System.Collections.Concurrent.BlockingCollection<(
+            Process Process,
+            TaskCompletionSource Done
+        )> Queue = [];
 
         static Spawner()
         {
@@ -142,7 +192,10 @@ public static partial class ProcessRunner
                     }
                 }
             })
-            { IsBackground = true, Name = "factory-spawner" };
+            {
+                IsBackground = true,
+                Name = "factory-spawner",
+            };
             thread.Start();
         }
 

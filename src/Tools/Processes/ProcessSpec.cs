@@ -28,7 +28,16 @@ public sealed record ProcessSpec(string FileName, IReadOnlyList<string> Argument
 }
 
 /// <summary>How a process ended. <c>Output</c> interleaves stdout and stderr as they arrived, capped head and tail.</summary>
-public sealed record ProcessResult(int ExitCode, string StandardOutput, string StandardError, string Output, bool TimedOut, bool Truncated, TimeSpan Duration, long OutputBytes)
+public sealed record ProcessResult(
+    int ExitCode,
+    string StandardOutput,
+    string StandardError,
+    string Output,
+    bool TimedOut,
+    bool Truncated,
+    TimeSpan Duration,
+    long OutputBytes
+)
 {
     public bool Succeeded => ExitCode == 0 && !TimedOut;
 }

@@ -8,7 +8,13 @@ namespace FactoryMcp.Tools.Prompts;
 /// </summary>
 public static class PromptCatalog
 {
-    public sealed record PromptFile(string Name, string Description, IReadOnlyList<string> Roles, string? VerifierRole, string Body);
+    public sealed record PromptFile(
+        string Name,
+        string Description,
+        IReadOnlyList<string> Roles,
+        string? VerifierRole,
+        string Body
+    );
 
     private static readonly Lazy<IReadOnlyList<PromptFile>> Files = new(Load);
 
@@ -24,7 +30,12 @@ public static class PromptCatalog
     {
         var assembly = typeof(PromptCatalog).Assembly;
         var list = new List<PromptFile>();
-        foreach (var resource in assembly.GetManifestResourceNames().Where(n => n.StartsWith("Prompts.", StringComparison.Ordinal)).Order())
+        foreach (
+            var resource in assembly
+                .GetManifestResourceNames()
+                .Where(n => n.StartsWith("Prompts.", StringComparison.Ordinal))
+                .Order()
+        )
         {
             using var reader = new StreamReader(assembly.GetManifestResourceStream(resource)!);
             list.Add(Parse(resource["Prompts.".Length..^".md".Length], reader.ReadToEnd()));
@@ -35,15 +46,21 @@ public static class PromptCatalog
     public static PromptFile Parse(string name, string text)
     {
         text = text.Replace("\r\n", "\n");
-        if (!text.StartsWith("---\n", StringComparison.Ordinal)) throw new InvalidDataException($"Prompt {name} has no front matter.");
+        if (!text.StartsWith("---\n", StringComparison.Ordinal))
+            throw new InvalidDataException($"Prompt {name} has no front matter.");
         var end = text.IndexOf("\n---\n", 4, StringComparison.Ordinal);
-        if (end < 0) throw new InvalidDataException($"Prompt {name}'s front matter is not closed.");
+        if (end < 0)
+            throw new InvalidDataException($"Prompt {name}'s front matter is not closed.");
         var yaml = new YamlStream();
         yaml.Load(new StringReader(text[4..end]));
         var map = (YamlMappingNode)yaml.Documents[0].RootNode;
         var description = ((YamlScalarNode)map.Children[new YamlScalarNode("description")]).Value ?? "";
-        var roles = ((YamlSequenceNode)map.Children[new YamlScalarNode("roles")]).Children.Select(c => ((YamlScalarNode)c).Value!).ToList();
-        var verifierRole = map.Children.TryGetValue(new YamlScalarNode("verifier_role"), out var vr) ? ((YamlScalarNode)vr).Value : null;
+        var roles = ((YamlSequenceNode)map.Children[new YamlScalarNode("roles")])
+            .Children.Select(c => ((YamlScalarNode)c).Value!)
+            .ToList();
+        var verifierRole = map.Children.TryGetValue(new YamlScalarNode("verifier_role"), out var vr)
+            ? ((YamlScalarNode)vr).Value
+            : null;
         return new PromptFile(name, description, roles, verifierRole, text[(end + 5)..].TrimStart('\n'));
     }
 
@@ -51,7 +68,8 @@ public static class PromptCatalog
     public static string Render(PromptFile prompt, IReadOnlyDictionary<string, string> values)
     {
         var body = prompt.Body;
-        foreach (var (key, value) in values) body = body.Replace("{{" + key + "}}", value, StringComparison.Ordinal);
+        foreach (var (key, value) in values)
+            body = body.Replace("{{" + key + "}}", value, StringComparison.Ordinal);
         return body;
     }
 }

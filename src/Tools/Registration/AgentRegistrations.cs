@@ -26,15 +26,48 @@ public static class AgentRegistrations
         Directory.CreateDirectory(target.Paths.RunsFolder);
         return
         [
-            EditJson(target, ".mcp.json", "Claude Code", ["mcpServers", ServerName], url is null
-                ? Stdio(target, "claude-1", withType: true)
-                : new JsonObject { ["type"] = "http", ["url"] = url, ["headers"] = new JsonObject { ["Authorization"] = $"Bearer ${{{TokenVariable}}}" } }),
-            EditJsonArray(target, Path.Combine(".claude", "settings.json"), "Claude Code", ["permissions", "additionalDirectories"], target.Paths.RunsFolder),
+            EditJson(
+                target,
+                ".mcp.json",
+                "Claude Code",
+                ["mcpServers", ServerName],
+                url is null
+                    ? Stdio(target, "claude-1", withType: true)
+                    : new JsonObject
+                    {
+                        ["type"] = "http",
+                        ["url"] = url,
+                        ["headers"] = new JsonObject { ["Authorization"] = $"Bearer ${{{TokenVariable}}}" },
+                    }
+            ),
+            EditJsonArray(
+                target,
+                Path.Combine(".claude", "settings.json"),
+                "Claude Code",
+                ["permissions", "additionalDirectories"],
+                target.Paths.RunsFolder
+            ),
             EditToml(target, url),
-            EditJson(target, Path.Combine(".gemini", "settings.json"), "Gemini CLI", ["mcpServers", ServerName], url is null
-                ? Stdio(target, "gemini-1", withType: false)
-                : new JsonObject { ["httpUrl"] = url, ["headers"] = new JsonObject { ["Authorization"] = $"Bearer ${{{TokenVariable}}}" } }),
-            EditJsonArray(target, Path.Combine(".gemini", "settings.json"), "Gemini CLI", ["context", "includeDirectories"], target.Paths.RunsFolder),
+            EditJson(
+                target,
+                Path.Combine(".gemini", "settings.json"),
+                "Gemini CLI",
+                ["mcpServers", ServerName],
+                url is null
+                    ? Stdio(target, "gemini-1", withType: false)
+                    : new JsonObject
+                    {
+                        ["httpUrl"] = url,
+                        ["headers"] = new JsonObject { ["Authorization"] = $"Bearer ${{{TokenVariable}}}" },
+                    }
+            ),
+            EditJsonArray(
+                target,
+                Path.Combine(".gemini", "settings.json"),
+                "Gemini CLI",
+                ["context", "includeDirectories"],
+                target.Paths.RunsFolder
+            ),
         ];
     }
 
@@ -49,21 +82,28 @@ public static class AgentRegistrations
             $"Gemini CLI: run `gemini` in {root} and trust the folder (or add \"{root}\": \"TRUST_FOLDER\" to ~/.gemini/trustedFolders.json); untrusted folders disable MCP servers.",
         };
         if (target.HttpUrl is not null)
-            steps.Add($"Each CLI reads its bearer token from {TokenVariable}: `export {TokenVariable}=<the token `factory agent add NAME` printed>` before starting it.");
+            steps.Add(
+                $"Each CLI reads its bearer token from {TokenVariable}: `export {TokenVariable}=<the token `factory agent add NAME` printed>` before starting it."
+            );
         return steps;
     }
 
     private static string McpUrl(string url)
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-            throw new LedgerException($"--http '{url}' is not an http(s) URL; give the server's address, for example http://127.0.0.1:7171.");
-        return uri.AbsolutePath.TrimEnd('/').EndsWith("/mcp", StringComparison.Ordinal) ? uri.ToString().TrimEnd('/') : uri.ToString().TrimEnd('/') + "/mcp";
+            throw new LedgerException(
+                $"--http '{url}' is not an http(s) URL; give the server's address, for example http://127.0.0.1:7171."
+            );
+        return uri.AbsolutePath.TrimEnd('/').EndsWith("/mcp", StringComparison.Ordinal)
+            ? uri.ToString().TrimEnd('/')
+            : uri.ToString().TrimEnd('/') + "/mcp";
     }
 
     private static JsonObject Stdio(Target target, string agent, bool withType)
     {
         var server = new JsonObject();
-        if (withType) server["type"] = "stdio";
+        if (withType)
+            server["type"] = "stdio";
         server["command"] = target.FactoryExecutable;
         server["args"] = new JsonArray("serve");
         server["env"] = new JsonObject { ["FACTORY_AGENT"] = agent, ["FACTORY_LEDGER"] = target.Paths.LedgerFile };
@@ -82,9 +122,13 @@ public static class AgentRegistrations
         var file = Path.Combine(target.ProjectRoot, relative);
         var text = File.Exists(file) ? File.ReadAllText(file) : "";
         var existing = JsonFileEdit.Get(text, path, file);
-        if (existing is not null and not JsonArray) throw new LedgerException($"{file}: \"{string.Join('.', path)}\" is not an array; fix it by hand, then run `factory init` again.");
+        if (existing is not null and not JsonArray)
+            throw new LedgerException(
+                $"{file}: \"{string.Join('.', path)}\" is not an array; fix it by hand, then run `factory init` again."
+            );
         var items = existing is JsonArray array ? array.DeepClone().AsArray() : [];
-        if (items.Any(i => i?.GetValueKind() == System.Text.Json.JsonValueKind.String && i.GetValue<string>() == item)) return new Change(file, false, cli);
+        if (items.Any(i => i?.GetValueKind() == System.Text.Json.JsonValueKind.String && i.GetValue<string>() == item))
+            return new Change(file, false, cli);
         items.Add(item);
         return Save(file, JsonFileEdit.Set(text, path, items, file), cli);
     }
@@ -94,17 +138,27 @@ public static class AgentRegistrations
         var file = Path.Combine(target.ProjectRoot, ".codex", "config.toml");
         var text = File.Exists(file) ? File.ReadAllText(file) : "";
         IReadOnlyList<string> body = url is null
-            ? [$"command = {TomlFileEdit.Quote(target.FactoryExecutable)}", "args = [\"serve\"]",
-               $"env = {{ FACTORY_AGENT = \"codex-1\", FACTORY_LEDGER = {TomlFileEdit.Quote(target.Paths.LedgerFile)} }}"]
+            ?
+            [
+                $"command = {TomlFileEdit.Quote(target.FactoryExecutable)}",
+                "args = [\"serve\"]",
+                $"env = {{ FACTORY_AGENT = \"codex-1\", FACTORY_LEDGER = {TomlFileEdit.Quote(target.Paths.LedgerFile)} }}",
+            ]
             : [$"url = {TomlFileEdit.Quote(url)}", $"bearer_token_env_var = \"{TokenVariable}\""];
         var edited = TomlFileEdit.SetTable(text, $"mcp_servers.{ServerName}", body);
-        var withRoots = TomlFileEdit.AddToArray(edited ?? text, "sandbox_workspace_write", "writable_roots", target.Paths.RunsFolder);
+        var withRoots = TomlFileEdit.AddToArray(
+            edited ?? text,
+            "sandbox_workspace_write",
+            "writable_roots",
+            target.Paths.RunsFolder
+        );
         return Save(file, withRoots ?? edited, "Codex");
     }
 
     private static Change Save(string file, string? text, string cli)
     {
-        if (text is null) return new Change(file, false, cli);
+        if (text is null)
+            return new Change(file, false, cli);
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
         var temp = file + ".factory-tmp";
         File.WriteAllText(temp, text);

@@ -12,26 +12,44 @@ namespace FactoryMcp.Tools.Registration;
 /// </summary>
 public static class JsonFileEdit
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-    private static readonly JsonReaderOptions Reader = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
-    private static readonly JsonDocumentOptions Document = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
+    private static readonly JsonSerializerOptions Indented = new()
+    {
+        WriteIndented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+    private static readonly JsonReaderOptions Reader = new()
+    {
+        CommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+    private static readonly JsonDocumentOptions Document = new()
+    {
+        CommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
 
     /// <summary>Reads the value at <paramref name="path"/>, or null.</summary>
     public static JsonNode? Get(string text, IReadOnlyList<string> path, string file)
     {
-        if (string.IsNullOrWhiteSpace(text)) return null;
+        if (string.IsNullOrWhiteSpace(text))
+            return null;
         JsonNode? node = Parse(text, file);
         foreach (var key in path)
         {
-            if (node is not JsonObject obj || !obj.TryGetPropertyValue(key, out node)) return null;
+            if (node is not JsonObject obj || !obj.TryGetPropertyValue(key, out node))
+                return null;
         }
         return node;
     }
 
     public static string? Set(string text, IReadOnlyList<string> path, JsonNode value, string file)
     {
-        if (string.IsNullOrWhiteSpace(text)) return Render(Nest(path, value), 0) + "\n";
-        if (Parse(text, file) is not JsonObject) throw new LedgerException($"{file} does not hold a JSON object; fix it by hand, then run `factory init` again.");
+        if (string.IsNullOrWhiteSpace(text))
+            return Render(Nest(path, value), 0) + "\n";
+        if (Parse(text, file) is not JsonObject)
+            throw new LedgerException(
+                $"{file} does not hold a JSON object; fix it by hand, then run `factory init` again."
+            );
         var bytes = Encoding.UTF8.GetBytes(text);
         var objectStart = FirstNonSpace(bytes, 0);
         for (var depth = 0; depth < path.Count; depth++)
@@ -40,7 +58,8 @@ public static class JsonFileEdit
             var found = members.FirstOrDefault(m => m.Name == path[depth]);
             if (found.Name is null)
             {
-                var member = $"\"{JsonEncodedText.Encode(path[depth], JavaScriptEncoder.UnsafeRelaxedJsonEscaping)}\": {Render(Nest(path.Skip(depth + 1).ToList(), value), depth + 1)}";
+                var member =
+                    $"\"{JsonEncodedText.Encode(path[depth], JavaScriptEncoder.UnsafeRelaxedJsonEscaping)}\": {Render(Nest(path.Skip(depth + 1).ToList(), value), depth + 1)}";
                 var indent = new string(' ', (depth + 1) * 2);
                 string insertion;
                 int at;
@@ -56,12 +75,18 @@ public static class JsonFileEdit
             }
             if (depth == path.Count - 1)
             {
-                var existing = JsonNode.Parse(Encoding.UTF8.GetString(bytes, found.Start, found.End - found.Start), documentOptions: Document);
-                if (JsonNode.DeepEquals(existing, value)) return null;
+                var existing = JsonNode.Parse(
+                    Encoding.UTF8.GetString(bytes, found.Start, found.End - found.Start),
+                    documentOptions: Document
+                );
+                if (JsonNode.DeepEquals(existing, value))
+                    return null;
                 return Splice(bytes, found.Start, found.End, Render(value, depth + 1));
             }
             if (bytes[found.Start] != (byte)'{')
-                throw new LedgerException($"{file}: \"{string.Join('.', path.Take(depth + 1))}\" is not an object; fix it by hand, then run `factory init` again.");
+                throw new LedgerException(
+                    $"{file}: \"{string.Join('.', path.Take(depth + 1))}\" is not an object; fix it by hand, then run `factory init` again."
+                );
             objectStart = found.Start;
         }
         return null;
@@ -75,7 +100,9 @@ public static class JsonFileEdit
         }
         catch (JsonException e)
         {
-            throw new LedgerException($"{file} is not valid JSON ({e.Message}); nothing was changed. Fix it, then run `factory init` again.");
+            throw new LedgerException(
+                $"{file} is not valid JSON ({e.Message}); nothing was changed. Fix it, then run `factory init` again."
+            );
         }
     }
 
@@ -89,7 +116,8 @@ public static class JsonFileEdit
         var members = new List<Member>();
         while (reader.Read())
         {
-            if (reader.TokenType == JsonTokenType.EndObject) return (members, start + (int)reader.TokenStartIndex);
+            if (reader.TokenType == JsonTokenType.EndObject)
+                return (members, start + (int)reader.TokenStartIndex);
             var name = reader.GetString()!;
             reader.Read();
             var valueStart = start + (int)reader.TokenStartIndex;
@@ -102,7 +130,8 @@ public static class JsonFileEdit
     private static JsonNode Nest(IReadOnlyList<string> path, JsonNode value)
     {
         var node = value;
-        for (var i = path.Count - 1; i >= 0; i--) node = new JsonObject { [path[i]] = node };
+        for (var i = path.Count - 1; i >= 0; i--)
+            node = new JsonObject { [path[i]] = node };
         return node;
     }
 
@@ -118,8 +147,10 @@ public static class JsonFileEdit
     private static int FirstNonSpace(byte[] bytes, int from)
     {
         // Skip a UTF-8 BOM and whitespace; comments before the root object are not supported here.
-        if (bytes.Length >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF) from = 3;
-        while (from < bytes.Length && bytes[from] is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t') from++;
+        if (bytes.Length >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF)
+            from = 3;
+        while (from < bytes.Length && bytes[from] is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t')
+            from++;
         return from;
     }
 }

@@ -20,11 +20,18 @@ public sealed class PacketService(FactoryServices factory)
     private RunLedger runs => factory.Runs;
     private Workspaces workspaces => factory.Workspaces;
 
-    public async Task<PacketView> GetTaskPacketAsync(Caller caller, long? taskId, bool newRun, CancellationToken ct = default)
+    public async Task<PacketView> GetTaskPacketAsync(
+        Caller caller,
+        long? taskId,
+        bool newRun,
+        CancellationToken ct = default
+    )
     {
-        if (taskId is { } id) return await ReadAsync(id, ct);
+        if (taskId is { } id)
+            return await ReadAsync(id, ct);
         var outcome = await runs.ClaimAsync(caller, newRun, ct);
-        if (outcome.Status == ClaimOutcome.Empty) return new PacketView { Status = ClaimOutcome.Empty };
+        if (outcome.Status == ClaimOutcome.Empty)
+            return new PacketView { Status = ClaimOutcome.Empty };
         var run = outcome.Run!;
         var task = outcome.Task!;
         if (!run.Started)
@@ -35,8 +42,15 @@ public sealed class PacketService(FactoryServices factory)
             }
             catch (Exception e) when (e is LedgerException or IOException or InvalidOperationException)
             {
-                await runs.ReleaseClaimAsync(caller, run.Id, $"workspace preparation failed: {e.Message}", CancellationToken.None);
-                throw new LedgerException($"Claimed task {task.Id} but could not prepare its workspace ({e.Message}); the claim was released and the task is back in the queue. Try again, and tell a human if this repeats.");
+                await runs.ReleaseClaimAsync(
+                    caller,
+                    run.Id,
+                    $"workspace preparation failed: {e.Message}",
+                    CancellationToken.None
+                );
+                throw new LedgerException(
+                    $"Claimed task {task.Id} but could not prepare its workspace ({e.Message}); the claim was released and the task is back in the queue. Try again, and tell a human if this repeats."
+                );
             }
             run = await runs.StartLeaseAsync(caller, run.Id, ct);
         }
@@ -64,9 +78,16 @@ public sealed class PacketService(FactoryServices factory)
         var settings = RunLedger.SettingsOf(task);
         var missing = await runs.MissingEvidenceAsync(run.Id, settings, ct);
         var version = await tasks.GetPacketAsync(task.Id, run.PacketVersion, ct);
-        var answers = (await tasks.EscalationsAsync(task.Id, ct)).Where(e => e.Answer is not null).Select(e => $"Q: {e.Question} — A: {e.Answer}");
+        var answers = (await tasks.EscalationsAsync(task.Id, ct))
+            .Where(e => e.Answer is not null)
+            .Select(e => $"Q: {e.Question} — A: {e.Answer}");
         var config = factory.Config.Settings;
-        var lessons = await factory.Lessons.ForLineAsync(task.Line, config.LessonsPerPacket, config.LessonBytesPerPacket, ct);
+        var lessons = await factory.Lessons.ForLineAsync(
+            task.Line,
+            config.LessonsPerPacket,
+            config.LessonBytesPerPacket,
+            ct
+        );
         return new PacketView
         {
             Status = status,
@@ -96,15 +117,21 @@ public sealed class PacketService(FactoryServices factory)
     /// <summary>The previous run's outcome, head and plan, so a retry or hand-off continues rather than restarts.</summary>
     private async Task<string?> PreviousAttemptAsync(RunRow run, CancellationToken ct)
     {
-        if (run.PreviousRunId is not { } previousId) return null;
+        if (run.PreviousRunId is not { } previousId)
+            return null;
         var previous = await runs.GetAsync(previousId, ct);
-        var plan = (await runs.EvidenceAsync(previousId, ct)).LastOrDefault(e => e.Kind == EvidenceKinds.Plan && e.Origin == Origins.Agent);
+        var plan = (await runs.EvidenceAsync(previousId, ct)).LastOrDefault(e =>
+            e.Kind == EvidenceKinds.Plan && e.Origin == Origins.Agent
+        );
         var lines = new List<string>
         {
             $"Run {previous.Id} by {previous.AgentName} ended {previous.State}{(previous.CloseReason is { } r ? $" ({r})" : "")}.",
-            previous.HeadSha is { } head ? $"Its last head `{head}` is where this run starts." : "It left no head commit; this run starts from base.",
+            previous.HeadSha is { } head
+                ? $"Its last head `{head}` is where this run starts."
+                : "It left no head commit; this run starts from base.",
         };
-        if (plan is not null) lines.Add($"Its plan: {plan.Summary}{(plan.Content is { } c ? "\n\n" + c : "")}");
+        if (plan is not null)
+            lines.Add($"Its plan: {plan.Summary}{(plan.Content is { } c ? "\n\n" + c : "")}");
         return string.Join('\n', lines);
     }
 }

@@ -34,7 +34,8 @@ public sealed record PacketView
 
     public string ToMarkdown()
     {
-        if (Status == "empty") return "Queue empty: no task is waiting for you or your pools. Check again later; this is a normal result.";
+        if (Status == "empty")
+            return "Queue empty: no task is waiting for you or your pools. Check again later; this is a normal result.";
         var sb = new StringBuilder();
         if (RunId is { } runId)
         {
@@ -42,10 +43,16 @@ public sealed record PacketView
             sb.AppendLine();
             if (Spec is { } spec)
             {
-                sb.AppendLine($"- This is a spec job for signal {spec.Signal.Id}: write the task packet a builder will run, or close the signal. You change no files; the workspace `{Workspace}` (at `{BaseSha}`) is for reading the code so that Scope and Validation are right.");
+                sb.AppendLine(
+                    $"- This is a spec job for signal {spec.Signal.Id}: write the task packet a builder will run, or close the signal. You change no files; the workspace `{Workspace}` (at `{BaseSha}`) is for reading the code so that Scope and Validation are right."
+                );
                 sb.AppendLine($"- Lease until {LeaseExpiresAt} (renewed whenever you record evidence).");
-                sb.AppendLine($"- Answer with enqueue_for_agent(target_agent=\"anyone\" or a builder or pool:NAME, packet=<the whole packet>, signal_id={spec.Signal.Id}): it becomes a proposal a human approves, and this run closes. A refused packet lists every problem and changes nothing.");
-                sb.AppendLine("- Or declare_terminal_state NO_OP with reason `duplicate` or `not_actionable` (record evidence first), or ESCALATE with a question. PR_READY does not apply: a spec job has no diff.");
+                sb.AppendLine(
+                    $"- Answer with enqueue_for_agent(target_agent=\"anyone\" or a builder or pool:NAME, packet=<the whole packet>, signal_id={spec.Signal.Id}): it becomes a proposal a human approves, and this run closes. A refused packet lists every problem and changes nothing."
+                );
+                sb.AppendLine(
+                    "- Or declare_terminal_state NO_OP with reason `duplicate` or `not_actionable` (record evidence first), or ESCALATE with a question. PR_READY does not apply: a spec job has no diff."
+                );
             }
             else
             {
@@ -56,32 +63,49 @@ public sealed record PacketView
         {
             sb.AppendLine($"# Task {TaskId} ({TaskState}): {Title}");
         }
-        if (HandoffNote is { } note) sb.AppendLine().AppendLine("## Note that came with this task").AppendLine(note);
+        if (HandoffNote is { } note)
+            sb.AppendLine().AppendLine("## Note that came with this task").AppendLine(note);
         if (EscalationAnswers.Count > 0)
         {
             sb.AppendLine().AppendLine("## Answers to earlier escalations");
-            foreach (var answer in EscalationAnswers) sb.AppendLine($"- {answer}");
+            foreach (var answer in EscalationAnswers)
+                sb.AppendLine($"- {answer}");
         }
-        if (PreviousAttempt is { } previous) sb.AppendLine().AppendLine("## Previous attempt").AppendLine(previous);
+        if (PreviousAttempt is { } previous)
+            sb.AppendLine().AppendLine("## Previous attempt").AppendLine(previous);
         if (Lessons.Count > 0)
         {
             sb.AppendLine().AppendLine($"## Lessons of line {Line} (promoted by humans)");
-            foreach (var lesson in Lessons) sb.AppendLine($"- {lesson}");
+            foreach (var lesson in Lessons)
+                sb.AppendLine($"- {lesson}");
         }
-        if (Spec is { } brief) sb.AppendLine().Append(brief.ToMarkdown());
+        if (Spec is { } brief)
+            sb.AppendLine().Append(brief.ToMarkdown());
         sb.AppendLine().AppendLine("## Packet").AppendLine().AppendLine(Packet);
         return sb.ToString();
     }
 
     private void BuildBullets(StringBuilder sb)
     {
-        sb.AppendLine($"- Workspace: `{Workspace}` — work only there. Commit on the checked-out branch, or just leave your changes: the server snapshots the workspace when you declare PR_READY without head_commit.");
-        sb.AppendLine($"- Base: `{BaseSha}`{(StartSha != BaseSha ? $"; this run starts from the previous attempt's head `{StartSha}`" : "")}");
+        sb.AppendLine(
+            $"- Workspace: `{Workspace}` — work only there. Commit on the checked-out branch, or just leave your changes: the server snapshots the workspace when you declare PR_READY without head_commit."
+        );
+        sb.AppendLine(
+            $"- Base: `{BaseSha}`{(StartSha != BaseSha ? $"; this run starts from the previous attempt's head `{StartSha}`" : "")}"
+        );
         sb.AppendLine($"- Run ref: `{RunRef}`; lease until {LeaseExpiresAt} (renewed whenever you record evidence).");
         if (CloneUrl is { } clone)
-            sb.AppendLine($"- Working from another machine: `git clone {clone}`, check out `{StartSha ?? BaseSha}`, commit, then `git push {clone} HEAD:{RunRef}` and declare with head_commit.");
-        sb.AppendLine($"- Evidence still required: {(EvidenceRequired.Count == 0 ? "none" : string.Join(", ", EvidenceRequired))}" +
-                      (EvidenceServerProvides.Count > 0 ? $" (the server itself provides {string.Join(" and ", EvidenceServerProvides)})." : "."));
+            sb.AppendLine(
+                $"- Working from another machine: `git clone {clone}`, check out `{StartSha ?? BaseSha}`, commit, then `git push {clone} HEAD:{RunRef}` and declare with head_commit."
+            );
+        sb.AppendLine(
+            $"- Evidence still required: {(EvidenceRequired.Count == 0 ? "none" : string.Join(", ", EvidenceRequired))}"
+                + (
+                    EvidenceServerProvides.Count > 0
+                        ? $" (the server itself provides {string.Join(" and ", EvidenceServerProvides)})."
+                        : "."
+                )
+        );
         sb.AppendLine("- Finish with declare_terminal_state: PR_READY, NO_OP, ESCALATE or RETRYABLE_FAILURE.");
     }
 }

@@ -36,13 +36,23 @@ public sealed class RunBundle(FactoryServices factory)
         var sb = new StringBuilder();
         sb.AppendLine($"# Run {run.Id} — task {task.Id}: {task.Title}");
         Section(sb, "Summary");
-        sb.AppendLine($"- Run {run.State}{(run.CloseReason is { } reason ? $" ({reason})" : "")} by {run.AgentName}; task {task.State}, line {task.Line}, attempts {task.Attempts}, reworks {task.Reworks}");
-        sb.AppendLine($"- Opened {Iso.Text(run.OpenedAt)}{(run.ClosedAt is { } closed ? $", closed {Iso.Text(closed)}" : "")}; stages {string.Join(" → ", stages.Select(s => s.Stage))}");
-        sb.AppendLine($"- Base `{run.BaseSha}`, head `{run.HeadSha ?? "none"}`; {declarations.Count(d => d.Outcome == "refused")} refused declaration(s)");
-        if (declarations.LastOrDefault(d => d.Outcome == "accepted") is { } accepted) sb.AppendLine($"- [agent] declared {accepted.State}: {accepted.Summary}");
+        sb.AppendLine(
+            $"- Run {run.State}{(run.CloseReason is { } reason ? $" ({reason})" : "")} by {run.AgentName}; task {task.State}, line {task.Line}, attempts {task.Attempts}, reworks {task.Reworks}"
+        );
+        sb.AppendLine(
+            $"- Opened {Iso.Text(run.OpenedAt)}{(run.ClosedAt is { } closed ? $", closed {Iso.Text(closed)}" : "")}; stages {string.Join(" → ", stages.Select(s => s.Stage))}"
+        );
+        sb.AppendLine(
+            $"- Base `{run.BaseSha}`, head `{run.HeadSha ?? "none"}`; {declarations.Count(d => d.Outcome == "refused")} refused declaration(s)"
+        );
+        if (declarations.LastOrDefault(d => d.Outcome == "accepted") is { } accepted)
+            sb.AppendLine($"- [agent] declared {accepted.State}: {accepted.Summary}");
 
         Section(sb, "Original task");
-        sb.AppendLine($"Packet version {run.PacketVersion} ([factory://tasks/{task.Id}/packet](factory://tasks/{task.Id}/packet)):").AppendLine();
+        sb.AppendLine(
+                $"Packet version {run.PacketVersion} ([factory://tasks/{task.Id}/packet](factory://tasks/{task.Id}/packet)):"
+            )
+            .AppendLine();
         sb.AppendLine(string.Join('\n', Excerpt(packet.Markdown).Split('\n').Select(l => "> " + l)));
 
         Section(sb, "Reproduction (before/after)");
@@ -51,40 +61,71 @@ public sealed class RunBundle(FactoryServices factory)
         Items(sb, evidence.Where(e => e.Kind == EvidenceKinds.Plan));
         Section(sb, "Diff");
         Items(sb, evidence.Where(e => e.Kind == EvidenceKinds.Diff));
-        if (evidence.Any(e => e.Kind == EvidenceKinds.Diff && e.Origin == Origins.Server)) sb.AppendLine($"The whole diff, paged: factory://runs/{run.Id}/diff?page=1");
+        if (evidence.Any(e => e.Kind == EvidenceKinds.Diff && e.Origin == Origins.Server))
+            sb.AppendLine($"The whole diff, paged: factory://runs/{run.Id}/diff?page=1");
         Section(sb, "Validation");
         Items(sb, evidence.Where(e => e.Kind == EvidenceKinds.TestOutput));
         Section(sb, "Declarations (accepted and refused)");
-        if (declarations.Count == 0) sb.AppendLine("None yet.");
+        if (declarations.Count == 0)
+            sb.AppendLine("None yet.");
         foreach (var d in declarations)
         {
             sb.AppendLine($"- [agent] {d.State} → [server] **{d.Outcome}** ({Iso.Text(d.CreatedAt)}): {d.Summary}");
-            if (d.Reason is { } r) sb.AppendLine($"  - reason: {r}");
-            foreach (var problem in Json.Deserialize<List<string>>(d.ProblemsJson)) sb.AppendLine($"  - [server] unmet: {problem}");
+            if (d.Reason is { } r)
+                sb.AppendLine($"  - reason: {r}");
+            foreach (var problem in Json.Deserialize<List<string>>(d.ProblemsJson))
+                sb.AppendLine($"  - [server] unmet: {problem}");
         }
         Section(sb, "No-op / escalation");
         var noOp = declarations.LastOrDefault(d => d.State == TerminalStates.NoOp && d.Outcome == "accepted");
-        if (noOp is null && escalations.Count == 0) sb.AppendLine("None.");
-        if (noOp is not null) sb.AppendLine($"- [agent] NO_OP `{noOp.Reason}`: {noOp.Summary}");
-        foreach (var e in escalations) sb.AppendLine($"- [{(e.RaisedBy.StartsWith("agent:", StringComparison.Ordinal) ? "agent" : "server")}] asked: {e.Question}{(e.Answer is { } a ? $"\n  - [human] answered ({e.Action}): {a}" : "\n  - awaiting a human's answer")}");
+        if (noOp is null && escalations.Count == 0)
+            sb.AppendLine("None.");
+        if (noOp is not null)
+            sb.AppendLine($"- [agent] NO_OP `{noOp.Reason}`: {noOp.Summary}");
+        foreach (var e in escalations)
+            sb.AppendLine(
+                $"- [{(e.RaisedBy.StartsWith("agent:", StringComparison.Ordinal) ? "agent" : "server")}] asked: {e.Question}{(e.Answer is { } a ? $"\n  - [human] answered ({e.Action}): {a}" : "\n  - awaiting a human's answer")}"
+            );
         Section(sb, "Verdicts");
-        if (verdicts.Count == 0) sb.AppendLine("None.");
-        foreach (var v in verdicts) sb.AppendLine($"- [verifier] {v.Role} ({v.Verifier}): **{v.Verdict}** — {Excerpt(v.Findings)}");
+        if (verdicts.Count == 0)
+            sb.AppendLine("None.");
+        foreach (var v in verdicts)
+            sb.AppendLine($"- [verifier] {v.Role} ({v.Verifier}): **{v.Verdict}** — {Excerpt(v.Findings)}");
         Section(sb, "Review");
-        if (reviews.Count == 0) sb.AppendLine("None.");
-        foreach (var r in reviews) sb.AppendLine($"- [human] {r.Reviewer}: **{r.Outcome}**{(r.ReviewedSha is { } sha ? $" at `{sha}`" : "")} — {Excerpt(r.Feedback)}");
+        if (reviews.Count == 0)
+            sb.AppendLine("None.");
+        foreach (var r in reviews)
+            sb.AppendLine(
+                $"- [human] {r.Reviewer}: **{r.Outcome}**{(r.ReviewedSha is { } sha ? $" at `{sha}`" : "")} — {Excerpt(r.Feedback)}"
+            );
         Section(sb, "Residual risk");
         var risks = declarations.Where(d => d.ResidualRisk is not null).ToList();
-        if (risks.Count == 0) sb.AppendLine("None stated.");
-        foreach (var d in risks) sb.AppendLine($"- [agent] {d.ResidualRisk}");
+        if (risks.Count == 0)
+            sb.AppendLine("None stated.");
+        foreach (var d in risks)
+            sb.AppendLine($"- [agent] {d.ResidualRisk}");
         Section(sb, "Cost");
         Items(sb, evidence.Where(e => e.Kind == EvidenceKinds.Cost));
         Section(sb, "Other evidence");
-        Items(sb, evidence.Where(e => e.Kind is not (EvidenceKinds.Reproduction or EvidenceKinds.Plan or EvidenceKinds.Diff or EvidenceKinds.TestOutput or EvidenceKinds.Cost)));
+        Items(
+            sb,
+            evidence.Where(e =>
+                e.Kind
+                    is not (
+                        EvidenceKinds.Reproduction
+                        or EvidenceKinds.Plan
+                        or EvidenceKinds.Diff
+                        or EvidenceKinds.TestOutput
+                        or EvidenceKinds.Cost
+                    )
+            )
+        );
 
         var markdown = sb.ToString();
         if (markdown.Length > MaxChars)
-            markdown = markdown[..MaxChars] + $"\n\n… [bundle truncated at {MaxChars} characters; evidence blobs and factory://runs/{run.Id}/diff hold everything]";
+            markdown =
+                markdown[..MaxChars]
+                + $"\n\n… [bundle truncated at {MaxChars} characters; evidence blobs and factory://runs/{run.Id}/diff hold everything]";
         return new Bundle(run, task, markdown);
     }
 
@@ -97,10 +138,15 @@ public sealed class RunBundle(FactoryServices factory)
         {
             any = true;
             sb.AppendLine($"- [{item.Origin}] **{item.Kind}** #{item.Id} ({Iso.Text(item.CreatedAt)}): {item.Summary}");
-            if (item.Content is { Length: > 0 } content) sb.AppendLine().AppendLine(string.Join('\n', Excerpt(content).TrimEnd().Split('\n').Select(l => "    " + l))).AppendLine();
-            if (item.BlobSha is { } blob) sb.AppendLine($"  - blob `{blob}` ({item.BlobBytes} bytes{(item.FileName is { } f ? $", {f}" : "")})");
+            if (item.Content is { Length: > 0 } content)
+                sb.AppendLine()
+                    .AppendLine(string.Join('\n', Excerpt(content).TrimEnd().Split('\n').Select(l => "    " + l)))
+                    .AppendLine();
+            if (item.BlobSha is { } blob)
+                sb.AppendLine($"  - blob `{blob}` ({item.BlobBytes} bytes{(item.FileName is { } f ? $", {f}" : "")})");
         }
-        if (!any) sb.AppendLine("None.");
+        if (!any)
+            sb.AppendLine("None.");
     }
 
     private static string Excerpt(string text) =>

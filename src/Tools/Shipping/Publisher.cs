@@ -21,46 +21,106 @@ public sealed class Publisher(FactoryServices factory)
 {
     public async Task<PublishResult> PublishAsync(Caller caller, long runId, CancellationToken ct = default)
     {
-        if (!caller.IsHuman) throw new LedgerException("Only a human publishes.");
+        if (!caller.IsHuman)
+            throw new LedgerException("Only a human publishes.");
         var sha = await factory.Shipping.ApprovedShaAsync(runId, ct);
         var run = await factory.Runs.GetAsync(runId, ct);
         var task = await factory.Tasks.GetAsync(run.TaskId, ct);
         var branch = $"factory/{task.Id}-{run.Id}";
         var remote = await RemoteOfAsync(task.Repo, ct);
         var mirror = factory.Mirrors.PathFor(task.Repo);
-        var push = await GitRunner.RunAsync(["push", "--quiet", "--no-verify", remote, $"{sha}:refs/heads/{branch}"], new GitRunner.Options { GitDir = mirror, UseUserConfig = true }, ct);
-        if (!push.Succeeded) throw new LedgerException($"Could not push {sha} to {remote} as {branch}: {push.StandardError.Trim()}");
+        var push = await GitRunner.RunAsync(
+            ["push", "--quiet", "--no-verify", remote, $"{sha}:refs/heads/{branch}"],
+            new GitRunner.Options { GitDir = mirror, UseUserConfig = true },
+            ct
+        );
+        if (!push.Succeeded)
+            throw new LedgerException($"Could not push {sha} to {remote} as {branch}: {push.StandardError.Trim()}");
 
         var (prUrl, note) = await OpenDraftPullRequestAsync(task.Repo, remote, branch, task.Title, runId, ct);
-        var message = prUrl is null ? $"Pushed {sha[..12]} to {remote} as {branch}. {note}" : $"Pushed {sha[..12]} to {remote} as {branch} and opened draft PR {prUrl}.";
-        await factory.Runs.RecordServerEvidenceAsync(runId, new ServerEvidence(EvidenceKinds.PrLink, message, prUrl ?? $"{remote} {branch}", Stage: "package"), ct);
+        var message = prUrl is null
+            ? $"Pushed {sha[..12]} to {remote} as {branch}. {note}"
+            : $"Pushed {sha[..12]} to {remote} as {branch} and opened draft PR {prUrl}.";
+        await factory.Runs.RecordServerEvidenceAsync(
+            runId,
+            new ServerEvidence(EvidenceKinds.PrLink, message, prUrl ?? $"{remote} {branch}", Stage: "package"),
+            ct
+        );
         return new PublishResult(runId, sha, remote, branch, prUrl, message);
     }
 
     /// <summary>The repository's remote: the URL of a URL repository, else the local repository's origin, else the local repository itself.</summary>
     public static async Task<string> RemoteOfAsync(string repo, CancellationToken ct)
     {
-        if (Mirrors.IsUrl(repo)) return repo;
-        var origin = await GitRunner.RunAsync(["remote", "get-url", "origin"], new GitRunner.Options { WorkingDirectory = repo }, ct);
+        if (Mirrors.IsUrl(repo))
+            return repo;
+        var origin = await GitRunner.RunAsync(
+            ["remote", "get-url", "origin"],
+            new GitRunner.Options { WorkingDirectory = repo },
+            ct
+        );
         return origin.Succeeded && origin.StandardOutput.Trim().Length > 0 ? origin.StandardOutput.Trim() : repo;
     }
 
-    private static async Task<(string? Url, string Note)> OpenDraftPullRequestAsync(string repo, string remote, string branch, string title, long runId, CancellationToken ct)
+    private static async Task<(string? Url, string Note)> OpenDraftPullRequestAsync(
+        string repo,
+        string remote,
+        string branch,
+        string title,
+        long runId,
+        CancellationToken ct
+    )
     {
         ProcessResult auth;
         try
         {
-            auth = await ProcessRunner.RunAsync(new ProcessSpec("gh", ["auth", "status"]) { Timeout = TimeSpan.FromSeconds(20), WorkingDirectory = Mirrors.IsUrl(repo) ? null : repo }, ct);
+            auth = await ProcessRunner.RunAsync(
+                new ProcessSpec("gh", ["auth", "status"])
+                {
+                    Timeout = TimeSpan.FromSeconds(20),
+                    WorkingDirectory = Mirrors.IsUrl(repo) ? null : repo,
+                },
+                ct
+            );
         }
         catch (InvalidOperationException)
         {
             return (null, "gh is not installed, so no pull request was opened; the branch is there for one.");
         }
-        if (auth.ExitCode != 0) return (null, "gh is not authenticated (`gh auth login`), so no pull request was opened; the branch is there for one.");
-        var args = new List<string> { "pr", "create", "--draft", "--head", branch, "--title", title, "--body", $"Opened by FactoryMcp for run {runId}: validated by the server, verified blind, and reviewed by a human." };
-        var created = await ProcessRunner.RunAsync(new ProcessSpec("gh", args) { Timeout = TimeSpan.FromSeconds(40), WorkingDirectory = Mirrors.IsUrl(repo) ? null : repo }, ct);
-        if (created.ExitCode != 0) return (null, $"gh could not open a pull request ({created.StandardError.Trim()}); the branch is there for one.");
-        var url = created.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault(l => l.StartsWith("http", StringComparison.Ordinal))?.Trim();
+        if (auth.ExitCode != 0)
+            return (
+                null,
+                "gh is not authenticated (`gh auth login`), so no pull request was opened; the branch is there for one."
+            );
+        var args = new List<string>
+        {
+            "pr",
+            "create",
+            "--draft",
+            "--head",
+            branch,
+            "--title",
+            title,
+            "--body",
+            $"Opened by FactoryMcp for run {runId}: validated by the server, verified blind, and reviewed by a human.",
+        };
+        var created = await ProcessRunner.RunAsync(
+            new ProcessSpec("gh", args)
+            {
+                Timeout = TimeSpan.FromSeconds(40),
+                WorkingDirectory = Mirrors.IsUrl(repo) ? null : repo,
+            },
+            ct
+        );
+        if (created.ExitCode != 0)
+            return (
+                null,
+                $"gh could not open a pull request ({created.StandardError.Trim()}); the branch is there for one."
+            );
+        var url = created
+            .StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .LastOrDefault(l => l.StartsWith("http", StringComparison.Ordinal))
+            ?.Trim();
         return (url, url is null ? "gh ran but printed no pull request URL." : "");
     }
 }

@@ -9,11 +9,31 @@ namespace FactoryMcp.Tools.Shipping;
 /// </summary>
 public sealed class ShipService(FactoryServices factory)
 {
-    public async Task<(ShippedEventRow Event, bool Created)> ShipAsync(string actor, long runId, string sha, string source, string? prUrl, CancellationToken ct = default)
+    public async Task<(ShippedEventRow Event, bool Created)> ShipAsync(
+        string actor,
+        long runId,
+        string sha,
+        string source,
+        string? prUrl,
+        CancellationToken ct = default
+    )
     {
         var (shipped, created) = await factory.Shipping.ShipAsync(actor, runId, sha, source, prUrl, ct);
         if (created)
-            await factory.Notifier.NotifyAsync("shipped", new { event_id = shipped.Id, run_id = runId, task_id = shipped.TaskId, shipped.Sha, shipped.Environment, pr_url = prUrl, source }, CancellationToken.None);
+            await factory.Notifier.NotifyAsync(
+                "shipped",
+                new
+                {
+                    event_id = shipped.Id,
+                    run_id = runId,
+                    task_id = shipped.TaskId,
+                    shipped.Sha,
+                    shipped.Environment,
+                    pr_url = prUrl,
+                    source,
+                },
+                CancellationToken.None
+            );
         return (shipped, created);
     }
 
@@ -21,20 +41,29 @@ public sealed class ShipService(FactoryServices factory)
     /// A merged pull request: the run is named by a factory branch (<c>factory/TASK-RUN</c>), else found by
     /// its reviewed SHA. It ships only when the merged head equals the reviewed SHA; otherwise the reason is returned.
     /// </summary>
-    public async Task<string> ShipMergedPullAsync(string? headRef, string headSha, string? prUrl, CancellationToken ct = default)
+    public async Task<string> ShipMergedPullAsync(
+        string? headRef,
+        string headSha,
+        string? prUrl,
+        CancellationToken ct = default
+    )
     {
         long? runId = null;
         if (headRef is { } branch && branch.StartsWith("factory/", StringComparison.Ordinal))
         {
             var parts = branch["factory/".Length..].Split('-');
-            if (parts.Length == 2 && long.TryParse(parts[1], out var id)) runId = id;
+            if (parts.Length == 2 && long.TryParse(parts[1], out var id))
+                runId = id;
         }
         runId ??= await factory.Shipping.RunForShaAsync(headSha, ct);
-        if (runId is not { } run) return "no factory run was reviewed at that head; nothing shipped";
+        if (runId is not { } run)
+            return "no factory run was reviewed at that head; nothing shipped";
         try
         {
             var (shipped, created) = await ShipAsync("hook:github", run, headSha, "webhook", prUrl, ct);
-            return created ? $"run {run} shipped as event {shipped.Id}" : $"run {run} already shipped as event {shipped.Id}";
+            return created
+                ? $"run {run} shipped as event {shipped.Id}"
+                : $"run {run} already shipped as event {shipped.Id}";
         }
         catch (Ledger.LedgerException e)
         {

@@ -10,6 +10,7 @@ namespace FactoryMcp.Tools.Signals;
 public sealed record CiFailureDetails
 {
     public required string Repo { get; init; }
+
     /// <summary>The workflow's name (workflow_run) or the checking app's name (check_suite).</summary>
     public required string Workflow { get; init; }
     public string? WorkflowPath { get; init; }
@@ -18,14 +19,22 @@ public sealed record CiFailureDetails
     public required string HeadBranch { get; init; }
     public string? Event { get; init; }
     public IReadOnlyList<CiJob> FailingJobs { get; init; } = [];
+
     /// <summary>Why the failing jobs could not be listed, when they could not.</summary>
     public string? JobsError { get; init; }
 
     public static CiFailureDetails? From(string? json)
     {
-        if (json is null) return null;
-        try { return Json.Deserialize<CiFailureDetails>(json); }
-        catch (System.Text.Json.JsonException) { return null; }
+        if (json is null)
+            return null;
+        try
+        {
+            return Json.Deserialize<CiFailureDetails>(json);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>
@@ -39,10 +48,14 @@ public sealed record CiFailureDetails
         var commands = new List<string>();
         foreach (var job in FailingJobs)
         {
-            if ((map.TryGetValue($"{Workflow}/{job.Name}", out var command) || map.TryGetValue(job.Name, out command)) && !commands.Contains(command.Trim()))
+            if (
+                (map.TryGetValue($"{Workflow}/{job.Name}", out var command) || map.TryGetValue(job.Name, out command))
+                && !commands.Contains(command.Trim())
+            )
                 commands.Add(command.Trim());
         }
-        if (commands.Count == 0 && map.TryGetValue(Workflow, out var whole)) commands.Add(whole.Trim());
+        if (commands.Count == 0 && map.TryGetValue(Workflow, out var whole))
+            commands.Add(whole.Trim());
         return commands;
     }
 }

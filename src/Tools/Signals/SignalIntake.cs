@@ -20,7 +20,14 @@ namespace FactoryMcp.Tools.Signals;
 /// and the signal is not a possible duplicate. When the spec line has a <c>route</c>, a signal whose line
 /// has no template (or that no line takes) becomes a spec job for that route instead (README, "Spec jobs").
 /// </summary>
-public sealed class SignalIntake(SignalLedger signals, TaskLedger tasks, TaskIntake intake, SpecJobs specs, ConfigFiles config, LedgerPaths paths)
+public sealed class SignalIntake(
+    SignalLedger signals,
+    TaskLedger tasks,
+    TaskIntake intake,
+    SpecJobs specs,
+    ConfigFiles config,
+    LedgerPaths paths
+)
 {
     /// <summary>
     /// What became of one signal: its task (a proposal, or its spec job), and the open tasks and signals it
@@ -39,19 +46,41 @@ public sealed class SignalIntake(SignalLedger signals, TaskLedger tasks, TaskInt
     {
         var (signal, created) = await signals.RecordAsync(actor, input, config.Settings.DuplicateThreshold, ct);
         var duplicates = await signals.LinksAsync(signal.Id, ct);
-        if (!SignalStatuses.IsUndrafted(signal.Status)) return new Outcome(signal, created, await tasks.FindBySignalAsync(signal.Id, ct)) { Duplicates = duplicates };
+        if (!SignalStatuses.IsUndrafted(signal.Status))
+            return new Outcome(signal, created, await tasks.FindBySignalAsync(signal.Id, ct))
+            {
+                Duplicates = duplicates,
+            };
         return await DraftAsync(actor, signal, created, duplicates, ct) with { Duplicates = duplicates };
     }
 
-    private async Task<Outcome> DraftAsync(string actor, SignalRow signal, bool created, IReadOnlyList<SignalLink> duplicates, CancellationToken ct)
+    private async Task<Outcome> DraftAsync(
+        string actor,
+        SignalRow signal,
+        bool created,
+        IReadOnlyList<SignalLink> duplicates,
+        CancellationToken ct
+    )
     {
         var lines = config.Lines;
         var labels = Json.Deserialize<List<string>>(signal.LabelsJson);
         var route = SignalRouting.Choose(lines, labels, signal.Source);
-        if ((route is null || route.Settings.Template is null) && lines.Find(LineCatalog.SpecLine)?.Route is { } specRoute)
+        if (
+            (route is null || route.Settings.Template is null)
+            && lines.Find(LineCatalog.SpecLine)?.Route is { } specRoute
+        )
             return await SpecAsync(actor, signal, created, specRoute, ct);
         if (route is null)
-            return new Outcome(await signals.SetAsideAsync(actor, signal.Id, SignalStatuses.Unrouted, SignalRouting.Unrouted(lines, signal, labels), ct), created);
+            return new Outcome(
+                await signals.SetAsideAsync(
+                    actor,
+                    signal.Id,
+                    SignalStatuses.Unrouted,
+                    SignalRouting.Unrouted(lines, signal, labels),
+                    ct
+                ),
+                created
+            );
 
         string markdown;
         Packet packet;
@@ -60,17 +89,24 @@ public sealed class SignalIntake(SignalLedger signals, TaskLedger tasks, TaskInt
         try
         {
             if (route.Settings.Template is null)
-                throw new LedgerException($"Line {route.Line}{(route.Label is { } l ? $" (chosen by label '{l}')" : "")} has no `template` in lines.yaml, so no packet can be drafted. Add one and ingest again.");
+                throw new LedgerException(
+                    $"Line {route.Line}{(route.Label is { } l ? $" (chosen by label '{l}')" : "")} has no `template` in lines.yaml, so no packet can be drafted. Add one and ingest again."
+                );
             template = SignalTemplate.Load(route.Settings.Template, paths);
             values = SignalTemplate.ValuesOf(signal, labels, route.Line, route.Priority, route.Settings);
             markdown = SignalTemplate.Render(template, values, route.Line, route.Priority, signal.Url);
             packet = PacketParser.Parse(markdown, lines);
             if (packet.Line != route.Line)
-                throw new LedgerException($"The template of line {route.Line} sets `line: {packet.Line}`; a template drafts packets for its own line only.");
+                throw new LedgerException(
+                    $"The template of line {route.Line} sets `line: {packet.Line}`; a template drafts packets for its own line only."
+                );
         }
         catch (LedgerException e)
         {
-            return new Outcome(await signals.SetAsideAsync(actor, signal.Id, SignalStatuses.Invalid, Reason(route.Line, e), ct), created);
+            return new Outcome(
+                await signals.SetAsideAsync(actor, signal.Id, SignalStatuses.Invalid, Reason(route.Line, e), ct),
+                created
+            );
         }
 
         TaskRow task;
@@ -82,8 +118,12 @@ public sealed class SignalIntake(SignalLedger signals, TaskLedger tasks, TaskInt
         {
             var now = await signals.GetAsync(signal.Id, ct);
             // Another intake drafted it meanwhile: that task is the one.
-            if (now.Status == SignalStatuses.Proposed) return new Outcome(now, created, await tasks.FindBySignalAsync(signal.Id, ct));
-            return new Outcome(await signals.SetAsideAsync(actor, signal.Id, SignalStatuses.Invalid, Reason(route.Line, e), ct), created);
+            if (now.Status == SignalStatuses.Proposed)
+                return new Outcome(now, created, await tasks.FindBySignalAsync(signal.Id, ct));
+            return new Outcome(
+                await signals.SetAsideAsync(actor, signal.Id, SignalStatuses.Invalid, Reason(route.Line, e), ct),
+                created
+            );
         }
 
         string? note = null;
@@ -98,7 +138,8 @@ public sealed class SignalIntake(SignalLedger signals, TaskLedger tasks, TaskInt
             }
             else
             {
-                note = $"Line {route.Line} auto-approves, but this proposal needs a human: {string.Join("; ", blockers)}.";
+                note =
+                    $"Line {route.Line} auto-approves, but this proposal needs a human: {string.Join("; ", blockers)}.";
                 await signals.NoteAsync(actor, signal.Id, note, ct);
             }
         }
@@ -110,25 +151,46 @@ public sealed class SignalIntake(SignalLedger signals, TaskLedger tasks, TaskInt
     /// (commands, scope, non-goals, front matter) changes with the signal's text, or an override weakens
     /// the line. Checked by drafting again with every signal-supplied value blank.
     /// </summary>
-    private static List<string> AutoApprovalBlockers(string template, Dictionary<string, string> values, SignalRouting.Route route, Packet packet, LineCatalog lines)
+    private static List<string> AutoApprovalBlockers(
+        string template,
+        Dictionary<string, string> values,
+        SignalRouting.Route route,
+        Packet packet,
+        LineCatalog lines
+    )
     {
         var blockers = new List<string>();
         Packet? configured = null;
         try
         {
-            configured = PacketParser.Parse(SignalTemplate.Render(template, SignalTemplate.Blank(values), route.Line, route.Priority, "https://example.invalid/"), lines);
+            configured = PacketParser.Parse(
+                SignalTemplate.Render(
+                    template,
+                    SignalTemplate.Blank(values),
+                    route.Line,
+                    route.Priority,
+                    "https://example.invalid/"
+                ),
+                lines
+            );
         }
-        catch (LedgerException)
-        {
-        }
+        catch (LedgerException) { }
         if (configured is null || Gates(configured) != Gates(packet))
-            blockers.Add("its commands, scope or front matter depend on the signal's text, not only on the line's configuration");
+            blockers.Add(
+                "its commands, scope or front matter depend on the signal's text, not only on the line's configuration"
+            );
         blockers.AddRange(TaskSettings.Weakenings(packet, route.Settings).Select(w => "it weakens a gate: " + w));
         return blockers;
     }
 
     /// <summary>Sends the signal to a spec agent (the spec line's route); a route that names nobody sets it aside with the reason.</summary>
-    private async Task<Outcome> SpecAsync(string actor, SignalRow signal, bool created, string route, CancellationToken ct)
+    private async Task<Outcome> SpecAsync(
+        string actor,
+        SignalRow signal,
+        bool created,
+        string route,
+        CancellationToken ct
+    )
     {
         try
         {
@@ -138,12 +200,32 @@ public sealed class SignalIntake(SignalLedger signals, TaskLedger tasks, TaskInt
         catch (LedgerException e)
         {
             var now = await signals.GetAsync(signal.Id, ct);
-            if (!SignalStatuses.IsUndrafted(now.Status)) return new Outcome(now, created, await tasks.FindBySignalAsync(signal.Id, ct));
-            return new Outcome(await signals.SetAsideAsync(actor, signal.Id, SignalStatuses.Invalid, $"Line spec (route {route}): {e.Message}", ct), created);
+            if (!SignalStatuses.IsUndrafted(now.Status))
+                return new Outcome(now, created, await tasks.FindBySignalAsync(signal.Id, ct));
+            return new Outcome(
+                await signals.SetAsideAsync(
+                    actor,
+                    signal.Id,
+                    SignalStatuses.Invalid,
+                    $"Line spec (route {route}): {e.Message}",
+                    ct
+                ),
+                created
+            );
         }
     }
 
-    private static string Gates(Packet p) => Json.Serialize(new { p.Validation, p.Reproduction, p.Scope, p.NonGoals, p.FrontMatter });
+    private static string Gates(Packet p) =>
+        Json.Serialize(
+            new
+            {
+                p.Validation,
+                p.Reproduction,
+                p.Scope,
+                p.NonGoals,
+                p.FrontMatter,
+            }
+        );
 
     private static string Reason(string line, LedgerException e) => $"Line {line}: {e.Message}";
 }

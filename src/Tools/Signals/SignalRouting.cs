@@ -20,11 +20,14 @@ public static class SignalRouting
         {
             foreach (var (label, priority) in line.LabelMap)
             {
-                if (!labels.Contains(label, StringComparer.OrdinalIgnoreCase)) continue;
-                if (best is null || priority < best.Priority) best = new Route(name, line, priority, label);
+                if (!labels.Contains(label, StringComparer.OrdinalIgnoreCase))
+                    continue;
+                if (best is null || priority < best.Priority)
+                    best = new Route(name, line, priority, label);
             }
         }
-        if (best is not null) return best;
+        if (best is not null)
+            return best;
         if (source == SignalKeys.Ci && lines.Lines.TryGetValue(LineCatalog.CiFailureLine, out var ci))
             return new Route(LineCatalog.CiFailureLine, ci, null, null);
         return lines.Lines.TryGetValue(LineCatalog.DefaultLine, out var fallback) && fallback.Template is not null
@@ -35,10 +38,12 @@ public static class SignalRouting
     /// <summary>Why a signal found no line, for signals.status_reason.</summary>
     public static string Unrouted(LineCatalog lines, SignalRow signal, IReadOnlyList<string> labels)
     {
-        var maps = lines.Lines.Where(p => p.Value.LabelMap.Count > 0)
-            .Select(p => $"{p.Key}: {string.Join(", ", p.Value.LabelMap.Keys.Order(StringComparer.Ordinal))}").ToList();
-        return $"No line's label_map matches the labels of {signal.Key} ({(labels.Count == 0 ? "none" : string.Join(", ", labels))}), " +
-               $"and lines.yaml gives no `default` line a template. Label maps: {(maps.Count == 0 ? "none" : string.Join("; ", maps))}. " +
-               "Add a label to the issue or a label_map entry to a line, then propose the task by hand (`factory task add`).";
+        var maps = lines
+            .Lines.Where(p => p.Value.LabelMap.Count > 0)
+            .Select(p => $"{p.Key}: {string.Join(", ", p.Value.LabelMap.Keys.Order(StringComparer.Ordinal))}")
+            .ToList();
+        return $"No line's label_map matches the labels of {signal.Key} ({(labels.Count == 0 ? "none" : string.Join(", ", labels))}), "
+            + $"and lines.yaml gives no `default` line a template. Label maps: {(maps.Count == 0 ? "none" : string.Join("; ", maps))}. "
+            + "Add a label to the issue or a label_map entry to a line, then propose the task by hand (`factory task add`).";
     }
 }

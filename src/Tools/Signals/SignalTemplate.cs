@@ -19,8 +19,27 @@ namespace FactoryMcp.Tools.Signals;
 public static partial class SignalTemplate
 {
     public static readonly IReadOnlyList<string> Placeholders =
-        ["title", "body", "url", "key", "source", "external_id", "number", "repo", "labels", "author", "created_at", "line", "priority",
-         "workflow", "head_sha", "head_branch", "run_url", "failing_jobs", "ci_command"];
+    [
+        "title",
+        "body",
+        "url",
+        "key",
+        "source",
+        "external_id",
+        "number",
+        "repo",
+        "labels",
+        "author",
+        "created_at",
+        "line",
+        "priority",
+        "workflow",
+        "head_sha",
+        "head_branch",
+        "run_url",
+        "failing_jobs",
+        "ci_command",
+    ];
 
     [GeneratedRegex(@"\{\{\s*([A-Za-z_]+)\s*\}\}")]
     private static partial Regex Placeholder();
@@ -35,14 +54,24 @@ public static partial class SignalTemplate
     public static string Load(string template, LedgerPaths paths)
     {
         var trimmed = template.Trim();
-        if (trimmed.Contains('\n') || !trimmed.EndsWith(".md", StringComparison.OrdinalIgnoreCase)) return template;
+        if (trimmed.Contains('\n') || !trimmed.EndsWith(".md", StringComparison.OrdinalIgnoreCase))
+            return template;
         var file = Path.GetFullPath(Path.Combine(paths.Folder, trimmed));
-        if (!File.Exists(file)) throw new LedgerException($"The line's template names the file {file}, which does not exist. Create it, or write the template inline in lines.yaml.");
+        if (!File.Exists(file))
+            throw new LedgerException(
+                $"The line's template names the file {file}, which does not exist. Create it, or write the template inline in lines.yaml."
+            );
         return File.ReadAllText(file);
     }
 
     /// <summary>The values a signal puts into a template (<paramref name="settings"/>: the line's, for its ci_commands).</summary>
-    public static Dictionary<string, string> ValuesOf(SignalRow signal, IReadOnlyList<string> labels, string line, int? priority, LineSettings? settings = null)
+    public static Dictionary<string, string> ValuesOf(
+        SignalRow signal,
+        IReadOnlyList<string> labels,
+        string line,
+        int? priority,
+        LineSettings? settings = null
+    )
     {
         var githubId = signal.Source == SignalKeys.GitHub ? SignalKeys.GitHubExternalId(signal.Url) : null;
         var ci = CiFailureDetails.From(signal.DetailsJson);
@@ -73,20 +102,45 @@ public static partial class SignalTemplate
 
     /// <summary>The same keys with every signal-supplied value blank: what the template alone says.</summary>
     public static Dictionary<string, string> Blank(IReadOnlyDictionary<string, string> values) =>
-        values.ToDictionary(p => p.Key, p => p.Key is "line" or "priority" or "ci_command" ? p.Value : p.Key == "body" ? Quote("") : "", StringComparer.Ordinal);
+        values.ToDictionary(
+            p => p.Key,
+            p =>
+                p.Key is "line" or "priority" or "ci_command" ? p.Value
+                : p.Key == "body" ? Quote("")
+                : "",
+            StringComparer.Ordinal
+        );
 
     /// <summary>Fills the template; throws listing unknown placeholders.</summary>
-    public static string Render(string template, IReadOnlyDictionary<string, string> values, string line, int? priority, string? url)
+    public static string Render(
+        string template,
+        IReadOnlyDictionary<string, string> values,
+        string line,
+        int? priority,
+        string? url
+    )
     {
         template = template.Replace("\r\n", "\n");
-        var unknown = Placeholder().Matches(template).Select(m => m.Groups[1].Value).Where(n => !values.ContainsKey(n)).Distinct().ToList();
+        var unknown = Placeholder()
+            .Matches(template)
+            .Select(m => m.Groups[1].Value)
+            .Where(n => !values.ContainsKey(n))
+            .Distinct()
+            .ToList();
         if (unknown.Count > 0)
-            throw new LedgerException($"The template of line {line} uses unknown placeholders {string.Join(", ", unknown.Select(u => "{{" + u + "}}"))}; known: {string.Join(", ", Placeholders.Select(p => "{{" + p + "}}"))}.");
+            throw new LedgerException(
+                $"The template of line {line} uses unknown placeholders {string.Join(", ", unknown.Select(u => "{{" + u + "}}"))}; known: {string.Join(", ", Placeholders.Select(p => "{{" + p + "}}"))}."
+            );
         var text = Placeholder().Replace(template, m => values[m.Groups[1].Value]);
         text = WithFrontMatter(text, line, priority);
-        if (values.TryGetValue("ci_command", out var command) && command.Length > 0 && !ReproductionHeading().IsMatch(text))
+        if (
+            values.TryGetValue("ci_command", out var command)
+            && command.Length > 0
+            && !ReproductionHeading().IsMatch(text)
+        )
             text = text.TrimEnd('\n') + $"\n\n## Reproduction\n```sh\n{command}\n```\n";
-        if (!string.IsNullOrWhiteSpace(url) && !SourceHeading().IsMatch(text)) text = text.TrimEnd('\n') + $"\n\n## Source\n{OneLine(url)}\n";
+        if (!string.IsNullOrWhiteSpace(url) && !SourceHeading().IsMatch(text))
+            text = text.TrimEnd('\n') + $"\n\n## Source\n{OneLine(url)}\n";
         return text;
     }
 
@@ -95,7 +149,10 @@ public static partial class SignalTemplate
         var add = new StringBuilder();
         string rest;
         string yaml;
-        if (text.StartsWith("---\n", StringComparison.Ordinal) && text.IndexOf("\n---\n", 3, StringComparison.Ordinal) is var end and > 0)
+        if (
+            text.StartsWith("---\n", StringComparison.Ordinal)
+            && text.IndexOf("\n---\n", 3, StringComparison.Ordinal) is var end and > 0
+        )
         {
             yaml = text[4..(end + 1)];
             rest = text[(end + 5)..];
@@ -105,12 +162,15 @@ public static partial class SignalTemplate
             yaml = "";
             rest = text;
         }
-        if (!HasKey(yaml, "line")) add.Append($"line: {line}\n");
-        if (priority is { } p && !HasKey(yaml, "priority")) add.Append(CultureInfo.InvariantCulture, $"priority: {p}\n");
+        if (!HasKey(yaml, "line"))
+            add.Append($"line: {line}\n");
+        if (priority is { } p && !HasKey(yaml, "priority"))
+            add.Append(CultureInfo.InvariantCulture, $"priority: {p}\n");
         return $"---\n{add}{yaml}---\n{rest}";
     }
 
-    private static bool HasKey(string yaml, string key) => Regex.IsMatch(yaml, $@"^{key}[ \t]*:", RegexOptions.Multiline);
+    private static bool HasKey(string yaml, string key) =>
+        Regex.IsMatch(yaml, $@"^{key}[ \t]*:", RegexOptions.Multiline);
 
     /// <summary>One line that cannot start a Markdown block of its own (a heading, a list item, a quote, a fence).</summary>
     internal static string Inline(string text)
@@ -119,13 +179,15 @@ public static partial class SignalTemplate
         return line.Length > 0 && "#>-+*=~`|_".Contains(line[0]) ? "\\" + line : line;
     }
 
-    internal static string OneLine(string text) => string.Join(' ', text.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries)).Trim();
+    internal static string OneLine(string text) =>
+        string.Join(' ', text.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries)).Trim();
 
     /// <summary>Untrusted text as a Markdown block quote: every line prefixed, so nothing in it opens a section.</summary>
     public static string Quote(string text)
     {
         var lines = text.Replace("\r\n", "\n").Replace('\r', '\n').TrimEnd('\n').Split('\n');
-        if (lines is [""]) return "> (no description)";
+        if (lines is [""])
+            return "> (no description)";
         return string.Join('\n', lines.Select(l => l.Length == 0 ? ">" : "> " + l));
     }
 }

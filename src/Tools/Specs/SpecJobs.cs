@@ -24,7 +24,12 @@ public sealed class SpecJobs(FactoryServices factory)
     public const int RelatedLimit = 8;
 
     /// <summary>Makes the spec job of a signal, queued for <paramref name="target"/> (an agent or pool:NAME).</summary>
-    public async Task<TaskRow> DispatchAsync(Caller caller, long signalId, string target, CancellationToken ct = default)
+    public async Task<TaskRow> DispatchAsync(
+        Caller caller,
+        long signalId,
+        string target,
+        CancellationToken ct = default
+    )
     {
         if (string.IsNullOrWhiteSpace(target) || DispatchTargets.IsAnyone(target))
             throw new LedgerException("A spec job needs a target: the spec agent's name or pool:NAME.");
@@ -36,13 +41,30 @@ public sealed class SpecJobs(FactoryServices factory)
         var repo = await factory.Repositories.ResolveAsync(TemplateRepo(signal, labels, route), ct);
         var baseSha = await factory.Mirrors.ResolveBaseAsync(repo, null, ct);
         var settings = TaskSettings.Merge(packet, lines.Get(LineCatalog.SpecLine));
-        var task = await factory.Specs.DispatchAsync(caller, signalId, target, markdown, packet, repo, baseSha, settings, ct);
+        var task = await factory.Specs.DispatchAsync(
+            caller,
+            signalId,
+            target,
+            markdown,
+            packet,
+            repo,
+            baseSha,
+            settings,
+            ct
+        );
         await factory.Mirrors.UpdateRefAsync(repo, $"refs/factory/tasks/{task.Id}/base", baseSha, ct);
         return task;
     }
 
     /// <summary>The spec agent's answer: a proposal linked to the signal that closes its spec run.</summary>
-    public async Task<(TaskRow Proposal, RunRow SpecRun)> AnswerAsync(Caller caller, long signalId, string markdown, string target, string? note, CancellationToken ct = default)
+    public async Task<(TaskRow Proposal, RunRow SpecRun)> AnswerAsync(
+        Caller caller,
+        long signalId,
+        string markdown,
+        string target,
+        string? note,
+        CancellationToken ct = default
+    )
     {
         await factory.Runs.SweepExpiredAsync(ct);
         var (packet, repo) = await factory.Intake.ParseAsync(markdown, ct);
@@ -53,15 +75,24 @@ public sealed class SpecJobs(FactoryServices factory)
     /// <summary>What a spec agent reads besides its packet: the signal, related work, and the target line with its template.</summary>
     public async Task<SpecBrief> BriefAsync(TaskRow specTask, CancellationToken ct = default)
     {
-        var signal = await factory.Signals.GetAsync(specTask.SignalId ?? throw new LedgerException($"Task {specTask.Id} is not a spec job."), ct);
+        var signal = await factory.Signals.GetAsync(
+            specTask.SignalId ?? throw new LedgerException($"Task {specTask.Id} is not a spec job."),
+            ct
+        );
         var lines = factory.Config.Lines;
         var labels = Json.Deserialize<List<string>>(signal.LabelsJson);
         var route = SignalRouting.Choose(lines, labels, signal.Source);
         string? template = null;
         if (route?.Settings.Template is { } t)
         {
-            try { template = SignalTemplate.Load(t, factory.Paths); }
-            catch (LedgerException e) { template = $"(the template could not be read: {e.Message})"; }
+            try
+            {
+                template = SignalTemplate.Load(t, factory.Paths);
+            }
+            catch (LedgerException e)
+            {
+                template = $"(the template could not be read: {e.Message})";
+            }
         }
         return new SpecBrief
         {
@@ -77,11 +108,18 @@ public sealed class SpecJobs(FactoryServices factory)
     /// <summary>The repository a spec agent should read: the <c>repo:</c> its target line's template gives, else the project's.</summary>
     private string? TemplateRepo(SignalRow signal, IReadOnlyList<string> labels, SignalRouting.Route? route)
     {
-        if (route?.Settings.Template is not { } template) return null;
+        if (route?.Settings.Template is not { } template)
+            return null;
         try
         {
             var values = SignalTemplate.ValuesOf(signal, labels, route.Line, route.Priority);
-            var text = SignalTemplate.Render(SignalTemplate.Load(template, factory.Paths), values, route.Line, route.Priority, signal.Url);
+            var text = SignalTemplate.Render(
+                SignalTemplate.Load(template, factory.Paths),
+                values,
+                route.Line,
+                route.Priority,
+                signal.Url
+            );
             return PacketParser.Parse(text, factory.Config.Lines).FrontMatter.Repo;
         }
         catch (LedgerException)

@@ -11,17 +11,36 @@ namespace FactoryMcp.Tools.Tasks;
 /// Packets in and out of <c>proposed</c>: parse (every problem listed), resolve the repository, store;
 /// approve by pinning the base to a full SHA and freezing the line's defaults into the task.
 /// </summary>
-public sealed class TaskIntake(TaskLedger tasks, ConfigFiles config, RepositoryResolver repositories, Mirrors mirrors, Workspaces workspaces)
+public sealed class TaskIntake(
+    TaskLedger tasks,
+    ConfigFiles config,
+    RepositoryResolver repositories,
+    Mirrors mirrors,
+    Workspaces workspaces
+)
 {
-    public async Task<TaskRow> ProposeAsync(Caller caller, string markdown, long? signalId = null, string? target = null, CancellationToken ct = default)
+    public async Task<TaskRow> ProposeAsync(
+        Caller caller,
+        string markdown,
+        long? signalId = null,
+        string? target = null,
+        CancellationToken ct = default
+    )
     {
         var (packet, repo) = await ParseAndResolveAsync(markdown, ct);
         return await tasks.ProposeAsync(caller, markdown, packet, repo, signalId, target, ct);
     }
 
-    public async Task<TaskRow> UpdateAsync(Caller caller, long taskId, string markdown, string? note, CancellationToken ct = default)
+    public async Task<TaskRow> UpdateAsync(
+        Caller caller,
+        long taskId,
+        string markdown,
+        string? note,
+        CancellationToken ct = default
+    )
     {
-        if (!caller.IsHuman) throw new LedgerException("Only a human edits a proposed packet.");
+        if (!caller.IsHuman)
+            throw new LedgerException("Only a human edits a proposed packet.");
         var (packet, repo) = await ParseAndResolveAsync(markdown, ct);
         return await tasks.UpdatePacketAsync(caller, taskId, markdown, packet, repo, note, ct);
     }
@@ -29,7 +48,8 @@ public sealed class TaskIntake(TaskLedger tasks, ConfigFiles config, RepositoryR
     /// <summary>Approves a proposal: base pinned to a full SHA (kept reachable by a factory ref), settings frozen.</summary>
     public async Task<TaskRow> ApproveAsync(Caller caller, long taskId, CancellationToken ct = default)
     {
-        if (!caller.IsHuman) throw new LedgerException("Only a human approves tasks.");
+        if (!caller.IsHuman)
+            throw new LedgerException("Only a human approves tasks.");
         return await ApproveCoreAsync(caller, taskId, ct);
     }
 
@@ -38,7 +58,8 @@ public sealed class TaskIntake(TaskLedger tasks, ConfigFiles config, RepositoryR
     /// intake) has checked that its commands come wholly from the line's configuration and that no
     /// override weakens a gate.
     /// </summary>
-    public Task<TaskRow> AutoApproveAsync(long taskId, CancellationToken ct = default) => ApproveCoreAsync(Caller.AutoApproval, taskId, ct);
+    public Task<TaskRow> AutoApproveAsync(long taskId, CancellationToken ct = default) =>
+        ApproveCoreAsync(Caller.AutoApproval, taskId, ct);
 
     private async Task<TaskRow> ApproveCoreAsync(Caller caller, long taskId, CancellationToken ct)
     {
@@ -50,14 +71,23 @@ public sealed class TaskIntake(TaskLedger tasks, ConfigFiles config, RepositoryR
         var line = config.Lines.Get(packet.Line);
         var baseSha = await mirrors.ResolveBaseAsync(task.Repo, packet.FrontMatter.Base, ct);
         await mirrors.UpdateRefAsync(task.Repo, $"refs/factory/tasks/{taskId}/base", baseSha, ct);
-        return await tasks.ApproveAsync(caller, taskId, task.CurrentVersion, baseSha, TaskSettings.Merge(packet, line), line.Route, ct);
+        return await tasks.ApproveAsync(
+            caller,
+            taskId,
+            task.CurrentVersion,
+            baseSha,
+            TaskSettings.Merge(packet, line),
+            line.Route,
+            ct
+        );
     }
 
     /// <summary>Cancels a task: its run's lease is revoked, it leaves the queue, and its workspace is freed.</summary>
     public async Task<TaskRow> CancelAsync(Caller caller, long taskId, string reason, CancellationToken ct = default)
     {
         var (task, freed) = await tasks.CancelAsync(caller, taskId, reason, ct);
-        foreach (var folder in freed) workspaces.Remove(folder);
+        foreach (var folder in freed)
+            workspaces.Remove(folder);
         return task;
     }
 
@@ -70,11 +100,15 @@ public sealed class TaskIntake(TaskLedger tasks, ConfigFiles config, RepositoryR
     }
 
     /// <summary>Parses a packet (every problem listed) and resolves its repository, storing nothing.</summary>
-    public Task<(Packet Packet, string Repo)> ParseAsync(string markdown, CancellationToken ct = default) => ParseAndResolveAsync(markdown, ct);
+    public Task<(Packet Packet, string Repo)> ParseAsync(string markdown, CancellationToken ct = default) =>
+        ParseAndResolveAsync(markdown, ct);
 
     private async Task<(Packet Packet, string Repo)> ParseAndResolveAsync(string markdown, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(markdown)) throw new LedgerException("The packet is empty. Send the whole packet as Markdown (see prompts/station.md for its shape).");
+        if (string.IsNullOrWhiteSpace(markdown))
+            throw new LedgerException(
+                "The packet is empty. Send the whole packet as Markdown (see prompts/station.md for its shape)."
+            );
         var packet = PacketParser.Parse(markdown, config.Lines);
         var repo = await repositories.ResolveAsync(packet.FrontMatter.Repo, ct);
         return (packet, repo);

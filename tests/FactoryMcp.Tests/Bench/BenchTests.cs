@@ -43,12 +43,14 @@ public sealed partial class BenchTests
     public async Task All_AtTinySizes_PrintsEveryFigureWithAValue()
     {
         using var dir = new TempDirectory("bench");
-        var result = await ProcessRunner.RunAsync(new ProcessSpec(BenchPath(), ["all", "--tiny", "--factory", FactoryBinary.Path, "--dir", dir.Path])
-        {
-            WorkingDirectory = FactoryBinary.RepoRoot,
-            EnvironmentOverrides = FactoryBinary.CleanEnvironment(),
-            Timeout = TimeSpan.FromMinutes(15),
-        });
+        var result = await ProcessRunner.RunAsync(
+            new ProcessSpec(BenchPath(), ["all", "--tiny", "--factory", FactoryBinary.Path, "--dir", dir.Path])
+            {
+                WorkingDirectory = FactoryBinary.RepoRoot,
+                EnvironmentOverrides = FactoryBinary.CleanEnvironment(),
+                Timeout = TimeSpan.FromMinutes(15),
+            }
+        );
 
         Assert.True(result.ExitCode == 0, result.Output);
         var lines = result.StandardOutput.Split('\n');
@@ -71,7 +73,18 @@ public sealed partial class BenchTests
     {
         // Built with the test project, in the same configuration folder (for example debug_linux-x64).
         var configuration = Path.GetFileName(AppContext.BaseDirectory.TrimEnd('/'));
-        var path = Path.Combine(FactoryBinary.RepoRoot, "artifacts", "bin", "FactoryMcp.Bench", configuration, "factory-bench");
-        return File.Exists(path) ? path : throw new InvalidOperationException($"{path} is missing: build the test project (it builds the benchmark) first.");
+        var path = Path.Combine(
+            FactoryBinary.RepoRoot,
+            "artifacts",
+            "bin",
+            "FactoryMcp.Bench",
+            configuration,
+            "factory-bench"
+        );
+        return File.Exists(path)
+            ? path
+            : throw new InvalidOperationException(
+                $"{path} is missing: build the test project (it builds the benchmark) first."
+            );
     }
 }

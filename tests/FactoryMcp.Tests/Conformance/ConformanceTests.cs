@@ -10,17 +10,37 @@ namespace FactoryMcp.Tests.Conformance;
 /// </summary>
 public sealed class ConformanceTests
 {
-    private static string FixtureHost { get; } = Path.Combine(FactoryBinary.RepoRoot, "artifacts", "bin", "FactoryMcp.ConformanceHost",
-        new DirectoryInfo(AppContext.BaseDirectory).Name, "FactoryMcp.ConformanceHost");
+    private static string FixtureHost { get; } =
+        Path.Combine(
+            FactoryBinary.RepoRoot,
+            "artifacts",
+            "bin",
+            "FactoryMcp.ConformanceHost",
+            new DirectoryInfo(AppContext.BaseDirectory).Name,
+            "FactoryMcp.ConformanceHost"
+        );
 
-    private static Task<FactoryMcp.Tools.Processes.ProcessResult> RunSuiteAsync(Uri mcpUrl, string workingDirectory, params string[] extra) =>
-        ExternalClients.RunAsync("conformance", ["server", "--url", mcpUrl.ToString(), .. extra], workingDirectory, workingDirectory, timeout: TimeSpan.FromMinutes(5));
+    private static Task<FactoryMcp.Tools.Processes.ProcessResult> RunSuiteAsync(
+        Uri mcpUrl,
+        string workingDirectory,
+        params string[] extra
+    ) =>
+        ExternalClients.RunAsync(
+            "conformance",
+            ["server", "--url", mcpUrl.ToString(), .. extra],
+            workingDirectory,
+            workingDirectory,
+            timeout: TimeSpan.FromMinutes(5)
+        );
 
     [ExternalClientFact("conformance")]
     public async Task ProductServer_PassesInitializePingToolsListAndDnsRebinding()
     {
         using var project = await HttpProject.CreateAsync();
-        await using var server = await HttpServerProcess.StartFactoryAsync(project.Path, ["--anonymous-agent", "conformance"]);
+        await using var server = await HttpServerProcess.StartFactoryAsync(
+            project.Path,
+            ["--anonymous-agent", "conformance"]
+        );
         foreach (var scenario in new[] { "server-initialize", "ping", "tools-list", "dns-rebinding-protection" })
         {
             var run = await RunSuiteAsync(server.McpUrl, project.Path, "--scenario", scenario);
@@ -49,7 +69,13 @@ public sealed class ConformanceTests
         {
             await using var client = await host.ConnectAsync(null, "2025-11-25");
             var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var call = client.CallToolAsync("test_wait_for_shutdown", new Dictionary<string, object?>(), new Progress<ProgressNotificationValue>(_ => started.TrySetResult())).AsTask();
+            var call = client
+                .CallToolAsync(
+                    "test_wait_for_shutdown",
+                    new Dictionary<string, object?>(),
+                    new Progress<ProgressNotificationValue>(_ => started.TrySetResult())
+                )
+                .AsTask();
             await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
 
             var stopped = host.StopAsync();

@@ -17,8 +17,18 @@ public sealed class DashboardBrowserTests
         await using var agent = await server.ConnectAsync(builder);
 
         async Task<long> ProposeAsync(string title) =>
-            (await agent.CallToolAsync("enqueue_for_agent", new Dictionary<string, object?> { ["target_agent"] = "builder-1", ["packet"] = PacketText.Simple(title) }))
-                .StructuredContent!.Value.GetProperty("task_id").GetInt64();
+            (
+                await agent.CallToolAsync(
+                    "enqueue_for_agent",
+                    new Dictionary<string, object?>
+                    {
+                        ["target_agent"] = "builder-1",
+                        ["packet"] = PacketText.Simple(title),
+                    }
+                )
+            )
+                .StructuredContent!.Value.GetProperty("task_id")
+                .GetInt64();
         var proposal = await ProposeAsync("Proposed through MCP");
         var other = await ProposeAsync("Left for a human to decide");
         var file = project.Combine("done.md");
@@ -28,16 +38,52 @@ public sealed class DashboardBrowserTests
         var claimed = await agent.CallToolAsync("get_task_packet", new Dictionary<string, object?>());
         var runId = claimed.StructuredContent!.Value.GetProperty("run_id").GetInt64();
         var workspace = claimed.StructuredContent!.Value.GetProperty("workspace").GetString()!;
-        await agent.CallToolAsync("record_evidence", new Dictionary<string, object?> { ["run_id"] = runId, ["kind"] = "plan", ["summary"] = "Checked the greeting by hand" });
+        await agent.CallToolAsync(
+            "record_evidence",
+            new Dictionary<string, object?>
+            {
+                ["run_id"] = runId,
+                ["kind"] = "plan",
+                ["summary"] = "Checked the greeting by hand",
+            }
+        );
         await File.WriteAllTextAsync(Path.Combine(workspace, "src", "app.txt"), "two\n");
-        var declare = new Dictionary<string, object?> { ["run_id"] = runId, ["state"] = "PR_READY", ["summary"] = "Greeting fixed" };
+        var declare = new Dictionary<string, object?>
+        {
+            ["run_id"] = runId,
+            ["state"] = "PR_READY",
+            ["summary"] = "Greeting fixed",
+        };
         ModelContextProtocol.Protocol.CallToolResult declared;
         do declared = await agent.CallToolAsync("declare_terminal_state", declare);
-        while (declared.StructuredContent is { } s && s.TryGetProperty("outcome", out var o) && o.GetString() == "validating");
-        Assert.True(declared.IsError != true, string.Join("\n", declared.Content.OfType<ModelContextProtocol.Protocol.TextContentBlock>().Select(b => b.Text)));
+        while (
+            declared.StructuredContent is { } s
+            && s.TryGetProperty("outcome", out var o)
+            && o.GetString() == "validating"
+        );
+        Assert.True(
+            declared.IsError != true,
+            string.Join(
+                "\n",
+                declared.Content.OfType<ModelContextProtocol.Protocol.TextContentBlock>().Select(b => b.Text)
+            )
+        );
 
-        var input = new JsonObject { ["base"] = server.BaseUrl.ToString().TrimEnd('/'), ["token"] = human, ["proposal"] = proposal, ["other"] = other, ["run"] = runId }.ToJsonString();
-        var run = await ExternalClients.RunAsync("node", [Path.Combine(ExternalClients.Folder, "dashboard-check.mjs"), input], ExternalClients.Folder, project.Combine("browser-home"), timeout: TimeSpan.FromMinutes(2));
+        var input = new JsonObject
+        {
+            ["base"] = server.BaseUrl.ToString().TrimEnd('/'),
+            ["token"] = human,
+            ["proposal"] = proposal,
+            ["other"] = other,
+            ["run"] = runId,
+        }.ToJsonString();
+        var run = await ExternalClients.RunAsync(
+            "node",
+            [Path.Combine(ExternalClients.Folder, "dashboard-check.mjs"), input],
+            ExternalClients.Folder,
+            project.Combine("browser-home"),
+            timeout: TimeSpan.FromMinutes(2)
+        );
         Assert.True(run.ExitCode == 0, run.Output);
         var seen = JsonDocument.Parse(run.StandardOutput.Trim().Split('\n')[^1]).RootElement;
 
@@ -57,7 +103,13 @@ public sealed class DashboardBrowserTests
         Assert.Contains("CSRF", seen.GetProperty("noCsrfBody").GetString());
         Assert.Empty(seen.GetProperty("cspViolations").EnumerateArray());
 
-        Assert.Contains("State ready", (await FactoryBinary.RunAsync(project.Path, ["task", "show", proposal.ToString()])).StandardOutput);
-        Assert.Contains("State proposed", (await FactoryBinary.RunAsync(project.Path, ["task", "show", other.ToString()])).StandardOutput);
+        Assert.Contains(
+            "State ready",
+            (await FactoryBinary.RunAsync(project.Path, ["task", "show", proposal.ToString()])).StandardOutput
+        );
+        Assert.Contains(
+            "State proposed",
+            (await FactoryBinary.RunAsync(project.Path, ["task", "show", other.ToString()])).StandardOutput
+        );
     }
 }

@@ -17,65 +17,106 @@ public sealed class ConcurrencyTests : IDisposable
 
     public void Dispose() => root.Dispose();
 
-    private static string Text(CallToolResult result) => string.Join("\n", result.Content.OfType<TextContentBlock>().Select(b => b.Text));
+    private static string Text(CallToolResult result) =>
+        string.Join("\n", result.Content.OfType<TextContentBlock>().Select(b => b.Text));
 
     private async Task<(TempRepo Repo, FactoryServices Factory)> ProjectAsync(string? linesYaml = null)
     {
         var repo = await TempRepo.CreateAsync(root.Combine("app"));
         Assert.Equal(0, (await FactoryBinary.RunAsync(repo.Path, ["init", "--test"])).ExitCode);
         var paths = new LedgerPaths(Path.Combine(repo.Path, ".factory", "ledger.db"));
-        if (linesYaml is not null) await File.WriteAllTextAsync(paths.LinesConfig, linesYaml);
+        if (linesYaml is not null)
+            await File.WriteAllTextAsync(paths.LinesConfig, linesYaml);
         return (repo, FactoryServices.Open(paths));
     }
 
     [Fact]
     public async Task Claims_From32ServerProcessesOnOnePool_TakeEveryTaskExactlyOnce_AndNoBusyErrorReachesACaller()
     {
-        const int agents = 32, tasks = 48;
+        const int agents = 32,
+            tasks = 48;
         var (repo, factory) = await ProjectAsync("crew:\n  route: pool:crew\n");
-        for (var i = 0; i < agents; i++) await factory.Agents.AddAsync("human:tester", $"crew-{i}", Roles.Agent, null, ["crew"]);
+        for (var i = 0; i < agents; i++)
+            await factory.Agents.AddAsync("human:tester", $"crew-{i}", Roles.Agent, null, ["crew"]);
         await factory.Agents.AuthenticateAsync("outsider", null, null);
         for (var i = 0; i < tasks; i++)
         {
-            var task = await factory.Intake.ProposeAsync(TestFactory.Human, PacketText.Simple($"Task {i}", line: "crew"));
+            var task = await factory.Intake.ProposeAsync(
+                TestFactory.Human,
+                PacketText.Simple($"Task {i}", line: "crew")
+            );
             await factory.Intake.ApproveAsync(TestFactory.Human, task.Id);
         }
 
         var stderr = new List<string>();
-        var clients = await Task.WhenAll(Enumerable.Range(0, agents).Select(i => FactoryBinary.ConnectAsync(repo.Path, $"crew-{i}", stderr: stderr)));
+        var clients = await Task.WhenAll(
+            Enumerable.Range(0, agents).Select(i => FactoryBinary.ConnectAsync(repo.Path, $"crew-{i}", stderr: stderr))
+        );
         var claims = new ConcurrentBag<(string Agent, long Run, long Task)>();
         var errors = new ConcurrentBag<string>();
         try
         {
             // Every process asks for a new run until its pool's queue is empty.
-            await Task.WhenAll(clients.Select((client, i) => Task.Run(async () =>
-            {
-                while (true)
-                {
-                    var result = await client.CallToolAsync("get_task_packet", new Dictionary<string, object?> { ["new"] = true });
-                    if (result.IsError == true) { errors.Add(Text(result)); return; }
-                    var s = result.StructuredContent!.Value;
-                    if (s.GetProperty("status").GetString() == "empty") return;
-                    claims.Add(($"crew-{i}", s.GetProperty("run_id").GetInt64(), s.GetProperty("task_id").GetInt64()));
-                }
-            })));
+            await Task.WhenAll(
+                clients.Select(
+                    (client, i) =>
+                        Task.Run(async () =>
+                        {
+                            while (true)
+                            {
+                                var result = await client.CallToolAsync(
+                                    "get_task_packet",
+                                    new Dictionary<string, object?> { ["new"] = true }
+                                );
+                                if (result.IsError == true)
+                                {
+                                    errors.Add(Text(result));
+                                    return;
+                                }
+                                var s = result.StructuredContent!.Value;
+                                if (s.GetProperty("status").GetString() == "empty")
+                                    return;
+                                claims.Add(
+                                    (
+                                        $"crew-{i}",
+                                        s.GetProperty("run_id").GetInt64(),
+                                        s.GetProperty("task_id").GetInt64()
+                                    )
+                                );
+                            }
+                        })
+                )
+            );
         }
         finally
         {
-            foreach (var client in clients) await client.DisposeAsync();
+            foreach (var client in clients)
+                await client.DisposeAsync();
         }
 
         Assert.Empty(errors);
         Assert.Equal(tasks, claims.Count);
         Assert.Equal(tasks, claims.Select(c => c.Task).Distinct().Count());
         Assert.Equal(tasks, claims.Select(c => c.Run).Distinct().Count());
-        lock (stderr) Assert.DoesNotContain(stderr, l => l.Contains("SQLITE_BUSY") || l.Contains("database is locked"));
+        lock (stderr)
+            Assert.DoesNotContain(stderr, l => l.Contains("SQLITE_BUSY") || l.Contains("database is locked"));
         Assert.Equal(tasks, await factory.Db.QuerySingleOrDefaultAsync<long>("SELECT count(*) FROM runs"));
-        Assert.Equal(tasks, await factory.Db.QuerySingleOrDefaultAsync<long>("SELECT count(DISTINCT task_id) FROM runs"));
+        Assert.Equal(
+            tasks,
+            await factory.Db.QuerySingleOrDefaultAsync<long>("SELECT count(DISTINCT task_id) FROM runs")
+        );
         Assert.Equal(0, await factory.Db.QuerySingleOrDefaultAsync<long>("SELECT count(*) FROM queue"));
-        Assert.Equal(tasks, await factory.Db.QuerySingleOrDefaultAsync<long>("SELECT count(*) FROM tasks WHERE state = 'running'"));
+        Assert.Equal(
+            tasks,
+            await factory.Db.QuerySingleOrDefaultAsync<long>("SELECT count(*) FROM tasks WHERE state = 'running'")
+        );
         // Pool work went to pool members only.
-        Assert.Equal(0, await factory.Db.QuerySingleOrDefaultAsync<long>("SELECT count(*) FROM runs r JOIN agents a ON a.id = r.agent_id WHERE a.name = 'outsider'"));
+        Assert.Equal(
+            0,
+            await factory.Db.QuerySingleOrDefaultAsync<long>(
+                "SELECT count(*) FROM runs r JOIN agents a ON a.id = r.agent_id WHERE a.name = 'outsider'"
+            )
+        );
         var verify = await FactoryBinary.RunAsync(repo.Path, ["ledger", "verify"]);
         Assert.True(verify.ExitCode == 0, verify.Output);
     }
@@ -91,38 +132,62 @@ public sealed class ConcurrencyTests : IDisposable
         long runId;
         using (var server = StartServer(repo.Path, "writer"))
         {
-            var client = await McpClient.CreateAsync(new StreamClientTransport(server.StandardInput.BaseStream, server.StandardOutput.BaseStream), FactoryBinary.ClientOptions);
+            var client = await McpClient.CreateAsync(
+                new StreamClientTransport(server.StandardInput.BaseStream, server.StandardOutput.BaseStream),
+                FactoryBinary.ClientOptions
+            );
             var packet = await client.CallToolAsync("get_task_packet", new Dictionary<string, object?>());
             runId = packet.StructuredContent!.Value.GetProperty("run_id").GetInt64();
 
             using var enough = new CancellationTokenSource();
-            var writers = Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
-            {
-                for (var n = 0; ; n++)
-                {
-                    var summary = $"writer {w} item {n}";
-                    CallToolResult result;
-                    try
+            var writers = Enumerable
+                .Range(0, 8)
+                .Select(w =>
+                    Task.Run(async () =>
                     {
-                        result = await client.CallToolAsync("record_evidence", new Dictionary<string, object?>
+                        for (var n = 0; ; n++)
                         {
-                            ["run_id"] = runId, ["kind"] = "log", ["summary"] = summary, ["content"] = new string('x', 2000 + n),
-                        });
-                    }
-                    catch (Exception)
-                    {
-                        return; // the server died under this call: not acknowledged
-                    }
-                    Assert.NotEqual(true, result.IsError);
-                    acknowledged[result.StructuredContent!.Value.GetProperty("evidence_id").GetInt64()] = summary;
-                    if (acknowledged.Count >= 150) await enough.CancelAsync();
-                }
-            })).ToList();
-            try { await Task.Delay(Timeout.Infinite, enough.Token); } catch (OperationCanceledException) { }
+                            var summary = $"writer {w} item {n}";
+                            CallToolResult result;
+                            try
+                            {
+                                result = await client.CallToolAsync(
+                                    "record_evidence",
+                                    new Dictionary<string, object?>
+                                    {
+                                        ["run_id"] = runId,
+                                        ["kind"] = "log",
+                                        ["summary"] = summary,
+                                        ["content"] = new string('x', 2000 + n),
+                                    }
+                                );
+                            }
+                            catch (Exception)
+                            {
+                                return; // the server died under this call: not acknowledged
+                            }
+                            Assert.NotEqual(true, result.IsError);
+                            acknowledged[result.StructuredContent!.Value.GetProperty("evidence_id").GetInt64()] =
+                                summary;
+                            if (acknowledged.Count >= 150)
+                                await enough.CancelAsync();
+                        }
+                    })
+                )
+                .ToList();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, enough.Token);
+            }
+            catch (OperationCanceledException) { }
             server.Kill(); // SIGKILL, with the other writers' calls in flight
             await server.WaitForExitAsync();
             await Task.WhenAll(writers);
-            try { await client.DisposeAsync(); } catch (Exception) { }
+            try
+            {
+                await client.DisposeAsync();
+            }
+            catch (Exception) { }
         }
 
         Assert.True(acknowledged.Count >= 150);
@@ -133,12 +198,21 @@ public sealed class ConcurrencyTests : IDisposable
             check.CommandText = "PRAGMA integrity_check";
             Assert.Equal("ok", (string)check.ExecuteScalar()!);
         }
-        var stored = (await factory.Db.QueryAsync<(long Id, string Summary)>("SELECT id, summary FROM evidence WHERE run_id = @runId AND origin = 'agent'", new { runId }))
-            .ToDictionary(e => e.Id, e => e.Summary);
-        foreach (var (id, summary) in acknowledged) Assert.Equal(summary, stored.GetValueOrDefault(id));
+        var stored = (
+            await factory.Db.QueryAsync<(long Id, string Summary)>(
+                "SELECT id, summary FROM evidence WHERE run_id = @runId AND origin = 'agent'",
+                new { runId }
+            )
+        ).ToDictionary(e => e.Id, e => e.Summary);
+        foreach (var (id, summary) in acknowledged)
+            Assert.Equal(summary, stored.GetValueOrDefault(id));
         // Nothing half-written: every evidence row has its audit record and every audit record its row.
-        var audited = (await factory.Db.QueryAsync<long>(
-            "SELECT json_extract(body, '$.change.evidence_id') FROM audit WHERE action = 'evidence.recorded' AND entity_id = @runId", new { runId })).ToHashSet();
+        var audited = (
+            await factory.Db.QueryAsync<long>(
+                "SELECT json_extract(body, '$.change.evidence_id') FROM audit WHERE action = 'evidence.recorded' AND entity_id = @runId",
+                new { runId }
+            )
+        ).ToHashSet();
         Assert.True(audited.SetEquals(stored.Keys));
         var verify = await FactoryBinary.RunAsync(repo.Path, ["ledger", "verify"]);
         Assert.True(verify.ExitCode == 0, verify.Output);
@@ -148,7 +222,15 @@ public sealed class ConcurrencyTests : IDisposable
         var resumed = await again.CallToolAsync("get_task_packet", new Dictionary<string, object?>());
         Assert.Equal("resumed", resumed.StructuredContent!.Value.GetProperty("status").GetString());
         Assert.Equal(runId, resumed.StructuredContent!.Value.GetProperty("run_id").GetInt64());
-        var after = await again.CallToolAsync("record_evidence", new Dictionary<string, object?> { ["run_id"] = runId, ["kind"] = "plan", ["summary"] = "after the crash" });
+        var after = await again.CallToolAsync(
+            "record_evidence",
+            new Dictionary<string, object?>
+            {
+                ["run_id"] = runId,
+                ["kind"] = "plan",
+                ["summary"] = "after the crash",
+            }
+        );
         Assert.True(after.IsError != true, Text(after));
         Assert.Equal(0, (await FactoryBinary.RunAsync(repo.Path, ["ledger", "verify"])).ExitCode);
     }
@@ -164,10 +246,16 @@ public sealed class ConcurrencyTests : IDisposable
             RedirectStandardError = false,
             UseShellExecute = false,
         };
-        foreach (var (key, value) in FactoryBinary.CleanEnvironment(new Dictionary<string, string?> { ["FACTORY_AGENT"] = agent }))
+        foreach (
+            var (key, value) in FactoryBinary.CleanEnvironment(
+                new Dictionary<string, string?> { ["FACTORY_AGENT"] = agent }
+            )
+        )
         {
-            if (value is null) info.Environment.Remove(key);
-            else info.Environment[key] = value;
+            if (value is null)
+                info.Environment.Remove(key);
+            else
+                info.Environment[key] = value;
         }
         return Process.Start(info)!;
     }

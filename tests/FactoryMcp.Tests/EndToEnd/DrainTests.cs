@@ -20,7 +20,10 @@ public sealed class DrainTests : IDisposable
         foreach (var (title, priority) in tasks)
         {
             var file = root.Combine($"{Guid.NewGuid():N}.md");
-            await File.WriteAllTextAsync(file, PacketText.Simple(title).Replace("priority: 1", $"priority: {priority}"));
+            await File.WriteAllTextAsync(
+                file,
+                PacketText.Simple(title).Replace("priority: 1", $"priority: {priority}")
+            );
             var add = await FactoryBinary.RunAsync(repo.Path, ["task", "add", file]);
             Assert.True(add.ExitCode == 0, add.Output);
             var id = add.StandardOutput.Split(' ')[2].TrimEnd(':');
@@ -35,11 +38,29 @@ public sealed class DrainTests : IDisposable
         var repo = await ProjectWithTasksAsync(("Greeting is fine", 1), ("Greeting [vanish]", 2));
         var reports = Directory.CreateDirectory(root.Combine("reports")).FullName;
 
-        var drain = await FactoryBinary.RunAsync(repo.Path,
-            ["drain", "--agent", "drainer", "--max", "2", "--idle-exit", "--", ScriptedAgent.Path, "{run_id}", "{prompt_file}", reports, FactoryBinary.Path]);
+        var drain = await FactoryBinary.RunAsync(
+            repo.Path,
+            [
+                "drain",
+                "--agent",
+                "drainer",
+                "--max",
+                "2",
+                "--idle-exit",
+                "--",
+                ScriptedAgent.Path,
+                "{run_id}",
+                "{prompt_file}",
+                reports,
+                FactoryBinary.Path,
+            ]
+        );
 
         Assert.True(drain.ExitCode == 0, drain.Output);
-        Assert.Contains("Drained 2 session(s) as drainer: 1 ended with the run closed or validating, 1 marked RETRYABLE_FAILURE", drain.StandardOutput);
+        Assert.Contains(
+            "Drained 2 session(s) as drainer: 1 ended with the run closed or validating, 1 marked RETRYABLE_FAILURE",
+            drain.StandardOutput
+        );
         var factory = FactoryServices.Open(new LedgerPaths(Path.Combine(repo.Path, ".factory", "ledger.db")));
         var declared = await factory.Runs.GetAsync(1);
         var vanished = await factory.Runs.GetAsync(2);
@@ -63,7 +84,9 @@ public sealed class DrainTests : IDisposable
         // Each session ran in its run's workspace, knew its run id from the placeholder and the environment, and got the station prompt.
         foreach (var runId in new[] { 1L, 2L })
         {
-            var report = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(reports, $"run-{runId}.json"))).RootElement;
+            var report = JsonDocument
+                .Parse(await File.ReadAllTextAsync(Path.Combine(reports, $"run-{runId}.json")))
+                .RootElement;
             var run = await factory.Runs.GetAsync(runId);
             Assert.Equal(runId, report.GetProperty("run_id_argument").GetInt64());
             Assert.Equal(runId.ToString(), report.GetProperty("run_id_environment").GetString());
@@ -85,7 +108,10 @@ public sealed class DrainTests : IDisposable
         var repo = await ProjectWithTasksAsync();
         var marker = root.Combine("started");
 
-        var drain = await FactoryBinary.RunAsync(repo.Path, ["drain", "--agent", "idle-1", "--idle-exit", "--", "/bin/sh", "-c", $"touch {marker}"]);
+        var drain = await FactoryBinary.RunAsync(
+            repo.Path,
+            ["drain", "--agent", "idle-1", "--idle-exit", "--", "/bin/sh", "-c", $"touch {marker}"]
+        );
 
         Assert.True(drain.ExitCode == 0, drain.Output);
         Assert.Contains("queue empty for idle-1", drain.StandardError);
@@ -100,7 +126,10 @@ public sealed class DrainTests : IDisposable
     {
         var repo = await ProjectWithTasksAsync(("Waiting", 1));
 
-        var drain = await FactoryBinary.RunAsync(repo.Path, ["drain", "--agent", "typo", "--idle-exit", "--", "claude-that-is-not-installed", "-p", "{prompt}"]);
+        var drain = await FactoryBinary.RunAsync(
+            repo.Path,
+            ["drain", "--agent", "typo", "--idle-exit", "--", "claude-that-is-not-installed", "-p", "{prompt}"]
+        );
 
         Assert.Equal(1, drain.ExitCode);
         Assert.Contains("'claude-that-is-not-installed' is not on PATH", drain.StandardError);

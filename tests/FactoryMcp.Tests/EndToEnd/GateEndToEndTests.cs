@@ -14,18 +14,23 @@ public sealed class GateEndToEndTests : IDisposable
 
     public void Dispose() => root.Dispose();
 
-    private static string Text(CallToolResult result) => string.Join("\n", result.Content.OfType<TextContentBlock>().Select(b => b.Text));
+    private static string Text(CallToolResult result) =>
+        string.Join("\n", result.Content.OfType<TextContentBlock>().Select(b => b.Text));
 
     private async Task<TempRepo> ProjectAsync(string packet, string factoryYaml, string? linesYaml = null)
     {
-        var repo = await TempRepo.CreateAsync(root.Combine("app"), new Dictionary<string, string>
-        {
-            ["src/greet.sh"] = GateHarness.BuggyGreeting,
-            ["tests/test_greet.sh"] = GateHarness.GreetingTest,
-        });
+        var repo = await TempRepo.CreateAsync(
+            root.Combine("app"),
+            new Dictionary<string, string>
+            {
+                ["src/greet.sh"] = GateHarness.BuggyGreeting,
+                ["tests/test_greet.sh"] = GateHarness.GreetingTest,
+            }
+        );
         Assert.Equal(0, (await FactoryBinary.RunAsync(repo.Path, ["init", "--test"])).ExitCode);
         await File.WriteAllTextAsync(Path.Combine(repo.Path, ".factory", "factory.yaml"), factoryYaml);
-        if (linesYaml is not null) await File.WriteAllTextAsync(Path.Combine(repo.Path, ".factory", "lines.yaml"), linesYaml);
+        if (linesYaml is not null)
+            await File.WriteAllTextAsync(Path.Combine(repo.Path, ".factory", "lines.yaml"), linesYaml);
         var file = root.Combine("packet.md");
         await File.WriteAllTextAsync(file, packet);
         Assert.Equal(0, (await FactoryBinary.RunAsync(repo.Path, ["task", "add", file])).ExitCode);
@@ -38,7 +43,15 @@ public sealed class GateEndToEndTests : IDisposable
         var claimed = await client.CallToolAsync("get_task_packet", new Dictionary<string, object?>());
         var runId = claimed.StructuredContent!.Value.GetProperty("run_id").GetInt64();
         var workspace = claimed.StructuredContent!.Value.GetProperty("workspace").GetString()!;
-        await client.CallToolAsync("record_evidence", new Dictionary<string, object?> { ["run_id"] = runId, ["kind"] = "plan", ["summary"] = "fix the typo" });
+        await client.CallToolAsync(
+            "record_evidence",
+            new Dictionary<string, object?>
+            {
+                ["run_id"] = runId,
+                ["kind"] = "plan",
+                ["summary"] = "fix the typo",
+            }
+        );
         await File.WriteAllTextAsync(Path.Combine(workspace, "src", "greet.sh"), GateHarness.FixedGreeting);
         return (runId, workspace);
     }
@@ -46,18 +59,30 @@ public sealed class GateEndToEndTests : IDisposable
     private static string? OutcomeOf(CallToolResult result) =>
         result.StructuredContent is { } s && s.TryGetProperty("outcome", out var o) ? o.GetString() : null;
 
-    private static Dictionary<string, object?> PrReady(long runId) => new() { ["run_id"] = runId, ["state"] = "PR_READY", ["summary"] = "fixed the typo" };
+    private static Dictionary<string, object?> PrReady(long runId) =>
+        new()
+        {
+            ["run_id"] = runId,
+            ["state"] = "PR_READY",
+            ["summary"] = "fixed the typo",
+        };
 
     [Fact]
     public async Task Validation_LongerThan60Seconds_EndsCorrectlyWhenTheClientCallsAgain()
     {
-        var repo = await ProjectAsync(GateHarness.Packet(validation: "sleep 62 && sh tests/test_greet.sh", reproduction: null), "validation_lease_seconds: 10\n");
+        var repo = await ProjectAsync(
+            GateHarness.Packet(validation: "sleep 62 && sh tests/test_greet.sh", reproduction: null),
+            "validation_lease_seconds: 10\n"
+        );
         await using var client = await FactoryBinary.ConnectAsync(repo.Path, "codex-1");
         var (runId, _) = await ClaimAndFixAsync(client);
 
         var clock = Stopwatch.StartNew();
         var first = await client.CallToolAsync("declare_terminal_state", PrReady(runId));
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(50), $"the first call blocked {clock.Elapsed}; agent CLIs give up at 60 s");
+        Assert.True(
+            clock.Elapsed < TimeSpan.FromSeconds(50),
+            $"the first call blocked {clock.Elapsed}; agent CLIs give up at 60 s"
+        );
         Assert.Equal("validating", first.StructuredContent!.Value.GetProperty("outcome").GetString());
         Assert.Contains("Call declare_terminal_state again with the same arguments", Text(first));
 
@@ -72,12 +97,19 @@ public sealed class GateEndToEndTests : IDisposable
     [Fact]
     public async Task Server_KilledMidValidation_AnotherServerProcessFinishesTheJob()
     {
-        var repo = await ProjectAsync(GateHarness.Packet(validation: "sleep 6 && sh tests/test_greet.sh", reproduction: null), "declare_wait_seconds: 1\nvalidation_lease_seconds: 3\n");
+        var repo = await ProjectAsync(
+            GateHarness.Packet(validation: "sleep 6 && sh tests/test_greet.sh", reproduction: null),
+            "declare_wait_seconds: 1\nvalidation_lease_seconds: 3\n"
+        );
         var ledger = Path.Combine(repo.Path, ".factory", "ledger.db");
 
         var first = StartServer(repo.Path, "claude-1");
         long runId;
-        await using (var client = await McpClient.CreateAsync(new StreamClientTransport(first.StandardInput.BaseStream, first.StandardOutput.BaseStream)))
+        await using (
+            var client = await McpClient.CreateAsync(
+                new StreamClientTransport(first.StandardInput.BaseStream, first.StandardOutput.BaseStream)
+            )
+        )
         {
             (runId, _) = await ClaimAndFixAsync(client);
             var declared = await client.CallToolAsync("declare_terminal_state", PrReady(runId));
@@ -103,8 +135,16 @@ public sealed class GateEndToEndTests : IDisposable
     [Fact]
     public async Task LineRequiringASandbox_RefusesUnsandboxedValidation()
     {
-        var repo = await ProjectAsync(GateHarness.Packet(reproduction: null), "declare_wait_seconds: 30\n", "bugfix:\n  require_sandbox: true\n");
-        await using var client = await FactoryBinary.ConnectAsync(repo.Path, "gemini-1", env: new Dictionary<string, string?> { ["FACTORY_SANDBOX"] = "off" });
+        var repo = await ProjectAsync(
+            GateHarness.Packet(reproduction: null),
+            "declare_wait_seconds: 30\n",
+            "bugfix:\n  require_sandbox: true\n"
+        );
+        await using var client = await FactoryBinary.ConnectAsync(
+            repo.Path,
+            "gemini-1",
+            env: new Dictionary<string, string?> { ["FACTORY_SANDBOX"] = "off" }
+        );
         var (runId, _) = await ClaimAndFixAsync(client);
         var result = await client.CallToolAsync("declare_terminal_state", PrReady(runId));
         Assert.True(result.IsError);
@@ -125,8 +165,10 @@ public sealed class GateEndToEndTests : IDisposable
         };
         foreach (var (key, value) in FactoryBinary.CleanEnvironment())
         {
-            if (value is null) info.Environment.Remove(key);
-            else info.Environment[key] = value;
+            if (value is null)
+                info.Environment.Remove(key);
+            else
+                info.Environment[key] = value;
         }
         info.Environment["FACTORY_AGENT"] = agent;
         var process = Process.Start(info)!;
@@ -135,7 +177,8 @@ public sealed class GateEndToEndTests : IDisposable
         return process;
     }
 
-    private static string? JobStateAsync(string ledger) => (string?)ScalarObject(ledger, "SELECT state FROM validation_jobs ORDER BY id DESC LIMIT 1");
+    private static string? JobStateAsync(string ledger) =>
+        (string?)ScalarObject(ledger, "SELECT state FROM validation_jobs ORDER BY id DESC LIMIT 1");
 
     private static long Scalar(string ledger, string sql) => (long)ScalarObject(ledger, sql)!;
 
@@ -153,7 +196,8 @@ public sealed class GateEndToEndTests : IDisposable
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (!condition())
         {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("condition not reached in 60 s");
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException("condition not reached in 60 s");
             await Task.Delay(100);
         }
     }

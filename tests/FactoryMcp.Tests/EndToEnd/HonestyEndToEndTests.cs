@@ -15,11 +15,14 @@ public sealed class HonestyEndToEndTests : IDisposable
     [Fact]
     public async Task CustomLedger_ShippedEventsDraftsAndBlobsLandBesideIt_AndNowhereElse()
     {
-        var repo = await TempRepo.CreateAsync(root.Combine("app"), new Dictionary<string, string>
-        {
-            ["src/greet.sh"] = GateHarness.BuggyGreeting,
-            ["tests/test_greet.sh"] = GateHarness.GreetingTest,
-        });
+        var repo = await TempRepo.CreateAsync(
+            root.Combine("app"),
+            new Dictionary<string, string>
+            {
+                ["src/greet.sh"] = GateHarness.BuggyGreeting,
+                ["tests/test_greet.sh"] = GateHarness.GreetingTest,
+            }
+        );
         var ledgerDir = root.Combine("books");
         var env = new Dictionary<string, string?> { ["FACTORY_LEDGER"] = Path.Combine(ledgerDir, "ledger.db") };
         async Task<string> Cli(params string[] args)
@@ -42,12 +45,29 @@ public sealed class HonestyEndToEndTests : IDisposable
             var claimed = await agent.CallToolAsync("get_task_packet", new Dictionary<string, object?>());
             var runId = claimed.StructuredContent!.Value.GetProperty("run_id").GetInt64();
             var workspace = claimed.StructuredContent!.Value.GetProperty("workspace").GetString()!;
-            await agent.CallToolAsync("record_evidence", new Dictionary<string, object?> { ["run_id"] = runId, ["kind"] = "plan", ["summary"] = "fix" });
+            await agent.CallToolAsync(
+                "record_evidence",
+                new Dictionary<string, object?>
+                {
+                    ["run_id"] = runId,
+                    ["kind"] = "plan",
+                    ["summary"] = "fix",
+                }
+            );
             await File.WriteAllTextAsync(Path.Combine(workspace, "src", "greet.sh"), GateHarness.FixedGreeting);
-            var declare = new Dictionary<string, object?> { ["run_id"] = runId, ["state"] = "PR_READY", ["summary"] = "fixed" };
+            var declare = new Dictionary<string, object?>
+            {
+                ["run_id"] = runId,
+                ["state"] = "PR_READY",
+                ["summary"] = "fixed",
+            };
             CallToolResult result;
             do result = await agent.CallToolAsync("declare_terminal_state", declare);
-            while (result.StructuredContent is { } s && s.TryGetProperty("outcome", out var o) && o.GetString() == "validating");
+            while (
+                result.StructuredContent is { } s
+                && s.TryGetProperty("outcome", out var o)
+                && o.GetString() == "validating"
+            );
             Assert.True(result.IsError != true);
         }
         await Cli("review", "1", "--outcome", "approve");
@@ -62,8 +82,19 @@ public sealed class HonestyEndToEndTests : IDisposable
         Assert.True(File.Exists(Path.Combine(ledgerDir, "drafts", "event-1", "blog.md")));
         Assert.NotEmpty(Directory.GetFiles(Path.Combine(ledgerDir, "blobs"), "*", SearchOption.AllDirectories));
         // Nothing new anywhere but the ledger's own sibling runs folder, derived from the ledger path.
-        Assert.Equal(before.Append(root.Combine("books-runs")).Order(), Directory.GetFileSystemEntries(root.Path).Order().ToList());
+        Assert.Equal(
+            before.Append(root.Combine("books-runs")).Order(),
+            Directory.GetFileSystemEntries(root.Path).Order().ToList()
+        );
         Assert.False(Directory.Exists(Path.Combine(repo.Path, ".factory")));
-        Assert.Equal("", (await GitRunner.OutputAsync(["status", "--porcelain", "--ignored"], new() { WorkingDirectory = repo.Path })).Trim());
+        Assert.Equal(
+            "",
+            (
+                await GitRunner.OutputAsync(
+                    ["status", "--porcelain", "--ignored"],
+                    new() { WorkingDirectory = repo.Path }
+                )
+            ).Trim()
+        );
     }
 }

@@ -80,10 +80,13 @@ public sealed class IntakeCliTests : IDisposable
     {
         var repo = await ProjectAsync();
         var file = root.Combine("signals.jsonl");
-        await File.WriteAllTextAsync(file, """
+        await File.WriteAllTextAsync(
+            file,
+            """
             {"source": "sentry", "id": "E-1", "title": "NullReference in Totals", "labels": ["bug"]}
             {"source": "sentry", "title": "missing id"}
-            """);
+            """
+        );
 
         var ingest = await FactoryBinary.RunAsync(repo.Path, ["ingest", "jsonl", file]);
 
@@ -96,7 +99,10 @@ public sealed class IntakeCliTests : IDisposable
     public async Task TaskRetarget_FromTheCli_RequeuesForAPool_AndRefusesUnknownTargets()
     {
         var repo = await ProjectAsync();
-        Assert.Equal(0, (await FactoryBinary.RunAsync(repo.Path, ["agent", "add", "b1", "--pool", "billing"])).ExitCode);
+        Assert.Equal(
+            0,
+            (await FactoryBinary.RunAsync(repo.Path, ["agent", "add", "b1", "--pool", "billing"])).ExitCode
+        );
         var packet = root.Combine("p.md");
         await File.WriteAllTextAsync(packet, PacketText.Simple(line: "bugfix"));
         Assert.Equal(0, (await FactoryBinary.RunAsync(repo.Path, ["task", "add", packet])).ExitCode);
@@ -111,9 +117,19 @@ public sealed class IntakeCliTests : IDisposable
         Assert.Contains("Task 1 (ready) now targets pool:billing (was anyone).", moved.StandardOutput);
 
         await using (var outsider = await FactoryBinary.ConnectAsync(repo.Path, "outsider"))
-            Assert.Equal("empty", (await outsider.CallToolAsync("get_task_packet", new Dictionary<string, object?>())).StructuredContent!.Value.GetProperty("status").GetString());
+            Assert.Equal(
+                "empty",
+                (await outsider.CallToolAsync("get_task_packet", new Dictionary<string, object?>()))
+                    .StructuredContent!.Value.GetProperty("status")
+                    .GetString()
+            );
         await using (var member = await FactoryBinary.ConnectAsync(repo.Path, "b1"))
-            Assert.Equal(1, (await member.CallToolAsync("get_task_packet", new Dictionary<string, object?>())).StructuredContent!.Value.GetProperty("task_id").GetInt64());
+            Assert.Equal(
+                1,
+                (await member.CallToolAsync("get_task_packet", new Dictionary<string, object?>()))
+                    .StructuredContent!.Value.GetProperty("task_id")
+                    .GetInt64()
+            );
 
         var agents = await FactoryBinary.RunAsync(repo.Path, ["agents", "--window", "1h"]);
         Assert.Contains("b1\tagent\tbilling\tbusy\t", agents.StandardOutput);

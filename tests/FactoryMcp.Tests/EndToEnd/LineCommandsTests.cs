@@ -13,7 +13,10 @@ public sealed class LineCommandsTests : IDisposable
     {
         var repo = await TempRepo.CreateAsync(root.Combine("app"));
         Assert.Equal(0, (await FactoryBinary.RunAsync(repo.Path, ["init", "--test"])).ExitCode);
-        var set = await FactoryBinary.RunAsync(repo.Path, ["line", "set", "bugfix", "verifiers=[qa, secops]", "max_attempts=2", "lease_minutes=0.5"]);
+        var set = await FactoryBinary.RunAsync(
+            repo.Path,
+            ["line", "set", "bugfix", "verifiers=[qa, secops]", "max_attempts=2", "lease_minutes=0.5"]
+        );
         Assert.True(set.ExitCode == 0, set.Output);
         var file = Path.Combine(repo.Path, ".factory", "lines.yaml");
         var before = await File.ReadAllTextAsync(file);

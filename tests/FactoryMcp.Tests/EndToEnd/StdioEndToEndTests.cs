@@ -11,7 +11,8 @@ public sealed class StdioEndToEndTests : IDisposable
 
     public void Dispose() => root.Dispose();
 
-    private static string Text(CallToolResult result) => string.Join("\n", result.Content.OfType<TextContentBlock>().Select(b => b.Text));
+    private static string Text(CallToolResult result) =>
+        string.Join("\n", result.Content.OfType<TextContentBlock>().Select(b => b.Text));
 
     private async Task<TempRepo> ProjectAsync()
     {
@@ -37,7 +38,10 @@ public sealed class StdioEndToEndTests : IDisposable
         var taskId = await AddPacketAsync(repo, PacketText.Simple("Draft title"));
         var editFile = root.Combine("edit.md");
         await File.WriteAllTextAsync(editFile, PacketText.Simple("Final title"));
-        var edit = await FactoryBinary.RunAsync(repo.Path, ["task", "edit", taskId.ToString(), editFile, "--note", "clearer"]);
+        var edit = await FactoryBinary.RunAsync(
+            repo.Path,
+            ["task", "edit", taskId.ToString(), editFile, "--note", "clearer"]
+        );
         Assert.True(edit.ExitCode == 0, edit.Output);
         var approve = await FactoryBinary.RunAsync(repo.Path, ["approve", taskId.ToString()]);
         Assert.True(approve.ExitCode == 0, approve.Output);
@@ -59,9 +63,27 @@ public sealed class StdioEndToEndTests : IDisposable
             var resumed = await second.CallToolAsync("get_task_packet", new Dictionary<string, object?>());
             Assert.Equal("resumed", resumed.StructuredContent!.Value.GetProperty("status").GetString());
             Assert.Equal(runId, resumed.StructuredContent!.Value.GetProperty("run_id").GetInt64());
-            var evidence = await second.CallToolAsync("record_evidence", new Dictionary<string, object?> { ["run_id"] = runId, ["kind"] = "plan", ["summary"] = "Greeting is already right", ["stage"] = "scout" });
+            var evidence = await second.CallToolAsync(
+                "record_evidence",
+                new Dictionary<string, object?>
+                {
+                    ["run_id"] = runId,
+                    ["kind"] = "plan",
+                    ["summary"] = "Greeting is already right",
+                    ["stage"] = "scout",
+                }
+            );
             Assert.NotEqual(true, evidence.IsError);
-            var declared = await second.CallToolAsync("declare_terminal_state", new Dictionary<string, object?> { ["run_id"] = runId, ["state"] = "NO_OP", ["summary"] = "Nothing to change", ["reason"] = "contradicts_product" });
+            var declared = await second.CallToolAsync(
+                "declare_terminal_state",
+                new Dictionary<string, object?>
+                {
+                    ["run_id"] = runId,
+                    ["state"] = "NO_OP",
+                    ["summary"] = "Nothing to change",
+                    ["reason"] = "contradicts_product",
+                }
+            );
             Assert.True(declared.IsError != true, Text(declared));
         }
 
@@ -77,7 +99,14 @@ public sealed class StdioEndToEndTests : IDisposable
     {
         var repo = await ProjectAsync();
         var stderr = new List<string>();
-        await Assert.ThrowsAnyAsync<Exception>(() => FactoryBinary.ConnectAsync(repo.Path, "mallory", env: new Dictionary<string, string?> { ["FACTORY_ROLE"] = "human" }, stderr: stderr));
+        await Assert.ThrowsAnyAsync<Exception>(() =>
+            FactoryBinary.ConnectAsync(
+                repo.Path,
+                "mallory",
+                env: new Dictionary<string, string?> { ["FACTORY_ROLE"] = "human" },
+                stderr: stderr
+            )
+        );
         Assert.Contains(stderr, l => l.Contains("only builders register on first contact"));
 
         var added = await FactoryBinary.RunAsync(repo.Path, ["agent", "add", "ada", "--role", "human"]);
@@ -101,7 +130,16 @@ public sealed class StdioEndToEndTests : IDisposable
         var runId = claimed.StructuredContent!.Value.GetProperty("run_id").GetInt64();
 
         await using var other = await FactoryBinary.ConnectAsync(repo.Path, "other");
-        var result = await other.CallToolAsync("declare_terminal_state", new Dictionary<string, object?> { ["run_id"] = runId, ["state"] = "ESCALATE", ["summary"] = "x", ["question"] = "take over?" });
+        var result = await other.CallToolAsync(
+            "declare_terminal_state",
+            new Dictionary<string, object?>
+            {
+                ["run_id"] = runId,
+                ["state"] = "ESCALATE",
+                ["summary"] = "x",
+                ["question"] = "take over?",
+            }
+        );
         Assert.True(result.IsError);
         Assert.Contains("belongs to owner", Text(result));
     }
@@ -120,14 +158,25 @@ public sealed class StdioEndToEndTests : IDisposable
         Assert.True(add.ExitCode == 0, add.Output);
         Assert.Equal(0, (await FactoryBinary.RunAsync(repo.Path, ["approve", "1"], env)).ExitCode);
         await using (var agent = await FactoryBinary.ConnectAsync(repo.Path, "a1", env: env))
-            Assert.NotEqual(true, (await agent.CallToolAsync("get_task_packet", new Dictionary<string, object?>())).IsError);
+            Assert.NotEqual(
+                true,
+                (await agent.CallToolAsync("get_task_packet", new Dictionary<string, object?>())).IsError
+            );
 
         Assert.False(Directory.Exists(Path.Combine(repo.Path, ".factory")));
         Assert.False(Directory.Exists(Path.Combine(repo.Path, ".factory-runs")));
         Assert.True(File.Exists(custom));
         Assert.True(Directory.Exists(root.Combine("elsewhere", "mirrors")));
         Assert.True(Directory.Exists(root.Combine("elsewhere-runs", "1")));
-        Assert.Equal("", (await FactoryMcp.Tools.Git.GitRunner.OutputAsync(["status", "--porcelain"], new() { WorkingDirectory = repo.Path })).Trim());
+        Assert.Equal(
+            "",
+            (
+                await FactoryMcp.Tools.Git.GitRunner.OutputAsync(
+                    ["status", "--porcelain"],
+                    new() { WorkingDirectory = repo.Path }
+                )
+            ).Trim()
+        );
     }
 
     [Fact]
@@ -137,7 +186,11 @@ public sealed class StdioEndToEndTests : IDisposable
         var taskId = await AddPacketAsync(repo, PacketText.Simple());
         await FactoryBinary.RunAsync(repo.Path, ["approve", taskId.ToString()]);
         Assert.Equal(0, (await FactoryBinary.RunAsync(repo.Path, ["ledger", "verify"])).ExitCode);
-        await using (var connection = new SqliteConnection($"Data Source={Path.Combine(repo.Path, ".factory", "ledger.db")};Pooling=False"))
+        await using (
+            var connection = new SqliteConnection(
+                $"Data Source={Path.Combine(repo.Path, ".factory", "ledger.db")};Pooling=False"
+            )
+        )
         {
             connection.Open();
             using var command = connection.CreateCommand();
@@ -153,7 +206,11 @@ public sealed class StdioEndToEndTests : IDisposable
     public async Task Serve_WithoutALedger_RefusesAndSaysHowToMakeOne()
     {
         var repo = await TempRepo.CreateAsync(root.Combine("app"));
-        var result = await FactoryBinary.RunAsync(repo.Path, ["serve"], new Dictionary<string, string?> { ["FACTORY_AGENT"] = "a" });
+        var result = await FactoryBinary.RunAsync(
+            repo.Path,
+            ["serve"],
+            new Dictionary<string, string?> { ["FACTORY_AGENT"] = "a" }
+        );
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("factory init", result.StandardError);
         Assert.False(Directory.Exists(Path.Combine(repo.Path, ".factory")));

@@ -15,7 +15,8 @@ public sealed class GateHarness : IDisposable
 {
     public const string BuggyGreeting = "#!/bin/sh\necho \"hello wrld\"\n";
     public const string FixedGreeting = "#!/bin/sh\necho \"hello world\"\n";
-    public const string GreetingTest = "#!/bin/sh\nout=$(sh src/greet.sh)\n[ \"$out\" = \"hello world\" ] || { echo \"expected hello world, got $out\"; exit 1; }\necho ok\n";
+    public const string GreetingTest =
+        "#!/bin/sh\nout=$(sh src/greet.sh)\n[ \"$out\" = \"hello world\" ] || { echo \"expected hello world, got $out\"; exit 1; }\necho ok\n";
 
     private GateHarness(TestFactory factory, Caller builder, PacketViewLite view)
     {
@@ -34,41 +35,69 @@ public sealed class GateHarness : IDisposable
     public long TaskId { get; }
     public string Workspace { get; }
 
-    public static string Packet(string validation = "sh tests/test_greet.sh", string? reproduction = "sh tests/test_greet.sh", string extraFrontMatter = "", string scope = "- src/\n- tests/", string nonGoals = "- tests/legacy/", string evidence = "- plan\n- diff\n- test_output") => $"""
-        ---
-        line: bugfix
-        {extraFrontMatter}
-        ---
-        # Greeting says hello world
+    public static string Packet(
+        string validation = "sh tests/test_greet.sh",
+        string? reproduction = "sh tests/test_greet.sh",
+        string extraFrontMatter = "",
+        string scope = "- src/\n- tests/",
+        string nonGoals = "- tests/legacy/",
+        string evidence = "- plan\n- diff\n- test_output"
+    ) =>
+        $"""
+            ---
+            line: bugfix
+            {extraFrontMatter}
+            ---
+            # Greeting says hello world
 
-        ## Intent
-        The greeting must say "hello world".
+            ## Intent
+            The greeting must say "hello world".
 
-        ## Scope
-        {scope}
+            ## Scope
+            {scope}
 
-        ## Non-Goals
-        {nonGoals}
+            ## Non-Goals
+            {nonGoals}
 
-        {(reproduction is null ? "" : $"## Reproduction\n- `{reproduction}`\n")}
-        ## Validation
-        - `{validation}`
+            {(reproduction is null ? "" : $"## Reproduction\n- `{reproduction}`\n")}
+            ## Validation
+            - `{validation}`
 
-        ## Evidence Required
-        {evidence}
-        """;
+            ## Evidence Required
+            {evidence}
+            """;
 
-    public static async Task<GateHarness> CreateAsync(string? packet = null, bool withTest = true, string? lines = null, IDictionary<string, string>? extraFiles = null)
+    public static async Task<GateHarness> CreateAsync(
+        string? packet = null,
+        bool withTest = true,
+        string? lines = null,
+        IDictionary<string, string>? extraFiles = null
+    )
     {
-        var files = new Dictionary<string, string> { ["README.md"] = "# greet\n", ["src/greet.sh"] = BuggyGreeting, ["tests/legacy/old_test.sh"] = "#!/bin/sh\nexit 0\n" };
-        if (withTest) files["tests/test_greet.sh"] = GreetingTest;
-        if (extraFiles is not null) foreach (var (k, v) in extraFiles) files[k] = v;
+        var files = new Dictionary<string, string>
+        {
+            ["README.md"] = "# greet\n",
+            ["src/greet.sh"] = BuggyGreeting,
+            ["tests/legacy/old_test.sh"] = "#!/bin/sh\nexit 0\n",
+        };
+        if (withTest)
+            files["tests/test_greet.sh"] = GreetingTest;
+        if (extraFiles is not null)
+            foreach (var (k, v) in extraFiles)
+                files[k] = v;
         var factory = await TestFactory.CreateAsync(lines, files);
-        await File.WriteAllTextAsync(factory.Paths.FactoryConfig, "declare_wait_seconds: 0\nvalidation_lease_seconds: 5\n");
+        await File.WriteAllTextAsync(
+            factory.Paths.FactoryConfig,
+            "declare_wait_seconds: 0\nvalidation_lease_seconds: 5\n"
+        );
         await factory.ApprovedTaskAsync(packet ?? Packet());
         var builder = await factory.BuilderAsync();
         var view = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
-        return new GateHarness(factory, builder, new PacketViewLite(view.RunId!.Value, view.TaskId!.Value, view.Workspace!));
+        return new GateHarness(
+            factory,
+            builder,
+            new PacketViewLite(view.RunId!.Value, view.TaskId!.Value, view.Workspace!)
+        );
     }
 
     public Task WriteAsync(string relative, string content)
@@ -78,14 +107,24 @@ public sealed class GateHarness : IDisposable
         return File.WriteAllTextAsync(path, content);
     }
 
-    public Task PlanAsync() => Factory.Services.Runs.RecordEvidenceAsync(Builder, new EvidenceInput(RunId, "plan", "fix the greeting"), Factory.Services.Config.Lines);
+    public Task PlanAsync() =>
+        Factory.Services.Runs.RecordEvidenceAsync(
+            Builder,
+            new EvidenceInput(RunId, "plan", "fix the greeting"),
+            Factory.Services.Config.Lines
+        );
 
     /// <summary>Declares, lets the server's worker finish the job, and declares again for the outcome.</summary>
-    public async Task<DeclarationResult> DeclareAsync(string state = "PR_READY", string? reason = null, string? headCommit = null)
+    public async Task<DeclarationResult> DeclareAsync(
+        string state = "PR_READY",
+        string? reason = null,
+        string? headCommit = null
+    )
     {
         var input = new DeclarationInput(RunId, state, "done", Reason: reason, HeadCommit: headCommit);
         var first = await Factory.Services.Declarations.DeclareAsync(Builder, input);
-        if (first.Outcome != "validating") return first;
+        if (first.Outcome != "validating")
+            return first;
         await RunWorkerAsync();
         return await Factory.Services.Declarations.DeclareAsync(Builder, input);
     }
@@ -96,13 +135,17 @@ public sealed class GateHarness : IDisposable
         var deadline = DateTime.UtcNow.AddMinutes(3);
         while (!await Factory.Services.Worker.RunOnceAsync(CancellationToken.None))
         {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("no validation slot became free");
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException("no validation slot became free");
             await Task.Delay(100);
         }
     }
 
-    public async Task<LedgerException> RefusedAsync(string state = "PR_READY", string? reason = null, string? headCommit = null) =>
-        await Assert.ThrowsAsync<LedgerException>(() => DeclareAsync(state, reason, headCommit));
+    public async Task<LedgerException> RefusedAsync(
+        string state = "PR_READY",
+        string? reason = null,
+        string? headCommit = null
+    ) => await Assert.ThrowsAsync<LedgerException>(() => DeclareAsync(state, reason, headCommit));
 
     public void Dispose() => Factory.Dispose();
 }

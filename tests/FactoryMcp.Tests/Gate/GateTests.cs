@@ -29,9 +29,18 @@ public sealed class GateTests
         Assert.Contains("at base fail", server["reproduction"].Summary);
         Assert.Contains("at head pass", server["reproduction"].Summary);
         // The head sits on the run's ref in the server's mirror, and validation left no checkout behind.
-        var mirror = gate.Factory.Services.Mirrors.PathFor((await gate.Factory.Services.Tasks.GetAsync(gate.TaskId)).Repo);
-        Assert.Equal(run.HeadSha, await GitRunner.OutputAsync(["rev-parse", $"refs/factory/runs/{gate.RunId}"], new() { GitDir = mirror }));
-        Assert.Empty(Directory.Exists(Path.Combine(gate.Factory.Paths.RunsFolder, ".validation")) ? Directory.GetDirectories(Path.Combine(gate.Factory.Paths.RunsFolder, ".validation")) : []);
+        var mirror = gate.Factory.Services.Mirrors.PathFor(
+            (await gate.Factory.Services.Tasks.GetAsync(gate.TaskId)).Repo
+        );
+        Assert.Equal(
+            run.HeadSha,
+            await GitRunner.OutputAsync(["rev-parse", $"refs/factory/runs/{gate.RunId}"], new() { GitDir = mirror })
+        );
+        Assert.Empty(
+            Directory.Exists(Path.Combine(gate.Factory.Paths.RunsFolder, ".validation"))
+                ? Directory.GetDirectories(Path.Combine(gate.Factory.Paths.RunsFolder, ".validation"))
+                : []
+        );
     }
 
     [Fact]
@@ -46,19 +55,26 @@ public sealed class GateTests
         Assert.Equal(1, run.Refusals);
         Assert.Equal(TaskStates.Running, (await gate.Factory.Services.Tasks.GetAsync(gate.TaskId)).State);
         Assert.Equal(0, (await gate.Factory.Services.Tasks.GetAsync(gate.TaskId)).Attempts);
-        Assert.Contains(await gate.Factory.Services.Runs.DeclarationsAsync(gate.RunId), d => d.Outcome == "refused" && d.State == "PR_READY");
+        Assert.Contains(
+            await gate.Factory.Services.Runs.DeclarationsAsync(gate.RunId),
+            d => d.Outcome == "refused" && d.State == "PR_READY"
+        );
     }
 
     [Fact]
     public async Task PrReady_EditingATestUnderNonGoalsToPass_IsRefusedNamingTheFile()
     {
-        using var gate = await GateHarness.CreateAsync(GateHarness.Packet(validation: "sh tests/legacy/old_test.sh", reproduction: null));
+        using var gate = await GateHarness.CreateAsync(
+            GateHarness.Packet(validation: "sh tests/legacy/old_test.sh", reproduction: null)
+        );
         await gate.PlanAsync();
         await gate.WriteAsync("src/greet.sh", GateHarness.FixedGreeting);
         await gate.WriteAsync("tests/legacy/old_test.sh", "#!/bin/sh\n# made to pass\nexit 0\n");
         var e = await gate.RefusedAsync();
         Assert.Contains(e.Problems, p => p.Contains("`tests/legacy/old_test.sh`") && p.Contains("Non-Goals"));
-        var diff = (await gate.Factory.Services.Runs.EvidenceAsync(gate.RunId)).Single(x => x.Kind == "diff" && x.Origin == "server");
+        var diff = (await gate.Factory.Services.Runs.EvidenceAsync(gate.RunId)).Single(x =>
+            x.Kind == "diff" && x.Origin == "server"
+        );
         Assert.Contains("EDITED TESTS", diff.Content);
     }
 
@@ -69,7 +85,10 @@ public sealed class GateTests
         await gate.PlanAsync();
         await gate.WriteAsync("src/greet.sh", "#!/bin/sh\necho \"hello wurld\"\n");
         var e = await gate.RefusedAsync();
-        Assert.Contains(e.Problems, p => p.Contains("validation command `sh tests/test_greet.sh` exited 1") && p.Contains("got hello wurld"));
+        Assert.Contains(
+            e.Problems,
+            p => p.Contains("validation command `sh tests/test_greet.sh` exited 1") && p.Contains("got hello wurld")
+        );
     }
 
     [Fact]
@@ -103,20 +122,32 @@ public sealed class GateTests
     {
         using var gate = await GateHarness.CreateAsync(GateHarness.Packet(reproduction: null));
         // Another task of the same repository, another builder, an accepted head.
-        var other = await gate.Factory.ApprovedTaskAsync(GateHarness.Packet(reproduction: null).Replace("Greeting says hello world", "Other"));
+        var other = await gate.Factory.ApprovedTaskAsync(
+            GateHarness.Packet(reproduction: null).Replace("Greeting says hello world", "Other")
+        );
         var otherBuilder = await gate.Factory.BuilderAsync("other-builder");
         var otherView = await gate.Factory.Services.Packets.GetTaskPacketAsync(otherBuilder, null, false);
         await File.WriteAllTextAsync(Path.Combine(otherView.Workspace!, "src", "greet.sh"), GateHarness.FixedGreeting);
         var ws = new GitRunner.Options { WorkingDirectory = otherView.Workspace };
         await GitRunner.OutputAsync(["commit", "-qam", "other's fix"], ws);
         var othersHead = await GitRunner.OutputAsync(["rev-parse", "HEAD"], ws);
-        await gate.Factory.Services.Heads.FromWorkspaceAsync(await gate.Factory.Services.Runs.GetAsync(otherView.RunId!.Value), (await gate.Factory.Services.Tasks.GetAsync(other.Id)).Repo, othersHead);
+        await gate.Factory.Services.Heads.FromWorkspaceAsync(
+            await gate.Factory.Services.Runs.GetAsync(otherView.RunId!.Value),
+            (await gate.Factory.Services.Tasks.GetAsync(other.Id)).Repo,
+            othersHead
+        );
 
         // Our builder claims that commit as its own head (it fetched it somehow into its workspace).
         await gate.PlanAsync();
-        await GitRunner.OutputAsync(["fetch", "-q", otherView.Workspace!, "HEAD:refs/heads/stolen"], new() { WorkingDirectory = gate.Workspace });
+        await GitRunner.OutputAsync(
+            ["fetch", "-q", otherView.Workspace!, "HEAD:refs/heads/stolen"],
+            new() { WorkingDirectory = gate.Workspace }
+        );
         var e = await gate.RefusedAsync(headCommit: othersHead);
-        Assert.Contains(e.Problems, p => p.Contains($"refs/factory/runs/{otherView.RunId}") && p.Contains("not only from this run's ref"));
+        Assert.Contains(
+            e.Problems,
+            p => p.Contains($"refs/factory/runs/{otherView.RunId}") && p.Contains("not only from this run's ref")
+        );
     }
 
     [Fact]
@@ -128,7 +159,9 @@ public sealed class GateTests
         await gate.WriteAsync("tests/test_greet.sh", GateHarness.GreetingTest);
         var result = await gate.DeclareAsync();
         Assert.Equal("accepted", result.Outcome);
-        var reproduction = (await gate.Factory.Services.Runs.EvidenceAsync(gate.RunId)).Single(x => x.Kind == "reproduction" && x.Origin == "server");
+        var reproduction = (await gate.Factory.Services.Runs.EvidenceAsync(gate.RunId)).Single(x =>
+            x.Kind == "reproduction" && x.Origin == "server"
+        );
         Assert.Contains("with tests/test_greet.sh from head", reproduction.Content);
         Assert.Contains("expected hello world, got hello wrld", reproduction.Content);
     }
@@ -141,7 +174,10 @@ public sealed class GateTests
         await gate.WriteAsync("src/greet.sh", GateHarness.FixedGreeting);
         await gate.WriteAsync("tests/test_greet.sh", "#!/bin/sh\necho ok\n");
         var e = await gate.RefusedAsync();
-        Assert.Contains(e.Problems, p => p.Contains("the Reproduction passes at base even with your tests laid over it"));
+        Assert.Contains(
+            e.Problems,
+            p => p.Contains("the Reproduction passes at base even with your tests laid over it")
+        );
     }
 
     [Fact]
@@ -161,14 +197,19 @@ public sealed class GateTests
         using var gate = await GateHarness.CreateAsync();
         await gate.PlanAsync();
         var e = await gate.RefusedAsync("NO_OP", "already_fixed");
-        Assert.Contains(e.Problems, p => p.Contains("the Reproduction still fails at base") && p.Contains("the bug is there"));
+        Assert.Contains(
+            e.Problems,
+            p => p.Contains("the Reproduction still fails at base") && p.Contains("the bug is there")
+        );
         Assert.Equal(RunStates.Open, (await gate.Factory.Services.Runs.GetAsync(gate.RunId)).State);
     }
 
     [Fact]
     public async Task NoOpAlreadyFixed_WhenBaseIsFine_IsAccepted()
     {
-        using var gate = await GateHarness.CreateAsync(extraFiles: new Dictionary<string, string> { ["src/greet.sh"] = GateHarness.FixedGreeting });
+        using var gate = await GateHarness.CreateAsync(
+            extraFiles: new Dictionary<string, string> { ["src/greet.sh"] = GateHarness.FixedGreeting }
+        );
         await gate.PlanAsync();
         var result = await gate.DeclareAsync("NO_OP", "already_fixed");
         Assert.Equal(RunStates.NoOp, result.RunState);
@@ -178,7 +219,9 @@ public sealed class GateTests
     [Fact]
     public async Task Declare_SameArgumentsWhileValidating_ReturnsTheSameJob_AndRunLeaseIsFrozen()
     {
-        using var gate = await GateHarness.CreateAsync(GateHarness.Packet(reproduction: null, extraFrontMatter: "lease_minutes: 1"));
+        using var gate = await GateHarness.CreateAsync(
+            GateHarness.Packet(reproduction: null, extraFrontMatter: "lease_minutes: 1")
+        );
         await gate.PlanAsync();
         await gate.WriteAsync("src/greet.sh", GateHarness.FixedGreeting);
         var input = new DeclarationInput(gate.RunId, "PR_READY", "done");
@@ -215,7 +258,9 @@ public sealed class GateTests
         await gate.PlanAsync();
         Assert.Equal("accepted", (await gate.DeclareAsync()).Outcome);
 
-        var outputs = (await gate.Factory.Services.Runs.EvidenceAsync(gate.RunId)).Where(x => x.Kind == "test_output").ToList();
+        var outputs = (await gate.Factory.Services.Runs.EvidenceAsync(gate.RunId))
+            .Where(x => x.Kind == "test_output")
+            .ToList();
         Assert.Equal(2, outputs.Count);
         Assert.DoesNotContain(", cached", outputs[0].Content);
         Assert.Contains(", cached", outputs[1].Content);

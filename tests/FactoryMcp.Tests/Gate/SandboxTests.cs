@@ -22,14 +22,19 @@ public sealed class SandboxTests
         var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
         var key = gate.Factory.Paths.AuditKey;
         var secret = (await File.ReadAllTextAsync(key)).Trim();
-        await gate.WriteAsync("tests/test_greet.sh", $"#!/bin/sh\ncat {key}\nls -a {home}/.ssh {home}\nhead -c 100 {gate.Factory.Paths.LedgerFile}\n");
+        await gate.WriteAsync(
+            "tests/test_greet.sh",
+            $"#!/bin/sh\ncat {key}\nls -a {home}/.ssh {home}\nhead -c 100 {gate.Factory.Paths.LedgerFile}\n"
+        );
         await gate.WriteAsync("src/greet.sh", GateHarness.FixedGreeting);
         await gate.PlanAsync();
 
         var e = await gate.RefusedAsync();
 
         Assert.Contains(e.Problems, p => p.Contains("validation command `sh tests/test_greet.sh`"));
-        var output = (await gate.Factory.Services.Runs.EvidenceAsync(gate.RunId)).Single(x => x.Kind == "test_output").Content!;
+        var output = (await gate.Factory.Services.Runs.EvidenceAsync(gate.RunId))
+            .Single(x => x.Kind == "test_output")
+            .Content!;
         Assert.Contains("No such file or directory", output);
         Assert.DoesNotContain(secret, output);
         Assert.DoesNotContain("SQLite format", output);
@@ -38,9 +43,14 @@ public sealed class SandboxTests
     [Fact]
     public async Task Validation_WritingTheLedger_Fails_AndTheLedgerStaysIntact()
     {
-        using var gate = await GateHarness.CreateAsync(GateHarness.Packet(reproduction: null, validation: "sh tests/test_greet.sh && sh tests/tamper.sh"));
+        using var gate = await GateHarness.CreateAsync(
+            GateHarness.Packet(reproduction: null, validation: "sh tests/test_greet.sh && sh tests/tamper.sh")
+        );
         var ledger = gate.Factory.Paths.LedgerFile;
-        await gate.WriteAsync("tests/tamper.sh", $"#!/bin/sh\nset -e\necho garbage >> {ledger}\nrm -f {gate.Factory.Paths.AuditHead}\n");
+        await gate.WriteAsync(
+            "tests/tamper.sh",
+            $"#!/bin/sh\nset -e\necho garbage >> {ledger}\nrm -f {gate.Factory.Paths.AuditHead}\n"
+        );
         await gate.WriteAsync("src/greet.sh", GateHarness.FixedGreeting);
         await gate.PlanAsync();
         var before = await File.ReadAllBytesAsync(gate.Factory.Paths.AuditHead);
@@ -57,7 +67,12 @@ public sealed class SandboxTests
     [Fact]
     public async Task Validation_HasNoNetworkUnlessTheLineAllowsIt()
     {
-        using var gate = await GateHarness.CreateAsync(GateHarness.Packet(reproduction: null, validation: "sh tests/test_greet.sh && cat /proc/net/dev | grep -v lo: | tail -n +3 | grep -q . && echo has-network || { echo loopback-only; exit 3; }"));
+        using var gate = await GateHarness.CreateAsync(
+            GateHarness.Packet(
+                reproduction: null,
+                validation: "sh tests/test_greet.sh && cat /proc/net/dev | grep -v lo: | tail -n +3 | grep -q . && echo has-network || { echo loopback-only; exit 3; }"
+            )
+        );
         await gate.WriteAsync("src/greet.sh", GateHarness.FixedGreeting);
         await gate.PlanAsync();
         var e = await gate.RefusedAsync();
@@ -68,7 +83,13 @@ public sealed class SandboxTests
     public async Task Validation_DetachedGrandchild_IsDeadAfterATimeout()
     {
         var marker = $"313.{Random.Shared.Next(100000, 999999)}";
-        using var gate = await GateHarness.CreateAsync(GateHarness.Packet(reproduction: null, validation: $"sh tests/test_greet.sh && (setsid sleep {marker} &) && sleep 60", extraFrontMatter: "timeout_seconds: 3"));
+        using var gate = await GateHarness.CreateAsync(
+            GateHarness.Packet(
+                reproduction: null,
+                validation: $"sh tests/test_greet.sh && (setsid sleep {marker} &) && sleep 60",
+                extraFrontMatter: "timeout_seconds: 3"
+            )
+        );
         await gate.WriteAsync("src/greet.sh", GateHarness.FixedGreeting);
         await gate.PlanAsync();
 
@@ -82,7 +103,12 @@ public sealed class SandboxTests
     public async Task Validation_DetachedGrandchild_IsDeadEvenWhenTheCommandSucceeds()
     {
         var marker = $"314.{Random.Shared.Next(100000, 999999)}";
-        using var gate = await GateHarness.CreateAsync(GateHarness.Packet(reproduction: null, validation: $"sh tests/test_greet.sh && (nohup setsid sleep {marker} >/dev/null 2>&1 &)"));
+        using var gate = await GateHarness.CreateAsync(
+            GateHarness.Packet(
+                reproduction: null,
+                validation: $"sh tests/test_greet.sh && (nohup setsid sleep {marker} >/dev/null 2>&1 &)"
+            )
+        );
         await gate.WriteAsync("src/greet.sh", GateHarness.FixedGreeting);
         await gate.PlanAsync();
         Assert.Equal("accepted", (await gate.DeclareAsync()).Outcome);
@@ -104,14 +130,28 @@ public sealed class SandboxTests
         Directory.CreateDirectory(markers);
         var hooks = Path.Combine(gate.Workspace, ".git", "evil-hooks");
         Directory.CreateDirectory(hooks);
-        foreach (var hook in new[] { "pre-commit", "post-checkout", "reference-transaction", "pre-auto-gc", "post-index-change", "fsmonitor-watchman", "pre-upload-pack", "post-update" })
+        foreach (
+            var hook in new[]
+            {
+                "pre-commit",
+                "post-checkout",
+                "reference-transaction",
+                "pre-auto-gc",
+                "post-index-change",
+                "fsmonitor-watchman",
+                "pre-upload-pack",
+                "post-update",
+            }
+        )
         {
             var script = Path.Combine(hooks, hook);
             await File.WriteAllTextAsync(script, $"#!/bin/sh\ntouch {markers}/hook-{hook}\n");
             File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
         var trap = $"touch {markers}/config";
-        await File.AppendAllTextAsync(Path.Combine(gate.Workspace, ".git", "config"), $"""
+        await File.AppendAllTextAsync(
+            Path.Combine(gate.Workspace, ".git", "config"),
+            $"""
             [core]
                 hooksPath = {hooks}
                 fsmonitor = {trap}-fsmonitor
@@ -127,7 +167,8 @@ public sealed class SandboxTests
             [alias]
                 fetch = !{trap}-alias
 
-            """);
+            """
+        );
         await gate.WriteAsync(".gitattributes", "* filter=evil diff=evil\n");
 
         Assert.Equal("accepted", (await gate.DeclareAsync(headCommit: head)).Outcome);
@@ -137,12 +178,17 @@ public sealed class SandboxTests
     [Fact]
     public async Task Snapshot_OfATrappedWorkspace_RunsNothing()
     {
-        using var gate = await GateHarness.CreateAsync(GateHarness.Packet(reproduction: null, scope: "- src/\n- tests/\n- .gitattributes"));
+        using var gate = await GateHarness.CreateAsync(
+            GateHarness.Packet(reproduction: null, scope: "- src/\n- tests/\n- .gitattributes")
+        );
         await gate.PlanAsync();
         var markers = Path.Combine(gate.Factory.Root, "markers");
         Directory.CreateDirectory(markers);
         var trap = $"touch {markers}/config";
-        await File.AppendAllTextAsync(Path.Combine(gate.Workspace, ".git", "config"), $"[core]\n    fsmonitor = {trap}-fsmonitor\n[filter \"evil\"]\n    clean = {trap}-clean\n");
+        await File.AppendAllTextAsync(
+            Path.Combine(gate.Workspace, ".git", "config"),
+            $"[core]\n    fsmonitor = {trap}-fsmonitor\n[filter \"evil\"]\n    clean = {trap}-clean\n"
+        );
         await gate.WriteAsync(".gitattributes", "*.sh filter=evil\n");
         await gate.WriteAsync("src/greet.sh", GateHarness.FixedGreeting);
         Assert.Equal("accepted", (await gate.DeclareAsync()).Outcome);
@@ -151,7 +197,9 @@ public sealed class SandboxTests
 
     private static async Task<bool> SurvivorAsync(string marker)
     {
-        using var pgrep = Process.Start(new ProcessStartInfo("pgrep", ["-f", $"sleep {marker}"]) { RedirectStandardOutput = true })!;
+        using var pgrep = Process.Start(
+            new ProcessStartInfo("pgrep", ["-f", $"sleep {marker}"]) { RedirectStandardOutput = true }
+        )!;
         await pgrep.WaitForExitAsync();
         return pgrep.ExitCode == 0;
     }

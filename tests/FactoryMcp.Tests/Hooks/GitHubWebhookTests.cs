@@ -26,19 +26,34 @@ public sealed class GitHubWebhookTests
                          "merge_commit_sha":"89abcdef0123456789abcdef0123456789abcdef","merged_at":"2026-11-21T10:00:00Z","merged_by":{"login":"dave"}}}
         """;
 
-    private static async Task<HttpResponseMessage> DeliverAsync(Uri url, string @event, string delivery, string body, string? signature)
+    private static async Task<HttpResponseMessage> DeliverAsync(
+        Uri url,
+        string @event,
+        string delivery,
+        string body,
+        string? signature
+    )
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        var request = new HttpRequestMessage(HttpMethod.Post, url)
+        {
+            Content = new StringContent(body, Encoding.UTF8, "application/json"),
+        };
         request.Headers.Add("X-GitHub-Event", @event);
         request.Headers.Add("X-GitHub-Delivery", delivery);
-        if (signature is not null) request.Headers.Add("X-Hub-Signature-256", signature);
+        if (signature is not null)
+            request.Headers.Add("X-Hub-Signature-256", signature);
         return await HttpProject.Http.SendAsync(request);
     }
 
-    private static string Sign(string body) => WebhookSignature.Sign(Encoding.UTF8.GetBytes(Secret), Encoding.UTF8.GetBytes(body));
+    private static string Sign(string body) =>
+        WebhookSignature.Sign(Encoding.UTF8.GetBytes(Secret), Encoding.UTF8.GetBytes(body));
 
     private static async Task<HttpServerProcess> StartAsync(HttpProject project) =>
-        await HttpServerProcess.StartFactoryAsync(project.Path, ["--hooks-urls", "http://127.0.0.1:0"], new Dictionary<string, string?> { ["FACTORY_HOOKS_SECRET"] = Secret });
+        await HttpServerProcess.StartFactoryAsync(
+            project.Path,
+            ["--hooks-urls", "http://127.0.0.1:0"],
+            new Dictionary<string, string?> { ["FACTORY_HOOKS_SECRET"] = Secret }
+        );
 
     [Fact]
     public async Task SignedIssue_BecomesASignalOnce_RedeliveryIsDeduplicated()
@@ -70,10 +85,27 @@ public sealed class GitHubWebhookTests
         await using var server = await StartAsync(project);
         var hooks = server.HooksUrl!;
 
-        using (var unsigned = await DeliverAsync(hooks, "issues", "d-1", Issue, null)) Assert.Equal(HttpStatusCode.Unauthorized, unsigned.StatusCode);
-        using (var wrong = await DeliverAsync(hooks, "issues", "d-2", Issue, WebhookSignature.Sign(Encoding.UTF8.GetBytes("other secret"), Encoding.UTF8.GetBytes(Issue))))
+        using (var unsigned = await DeliverAsync(hooks, "issues", "d-1", Issue, null))
+            Assert.Equal(HttpStatusCode.Unauthorized, unsigned.StatusCode);
+        using (
+            var wrong = await DeliverAsync(
+                hooks,
+                "issues",
+                "d-2",
+                Issue,
+                WebhookSignature.Sign(Encoding.UTF8.GetBytes("other secret"), Encoding.UTF8.GetBytes(Issue))
+            )
+        )
             Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
-        using (var tampered = await DeliverAsync(hooks, "issues", "d-3", Issue.Replace("half-down", "half-up"), Sign(Issue)))
+        using (
+            var tampered = await DeliverAsync(
+                hooks,
+                "issues",
+                "d-3",
+                Issue.Replace("half-down", "half-up"),
+                Sign(Issue)
+            )
+        )
             Assert.Equal(HttpStatusCode.Unauthorized, tampered.StatusCode);
 
         var db = LedgerDatabase.Open(new LedgerPaths(Path.Combine(project.Path, ".factory", "ledger.db")));
@@ -86,12 +118,17 @@ public sealed class GitHubWebhookTests
     {
         using var project = await HttpProject.CreateAsync();
         await using var server = await StartAsync(project);
-        using (var merged = await DeliverAsync(server.HooksUrl!, "pull_request", "pr-1", MergedPull, Sign(MergedPull))) Assert.Equal(HttpStatusCode.OK, merged.StatusCode);
-        using (var replay = await DeliverAsync(server.HooksUrl!, "pull_request", "pr-2", MergedPull, Sign(MergedPull))) Assert.Equal(HttpStatusCode.OK, replay.StatusCode);
+        using (var merged = await DeliverAsync(server.HooksUrl!, "pull_request", "pr-1", MergedPull, Sign(MergedPull)))
+            Assert.Equal(HttpStatusCode.OK, merged.StatusCode);
+        using (var replay = await DeliverAsync(server.HooksUrl!, "pull_request", "pr-2", MergedPull, Sign(MergedPull)))
+            Assert.Equal(HttpStatusCode.OK, replay.StatusCode);
 
         var db = LedgerDatabase.Open(new LedgerPaths(Path.Combine(project.Path, ".factory", "ledger.db")));
         var row = Assert.Single(await new HookLedger(db).MergedPullsAsync());
-        Assert.Equal(("acme/billing", 7L, "0123456789abcdef0123456789abcdef01234567"), (row.Repo, row.Number, row.HeadSha));
+        Assert.Equal(
+            ("acme/billing", 7L, "0123456789abcdef0123456789abcdef01234567"),
+            (row.Repo, row.Number, row.HeadSha)
+        );
         Assert.Equal(0, (await FactoryBinary.RunAsync(project.Path, ["ledger", "verify"])).ExitCode);
     }
 
@@ -99,7 +136,10 @@ public sealed class GitHubWebhookTests
     public async Task HooksWithoutASecret_RefuseToStart()
     {
         using var project = await HttpProject.CreateAsync();
-        var result = await FactoryBinary.RunAsync(project.Path, ["serve", "--http", "--urls", "http://127.0.0.1:0", "--hooks-urls", "http://127.0.0.1:0"]);
+        var result = await FactoryBinary.RunAsync(
+            project.Path,
+            ["serve", "--http", "--urls", "http://127.0.0.1:0", "--hooks-urls", "http://127.0.0.1:0"]
+        );
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("FACTORY_HOOKS_SECRET", result.StandardError);
     }

@@ -16,13 +16,19 @@ public sealed class HttpSecurityTests
         using var none = await HttpProject.Http.SendAsync(HttpProject.Rpc(server.McpUrl, HttpProject.Initialize));
         Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
         Assert.Contains("Bearer", none.Headers.WwwAuthenticate.ToString());
-        using var bad = await HttpProject.Http.SendAsync(HttpProject.Rpc(server.McpUrl, HttpProject.Initialize, "fmcp_not-a-real-token"));
+        using var bad = await HttpProject.Http.SendAsync(
+            HttpProject.Rpc(server.McpUrl, HttpProject.Initialize, "fmcp_not-a-real-token")
+        );
         Assert.Equal(HttpStatusCode.Unauthorized, bad.StatusCode);
-        using var good = await HttpProject.Http.SendAsync(HttpProject.Rpc(server.McpUrl, HttpProject.Initialize, token));
+        using var good = await HttpProject.Http.SendAsync(
+            HttpProject.Rpc(server.McpUrl, HttpProject.Initialize, token)
+        );
         Assert.Equal(HttpStatusCode.OK, good.StatusCode);
 
         Assert.Equal(0, (await FactoryBinary.RunAsync(project.Path, ["agent", "revoke", "a1"])).ExitCode);
-        using var revoked = await HttpProject.Http.SendAsync(HttpProject.Rpc(server.McpUrl, HttpProject.Initialize, token));
+        using var revoked = await HttpProject.Http.SendAsync(
+            HttpProject.Rpc(server.McpUrl, HttpProject.Initialize, token)
+        );
         Assert.Equal(HttpStatusCode.Unauthorized, revoked.StatusCode);
     }
 
@@ -34,8 +40,18 @@ public sealed class HttpSecurityTests
         var bob = await project.AddAgentAsync("bob");
         await using var server = await HttpServerProcess.StartFactoryAsync(project.Path);
         await using var client = await server.ConnectAsync(alice, "2025-11-25");
-        using var stolen = await HttpProject.Http.SendAsync(HttpProject.Rpc(server.McpUrl, HttpProject.ToolsList, bob,
-            headers: new Dictionary<string, string> { ["Mcp-Session-Id"] = client.SessionId!, ["MCP-Protocol-Version"] = "2025-11-25" }));
+        using var stolen = await HttpProject.Http.SendAsync(
+            HttpProject.Rpc(
+                server.McpUrl,
+                HttpProject.ToolsList,
+                bob,
+                headers: new Dictionary<string, string>
+                {
+                    ["Mcp-Session-Id"] = client.SessionId!,
+                    ["MCP-Protocol-Version"] = "2025-11-25",
+                }
+            )
+        );
         Assert.Equal(HttpStatusCode.Forbidden, stolen.StatusCode);
     }
 
@@ -46,15 +62,36 @@ public sealed class HttpSecurityTests
         var token = await project.AddAgentAsync("a1");
         await using var server = await HttpServerProcess.StartFactoryAsync(project.Path);
 
-        using var evil = await HttpProject.Http.SendAsync(HttpProject.Rpc(server.McpUrl, HttpProject.Initialize, token, headers: new Dictionary<string, string> { ["Origin"] = "http://evil.example" }));
+        using var evil = await HttpProject.Http.SendAsync(
+            HttpProject.Rpc(
+                server.McpUrl,
+                HttpProject.Initialize,
+                token,
+                headers: new Dictionary<string, string> { ["Origin"] = "http://evil.example" }
+            )
+        );
         Assert.Equal(HttpStatusCode.Forbidden, evil.StatusCode);
-        using var otherPort = await HttpProject.Http.SendAsync(HttpProject.Rpc(server.McpUrl, HttpProject.Initialize, token, headers: new Dictionary<string, string> { ["Origin"] = "http://localhost:1" }));
+        using var otherPort = await HttpProject.Http.SendAsync(
+            HttpProject.Rpc(
+                server.McpUrl,
+                HttpProject.Initialize,
+                token,
+                headers: new Dictionary<string, string> { ["Origin"] = "http://localhost:1" }
+            )
+        );
         Assert.Equal(HttpStatusCode.Forbidden, otherPort.StatusCode);
         var rebinding = HttpProject.Rpc(server.McpUrl, HttpProject.Initialize, token);
         rebinding.Headers.Host = $"evil.example:{server.Port}";
         using var rebound = await HttpProject.Http.SendAsync(rebinding);
         Assert.True((int)rebound.StatusCode is >= 400 and < 500, rebound.StatusCode.ToString());
-        using var own = await HttpProject.Http.SendAsync(HttpProject.Rpc(server.McpUrl, HttpProject.Initialize, token, headers: new Dictionary<string, string> { ["Origin"] = $"http://127.0.0.1:{server.Port}" }));
+        using var own = await HttpProject.Http.SendAsync(
+            HttpProject.Rpc(
+                server.McpUrl,
+                HttpProject.Initialize,
+                token,
+                headers: new Dictionary<string, string> { ["Origin"] = $"http://127.0.0.1:{server.Port}" }
+            )
+        );
         Assert.Equal(HttpStatusCode.OK, own.StatusCode);
     }
 
@@ -68,7 +105,9 @@ public sealed class HttpSecurityTests
         using var response = await HttpProject.Http.SendAsync(HttpProject.Rpc(server.McpUrl, big, token));
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Contains("body_limit_bytes", await response.Content.ReadAsStringAsync());
-        using var small = await HttpProject.Http.SendAsync(HttpProject.Rpc(server.McpUrl, HttpProject.Initialize, token));
+        using var small = await HttpProject.Http.SendAsync(
+            HttpProject.Rpc(server.McpUrl, HttpProject.Initialize, token)
+        );
         Assert.Equal(HttpStatusCode.OK, small.StatusCode);
     }
 
@@ -81,13 +120,19 @@ public sealed class HttpSecurityTests
         await using var server = await HttpServerProcess.StartFactoryAsync(project.Path);
         for (var i = 0; i < 3; i++)
         {
-            using var ok = await HttpProject.Http.SendAsync(HttpProject.Rpc(server.McpUrl, HttpProject.Initialize, busy));
+            using var ok = await HttpProject.Http.SendAsync(
+                HttpProject.Rpc(server.McpUrl, HttpProject.Initialize, busy)
+            );
             Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
         }
-        using var limited = await HttpProject.Http.SendAsync(HttpProject.Rpc(server.McpUrl, HttpProject.Initialize, busy));
+        using var limited = await HttpProject.Http.SendAsync(
+            HttpProject.Rpc(server.McpUrl, HttpProject.Initialize, busy)
+        );
         Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
         Assert.NotNull(limited.Headers.RetryAfter);
-        using var other = await HttpProject.Http.SendAsync(HttpProject.Rpc(server.McpUrl, HttpProject.Initialize, calm));
+        using var other = await HttpProject.Http.SendAsync(
+            HttpProject.Rpc(server.McpUrl, HttpProject.Initialize, calm)
+        );
         Assert.Equal(HttpStatusCode.OK, other.StatusCode);
     }
 
@@ -99,7 +144,10 @@ public sealed class HttpSecurityTests
         Assert.Equal(1, noTokens.ExitCode);
         Assert.Contains("no agent holds a token", noTokens.StandardError);
         await project.AddAgentAsync("a1");
-        var anonymous = await FactoryBinary.RunAsync(project.Path, ["serve", "--http", "--urls", "http://0.0.0.0:0", "--anonymous-agent", "x"]);
+        var anonymous = await FactoryBinary.RunAsync(
+            project.Path,
+            ["serve", "--http", "--urls", "http://0.0.0.0:0", "--anonymous-agent", "x"]
+        );
         Assert.Equal(1, anonymous.ExitCode);
         Assert.Contains("every caller needs a bearer token", anonymous.StandardError);
         Assert.Equal(2, (await FactoryBinary.RunAsync(project.Path, ["serve", "--anonymous-agent", "x"])).ExitCode);

@@ -7,7 +7,8 @@ namespace FactoryMcp.Tests.Http;
 /// <summary>`factory serve --http` as a real process, driven by the SDK's own HTTP client and by raw requests.</summary>
 public sealed class HttpTransportTests
 {
-    private static string Text(CallToolResult result) => string.Join("\n", result.Content.OfType<TextContentBlock>().Select(b => b.Text));
+    private static string Text(CallToolResult result) =>
+        string.Join("\n", result.Content.OfType<TextContentBlock>().Select(b => b.Text));
 
     [Fact]
     public async Task Http_EachRole_SeesExactlyItsStdioToolList_InSessionsAndStateless()
@@ -39,7 +40,14 @@ public sealed class HttpTransportTests
         var other = await project.AddAgentAsync("other");
         await using var server = await HttpServerProcess.StartFactoryAsync(project.Path);
         await using var ownerClient = await server.ConnectAsync(owner, "2025-11-25");
-        var proposed = await ownerClient.CallToolAsync("enqueue_for_agent", new Dictionary<string, object?> { ["target_agent"] = "owner", ["packet"] = PacketText.Simple("Proposed over HTTP") });
+        var proposed = await ownerClient.CallToolAsync(
+            "enqueue_for_agent",
+            new Dictionary<string, object?>
+            {
+                ["target_agent"] = "owner",
+                ["packet"] = PacketText.Simple("Proposed over HTTP"),
+            }
+        );
         Assert.True(proposed.IsError != true, Text(proposed));
         var taskId = proposed.StructuredContent!.Value.GetProperty("task_id").GetInt64();
         Assert.Equal(0, (await FactoryBinary.RunAsync(project.Path, ["approve", taskId.ToString()])).ExitCode);
@@ -47,7 +55,16 @@ public sealed class HttpTransportTests
         var runId = claimed.StructuredContent!.Value.GetProperty("run_id").GetInt64();
 
         await using var otherClient = await server.ConnectAsync(other);
-        var hijack = await otherClient.CallToolAsync("declare_terminal_state", new Dictionary<string, object?> { ["run_id"] = runId, ["state"] = "ESCALATE", ["summary"] = "x", ["question"] = "mine now?" });
+        var hijack = await otherClient.CallToolAsync(
+            "declare_terminal_state",
+            new Dictionary<string, object?>
+            {
+                ["run_id"] = runId,
+                ["state"] = "ESCALATE",
+                ["summary"] = "x",
+                ["question"] = "mine now?",
+            }
+        );
         Assert.True(hijack.IsError);
         Assert.Contains("belongs to owner", Text(hijack));
         var show = await FactoryBinary.RunAsync(project.Path, ["task", "show", taskId.ToString()]);
@@ -61,30 +78,43 @@ public sealed class HttpTransportTests
         var token = await project.AddAgentAsync("a1");
         await using var server = await HttpServerProcess.StartFactoryAsync(project.Path);
 
-        using var init = await HttpProject.Http.SendAsync(HttpProject.Rpc(server.McpUrl, HttpProject.Initialize, token));
+        using var init = await HttpProject.Http.SendAsync(
+            HttpProject.Rpc(server.McpUrl, HttpProject.Initialize, token)
+        );
         Assert.Equal(HttpStatusCode.OK, init.StatusCode);
         var session = init.Headers.GetValues("Mcp-Session-Id").Single();
-        var sessionHeaders = new Dictionary<string, string> { ["Mcp-Session-Id"] = session, ["MCP-Protocol-Version"] = "2025-11-25" };
+        var sessionHeaders = new Dictionary<string, string>
+        {
+            ["Mcp-Session-Id"] = session,
+            ["MCP-Protocol-Version"] = "2025-11-25",
+        };
 
         var get = new HttpRequestMessage(HttpMethod.Get, server.McpUrl);
         get.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
         get.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
-        foreach (var (k, v) in sessionHeaders) get.Headers.TryAddWithoutValidation(k, v);
+        foreach (var (k, v) in sessionHeaders)
+            get.Headers.TryAddWithoutValidation(k, v);
         using (var stream = await HttpProject.Http.SendAsync(get, HttpCompletionOption.ResponseHeadersRead))
         {
             Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
             Assert.Equal("text/event-stream", stream.Content.Headers.ContentType?.MediaType);
         }
 
-        using var list = await HttpProject.Http.SendAsync(HttpProject.Rpc(server.McpUrl, HttpProject.ToolsList, token, headers: sessionHeaders));
+        using var list = await HttpProject.Http.SendAsync(
+            HttpProject.Rpc(server.McpUrl, HttpProject.ToolsList, token, headers: sessionHeaders)
+        );
         Assert.Contains("get_task_packet", await list.Content.ReadAsStringAsync());
 
         var delete = new HttpRequestMessage(HttpMethod.Delete, server.McpUrl);
         delete.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
-        foreach (var (k, v) in sessionHeaders) delete.Headers.TryAddWithoutValidation(k, v);
-        using (var deleted = await HttpProject.Http.SendAsync(delete)) Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+        foreach (var (k, v) in sessionHeaders)
+            delete.Headers.TryAddWithoutValidation(k, v);
+        using (var deleted = await HttpProject.Http.SendAsync(delete))
+            Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
 
-        using var after = await HttpProject.Http.SendAsync(HttpProject.Rpc(server.McpUrl, HttpProject.ToolsList, token, headers: sessionHeaders));
+        using var after = await HttpProject.Http.SendAsync(
+            HttpProject.Rpc(server.McpUrl, HttpProject.ToolsList, token, headers: sessionHeaders)
+        );
         Assert.Equal(HttpStatusCode.NotFound, after.StatusCode);
     }
 
@@ -96,12 +126,19 @@ public sealed class HttpTransportTests
         await using var server = await HttpServerProcess.StartFactoryAsync(project.Path);
         await using var client = await server.ConnectAsync(token, "2025-11-25");
         var session = client.SessionId!;
-        var headers = new Dictionary<string, string> { ["Mcp-Session-Id"] = session, ["MCP-Protocol-Version"] = "2025-11-25" };
+        var headers = new Dictionary<string, string>
+        {
+            ["Mcp-Session-Id"] = session,
+            ["MCP-Protocol-Version"] = "2025-11-25",
+        };
 
         // Read only the headers of a POST on this session, then drop the connection mid-response.
         using (var aborted = new HttpClient())
         {
-            using var response = await aborted.SendAsync(HttpProject.Rpc(server.McpUrl, HttpProject.ToolsList, token, headers: headers), HttpCompletionOption.ResponseHeadersRead);
+            using var response = await aborted.SendAsync(
+                HttpProject.Rpc(server.McpUrl, HttpProject.ToolsList, token, headers: headers),
+                HttpCompletionOption.ResponseHeadersRead
+            );
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
@@ -115,12 +152,32 @@ public sealed class HttpTransportTests
         var token = await project.AddAgentAsync("a1");
         await using var server = await HttpServerProcess.StartFactoryAsync(project.Path);
 
-        using var jsonOnly = await HttpProject.Http.SendAsync(HttpProject.Rpc(server.McpUrl, HttpProject.Initialize, token, accept: "application/json"));
+        using var jsonOnly = await HttpProject.Http.SendAsync(
+            HttpProject.Rpc(server.McpUrl, HttpProject.Initialize, token, accept: "application/json")
+        );
         Assert.Equal(HttpStatusCode.NotAcceptable, jsonOnly.StatusCode);
-        using var badVersion = await HttpProject.Http.SendAsync(HttpProject.Rpc(server.McpUrl, HttpProject.ToolsList, token, headers: new Dictionary<string, string> { ["MCP-Protocol-Version"] = "1999-01-01" }));
+        using var badVersion = await HttpProject.Http.SendAsync(
+            HttpProject.Rpc(
+                server.McpUrl,
+                HttpProject.ToolsList,
+                token,
+                headers: new Dictionary<string, string> { ["MCP-Protocol-Version"] = "1999-01-01" }
+            )
+        );
         Assert.Equal(HttpStatusCode.BadRequest, badVersion.StatusCode);
         Assert.Contains("1999-01-01", await badVersion.Content.ReadAsStringAsync());
-        using var unknown = await HttpProject.Http.SendAsync(HttpProject.Rpc(server.McpUrl, HttpProject.ToolsList, token, headers: new Dictionary<string, string> { ["Mcp-Session-Id"] = "no-such-session", ["MCP-Protocol-Version"] = "2025-11-25" }));
+        using var unknown = await HttpProject.Http.SendAsync(
+            HttpProject.Rpc(
+                server.McpUrl,
+                HttpProject.ToolsList,
+                token,
+                headers: new Dictionary<string, string>
+                {
+                    ["Mcp-Session-Id"] = "no-such-session",
+                    ["MCP-Protocol-Version"] = "2025-11-25",
+                }
+            )
+        );
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
     }
 
@@ -131,7 +188,11 @@ public sealed class HttpTransportTests
         try
         {
             var repo = await TempRepo.CreateAsync(root.Combine("app"));
-            await using var server = await HttpServerProcess.StartAsync(FactoryBinary.Path, ["up", "--test", "--urls", "http://127.0.0.1:0", "--anonymous-agent", "local-builder"], repo.Path);
+            await using var server = await HttpServerProcess.StartAsync(
+                FactoryBinary.Path,
+                ["up", "--test", "--urls", "http://127.0.0.1:0", "--anonymous-agent", "local-builder"],
+                repo.Path
+            );
             Assert.True(File.Exists(Path.Combine(repo.Path, ".factory", "ledger.db")));
             Assert.Contains("claude-1", await File.ReadAllTextAsync(Path.Combine(repo.Path, ".mcp.json")));
             await using var client = await server.ConnectAsync(token: null);

@@ -42,11 +42,23 @@ public sealed class RemoteAgentTests
         var elsewhere = project.Combine("elsewhere");
         await GitRunner.OutputAsync(["clone", "--quiet", cloneUrl, elsewhere]);
         var work = await TempRepoAt(elsewhere, baseSha);
-        var head = await work.CommitAsync(new Dictionary<string, string?> { ["src/app.txt"] = "hello world\n" }, "Say hello world");
-        await GitRunner.OutputAsync(["push", "--quiet", cloneUrl, $"HEAD:{runRef}"], new GitRunner.Options { WorkingDirectory = elsewhere });
+        var head = await work.CommitAsync(
+            new Dictionary<string, string?> { ["src/app.txt"] = "hello world\n" },
+            "Say hello world"
+        );
+        await GitRunner.OutputAsync(
+            ["push", "--quiet", cloneUrl, $"HEAD:{runRef}"],
+            new GitRunner.Options { WorkingDirectory = elsewhere }
+        );
 
         Assert.Equal(head, await mirrors.FetchRunRefAsync(cloneUrl, runId));
-        Assert.Equal(head, await GitRunner.OutputAsync(["rev-parse", runRef], new GitRunner.Options { GitDir = mirrors.PathFor(cloneUrl) }));
+        Assert.Equal(
+            head,
+            await GitRunner.OutputAsync(
+                ["rev-parse", runRef],
+                new GitRunner.Options { GitDir = mirrors.PathFor(cloneUrl) }
+            )
+        );
     }
 
     [Fact]
@@ -62,7 +74,9 @@ public sealed class RemoteAgentTests
         var token = await project.AddAgentAsync("far-away");
         await using var server = await HttpServerProcess.StartFactoryAsync(project.Path);
         await using var agent = await server.ConnectAsync(token);
-        var result = (await agent.CallToolAsync("get_task_packet", new Dictionary<string, object?>())).StructuredContent!.Value;
+        var result = (await agent.CallToolAsync("get_task_packet", new Dictionary<string, object?>()))
+            .StructuredContent!
+            .Value;
         var cloneUrl = result.GetProperty("clone_url").GetString()!;
         var runRef = result.GetProperty("run_ref").GetString()!;
         var runId = result.GetProperty("run_id").GetInt64();
@@ -70,15 +84,45 @@ public sealed class RemoteAgentTests
         var elsewhere = project.Combine("elsewhere");
         await GitRunner.OutputAsync(["clone", "--quiet", cloneUrl, elsewhere]);
         var work = await TempRepoAt(elsewhere, result.GetProperty("base_sha").GetString()!);
-        var head = await work.CommitAsync(new Dictionary<string, string?> { ["src/app.txt"] = "hello world\n" }, "Say hello world");
-        await GitRunner.OutputAsync(["push", "--quiet", cloneUrl, $"HEAD:{runRef}"], new GitRunner.Options { WorkingDirectory = elsewhere });
-        await agent.CallToolAsync("record_evidence", new Dictionary<string, object?> { ["run_id"] = runId, ["kind"] = "plan", ["summary"] = "say hello world" });
+        var head = await work.CommitAsync(
+            new Dictionary<string, string?> { ["src/app.txt"] = "hello world\n" },
+            "Say hello world"
+        );
+        await GitRunner.OutputAsync(
+            ["push", "--quiet", cloneUrl, $"HEAD:{runRef}"],
+            new GitRunner.Options { WorkingDirectory = elsewhere }
+        );
+        await agent.CallToolAsync(
+            "record_evidence",
+            new Dictionary<string, object?>
+            {
+                ["run_id"] = runId,
+                ["kind"] = "plan",
+                ["summary"] = "say hello world",
+            }
+        );
 
-        var declare = new Dictionary<string, object?> { ["run_id"] = runId, ["state"] = "PR_READY", ["summary"] = "done elsewhere", ["head_commit"] = head };
+        var declare = new Dictionary<string, object?>
+        {
+            ["run_id"] = runId,
+            ["state"] = "PR_READY",
+            ["summary"] = "done elsewhere",
+            ["head_commit"] = head,
+        };
         ModelContextProtocol.Protocol.CallToolResult declared;
         do declared = await agent.CallToolAsync("declare_terminal_state", declare);
-        while (declared.StructuredContent is { } st && st.TryGetProperty("outcome", out var o) && o.GetString() == "validating");
-        Assert.True(declared.IsError != true, string.Join("\n", declared.Content.OfType<ModelContextProtocol.Protocol.TextContentBlock>().Select(b => b.Text)));
+        while (
+            declared.StructuredContent is { } st
+            && st.TryGetProperty("outcome", out var o)
+            && o.GetString() == "validating"
+        );
+        Assert.True(
+            declared.IsError != true,
+            string.Join(
+                "\n",
+                declared.Content.OfType<ModelContextProtocol.Protocol.TextContentBlock>().Select(b => b.Text)
+            )
+        );
         Assert.Equal("accepted", declared.StructuredContent!.Value.GetProperty("outcome").GetString());
         var show = await FactoryBinary.RunAsync(project.Path, ["task", "show", "1"]);
         Assert.Contains($"head {head[..12]}", show.StandardOutput);
@@ -86,9 +130,18 @@ public sealed class RemoteAgentTests
 
     private static async Task<TempRepo> TempRepoAt(string clone, string sha)
     {
-        await GitRunner.OutputAsync(["checkout", "--quiet", "-b", "work", sha], new GitRunner.Options { WorkingDirectory = clone });
-        await GitRunner.OutputAsync(["config", "user.name", "far-away"], new GitRunner.Options { WorkingDirectory = clone });
-        await GitRunner.OutputAsync(["config", "user.email", "far@away"], new GitRunner.Options { WorkingDirectory = clone });
+        await GitRunner.OutputAsync(
+            ["checkout", "--quiet", "-b", "work", sha],
+            new GitRunner.Options { WorkingDirectory = clone }
+        );
+        await GitRunner.OutputAsync(
+            ["config", "user.name", "far-away"],
+            new GitRunner.Options { WorkingDirectory = clone }
+        );
+        await GitRunner.OutputAsync(
+            ["config", "user.email", "far@away"],
+            new GitRunner.Options { WorkingDirectory = clone }
+        );
         return TempRepo.Open(clone);
     }
 }

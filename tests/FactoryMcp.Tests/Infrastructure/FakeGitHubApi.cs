@@ -11,7 +11,10 @@ public sealed class FakeGitHubApi : IAsyncDisposable
 {
     private readonly LocalListener listener;
 
-    private FakeGitHubApi(LocalListener listener, ConcurrentQueue<(string PathAndQuery, string? Authorization)> requests)
+    private FakeGitHubApi(
+        LocalListener listener,
+        ConcurrentQueue<(string PathAndQuery, string? Authorization)> requests
+    )
     {
         this.listener = listener;
         Requests = requests;
@@ -25,7 +28,12 @@ public sealed class FakeGitHubApi : IAsyncDisposable
         var requests = new ConcurrentQueue<(string PathAndQuery, string? Authorization)>();
         var listener = await LocalListener.StartAsync(async context =>
         {
-            requests.Enqueue((context.Request.Path + context.Request.QueryString, context.Request.Headers.Authorization.FirstOrDefault()));
+            requests.Enqueue(
+                (
+                    context.Request.Path + context.Request.QueryString,
+                    context.Request.Headers.Authorization.FirstOrDefault()
+                )
+            );
             if (context.Request.Method == "GET" && responses.TryGetValue(context.Request.Path, out var json))
             {
                 context.Response.ContentType = "application/json";

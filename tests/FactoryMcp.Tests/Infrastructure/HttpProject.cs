@@ -16,6 +16,7 @@ public sealed class HttpProject : IDisposable
 
     public TempRepo Repo { get; }
     public string Path => Repo.Path;
+
     public string Combine(params string[] parts) => root.Combine(parts);
 
     public static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(60) };
@@ -27,7 +28,8 @@ public sealed class HttpProject : IDisposable
         var project = new HttpProject(root, repo);
         var init = await FactoryBinary.RunAsync(repo.Path, ["init", "--test"]);
         Assert.True(init.ExitCode == 0, init.Output);
-        if (factoryYaml is not null) await File.WriteAllTextAsync(System.IO.Path.Combine(repo.Path, ".factory", "factory.yaml"), factoryYaml);
+        if (factoryYaml is not null)
+            await File.WriteAllTextAsync(System.IO.Path.Combine(repo.Path, ".factory", "factory.yaml"), factoryYaml);
         return project;
     }
 
@@ -39,16 +41,28 @@ public sealed class HttpProject : IDisposable
         return added.StandardOutput.Trim();
     }
 
-    public static HttpRequestMessage Rpc(Uri url, string json, string? token = null, string accept = "application/json, text/event-stream", IReadOnlyDictionary<string, string>? headers = null)
+    public static HttpRequestMessage Rpc(
+        Uri url,
+        string json,
+        string? token = null,
+        string accept = "application/json, text/event-stream",
+        IReadOnlyDictionary<string, string>? headers = null
+    )
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        var request = new HttpRequestMessage(HttpMethod.Post, url)
+        {
+            Content = new StringContent(json, Encoding.UTF8, "application/json"),
+        };
         request.Headers.TryAddWithoutValidation("Accept", accept);
-        if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        foreach (var (k, v) in headers ?? new Dictionary<string, string>()) request.Headers.TryAddWithoutValidation(k, v);
+        if (token is not null)
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        foreach (var (k, v) in headers ?? new Dictionary<string, string>())
+            request.Headers.TryAddWithoutValidation(k, v);
         return request;
     }
 
-    public const string Initialize = """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""";
+    public const string Initialize =
+        """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""";
     public const string ToolsList = """{"jsonrpc":"2.0","id":2,"method":"tools/list"}""";
 
     public void Dispose() => root.Dispose();

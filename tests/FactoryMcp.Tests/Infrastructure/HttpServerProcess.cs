@@ -23,22 +23,56 @@ public sealed partial class HttpServerProcess : IAsyncDisposable
     public int Port => BaseUrl.Port;
 
     /// <summary>The webhook endpoint, when the server was started with --hooks-urls.</summary>
-    public Uri? HooksUrl => Stderr.Select(l => HooksLine().Match(l)).FirstOrDefault(m => m.Success) is { } m ? new Uri(m.Groups[1].Value) : null;
+    public Uri? HooksUrl =>
+        Stderr.Select(l => HooksLine().Match(l)).FirstOrDefault(m => m.Success) is { } m
+            ? new Uri(m.Groups[1].Value)
+            : null;
 
-    public IReadOnlyList<string> Stderr { get { lock (stderr) return stderr.ToList(); } }
+    public IReadOnlyList<string> Stderr
+    {
+        get
+        {
+            lock (stderr)
+                return stderr.ToList();
+        }
+    }
 
-    public static Task<HttpServerProcess> StartFactoryAsync(string workingDirectory, IReadOnlyList<string>? extraArgs = null, IReadOnlyDictionary<string, string?>? env = null) =>
-        StartAsync(FactoryBinary.Path, ["serve", "--http", "--urls", "http://127.0.0.1:0", .. extraArgs ?? []], workingDirectory, env);
+    public static Task<HttpServerProcess> StartFactoryAsync(
+        string workingDirectory,
+        IReadOnlyList<string>? extraArgs = null,
+        IReadOnlyDictionary<string, string?>? env = null
+    ) =>
+        StartAsync(
+            FactoryBinary.Path,
+            ["serve", "--http", "--urls", "http://127.0.0.1:0", .. extraArgs ?? []],
+            workingDirectory,
+            env
+        );
 
     /// <summary>Starts <paramref name="executable"/> and waits until it prints the address it serves.</summary>
-    public static async Task<HttpServerProcess> StartAsync(string executable, IReadOnlyList<string> args, string workingDirectory, IReadOnlyDictionary<string, string?>? env = null)
+    public static async Task<HttpServerProcess> StartAsync(
+        string executable,
+        IReadOnlyList<string> args,
+        string workingDirectory,
+        IReadOnlyDictionary<string, string?>? env = null
+    )
     {
-        var info = new ProcessStartInfo(executable) { WorkingDirectory = workingDirectory, RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
-        foreach (var arg in args) info.ArgumentList.Add(arg);
+        var info = new ProcessStartInfo(executable)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args)
+            info.ArgumentList.Add(arg);
         foreach (var (key, value) in FactoryBinary.CleanEnvironment(env))
         {
-            if (value is null) info.Environment.Remove(key);
-            else info.Environment[key] = value;
+            if (value is null)
+                info.Environment.Remove(key);
+            else
+                info.Environment[key] = value;
         }
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var server = new HttpServerProcess(process);
@@ -52,7 +86,9 @@ public sealed partial class HttpServerProcess : IAsyncDisposable
         if (first != server.listening.Task)
         {
             await process.WaitForExitAsync();
-            throw new InvalidOperationException($"{executable} exited ({process.ExitCode}) before listening:\n{string.Join('\n', server.Stderr)}");
+            throw new InvalidOperationException(
+                $"{executable} exited ({process.ExitCode}) before listening:\n{string.Join('\n', server.Stderr)}"
+            );
         }
         server.BaseUrl = await server.listening.Task;
         return server;
@@ -60,17 +96,32 @@ public sealed partial class HttpServerProcess : IAsyncDisposable
 
     private void OnStderr(string? line)
     {
-        if (line is null) return;
-        lock (stderr) stderr.Add(line);
-        if (ServingLine().Match(line) is { Success: true } m) listening.TrySetResult(new Uri(m.Groups[1].Value + "/"));
+        if (line is null)
+            return;
+        lock (stderr)
+            stderr.Add(line);
+        if (ServingLine().Match(line) is { Success: true } m)
+            listening.TrySetResult(new Uri(m.Groups[1].Value + "/"));
     }
 
     /// <summary>The SDK's own Streamable HTTP client. A null protocol version lets it prefer 2026-07-28 (stateless).</summary>
-    public Task<McpClient> ConnectAsync(string? token, string? protocolVersion = null, IDictionary<string, string>? headers = null)
+    public Task<McpClient> ConnectAsync(
+        string? token,
+        string? protocolVersion = null,
+        IDictionary<string, string>? headers = null
+    )
     {
         var all = new Dictionary<string, string>(headers ?? new Dictionary<string, string>());
-        if (token is not null) all["Authorization"] = "Bearer " + token;
-        var transport = new HttpClientTransport(new HttpClientTransportOptions { Endpoint = McpUrl, TransportMode = HttpTransportMode.StreamableHttp, AdditionalHeaders = all });
+        if (token is not null)
+            all["Authorization"] = "Bearer " + token;
+        var transport = new HttpClientTransport(
+            new HttpClientTransportOptions
+            {
+                Endpoint = McpUrl,
+                TransportMode = HttpTransportMode.StreamableHttp,
+                AdditionalHeaders = all,
+            }
+        );
         return McpClient.CreateAsync(transport, new McpClientOptions { ProtocolVersion = protocolVersion });
     }
 
@@ -79,7 +130,10 @@ public sealed partial class HttpServerProcess : IAsyncDisposable
     {
         if (!process.HasExited)
         {
-            using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            using var kill = Process.Start(
+                "kill",
+                ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]
+            );
             await kill.WaitForExitAsync();
         }
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
@@ -90,7 +144,11 @@ public sealed partial class HttpServerProcess : IAsyncDisposable
     {
         if (!process.HasExited)
         {
-            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            try
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException) { }
             await process.WaitForExitAsync();
         }
         process.Dispose();

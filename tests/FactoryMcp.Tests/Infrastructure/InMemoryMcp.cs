@@ -30,10 +30,17 @@ public sealed class InMemoryMcp : IAsyncDisposable
         var clientToServer = new Pipe();
         var serverToClient = new Pipe();
         var (options, services) = McpSurfaceHost.ForCaller(factory.Services, caller, NullLoggerFactory.Instance);
-        var server = McpServer.Create(new StreamServerTransport(clientToServer.Reader.AsStream(), serverToClient.Writer.AsStream()), options, NullLoggerFactory.Instance, services);
+        var server = McpServer.Create(
+            new StreamServerTransport(clientToServer.Reader.AsStream(), serverToClient.Writer.AsStream()),
+            options,
+            NullLoggerFactory.Instance,
+            services
+        );
         var stop = new CancellationTokenSource();
         var serverTask = server.RunAsync(stop.Token);
-        var client = await McpClient.CreateAsync(new StreamClientTransport(clientToServer.Writer.AsStream(), serverToClient.Reader.AsStream()));
+        var client = await McpClient.CreateAsync(
+            new StreamClientTransport(clientToServer.Writer.AsStream(), serverToClient.Reader.AsStream())
+        );
         return new InMemoryMcp(client, serverTask, services, stop);
     }
 
@@ -44,7 +51,11 @@ public sealed class InMemoryMcp : IAsyncDisposable
     {
         await Client.DisposeAsync();
         await stop.CancelAsync();
-        try { await serverTask; } catch (OperationCanceledException) { }
+        try
+        {
+            await serverTask;
+        }
+        catch (OperationCanceledException) { }
         await services.DisposeAsync();
         stop.Dispose();
     }

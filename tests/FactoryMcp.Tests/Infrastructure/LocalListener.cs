@@ -45,7 +45,10 @@ public sealed class LocalListener : IAsyncDisposable
         var app = builder.Build();
         app.Run(handle);
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        var address = app
+            .Services.GetRequiredService<IServer>()
+            .Features.Get<IServerAddressesFeature>()!
+            .Addresses.Single();
         return new LocalListener(app, new Uri(address + "/"));
     }
 

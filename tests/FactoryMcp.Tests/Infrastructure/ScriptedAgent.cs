@@ -12,7 +12,18 @@ public static class ScriptedAgent
     {
         // Same configuration folder as this test assembly (for example debug_linux-x64).
         var configuration = System.IO.Path.GetFileName(AppContext.BaseDirectory.TrimEnd('/'));
-        var path = System.IO.Path.Combine(FactoryBinary.RepoRoot, "artifacts", "bin", "FactoryMcp.ScriptedAgent", configuration, "FactoryMcp.ScriptedAgent");
-        return File.Exists(path) ? path : throw new InvalidOperationException($"{path} is missing: build the test project (it builds the scripted agent) first.");
+        var path = System.IO.Path.Combine(
+            FactoryBinary.RepoRoot,
+            "artifacts",
+            "bin",
+            "FactoryMcp.ScriptedAgent",
+            configuration,
+            "FactoryMcp.ScriptedAgent"
+        );
+        return File.Exists(path)
+            ? path
+            : throw new InvalidOperationException(
+                $"{path} is missing: build the test project (it builds the scripted agent) first."
+            );
     }
 }

@@ -5,7 +5,11 @@ public sealed class TempDirectory : IDisposable
 {
     public TempDirectory(string prefix = "factory-test")
     {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "factory-tests", $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 13)]);
+        Path = System.IO.Path.Combine(
+            System.IO.Path.GetTempPath(),
+            "factory-tests",
+            $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 13)]
+        );
         Directory.CreateDirectory(Path);
     }
 
@@ -24,11 +28,7 @@ public sealed class TempDirectory : IDisposable
                 Directory.Delete(Path, recursive: true);
             }
         }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
     }
 }

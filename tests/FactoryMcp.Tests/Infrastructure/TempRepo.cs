@@ -17,7 +17,12 @@ public sealed class TempRepo
         Directory.CreateDirectory(path);
         await GitRunner.OutputAsync(["init", "--quiet", "-b", "main", path]);
         var repo = new TempRepo(path);
-        await repo.CommitAsync((files ?? new Dictionary<string, string> { ["README.md"] = "# test\n", ["src/app.txt"] = "one\n" }).ToDictionary(p => p.Key, p => (string?)p.Value), "initial");
+        await repo.CommitAsync(
+            (
+                files ?? new Dictionary<string, string> { ["README.md"] = "# test\n", ["src/app.txt"] = "one\n" }
+            ).ToDictionary(p => p.Key, p => (string?)p.Value),
+            "initial"
+        );
         return repo;
     }
 
@@ -35,9 +40,13 @@ public sealed class TempRepo
             await File.WriteAllTextAsync(full, content);
         }
         await GitRunner.OutputAsync(["add", "-A"], new GitRunner.Options { WorkingDirectory = Path });
-        await GitRunner.OutputAsync(["commit", "--quiet", "--allow-empty", "-m", message], new GitRunner.Options { WorkingDirectory = Path });
+        await GitRunner.OutputAsync(
+            ["commit", "--quiet", "--allow-empty", "-m", message],
+            new GitRunner.Options { WorkingDirectory = Path }
+        );
         return await HeadAsync();
     }
 
-    public Task<string> HeadAsync() => GitRunner.OutputAsync(["rev-parse", "HEAD"], new GitRunner.Options { WorkingDirectory = Path });
+    public Task<string> HeadAsync() =>
+        GitRunner.OutputAsync(["rev-parse", "HEAD"], new GitRunner.Options { WorkingDirectory = Path });
 }

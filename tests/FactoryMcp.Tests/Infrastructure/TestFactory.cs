@@ -29,14 +29,18 @@ public sealed class TestFactory : IDisposable
 
     public static Caller Human { get; } = Caller.LocalHuman("tester");
 
-    public static async Task<TestFactory> CreateAsync(string? linesYaml = null, IReadOnlyDictionary<string, string>? files = null)
+    public static async Task<TestFactory> CreateAsync(
+        string? linesYaml = null,
+        IReadOnlyDictionary<string, string>? files = null
+    )
     {
         var root = new TempDirectory();
         var repo = await TempRepo.CreateAsync(root.Combine("app"), files);
         var time = new ManualTime();
         var paths = new LedgerPaths(System.IO.Path.Combine(repo.Path, ".factory", "ledger.db"));
         var db = LedgerDatabase.Create(paths, "test", time);
-        if (linesYaml is not null) await File.WriteAllTextAsync(paths.LinesConfig, linesYaml);
+        if (linesYaml is not null)
+            await File.WriteAllTextAsync(paths.LinesConfig, linesYaml);
         return new TestFactory(root, repo, new FactoryServices(db), time);
     }
 

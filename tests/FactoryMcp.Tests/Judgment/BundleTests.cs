@@ -11,9 +11,18 @@ public sealed class BundleTests
     {
         using var gate = await GateHarness.CreateAsync(lines: JudgmentHarness.Lines);
         var f = gate.Factory.Services;
-        await gate.RefusedAsync();                                   // no plan, no change: refused, recorded
+        await gate.RefusedAsync(); // no plan, no change: refused, recorded
         await gate.PlanAsync();
-        await f.Runs.RecordEvidenceAsync(gate.Builder, new EvidenceInput(gate.RunId, "cost", "1200 tokens, 40 s", "{\"tokens\":1200,\"seconds\":40,\"money\":0.02}"), f.Config.Lines);
+        await f.Runs.RecordEvidenceAsync(
+            gate.Builder,
+            new EvidenceInput(
+                gate.RunId,
+                "cost",
+                "1200 tokens, 40 s",
+                "{\"tokens\":1200,\"seconds\":40,\"money\":0.02}"
+            ),
+            f.Config.Lines
+        );
         await gate.WriteAsync("src/greet.sh", GateHarness.FixedGreeting);
         Assert.Equal("accepted", (await gate.DeclareAsync()).Outcome);
         var qa = await gate.Factory.VerifierAsync("qa-1", "qa");
@@ -22,7 +31,23 @@ public sealed class BundleTests
 
         var bundle = (await f.Bundles.BuildAsync(gate.RunId)).Markdown;
 
-        foreach (var section in new[] { "Summary", "Original task", "Reproduction (before/after)", "Plan", "Diff", "Validation", "Declarations (accepted and refused)", "No-op / escalation", "Verdicts", "Review", "Residual risk", "Cost" })
+        foreach (
+            var section in new[]
+            {
+                "Summary",
+                "Original task",
+                "Reproduction (before/after)",
+                "Plan",
+                "Diff",
+                "Validation",
+                "Declarations (accepted and refused)",
+                "No-op / escalation",
+                "Verdicts",
+                "Review",
+                "Residual risk",
+                "Cost",
+            }
+        )
             Assert.Contains($"## {section}", bundle);
         Assert.Contains("[agent] **plan**", bundle);
         Assert.Contains("[server] **diff**", bundle);

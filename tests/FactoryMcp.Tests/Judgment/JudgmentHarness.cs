@@ -32,5 +32,6 @@ public static class JudgmentHarness
         return await factory.Services.Agents.AuthenticateAsync(name, token, null);
     }
 
-    public static async Task<RunRow> RunAsync(this GateHarness gate) => await gate.Factory.Services.Runs.GetAsync(gate.RunId);
+    public static async Task<RunRow> RunAsync(this GateHarness gate) =>
+        await gate.Factory.Services.Runs.GetAsync(gate.RunId);
 }

@@ -12,14 +12,33 @@ public sealed class LessonTests
     {
         using var gate = await GateHarness.CreateAsync();
         var f = gate.Factory.Services;
-        await f.Runs.RecordEvidenceAsync(gate.Builder, new EvidenceInput(gate.RunId, "post_run_note", "LESSON-PROMOTED: run shellcheck before declaring"), f.Config.Lines);
-        await f.Runs.RecordEvidenceAsync(gate.Builder, new EvidenceInput(gate.RunId, "post_run_note", "NOTE-UNPROMOTED: I prefer tabs"), f.Config.Lines);
+        await f.Runs.RecordEvidenceAsync(
+            gate.Builder,
+            new EvidenceInput(gate.RunId, "post_run_note", "LESSON-PROMOTED: run shellcheck before declaring"),
+            f.Config.Lines
+        );
+        await f.Runs.RecordEvidenceAsync(
+            gate.Builder,
+            new EvidenceInput(gate.RunId, "post_run_note", "NOTE-UNPROMOTED: I prefer tabs"),
+            f.Config.Lines
+        );
         var feedback = await f.Lessons.FeedbackAsync(gate.TaskId);
         Assert.Equal(2, feedback.Count);
-        await f.Lessons.PromoteAsync(TestFactory.Human, feedback.Single(x => x.Text.Contains("LESSON-PROMOTED")).Id, null);
+        await f.Lessons.PromoteAsync(
+            TestFactory.Human,
+            feedback.Single(x => x.Text.Contains("LESSON-PROMOTED")).Id,
+            null
+        );
 
-        await gate.Factory.ApprovedTaskAsync(GateHarness.Packet().Replace("Greeting says hello world", "Next task on the line"));
-        await gate.Factory.ApprovedTaskAsync(GateHarness.Packet().Replace("line: bugfix", "line: docs").Replace("Greeting says hello world", "Other line"));
+        await gate.Factory.ApprovedTaskAsync(
+            GateHarness.Packet().Replace("Greeting says hello world", "Next task on the line")
+        );
+        await gate.Factory.ApprovedTaskAsync(
+            GateHarness
+                .Packet()
+                .Replace("line: bugfix", "line: docs")
+                .Replace("Greeting says hello world", "Other line")
+        );
         var nextBuilder = await gate.Factory.BuilderAsync("next-builder");
         var sameLine = await f.Packets.GetTaskPacketAsync(nextBuilder, null, false);
         Assert.Equal("Next task on the line", sameLine.Title);
@@ -36,11 +55,23 @@ public sealed class LessonTests
     {
         using var gate = await GateHarness.CreateAsync();
         var f = gate.Factory.Services;
-        await File.WriteAllTextAsync(gate.Factory.Paths.FactoryConfig, "lessons_per_packet: 3\nlesson_bytes_per_packet: 100\n");
+        await File.WriteAllTextAsync(
+            gate.Factory.Paths.FactoryConfig,
+            "lessons_per_packet: 3\nlesson_bytes_per_packet: 100\n"
+        );
         for (var i = 0; i < 5; i++)
-            await f.Runs.RecordEvidenceAsync(gate.Builder, new EvidenceInput(gate.RunId, "post_run_note", $"lesson {i} " + new string('x', 30)), f.Config.Lines);
-        foreach (var item in (await f.Lessons.FeedbackAsync(gate.TaskId)).OrderBy(x => x.Id)) await f.Lessons.PromoteAsync(TestFactory.Human, item.Id, null);
-        var lessons = await f.Lessons.ForLineAsync("bugfix", f.Config.Settings.LessonsPerPacket, f.Config.Settings.LessonBytesPerPacket);
+            await f.Runs.RecordEvidenceAsync(
+                gate.Builder,
+                new EvidenceInput(gate.RunId, "post_run_note", $"lesson {i} " + new string('x', 30)),
+                f.Config.Lines
+            );
+        foreach (var item in (await f.Lessons.FeedbackAsync(gate.TaskId)).OrderBy(x => x.Id))
+            await f.Lessons.PromoteAsync(TestFactory.Human, item.Id, null);
+        var lessons = await f.Lessons.ForLineAsync(
+            "bugfix",
+            f.Config.Settings.LessonsPerPacket,
+            f.Config.Settings.LessonBytesPerPacket
+        );
         Assert.Equal(2, lessons.Count);
         Assert.Contains("lesson 4", lessons[0].Text);
     }
@@ -49,8 +80,14 @@ public sealed class LessonTests
     public async Task Promote_ByAnAgent_Refused()
     {
         using var gate = await GateHarness.CreateAsync();
-        await gate.Factory.Services.Runs.RecordEvidenceAsync(gate.Builder, new EvidenceInput(gate.RunId, "post_run_note", "self-promotion"), gate.Factory.Services.Config.Lines);
+        await gate.Factory.Services.Runs.RecordEvidenceAsync(
+            gate.Builder,
+            new EvidenceInput(gate.RunId, "post_run_note", "self-promotion"),
+            gate.Factory.Services.Config.Lines
+        );
         var id = (await gate.Factory.Services.Lessons.FeedbackAsync(gate.TaskId)).Single().Id;
-        await Assert.ThrowsAsync<LedgerException>(() => gate.Factory.Services.Lessons.PromoteAsync(gate.Builder, id, null));
+        await Assert.ThrowsAsync<LedgerException>(() =>
+            gate.Factory.Services.Lessons.PromoteAsync(gate.Builder, id, null)
+        );
     }
 }

@@ -38,8 +38,14 @@ public sealed class ReworkAndReviewTests
         var rework = await gate.Factory.Services.Packets.GetTaskPacketAsync(gate.Builder, null, false);
         Assert.Equal(gate.TaskId, rework.TaskId);
         Assert.Equal(previous.HeadSha, rework.StartSha);
-        Assert.Equal(GateHarness.FixedGreeting, await File.ReadAllTextAsync(Path.Combine(rework.Workspace!, "src", "greet.sh")));
-        Assert.Equal(previous.HeadSha, await GitRunner.OutputAsync(["rev-parse", "HEAD"], new() { WorkingDirectory = rework.Workspace }));
+        Assert.Equal(
+            GateHarness.FixedGreeting,
+            await File.ReadAllTextAsync(Path.Combine(rework.Workspace!, "src", "greet.sh"))
+        );
+        Assert.Equal(
+            previous.HeadSha,
+            await GitRunner.OutputAsync(["rev-parse", "HEAD"], new() { WorkingDirectory = rework.Workspace })
+        );
         Assert.Contains("FINDING-7731", rework.ToMarkdown());
     }
 
@@ -59,8 +65,15 @@ public sealed class ReworkAndReviewTests
         using var gate = await JudgmentHarness.AcceptedAsync();
         await RejectByVerifiersAsync(gate, "first");
         var rework = await gate.Factory.Services.Packets.GetTaskPacketAsync(gate.Builder, null, false);
-        await gate.Factory.Services.Runs.RecordEvidenceAsync(gate.Builder, new EvidenceInput(rework.RunId!.Value, "plan", "add the mark"), gate.Factory.Services.Config.Lines);
-        await File.WriteAllTextAsync(Path.Combine(rework.Workspace!, "src", "greet.sh"), "#!/bin/sh\necho \"hello world\"\n# reviewed\n");
+        await gate.Factory.Services.Runs.RecordEvidenceAsync(
+            gate.Builder,
+            new EvidenceInput(rework.RunId!.Value, "plan", "add the mark"),
+            gate.Factory.Services.Config.Lines
+        );
+        await File.WriteAllTextAsync(
+            Path.Combine(rework.Workspace!, "src", "greet.sh"),
+            "#!/bin/sh\necho \"hello world\"\n# reviewed\n"
+        );
         var input = new DeclarationInput(rework.RunId.Value, "PR_READY", "again");
         await gate.Factory.Services.Declarations.DeclareAsync(gate.Builder, input);
         await gate.RunWorkerAsync();
@@ -69,14 +82,22 @@ public sealed class ReworkAndReviewTests
         await RejectByVerifiersAsync(gate, "second");
         var task = await gate.Factory.Services.Tasks.GetAsync(gate.TaskId);
         Assert.Equal(TaskStates.Escalated, task.State);
-        Assert.Contains("max_reworks", Assert.Single(await gate.Factory.Services.Tasks.EscalationsAsync(gate.TaskId)).Question);
+        Assert.Contains(
+            "max_reworks",
+            Assert.Single(await gate.Factory.Services.Tasks.EscalationsAsync(gate.TaskId)).Question
+        );
     }
 
     [Fact]
     public async Task Review_Approve_RecordsTheReviewedSha()
     {
         using var gate = await JudgmentHarness.AcceptedAsync("bugfix:\n  lease_minutes: 30\n");
-        var (review, state) = await gate.Factory.Services.Reviews.RecordAsync(FactoryMcp.Tests.Infrastructure.TestFactory.Human, gate.RunId, "approve", "");
+        var (review, state) = await gate.Factory.Services.Reviews.RecordAsync(
+            FactoryMcp.Tests.Infrastructure.TestFactory.Human,
+            gate.RunId,
+            "approve",
+            ""
+        );
         Assert.Equal(TaskStates.Approved, state);
         Assert.Equal((await gate.RunAsync()).HeadSha, review.ReviewedSha);
     }
@@ -86,19 +107,38 @@ public sealed class ReworkAndReviewTests
     {
         using var gate = await JudgmentHarness.AcceptedAsync("bugfix:\n  lease_minutes: 30\n");
         var human = FactoryMcp.Tests.Infrastructure.TestFactory.Human;
-        await Assert.ThrowsAsync<LedgerException>(() => gate.Factory.Services.Reviews.RecordAsync(human, gate.RunId, "changes_requested", " "));
-        var (_, state) = await gate.Factory.Services.Reviews.RecordAsync(human, gate.RunId, "changes_requested", "REVIEW-NOTE-55: say it louder");
+        await Assert.ThrowsAsync<LedgerException>(() =>
+            gate.Factory.Services.Reviews.RecordAsync(human, gate.RunId, "changes_requested", " ")
+        );
+        var (_, state) = await gate.Factory.Services.Reviews.RecordAsync(
+            human,
+            gate.RunId,
+            "changes_requested",
+            "REVIEW-NOTE-55: say it louder"
+        );
         Assert.Equal(TaskStates.Ready, state);
         var rework = await gate.Factory.Services.Packets.GetTaskPacketAsync(gate.Builder, null, false);
         Assert.Contains("REVIEW-NOTE-55", rework.ToMarkdown());
 
-        await gate.Factory.Services.Runs.RecordEvidenceAsync(gate.Builder, new EvidenceInput(rework.RunId!.Value, "plan", "louder"), gate.Factory.Services.Config.Lines);
-        await File.WriteAllTextAsync(Path.Combine(rework.Workspace!, "src", "greet.sh"), "#!/bin/sh\necho \"hello world\"\n# louder\n");
+        await gate.Factory.Services.Runs.RecordEvidenceAsync(
+            gate.Builder,
+            new EvidenceInput(rework.RunId!.Value, "plan", "louder"),
+            gate.Factory.Services.Config.Lines
+        );
+        await File.WriteAllTextAsync(
+            Path.Combine(rework.Workspace!, "src", "greet.sh"),
+            "#!/bin/sh\necho \"hello world\"\n# louder\n"
+        );
         var input = new DeclarationInput(rework.RunId.Value, "PR_READY", "louder");
         await gate.Factory.Services.Declarations.DeclareAsync(gate.Builder, input);
         await gate.RunWorkerAsync();
         await gate.Factory.Services.Declarations.DeclareAsync(gate.Builder, input);
-        var (_, final) = await gate.Factory.Services.Reviews.RecordAsync(human, rework.RunId.Value, "reject", "not wanted after all");
+        var (_, final) = await gate.Factory.Services.Reviews.RecordAsync(
+            human,
+            rework.RunId.Value,
+            "reject",
+            "not wanted after all"
+        );
         Assert.Equal(TaskStates.Rejected, final);
     }
 
@@ -106,7 +146,14 @@ public sealed class ReworkAndReviewTests
     public async Task Review_OfARunNotAwaitingReview_Refused()
     {
         using var gate = await JudgmentHarness.AcceptedAsync();
-        var e = await Assert.ThrowsAsync<LedgerException>(() => gate.Factory.Services.Reviews.RecordAsync(FactoryMcp.Tests.Infrastructure.TestFactory.Human, gate.RunId, "approve", ""));
+        var e = await Assert.ThrowsAsync<LedgerException>(() =>
+            gate.Factory.Services.Reviews.RecordAsync(
+                FactoryMcp.Tests.Infrastructure.TestFactory.Human,
+                gate.RunId,
+                "approve",
+                ""
+            )
+        );
         Assert.Contains("not awaiting review", e.Message);
     }
 
@@ -114,7 +161,11 @@ public sealed class ReworkAndReviewTests
     public async Task Cancel_RevokesTheLease_FreesTheWorkspace_AndLeavesTheQueue()
     {
         using var gate = await GateHarness.CreateAsync();
-        var task = await gate.Factory.Services.Intake.CancelAsync(FactoryMcp.Tests.Infrastructure.TestFactory.Human, gate.TaskId, "no longer needed");
+        var task = await gate.Factory.Services.Intake.CancelAsync(
+            FactoryMcp.Tests.Infrastructure.TestFactory.Human,
+            gate.TaskId,
+            "no longer needed"
+        );
         Assert.Equal(TaskStates.Cancelled, task.State);
         Assert.False(Directory.Exists(gate.Workspace));
         Assert.Equal(RunStates.Cancelled, (await gate.RunAsync()).State);
@@ -126,9 +177,17 @@ public sealed class ReworkAndReviewTests
     public async Task EscalationAnswer_ReachesTheNextPacket()
     {
         using var gate = await GateHarness.CreateAsync();
-        await gate.Factory.Services.Declarations.DeclareAsync(gate.Builder, new DeclarationInput(gate.RunId, "ESCALATE", "unclear", Question: "Title case or lower case?"));
+        await gate.Factory.Services.Declarations.DeclareAsync(
+            gate.Builder,
+            new DeclarationInput(gate.RunId, "ESCALATE", "unclear", Question: "Title case or lower case?")
+        );
         var human = FactoryMcp.Tests.Infrastructure.TestFactory.Human;
-        var answered = await gate.Factory.Services.Tasks.AnswerEscalationAsync(human, gate.TaskId, "ANSWER-0042: lower case, always", "requeue");
+        var answered = await gate.Factory.Services.Tasks.AnswerEscalationAsync(
+            human,
+            gate.TaskId,
+            "ANSWER-0042: lower case, always",
+            "requeue"
+        );
         Assert.Equal(TaskStates.Ready, answered.State);
         var next = await gate.Factory.Services.Packets.GetTaskPacketAsync(gate.Builder, null, false);
         Assert.Contains("ANSWER-0042", next.ToMarkdown());

@@ -24,7 +24,12 @@ public sealed class VerificationTests
 
         var first = await f.Verifications.SubmitVerdictAsync(qaVerifier, gate.RunId, qa, "qa checked the greeting");
         Assert.Equal(TaskStates.AwaitingVerification, first.TaskState);
-        var second = await f.Verifications.SubmitVerdictAsync(secVerifier, gate.RunId, secops, "secops checked for injection");
+        var second = await f.Verifications.SubmitVerdictAsync(
+            secVerifier,
+            gate.RunId,
+            secops,
+            "secops checked for injection"
+        );
         Assert.Equal(expected, second.TaskState);
         Assert.Equal(expected, (await f.Tasks.GetAsync(gate.TaskId)).State);
     }
@@ -48,7 +53,9 @@ public sealed class VerificationTests
         await gate.Factory.Services.VerifierPackets.GetAsync(qa);
         await gate.Factory.Services.VerifierPackets.GetAsync(sec);
         await gate.Factory.Services.Verifications.SubmitVerdictAsync(sec, gate.RunId, "reject", "SEC-FINDING");
-        var e = await Assert.ThrowsAsync<LedgerException>(() => gate.Factory.Services.Verifications.VerdictsAsync(qa, gate.RunId));
+        var e = await Assert.ThrowsAsync<LedgerException>(() =>
+            gate.Factory.Services.Verifications.VerdictsAsync(qa, gate.RunId)
+        );
         Assert.Contains("Submit your own verdict", e.Message);
         await gate.Factory.Services.Verifications.SubmitVerdictAsync(qa, gate.RunId, "approve", "ok");
         Assert.Equal(2, (await gate.Factory.Services.Verifications.VerdictsAsync(qa, gate.RunId)).Count);
@@ -67,7 +74,9 @@ public sealed class VerificationTests
         gate.Factory.Time.Advance(TimeSpan.FromMinutes(31));
         var taken = await f.VerifierPackets.GetAsync(alive);
         Assert.Equal(gate.RunId, taken.RunId);
-        var e = await Assert.ThrowsAsync<LedgerException>(() => f.Verifications.SubmitVerdictAsync(dead, gate.RunId, "approve", "late"));
+        var e = await Assert.ThrowsAsync<LedgerException>(() =>
+            f.Verifications.SubmitVerdictAsync(dead, gate.RunId, "approve", "late")
+        );
         Assert.Contains("expired", e.Message);
     }
 
@@ -84,7 +93,9 @@ public sealed class VerificationTests
     [Fact]
     public async Task VerificationTimeout_EscalatesAndNamesTheMissingRoles()
     {
-        using var gate = await JudgmentHarness.AcceptedAsync(JudgmentHarness.Lines.Replace("verification_timeout_minutes: 120", "verification_timeout_minutes: 10"));
+        using var gate = await JudgmentHarness.AcceptedAsync(
+            JudgmentHarness.Lines.Replace("verification_timeout_minutes: 120", "verification_timeout_minutes: 10")
+        );
         var qa = await gate.Factory.VerifierAsync("qa-1", "qa");
         await gate.Factory.Services.VerifierPackets.GetAsync(qa);
         await gate.Factory.Services.Verifications.SubmitVerdictAsync(qa, gate.RunId, "approve", "ok");
@@ -100,17 +111,29 @@ public sealed class VerificationTests
     public async Task VerifierPacket_CarriesTheArtifactOnly()
     {
         using var gate = await JudgmentHarness.AcceptedAsync();
-        await gate.Factory.Services.Runs.RecordEvidenceAsync(gate.Builder, new FactoryMcp.Ledger.Runs.EvidenceInput(gate.RunId, "log", "BUILDER-CLAIM"), gate.Factory.Services.Config.Lines)
+        await gate
+            .Factory.Services.Runs.RecordEvidenceAsync(
+                gate.Builder,
+                new FactoryMcp.Ledger.Runs.EvidenceInput(gate.RunId, "log", "BUILDER-CLAIM"),
+                gate.Factory.Services.Config.Lines
+            )
             .ContinueWith(_ => { }); // the run is closed: a late claim cannot even be recorded
         var qa = await gate.Factory.VerifierAsync("qa-1", "qa");
         var packet = await gate.Factory.Services.VerifierPackets.GetAsync(qa);
-        Assert.Contains("hello world", packet.Markdown);             // the diff
+        Assert.Contains("hello world", packet.Markdown); // the diff
         Assert.Contains("Server-observed validation", packet.Markdown);
-        Assert.DoesNotContain("builder-1", packet.Markdown);          // not who built it
-        Assert.DoesNotContain("fix the greeting", packet.Markdown);   // not the builder's plan
+        Assert.DoesNotContain("builder-1", packet.Markdown); // not who built it
+        Assert.DoesNotContain("fix the greeting", packet.Markdown); // not the builder's plan
         Assert.False(Directory.Exists(Path.Combine(packet.Checkout!, ".git")));
-        Assert.Equal(GateHarness.FixedGreeting, await File.ReadAllTextAsync(Path.Combine(packet.Checkout!, "src", "greet.sh")));
-        Assert.Equal(UnixFileMode.None, File.GetUnixFileMode(Path.Combine(packet.Checkout!, "src", "greet.sh")) & (UnixFileMode.UserWrite | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite));
+        Assert.Equal(
+            GateHarness.FixedGreeting,
+            await File.ReadAllTextAsync(Path.Combine(packet.Checkout!, "src", "greet.sh"))
+        );
+        Assert.Equal(
+            UnixFileMode.None,
+            File.GetUnixFileMode(Path.Combine(packet.Checkout!, "src", "greet.sh"))
+                & (UnixFileMode.UserWrite | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)
+        );
         Assert.Equal(UnixFileMode.None, File.GetUnixFileMode(packet.Checkout!) & UnixFileMode.UserWrite);
     }
 }

@@ -21,9 +21,27 @@ public sealed class AgentRegistryTests
         using var factory = await TestFactory.CreateAsync();
         var (_, token) = await factory.Services.Agents.AddAsync("cli", "ada", Roles.Human, null, []);
         Assert.Equal(Roles.Human, (await factory.Services.Agents.AuthenticateAsync("ada", token, null)).Role);
-        Assert.Contains("needs FACTORY_TOKEN", (await Assert.ThrowsAsync<LedgerException>(() => factory.Services.Agents.AuthenticateAsync("ada", null, null))).Message);
-        Assert.Contains("does not match", (await Assert.ThrowsAsync<LedgerException>(() => factory.Services.Agents.AuthenticateAsync("ada", token + "x", null))).Message);
-        Assert.DoesNotContain(token, await File.ReadAllTextAsync(factory.Paths.LedgerFile + "-wal").ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : ""));
+        Assert.Contains(
+            "needs FACTORY_TOKEN",
+            (
+                await Assert.ThrowsAsync<LedgerException>(() =>
+                    factory.Services.Agents.AuthenticateAsync("ada", null, null)
+                )
+            ).Message
+        );
+        Assert.Contains(
+            "does not match",
+            (
+                await Assert.ThrowsAsync<LedgerException>(() =>
+                    factory.Services.Agents.AuthenticateAsync("ada", token + "x", null)
+                )
+            ).Message
+        );
+        Assert.DoesNotContain(
+            token,
+            await File.ReadAllTextAsync(factory.Paths.LedgerFile + "-wal")
+                .ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : "")
+        );
     }
 
     [Fact]
@@ -31,9 +49,13 @@ public sealed class AgentRegistryTests
     {
         using var factory = await TestFactory.CreateAsync();
         await factory.Services.Agents.AuthenticateAsync("sneaky", null, null);
-        var e = await Assert.ThrowsAsync<LedgerException>(() => factory.Services.Agents.AuthenticateAsync("sneaky", null, Roles.Human));
+        var e = await Assert.ThrowsAsync<LedgerException>(() =>
+            factory.Services.Agents.AuthenticateAsync("sneaky", null, Roles.Human)
+        );
         Assert.Contains("registered as agent", e.Message);
-        var e2 = await Assert.ThrowsAsync<LedgerException>(() => factory.Services.Agents.AuthenticateAsync("newcomer", null, Roles.Human));
+        var e2 = await Assert.ThrowsAsync<LedgerException>(() =>
+            factory.Services.Agents.AuthenticateAsync("newcomer", null, Roles.Human)
+        );
         Assert.Contains("only builders register on first contact", e2.Message);
         Assert.Null(await factory.Services.Agents.FindAsync("newcomer"));
     }
@@ -62,6 +84,8 @@ public sealed class AgentRegistryTests
     public async Task Add_VerifierWithoutVerifierRole_Refused()
     {
         using var factory = await TestFactory.CreateAsync();
-        await Assert.ThrowsAsync<LedgerException>(() => factory.Services.Agents.AddAsync("cli", "v", Roles.Verifier, null, []));
+        await Assert.ThrowsAsync<LedgerException>(() =>
+            factory.Services.Agents.AddAsync("cli", "v", Roles.Verifier, null, [])
+        );
     }
 }

@@ -79,10 +79,16 @@ public sealed class AuditTests
     {
         using var factory = await BusyFactoryAsync();
         // Re-sign with a different key: the whole chain looks consistent to itself, but not to our key.
-        var forged = new AuditChain(new FactoryMcp.Ledger.Storage.LedgerPaths(Path.Combine(factory.Root, "forged", "ledger.db")));
+        var forged = new AuditChain(
+            new FactoryMcp.Ledger.Storage.LedgerPaths(Path.Combine(factory.Root, "forged", "ledger.db"))
+        );
         Directory.CreateDirectory(Path.Combine(factory.Root, "forged"));
-        AuditChain.CreateKey(new FactoryMcp.Ledger.Storage.LedgerPaths(Path.Combine(factory.Root, "forged", "ledger.db")));
-        var rows = (await factory.Services.Db.QueryAsync<(long Seq, string Body)>("SELECT seq, body FROM audit ORDER BY seq")).ToList();
+        AuditChain.CreateKey(
+            new FactoryMcp.Ledger.Storage.LedgerPaths(Path.Combine(factory.Root, "forged", "ledger.db"))
+        );
+        var rows = (
+            await factory.Services.Db.QueryAsync<(long Seq, string Body)>("SELECT seq, body FROM audit ORDER BY seq")
+        ).ToList();
         var previous = AuditChain.Genesis;
         foreach (var (seq, body) in rows)
         {

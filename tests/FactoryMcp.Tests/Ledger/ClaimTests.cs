@@ -40,8 +40,17 @@ public sealed class ClaimTests
         // Standalone: its own object store, no alternates, no remote pointing at the server's mirror.
         Assert.True(Directory.Exists(Path.Combine(view.Workspace!, ".git", "objects")));
         Assert.False(File.Exists(Path.Combine(view.Workspace!, ".git", "objects", "info", "alternates")));
-        Assert.Equal("", await GitRunner.OutputAsync(["remote"], new GitRunner.Options { WorkingDirectory = view.Workspace }));
-        Assert.Equal(task.BaseSha, await GitRunner.OutputAsync(["rev-parse", "HEAD"], new GitRunner.Options { WorkingDirectory = view.Workspace }));
+        Assert.Equal(
+            "",
+            await GitRunner.OutputAsync(["remote"], new GitRunner.Options { WorkingDirectory = view.Workspace })
+        );
+        Assert.Equal(
+            task.BaseSha,
+            await GitRunner.OutputAsync(
+                ["rev-parse", "HEAD"],
+                new GitRunner.Options { WorkingDirectory = view.Workspace }
+            )
+        );
         Assert.Equal(factory.Time.GetUtcNow().AddMinutes(60).ToString("yyyy-MM-ddTHH:mm:ss.fffZ"), view.LeaseExpiresAt);
         Assert.Equal(TaskStates.Running, (await factory.Services.Tasks.GetAsync(task.Id)).State);
         Assert.Equal(["plan"], view.EvidenceRequired);
@@ -69,7 +78,9 @@ public sealed class ClaimTests
         using var factory = await TestFactory.CreateAsync();
         await factory.ApprovedTaskAsync();
         var builders = await Task.WhenAll(Enumerable.Range(1, 8).Select(i => factory.BuilderAsync($"b{i}")));
-        var outcomes = await Task.WhenAll(builders.Select(b => Task.Run(() => factory.Services.Runs.ClaimAsync(b, false))));
+        var outcomes = await Task.WhenAll(
+            builders.Select(b => Task.Run(() => factory.Services.Runs.ClaimAsync(b, false)))
+        );
         Assert.Single(outcomes, o => o.Status == ClaimOutcome.Claimed);
         Assert.Equal(7, outcomes.Count(o => o.Status == ClaimOutcome.Empty));
     }
@@ -94,7 +105,12 @@ public sealed class ClaimTests
 
         factory.Time.Advance(TimeSpan.FromSeconds(31));
         var e = await Assert.ThrowsAsync<LedgerException>(() =>
-            factory.Services.Runs.RecordEvidenceAsync(builder, new EvidenceInput(view.RunId!.Value, "plan", "late"), factory.Services.Config.Lines));
+            factory.Services.Runs.RecordEvidenceAsync(
+                builder,
+                new EvidenceInput(view.RunId!.Value, "plan", "late"),
+                factory.Services.Config.Lines
+            )
+        );
         Assert.Contains("lease expired", e.Message);
 
         var run = await factory.Services.Runs.GetAsync(view.RunId!.Value);
@@ -113,7 +129,11 @@ public sealed class ClaimTests
         var builder = await factory.BuilderAsync();
         var view = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
         factory.Time.Advance(TimeSpan.FromSeconds(50));
-        await factory.Services.Runs.RecordEvidenceAsync(builder, new EvidenceInput(view.RunId!.Value, "plan", "keep going"), factory.Services.Config.Lines);
+        await factory.Services.Runs.RecordEvidenceAsync(
+            builder,
+            new EvidenceInput(view.RunId!.Value, "plan", "keep going"),
+            factory.Services.Config.Lines
+        );
         factory.Time.Advance(TimeSpan.FromSeconds(50));
         Assert.Equal(0, await factory.Services.Runs.SweepExpiredAsync());
         Assert.Equal(RunStates.Open, (await factory.Services.Runs.GetAsync(view.RunId.Value)).State);

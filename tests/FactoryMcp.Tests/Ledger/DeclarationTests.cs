@@ -15,7 +15,11 @@ public sealed class DeclarationTests
         var builder = await factory.BuilderAsync();
         var view = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
         var e = await Assert.ThrowsAsync<LedgerException>(() =>
-            factory.Services.Declarations.DeclareAsync(builder, new DeclarationInput(view.RunId!.Value, "NO_OP", "nothing to do", Reason: "meh")));
+            factory.Services.Declarations.DeclareAsync(
+                builder,
+                new DeclarationInput(view.RunId!.Value, "NO_OP", "nothing to do", Reason: "meh")
+            )
+        );
         Assert.Contains(e.Problems, p => p.Contains("not a code of this line"));
         Assert.Contains(e.Problems, p => p.Contains("at least one evidence item"));
         var run = await factory.Services.Runs.GetAsync(view.RunId!.Value);
@@ -33,8 +37,15 @@ public sealed class DeclarationTests
         var task = await factory.ApprovedTaskAsync();
         var builder = await factory.BuilderAsync();
         var view = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
-        await factory.Services.Runs.RecordEvidenceAsync(builder, new EvidenceInput(view.RunId!.Value, "reproduction", "greeting already says hello world"), factory.Services.Config.Lines);
-        var result = await factory.Services.Declarations.DeclareAsync(builder, new DeclarationInput(view.RunId.Value, "no_op", "already fine", Reason: "contradicts_product"));
+        await factory.Services.Runs.RecordEvidenceAsync(
+            builder,
+            new EvidenceInput(view.RunId!.Value, "reproduction", "greeting already says hello world"),
+            factory.Services.Config.Lines
+        );
+        var result = await factory.Services.Declarations.DeclareAsync(
+            builder,
+            new DeclarationInput(view.RunId.Value, "no_op", "already fine", Reason: "contradicts_product")
+        );
         Assert.Equal(RunStates.NoOp, result.RunState);
         Assert.Equal(TaskStates.NoOp, (await factory.Services.Tasks.GetAsync(task.Id)).State);
     }
@@ -46,13 +57,19 @@ public sealed class DeclarationTests
         var task = await factory.ApprovedTaskAsync(PacketText.Simple(extraFrontMatter: "max_attempts: 2"));
         var builder = await factory.BuilderAsync();
         var first = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
-        await factory.Services.Declarations.DeclareAsync(builder, new DeclarationInput(first.RunId!.Value, "RETRYABLE_FAILURE", "npm registry down", Reason: "ECONNRESET"));
+        await factory.Services.Declarations.DeclareAsync(
+            builder,
+            new DeclarationInput(first.RunId!.Value, "RETRYABLE_FAILURE", "npm registry down", Reason: "ECONNRESET")
+        );
         Assert.Equal("empty", (await factory.Services.Packets.GetTaskPacketAsync(builder, null, false)).Status);
         factory.Time.Advance(TimeSpan.FromSeconds(31));
         var second = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
         Assert.Equal(task.Id, second.TaskId);
         Assert.Contains("RETRYABLE_FAILURE: ECONNRESET", second.ToMarkdown());
-        var result = await factory.Services.Declarations.DeclareAsync(builder, new DeclarationInput(second.RunId!.Value, "RETRYABLE_FAILURE", "still down", Reason: "ECONNRESET"));
+        var result = await factory.Services.Declarations.DeclareAsync(
+            builder,
+            new DeclarationInput(second.RunId!.Value, "RETRYABLE_FAILURE", "still down", Reason: "ECONNRESET")
+        );
         Assert.Equal(TaskStates.Escalated, result.TaskState);
     }
 
@@ -65,7 +82,9 @@ public sealed class DeclarationTests
         var view = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
         var input = new DeclarationInput(view.RunId!.Value, "ESCALATE", "?");
         await Assert.ThrowsAsync<LedgerException>(() => factory.Services.Declarations.DeclareAsync(builder, input));
-        var last = await Assert.ThrowsAsync<LedgerException>(() => factory.Services.Declarations.DeclareAsync(builder, input));
+        var last = await Assert.ThrowsAsync<LedgerException>(() =>
+            factory.Services.Declarations.DeclareAsync(builder, input)
+        );
         Assert.Contains("max_refusals", last.Message);
         Assert.Equal(TaskStates.Escalated, (await factory.Services.Tasks.GetAsync(task.Id)).State);
     }
@@ -77,7 +96,9 @@ public sealed class DeclarationTests
         await factory.ApprovedTaskAsync();
         var builder = await factory.BuilderAsync();
         var view = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
-        var e = await Assert.ThrowsAsync<LedgerException>(() => factory.Services.Declarations.DeclareAsync(builder, new DeclarationInput(view.RunId!.Value, "DONE", "done")));
+        var e = await Assert.ThrowsAsync<LedgerException>(() =>
+            factory.Services.Declarations.DeclareAsync(builder, new DeclarationInput(view.RunId!.Value, "DONE", "done"))
+        );
         Assert.Contains("not a terminal state", e.Message);
     }
 }

@@ -10,11 +10,21 @@ namespace FactoryMcp.Tests.Ledger;
 /// <summary>Who gets which task: own queue, then pools, then anyone; priority with aging; hand-offs and human retargeting.</summary>
 public sealed class DispatchTests
 {
-    private static string Packet(string title, int priority) => PacketText.Simple(title).Replace("priority: 1", $"priority: {priority}");
+    private static string Packet(string title, int priority) =>
+        PacketText.Simple(title).Replace("priority: 1", $"priority: {priority}");
 
-    private static async Task<TaskRow> ApprovedAsync(TestFactory factory, string title, int priority, string? target = null)
+    private static async Task<TaskRow> ApprovedAsync(
+        TestFactory factory,
+        string title,
+        int priority,
+        string? target = null
+    )
     {
-        var task = await factory.Services.Intake.ProposeAsync(TestFactory.Human, Packet(title, priority), target: target);
+        var task = await factory.Services.Intake.ProposeAsync(
+            TestFactory.Human,
+            Packet(title, priority),
+            target: target
+        );
         return await factory.Services.Intake.ApproveAsync(TestFactory.Human, task.Id);
     }
 
@@ -34,7 +44,8 @@ public sealed class DispatchTests
         var own = await ApprovedAsync(factory, "For b1", 9, "b1");
 
         var order = new List<long>();
-        for (var i = 0; i < 3; i++) order.Add((await factory.Services.Runs.ClaimAsync(builder, newRun: true)).Task!.Id);
+        for (var i = 0; i < 3; i++)
+            order.Add((await factory.Services.Runs.ClaimAsync(builder, newRun: true)).Task!.Id);
 
         Assert.Equal([own.Id, pool.Id, anyone.Id], order);
     }
@@ -124,7 +135,9 @@ public sealed class DispatchTests
         var run = (await factory.Services.Packets.GetTaskPacketAsync(owner, null, false)).RunId!.Value;
         var thief = await factory.BuilderAsync("thief");
 
-        var e = await Assert.ThrowsAsync<LedgerException>(() => factory.Services.Runs.HandOffAsync(thief, task.Id, "thief", null));
+        var e = await Assert.ThrowsAsync<LedgerException>(() =>
+            factory.Services.Runs.HandOffAsync(thief, task.Id, "thief", null)
+        );
 
         Assert.Contains("only the task it holds", e.Message);
         Assert.Equal(RunStates.Open, (await factory.Services.Runs.GetAsync(run)).State);
@@ -139,7 +152,9 @@ public sealed class DispatchTests
         var owner = await factory.BuilderAsync("owner");
         var run = (await factory.Services.Packets.GetTaskPacketAsync(owner, null, false)).RunId!.Value;
 
-        var e = await Assert.ThrowsAsync<LedgerException>(() => factory.Services.Runs.HandOffAsync(owner, task.Id, "nobody", null));
+        var e = await Assert.ThrowsAsync<LedgerException>(() =>
+            factory.Services.Runs.HandOffAsync(owner, task.Id, "nobody", null)
+        );
 
         Assert.Contains("no registered agent 'nobody'", e.Message);
         Assert.Equal(RunStates.Open, (await factory.Services.Runs.GetAsync(run)).State);
@@ -155,7 +170,9 @@ public sealed class DispatchTests
         await factory.Services.Packets.GetTaskPacketAsync(owner, null, false);
         factory.Time.Advance(TimeSpan.FromSeconds(16));
 
-        var e = await Assert.ThrowsAsync<LedgerException>(() => factory.Services.Runs.HandOffAsync(owner, task.Id, "other", null));
+        var e = await Assert.ThrowsAsync<LedgerException>(() =>
+            factory.Services.Runs.HandOffAsync(owner, task.Id, "other", null)
+        );
 
         Assert.Contains("lease expired", e.Message);
     }
@@ -186,7 +203,9 @@ public sealed class DispatchTests
         using var factory = await TestFactory.CreateAsync();
         var task = await ApprovedAsync(factory, "Queued", 1);
         var builder = await factory.BuilderAsync();
-        var e = await Assert.ThrowsAsync<LedgerException>(() => factory.Services.Tasks.RetargetAsync(builder, task.Id, "pool:x"));
+        var e = await Assert.ThrowsAsync<LedgerException>(() =>
+            factory.Services.Tasks.RetargetAsync(builder, task.Id, "pool:x")
+        );
         Assert.Contains("Only a human retargets", e.Message);
         Assert.Null((await factory.Services.Tasks.GetAsync(task.Id)).Target);
     }
@@ -200,7 +219,9 @@ public sealed class DispatchTests
         await factory.BuilderAsync("other");
         await factory.Services.Runs.ClaimAsync(owner, false);
 
-        var e = await Assert.ThrowsAsync<LedgerException>(() => factory.Services.Tasks.RetargetAsync(TestFactory.Human, task.Id, "other"));
+        var e = await Assert.ThrowsAsync<LedgerException>(() =>
+            factory.Services.Tasks.RetargetAsync(TestFactory.Human, task.Id, "other")
+        );
 
         Assert.Contains("of owner", e.Message);
         Assert.Null((await factory.Services.Tasks.GetAsync(task.Id)).Target);
@@ -212,7 +233,9 @@ public sealed class DispatchTests
         using var factory = await TestFactory.CreateAsync();
         await factory.BuilderAsync("b1");
         var task = await ApprovedAsync(factory, "Queued", 1, "b1");
-        await Assert.ThrowsAsync<LedgerException>(() => factory.Services.Tasks.RetargetAsync(TestFactory.Human, task.Id, "ghost"));
+        await Assert.ThrowsAsync<LedgerException>(() =>
+            factory.Services.Tasks.RetargetAsync(TestFactory.Human, task.Id, "ghost")
+        );
         Assert.Equal("agent:b1", (await factory.Services.Tasks.GetAsync(task.Id)).Target);
 
         await factory.Services.Tasks.RetargetAsync(TestFactory.Human, task.Id, "anyone");
@@ -233,7 +256,9 @@ public sealed class DispatchTests
         await factory.Services.Runs.ClaimAsync(idle, false); // asks, finds nothing: seen but idle
         factory.Time.Advance(TimeSpan.FromHours(6));
 
-        var rows = (await factory.Services.Agents.ActivityAsync(TimeSpan.FromHours(24))).ToDictionary(a => a.Agent.Name);
+        var rows = (await factory.Services.Agents.ActivityAsync(TimeSpan.FromHours(24))).ToDictionary(a =>
+            a.Agent.Name
+        );
 
         Assert.Equal(AgentActivity.BusyStatus, rows["busy-1"].Status);
         Assert.Equal(1, rows["busy-1"].OpenRuns);

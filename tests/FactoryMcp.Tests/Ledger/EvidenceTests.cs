@@ -24,7 +24,11 @@ public sealed class EvidenceTests
     {
         var (factory, builder, runId, _) = await ClaimedAsync();
         using var _f = factory;
-        var receipt = await Record(factory, builder, new EvidenceInput(runId, "plan", "Round half-up in Totals.cs", "1. test 2. fix", Stage: "scout"));
+        var receipt = await Record(
+            factory,
+            builder,
+            new EvidenceInput(runId, "plan", "Round half-up in Totals.cs", "1. test 2. fix", Stage: "scout")
+        );
         Assert.Empty(receipt.StillRequired);
         var item = Assert.Single(await factory.Services.Runs.EvidenceAsync(runId));
         Assert.Equal("agent", item.Origin);
@@ -39,7 +43,12 @@ public sealed class EvidenceTests
         await File.WriteAllTextAsync(Path.Combine(workspace, "out.log"), "all green\n");
         var receipt = await Record(factory, builder, new EvidenceInput(runId, "log", "test log", File: "out.log"));
         Assert.NotNull(receipt.BlobSha);
-        Assert.Equal("all green\n", System.Text.Encoding.UTF8.GetString(new FactoryMcp.Ledger.Evidence.BlobStore(factory.Paths).Read(receipt.BlobSha!)));
+        Assert.Equal(
+            "all green\n",
+            System.Text.Encoding.UTF8.GetString(
+                new FactoryMcp.Ledger.Evidence.BlobStore(factory.Paths).Read(receipt.BlobSha!)
+            )
+        );
     }
 
     [Theory]
@@ -52,7 +61,9 @@ public sealed class EvidenceTests
         var (factory, builder, runId, workspace) = await ClaimedAsync();
         using var _f = factory;
         File.CreateSymbolicLink(Path.Combine(workspace, "link-out"), factory.Paths.AuditKey);
-        var e = await Assert.ThrowsAsync<LedgerException>(() => Record(factory, builder, new EvidenceInput(runId, "log", "sneaky", File: file)));
+        var e = await Assert.ThrowsAsync<LedgerException>(() =>
+            Record(factory, builder, new EvidenceInput(runId, "log", "sneaky", File: file))
+        );
         Assert.Contains("workspace", e.Message);
         Assert.Empty(await factory.Services.Runs.EvidenceAsync(runId));
     }
@@ -63,7 +74,9 @@ public sealed class EvidenceTests
         var (factory, _, runId, _) = await ClaimedAsync();
         using var _f = factory;
         var intruder = await factory.BuilderAsync("intruder");
-        var e = await Assert.ThrowsAsync<LedgerException>(() => Record(factory, intruder, new EvidenceInput(runId, "plan", "mine now")));
+        var e = await Assert.ThrowsAsync<LedgerException>(() =>
+            Record(factory, intruder, new EvidenceInput(runId, "plan", "mine now"))
+        );
         Assert.Contains("belongs to builder-1", e.Message);
         Assert.Empty(await factory.Services.Runs.EvidenceAsync(runId));
     }
@@ -73,8 +86,13 @@ public sealed class EvidenceTests
     {
         var (factory, builder, runId, _) = await ClaimedAsync();
         using var _f = factory;
-        await factory.Services.Declarations.DeclareAsync(builder, new DeclarationInput(runId, "ESCALATE", "unclear", Question: "Which rounding?"));
-        var e = await Assert.ThrowsAsync<LedgerException>(() => Record(factory, builder, new EvidenceInput(runId, "plan", "late")));
+        await factory.Services.Declarations.DeclareAsync(
+            builder,
+            new DeclarationInput(runId, "ESCALATE", "unclear", Question: "Which rounding?")
+        );
+        var e = await Assert.ThrowsAsync<LedgerException>(() =>
+            Record(factory, builder, new EvidenceInput(runId, "plan", "late"))
+        );
         Assert.Contains("closed", e.Message);
     }
 
@@ -86,7 +104,9 @@ public sealed class EvidenceTests
     {
         var (factory, builder, runId, _) = await ClaimedAsync();
         using var _f = factory;
-        await Assert.ThrowsAsync<LedgerException>(() => Record(factory, builder, new EvidenceInput(runId, kind, summary, Stage: stage)));
+        await Assert.ThrowsAsync<LedgerException>(() =>
+            Record(factory, builder, new EvidenceInput(runId, kind, summary, Stage: stage))
+        );
         Assert.Empty(await factory.Services.Runs.EvidenceAsync(runId));
     }
 
@@ -98,12 +118,16 @@ public sealed class EvidenceTests
         var first = await Record(factory, builder, new EvidenceInput(runId, "plan", "p1"), "k1");
         var repeat = await Record(factory, builder, new EvidenceInput(runId, "plan", "p1"), "k1");
         Assert.Equal(first.EvidenceId, repeat.EvidenceId);
-        var e = await Assert.ThrowsAsync<LedgerException>(() => Record(factory, builder, new EvidenceInput(runId, "plan", "p2"), "k1"));
+        var e = await Assert.ThrowsAsync<LedgerException>(() =>
+            Record(factory, builder, new EvidenceInput(runId, "plan", "p2"), "k1")
+        );
         Assert.Contains("different arguments", e.Message);
         Assert.Single(await factory.Services.Runs.EvidenceAsync(runId));
         // Keys are scoped per caller: another agent's "k1" is its own (and refused here only for not holding the run).
         var other = await factory.BuilderAsync("other");
-        var e2 = await Assert.ThrowsAsync<LedgerException>(() => Record(factory, other, new EvidenceInput(runId, "plan", "p1"), "k1"));
+        var e2 = await Assert.ThrowsAsync<LedgerException>(() =>
+            Record(factory, other, new EvidenceInput(runId, "plan", "p1"), "k1")
+        );
         Assert.Contains("belongs to", e2.Message);
     }
 }

@@ -73,15 +73,27 @@ public sealed class LeaseTests
         var start = factory.Time.GetUtcNow();
 
         factory.Time.Advance(TimeSpan.FromSeconds(5));
-        var first = await runs.RecordEvidenceAsync(builder, new EvidenceInput(view.RunId!.Value, "plan", "first"), lines);
+        var first = await runs.RecordEvidenceAsync(
+            builder,
+            new EvidenceInput(view.RunId!.Value, "plan", "first"),
+            lines
+        );
         Assert.Equal(Iso.Text(start.AddSeconds(5).AddMinutes(10)), first.LeaseExpiresAt);
 
         factory.Time.Advance(TimeSpan.FromMilliseconds(400)); // a burst: the lease renewed a moment ago stands
-        var burst = await runs.RecordEvidenceAsync(builder, new EvidenceInput(view.RunId.Value, "plan", "second"), lines);
+        var burst = await runs.RecordEvidenceAsync(
+            builder,
+            new EvidenceInput(view.RunId.Value, "plan", "second"),
+            lines
+        );
         Assert.Equal(first.LeaseExpiresAt, burst.LeaseExpiresAt);
 
         factory.Time.Advance(TimeSpan.FromSeconds(2));
-        var later = await runs.RecordEvidenceAsync(builder, new EvidenceInput(view.RunId.Value, "plan", "third"), lines);
+        var later = await runs.RecordEvidenceAsync(
+            builder,
+            new EvidenceInput(view.RunId.Value, "plan", "third"),
+            lines
+        );
         Assert.Equal(Iso.Text(start.AddSeconds(7.4).AddMinutes(10)), later.LeaseExpiresAt);
         Assert.Equal(later.LeaseExpiresAt, Iso.Text((await runs.GetAsync(view.RunId.Value)).LeaseExpiresAt!.Value));
     }
@@ -96,11 +108,20 @@ public sealed class LeaseTests
         var builder = await factory.BuilderAsync();
         var view = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
         var runs = factory.Services.Runs;
-        await runs.RecordEvidenceAsync(builder, new EvidenceInput(view.RunId!.Value, "plan", "first step"), factory.Services.Config.Lines);
+        await runs.RecordEvidenceAsync(
+            builder,
+            new EvidenceInput(view.RunId!.Value, "plan", "first step"),
+            factory.Services.Config.Lines
+        );
         factory.Time.Advance(TimeSpan.FromMilliseconds(500)); // the 0.3 s lease ran out; the next sweep is not due yet
 
         var e = await Assert.ThrowsAsync<LedgerException>(() =>
-            runs.RecordEvidenceAsync(builder, new EvidenceInput(view.RunId.Value, "plan", "too late"), factory.Services.Config.Lines));
+            runs.RecordEvidenceAsync(
+                builder,
+                new EvidenceInput(view.RunId.Value, "plan", "too late"),
+                factory.Services.Config.Lines
+            )
+        );
 
         Assert.Contains($"Run {view.RunId}'s lease expired", e.Message);
         Assert.Equal(RunStates.Expired, (await runs.GetAsync(view.RunId.Value)).State);
@@ -118,7 +139,11 @@ public sealed class LeaseTests
         factory.Time.Advance(TimeSpan.FromMinutes(1));
 
         var e = await Assert.ThrowsAsync<LedgerException>(() =>
-            factory.Services.Declarations.DeclareAsync(builder, new DeclarationInput(view.RunId!.Value, "ESCALATE", "stuck", Question: "which API?")));
+            factory.Services.Declarations.DeclareAsync(
+                builder,
+                new DeclarationInput(view.RunId!.Value, "ESCALATE", "stuck", Question: "which API?")
+            )
+        );
 
         Assert.Contains($"Run {view.RunId}'s lease expired", e.Message);
         Assert.Empty(await factory.Services.Runs.DeclarationsAsync(view.RunId!.Value));
@@ -137,8 +162,14 @@ public sealed class LeaseTests
         var head = await GitRunner.OutputAsync(["rev-parse", "HEAD"], workspace);
         // What the gate does when it snapshots a run: the head goes to the run's ref in the mirror and to runs.head_sha.
         var mirror = factory.Services.Mirrors.PathFor(task.Repo);
-        await GitRunner.OutputAsync(["fetch", "--quiet", view.Workspace!, $"HEAD:{view.RunRef}"], new GitRunner.Options { GitDir = mirror });
-        await factory.Services.Db.WriteAsync("server:test-gate", w => w.ExecuteAsync("UPDATE runs SET head_sha = @head WHERE id = @id", new { head, id = view.RunId }));
+        await GitRunner.OutputAsync(
+            ["fetch", "--quiet", view.Workspace!, $"HEAD:{view.RunRef}"],
+            new GitRunner.Options { GitDir = mirror }
+        );
+        await factory.Services.Db.WriteAsync(
+            "server:test-gate",
+            w => w.ExecuteAsync("UPDATE runs SET head_sha = @head WHERE id = @id", new { head, id = view.RunId })
+        );
 
         factory.Time.Advance(TimeSpan.FromMinutes(2));
         Assert.Equal(1, await factory.Services.Runs.SweepExpiredAsync());
@@ -149,7 +180,13 @@ public sealed class LeaseTests
         Assert.Equal(task.Id, next.TaskId);
         Assert.Equal(head, next.StartSha);
         Assert.Equal(task.BaseSha, next.BaseSha);
-        Assert.Equal(head, await GitRunner.OutputAsync(["rev-parse", "HEAD"], new GitRunner.Options { WorkingDirectory = next.Workspace }));
+        Assert.Equal(
+            head,
+            await GitRunner.OutputAsync(
+                ["rev-parse", "HEAD"],
+                new GitRunner.Options { WorkingDirectory = next.Workspace }
+            )
+        );
         Assert.Equal("half done\n", await File.ReadAllTextAsync(Path.Combine(next.Workspace!, "src", "app.txt")));
         Assert.Contains($"Run {view.RunId} by first ended expired", next.PreviousAttempt);
         Assert.Contains(head, next.PreviousAttempt);

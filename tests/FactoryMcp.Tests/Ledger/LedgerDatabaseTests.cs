@@ -27,7 +27,10 @@ public sealed class LedgerDatabaseTests
         Assert.Equal("test", db.Environment);
         Assert.Equal("*\n", File.ReadAllText(Path.Combine(paths.Folder, ".gitignore")));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(paths.AuditKey));
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(paths.Folder));
+        Assert.Equal(
+            UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute,
+            File.GetUnixFileMode(paths.Folder)
+        );
         Assert.Equal(dir.Combine(".factory-runs"), paths.RunsFolder);
         Assert.Equal("test", LedgerDatabase.Open(paths).Environment);
     }
@@ -67,13 +70,18 @@ public sealed class LedgerDatabaseTests
         await using var connection = db.Connect();
         Assert.Equal("wal", await connection.ExecuteScalarAsync<string>("PRAGMA journal_mode"));
         Assert.Equal(2, await connection.ExecuteScalarAsync<int>("PRAGMA synchronous"));
-        Assert.Equal(LedgerDatabase.KnownSchemaVersion, await connection.ExecuteScalarAsync<int>("PRAGMA user_version"));
+        Assert.Equal(
+            LedgerDatabase.KnownSchemaVersion,
+            await connection.ExecuteScalarAsync<int>("PRAGMA user_version")
+        );
     }
 
     [Fact]
     public void Create_WithUnknownEnvironment_Refused()
     {
         using var dir = new TempDirectory();
-        Assert.Throws<LedgerException>(() => LedgerDatabase.Create(new LedgerPaths(dir.Combine(".factory", "ledger.db")), "staging"));
+        Assert.Throws<LedgerException>(() =>
+            LedgerDatabase.Create(new LedgerPaths(dir.Combine(".factory", "ledger.db")), "staging")
+        );
     }
 }

@@ -6,7 +6,8 @@ namespace FactoryMcp.Tests.Ledger;
 
 public sealed class TaskIntakeTests
 {
-    private static async Task<long> CountTasksAsync(TestFactory f) => await f.Services.Db.QuerySingleOrDefaultAsync<long>("SELECT count(*) FROM tasks");
+    private static async Task<long> CountTasksAsync(TestFactory f) =>
+        await f.Services.Db.QuerySingleOrDefaultAsync<long>("SELECT count(*) FROM tasks");
 
     [Fact]
     public async Task Propose_Edit_Approve_KeepsHistory_PinsBaseToFullSha()
@@ -14,15 +15,25 @@ public sealed class TaskIntakeTests
         using var factory = await TestFactory.CreateAsync();
         var task = await factory.Services.Intake.ProposeAsync(TestFactory.Human, PacketText.Simple("First title"));
         Assert.Equal(TaskStates.Proposed, task.State);
-        var edited = await factory.Services.Intake.UpdateAsync(TestFactory.Human, task.Id, PacketText.Simple("Better title"), "clearer");
+        var edited = await factory.Services.Intake.UpdateAsync(
+            TestFactory.Human,
+            task.Id,
+            PacketText.Simple("Better title"),
+            "clearer"
+        );
         Assert.Equal(2, edited.CurrentVersion);
         Assert.Equal("Better title", edited.Title);
         var approved = await factory.Services.Intake.ApproveAsync(TestFactory.Human, task.Id);
         Assert.Equal(await factory.Repo.HeadAsync(), approved.BaseSha);
         Assert.Equal(2, approved.ApprovedVersion);
         var history = await factory.Services.Tasks.GetPacketHistoryAsync(task.Id);
-        Assert.Equal(["First title", "Better title"], history.Select(v => FactoryMcp.Ledger.Tasks.TaskLedger.ParsedPacket(v).Title));
-        var e = await Assert.ThrowsAsync<LedgerException>(() => factory.Services.Intake.UpdateAsync(TestFactory.Human, task.Id, PacketText.Simple("Too late"), null));
+        Assert.Equal(
+            ["First title", "Better title"],
+            history.Select(v => FactoryMcp.Ledger.Tasks.TaskLedger.ParsedPacket(v).Title)
+        );
+        var e = await Assert.ThrowsAsync<LedgerException>(() =>
+            factory.Services.Intake.UpdateAsync(TestFactory.Human, task.Id, PacketText.Simple("Too late"), null)
+        );
         Assert.Contains("only a proposed packet can be edited", e.Message);
     }
 
@@ -31,9 +42,15 @@ public sealed class TaskIntakeTests
     {
         using var factory = await TestFactory.CreateAsync();
         var mainSha = await factory.Repo.HeadAsync();
-        await FactoryMcp.Tools.Git.GitRunner.OutputAsync(["checkout", "-q", "-b", "feature"], new() { WorkingDirectory = factory.Repo.Path });
+        await FactoryMcp.Tools.Git.GitRunner.OutputAsync(
+            ["checkout", "-q", "-b", "feature"],
+            new() { WorkingDirectory = factory.Repo.Path }
+        );
         await factory.Repo.CommitAsync(new Dictionary<string, string?> { ["src/f.txt"] = "f" }, "feature");
-        var task = await factory.Services.Intake.ProposeAsync(TestFactory.Human, PacketText.Simple(extraFrontMatter: "base: main"));
+        var task = await factory.Services.Intake.ProposeAsync(
+            TestFactory.Human,
+            PacketText.Simple(extraFrontMatter: "base: main")
+        );
         Assert.Equal(mainSha, (await factory.Services.Intake.ApproveAsync(TestFactory.Human, task.Id)).BaseSha);
     }
 
@@ -44,7 +61,11 @@ public sealed class TaskIntakeTests
         using var elsewhere = new TempDirectory("elsewhere");
         await TempRepo.CreateAsync(elsewhere.Combine("other"));
         var e = await Assert.ThrowsAsync<LedgerException>(() =>
-            factory.Services.Intake.ProposeAsync(TestFactory.Human, PacketText.Simple(extraFrontMatter: $"repo: {elsewhere.Combine("other")}")));
+            factory.Services.Intake.ProposeAsync(
+                TestFactory.Human,
+                PacketText.Simple(extraFrontMatter: $"repo: {elsewhere.Combine("other")}")
+            )
+        );
         Assert.Contains("outside the allowed repository roots", e.Message);
         Assert.Equal(0, await CountTasksAsync(factory));
     }
@@ -54,7 +75,10 @@ public sealed class TaskIntakeTests
     {
         using var factory = await TestFactory.CreateAsync();
         var sibling = await TempRepo.CreateAsync(Path.Combine(factory.Root, "billing"));
-        var task = await factory.Services.Intake.ProposeAsync(TestFactory.Human, PacketText.Simple(extraFrontMatter: "repo: ../billing"));
+        var task = await factory.Services.Intake.ProposeAsync(
+            TestFactory.Human,
+            PacketText.Simple(extraFrontMatter: "repo: ../billing")
+        );
         Assert.Equal(sibling.Path, task.Repo);
     }
 
@@ -64,7 +88,9 @@ public sealed class TaskIntakeTests
     public async Task Propose_MissingOrWrongRepository_RefusedAndNothingStored(string frontMatter, string expected)
     {
         using var factory = await TestFactory.CreateAsync();
-        var e = await Assert.ThrowsAsync<LedgerException>(() => factory.Services.Intake.ProposeAsync(TestFactory.Human, PacketText.Simple(extraFrontMatter: frontMatter)));
+        var e = await Assert.ThrowsAsync<LedgerException>(() =>
+            factory.Services.Intake.ProposeAsync(TestFactory.Human, PacketText.Simple(extraFrontMatter: frontMatter))
+        );
         Assert.Contains(expected, e.Message);
         Assert.Equal(0, await CountTasksAsync(factory));
     }
@@ -73,7 +99,9 @@ public sealed class TaskIntakeTests
     public async Task Propose_MalformedPacket_RefusedAndNothingStored()
     {
         using var factory = await TestFactory.CreateAsync();
-        await Assert.ThrowsAsync<LedgerException>(() => factory.Services.Intake.ProposeAsync(TestFactory.Human, "# Only a title\n"));
+        await Assert.ThrowsAsync<LedgerException>(() =>
+            factory.Services.Intake.ProposeAsync(TestFactory.Human, "# Only a title\n")
+        );
         Assert.Equal(0, await CountTasksAsync(factory));
     }
 
@@ -81,8 +109,13 @@ public sealed class TaskIntakeTests
     public async Task Approve_UnknownBase_RefusedAndTaskStaysProposed()
     {
         using var factory = await TestFactory.CreateAsync();
-        var task = await factory.Services.Intake.ProposeAsync(TestFactory.Human, PacketText.Simple(extraFrontMatter: "base: no-such-branch"));
-        var e = await Assert.ThrowsAsync<LedgerException>(() => factory.Services.Intake.ApproveAsync(TestFactory.Human, task.Id));
+        var task = await factory.Services.Intake.ProposeAsync(
+            TestFactory.Human,
+            PacketText.Simple(extraFrontMatter: "base: no-such-branch")
+        );
+        var e = await Assert.ThrowsAsync<LedgerException>(() =>
+            factory.Services.Intake.ApproveAsync(TestFactory.Human, task.Id)
+        );
         Assert.Contains("names no branch", e.Message);
         Assert.Equal(TaskStates.Proposed, (await factory.Services.Tasks.GetAsync(task.Id)).State);
     }
@@ -112,9 +145,13 @@ public sealed class TaskIntakeTests
     {
         using var factory = await TestFactory.CreateAsync();
         var task = await factory.Services.Intake.ProposeAsync(TestFactory.Human, PacketText.Simple());
-        await Assert.ThrowsAsync<LedgerException>(() => factory.Services.Tasks.RejectAsync(TestFactory.Human, task.Id, " "));
+        await Assert.ThrowsAsync<LedgerException>(() =>
+            factory.Services.Tasks.RejectAsync(TestFactory.Human, task.Id, " ")
+        );
         var rejected = await factory.Services.Tasks.RejectAsync(TestFactory.Human, task.Id, "out of scope for Q4");
         Assert.Equal(TaskStates.Rejected, rejected.State);
-        await Assert.ThrowsAsync<LedgerException>(() => factory.Services.Intake.ApproveAsync(TestFactory.Human, task.Id));
+        await Assert.ThrowsAsync<LedgerException>(() =>
+            factory.Services.Intake.ApproveAsync(TestFactory.Human, task.Id)
+        );
     }
 }

@@ -14,13 +14,25 @@ public sealed class NotificationTests
     {
         await using var listener = await LocalListener.StartAsync();
         using var factory = await TestFactory.CreateAsync();
-        await File.WriteAllTextAsync(factory.Paths.FactoryConfig, $"notifications:\n  escalation: {listener.Url}hook\n");
+        await File.WriteAllTextAsync(
+            factory.Paths.FactoryConfig,
+            $"notifications:\n  escalation: {listener.Url}hook\n"
+        );
         var task = await factory.ApprovedTaskAsync();
         await using var agent = await InMemoryMcp.ConnectAsync(factory, await factory.BuilderAsync());
         var runId = await ClaimAsync(agent);
         Assert.Empty(listener.Received);
 
-        var declared = await agent.CallAsync("declare_terminal_state", new() { ["run_id"] = runId, ["state"] = "ESCALATE", ["summary"] = "Spec is ambiguous", ["question"] = "Round half-up or half-even?" });
+        var declared = await agent.CallAsync(
+            "declare_terminal_state",
+            new()
+            {
+                ["run_id"] = runId,
+                ["state"] = "ESCALATE",
+                ["summary"] = "Spec is ambiguous",
+                ["question"] = "Round half-up or half-even?",
+            }
+        );
         Assert.True(declared.IsError != true);
 
         var (path, body) = Assert.Single(listener.Received);
@@ -40,11 +52,23 @@ public sealed class NotificationTests
     {
         using var factory = await TestFactory.CreateAsync();
         var outFile = Path.Combine(factory.Root, "event.json");
-        await File.WriteAllTextAsync(factory.Paths.FactoryConfig, $"notifications:\n  escalation: cat > '{outFile}'; echo \"$FACTORY_EVENT\" > '{outFile}.type'\n");
+        await File.WriteAllTextAsync(
+            factory.Paths.FactoryConfig,
+            $"notifications:\n  escalation: cat > '{outFile}'; echo \"$FACTORY_EVENT\" > '{outFile}.type'\n"
+        );
         await factory.ApprovedTaskAsync();
         await using var agent = await InMemoryMcp.ConnectAsync(factory, await factory.BuilderAsync());
         var runId = await ClaimAsync(agent);
-        await agent.CallAsync("declare_terminal_state", new() { ["run_id"] = runId, ["state"] = "ESCALATE", ["summary"] = "x", ["question"] = "Which file format?" });
+        await agent.CallAsync(
+            "declare_terminal_state",
+            new()
+            {
+                ["run_id"] = runId,
+                ["state"] = "ESCALATE",
+                ["summary"] = "x",
+                ["question"] = "Which file format?",
+            }
+        );
 
         Assert.Contains("Which file format?", await File.ReadAllTextAsync(outFile));
         Assert.Equal("escalation", (await File.ReadAllTextAsync(outFile + ".type")).Trim());
@@ -58,7 +82,16 @@ public sealed class NotificationTests
         var task = await factory.ApprovedTaskAsync();
         await using var agent = await InMemoryMcp.ConnectAsync(factory, await factory.BuilderAsync());
         var runId = await ClaimAsync(agent);
-        var declared = await agent.CallAsync("declare_terminal_state", new() { ["run_id"] = runId, ["state"] = "ESCALATE", ["summary"] = "x", ["question"] = "?" });
+        var declared = await agent.CallAsync(
+            "declare_terminal_state",
+            new()
+            {
+                ["run_id"] = runId,
+                ["state"] = "ESCALATE",
+                ["summary"] = "x",
+                ["question"] = "?",
+            }
+        );
         Assert.True(declared.IsError != true);
         Assert.Equal("escalated", (await factory.Services.Tasks.GetAsync(task.Id)).State);
     }

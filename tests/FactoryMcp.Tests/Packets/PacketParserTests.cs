@@ -41,7 +41,8 @@ public sealed class PacketParserTests
         PR
         """;
 
-    private static Packet Parse(string text, LineCatalog? lines = null) => PacketParser.Parse(text, lines ?? LineCatalog.Empty);
+    private static Packet Parse(string text, LineCatalog? lines = null) =>
+        PacketParser.Parse(text, lines ?? LineCatalog.Empty);
 
     private static IReadOnlyList<string> Problems(string text, LineCatalog? lines = null) =>
         Assert.Throws<LedgerException>(() => Parse(text, lines)).Problems;
@@ -68,26 +69,35 @@ public sealed class PacketParserTests
     [Fact]
     public void Parse_FencedValidation_EachNonBlankNonCommentLineIsACommand()
     {
-        var packet = Parse(DesignExample.Replace("""
-            - `dotnet build -warnaserror`
-            - `dotnet test tests/Invoice`
-            """, """
-            ```sh
-            # build first
-            make build
+        var packet = Parse(
+            DesignExample.Replace(
+                """
+                - `dotnet build -warnaserror`
+                - `dotnet test tests/Invoice`
+                """,
+                """
+                ```sh
+                # build first
+                make build
 
-            make test
-            ```
-            """));
+                make test
+                ```
+                """
+            )
+        );
         Assert.Equal(["make build", "make test"], packet.Validation);
     }
 
     [Fact]
     public void Parse_FencedReproduction_IsOneWholeScript_AndListItemsAreOneCommandEach()
     {
-        var fenced = Parse(DesignExample.Replace("dotnet test tests/Invoice --filter Rounding", "cd tests\n./repro.sh\nexit 3"));
+        var fenced = Parse(
+            DesignExample.Replace("dotnet test tests/Invoice --filter Rounding", "cd tests\n./repro.sh\nexit 3")
+        );
         Assert.Equal(["cd tests\n./repro.sh\nexit 3"], fenced.Reproduction!.Scripts);
-        var listed = Parse(DesignExample.Replace("```sh\ndotnet test tests/Invoice --filter Rounding\n```", "- `./a.sh`\n- `./b.sh`"));
+        var listed = Parse(
+            DesignExample.Replace("```sh\ndotnet test tests/Invoice --filter Rounding\n```", "- `./a.sh`\n- `./b.sh`")
+        );
         Assert.Equal(["./a.sh", "./b.sh"], listed.Reproduction!.Scripts);
     }
 
@@ -112,7 +122,9 @@ public sealed class PacketParserTests
     [Fact]
     public void Parse_SectionNames_AreCaseInsensitive()
     {
-        var packet = Parse(DesignExample.Replace("## Validation", "## VALIDATION").Replace("## Non-Goals", "## non-goals"));
+        var packet = Parse(
+            DesignExample.Replace("## Validation", "## VALIDATION").Replace("## Non-Goals", "## non-goals")
+        );
         Assert.Equal(2, packet.Validation.Count);
         Assert.Equal(["src/Api/"], packet.NonGoals);
     }
@@ -143,7 +155,10 @@ public sealed class PacketParserTests
     [Fact]
     public void Parse_MissingTitle_Refused()
     {
-        Assert.Contains(Problems(DesignExample.Replace("# Invoice totals round half-down\n", "")), p => p.Contains("missing title"));
+        Assert.Contains(
+            Problems(DesignExample.Replace("# Invoice totals round half-down\n", "")),
+            p => p.Contains("missing title")
+        );
     }
 
     [Theory]
@@ -153,7 +168,10 @@ public sealed class PacketParserTests
     [InlineData("## Evidence Required\n- plan\n- diff\n- test_output\n", "Evidence Required")]
     public void Parse_MissingMandatorySection_Refused(string section, string name)
     {
-        Assert.Contains(Problems(DesignExample.Replace(section, "")), p => p.Contains($"missing mandatory section `## {name}`"));
+        Assert.Contains(
+            Problems(DesignExample.Replace(section, "")),
+            p => p.Contains($"missing mandatory section `## {name}`")
+        );
     }
 
     [Fact]
@@ -166,11 +184,11 @@ public sealed class PacketParserTests
     [Fact]
     public void Parse_SeveralProblems_AreAllListedAtOnce()
     {
-        var text = DesignExample
-            .Replace("priority: 2", "priority: high\ncolour: red")
-            .Replace("# Invoice totals round half-down\n", "")
-            .Replace("- test_output", "- vibes")
-            + "\n## Intent\nagain\n";
+        var text =
+            DesignExample
+                .Replace("priority: 2", "priority: high\ncolour: red")
+                .Replace("# Invoice totals round half-down\n", "")
+                .Replace("- test_output", "- vibes") + "\n## Intent\nagain\n";
         var problems = Problems(text);
         Assert.Contains(problems, p => p.Contains("`priority`"));
         Assert.Contains(problems, p => p.Contains("`colour`"));
@@ -183,7 +201,9 @@ public sealed class PacketParserTests
     [Fact]
     public void Parse_BadOutputAndOverrides_Refused()
     {
-        var problems = Problems(DesignExample.Replace("priority: 2", "priority: 2\noutput: tweet\nlease_minutes: -1\nmax_attempts: 0"));
+        var problems = Problems(
+            DesignExample.Replace("priority: 2", "priority: 2\noutput: tweet\nlease_minutes: -1\nmax_attempts: 0")
+        );
         Assert.Contains(problems, p => p.Contains("`output`"));
         Assert.Contains(problems, p => p.Contains("`lease_minutes`"));
         Assert.Contains(problems, p => p.Contains("`max_attempts`"));
@@ -192,7 +212,9 @@ public sealed class PacketParserTests
     [Fact]
     public void Parse_FractionalLeaseMinutesAndVerifiers_Accepted()
     {
-        var packet = Parse(DesignExample.Replace("priority: 2", "priority: 2\nlease_minutes: 0.05\nverifiers: [qa, secops]"));
+        var packet = Parse(
+            DesignExample.Replace("priority: 2", "priority: 2\nlease_minutes: 0.05\nverifiers: [qa, secops]")
+        );
         Assert.Equal(0.05, packet.FrontMatter.LeaseMinutes);
         Assert.Equal(["qa", "secops"], packet.FrontMatter.Verifiers);
     }
@@ -214,6 +236,9 @@ public sealed class PacketParserTests
     [Fact]
     public void Parse_InvalidYaml_Refused()
     {
-        Assert.Contains(Problems(DesignExample.Replace("priority: 2", "priority: [2")), p => p.Contains("not valid YAML"));
+        Assert.Contains(
+            Problems(DesignExample.Replace("priority: 2", "priority: [2")),
+            p => p.Contains("not valid YAML")
+        );
     }
 }

@@ -13,7 +13,18 @@ namespace FactoryMcp.Tests.Registration;
 public sealed class AgentCliTests
 {
     private static string FactoryLine(string output) =>
-        output.Split('\n').FirstOrDefault(l => l.Contains("factory", StringComparison.Ordinal) && (l.Contains("Connected", StringComparison.Ordinal) || l.Contains("Failed", StringComparison.Ordinal) || l.Contains("Disconnected", StringComparison.Ordinal) || l.Contains("Pending", StringComparison.Ordinal) || l.Contains("Disabled", StringComparison.Ordinal)))
+        output
+            .Split('\n')
+            .FirstOrDefault(l =>
+                l.Contains("factory", StringComparison.Ordinal)
+                && (
+                    l.Contains("Connected", StringComparison.Ordinal)
+                    || l.Contains("Failed", StringComparison.Ordinal)
+                    || l.Contains("Disconnected", StringComparison.Ordinal)
+                    || l.Contains("Pending", StringComparison.Ordinal)
+                    || l.Contains("Disabled", StringComparison.Ordinal)
+                )
+            )
         ?? $"(no factory line in:\n{output})";
 
     private static async Task<string> TrustedHomeAsync(HttpProject project, string name)
@@ -22,21 +33,46 @@ public sealed class AgentCliTests
         Directory.CreateDirectory(Path.Combine(home, ".gemini"));
         Directory.CreateDirectory(Path.Combine(home, ".codex"));
         var root = project.Path;
-        await File.WriteAllTextAsync(Path.Combine(home, ".claude.json"), new JsonObject
-        {
-            ["projects"] = new JsonObject { [root] = new JsonObject { ["hasTrustDialogAccepted"] = true, ["enabledMcpjsonServers"] = new JsonArray("factory") } },
-        }.ToJsonString());
-        await File.WriteAllTextAsync(Path.Combine(home, ".gemini", "trustedFolders.json"), new JsonObject { [root] = "TRUST_FOLDER" }.ToJsonString());
-        await File.WriteAllTextAsync(Path.Combine(home, ".codex", "config.toml"), $"[projects.\"{root}\"]\ntrust_level = \"trusted\"\n");
+        await File.WriteAllTextAsync(
+            Path.Combine(home, ".claude.json"),
+            new JsonObject
+            {
+                ["projects"] = new JsonObject
+                {
+                    [root] = new JsonObject
+                    {
+                        ["hasTrustDialogAccepted"] = true,
+                        ["enabledMcpjsonServers"] = new JsonArray("factory"),
+                    },
+                },
+            }.ToJsonString()
+        );
+        await File.WriteAllTextAsync(
+            Path.Combine(home, ".gemini", "trustedFolders.json"),
+            new JsonObject { [root] = "TRUST_FOLDER" }.ToJsonString()
+        );
+        await File.WriteAllTextAsync(
+            Path.Combine(home, ".codex", "config.toml"),
+            $"[projects.\"{root}\"]\ntrust_level = \"trusted\"\n"
+        );
         return home;
     }
 
     private static async Task<JsonElement> CodexListAsync(HttpProject project, string home)
     {
-        var list = await ExternalClients.RunAsync("codex", ["mcp", "list", "--json"], project.Path, home, new Dictionary<string, string?> { ["CODEX_HOME"] = Path.Combine(home, ".codex") });
+        var list = await ExternalClients.RunAsync(
+            "codex",
+            ["mcp", "list", "--json"],
+            project.Path,
+            home,
+            new Dictionary<string, string?> { ["CODEX_HOME"] = Path.Combine(home, ".codex") }
+        );
         Assert.True(list.ExitCode == 0, list.Output);
         var json = list.StandardOutput[list.StandardOutput.IndexOf('[', StringComparison.Ordinal)..];
-        return JsonDocument.Parse(json).RootElement.EnumerateArray().Single(e => e.GetProperty("name").GetString() == "factory");
+        return JsonDocument
+            .Parse(json)
+            .RootElement.EnumerateArray()
+            .Single(e => e.GetProperty("name").GetString() == "factory");
     }
 
     [ExternalClientFact("claude", "gemini", "codex")]
@@ -52,7 +88,10 @@ public sealed class AgentCliTests
         var codex = await CodexListAsync(project, home);
         Assert.Equal(FactoryBinary.Path, codex.GetProperty("transport").GetProperty("command").GetString());
         Assert.Equal("serve", codex.GetProperty("transport").GetProperty("args")[0].GetString());
-        Assert.Equal("codex-1", codex.GetProperty("transport").GetProperty("env").GetProperty("FACTORY_AGENT").GetString());
+        Assert.Equal(
+            "codex-1",
+            codex.GetProperty("transport").GetProperty("env").GetProperty("FACTORY_AGENT").GetString()
+        );
 
         // The builders the CLIs started registered on first contact under the names init wrote.
         var agents = await FactoryBinary.RunAsync(project.Path, ["agents"]);
@@ -73,10 +112,22 @@ public sealed class AgentCliTests
         var good = new Dictionary<string, string?> { ["FACTORY_TOKEN"] = token };
         var bad = new Dictionary<string, string?> { ["FACTORY_TOKEN"] = "fmcp_wrong" };
 
-        Assert.Contains("Connected", FactoryLine((await ExternalClients.RunAsync("claude", ["mcp", "list"], project.Path, home, good)).Output));
-        Assert.DoesNotContain("Connected", FactoryLine((await ExternalClients.RunAsync("claude", ["mcp", "list"], project.Path, home, bad)).Output));
-        Assert.Contains("Connected", FactoryLine((await ExternalClients.RunAsync("gemini", ["mcp", "list"], project.Path, home, good)).Output));
-        Assert.DoesNotContain("Connected", FactoryLine((await ExternalClients.RunAsync("gemini", ["mcp", "list"], project.Path, home, bad)).Output));
+        Assert.Contains(
+            "Connected",
+            FactoryLine((await ExternalClients.RunAsync("claude", ["mcp", "list"], project.Path, home, good)).Output)
+        );
+        Assert.DoesNotContain(
+            "Connected",
+            FactoryLine((await ExternalClients.RunAsync("claude", ["mcp", "list"], project.Path, home, bad)).Output)
+        );
+        Assert.Contains(
+            "Connected",
+            FactoryLine((await ExternalClients.RunAsync("gemini", ["mcp", "list"], project.Path, home, good)).Output)
+        );
+        Assert.DoesNotContain(
+            "Connected",
+            FactoryLine((await ExternalClients.RunAsync("gemini", ["mcp", "list"], project.Path, home, bad)).Output)
+        );
         var codex = await CodexListAsync(project, home);
         Assert.Equal(server.McpUrl.ToString(), codex.GetProperty("transport").GetProperty("url").GetString());
         Assert.Equal("FACTORY_TOKEN", codex.GetProperty("transport").GetProperty("bearer_token_env_var").GetString());

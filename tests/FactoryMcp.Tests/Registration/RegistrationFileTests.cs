@@ -17,9 +17,12 @@ public sealed class RegistrationFileTests : IDisposable
     [Fact]
     public void Write_KeepsOtherServersByteForByte_AndChangesNothingTheSecondTime()
     {
-        const string claude = "{\n    \"mcpServers\": {\"other\": {\"command\":\"x\",   \"args\":[]}},\n  \"keep\": [1,2]\n}\n";
-        const string gemini = "{\n  // a comment\n  \"mcpServers\": {\n    \"github\": { \"httpUrl\": \"https://example.invalid/mcp\" }\n  }\n}\n";
-        const string codex = "# personal\nmodel = \"o3\"\n\n[mcp_servers.other]\ncommand = \"y\"\nenv = { A = \"1\" }\n\n[sandbox_workspace_write]\nwritable_roots = [\"/tmp/a\"]\n";
+        const string claude =
+            "{\n    \"mcpServers\": {\"other\": {\"command\":\"x\",   \"args\":[]}},\n  \"keep\": [1,2]\n}\n";
+        const string gemini =
+            "{\n  // a comment\n  \"mcpServers\": {\n    \"github\": { \"httpUrl\": \"https://example.invalid/mcp\" }\n  }\n}\n";
+        const string codex =
+            "# personal\nmodel = \"o3\"\n\n[mcp_servers.other]\ncommand = \"y\"\nenv = { A = \"1\" }\n\n[sandbox_workspace_write]\nwritable_roots = [\"/tmp/a\"]\n";
         File.WriteAllText(root.Combine(".mcp.json"), claude);
         Directory.CreateDirectory(root.Combine(".gemini"));
         File.WriteAllText(root.Combine(".gemini", "settings.json"), gemini);
@@ -32,15 +35,25 @@ public sealed class RegistrationFileTests : IDisposable
         Assert.EndsWith("},\n  \"keep\": [1,2]\n}\n", mcp);
         Assert.Contains("\"FACTORY_AGENT\": \"claude-1\"", mcp);
         var settings = File.ReadAllText(root.Combine(".gemini", "settings.json"));
-        Assert.StartsWith("{\n  // a comment\n  \"mcpServers\": {\n    \"github\": { \"httpUrl\": \"https://example.invalid/mcp\" }", settings);
+        Assert.StartsWith(
+            "{\n  // a comment\n  \"mcpServers\": {\n    \"github\": { \"httpUrl\": \"https://example.invalid/mcp\" }",
+            settings
+        );
         Assert.Contains(root.Combine(".factory-runs"), settings);
         var toml = File.ReadAllText(root.Combine(".codex", "config.toml"));
-        Assert.StartsWith("# personal\nmodel = \"o3\"\n\n[mcp_servers.other]\ncommand = \"y\"\nenv = { A = \"1\" }\n\n[sandbox_workspace_write]\n", toml);
+        Assert.StartsWith(
+            "# personal\nmodel = \"o3\"\n\n[mcp_servers.other]\ncommand = \"y\"\nenv = { A = \"1\" }\n\n[sandbox_workspace_write]\n",
+            toml
+        );
         Assert.Contains($"writable_roots = [\"{root.Combine(".factory-runs")}\", \"/tmp/a\"]", toml);
 
-        var before = Directory.GetFiles(root.Path, "*", SearchOption.AllDirectories).Where(f => !f.Contains(".factory-runs")).ToDictionary(f => f, File.ReadAllBytes);
+        var before = Directory
+            .GetFiles(root.Path, "*", SearchOption.AllDirectories)
+            .Where(f => !f.Contains(".factory-runs"))
+            .ToDictionary(f => f, File.ReadAllBytes);
         Assert.All(AgentRegistrations.Write(Target()), c => Assert.False(c.Changed, c.File));
-        foreach (var (file, bytes) in before) Assert.Equal(bytes, File.ReadAllBytes(file));
+        foreach (var (file, bytes) in before)
+            Assert.Equal(bytes, File.ReadAllBytes(file));
     }
 
     [Fact]
@@ -54,7 +67,10 @@ public sealed class RegistrationFileTests : IDisposable
         Assert.Contains("Bearer ${FACTORY_TOKEN}", mcp);
         Assert.DoesNotContain("claude-1", mcp);
         var toml = File.ReadAllText(root.Combine(".codex", "config.toml"));
-        Assert.Contains("[mcp_servers.factory]\nurl = \"http://127.0.0.1:7171/mcp\"\nbearer_token_env_var = \"FACTORY_TOKEN\"\n", toml);
+        Assert.Contains(
+            "[mcp_servers.factory]\nurl = \"http://127.0.0.1:7171/mcp\"\nbearer_token_env_var = \"FACTORY_TOKEN\"\n",
+            toml
+        );
         Assert.Contains("[mcp_servers.zeta]\ncommand = \"z\"", toml);
         Assert.DoesNotContain("codex-1", toml);
     }

@@ -9,10 +9,15 @@ public sealed class ContentBridgeTests
 {
     private const string Planted = "ghp_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
-    private static string PlantedPacket() => GateHarness.Packet(reproduction: null)
-        .Replace("Greeting says hello world", "Greeting says hello world for alice@example.com")
-        .Replace("The greeting must say \"hello world\".", $"The greeting must say \"hello world\". Token {Planted} lives in /home/alice/secrets/app.env on build01.corp.internal, see https://github.com/acme/private-billing/issues/4.")
-        .Replace("## Intent", "## Source\nhttps://github.com/acme/app/issues/12\n\n## Intent");
+    private static string PlantedPacket() =>
+        GateHarness
+            .Packet(reproduction: null)
+            .Replace("Greeting says hello world", "Greeting says hello world for alice@example.com")
+            .Replace(
+                "The greeting must say \"hello world\".",
+                $"The greeting must say \"hello world\". Token {Planted} lives in /home/alice/secrets/app.env on build01.corp.internal, see https://github.com/acme/private-billing/issues/4."
+            )
+            .Replace("## Intent", "## Source\nhttps://github.com/acme/app/issues/12\n\n## Intent");
 
     [Fact]
     public async Task Drain_MakesDeterministicRedactedDrafts_OncePerEventAndKind_ExportedBesideTheLedger()
@@ -20,8 +25,17 @@ public sealed class ContentBridgeTests
         var (gate, review) = await ShippingHarness.ApprovedAsync(PlantedPacket());
         using var _ = gate;
         var f = gate.Factory.Services;
-        await File.WriteAllTextAsync(gate.Factory.Paths.FactoryConfig, "declare_wait_seconds: 0\ncontent:\n  public_repositories: [acme/app]\n");
-        await f.Shipping.ShipAsync("human:tester", gate.RunId, review.ReviewedSha!, "cli", "https://github.com/acme/app/pull/9");
+        await File.WriteAllTextAsync(
+            gate.Factory.Paths.FactoryConfig,
+            "declare_wait_seconds: 0\ncontent:\n  public_repositories: [acme/app]\n"
+        );
+        await f.Shipping.ShipAsync(
+            "human:tester",
+            gate.RunId,
+            review.ReviewedSha!,
+            "cli",
+            "https://github.com/acme/app/pull/9"
+        );
 
         var live = await f.Content.DrainAsync(includeTest: false);
         Assert.Equal(0, live.DraftsCreated); // a test ledger's events are not live: nothing is drafted unless asked
@@ -44,7 +58,17 @@ public sealed class ContentBridgeTests
             Assert.DoesNotContain(Planted, draft.BriefJson);
         }
         var blog = drafts.Single(d => d.Kind == "blog").Content;
-        foreach (var key in new[] { "run:", "task:", "line: bugfix", "source: https://github.com/acme/app/issues/12", "shipped_at:", "pr: https://github.com/acme/app/pull/9" })
+        foreach (
+            var key in new[]
+            {
+                "run:",
+                "task:",
+                "line: bugfix",
+                "source: https://github.com/acme/app/issues/12",
+                "shipped_at:",
+                "pr: https://github.com/acme/app/pull/9",
+            }
+        )
             Assert.Contains(key, blog);
         Assert.True(drafts.Single(d => d.Kind == "social").Content.TrimEnd().Length <= 280);
 
@@ -62,7 +86,9 @@ public sealed class ContentBridgeTests
         await f.Shipping.ShipAsync("human:tester", gate.RunId, review.ReviewedSha!, "cli", null);
         await f.Content.DrainAsync(includeTest: true);
         var draft = (await f.Drafts.ListAsync()).First();
-        await Assert.ThrowsAsync<FactoryMcp.Ledger.LedgerException>(() => f.Drafts.DecideAsync(gate.Builder, draft.Id, "approved"));
+        await Assert.ThrowsAsync<FactoryMcp.Ledger.LedgerException>(() =>
+            f.Drafts.DecideAsync(gate.Builder, draft.Id, "approved")
+        );
         Assert.Equal("approved", (await f.Drafts.DecideAsync(TestFactory.Human, draft.Id, "approved")).Status);
     }
 
@@ -86,10 +112,17 @@ public sealed class ContentBridgeTests
         Assert.Contains("## Brief", view.Packet);
         var folder = Path.Combine(view.Workspace!, "drafts", "event-1");
         Directory.CreateDirectory(folder);
-        await File.WriteAllTextAsync(Path.Combine(folder, "blog.md"), "# Hello world, finally\n\nWritten by a human-grade writer. Mail writer@example.com.\n");
+        await File.WriteAllTextAsync(
+            Path.Combine(folder, "blog.md"),
+            "# Hello world, finally\n\nWritten by a human-grade writer. Mail writer@example.com.\n"
+        );
         await File.WriteAllTextAsync(Path.Combine(folder, "social.txt"), "Our greeting is fixed.\n");
         await File.WriteAllTextAsync(Path.Combine(folder, "changelog.md"), "- Fix the greeting\n");
-        await f.Runs.RecordEvidenceAsync(writer, new EvidenceInput(view.RunId!.Value, "plan", "rewrite"), f.Config.Lines);
+        await f.Runs.RecordEvidenceAsync(
+            writer,
+            new EvidenceInput(view.RunId!.Value, "plan", "rewrite"),
+            f.Config.Lines
+        );
         var input = new DeclarationInput(view.RunId.Value, "PR_READY", "drafts improved");
         await f.Declarations.DeclareAsync(writer, input);
         await gate.RunWorkerAsync();
@@ -116,7 +149,25 @@ public sealed class ContentBridgeTests
             http://10.0.3.7:8080 db.internal localhost:5432 private-billing https://github.com/acme/app/pull/1
             """;
         var result = redactor.Redact(text).Text;
-        foreach (var secret in new[] { "ghp_", "github_pat_", "sk-proj", "AKIA", "eyJhbGci", "b3BlbnNzaC1rZXkt", "hunter2", "bob@corp", "/Users/bob", @"C:\Users", "10.0.3.7", "db.internal", "localhost", "private-billing" })
+        foreach (
+            var secret in new[]
+            {
+                "ghp_",
+                "github_pat_",
+                "sk-proj",
+                "AKIA",
+                "eyJhbGci",
+                "b3BlbnNzaC1rZXkt",
+                "hunter2",
+                "bob@corp",
+                "/Users/bob",
+                @"C:\Users",
+                "10.0.3.7",
+                "db.internal",
+                "localhost",
+                "private-billing",
+            }
+        )
             Assert.DoesNotContain(secret, result);
         Assert.Contains("https://github.com/acme/app/pull/1", result);
         await Task.CompletedTask;

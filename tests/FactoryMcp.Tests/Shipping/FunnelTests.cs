@@ -10,7 +10,17 @@ public sealed class FunnelTests
         var (gate, review) = await ShippingHarness.ApprovedAsync();
         using var _ = gate;
         var f = gate.Factory.Services;
-        await f.Runs.RecordEvidenceAsync(gate.Builder, new FactoryMcp.Ledger.Runs.EvidenceInput(gate.RunId, "cost", "tokens", "{\"tokens\": 5000, \"money\": 0.5}"), f.Config.Lines)
+        await f
+            .Runs.RecordEvidenceAsync(
+                gate.Builder,
+                new FactoryMcp.Ledger.Runs.EvidenceInput(
+                    gate.RunId,
+                    "cost",
+                    "tokens",
+                    "{\"tokens\": 5000, \"money\": 0.5}"
+                ),
+                f.Config.Lines
+            )
             .ContinueWith(_ => { });
         await f.Shipping.ShipAsync("human:tester", gate.RunId, review.ReviewedSha!, "cli", null);
         await f.Content.DrainAsync(includeTest: true);
@@ -31,7 +41,14 @@ public sealed class FunnelTests
         Assert.Null(test.LiveEventBridgeCoverage);
         Assert.NotNull(test.MedianMinutes["claimed_to_pr_ready"]);
         Assert.Contains(test.Agents, a => a.Agent == "builder-1" && a.Runs == 1);
-        Assert.Equal("Live: no live figures in this ledger.", FactoryMcp.Tools.Funnel.FunnelText.Render(report).Split('\n').First(l => l.StartsWith("Live", StringComparison.Ordinal)).Trim());
+        Assert.Equal(
+            "Live: no live figures in this ledger.",
+            FactoryMcp
+                .Tools.Funnel.FunnelText.Render(report)
+                .Split('\n')
+                .First(l => l.StartsWith("Live", StringComparison.Ordinal))
+                .Trim()
+        );
     }
 
     [Fact]
@@ -47,10 +64,18 @@ public sealed class FunnelTests
         Assert.Contains("\"environment\":\"test\"", line);
         var runs = new StringWriter();
         await new DatasetExport(f).WriteRunsAsync(runs);
-        var run = System.Text.Json.JsonDocument.Parse(runs.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Single()).RootElement;
+        var run = System
+            .Text.Json.JsonDocument.Parse(runs.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Single())
+            .RootElement;
         Assert.Equal(gate.RunId, run.GetProperty("run_id").GetInt64());
-        Assert.Contains(run.GetProperty("evidence").EnumerateArray(), e => e.GetProperty("origin").GetString() == "server");
-        Assert.Contains(run.GetProperty("evidence").EnumerateArray(), e => e.GetProperty("origin").GetString() == "agent");
+        Assert.Contains(
+            run.GetProperty("evidence").EnumerateArray(),
+            e => e.GetProperty("origin").GetString() == "server"
+        );
+        Assert.Contains(
+            run.GetProperty("evidence").EnumerateArray(),
+            e => e.GetProperty("origin").GetString() == "agent"
+        );
         Assert.Equal("approve", run.GetProperty("review")[0].GetProperty("outcome").GetString());
         Assert.Contains("## Intent", run.GetProperty("packet").GetString());
     }

@@ -8,10 +8,18 @@ namespace FactoryMcp.Tests.Shipping;
 /// <summary>A reviewed, approved run: the point where publishing and shipping begin.</summary>
 public static class ShippingHarness
 {
-    public static async Task<(GateHarness Gate, ReviewRow Review)> ApprovedAsync(string? packet = null, string lines = "bugfix:\n  lease_minutes: 30\n")
+    public static async Task<(GateHarness Gate, ReviewRow Review)> ApprovedAsync(
+        string? packet = null,
+        string lines = "bugfix:\n  lease_minutes: 30\n"
+    )
     {
         var gate = await JudgmentHarness.AcceptedAsync(lines, packet);
-        var (review, _) = await gate.Factory.Services.Reviews.RecordAsync(TestFactory.Human, gate.RunId, "approve", "ship it");
+        var (review, _) = await gate.Factory.Services.Reviews.RecordAsync(
+            TestFactory.Human,
+            gate.RunId,
+            "approve",
+            "ship it"
+        );
         return (gate, review);
     }
 }

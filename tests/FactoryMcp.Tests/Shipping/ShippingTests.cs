@@ -15,15 +15,29 @@ public sealed class ShippingTests
         using var _ = gate;
         var f = gate.Factory.Services;
         var other = new string('a', 40);
-        var e = await Assert.ThrowsAsync<LedgerException>(() => f.Shipping.ShipAsync("human:tester", gate.RunId, other, "cli", null));
+        var e = await Assert.ThrowsAsync<LedgerException>(() =>
+            f.Shipping.ShipAsync("human:tester", gate.RunId, other, "cli", null)
+        );
         Assert.Contains("is not the reviewed SHA", e.Message);
         Assert.Empty(await f.Shipping.EventsAsync());
 
-        var (first, created) = await f.Shipping.ShipAsync("human:tester", gate.RunId, review.ReviewedSha!, "cli", "https://github.com/acme/app/pull/7");
+        var (first, created) = await f.Shipping.ShipAsync(
+            "human:tester",
+            gate.RunId,
+            review.ReviewedSha!,
+            "cli",
+            "https://github.com/acme/app/pull/7"
+        );
         Assert.True(created);
         Assert.Equal("test", first.Environment);
         Assert.Equal(TaskStates.Shipped, (await f.Tasks.GetAsync(gate.TaskId)).State);
-        var (again, createdAgain) = await f.Shipping.ShipAsync("human:tester", gate.RunId, review.ReviewedSha!, "webhook", null);
+        var (again, createdAgain) = await f.Shipping.ShipAsync(
+            "human:tester",
+            gate.RunId,
+            review.ReviewedSha!,
+            "webhook",
+            null
+        );
         Assert.False(createdAgain);
         Assert.Equal(first.Id, again.Id);
         Assert.Single(await f.Shipping.EventsAsync());
@@ -45,9 +59,13 @@ public sealed class ShippingTests
     [Fact]
     public async Task Ship_BeforeReview_Refused()
     {
-        using var gate = await FactoryMcp.Tests.Judgment.JudgmentHarness.AcceptedAsync("bugfix:\n  lease_minutes: 30\n");
+        using var gate = await FactoryMcp.Tests.Judgment.JudgmentHarness.AcceptedAsync(
+            "bugfix:\n  lease_minutes: 30\n"
+        );
         var head = (await gate.Factory.Services.Runs.GetAsync(gate.RunId)).HeadSha!;
-        var e = await Assert.ThrowsAsync<LedgerException>(() => gate.Factory.Services.Shipping.ShipAsync("human:tester", gate.RunId, head, "cli", null));
+        var e = await Assert.ThrowsAsync<LedgerException>(() =>
+            gate.Factory.Services.Shipping.ShipAsync("human:tester", gate.RunId, head, "cli", null)
+        );
         Assert.Contains("only an approved task ships", e.Message);
     }
 
@@ -58,13 +76,19 @@ public sealed class ShippingTests
         using var _ = gate;
         var remote = Path.Combine(gate.Factory.Root, "remote.git");
         await GitRunner.OutputAsync(["init", "--bare", "--quiet", remote]);
-        await GitRunner.OutputAsync(["remote", "add", "origin", remote], new() { WorkingDirectory = gate.Factory.Repo.Path });
+        await GitRunner.OutputAsync(
+            ["remote", "add", "origin", remote],
+            new() { WorkingDirectory = gate.Factory.Repo.Path }
+        );
 
         var result = await gate.Factory.Services.Publisher.PublishAsync(TestFactory.Human, gate.RunId);
 
         var branch = $"factory/{gate.TaskId}-{gate.RunId}";
         Assert.Equal(branch, result.Branch);
-        Assert.Equal(review.ReviewedSha, await GitRunner.OutputAsync(["rev-parse", $"refs/heads/{branch}"], new() { GitDir = remote }));
+        Assert.Equal(
+            review.ReviewedSha,
+            await GitRunner.OutputAsync(["rev-parse", $"refs/heads/{branch}"], new() { GitDir = remote })
+        );
         Assert.Null(result.PrUrl);
         Assert.Contains("gh", result.Message);
         var link = (await gate.Factory.Services.Runs.EvidenceAsync(gate.RunId)).Single(x => x.Kind == "pr_link");
@@ -74,16 +98,27 @@ public sealed class ShippingTests
     [Fact]
     public async Task Publish_ByAnAgentOrBeforeApproval_Refused()
     {
-        using var gate = await FactoryMcp.Tests.Judgment.JudgmentHarness.AcceptedAsync("bugfix:\n  lease_minutes: 30\n");
-        await Assert.ThrowsAsync<LedgerException>(() => gate.Factory.Services.Publisher.PublishAsync(gate.Builder, gate.RunId));
-        await Assert.ThrowsAsync<LedgerException>(() => gate.Factory.Services.Publisher.PublishAsync(TestFactory.Human, gate.RunId));
+        using var gate = await FactoryMcp.Tests.Judgment.JudgmentHarness.AcceptedAsync(
+            "bugfix:\n  lease_minutes: 30\n"
+        );
+        await Assert.ThrowsAsync<LedgerException>(() =>
+            gate.Factory.Services.Publisher.PublishAsync(gate.Builder, gate.RunId)
+        );
+        await Assert.ThrowsAsync<LedgerException>(() =>
+            gate.Factory.Services.Publisher.PublishAsync(TestFactory.Human, gate.RunId)
+        );
     }
 
     [Fact]
     public void LiveLedger_CannotBeCreatedByTheTestSuite()
     {
         using var dir = new TempDirectory();
-        var e = Assert.Throws<LedgerException>(() => FactoryMcp.Ledger.Storage.LedgerDatabase.Create(new FactoryMcp.Ledger.Storage.LedgerPaths(dir.Combine(".factory", "ledger.db")), "live"));
+        var e = Assert.Throws<LedgerException>(() =>
+            FactoryMcp.Ledger.Storage.LedgerDatabase.Create(
+                new FactoryMcp.Ledger.Storage.LedgerPaths(dir.Combine(".factory", "ledger.db")),
+                "live"
+            )
+        );
         Assert.Contains("only test ledgers", e.Message);
     }
 }

@@ -36,32 +36,40 @@ public sealed class SpecJobTests
             feature: 3
         """;
 
-    internal static string Answer(string title = "Export invoices as CSV", string line = "bugfix") => $"""
-        ---
-        line: {line}
-        priority: 2
-        ---
-        # {title}
+    internal static string Answer(string title = "Export invoices as CSV", string line = "bugfix") =>
+        $"""
+            ---
+            line: {line}
+            priority: 2
+            ---
+            # {title}
 
-        ## Intent
-        Finance wants the month's invoices as one CSV file.
+            ## Intent
+            Finance wants the month's invoices as one CSV file.
 
-        ## Scope
-        - src/
+            ## Scope
+            - src/
 
-        ## Validation
-        - `test -f src/app.txt`
+            ## Validation
+            - `test -f src/app.txt`
 
-        ## Evidence Required
-        - plan
-        """;
+            ## Evidence Required
+            - plan
+            """;
 
-    internal static SignalInput Idea(int id, string title = "Export invoices as CSV", string body = "Finance copies every invoice by hand at month end.", params string[] labels) =>
-        new("ideas", $"I-{id}", title, body, $"https://ideas.example.com/{id}", labels, "finance-lead", null);
+    internal static SignalInput Idea(
+        int id,
+        string title = "Export invoices as CSV",
+        string body = "Finance copies every invoice by hand at month end.",
+        params string[] labels
+    ) => new("ideas", $"I-{id}", title, body, $"https://ideas.example.com/{id}", labels, "finance-lead", null);
 
-    private static string Text(CallToolResult result) => string.Join("\n", result.Content.OfType<TextContentBlock>().Select(b => b.Text));
+    private static string Text(CallToolResult result) =>
+        string.Join("\n", result.Content.OfType<TextContentBlock>().Select(b => b.Text));
 
-    private static async Task<(TestFactory Factory, SignalRow Signal, Caller Triage, Caller Speccer)> SetupAsync(string? lines = Lines)
+    private static async Task<(TestFactory Factory, SignalRow Signal, Caller Triage, Caller Speccer)> SetupAsync(
+        string? lines = Lines
+    )
     {
         var factory = await TestFactory.CreateAsync(lines);
         var outcome = await factory.Services.SignalIntake.IngestAsync("human:tester", Idea(1, labels: "feature"));
@@ -69,11 +77,19 @@ public sealed class SpecJobTests
     }
 
     /// <summary>Dispatches the signal to speccer through enqueue_for_agent and has speccer claim it.</summary>
-    private static async Task<(long RunId, CallToolResult Packet)> SpecClaimedAsync(TestFactory factory, SignalRow signal, Caller triage, Caller speccer)
+    private static async Task<(long RunId, CallToolResult Packet)> SpecClaimedAsync(
+        TestFactory factory,
+        SignalRow signal,
+        Caller triage,
+        Caller speccer
+    )
     {
         await using (var mcp = await InMemoryMcp.ConnectAsync(factory, triage))
         {
-            var sent = await mcp.CallAsync("enqueue_for_agent", new() { ["target_agent"] = "speccer", ["signal_id"] = signal.Id });
+            var sent = await mcp.CallAsync(
+                "enqueue_for_agent",
+                new() { ["target_agent"] = "speccer", ["signal_id"] = signal.Id }
+            );
             Assert.True(sent.IsError != true, Text(sent));
         }
         await using var spec = await InMemoryMcp.ConnectAsync(factory, speccer);
@@ -87,7 +103,10 @@ public sealed class SpecJobTests
     {
         var (factory, signal, triage, speccer) = await SetupAsync();
         using var _ = factory;
-        var open = await factory.Services.SignalIntake.IngestAsync("human:tester", Idea(2, "Export all invoices as a CSV file", labels: "bug"));
+        var open = await factory.Services.SignalIntake.IngestAsync(
+            "human:tester",
+            Idea(2, "Export all invoices as a CSV file", labels: "bug")
+        );
 
         var (runId, packet) = await SpecClaimedAsync(factory, signal, triage, speccer);
 
@@ -117,11 +136,25 @@ public sealed class SpecJobTests
         var (runId, _) = await SpecClaimedAsync(factory, signal, triage, speccer);
 
         await using var spec = await InMemoryMcp.ConnectAsync(factory, speccer);
-        var answer = await spec.CallAsync("enqueue_for_agent", new() { ["target_agent"] = "anyone", ["packet"] = Answer(), ["signal_id"] = signal.Id, ["note"] = "from the CFO's idea" });
+        var answer = await spec.CallAsync(
+            "enqueue_for_agent",
+            new()
+            {
+                ["target_agent"] = "anyone",
+                ["packet"] = Answer(),
+                ["signal_id"] = signal.Id,
+                ["note"] = "from the CFO's idea",
+            }
+        );
 
         Assert.True(answer.IsError != true, Text(answer));
-        var proposal = await factory.Services.Tasks.GetAsync(answer.StructuredContent!.Value.GetProperty("task_id").GetInt64());
-        Assert.Equal((TaskStates.Proposed, "bugfix", signal.Id, Roles.Agent, "speccer"), (proposal.State, proposal.Line, proposal.SignalId, proposal.AuthorRole, proposal.AuthoredBy));
+        var proposal = await factory.Services.Tasks.GetAsync(
+            answer.StructuredContent!.Value.GetProperty("task_id").GetInt64()
+        );
+        Assert.Equal(
+            (TaskStates.Proposed, "bugfix", signal.Id, Roles.Agent, "speccer"),
+            (proposal.State, proposal.Line, proposal.SignalId, proposal.AuthorRole, proposal.AuthoredBy)
+        );
         var run = await factory.Services.Runs.GetAsync(runId);
         Assert.Equal((RunStates.Accepted, $"proposed task {proposal.Id}"), (run.State, run.CloseReason));
         Assert.Null(run.HeadSha);
@@ -144,15 +177,24 @@ public sealed class SpecJobTests
         var (factory, signal, triage, speccer) = await SetupAsync();
         using var _ = factory;
         var (runId, _) = await SpecClaimedAsync(factory, signal, triage, speccer);
-        await factory.Services.Runs.RecordEvidenceAsync(speccer, new EvidenceInput(runId, "log", "Task 7 already covers the CSV export."), factory.Services.Config.Lines);
+        await factory.Services.Runs.RecordEvidenceAsync(
+            speccer,
+            new EvidenceInput(runId, "log", "Task 7 already covers the CSV export."),
+            factory.Services.Config.Lines
+        );
 
-        var result = await factory.Services.Declarations.DeclareAsync(speccer, new DeclarationInput(runId, "NO_OP", "Same as task 7.", Reason: "duplicate"));
+        var result = await factory.Services.Declarations.DeclareAsync(
+            speccer,
+            new DeclarationInput(runId, "NO_OP", "Same as task 7.", Reason: "duplicate")
+        );
 
         Assert.Equal((RunStates.NoOp, TaskStates.NoOp), (result.RunState, result.TaskState));
         var dismissed = await factory.Services.Signals.GetAsync(signal.Id);
         Assert.Equal(SignalStatuses.Dismissed, dismissed.Status);
         Assert.Contains("NO_OP duplicate: Same as task 7.", dismissed.StatusReason);
-        var again = await Assert.ThrowsAsync<LedgerException>(() => factory.Services.SpecJobs.DispatchAsync(TestFactory.Human, signal.Id, "speccer"));
+        var again = await Assert.ThrowsAsync<LedgerException>(() =>
+            factory.Services.SpecJobs.DispatchAsync(TestFactory.Human, signal.Id, "speccer")
+        );
         Assert.Contains("was dismissed by its spec job", again.Message);
     }
 
@@ -178,7 +220,9 @@ public sealed class SpecJobTests
         using var _ = factory;
         var (runId, _) = await SpecClaimedAsync(factory, signal, triage, speccer);
 
-        var e = await Assert.ThrowsAsync<LedgerException>(() => factory.Services.Declarations.DeclareAsync(speccer, new DeclarationInput(runId, "PR_READY", "done")));
+        var e = await Assert.ThrowsAsync<LedgerException>(() =>
+            factory.Services.Declarations.DeclareAsync(speccer, new DeclarationInput(runId, "PR_READY", "done"))
+        );
 
         Assert.Contains("is a spec job: it has no diff to validate", e.Message);
         Assert.Empty(await factory.Services.Runs.DeclarationsAsync(runId));
@@ -196,11 +240,27 @@ public sealed class SpecJobTests
         var before = (await factory.Services.Tasks.ListAsync(null, null, null, 50)).Count;
 
         await using var mcp = await InMemoryMcp.ConnectAsync(factory, builder);
-        var refused = await mcp.CallAsync("enqueue_for_agent", new() { ["target_agent"] = "anyone", ["packet"] = Answer(), ["signal_id"] = signal.Id });
+        var refused = await mcp.CallAsync(
+            "enqueue_for_agent",
+            new()
+            {
+                ["target_agent"] = "anyone",
+                ["packet"] = Answer(),
+                ["signal_id"] = signal.Id,
+            }
+        );
 
         Assert.True(refused.IsError);
         Assert.Contains($"You hold no spec run for signal {signal.Id}", Text(refused));
-        var unknown = await mcp.CallAsync("enqueue_for_agent", new() { ["target_agent"] = "anyone", ["packet"] = Answer(), ["signal_id"] = 999 });
+        var unknown = await mcp.CallAsync(
+            "enqueue_for_agent",
+            new()
+            {
+                ["target_agent"] = "anyone",
+                ["packet"] = Answer(),
+                ["signal_id"] = 999,
+            }
+        );
         Assert.True(unknown.IsError);
         Assert.Contains("There is no signal 999", Text(unknown));
         Assert.Equal(before, (await factory.Services.Tasks.ListAsync(null, null, null, 50)).Count);
@@ -214,22 +274,46 @@ public sealed class SpecJobTests
         using var _ = factory;
         await using var mcp = await InMemoryMcp.ConnectAsync(factory, triage);
 
-        var unknown = await mcp.CallAsync("enqueue_for_agent", new() { ["target_agent"] = "speccer", ["signal_id"] = 999 });
+        var unknown = await mcp.CallAsync(
+            "enqueue_for_agent",
+            new() { ["target_agent"] = "speccer", ["signal_id"] = 999 }
+        );
         Assert.True(unknown.IsError);
         Assert.Contains("There is no signal 999", Text(unknown));
 
-        var nobody = await mcp.CallAsync("enqueue_for_agent", new() { ["target_agent"] = "pool:ghosts", ["signal_id"] = signal.Id });
+        var nobody = await mcp.CallAsync(
+            "enqueue_for_agent",
+            new() { ["target_agent"] = "pool:ghosts", ["signal_id"] = signal.Id }
+        );
         Assert.True(nobody.IsError);
         Assert.Contains("There is no pool 'ghosts'", Text(nobody));
         Assert.Equal(SignalStatuses.Invalid, (await factory.Services.Signals.GetAsync(signal.Id)).Status);
         Assert.Empty(await factory.Services.Tasks.ListAsync(null, null, null, 50));
 
-        var both = await mcp.CallAsync("enqueue_for_agent", new() { ["target_agent"] = "speccer", ["signal_id"] = signal.Id, ["task_id"] = 1 });
+        var both = await mcp.CallAsync(
+            "enqueue_for_agent",
+            new()
+            {
+                ["target_agent"] = "speccer",
+                ["signal_id"] = signal.Id,
+                ["task_id"] = 1,
+            }
+        );
         Assert.True(both.IsError);
         Assert.Contains("Give exactly one of", Text(both));
 
-        Assert.True((await mcp.CallAsync("enqueue_for_agent", new() { ["target_agent"] = "speccer", ["signal_id"] = signal.Id })).IsError != true);
-        var twice = await mcp.CallAsync("enqueue_for_agent", new() { ["target_agent"] = "speccer", ["signal_id"] = signal.Id });
+        Assert.True(
+            (
+                await mcp.CallAsync(
+                    "enqueue_for_agent",
+                    new() { ["target_agent"] = "speccer", ["signal_id"] = signal.Id }
+                )
+            ).IsError != true
+        );
+        var twice = await mcp.CallAsync(
+            "enqueue_for_agent",
+            new() { ["target_agent"] = "speccer", ["signal_id"] = signal.Id }
+        );
         Assert.True(twice.IsError);
         Assert.Contains("already has spec job task", Text(twice));
         Assert.Single(await factory.Services.Tasks.ListAsync(null, null, null, 50));
@@ -239,9 +323,14 @@ public sealed class SpecJobTests
     public async Task Dispatch_SignalAlreadyDraftedByItsTemplate_IsRefused()
     {
         using var factory = await TestFactory.CreateAsync(Lines);
-        var drafted = await factory.Services.SignalIntake.IngestAsync("human:tester", Idea(3, "Totals round half-down", labels: "bug"));
+        var drafted = await factory.Services.SignalIntake.IngestAsync(
+            "human:tester",
+            Idea(3, "Totals round half-down", labels: "bug")
+        );
 
-        var e = await Assert.ThrowsAsync<LedgerException>(() => factory.Services.SpecJobs.DispatchAsync(TestFactory.Human, drafted.Signal.Id, "speccer"));
+        var e = await Assert.ThrowsAsync<LedgerException>(() =>
+            factory.Services.SpecJobs.DispatchAsync(TestFactory.Human, drafted.Signal.Id, "speccer")
+        );
 
         Assert.Contains($"already drafted into task {drafted.Task!.Id}", e.Message);
     }
@@ -254,8 +343,24 @@ public sealed class SpecJobTests
         var (runId, _) = await SpecClaimedAsync(factory, signal, triage, speccer);
         await using var spec = await InMemoryMcp.ConnectAsync(factory, speccer);
 
-        var broken = await spec.CallAsync("enqueue_for_agent", new() { ["target_agent"] = "anyone", ["packet"] = "# Only a title\n", ["signal_id"] = signal.Id });
-        var specLine = await spec.CallAsync("enqueue_for_agent", new() { ["target_agent"] = "anyone", ["packet"] = Answer(line: "spec"), ["signal_id"] = signal.Id });
+        var broken = await spec.CallAsync(
+            "enqueue_for_agent",
+            new()
+            {
+                ["target_agent"] = "anyone",
+                ["packet"] = "# Only a title\n",
+                ["signal_id"] = signal.Id,
+            }
+        );
+        var specLine = await spec.CallAsync(
+            "enqueue_for_agent",
+            new()
+            {
+                ["target_agent"] = "anyone",
+                ["packet"] = Answer(line: "spec"),
+                ["signal_id"] = signal.Id,
+            }
+        );
 
         Assert.True(broken.IsError);
         Assert.Contains("missing mandatory section `## Scope`", Text(broken));
@@ -283,18 +388,33 @@ public sealed class SpecJobTests
     [Fact]
     public async Task SpecLineRoute_SendsNewSignalsWithoutATemplateToSpecAgents_AndTemplateLinesStillDraft()
     {
-        using var factory = await TestFactory.CreateAsync(Lines + "\nspec:\n  route: pool:specs\n  lease_minutes: 30\n");
+        using var factory = await TestFactory.CreateAsync(
+            Lines + "\nspec:\n  route: pool:specs\n  lease_minutes: 30\n"
+        );
         await factory.Services.Agents.AddAsync("cli", "speccer", Roles.Agent, null, ["specs"]);
 
         var feature = await factory.Services.SignalIntake.IngestAsync("human:tester", Idea(4, labels: "feature"));
-        var unlabeled = await factory.Services.SignalIntake.IngestAsync("human:tester", Idea(5, "Dark mode for the portal", "Customers ask for it."));
-        var bug = await factory.Services.SignalIntake.IngestAsync("human:tester", Idea(6, "Totals round half-down", "Off by a cent.", "bug"));
+        var unlabeled = await factory.Services.SignalIntake.IngestAsync(
+            "human:tester",
+            Idea(5, "Dark mode for the portal", "Customers ask for it.")
+        );
+        var bug = await factory.Services.SignalIntake.IngestAsync(
+            "human:tester",
+            Idea(6, "Totals round half-down", "Off by a cent.", "bug")
+        );
 
-        Assert.Equal((LineCatalog.SpecLine, "pool:specs", TaskStates.Ready), (feature.Task!.Line, feature.Task.Target, feature.Task.State));
+        Assert.Equal(
+            (LineCatalog.SpecLine, "pool:specs", TaskStates.Ready),
+            (feature.Task!.Line, feature.Task.Target, feature.Task.State)
+        );
         Assert.Equal(LineCatalog.SpecLine, unlabeled.Task!.Line);
         Assert.Equal(("bugfix", SignalStatuses.Proposed), (bug.Task!.Line, bug.Signal.Status));
         // Its pool's queue comes before the open queue (the bug's task): the unlabeled signal's default priority 2 goes first.
-        var claimed = await factory.Services.Packets.GetTaskPacketAsync(await factory.Services.Agents.AuthenticateAsync("speccer", null, null), null, false);
+        var claimed = await factory.Services.Packets.GetTaskPacketAsync(
+            await factory.Services.Agents.AuthenticateAsync("speccer", null, null),
+            null,
+            false
+        );
         Assert.Equal((unlabeled.Task.Id, RunLedger.SpecKind), (claimed.TaskId, claimed.Kind));
         Assert.Equal(30, RunLedger.SettingsOf(await factory.Services.Tasks.GetAsync(feature.Task.Id)).LeaseMinutes);
     }
@@ -304,10 +424,14 @@ public sealed class SpecJobTests
     {
         Assert.Contains("duplicate", LineCatalog.Empty.Get(LineCatalog.SpecLine).NoOpCodes);
         Assert.Contains("not_actionable", LineCatalog.Parse("bugfix: {}\n").Get(LineCatalog.SpecLine).NoOpCodes);
-        var tuned = LineCatalog.Parse("spec:\n  max_attempts: 2\n  no_op_codes: [too_vague]\n").Get(LineCatalog.SpecLine);
+        var tuned = LineCatalog
+            .Parse("spec:\n  max_attempts: 2\n  no_op_codes: [too_vague]\n")
+            .Get(LineCatalog.SpecLine);
         Assert.Equal(["duplicate", "not_actionable", "too_vague"], tuned.NoOpCodes);
 
-        var e = Assert.Throws<LedgerException>(() => LineCatalog.Parse("spec:\n  validation: [make test]\n  template: x\n"));
+        var e = Assert.Throws<LedgerException>(() =>
+            LineCatalog.Parse("spec:\n  validation: [make test]\n  template: x\n")
+        );
         Assert.Contains(e.Problems, p => p.Contains("`validation` is not allowed"));
         Assert.Contains(e.Problems, p => p.Contains("`template` is not allowed"));
     }

@@ -8,7 +8,8 @@ namespace FactoryMcp.Tests.Tools;
 
 public sealed class McpSurfaceTests
 {
-    private static string Text(CallToolResult result) => string.Join("\n", result.Content.OfType<TextContentBlock>().Select(b => b.Text));
+    private static string Text(CallToolResult result) =>
+        string.Join("\n", result.Content.OfType<TextContentBlock>().Select(b => b.Text));
 
     [Fact]
     public async Task AgentToolsList_HasExactlyTheBuilderTools_AndStaysUnder4KB()
@@ -16,8 +17,16 @@ public sealed class McpSurfaceTests
         using var factory = await TestFactory.CreateAsync();
         await using var mcp = await InMemoryMcp.ConnectAsync(factory, await factory.BuilderAsync());
         var tools = await mcp.Client.ListToolsAsync();
-        Assert.Equal(["declare_terminal_state", "enqueue_for_agent", "get_task_packet", "record_evidence"], tools.Select(t => t.Name).Order());
-        var bytes = Encoding.UTF8.GetByteCount(JsonSerializer.Serialize(new { tools = tools.Select(t => t.ProtocolTool) }, ModelContextProtocol.McpJsonUtilities.DefaultOptions));
+        Assert.Equal(
+            ["declare_terminal_state", "enqueue_for_agent", "get_task_packet", "record_evidence"],
+            tools.Select(t => t.Name).Order()
+        );
+        var bytes = Encoding.UTF8.GetByteCount(
+            JsonSerializer.Serialize(
+                new { tools = tools.Select(t => t.ProtocolTool) },
+                ModelContextProtocol.McpJsonUtilities.DefaultOptions
+            )
+        );
         Assert.True(bytes <= 4096, $"agent tools/list is {bytes} bytes; the budget is 4096");
     }
 
@@ -26,7 +35,10 @@ public sealed class McpSurfaceTests
     {
         using var factory = await TestFactory.CreateAsync();
         var (_, token) = await factory.Services.Agents.AddAsync("cli", "ada", Roles.Human, null, []);
-        await using var mcp = await InMemoryMcp.ConnectAsync(factory, await factory.Services.Agents.AuthenticateAsync("ada", token, null));
+        await using var mcp = await InMemoryMcp.ConnectAsync(
+            factory,
+            await factory.Services.Agents.AuthenticateAsync("ada", token, null)
+        );
         var names = (await mcp.Client.ListToolsAsync()).Select(t => t.Name).ToList();
         Assert.Contains("approve_task", names);
         Assert.Contains("list_tasks", names);
@@ -55,7 +67,15 @@ public sealed class McpSurfaceTests
     {
         using var factory = await TestFactory.CreateAsync();
         await using var mcp = await InMemoryMcp.ConnectAsync(factory, await factory.BuilderAsync());
-        var result = await mcp.CallAsync("record_evidence", new() { ["run_id"] = 42, ["kind"] = "plan", ["summary"] = "x" });
+        var result = await mcp.CallAsync(
+            "record_evidence",
+            new()
+            {
+                ["run_id"] = 42,
+                ["kind"] = "plan",
+                ["summary"] = "x",
+            }
+        );
         Assert.True(result.IsError);
         Assert.Contains("There is no run 42", Text(result));
     }
@@ -66,7 +86,10 @@ public sealed class McpSurfaceTests
         using var factory = await TestFactory.CreateAsync();
         await factory.Services.Agents.AuthenticateAsync("helper", null, null);
         await using var mcp = await InMemoryMcp.ConnectAsync(factory, await factory.BuilderAsync());
-        var result = await mcp.CallAsync("enqueue_for_agent", new() { ["target_agent"] = "helper", ["packet"] = PacketText.Simple("Agent idea") });
+        var result = await mcp.CallAsync(
+            "enqueue_for_agent",
+            new() { ["target_agent"] = "helper", ["packet"] = PacketText.Simple("Agent idea") }
+        );
         Assert.NotEqual(true, result.IsError);
         var taskId = result.StructuredContent!.Value.GetProperty("task_id").GetInt64();
         var task = await factory.Services.Tasks.GetAsync(taskId);
@@ -80,7 +103,10 @@ public sealed class McpSurfaceTests
     {
         using var factory = await TestFactory.CreateAsync();
         await using var mcp = await InMemoryMcp.ConnectAsync(factory, await factory.BuilderAsync());
-        var result = await mcp.CallAsync("enqueue_for_agent", new() { ["target_agent"] = "pool:ghosts", ["packet"] = PacketText.Simple() });
+        var result = await mcp.CallAsync(
+            "enqueue_for_agent",
+            new() { ["target_agent"] = "pool:ghosts", ["packet"] = PacketText.Simple() }
+        );
         Assert.True(result.IsError);
         Assert.Contains("There is no pool 'ghosts'", Text(result));
         Assert.Empty(await factory.Services.Tasks.ListAsync(null, null, null, 10));
@@ -95,8 +121,24 @@ public sealed class McpSurfaceTests
         await using var mcp = await InMemoryMcp.ConnectAsync(factory, await factory.BuilderAsync());
         var claimed = await mcp.CallAsync("get_task_packet", []);
         var runId = claimed.StructuredContent!.Value.GetProperty("run_id").GetInt64();
-        await mcp.CallAsync("record_evidence", new() { ["run_id"] = runId, ["kind"] = "plan", ["summary"] = "touch only Totals.cs" });
-        var handoff = await mcp.CallAsync("enqueue_for_agent", new() { ["target_agent"] = "receiver", ["task_id"] = task.Id, ["note"] = "you know billing" });
+        await mcp.CallAsync(
+            "record_evidence",
+            new()
+            {
+                ["run_id"] = runId,
+                ["kind"] = "plan",
+                ["summary"] = "touch only Totals.cs",
+            }
+        );
+        var handoff = await mcp.CallAsync(
+            "enqueue_for_agent",
+            new()
+            {
+                ["target_agent"] = "receiver",
+                ["task_id"] = task.Id,
+                ["note"] = "you know billing",
+            }
+        );
         Assert.NotEqual(true, handoff.IsError);
         Assert.Equal("handed_off", (await factory.Services.Runs.GetAsync(runId)).State);
         var view = await factory.Services.Packets.GetTaskPacketAsync(receiver, null, false);

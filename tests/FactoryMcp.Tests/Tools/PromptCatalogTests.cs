@@ -12,9 +12,25 @@ public sealed class PromptCatalogTests
     [Fact]
     public void EveryPromptFileInTheRepository_IsEmbedded()
     {
-        var files = Directory.GetFiles(Path.Combine(Infrastructure.FactoryBinary.RepoRoot, "prompts"), "*.md").Select(Path.GetFileNameWithoutExtension).Order();
+        var files = Directory
+            .GetFiles(Path.Combine(Infrastructure.FactoryBinary.RepoRoot, "prompts"), "*.md")
+            .Select(Path.GetFileNameWithoutExtension)
+            .Order();
         Assert.Equal(files, PromptCatalog.All.Select(p => p.Name).Order());
-        Assert.Equal(["builder", "reviewer", "scout", "spec", "station", "verifier-devops", "verifier-qa", "verifier-secops", "writer"], files);
+        Assert.Equal(
+            [
+                "builder",
+                "reviewer",
+                "scout",
+                "spec",
+                "station",
+                "verifier-devops",
+                "verifier-qa",
+                "verifier-secops",
+                "writer",
+            ],
+            files
+        );
     }
 
     [Theory]
@@ -25,7 +41,12 @@ public sealed class PromptCatalogTests
         Assert.False(string.IsNullOrWhiteSpace(prompt.Description));
         Assert.NotEmpty(prompt.Roles);
         Assert.All(prompt.Roles, r => Assert.Contains(r, Roles.All));
-        foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(prompt.Body, @"\{\{(\w+)\}\}"))
+        foreach (
+            System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(
+                prompt.Body,
+                @"\{\{(\w+)\}\}"
+            )
+        )
             Assert.Contains(m.Groups[1].Value, Placeholders);
         Assert.True(prompt.Body.Length > 400, $"{name} is too thin to guide an agent");
         if (prompt.VerifierRole is { } role)
@@ -42,7 +63,10 @@ public sealed class PromptCatalogTests
     public void Verifiers_SeeOnlyTheirOwnMandate_BuildersAndHumansNoVerifierPrompt()
     {
         Assert.Equal(["verifier-qa"], PromptCatalog.ForRole(Roles.Verifier, "qa").Select(p => p.Name));
-        Assert.DoesNotContain(PromptCatalog.ForRole(Roles.Agent), p => p.Name.StartsWith("verifier", StringComparison.Ordinal));
+        Assert.DoesNotContain(
+            PromptCatalog.ForRole(Roles.Agent),
+            p => p.Name.StartsWith("verifier", StringComparison.Ordinal)
+        );
         Assert.Equal(["reviewer"], PromptCatalog.ForRole(Roles.Human).Select(p => p.Name));
         Assert.Contains(PromptCatalog.ForRole(Roles.Agent), p => p.Name == "writer");
     }

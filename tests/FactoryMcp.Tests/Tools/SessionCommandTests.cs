@@ -5,18 +5,35 @@ namespace FactoryMcp.Tests.Tools;
 
 public sealed class SessionCommandTests
 {
-    private static readonly Dictionary<string, string> Values =
-        SessionCommand.Values("Fix it; don't `rm -rf`", "/w/.git/factory-prompt.md", 7, 3, "/w", "claude-1", "/repo/.factory/ledger.db");
+    private static readonly Dictionary<string, string> Values = SessionCommand.Values(
+        "Fix it; don't `rm -rf`",
+        "/w/.git/factory-prompt.md",
+        7,
+        3,
+        "/w",
+        "claude-1",
+        "/repo/.factory/ledger.db"
+    );
 
     [Fact]
     public void Expand_FillsPlaceholdersInsideWords_AndLeavesJsonBracesAlone()
     {
-        string[] words = ["claude", "-p", "{prompt}", "--mcp-config", """{"mcpServers":{"factory":{"env":{"FACTORY_AGENT":"{agent}","FACTORY_LEDGER":"{ledger}"}}}}"""];
+        string[] words =
+        [
+            "claude",
+            "-p",
+            "{prompt}",
+            "--mcp-config",
+            """{"mcpServers":{"factory":{"env":{"FACTORY_AGENT":"{agent}","FACTORY_LEDGER":"{ledger}"}}}}""",
+        ];
 
         var expanded = SessionCommand.Expand(words, Values);
 
         Assert.Equal("Fix it; don't `rm -rf`", expanded[2]);
-        Assert.Equal("""{"mcpServers":{"factory":{"env":{"FACTORY_AGENT":"claude-1","FACTORY_LEDGER":"/repo/.factory/ledger.db"}}}}""", expanded[4]);
+        Assert.Equal(
+            """{"mcpServers":{"factory":{"env":{"FACTORY_AGENT":"claude-1","FACTORY_LEDGER":"/repo/.factory/ledger.db"}}}}""",
+            expanded[4]
+        );
         Assert.Equal(5, expanded.Count); // the prompt stays one argument, whatever it holds
     }
 
