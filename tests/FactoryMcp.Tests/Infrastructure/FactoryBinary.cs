@@ -33,6 +33,7 @@ public static class FactoryBinary
                 env[key] = null;
         }
         env["FACTORY_ENV"] = "test";
+        env["FACTORY_VALIDATION_SLOTS"] = TestEnvironment.SlotsFolder;
         if (extra is not null)
             foreach (var (k, v) in extra)
                 env[k] = v;

@@ -110,19 +110,24 @@ public sealed class VerificationTests
     [Fact]
     public async Task VerifierPacket_CarriesTheArtifactOnly()
     {
-        using var gate = await JudgmentHarness.AcceptedAsync();
-        await gate
-            .Factory.Services.Runs.RecordEvidenceAsync(
-                gate.Builder,
-                new FactoryMcp.Ledger.Runs.EvidenceInput(gate.RunId, "log", "BUILDER-CLAIM"),
-                gate.Factory.Services.Config.Lines
+        // The builder's claim is recorded while it holds the run, so it is in the ledger when the verifier reads.
+        using var gate = await JudgmentHarness.AcceptedAsync(whileOpen: g =>
+            g.Factory.Services.Runs.RecordEvidenceAsync(
+                g.Builder,
+                new FactoryMcp.Ledger.Runs.EvidenceInput(g.RunId, "log", "BUILDER-CLAIM", "BUILDER-CLAIM-CONTENT"),
+                g.Factory.Services.Config.Lines
             )
-            .ContinueWith(_ => { }); // the run is closed: a late claim cannot even be recorded
+        );
+        Assert.Contains(
+            await gate.Factory.Services.Runs.EvidenceAsync(gate.RunId),
+            e => e.Summary == "BUILDER-CLAIM" && e.Origin == "agent"
+        );
         var qa = await gate.Factory.VerifierAsync("qa-1", "qa");
         var packet = await gate.Factory.Services.VerifierPackets.GetAsync(qa);
         Assert.Contains("hello world", packet.Markdown); // the diff
         Assert.Contains("Server-observed validation", packet.Markdown);
         Assert.DoesNotContain("builder-1", packet.Markdown); // not who built it
+        Assert.DoesNotContain("BUILDER-CLAIM", packet.Markdown); // not the builder's claims
         Assert.DoesNotContain("fix the greeting", packet.Markdown); // not the builder's plan
         Assert.False(Directory.Exists(Path.Combine(packet.Checkout!, ".git")));
         Assert.Equal(
