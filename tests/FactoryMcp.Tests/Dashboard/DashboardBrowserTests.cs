@@ -55,13 +55,7 @@ public sealed class DashboardBrowserTests
             ["state"] = "PR_READY",
             ["summary"] = "Greeting fixed",
         };
-        ModelContextProtocol.Protocol.CallToolResult declared;
-        do declared = await agent.CallToolAsync("declare_terminal_state", declare);
-        while (
-            declared.StructuredContent is { } s
-            && s.TryGetProperty("outcome", out var o)
-            && o.GetString() == "validating"
-        );
+        var declared = await Redeclare.UntilDecidedAsync(agent, declare);
         Assert.True(
             declared.IsError != true,
             string.Join(

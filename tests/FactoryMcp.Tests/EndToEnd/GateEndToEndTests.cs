@@ -86,9 +86,7 @@ public sealed class GateEndToEndTests : IDisposable
         Assert.Equal("validating", first.StructuredContent!.Value.GetProperty("outcome").GetString());
         Assert.Contains("Call declare_terminal_state again with the same arguments", Text(first));
 
-        CallToolResult outcome;
-        do outcome = await client.CallToolAsync("declare_terminal_state", PrReady(runId));
-        while (OutcomeOf(outcome) == "validating");
+        var outcome = await Redeclare.UntilDecidedAsync(client, PrReady(runId));
         Assert.True(outcome.IsError != true, Text(outcome));
         Assert.Equal("accepted", outcome.StructuredContent!.Value.GetProperty("outcome").GetString());
         Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(62));
@@ -121,10 +119,7 @@ public sealed class GateEndToEndTests : IDisposable
 
         Assert.Equal("running", JobStateAsync(ledger));
         await using var second = await FactoryBinary.ConnectAsync(repo.Path, "claude-1");
-        CallToolResult outcome;
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        do outcome = await second.CallToolAsync("declare_terminal_state", PrReady(runId));
-        while (OutcomeOf(outcome) == "validating" && DateTime.UtcNow < deadline);
+        var outcome = await Redeclare.UntilDecidedAsync(second, PrReady(runId), TimeSpan.FromMinutes(2));
 
         Assert.True(outcome.IsError != true, Text(outcome));
         Assert.Equal("accepted", outcome.StructuredContent!.Value.GetProperty("outcome").GetString());
