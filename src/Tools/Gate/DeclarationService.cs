@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Idempotency;
@@ -118,11 +117,16 @@ public sealed class DeclarationService(FactoryServices factory)
         }
     }
 
-    /// <summary>Waits up to declare_wait_seconds (wall clock) for the job; an unfinished job is reported as validating.</summary>
+    /// <summary>
+    /// Waits up to declare_wait_seconds, on the ledger's clock, for the job; an unfinished job is reported as
+    /// validating. (The poll between looks is real time; only the budget is measured on the ledger's clock,
+    /// so a test moves it by hand.)
+    /// </summary>
     private async Task<DeclarationResult> AwaitAsync(long jobId, CancellationToken ct)
     {
         var wait = TimeSpan.FromSeconds(factory.Config.Settings.DeclareWaitSeconds);
-        var clock = Stopwatch.StartNew();
+        var time = factory.Db.Time;
+        var started = time.GetTimestamp();
         while (true)
         {
             var finished = factory.Worker.NextFinished;
@@ -147,7 +151,7 @@ public sealed class DeclarationService(FactoryServices factory)
                     $"Validation finished ({job.State}) but the run is now {run.State}."
                 );
             }
-            if (clock.Elapsed >= wait)
+            if (time.GetElapsedTime(started) >= wait)
             {
                 var run = await factory.Runs.GetAsync(job.RunId, ct);
                 return new DeclarationResult(
@@ -162,7 +166,10 @@ public sealed class DeclarationService(FactoryServices factory)
             // This process's worker says when it finishes a job; polling covers jobs another process runs.
             await Task.WhenAny(
                 finished,
-                Task.Delay(TimeSpan.FromMilliseconds(clock.Elapsed < TimeSpan.FromSeconds(2) ? 50 : 250), ct)
+                Task.Delay(
+                    TimeSpan.FromMilliseconds(time.GetElapsedTime(started) < TimeSpan.FromSeconds(2) ? 50 : 250),
+                    ct
+                )
             );
             ct.ThrowIfCancellationRequested();
         }

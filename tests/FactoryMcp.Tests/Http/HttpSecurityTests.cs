@@ -73,7 +73,7 @@ public sealed class HttpSecurityTests
         Assert.Equal(HttpStatusCode.Forbidden, evil.StatusCode);
         Assert.Contains(
             "Origin 'http://evil.example' may not call this server",
-            await evil.Content.ReadAsStringAsync()
+            await HttpProject.ErrorTextAsync(evil)
         );
         using var otherPort = await HttpProject.Http.SendAsync(
             HttpProject.Rpc(
@@ -90,7 +90,7 @@ public sealed class HttpSecurityTests
         Assert.Equal(HttpStatusCode.MisdirectedRequest, rebound.StatusCode);
         Assert.Contains(
             $"Host 'evil.example:{server.Port}' is not served here",
-            await rebound.Content.ReadAsStringAsync()
+            await HttpProject.ErrorTextAsync(rebound)
         );
         using var own = await HttpProject.Http.SendAsync(
             HttpProject.Rpc(
