@@ -151,6 +151,47 @@ public sealed class GateEndToEndTests : IDisposable
         Assert.Equal("resumed", evidence.StructuredContent!.Value.GetProperty("status").GetString());
     }
 
+    [Fact]
+    public async Task Validation_NeverSeesTheServersSecrets_EvenWhenTheLineAsksToPassThemThrough()
+    {
+        const string Marker = "LEAKMARKER7731";
+        var repo = await ProjectAsync(
+            GateHarness.Packet(validation: "sh tests/test_greet.sh && sh tests/leak.sh", reproduction: null),
+            "declare_wait_seconds: 30\n",
+            "bugfix:\n  env_passthrough: [GITHUB_TOKEN, FACTORY_HOOKS_SECRET, GH_TOKEN, MY_SAFE_VAR]\n"
+        );
+        var secrets = new Dictionary<string, string?>
+        {
+            ["GITHUB_TOKEN"] = "ghp_" + Marker,
+            ["GH_TOKEN"] = "gho_" + Marker,
+            ["FACTORY_HOOKS_SECRET"] = "hooks-" + Marker,
+            ["MY_SAFE_VAR"] = "visible",
+        };
+        await using var client = await FactoryBinary.ConnectAsync(repo.Path, "claude-1", env: secrets);
+        var (runId, workspace) = await ClaimAndFixAsync(client);
+        // Code the agent wrote, run by the server's validation: it looks for the secrets everywhere it can.
+        await File.WriteAllTextAsync(
+            Path.Combine(workspace, "tests", "leak.sh"),
+            $$"""
+            #!/bin/sh
+            if env | grep -q {{Marker}}; then echo "leaked through the environment"; exit 9; fi
+            if cat /proc/*/environ 2>/dev/null | tr '\0' '\n' | grep -q {{Marker}}; then echo "leaked through /proc"; exit 9; fi
+            echo "safe=$MY_SAFE_VAR"
+            """
+        );
+
+        var outcome = await Redeclare.UntilDecidedAsync(client, PrReady(runId));
+
+        Assert.True(outcome.IsError != true, Text(outcome));
+        Assert.Equal("accepted", Redeclare.OutcomeOf(outcome));
+        var output = (string?)ScalarObject(
+            Path.Combine(repo.Path, ".factory", "ledger.db"),
+            "SELECT content FROM evidence WHERE kind = 'test_output' AND origin = 'server'"
+        );
+        Assert.Contains("safe=visible", output); // passthrough works for an ordinary variable
+        Assert.DoesNotContain(Marker, output);
+    }
+
     private static Process StartServer(string workingDirectory, string agent)
     {
         var info = new ProcessStartInfo(FactoryBinary.Path, ["serve"])

@@ -35,6 +35,33 @@ public sealed class VerificationTests
     }
 
     [Fact]
+    public async Task VerifierPacket_FetchedAfterAPeersVerdict_NeverShowsThatVerdict()
+    {
+        using var gate = await JudgmentHarness.AcceptedAsync();
+        var f = gate.Factory.Services;
+        var qa = await gate.Factory.VerifierAsync("qa-1", "qa");
+        await f.VerifierPackets.GetAsync(qa);
+        await f.Verifications.SubmitVerdictAsync(
+            qa,
+            gate.RunId,
+            "reject",
+            "PEER-FINDING-7731: the greeting lacks a comma"
+        );
+
+        var secops = await gate.Factory.VerifierAsync("sec-1", "secops");
+        var packet = await f.VerifierPackets.GetAsync(secops);
+
+        Assert.Equal(gate.RunId, packet.RunId);
+        Assert.Contains("hello world", packet.Markdown); // the artifact itself arrived
+        Assert.DoesNotContain("PEER-FINDING-7731", packet.Markdown);
+        Assert.DoesNotContain("qa-1", packet.Markdown);
+        // And its own verdict comes first: the peer's stays hidden until then.
+        await Assert.ThrowsAsync<FactoryMcp.Ledger.LedgerException>(() =>
+            f.Verifications.VerdictsAsync(secops, gate.RunId)
+        );
+    }
+
+    [Fact]
     public async Task AllApprove_OnALineWithoutReview_IsApproved()
     {
         using var gate = await JudgmentHarness.AcceptedAsync("bugfix:\n  verifiers: [qa]\n  require_review: false\n");
