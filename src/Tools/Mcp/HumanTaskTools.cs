@@ -18,11 +18,11 @@ internal sealed class HumanTaskTools(FactoryServices factory, Caller caller)
         string? state = null,
         string? line = null,
         long? cursor = null,
-        int limit = 50,
+        long limit = 50,
         CancellationToken ct = default
     )
     {
-        var rows = await factory.Tasks.ListAsync(state, line, cursor, limit, ct);
+        var rows = await factory.Tasks.ListAsync(state, line, cursor, (int)Math.Clamp(limit, 1, 200), ct);
         var text = new StringBuilder(rows.Count == 0 ? "No tasks match.\n" : "");
         foreach (var t in rows)
             text.AppendLine($"- #{t.Id} [{t.State}] p{t.Priority} {t.Line}: {t.Title}");

@@ -40,6 +40,8 @@ public static class RoleSurface
                 Add(options, services, () => new HumanShippingTools(factory, caller));
                 break;
         }
+        // First of the filters: a malformed call is refused before anything else runs.
+        options.Filters.Request.CallToolFilters.Add(ToolArguments.Filter(options.ToolCollection!));
         PromptHandlers.Register(options, caller, services);
         ResourceHandlers.Register(options, caller, services);
         var logger =
