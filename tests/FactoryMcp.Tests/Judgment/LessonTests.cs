@@ -1,5 +1,5 @@
 using FactoryMcp.Ledger;
-using FactoryMcp.Ledger.Runs;
+using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Tests.Gate;
 using FactoryMcp.Tests.Infrastructure;
 
@@ -12,12 +12,12 @@ public sealed class LessonTests
     {
         using var gate = await GateHarness.CreateAsync();
         var f = gate.Factory.Services;
-        await f.Runs.RecordEvidenceAsync(
+        await f.Evidence.RecordEvidenceAsync(
             gate.Builder,
             new EvidenceInput(gate.RunId, "post_run_note", "LESSON-PROMOTED: run shellcheck before declaring"),
             f.Config.Lines
         );
-        await f.Runs.RecordEvidenceAsync(
+        await f.Evidence.RecordEvidenceAsync(
             gate.Builder,
             new EvidenceInput(gate.RunId, "post_run_note", "NOTE-UNPROMOTED: I prefer tabs"),
             f.Config.Lines
@@ -60,7 +60,7 @@ public sealed class LessonTests
             "lessons_per_packet: 3\nlesson_bytes_per_packet: 100\n"
         );
         for (var i = 0; i < 5; i++)
-            await f.Runs.RecordEvidenceAsync(
+            await f.Evidence.RecordEvidenceAsync(
                 gate.Builder,
                 new EvidenceInput(gate.RunId, "post_run_note", $"lesson {i} " + new string('x', 30)),
                 f.Config.Lines
@@ -80,7 +80,7 @@ public sealed class LessonTests
     public async Task Promote_ByAnAgent_Refused()
     {
         using var gate = await GateHarness.CreateAsync();
-        await gate.Factory.Services.Runs.RecordEvidenceAsync(
+        await gate.Factory.Services.Evidence.RecordEvidenceAsync(
             gate.Builder,
             new EvidenceInput(gate.RunId, "post_run_note", "self-promotion"),
             gate.Factory.Services.Config.Lines
