@@ -1,3 +1,4 @@
+using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Declarations;
 using FactoryMcp.Ledger.Lifecycle;
 using FactoryMcp.Tools.Gate;
@@ -266,5 +267,35 @@ public sealed class GateTests
         Assert.Contains(", cached", outputs[1].Content);
         var jobs = await gate.Factory.Services.ValidationJobs.ForRunAsync(gate.RunId);
         Assert.Equal(jobs[0].HeadSha, jobs[1].HeadSha);
+    }
+
+    [Fact]
+    public async Task PrReady_WithAnEmptySummary_IsRefusedByTheLedgersConditions_BeforeAnyValidationStarts()
+    {
+        using var gate = await GateHarness.CreateAsync(GateHarness.Packet(reproduction: null));
+        await gate.PlanAsync();
+        await gate.WriteAsync("src/greet.sh", GateHarness.FixedGreeting);
+        var e = await Assert.ThrowsAsync<LedgerException>(() =>
+            gate.Factory.Services.Gate.DeclareAsync(gate.Builder, new DeclarationInput(gate.RunId, "PR_READY", " "))
+        );
+        Assert.Contains("`summary` is empty", e.Message);
+        Assert.Empty(await gate.Factory.Services.ValidationJobs.ForRunAsync(gate.RunId));
+        var refused = Assert.Single(await gate.Factory.Services.Declarations.ForRunAsync(gate.RunId));
+        Assert.Equal("refused", refused.Outcome);
+        Assert.Equal("open", (await gate.Factory.Services.Runs.GetAsync(gate.RunId)).State);
+    }
+
+    [Fact]
+    public async Task GateEvaluator_ListsItsConditionsInDesignOrder_EvidenceHeadValidationReproductionDiff()
+    {
+        // Nothing is fixed, no plan is recorded, and a file outside Scope changes: conditions 1, 3, 4 and 5 fail.
+        using var gate = await GateHarness.CreateAsync();
+        await gate.WriteAsync("README.md", "changed outside scope\n");
+        var e = await gate.RefusedAsync();
+        var order = new[] { "`plan` is missing", "validation command", "Reproduction", "outside Scope" }
+            .Select(marker => e.Problems.ToList().FindIndex(p => p.Contains(marker)))
+            .ToList();
+        Assert.DoesNotContain(-1, order);
+        Assert.Equal(order.Order(), order);
     }
 }
