@@ -37,7 +37,7 @@ internal sealed class ToolArguments
             {
                 if (context.Params is { Name: { } name } call && tools.TryGetPrimitive(name, out var tool))
                 {
-                    var schema = schemas.GetOrAdd(name, _ => Of(tool.ProtocolTool));
+                    var schema = schemas.GetOrAdd(name, static (_, t) => Of(t.ProtocolTool), tool);
                     var problems = schema.Check(call.Arguments);
                     if (problems.Count > 0)
                         return Refusal(name, problems);
