@@ -129,6 +129,6 @@ public static class RoleSurface
             Roles.Verifier =>
                 $"FactoryMcp. You are verifier '{caller.Name}' ({caller.VerifierRole}). Call get_task_packet for the next artifact to judge, then submit_verdict. You see only the artifact; the 'verifier-{caller.VerifierRole}' prompt states your mandate.",
             _ =>
-                $"FactoryMcp. You are human '{caller.Name}': approve, edit and reject proposals, read run bundles, review, answer escalations, cancel, and promote lessons.",
+                $"FactoryMcp. You are human '{caller.Name}': approve, edit and reject proposals, read run bundles, review, answer escalations, cancel, and promote and retire lessons.",
         };
 }

@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
@@ -26,25 +26,37 @@ internal sealed class ToolArguments
         this.required = required;
     }
 
-    /// <summary>A call-tool filter that refuses malformed arguments with an isError result naming each problem.</summary>
+    /// <summary>Each tool's checker, built from its schema on the tool's first call.</summary>
+    private static readonly ConditionalWeakTable<McpServerTool, ToolArguments> Checkers = new();
+
+    /// <summary>
+    /// A call-tool filter that refuses malformed arguments with an isError result naming each problem. The
+    /// tool is the one the SDK matched to the request, else the one of that name in <paramref name="tools"/>;
+    /// a call to no known tool passes on (the SDK answers it).
+    /// </summary>
     public static McpRequestFilter<CallToolRequestParams, CallToolResult> Filter(
-        McpServerPrimitiveCollection<McpServerTool> tools
-    )
-    {
-        var schemas = new ConcurrentDictionary<string, ToolArguments>(StringComparer.Ordinal);
-        return next =>
+        McpServerPrimitiveCollection<McpServerTool>? tools = null
+    ) =>
+        next =>
             async (context, ct) =>
             {
-                if (context.Params is { Name: { } name } call && tools.TryGetPrimitive(name, out var tool))
+                var tool =
+                    context.MatchedPrimitive as McpServerTool
+                    ?? (
+                        context.Params?.Name is { } name
+                        && tools is not null
+                        && tools.TryGetPrimitive(name, out var named)
+                            ? named
+                            : null
+                    );
+                if (tool is not null)
                 {
-                    var schema = schemas.GetOrAdd(name, static (_, t) => Of(t.ProtocolTool), tool);
-                    var problems = schema.Check(call.Arguments);
+                    var problems = Checkers.GetValue(tool, t => Of(t.ProtocolTool)).Check(context.Params?.Arguments);
                     if (problems.Count > 0)
-                        return Refusal(name, problems);
+                        return Refusal(tool.ProtocolTool.Name, problems);
                 }
                 return await next(context, ct);
             };
-    }
 
     public static ToolArguments Of(Tool tool)
     {
