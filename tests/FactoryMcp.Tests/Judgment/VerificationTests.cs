@@ -102,7 +102,7 @@ public sealed class VerificationTests
         gate.Factory.Time.Advance(TimeSpan.FromMinutes(11));
         await gate.Factory.Services.Verifications.SweepAsync();
         Assert.Equal(TaskStates.Escalated, (await gate.Factory.Services.Tasks.GetAsync(gate.TaskId)).State);
-        var escalation = Assert.Single(await gate.Factory.Services.Tasks.EscalationsAsync(gate.TaskId));
+        var escalation = Assert.Single(await gate.Factory.Services.Escalations.ForTaskAsync(gate.TaskId));
         Assert.Contains("secops", escalation.Question);
         Assert.DoesNotContain("qa,", escalation.Question);
     }
@@ -112,9 +112,9 @@ public sealed class VerificationTests
     {
         using var gate = await JudgmentHarness.AcceptedAsync();
         await gate
-            .Factory.Services.Runs.RecordEvidenceAsync(
+            .Factory.Services.Evidence.RecordEvidenceAsync(
                 gate.Builder,
-                new FactoryMcp.Ledger.Runs.EvidenceInput(gate.RunId, "log", "BUILDER-CLAIM"),
+                new FactoryMcp.Ledger.Evidence.EvidenceInput(gate.RunId, "log", "BUILDER-CLAIM"),
                 gate.Factory.Services.Config.Lines
             )
             .ContinueWith(_ => { }); // the run is closed: a late claim cannot even be recorded
