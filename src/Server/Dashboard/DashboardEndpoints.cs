@@ -1,7 +1,6 @@
 using System.Text;
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
-using FactoryMcp.Ledger.Escalations;
 using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Ledger.Lifecycle;
 using FactoryMcp.Server.Http;
@@ -189,7 +188,7 @@ internal sealed partial class DashboardEndpoints(
     {
         var now = factory.Db.Now;
         var rows = await factory.Tasks.BoardAsync(ct: CancellationToken.None);
-        var escalations = await new EscalationReader(factory.Db).ListOpenAsync();
+        var escalations = await factory.Escalations.ListOpenAsync();
         var body = new StringBuilder();
         if (escalations.Count > 0)
         {
@@ -284,7 +283,7 @@ internal sealed partial class DashboardEndpoints(
     {
         var bundle = await factory.Bundles.BuildAsync(id);
         var body = new StringBuilder($"<p><a href=\"/tasks/{bundle.Task.Id}\">Task {bundle.Task.Id}</a></p>");
-        var files = (await factory.Runs.EvidenceAsync(id)).Where(e => e.BlobSha is not null).ToList();
+        var files = (await factory.Evidence.ForRunAsync(id)).Where(e => e.BlobSha is not null).ToList();
         if (files.Count > 0)
         {
             body.Append("<h2>Evidence files</h2><ul>");
@@ -304,7 +303,7 @@ internal sealed partial class DashboardEndpoints(
     private async Task<IResult> BlobAsync(long runId, long evidenceId)
     {
         var item =
-            (await factory.Runs.EvidenceAsync(runId)).FirstOrDefault(e => e.Id == evidenceId && e.BlobSha is not null)
+            (await factory.Evidence.ForRunAsync(runId)).FirstOrDefault(e => e.Id == evidenceId && e.BlobSha is not null)
             ?? throw new LedgerException($"Run {runId} has no evidence file {evidenceId}.");
         var bytes = new BlobStore(factory.Paths).Read(item.BlobSha!);
         var image = RasterImageType(bytes);

@@ -1,5 +1,5 @@
 using FactoryMcp.Ledger;
-using FactoryMcp.Ledger.Runs;
+using FactoryMcp.Ledger.Declarations;
 using FactoryMcp.Ledger.Settings;
 
 namespace FactoryMcp.Tests.Gate;
@@ -21,11 +21,13 @@ public sealed class DeclareWaitTests
         await gate.WriteAsync("src/greet.sh", GateHarness.FixedGreeting);
 
         // No worker runs in this process, so the job stays queued and only the wait can end the call.
-        var call = gate.Factory.Services.Declarations.DeclareAsync(
+        var call = gate.Factory.Services.Gate.DeclareAsync(
             gate.Builder,
             new DeclarationInput(gate.RunId, "PR_READY", "done")
         );
-        await WaitUntilAsync(async () => (await gate.Factory.Services.Runs.JobsForRunAsync(gate.RunId)).Count > 0);
+        await WaitUntilAsync(async () =>
+            (await gate.Factory.Services.ValidationJobs.ForRunAsync(gate.RunId)).Count > 0
+        );
 
         gate.Factory.Time.Advance(TimeSpan.FromSeconds(39));
         await Task.WhenAny(call, Task.Delay(TimeSpan.FromMilliseconds(500)));

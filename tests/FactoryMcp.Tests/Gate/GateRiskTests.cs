@@ -48,7 +48,7 @@ public sealed class GateRiskTests
         var result = await gate.DeclareAsync();
 
         Assert.Equal("accepted", result.Outcome);
-        var diff = (await gate.Factory.Services.Runs.EvidenceAsync(gate.RunId)).Single(x =>
+        var diff = (await gate.Factory.Services.Evidence.ForRunAsync(gate.RunId)).Single(x =>
             x.Kind == "diff" && x.Origin == "server"
         );
         Assert.Contains("tests/test_greet.sh", diff.Content);
@@ -68,7 +68,7 @@ public sealed class GateRiskTests
         var e = await gate.RefusedAsync();
 
         Assert.Contains(e.Problems, p => p.Contains("deletes test file `tests/test_greet.sh`"));
-        var diff = (await gate.Factory.Services.Runs.EvidenceAsync(gate.RunId)).Single(x =>
+        var diff = (await gate.Factory.Services.Evidence.ForRunAsync(gate.RunId)).Single(x =>
             x.Kind == "diff" && x.Origin == "server"
         );
         Assert.Contains("tests/test_greet.sh -> src/greet_check.sh", diff.Content); // seen as a rename, not lost
@@ -102,7 +102,7 @@ public sealed class GateRiskTests
         var result = await gate.DeclareAsync();
 
         Assert.Equal("accepted", result.Outcome);
-        var reproduction = (await gate.Factory.Services.Runs.EvidenceAsync(gate.RunId)).Single(x =>
+        var reproduction = (await gate.Factory.Services.Evidence.ForRunAsync(gate.RunId)).Single(x =>
             x.Kind == "reproduction" && x.Origin == "server"
         );
         Assert.Contains("at base fail", reproduction.Summary);
@@ -156,7 +156,7 @@ public sealed class GateRiskTests
         var e = await gate.RefusedAsync();
 
         Assert.Contains(e.Problems, p => p.Contains("symlink `src/escape`") && p.Contains(target));
-        Assert.NotEqual("accepted", (await gate.Factory.Services.Runs.DeclarationsAsync(gate.RunId)).Last().Outcome);
+        Assert.NotEqual("accepted", (await gate.Factory.Services.Declarations.ForRunAsync(gate.RunId)).Last().Outcome);
     }
 
     [Fact]

@@ -32,7 +32,7 @@ public sealed class SandboxTests
         var e = await gate.RefusedAsync();
 
         Assert.Contains(e.Problems, p => p.Contains("validation command `sh tests/test_greet.sh`"));
-        var output = (await gate.Factory.Services.Runs.EvidenceAsync(gate.RunId))
+        var output = (await gate.Factory.Services.Evidence.ForRunAsync(gate.RunId))
             .Single(x => x.Kind == "test_output")
             .Content!;
         Assert.Contains("No such file or directory", output);
@@ -93,7 +93,9 @@ public sealed class SandboxTests
         await gate.PlanAsync();
 
         Assert.Equal("accepted", (await gate.DeclareAsync()).Outcome);
-        var output = (await gate.Factory.Services.Runs.EvidenceAsync(gate.RunId)).Single(x => x.Kind == "test_output");
+        var output = (await gate.Factory.Services.Evidence.ForRunAsync(gate.RunId)).Single(x =>
+            x.Kind == "test_output"
+        );
         Assert.Contains("has-network", output.Content);
         Assert.Contains("commands passed, sandboxed", output.Summary);
     }

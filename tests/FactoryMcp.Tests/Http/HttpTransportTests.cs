@@ -33,6 +33,32 @@ public sealed class HttpTransportTests
     }
 
     [Fact]
+    public async Task Http_MalformedCall_NamesTheArgumentInSessionsAndStateless()
+    {
+        using var project = await HttpProject.CreateAsync();
+        var token = await project.AddAgentAsync("builder-1");
+        await using var server = await HttpServerProcess.StartFactoryAsync(project.Path);
+        foreach (var version in new[] { "2025-11-25", null })
+        {
+            await using var client = await server.ConnectAsync(token, version);
+            var result = await client.CallToolAsync(
+                "record_evidence",
+                new Dictionary<string, object?>
+                {
+                    ["run_id"] = "abc",
+                    ["kind"] = "plan",
+                    ["summray"] = "x",
+                }
+            );
+            Assert.True(result.IsError);
+            var text = Text(result);
+            Assert.Contains("`run_id` must be an integer; got \"abc\"", text);
+            Assert.Contains("unknown argument `summray`: did you mean `summary`?", text);
+            Assert.Contains("`summary` is required (a string)", text);
+        }
+    }
+
+    [Fact]
     public async Task Http_AgentProposesAndClaimsOverHttp_AnotherTokenActingOnItsRun_IsRefused()
     {
         using var project = await HttpProject.CreateAsync();

@@ -129,7 +129,7 @@ public sealed class VerificationTests
         gate.Factory.Time.Advance(TimeSpan.FromMinutes(11));
         await gate.Factory.Services.Verifications.SweepAsync();
         Assert.Equal(TaskStates.Escalated, (await gate.Factory.Services.Tasks.GetAsync(gate.TaskId)).State);
-        var escalation = Assert.Single(await gate.Factory.Services.Tasks.EscalationsAsync(gate.TaskId));
+        var escalation = Assert.Single(await gate.Factory.Services.Escalations.ForTaskAsync(gate.TaskId));
         Assert.Contains("secops", escalation.Question);
         Assert.DoesNotContain("qa,", escalation.Question);
     }
@@ -139,14 +139,14 @@ public sealed class VerificationTests
     {
         // The builder's claim is recorded while it holds the run, so it is in the ledger when the verifier reads.
         using var gate = await JudgmentHarness.AcceptedAsync(whileOpen: g =>
-            g.Factory.Services.Runs.RecordEvidenceAsync(
+            g.Factory.Services.Evidence.RecordEvidenceAsync(
                 g.Builder,
-                new FactoryMcp.Ledger.Runs.EvidenceInput(g.RunId, "log", "BUILDER-CLAIM", "BUILDER-CLAIM-CONTENT"),
+                new FactoryMcp.Ledger.Evidence.EvidenceInput(g.RunId, "log", "BUILDER-CLAIM", "BUILDER-CLAIM-CONTENT"),
                 g.Factory.Services.Config.Lines
             )
         );
         Assert.Contains(
-            await gate.Factory.Services.Runs.EvidenceAsync(gate.RunId),
+            await gate.Factory.Services.Evidence.ForRunAsync(gate.RunId),
             e => e.Summary == "BUILDER-CLAIM" && e.Origin == "agent"
         );
         var qa = await gate.Factory.VerifierAsync("qa-1", "qa");

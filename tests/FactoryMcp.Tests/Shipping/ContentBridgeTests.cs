@@ -1,5 +1,6 @@
 using FactoryMcp.Ledger.Content;
-using FactoryMcp.Ledger.Runs;
+using FactoryMcp.Ledger.Declarations;
+using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Tests.Gate;
 using FactoryMcp.Tests.Infrastructure;
 
@@ -118,15 +119,15 @@ public sealed class ContentBridgeTests
         );
         await File.WriteAllTextAsync(Path.Combine(folder, "social.txt"), "Our greeting is fixed.\n");
         await File.WriteAllTextAsync(Path.Combine(folder, "changelog.md"), "- Fix the greeting\n");
-        await f.Runs.RecordEvidenceAsync(
+        await f.Evidence.RecordEvidenceAsync(
             writer,
             new EvidenceInput(view.RunId!.Value, "plan", "rewrite"),
             f.Config.Lines
         );
         var input = new DeclarationInput(view.RunId.Value, "PR_READY", "drafts improved");
-        await f.Declarations.DeclareAsync(writer, input);
+        await f.Gate.DeclareAsync(writer, input);
         await gate.RunWorkerAsync();
-        Assert.Equal("accepted", (await f.Declarations.DeclareAsync(writer, input)).Outcome);
+        Assert.Equal("accepted", (await f.Gate.DeclareAsync(writer, input)).Outcome);
 
         var blog = (await f.Drafts.ListAsync()).Single(d => d.Kind == DraftKinds.Blog);
         Assert.StartsWith("# Hello world, finally", blog.Content);

@@ -1,5 +1,3 @@
-using FactoryMcp.Tools.Export;
-
 namespace FactoryMcp.Tests.Shipping;
 
 public sealed class FunnelTests
@@ -8,9 +6,9 @@ public sealed class FunnelTests
     public async Task Funnel_CountsEveryStep_AndKeepsTestFiguresApartFromLive()
     {
         var (gate, review) = await ShippingHarness.ApprovedAsync(whileOpen: g =>
-            g.Factory.Services.Runs.RecordEvidenceAsync(
+            g.Factory.Services.Evidence.RecordEvidenceAsync(
                 g.Builder,
-                new FactoryMcp.Ledger.Runs.EvidenceInput(
+                new FactoryMcp.Ledger.Evidence.EvidenceInput(
                     g.RunId,
                     "cost",
                     "tokens",
@@ -61,11 +59,11 @@ public sealed class FunnelTests
         var f = gate.Factory.Services;
         await f.Shipping.ShipAsync("human:tester", gate.RunId, review.ReviewedSha!, "cli", null);
         var events = new StringWriter();
-        await new DatasetExport(f).WriteEventsAsync(events);
+        await f.Export().WriteEventsAsync(events);
         var line = Assert.Single(events.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains("\"environment\":\"test\"", line);
         var runs = new StringWriter();
-        await new DatasetExport(f).WriteRunsAsync(runs);
+        await f.Export().WriteRunsAsync(runs);
         var run = System
             .Text.Json.JsonDocument.Parse(runs.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Single())
             .RootElement;
