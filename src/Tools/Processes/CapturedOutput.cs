@@ -23,7 +23,17 @@ internal sealed class CapturedOutput(int limit, string? file) : IDisposable
     public PipeTarget Into(BoundedCapture own) => PipeTarget.Create((origin, _) => CopyAsync(origin, own));
 
     /// <summary>Called once the process exited: whatever still holds its pipes gets <paramref name="grace"/> more.</summary>
-    public void StopReadingAfter(TimeSpan grace) => stopReading.CancelAfter(grace);
+    public void StopReadingAfter(TimeSpan grace)
+    {
+        try
+        {
+            stopReading.CancelAfter(grace);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The run already ended (its killed child never reported its exit): nothing is read any more.
+        }
+    }
 
     // CliWrap's own token is ignored on purpose: after a timeout kill, output already in the pipe is still read.
     private async Task CopyAsync(Stream origin, BoundedCapture own)
