@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Declarations;
@@ -86,11 +85,15 @@ public sealed class DeclarationService(
         }
     }
 
-    /// <summary>Waits up to declare_wait_seconds (wall clock) for the job; an unfinished job is reported as validating.</summary>
+    /// <summary>
+    /// Waits up to declare_wait_seconds, on the ledger's clock, for the job; an unfinished job is reported as
+    /// validating. (The poll between looks is real time; only the budget is measured on the ledger's clock,
+    /// so a test moves it by hand.)
+    /// </summary>
     private async Task<DeclarationResult> AwaitAsync(long jobId, CancellationToken ct)
     {
         var wait = TimeSpan.FromSeconds(config.Settings.DeclareWaitSeconds);
-        var clock = Stopwatch.StartNew();
+        var started = time.GetTimestamp();
         while (true)
         {
             var finished = worker.NextFinished;
@@ -115,7 +118,7 @@ public sealed class DeclarationService(
                     $"Validation finished ({job.State}) but the run is now {run.State}."
                 );
             }
-            if (clock.Elapsed >= wait)
+            if (time.GetElapsedTime(started) >= wait)
             {
                 var run = await runs.GetAsync(job.RunId, ct);
                 return new DeclarationResult(
@@ -130,7 +133,10 @@ public sealed class DeclarationService(
             // This process's worker says when it finishes a job; polling covers jobs another process runs.
             await Task.WhenAny(
                 finished,
-                Task.Delay(TimeSpan.FromMilliseconds(clock.Elapsed < TimeSpan.FromSeconds(2) ? 50 : 250), ct)
+                Task.Delay(
+                    TimeSpan.FromMilliseconds(time.GetElapsedTime(started) < TimeSpan.FromSeconds(2) ? 50 : 250),
+                    ct
+                )
             );
             ct.ThrowIfCancellationRequested();
         }

@@ -42,7 +42,8 @@ public sealed class GateHarness : IDisposable
         string extraFrontMatter = "",
         string scope = "- src/\n- tests/",
         string nonGoals = "- tests/legacy/",
-        string evidence = "- plan\n- diff\n- test_output"
+        string evidence = "- plan\n- diff\n- test_output",
+        string? expect = null
     ) =>
         $"""
             ---
@@ -60,7 +61,11 @@ public sealed class GateHarness : IDisposable
             ## Non-Goals
             {nonGoals}
 
-            {(reproduction is null ? "" : $"## Reproduction\n- `{reproduction}`\n")}
+            {(
+                reproduction is null
+                    ? ""
+                    : $"## Reproduction\n- `{reproduction}`\n{(expect is null ? "" : $"\nexpect: {expect}\n")}"
+            )}
             ## Validation
             - `{validation}`
 

@@ -26,7 +26,12 @@ public sealed class GateTests
         var server = evidence.Where(e => e.Origin == "server").ToDictionary(e => e.Kind);
         Assert.Contains("src/greet.sh", server["diff"].Content);
         Assert.Contains("1/1 commands passed", server["test_output"].Summary);
-        Assert.Contains(CommandSandbox.Available ? "sandboxed" : "unsandboxed", server["test_output"].Summary);
+        // The suite requires bubblewrap (SandboxTests), so this validation ran sandboxed: ", sandboxed" exactly,
+        // since "sandboxed" alone is also a substring of "unsandboxed".
+        Assert.True(CommandSandbox.Available, "bubblewrap is not usable here; install the Debian package bubblewrap");
+        Assert.Contains("commands passed, sandboxed", server["test_output"].Summary);
+        Assert.DoesNotContain("unsandboxed", server["test_output"].Summary);
+        Assert.DoesNotContain("unsandboxed", server["test_output"].Content);
         Assert.Contains("at base fail", server["reproduction"].Summary);
         Assert.Contains("at head pass", server["reproduction"].Summary);
         // The head sits on the run's ref in the server's mirror, and validation left no checkout behind.

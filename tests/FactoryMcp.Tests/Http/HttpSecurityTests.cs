@@ -71,6 +71,10 @@ public sealed class HttpSecurityTests
             )
         );
         Assert.Equal(HttpStatusCode.Forbidden, evil.StatusCode);
+        Assert.Contains(
+            "Origin 'http://evil.example' may not call this server",
+            await HttpProject.ErrorTextAsync(evil)
+        );
         using var otherPort = await HttpProject.Http.SendAsync(
             HttpProject.Rpc(
                 server.McpUrl,
@@ -83,7 +87,11 @@ public sealed class HttpSecurityTests
         var rebinding = HttpProject.Rpc(server.McpUrl, HttpProject.Initialize, token);
         rebinding.Headers.Host = $"evil.example:{server.Port}";
         using var rebound = await HttpProject.Http.SendAsync(rebinding);
-        Assert.True((int)rebound.StatusCode is >= 400 and < 500, rebound.StatusCode.ToString());
+        Assert.Equal(HttpStatusCode.MisdirectedRequest, rebound.StatusCode);
+        Assert.Contains(
+            $"Host 'evil.example:{server.Port}' is not served here",
+            await HttpProject.ErrorTextAsync(rebound)
+        );
         using var own = await HttpProject.Http.SendAsync(
             HttpProject.Rpc(
                 server.McpUrl,

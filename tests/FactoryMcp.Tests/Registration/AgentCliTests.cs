@@ -75,9 +75,10 @@ public sealed class AgentCliTests
             .Single(e => e.GetProperty("name").GetString() == "factory");
     }
 
-    [ExternalClientFact("claude", "gemini", "codex")]
+    [Fact]
     public async Task Init_Stdio_ClaudeAndGeminiConnect_CodexListsTheServer()
     {
+        await ExternalClients.RequireAsync(["claude", "gemini", "codex"]);
         using var project = await HttpProject.CreateAsync();
         var home = await TrustedHomeAsync(project, "stdio");
 
@@ -99,9 +100,10 @@ public sealed class AgentCliTests
         Assert.Contains("gemini-1", agents.StandardOutput);
     }
 
-    [ExternalClientFact("claude", "gemini", "codex")]
+    [Fact]
     public async Task Init_Http_CliSendsTheTokenFromTheEnvironment_ABadTokenDoesNotConnect()
     {
+        await ExternalClients.RequireAsync(["claude", "gemini", "codex"]);
         using var project = await HttpProject.CreateAsync();
         var token = await project.AddAgentAsync("remote-1");
         await using var server = await HttpServerProcess.StartFactoryAsync(project.Path);
@@ -133,9 +135,10 @@ public sealed class AgentCliTests
         Assert.Equal("FACTORY_TOKEN", codex.GetProperty("transport").GetProperty("bearer_token_env_var").GetString());
     }
 
-    [ExternalClientFact("codex")]
+    [Fact]
     public async Task Init_OverAnElaborateCodexConfig_KeepsTheRest_AndCodexReadsIt()
     {
+        await ExternalClients.RequireAsync(["codex"]);
         using var project = await HttpProject.CreateAsync();
         var config = System.IO.Path.Combine(project.Path, ".codex", "config.toml");
         const string mine = """"
