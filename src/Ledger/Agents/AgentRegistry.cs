@@ -38,7 +38,7 @@ public sealed partial class AgentRegistry(LedgerDatabase db)
         {
             await using var command = connection.CreateCommand();
             command.CommandText = SelectAgent + " WHERE name = @name";
-            command.Parameters.AddWithValue("@name", name);
+            command.AddParameter("name", name);
             await using var reader = await command.ExecuteReaderAsync(ct);
             if (!await reader.ReadAsync(ct))
                 return (AgentRow?)null;

@@ -17,7 +17,7 @@ public sealed class FunnelLedger(LedgerDatabase db)
             : new FunnelReport { Environment = db.Environment, Test = figures };
     }
 
-    private async Task<FunnelFigures> FiguresAsync(Microsoft.Data.Sqlite.SqliteConnection c, CancellationToken ct)
+    private async Task<FunnelFigures> FiguresAsync(System.Data.Common.DbConnection c, CancellationToken ct)
     {
         async Task<long> Count(string sql) =>
             await c.ExecuteScalarAsync<long>(
@@ -238,7 +238,7 @@ public sealed class FunnelLedger(LedgerDatabase db)
 
     /// <summary>Sum of the <c>cost</c> evidence of shipped tasks' runs (money if stated, else tokens, else seconds) per shipped change.</summary>
     private static async Task<(double?, string)> CostPerShippedAsync(
-        Microsoft.Data.Sqlite.SqliteConnection c,
+        System.Data.Common.DbConnection c,
         string environment,
         long shipped,
         CancellationToken ct

@@ -132,7 +132,7 @@ public sealed partial class SignalLedger(LedgerDatabase db)
                 var changed = await w.ExecuteAsync(
                     """
                     UPDATE signals SET status = @status, status_reason = @reason
-                    WHERE id = @signalId AND status IN ('new', 'unrouted', 'invalid') AND NOT (status = @status AND status_reason IS @reason)
+                    WHERE id = @signalId AND status IN ('new', 'unrouted', 'invalid') AND NOT (status = @status AND status_reason IS NOT NULL AND status_reason = @reason)
                     """,
                     new
                     {
