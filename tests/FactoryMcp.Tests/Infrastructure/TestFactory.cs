@@ -63,6 +63,18 @@ public sealed class TestFactory : IDisposable
 
     public LedgerEngine Engine => Paths.Engine;
 
+    /// <summary>Runs SQL on the ledger's database directly, as someone editing it behind the factory's back would.</summary>
+    public void ExecuteBehindTheLedger(string sql)
+    {
+        using System.Data.Common.DbConnection connection = Paths.PostgreSql is { } location
+            ? new Npgsql.NpgsqlConnection(PostgresCluster.Admin(location.Database))
+            : new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Paths.LedgerFile};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
     public void Dispose()
     {
         if (Paths.PostgreSql is { } location)
