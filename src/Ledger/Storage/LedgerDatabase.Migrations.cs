@@ -12,7 +12,7 @@ public sealed partial class LedgerDatabase
     /// <summary>The newest schema this binary knows (the same number on both engines).</summary>
     public static int KnownSchemaVersion => SqliteMigrations.Value[^1].Version;
 
-    private static IReadOnlyList<(int Version, string Sql)> MigrationsFor(LedgerEngine engine) =>
+    internal static IReadOnlyList<(int Version, string Sql)> MigrationsFor(LedgerEngine engine) =>
         engine == LedgerEngine.PostgreSql ? PostgreSqlMigrations.Value : SqliteMigrations.Value;
 
     private static IReadOnlyList<(int Version, string Sql)> LoadMigrations(string prefix)
