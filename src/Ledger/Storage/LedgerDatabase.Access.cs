@@ -17,6 +17,7 @@ public sealed partial class LedgerDatabase
     /// </summary>
     public async Task<T> WriteAsync<T>(string actor, Func<LedgerWrite, Task<T>> work, CancellationToken ct = default)
     {
+        Iso.RegisterDapper();
         var deadline = System.Environment.TickCount64 + RetryMilliseconds;
         for (var attempt = 0; ; attempt++)
         {

@@ -144,29 +144,39 @@ internal sealed class PostgresStore(PostgresLocation location) : LedgerStore
     {
         using var connection = Open();
         using var transaction = connection.BeginTransaction();
+        ApplyMigrations(connection, transaction, migrations, known, Describe);
+        transaction.Commit();
+    }
+
+    /// <summary>Applies the pending migrations inside the caller's transaction, under the migration lock.</summary>
+    internal static void ApplyMigrations(
+        DbConnection connection,
+        DbTransaction transaction,
+        IReadOnlyList<(int Version, string Sql)> migrations,
+        int known,
+        string describe
+    )
+    {
         // Two processes starting together: the second waits here, then finds the schema current.
         connection.Run($"SELECT pg_advisory_xact_lock({MigrationLockKey})", transaction);
         connection.Run(
             "CREATE TABLE IF NOT EXISTS factory_schema (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
             transaction
         );
-        using (var read = connection.CreateCommand())
+        using var read = connection.CreateCommand();
+        read.Transaction = transaction;
+        read.CommandText = "SELECT COALESCE(max(version), 0) FROM factory_schema";
+        var version = Convert.ToInt32(read.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        if (version > known)
+            throw LedgerDatabase.NewerSchema(describe, version, known);
+        foreach (var (number, sql) in migrations.Where(m => m.Version > version))
         {
-            read.Transaction = transaction;
-            read.CommandText = "SELECT COALESCE(max(version), 0) FROM factory_schema";
-            var version = Convert.ToInt32(read.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
-            if (version > known)
-                throw LedgerDatabase.NewerSchema(Describe, version, known);
-            foreach (var (number, sql) in migrations.Where(m => m.Version > version))
-            {
-                connection.Run(sql, transaction);
-                connection.Run(
-                    $"INSERT INTO factory_schema (version, applied_at) VALUES ({number}, to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))",
-                    transaction
-                );
-            }
+            connection.Run(sql, transaction);
+            connection.Run(
+                $"INSERT INTO factory_schema (version, applied_at) VALUES ({number}, to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))",
+                transaction
+            );
         }
-        transaction.Commit();
     }
 
     public override TimeProvider DefaultClock() => new DatabaseClock(this, TimeProvider.System);
