@@ -1,5 +1,4 @@
 using System.Data.Common;
-using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Ledger.Storage.PostgreSql;
 
 namespace FactoryMcp.Ledger.Storage;
@@ -80,23 +79,6 @@ public static class LedgerCopy
                 $"ledger copy does not know the table(s) {string.Join(", ", unknown)}: add them to LedgerCopy.Tables."
             );
 
-        // Blobs first, each its own idempotent write: a failed copy leaves at most unreferenced blobs behind.
-        var blobs = 0;
-        var store = new BlobStore(paths);
-        if (Directory.Exists(source.Paths.Blobs))
-            foreach (var file in Directory.EnumerateFiles(source.Paths.Blobs, "*", SearchOption.AllDirectories))
-            {
-                if (file.EndsWith(".tmp", StringComparison.Ordinal))
-                    continue;
-                await using var content = File.OpenRead(file);
-                var sha = await store.PutAsync(content, ct);
-                if (sha != Path.GetFileName(file))
-                    throw new LedgerException(
-                        $"Blob file {file} does not hash to its name (it is {sha}): the source's blob store is damaged. Nothing was committed to PostgreSQL."
-                    );
-                blobs++;
-            }
-
         var rows = new Dictionary<string, long>();
         await using var to = await target.OpenAsync(ct);
         await using var transaction = await to.BeginTransactionAsync(ct);
@@ -123,8 +105,45 @@ public static class LedgerCopy
             rows[table] = await CopyTableAsync(from, snapshot, to, transaction, table, ct);
         foreach (var table in Tables.Where(present.Contains))
             await AdvanceIdentityAsync(to, transaction, table, ct);
+        var blobs = await CopyBlobsAsync(
+            source.Paths,
+            (Npgsql.NpgsqlConnection)to,
+            (Npgsql.NpgsqlTransaction)transaction,
+            ct
+        );
         await transaction.CommitAsync(ct);
         return new Report(rows, blobs, paths);
+    }
+
+    /// <summary>The blob files, each checked against its name (its sha256) and streamed into the copy's transaction.</summary>
+    private static async Task<int> CopyBlobsAsync(
+        LedgerPaths source,
+        Npgsql.NpgsqlConnection to,
+        Npgsql.NpgsqlTransaction transaction,
+        CancellationToken ct
+    )
+    {
+        if (!Directory.Exists(source.Blobs))
+            return 0;
+        var count = 0;
+        foreach (var file in Directory.EnumerateFiles(source.Blobs, "*", SearchOption.AllDirectories))
+        {
+            if (file.EndsWith(".tmp", StringComparison.Ordinal))
+                continue;
+            string sha;
+            await using (var hashed = File.OpenRead(file))
+                sha = Convert
+                    .ToHexString(await System.Security.Cryptography.SHA256.HashDataAsync(hashed, ct))
+                    .ToLowerInvariant();
+            if (sha != Path.GetFileName(file))
+                throw new LedgerException(
+                    $"Blob file {file} does not hash to its name (it is {sha}): the source's blob store is damaged. Nothing was copied."
+                );
+            await using var content = File.OpenRead(file);
+            await PostgresBlobs.PutAsync(to, transaction, sha, content, content.Length, ct);
+            count++;
+        }
+        return count;
     }
 
     private static async Task<long> CopyTableAsync(

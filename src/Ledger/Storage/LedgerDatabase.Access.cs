@@ -5,9 +5,6 @@ namespace FactoryMcp.Ledger.Storage;
 
 public sealed partial class LedgerDatabase
 {
-    /// <summary>How long a write keeps retrying lock contention or a dropped connection before it reports the outage.</summary>
-    private const long RetryMilliseconds = 30_000;
-
     /// <summary>
     /// Runs <paramref name="work"/> in one transaction that holds the ledger's write lock (SQLite's BEGIN
     /// IMMEDIATE, PostgreSQL's advisory lock) and commits it. A <see cref="LedgerException"/> rolls everything
@@ -18,7 +15,7 @@ public sealed partial class LedgerDatabase
     public async Task<T> WriteAsync<T>(string actor, Func<LedgerWrite, Task<T>> work, CancellationToken ct = default)
     {
         Iso.RegisterDapper();
-        var deadline = System.Environment.TickCount64 + RetryMilliseconds;
+        var deadline = System.Environment.TickCount64 + store.RetryMilliseconds;
         for (var attempt = 0; ; attempt++)
         {
             var committing = false;
@@ -76,7 +73,7 @@ public sealed partial class LedgerDatabase
     /// <summary>A read in plain ADO.NET (no Dapper type handlers needed), retried like any other.</summary>
     internal async Task<T> ReadRawAsync<T>(Func<DbConnection, Task<T>> read)
     {
-        var deadline = System.Environment.TickCount64 + RetryMilliseconds;
+        var deadline = System.Environment.TickCount64 + store.RetryMilliseconds;
         for (var attempt = 0; ; attempt++)
         {
             try

@@ -31,6 +31,9 @@ internal abstract class LedgerStore
     /// <summary>Whether <paramref name="e"/> is contention or a dropped connection that a fresh attempt may clear.</summary>
     public abstract bool IsTransient(Exception e);
 
+    /// <summary>How long a write keeps retrying contention or a dropped connection before it reports the outage.</summary>
+    public abstract long RetryMilliseconds { get; }
+
     /// <summary>Whether a commit that failed with a transient error is known not to have happened (SQLite's BUSY).</summary>
     public virtual bool FailedCommitIsRolledBack => false;
 

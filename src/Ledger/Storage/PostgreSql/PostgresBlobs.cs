@@ -25,6 +25,20 @@ internal sealed class PostgresBlobs(PostgresLocation location)
     {
         await using var connection = (NpgsqlConnection)await store.OpenAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
+        if (await PutAsync(connection, transaction, sha, content, length, ct))
+            await transaction.CommitAsync(ct);
+    }
+
+    /// <summary>Writes a blob inside the caller's transaction; false when it was stored already.</summary>
+    internal static async Task<bool> PutAsync(
+        NpgsqlConnection connection,
+        NpgsqlTransaction transaction,
+        string sha,
+        Stream content,
+        long length,
+        CancellationToken ct
+    )
+    {
         await using (
             var claim = new NpgsqlCommand(
                 """
@@ -40,7 +54,7 @@ internal sealed class PostgresBlobs(PostgresLocation location)
             claim.Parameters.AddWithValue("sha", sha);
             claim.Parameters.AddWithValue("bytes", length);
             if (await claim.ExecuteNonQueryAsync(ct) == 0)
-                return; // stored already (deduplicated)
+                return false; // stored already (deduplicated)
         }
         var buffer = new byte[ChunkBytes];
         for (var seq = 0; ; seq++)
@@ -60,7 +74,7 @@ internal sealed class PostgresBlobs(PostgresLocation location)
             if (filled < buffer.Length)
                 break;
         }
-        await transaction.CommitAsync(ct);
+        return true;
     }
 
     /// <summary>Streams the blob's chunks in order; false when there is no such blob.</summary>

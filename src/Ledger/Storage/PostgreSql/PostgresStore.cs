@@ -27,6 +27,10 @@ internal sealed class PostgresStore(PostgresLocation location) : LedgerStore
 
     public PostgresLocation Location => location;
     public override LedgerEngine Engine => LedgerEngine.PostgreSql;
+
+    // As SQLite's: one attempt may wait its full command timeout for the write lock on a loaded host, and a
+    // second follows; it also covers a server restart or failover under way.
+    public override long RetryMilliseconds => 60_000;
     public override string Describe => location.Url;
 
     public override DbConnection Open()
@@ -59,6 +63,7 @@ internal sealed class PostgresStore(PostgresLocation location) : LedgerStore
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = $"SELECT pg_advisory_xact_lock({WriteLockKey})";
+        command.CommandTimeout = 30; // as SQLite's busy timeout: a wait past it is retried whole
         await command.ExecuteNonQueryAsync(ct);
         return transaction;
     }
@@ -90,8 +95,11 @@ internal sealed class PostgresStore(PostgresLocation location) : LedgerStore
             PostgresException { SqlState: "42501" } p => new LedgerException(
                 $"PostgreSQL at {where} denied user {location.User}: {p.MessageText}. Grant the user the database's tables (or own them); nothing was changed."
             ),
+            NpgsqlException { InnerException: TimeoutException } => new LedgerException(
+                $"The PostgreSQL server at {where} did not answer in time (it is overloaded, or the ledger's write lock was held that long); this call was not recorded. Try again."
+            ),
             NpgsqlException n
-                when n.InnerException is System.Net.Sockets.SocketException or TimeoutException or IOException
+                when n.InnerException is System.Net.Sockets.SocketException or IOException
                     || n.Message.StartsWith("Failed to connect", StringComparison.Ordinal) => new LedgerException(
                 $"Cannot reach the PostgreSQL server at {location.Host}:{location.Port} ({e.InnerException?.Message ?? e.Message}). Start it or correct the ledger URL; nothing was changed."
             ),

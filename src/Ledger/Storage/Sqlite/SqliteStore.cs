@@ -69,6 +69,9 @@ internal sealed class SqliteStore(string file) : LedgerStore
 
     public override bool FailedCommitIsRolledBack => true;
 
+    // One attempt may wait out the 30 s busy timeout; a second follows (as before the engine seam).
+    public override long RetryMilliseconds => 60_000;
+
     /// <summary>SQLITE_BUSY and SQLITE_LOCKED: lock contention that a retry may clear.</summary>
     public override bool IsTransient(Exception e) => e is SqliteException { SqliteErrorCode: 5 or 6 };
 
