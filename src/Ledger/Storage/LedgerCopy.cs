@@ -183,12 +183,18 @@ public static class LedgerCopy
         CancellationToken ct
     )
     {
+        // Only tables with an identity id have a sequence; max(id) must not even be planned for the others.
+        await using var find = to.CreateCommand();
+        find.Transaction = transaction;
+        find.CommandText = $"""
+            SELECT pg_get_serial_sequence(table_name, 'id') FROM information_schema.columns
+            WHERE table_schema = current_schema() AND table_name = '{table}' AND column_name = 'id'
+            """;
+        if (await find.ExecuteScalarAsync(ct) is not string sequence)
+            return;
         await using var command = to.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = $"""
-            SELECT setval(s, (SELECT COALESCE(max(id), 0) + 1 FROM {table}), false)
-            FROM pg_get_serial_sequence('{table}', 'id') AS s WHERE s IS NOT NULL
-            """;
+        command.CommandText = $"SELECT setval('{sequence}', (SELECT COALESCE(max(id), 0) + 1 FROM {table}), false)";
         await command.ExecuteNonQueryAsync(ct);
     }
 }
