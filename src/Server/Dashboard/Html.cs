@@ -34,10 +34,10 @@ internal static class Html
         return $"<pre>{E(text[..(end + 4)])}</pre>" + FromMarkdown(bodyStart < 0 ? "" : text[(bodyStart + 1)..]);
     }
 
-    public static string Csrf(HumanSessions.Session session) =>
+    public static string Csrf(HumanSession session) =>
         $"<input type=\"hidden\" name=\"csrf\" value=\"{E(session.Csrf)}\">";
 
-    public static IResult Page(string title, string body, HumanSessions.Session? session, int status = 200)
+    public static IResult Page(string title, string body, HumanSession? session, int status = 200)
     {
         var html = new StringBuilder();
         html.Append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>")
