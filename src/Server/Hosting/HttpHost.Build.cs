@@ -2,7 +2,7 @@ using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Server.Dashboard;
 using FactoryMcp.Server.Http;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -61,8 +61,8 @@ internal static partial class HttpHost
                 o.TimeProvider = time;
                 o.ConfigureSessionOptions = ConfigureSessionAsync;
             });
-        // Cookie and antiforgery keys live in memory only: nothing is written outside the ledger's folder.
-        services.AddDataProtection().UseEphemeralDataProtectionProvider();
+        services.AddDataProtection();
+        services.Configure<KeyManagementOptions>(o => o.XmlRepository = new InMemoryKeyRepository());
         services
             .AddAuthentication(SchemeSelector)
             .AddPolicyScheme(
@@ -149,6 +149,8 @@ internal static partial class HttpHost
         builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o =>
             o.LogToStandardErrorThreshold = LogLevel.Trace
         );
+        // Its keys never leave memory (InMemoryKeyRepository), so "no XML encryptor configured" warns of nothing.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
         builder.Logging.SetMinimumLevel(
             Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("FACTORY_LOG_LEVEL"), true, out var level)
                 ? level

@@ -62,10 +62,7 @@ internal static partial class HttpHost
         );
         using var stopLoops = new CancellationTokenSource();
         // Every server process validates too: it takes queued jobs and resumes those whose owner died.
-        var loops = Task.WhenAll(
-            AnnounceLoopAsync(factory, factory.Db.Time, stopLoops.Token),
-            factory.Worker.RunAsync(stopLoops.Token)
-        );
+        var loops = Task.WhenAll(AnnounceLoopAsync(factory, stopLoops.Token), factory.Worker.RunAsync(stopLoops.Token));
         try
         {
             await app.WaitForShutdownAsync(ct);
@@ -84,10 +81,10 @@ internal static partial class HttpHost
         return 0;
     }
 
-    /// <summary>Escalations raised by lease sweeps or other processes are announced within <see cref="AnnouncePeriod"/>, on the ledger's clock.</summary>
-    internal static async Task AnnounceLoopAsync(FactoryServices factory, TimeProvider time, CancellationToken ct)
+    /// <summary>Escalations raised by lease sweeps or other processes are announced within <see cref="AnnouncePeriod"/> on the ledger's clock.</summary>
+    internal static async Task AnnounceLoopAsync(FactoryServices factory, CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(AnnouncePeriod, time);
+        using var timer = new PeriodicTimer(AnnouncePeriod, factory.Db.Time);
         try
         {
             while (await timer.WaitForNextTickAsync(ct))
