@@ -15,12 +15,16 @@ namespace FactoryMcp.Bench.Http;
 /// `factory serve --http`: each claims with get_task_packet (new run, real workspace) and records evidence
 /// on it, several times per repetition. Then the ledger is checked: every claim seen by a client is a run
 /// of that agent, no task was claimed twice, none went missing, and no call failed (SQLITE_BUSY included).
+/// The clients speak the newest revision (2026-07-28, stateless: a server per request) unless
+/// <c>--protocol</c> names an older one (2025-11-25: a session per client).
 /// </summary>
 internal static class HttpAgentsBench
 {
+    public const string ProtocolOption = "--protocol";
+
     public static async Task<int> RunAsync(string[] args)
     {
-        var options = BenchOptions.Parse(args);
+        var options = BenchOptions.Parse(args, new HashSet<string> { ProtocolOption });
         var figures = await MeasureAsync(options);
         FigureTable.Print(Console.Out, $"{options.Agents} concurrent agents over HTTP", figures);
         return figures.Any(f => f.Met == false) ? 1 : 0;
@@ -29,6 +33,7 @@ internal static class HttpAgentsBench
     public static async Task<IReadOnlyList<Figure>> MeasureAsync(BenchOptions options)
     {
         var factory = await Builds.FactoryAsync(options);
+        var protocol = options.Extra.GetValueOrDefault(ProtocolOption);
         var perRun = options.Agents * options.TasksPerAgent;
         using var ledger = await BenchLedger.CreateAsync(options.Directory, 0, withRepository: true);
         await ledger.SeedAsync(perRun * options.Runs);
@@ -54,7 +59,9 @@ internal static class HttpAgentsBench
             claimMs = [];
         for (var r = 0; r < options.Runs; r++)
         {
-            var clients = await Task.WhenAll(tokens.Select(t => SdkClients.HttpAsync(server.Endpoint, t.Token)));
+            var clients = await Task.WhenAll(
+                tokens.Select(t => SdkClients.HttpAsync(server.Endpoint, t.Token, protocol))
+            );
             var latencies = new ConcurrentBag<double>();
             var claimLatencies = new ConcurrentBag<double>();
             var clock = Stopwatch.StartNew();
@@ -117,7 +124,7 @@ internal static class HttpAgentsBench
                 $"{n} agents over HTTP, calls/s",
                 "calls/s",
                 rate,
-                Note: $"get_task_packet (claim + workspace) then {options.EvidencePerClaim} record_evidence, {options.TasksPerAgent}× per agent"
+                Note: $"get_task_packet (claim + workspace) then {options.EvidencePerClaim} record_evidence, {options.TasksPerAgent}× per agent; protocol {protocol ?? "2026-07-28 (stateless)"}"
             ),
             new Figure($"{n} agents over HTTP, call latency median", "ms", medianMs),
             new Figure($"{n} agents over HTTP, call latency p99", "ms", p99Ms),
