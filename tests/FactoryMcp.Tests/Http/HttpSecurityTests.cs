@@ -83,7 +83,8 @@ public sealed class HttpSecurityTests
         var rebinding = HttpProject.Rpc(server.McpUrl, HttpProject.Initialize, token);
         rebinding.Headers.Host = $"evil.example:{server.Port}";
         using var rebound = await HttpProject.Http.SendAsync(rebinding);
-        Assert.True((int)rebound.StatusCode is >= 400 and < 500, rebound.StatusCode.ToString());
+        Assert.Equal(HttpStatusCode.MisdirectedRequest, rebound.StatusCode);
+        Assert.Contains("http.allowed_hosts", await rebound.Content.ReadAsStringAsync());
         using var own = await HttpProject.Http.SendAsync(
             HttpProject.Rpc(
                 server.McpUrl,
