@@ -63,9 +63,11 @@ internal static class DashboardAuthentication
     /// <summary>Still a live human holding the same token? Otherwise the cookie is dropped and the request is anonymous.</summary>
     private static async Task ValidateAsync(CookieValidatePrincipalContext context)
     {
-        var caller = context.Principal is { } principal ? CallerClaims.Caller(principal) : null;
-        var hash = context.Principal is { } p ? CallerClaims.TokenHash(p) : null;
-        if (caller is not null && hash is not null)
+        if (
+            context.Principal is { } principal
+            && CallerClaims.Caller(principal) is { } caller
+            && CallerClaims.TokenHash(principal) is { } hash
+        )
         {
             var agents = context.HttpContext.RequestServices.GetRequiredService<AgentRegistry>();
             var row = await agents.FindAsync(caller.Name, context.HttpContext.RequestAborted);

@@ -30,6 +30,7 @@ internal sealed class McpSurfaces(Func<Caller, McpServerOptions> build)
         target.PromptCollection = surface.PromptCollection;
         target.ResourceCollection = surface.ResourceCollection;
         target.Handlers = surface.Handlers;
+        // The surface's own filters; the SDK's only default one guards [Authorize] metadata, which no tool here has.
         target.Filters = surface.Filters;
         // A surface resolves nothing from the server's services, so no DI scope per request.
         target.ScopeRequests = false;
