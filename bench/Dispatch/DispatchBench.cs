@@ -2,8 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using FactoryMcp.Bench.Ledgers;
 using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Claims;
+using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Ledger.Lines;
-using FactoryMcp.Ledger.Runs;
 
 namespace FactoryMcp.Bench.Dispatch;
 
@@ -59,7 +60,7 @@ internal static class DispatchBench
         // Enough queued work that no claimer runs dry before the clock stops.
         var queued = Math.Max(3000, claimers * 200);
         using var ledger = await BenchLedger.CreateAsync(options.Directory, queued);
-        var runs = new RunLedger(ledger.Db);
+        var claims = ledger.Services.Claims;
         var registry = new AgentRegistry(ledger.Db);
         var callers = new List<Caller>();
         for (var i = 0; i < claimers; i++)
@@ -76,7 +77,7 @@ internal static class DispatchBench
                     {
                         try
                         {
-                            var outcome = await runs.ClaimAsync(caller, newRun: true);
+                            var outcome = await claims.ClaimAsync(caller, newRun: true);
                             if (outcome.Status != ClaimOutcome.Claimed)
                                 break;
                             Interlocked.Increment(ref claimed);
@@ -108,14 +109,15 @@ internal static class DispatchBench
     private static async Task<Row> EvidenceAsync(BenchOptions options, int writers)
     {
         using var ledger = await BenchLedger.CreateAsync(options.Directory, writers);
-        var runs = new RunLedger(ledger.Db);
+        var claims = ledger.Services.Claims;
+        var evidence = ledger.Services.Evidence;
         var registry = new AgentRegistry(ledger.Db);
         var held = new List<(Caller Caller, long Run)>();
         for (var i = 0; i < writers; i++)
         {
             var caller = await registry.AuthenticateAsync($"writer-{i}", null, null);
-            var claim = await runs.ClaimAsync(caller, newRun: false);
-            await runs.StartLeaseAsync(caller, claim.Run!.Id);
+            var claim = await claims.ClaimAsync(caller, newRun: false);
+            await claims.StartLeaseAsync(caller, claim.Run!.Id);
             held.Add((caller, claim.Run.Id));
         }
 
@@ -130,7 +132,7 @@ internal static class DispatchBench
                     {
                         try
                         {
-                            await runs.RecordEvidenceAsync(
+                            await evidence.RecordEvidenceAsync(
                                 h.Caller,
                                 new EvidenceInput(h.Run, "log", $"step {n}", "a few lines of output\n"),
                                 LineCatalog.Empty

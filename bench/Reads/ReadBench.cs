@@ -31,8 +31,8 @@ internal static class ReadBench
         var reader = await ledger.Services.Agents.AuthenticateAsync("reader", null, null);
         // Evidence writes for the loaded-memory figure go to a run this agent holds.
         var writer = await ledger.Services.Agents.AuthenticateAsync("reader-writes", null, null);
-        var held = (await ledger.Services.Runs.ClaimAsync(writer, newRun: false)).Run!;
-        await ledger.Services.Runs.StartLeaseAsync(writer, held.Id);
+        var held = (await ledger.Services.Claims.ClaimAsync(writer, newRun: false)).Run!;
+        await ledger.Services.Claims.StartLeaseAsync(writer, held.Id);
 
         await using var memory = await InMemoryServer.ConnectAsync(ledger.Services, reader);
         await using var peer = StdioPeer.Start(FactoryCommand.Serve(factory, ledger.LedgerFile, "reader-writes"));

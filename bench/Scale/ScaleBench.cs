@@ -3,7 +3,7 @@ using System.Globalization;
 using FactoryMcp.Bench.Ledgers;
 using FactoryMcp.Bench.Processes;
 using FactoryMcp.Bench.Report;
-using FactoryMcp.Ledger.Runs;
+using FactoryMcp.Ledger.Evidence;
 
 namespace FactoryMcp.Bench.Scale;
 
@@ -131,8 +131,8 @@ internal static class ScaleBench
             var reader = await services.Agents.AuthenticateAsync("reader", null, null);
             var claimer = await services.Agents.AuthenticateAsync("claimer", null, null);
             var writer = await services.Agents.AuthenticateAsync("writer", null, null);
-            var held = (await services.Runs.ClaimAsync(writer, newRun: false)).Run!;
-            await services.Runs.StartLeaseAsync(writer, held.Id);
+            var held = (await services.Claims.ClaimAsync(writer, newRun: false)).Run!;
+            await services.Claims.StartLeaseAsync(writer, held.Id);
 
             // Unmeasured first: the runtime's tiering and this ledger's page cache, as in a server that has run a while.
             await Timing.SequentialAsync(
@@ -142,7 +142,7 @@ internal static class ScaleBench
             await Timing.SequentialAsync(
                 Math.Max(10, options.Ops / 10),
                 i =>
-                    services.Runs.RecordEvidenceAsync(
+                    services.Evidence.RecordEvidenceAsync(
                         writer,
                         new EvidenceInput(held.Id, "log", $"warm {i}", "a few lines of output\n"),
                         services.Config.Lines
@@ -159,10 +159,10 @@ internal static class ScaleBench
         public Task ReadAsync(Random random) =>
             ledger.Services.Packets.GetTaskPacketAsync(reader, random.NextInt64(1, tasks + 1), false);
 
-        public Task ClaimAsync() => ledger.Services.Runs.ClaimAsync(claimer, newRun: true);
+        public Task ClaimAsync() => ledger.Services.Claims.ClaimAsync(claimer, newRun: true);
 
         public Task WriteAsync(int i) =>
-            ledger.Services.Runs.RecordEvidenceAsync(
+            ledger.Services.Evidence.RecordEvidenceAsync(
                 writer,
                 new EvidenceInput(heldRun, "log", $"step {i}", "a few lines of output\n"),
                 ledger.Services.Config.Lines

@@ -2,7 +2,8 @@ using System.Diagnostics;
 using FactoryMcp.Bench.Ledgers;
 using FactoryMcp.Bench.Processes;
 using FactoryMcp.Bench.Report;
-using FactoryMcp.Ledger.Runs;
+using FactoryMcp.Ledger.Declarations;
+using FactoryMcp.Ledger.Evidence;
 
 namespace FactoryMcp.Bench.Validation;
 
@@ -46,7 +47,7 @@ internal static class ValidationBench
                 {
                     var packet = await services.Packets.GetTaskPacketAsync(builder, null, newRun: true);
                     var runId = packet.RunId!.Value;
-                    await services.Runs.RecordEvidenceAsync(
+                    await services.Evidence.RecordEvidenceAsync(
                         builder,
                         new EvidenceInput(runId, "plan", "change a file"),
                         services.Config.Lines
@@ -56,7 +57,7 @@ internal static class ValidationBench
                         $"changed by run {runId}\n"
                     );
                     var clock = Stopwatch.StartNew();
-                    var result = await services.Declarations.DeclareAsync(
+                    var result = await services.Gate.DeclareAsync(
                         builder,
                         new DeclarationInput(runId, TerminalStates.PrReady, "changed a file")
                     );
@@ -65,7 +66,7 @@ internal static class ValidationBench
                         throw new InvalidOperationException(
                             $"The declaration was not accepted: {result.Outcome}: {result.Message}"
                         );
-                    sandboxed = (await services.Runs.EvidenceAsync(runId)).Last(e => e.Kind == "test_output").Summary;
+                    sandboxed = (await services.Evidence.ForRunAsync(runId)).Last(e => e.Kind == "test_output").Summary;
                 }
                 var declareMs = totals.Order().ElementAt(totals.Count / 2);
                 var commandMs = (await Timing.SequentialAsync(Math.Max(3, perRun), _ => ShAsync("true"))).MedianMs;

@@ -3,7 +3,7 @@ using FactoryMcp.Bench.Ledgers;
 using FactoryMcp.Bench.Processes;
 using FactoryMcp.Bench.Published;
 using FactoryMcp.Bench.Report;
-using FactoryMcp.Ledger.Runs;
+using FactoryMcp.Ledger.Evidence;
 
 namespace FactoryMcp.Bench.Writes;
 
@@ -29,11 +29,11 @@ internal static class WriteBench
         await ledger.SeedAsync(2 + options.Runs * (options.Ops + workspaceClaims));
         var services = ledger.Services;
         var writer = await services.Agents.AuthenticateAsync("writer", null, null);
-        var run = (await services.Runs.ClaimAsync(writer, newRun: false)).Run!;
-        await services.Runs.StartLeaseAsync(writer, run.Id);
+        var run = (await services.Claims.ClaimAsync(writer, newRun: false)).Run!;
+        await services.Claims.StartLeaseAsync(writer, run.Id);
         var remote = await services.Agents.AuthenticateAsync("writer-stdio", null, null);
-        var remoteRun = (await services.Runs.ClaimAsync(remote, newRun: false)).Run!;
-        await services.Runs.StartLeaseAsync(remote, remoteRun.Id);
+        var remoteRun = (await services.Claims.ClaimAsync(remote, newRun: false)).Run!;
+        await services.Claims.StartLeaseAsync(remote, remoteRun.Id);
         var claimer = await services.Agents.AuthenticateAsync("claimer", null, null);
         var preparer = await services.Agents.AuthenticateAsync("preparer", null, null);
 
@@ -51,7 +51,7 @@ internal static class WriteBench
             var direct = await Timing.SequentialAsync(
                 options.Ops,
                 i =>
-                    services.Runs.RecordEvidenceAsync(
+                    services.Evidence.RecordEvidenceAsync(
                         writer,
                         new EvidenceInput(run.Id, "log", $"step {i}", "a few lines of output\n"),
                         services.Config.Lines
@@ -84,7 +84,7 @@ internal static class WriteBench
             );
             claimMs.Add(
                 (
-                    await Timing.SequentialAsync(options.Ops, _ => services.Runs.ClaimAsync(claimer, newRun: true))
+                    await Timing.SequentialAsync(options.Ops, _ => services.Claims.ClaimAsync(claimer, newRun: true))
                 ).MedianMs
             );
             packetClaimMs.Add(
@@ -104,7 +104,7 @@ internal static class WriteBench
                 ledgerRate,
                 1500,
                 atMost: false,
-                "RunLedger.RecordEvidenceAsync, as the tool calls it"
+                "EvidenceLedger.RecordEvidenceAsync, as the tool calls it"
             ),
             new Figure("record_evidence, latency", "ms", writeMs, Note: "median per write"),
             new Figure(

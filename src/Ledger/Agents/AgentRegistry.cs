@@ -58,15 +58,6 @@ public sealed partial class AgentRegistry(LedgerDatabase db)
     public async Task<IReadOnlyList<AgentRow>> ListAsync(CancellationToken ct = default) =>
         (await db.QueryAsync<AgentRow>(SelectAgent + " ORDER BY name", ct: ct)).ToList();
 
-    public async Task<IReadOnlyList<string>> PoolsOfAsync(long agentId, CancellationToken ct = default) =>
-        (
-            await db.QueryAsync<string>(
-                "SELECT pool FROM pool_members WHERE agent_id = @agentId ORDER BY pool",
-                new { agentId },
-                ct
-            )
-        ).ToList();
-
     /// <summary>
     /// Registers an agent (or re-issues the token of one with the same role) and returns the token,
     /// which is shown once and never stored.
@@ -223,4 +214,11 @@ public sealed partial class AgentRegistry(LedgerDatabase db)
             Encoding.ASCII.GetBytes(storedHash),
             Encoding.ASCII.GetBytes(HashToken(token))
         );
+
+    /// <summary>Whether any live registration holds a token (HTTP beyond loopback needs one).</summary>
+    public async Task<bool> AnyTokenAsync(CancellationToken ct = default) =>
+        await db.QuerySingleOrDefaultAsync<long>(
+            "SELECT count(*) FROM agents WHERE token_hash IS NOT NULL AND revoked_at IS NULL",
+            ct: ct
+        ) > 0;
 }

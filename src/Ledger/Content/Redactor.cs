@@ -4,8 +4,10 @@ namespace FactoryMcp.Ledger.Content;
 
 /// <summary>
 /// Removes what must never reach a draft (DESIGN section 11), before anything is stored: secrets
-/// (GitHub, OpenAI-style and AWS keys, bearer tokens, private keys, key=value credentials), e-mail
-/// addresses, absolute local paths, private hostnames and addresses, and private repository names.
+/// (GitHub, OpenAI/Anthropic, AWS, Slack, Google, GitLab, Stripe and npm keys, bearer tokens, private
+/// keys, key=value credentials under any compound name), e-mail addresses, absolute and home-relative
+/// local paths, private hostnames and addresses, and private repository names. Vendor prefixes are
+/// matched even when glued to a name (<c>key_ghp_…</c>), since that is how they leak in file names.
 /// </summary>
 public sealed partial class Redactor(
     IReadOnlyCollection<string> publicRepositories,
@@ -31,6 +33,7 @@ public sealed partial class Redactor(
         text = Replace(text, GitHubToken(), "[redacted token]");
         text = Replace(text, ApiKey(), "[redacted token]");
         text = Replace(text, AwsKey(), "[redacted key]");
+        text = Replace(text, VendorToken(), "[redacted token]");
         text = Replace(text, Bearer(), "Bearer [redacted token]");
         text = Replace(text, Assignment(), "$1=[redacted]");
         text = Replace(text, Email(), "[redacted e-mail]");
@@ -46,6 +49,7 @@ public sealed partial class Redactor(
                     return "[redacted private link]";
                 }
             );
+        text = Replace(text, HomePath(), "[redacted path]");
         text = Replace(text, LocalPath(), "[redacted path]");
         text = Replace(text, WindowsPath(), "[redacted path]");
         text = Replace(text, PrivateHost(), "[redacted host]");
@@ -65,20 +69,28 @@ public sealed partial class Redactor(
     [GeneratedRegex(@"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)")]
     private static partial Regex PrivateKey();
 
-    [GeneratedRegex(@"\b(?:gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{16,})")]
+    // No word boundary before the prefix: `key_ghp_…` and `test_tokghp_….py` must not slip through.
+    [GeneratedRegex(@"(?:gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{16,})")]
     private static partial Regex GitHubToken();
 
-    [GeneratedRegex(@"\bsk-(?:proj-|ant-)?[A-Za-z0-9_\-]{16,}")]
+    [GeneratedRegex(@"(?<![A-Za-z0-9])sk-(?:proj-|ant-)?[A-Za-z0-9_\-]{16,}")]
     private static partial Regex ApiKey();
 
-    [GeneratedRegex(@"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")]
+    [GeneratedRegex(@"(?<![A-Z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Z])")]
     private static partial Regex AwsKey();
+
+    // Slack (xoxb-, xoxp-, ...), Google API keys, GitLab tokens, Stripe secret/restricted keys, npm tokens.
+    [GeneratedRegex(
+        @"(?:xox[abposr]-[A-Za-z0-9\-]{10,}|AIza[0-9A-Za-z_\-]{35}|gl(?:pat|dt|rt|ptt)-[A-Za-z0-9_\-]{20,}|(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}|npm_[A-Za-z0-9]{36})"
+    )]
+    private static partial Regex VendorToken();
 
     [GeneratedRegex(@"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]{8,}=*")]
     private static partial Regex Bearer();
 
     [GeneratedRegex(
-        @"(?i)\b((?:api[_-]?key|access[_-]?key|secret|token|password|passwd)\w*)\s*[:=]\s*[""']?[^\s""',;]{6,}[""']?"
+        @"(?i)\b(\w*(?:api[_-]?key|access[_-]?key|secret|token|password|passwd|credential)\w*)\s*[:=]\s*[""']?[^\s""',;]{6,}[""']?",
+        RegexOptions.NonBacktracking // a leading \w* must stay linear on long words
     )]
     private static partial Regex Assignment();
 
@@ -92,6 +104,9 @@ public sealed partial class Redactor(
         @"(?<![\w.:/])/(?:home|root|tmp|var|Users|opt|srv|mnt|work|etc|private|usr|data|builds?|runner)(?:/[^\s'""`)\]<>]*)?"
     )]
     private static partial Regex LocalPath();
+
+    [GeneratedRegex(@"(?:~|\$HOME|\$\{HOME\})/[^\s'""`)\]<>]+")]
+    private static partial Regex HomePath();
 
     [GeneratedRegex(@"\b[A-Za-z]:\\[^\s'""`)\]<>]+")]
     private static partial Regex WindowsPath();

@@ -34,12 +34,6 @@ public sealed class BlobStore(LedgerPaths paths)
         return sha;
     }
 
-    public string PutFile(string sourcePath)
-    {
-        var bytes = File.ReadAllBytes(sourcePath);
-        return Put(bytes);
-    }
-
     public bool Exists(string sha) => File.Exists(PathOf(sha));
 
     public byte[] Read(string sha)

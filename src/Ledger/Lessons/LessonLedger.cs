@@ -108,21 +108,31 @@ public sealed class LessonLedger(LedgerDatabase db)
         );
     }
 
-    public async Task RetireAsync(Caller caller, long lessonId, CancellationToken ct = default)
+    /// <summary>Retires an active lesson: later packets of its line no longer carry it. The row is kept, marked retired.</summary>
+    public async Task<LessonRow> RetireAsync(Caller caller, long lessonId, CancellationToken ct = default)
     {
         if (!caller.IsHuman)
             throw new LedgerException("Only a human retires a lesson.");
-        await db.WriteAsync(
+        return await db.WriteAsync(
             caller.Actor,
             async w =>
             {
+                var lesson =
+                    await w.SingleOrDefaultAsync<LessonRow>(
+                        LessonRow.Select + " WHERE id = @lessonId",
+                        new { lessonId }
+                    )
+                    ?? throw new LedgerException(
+                        $"There is no lesson {lessonId}; `factory lessons list` lists the active ones."
+                    );
                 var changed = await w.ExecuteAsync(
                     "UPDATE lessons SET retired_at = @now WHERE id = @lessonId AND retired_at IS NULL",
                     new { now = w.NowText, lessonId }
                 );
                 if (changed == 0)
-                    throw new LedgerException($"There is no active lesson {lessonId}.");
-                await w.AuditAsync("lesson.retired", "lesson", lessonId, new { });
+                    throw new LedgerException($"Lesson {lessonId} is already retired; nothing changed.");
+                await w.AuditAsync("lesson.retired", "lesson", lessonId, new { line = lesson.Line });
+                return lesson;
             },
             ct
         );

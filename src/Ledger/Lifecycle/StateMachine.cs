@@ -12,7 +12,7 @@ public static class StateMachine
     private static readonly Dictionary<string, string[]> TaskEdges = new()
     {
         [TaskStates.Proposed] = [TaskStates.Ready, TaskStates.Rejected, TaskStates.Cancelled],
-        [TaskStates.Ready] = [TaskStates.Running, TaskStates.Cancelled, TaskStates.Escalated],
+        [TaskStates.Ready] = [TaskStates.Running, TaskStates.Cancelled],
         [TaskStates.Running] =
         [
             TaskStates.Validating,
@@ -70,7 +70,6 @@ public static class StateMachine
             RunStates.Expired,
             RunStates.HandedOff,
             RunStates.Cancelled,
-            RunStates.Superseded,
         ],
         [RunStates.Validating] =
         [

@@ -41,7 +41,7 @@ public static class PacketParser
             switch (block)
             {
                 case YamlFrontMatterBlock yaml:
-                    frontMatter = FrontMatterReader.Read(FrontMatterText(markdown, yaml), problems);
+                    frontMatter = FrontMatterReader.Read(FrontMatter.Of(markdown, yaml).Yaml, problems);
                     continue;
                 case HeadingBlock { Level: 1 } h1:
                     Close();
@@ -146,12 +146,6 @@ public static class PacketParser
             Reproduction = reproduction,
             EvidenceRequired = evidence.Distinct().ToList(),
         };
-    }
-
-    private static string FrontMatterText(string markdown, YamlFrontMatterBlock yaml)
-    {
-        var lines = markdown[yaml.Span.Start..Math.Min(yaml.Span.End + 1, markdown.Length)].Split('\n');
-        return string.Join('\n', lines.Where(l => l.TrimEnd() is not ("---" or "...")));
     }
 
     private static int LineEnd(string text, int position)

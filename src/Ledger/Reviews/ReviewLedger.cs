@@ -1,4 +1,5 @@
 using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Claims;
 using FactoryMcp.Ledger.Lessons;
 using FactoryMcp.Ledger.Lifecycle;
 using FactoryMcp.Ledger.Runs;
@@ -125,7 +126,7 @@ public sealed class ReviewLedger(LedgerDatabase db)
                         );
                         break;
                     case ReviewOutcomes.ChangesRequested:
-                        state = await RunLedger.ReworkAsync(w, run, task, $"reviewer {caller.Name}", feedback!);
+                        state = await Requeue.ForReworkAsync(w, run, task, $"reviewer {caller.Name}", feedback!);
                         break;
                     default:
                         state = TaskStates.Rejected;

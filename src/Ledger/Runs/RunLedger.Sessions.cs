@@ -1,3 +1,5 @@
+using FactoryMcp.Ledger.Claims;
+using FactoryMcp.Ledger.Declarations;
 using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Ledger.Lifecycle;
 using FactoryMcp.Ledger.Tasks;
@@ -42,7 +44,7 @@ public sealed partial class RunLedger
                         RunRow.Select + " WHERE r.id = @id",
                         new { id = session.RunId }
                     ) ?? throw new LedgerException($"There is no run {session.RunId}.");
-                await AddServerEvidenceAsync(
+                await EvidenceLedger.AddServerEvidenceAsync(
                     w,
                     run.Id,
                     EvidenceKinds.Log,
@@ -75,7 +77,7 @@ public sealed partial class RunLedger
                         new { declared = TerminalStates.RetryableFailure, detail = why },
                         closeReason: why
                     );
-                    await RequeueAfterFailureAsync(w, run, $"RETRYABLE_FAILURE: {why} (run {run.Id})");
+                    await Requeue.AfterFailureAsync(w, run, $"RETRYABLE_FAILURE: {why} (run {run.Id})");
                     failed = true;
                 }
                 var after = await w.SingleOrDefaultAsync<RunRow>(

@@ -1,5 +1,4 @@
 using FactoryMcp.Ledger.Agents;
-using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Ledger.Lifecycle;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Tasks;
@@ -7,8 +6,9 @@ using FactoryMcp.Ledger.Tasks;
 namespace FactoryMcp.Ledger.Runs;
 
 /// <summary>
-/// Runs: claims under a lease, evidence, terminal declarations, hand-offs. Builders act only on the
-/// run they hold; every change is one short transaction with its audit record.
+/// Runs: reads of runs, and the two checks every write on a held run shares (the caller holds it; its
+/// lease renews). Claims, evidence, declarations and validation jobs are ledgers of their own
+/// (<c>Claims/</c>, <c>Evidence/</c>, <c>Declarations/</c>, <c>Validation/</c>).
 /// </summary>
 public sealed partial class RunLedger(LedgerDatabase db)
 {
@@ -16,8 +16,6 @@ public sealed partial class RunLedger(LedgerDatabase db)
 
     /// <summary>A run of a spec job: it answers with a proposed packet, NO_OP or ESCALATE, never PR_READY (README, "Spec jobs").</summary>
     public const string SpecKind = "spec";
-
-    public LedgerDatabase Database => db;
 
     public async Task<RunRow> GetAsync(long runId, CancellationToken ct = default) =>
         await db.QuerySingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @runId", new { runId }, ct)
@@ -40,24 +38,6 @@ public sealed partial class RunLedger(LedgerDatabase db)
             await db.QueryAsync<RunRow>(RunRow.Select + " WHERE r.task_id = @taskId ORDER BY r.id", new { taskId }, ct)
         ).ToList();
 
-    public async Task<IReadOnlyList<EvidenceRow>> EvidenceAsync(long runId, CancellationToken ct = default) =>
-        (
-            await db.QueryAsync<EvidenceRow>(
-                EvidenceRow.Select + " WHERE run_id = @runId ORDER BY id",
-                new { runId },
-                ct
-            )
-        ).ToList();
-
-    public async Task<IReadOnlyList<DeclarationRow>> DeclarationsAsync(long runId, CancellationToken ct = default) =>
-        (
-            await db.QueryAsync<DeclarationRow>(
-                DeclarationRow.Select + " WHERE run_id = @runId ORDER BY id",
-                new { runId },
-                ct
-            )
-        ).ToList();
-
     public async Task<IReadOnlyList<StageRow>> StagesAsync(long runId, CancellationToken ct = default) =>
         (
             await db.QueryAsync<StageRow>(
@@ -73,9 +53,14 @@ public sealed partial class RunLedger(LedgerDatabase db)
             ? TaskSettings.FromJson(json)
             : throw new LedgerException($"Task {task.Id} was never approved; it has no frozen settings.");
 
+    /// <summary>A run inside a write, which must exist.</summary>
+    internal static async Task<RunRow> RequireAsync(LedgerWrite w, long runId) =>
+        await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @runId", new { runId })
+        ?? throw new LedgerException($"There is no run {runId}.");
+
     /// <summary>
     /// Loads the run the caller holds, refusing another agent's run, a closed run, or one whose lease
-    /// ran out (the expiry itself is committed by <see cref="SweepExpiredAsync"/> before this runs; a
+    /// ran out (the expiry itself is committed by <see cref="Claims.LeaseSweeper.SweepExpiredAsync"/> before this runs; a
     /// lease that ran out since the last sweep is <see cref="LeaseLapsedException"/>, so the caller sweeps
     /// and tries again, and never renews a lease that already ran out).
     /// </summary>
@@ -129,34 +114,4 @@ public sealed partial class RunLedger(LedgerDatabase db)
         );
         return until;
     }
-}
-
-public sealed record StageRow
-{
-    public required long RunId { get; init; }
-    public required string Stage { get; init; }
-    public required DateTimeOffset At { get; init; }
-}
-
-public sealed record DeclarationRow
-{
-    public required long Id { get; init; }
-    public required long RunId { get; init; }
-    public required string State { get; init; }
-    public required string Summary { get; init; }
-    public string? Reason { get; init; }
-    public string? Question { get; init; }
-    public string? HeadCommit { get; init; }
-    public string? ResidualRisk { get; init; }
-    public required string Outcome { get; init; }
-    public required string ProblemsJson { get; init; }
-    public required string CreatedBy { get; init; }
-    public required DateTimeOffset CreatedAt { get; init; }
-
-    internal const string Select = """
-        SELECT id AS Id, run_id AS RunId, state AS State, summary AS Summary, reason AS Reason, question AS Question,
-               head_commit AS HeadCommit, residual_risk AS ResidualRisk, outcome AS Outcome, problems_json AS ProblemsJson,
-               created_by AS CreatedBy, created_at AS CreatedAt
-        FROM declarations
-        """;
 }

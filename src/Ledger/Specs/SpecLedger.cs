@@ -164,18 +164,6 @@ public sealed class SpecLedger(LedgerDatabase db)
         );
     }
 
-    /// <summary>The spec jobs of a signal, oldest first.</summary>
-    public async Task<IReadOnlyList<TaskRow>> JobsAsync(long signalId, CancellationToken ct = default) =>
-        (
-            await db.QueryAsync<TaskRow>(
-                "SELECT "
-                    + TaskRow.Columns
-                    + " FROM tasks t WHERE t.signal_id = @signalId AND t.line = 'spec' ORDER BY t.id",
-                new { signalId },
-                ct
-            )
-        ).ToList();
-
     private static async Task<SignalRow> RequireSignalAsync(LedgerWrite w, long signalId) =>
         await w.SingleOrDefaultAsync<SignalRow>(SignalRow.Select + " WHERE id = @signalId", new { signalId })
         ?? throw new LedgerException($"There is no signal {signalId}. `factory signals` lists them.");

@@ -1,4 +1,6 @@
 using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Claims;
+using FactoryMcp.Ledger.Escalations;
 using FactoryMcp.Ledger.Lessons;
 using FactoryMcp.Ledger.Lifecycle;
 using FactoryMcp.Ledger.Runs;
@@ -137,8 +139,8 @@ public sealed class VerificationLedger(LedgerDatabase db)
         if (caller.Role != Roles.Verifier)
             throw new LedgerException("Only a verifier submits verdicts.");
         verdict = (verdict ?? "").Trim().ToLowerInvariant();
-        if (!Verdicts.All.Contains(verdict))
-            throw new LedgerException($"Verdict '{verdict}' is not one of {string.Join(", ", Verdicts.All)}.");
+        if (!VerifierVerdicts.All.Contains(verdict))
+            throw new LedgerException($"Verdict '{verdict}' is not one of {string.Join(", ", VerifierVerdicts.All)}.");
         if (string.IsNullOrWhiteSpace(findings))
             throw new LedgerException(
                 "`findings` is empty: say what you checked and what you found, even when you approve."
@@ -239,10 +241,10 @@ public sealed class VerificationLedger(LedgerDatabase db)
         IReadOnlyList<VerdictRow> verdicts
     )
     {
-        var human = verdicts.Where(v => v.Verdict == Verdicts.NeedsHuman).ToList();
+        var human = verdicts.Where(v => v.Verdict == VerifierVerdicts.NeedsHuman).ToList();
         if (human.Count > 0)
         {
-            await RunLedger.EscalateTaskAsync(
+            await EscalationLedger.RaiseAsync(
                 w,
                 task.Id,
                 run.Id,
@@ -253,10 +255,10 @@ public sealed class VerificationLedger(LedgerDatabase db)
                 "Every role has spoken; a verifier asked for a human, so the task is escalated."
             );
         }
-        var rejects = verdicts.Where(v => v.Verdict == Verdicts.Reject).ToList();
+        var rejects = verdicts.Where(v => v.Verdict == VerifierVerdicts.Reject).ToList();
         if (rejects.Count > 0)
         {
-            var state = await RunLedger.ReworkAsync(
+            var state = await Requeue.ForReworkAsync(
                 w,
                 run,
                 task,
@@ -317,13 +319,6 @@ public sealed class VerificationLedger(LedgerDatabase db)
                 ct
             )
         ).ToList();
-
-    public async Task<VerificationRow?> ActiveClaimAsync(Caller caller, long runId, CancellationToken ct = default) =>
-        await db.QuerySingleOrDefaultAsync<VerificationRow>(
-            VerificationRow.Select + " WHERE run_id = @runId AND agent_id = @agentId AND state = 'claimed'",
-            new { runId, agentId = caller.AgentId },
-            ct
-        );
 
     /// <summary>Read-only trees of this verifier's finished verifications of a run, to delete.</summary>
     public async Task<IReadOnlyList<string>> FinishedCheckoutsAsync(
@@ -438,7 +433,7 @@ public sealed class VerificationLedger(LedgerDatabase db)
                         "UPDATE verifications SET state = 'expired', closed_at = @now WHERE run_id = @runId AND state = 'claimed'",
                         new { runId, now = w.NowText }
                     );
-                    await RunLedger.EscalateTaskAsync(
+                    await EscalationLedger.RaiseAsync(
                         w,
                         taskId,
                         runId,

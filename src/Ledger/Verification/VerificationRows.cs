@@ -50,12 +50,3 @@ public sealed record VerdictReceipt(
     string TaskState,
     string Message
 );
-
-public static class Verdicts
-{
-    public const string Approve = "approve";
-    public const string Reject = "reject";
-    public const string NeedsHuman = "needs_human";
-
-    public static readonly IReadOnlyList<string> All = [Approve, Reject, NeedsHuman];
-}

@@ -62,7 +62,12 @@ internal static class DrainCommand
                         null,
                         ct
                     );
-                    var summary = await new DrainLoop(factory, context.Error).RunAsync(
+                    var summary = await new DrainLoop(
+                        factory.Packets,
+                        factory.Runs,
+                        factory.Paths,
+                        context.Error
+                    ).RunAsync(
                         caller,
                         new DrainLoop.Options
                         {

@@ -58,7 +58,7 @@ internal static class FactoryCli
             {
                 var code = await body(parse, context, ct);
                 if (notice && context.Opened is { } factory)
-                    await PendingNotice.WriteAsync(factory, context.Error, ct);
+                    await PendingNotice.WriteAsync(factory.Tasks, factory.Signals, context.Error, ct);
                 return code;
             }
             catch (LedgerException e)

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using FactoryMcp.Tools.Maintenance;
 
 namespace FactoryMcp.Server.Cli;
 
@@ -21,7 +20,7 @@ internal static class GcCommand
                 async (parse, context, ct) =>
                 {
                     var factory = await context.OpenAsync(ct);
-                    var report = await new GarbageCollector(factory).CollectAsync(parse.GetValue(dryRun), ct);
+                    var report = await factory.Collector().CollectAsync(parse.GetValue(dryRun), ct);
                     foreach (var (path, bytes, reason) in report.Removed)
                         await context.Out.WriteLineAsync(
                             $"{(report.DryRun ? "would delete" : "deleted")} {path} ({bytes / 1024} KiB): {reason}"

@@ -104,7 +104,7 @@ internal static class JudgmentCommands
                 async (parse, context, ct) =>
                 {
                     var factory = await context.OpenAsync(ct);
-                    var task = await factory.Tasks.AnswerEscalationAsync(
+                    var task = await factory.Escalations.AnswerAsync(
                         CliContext.Human,
                         parse.GetValue(answerTask),
                         parse.GetValue(answerText)!,
@@ -124,7 +124,9 @@ internal static class JudgmentCommands
 
     private static void AddLessons(RootCommand root)
     {
+        // `factory lesson retire 3` reads as well as `factory lessons retire 3`.
         var lessons = new Command("lessons", "Task feedback and the lessons promoted from it.");
+        lessons.Aliases.Add("lesson");
         var list = new Command("list", "Active lessons by line.");
         list.SetAction(
             FactoryCli.Handler(
@@ -175,9 +177,26 @@ internal static class JudgmentCommands
                 }
             )
         );
+        var lessonId = new Argument<long>("lesson") { Description = "Lesson id (`factory lessons list`)." };
+        var retire = new Command("retire", "Retire a lesson: later packets of its line no longer carry it.")
+        {
+            lessonId,
+        };
+        retire.SetAction(
+            FactoryCli.Handler(
+                async (parse, context, ct) =>
+                {
+                    var factory = await context.OpenAsync(ct);
+                    var lesson = await factory.Lessons.RetireAsync(CliContext.Human, parse.GetValue(lessonId), ct);
+                    await context.Out.WriteLineAsync($"Lesson {lesson.Id} of line {lesson.Line} retired.");
+                    return 0;
+                }
+            )
+        );
         lessons.Subcommands.Add(list);
         lessons.Subcommands.Add(feedback);
         lessons.Subcommands.Add(promote);
+        lessons.Subcommands.Add(retire);
         root.Subcommands.Add(lessons);
     }
 

@@ -1,14 +1,15 @@
 using FactoryMcp.Ledger.Lifecycle;
-using FactoryMcp.Tools.Hosting;
+using FactoryMcp.Ledger.Signals;
+using FactoryMcp.Ledger.Tasks;
 
 namespace FactoryMcp.Server.Cli;
 
 /// <summary>"2 escalations and 1 review waiting": printed after every command when there are any.</summary>
 internal static class PendingNotice
 {
-    public static async Task WriteAsync(FactoryServices factory, TextWriter error, CancellationToken ct)
+    public static async Task WriteAsync(TaskLedger tasks, SignalLedger signals, TextWriter error, CancellationToken ct)
     {
-        var counts = await factory.Tasks.CountByStateAsync(ct);
+        var counts = await tasks.CountByStateAsync(ct);
         var escalations = counts.GetValueOrDefault(TaskStates.Escalated);
         var reviews = counts.GetValueOrDefault(TaskStates.AwaitingReview);
         var proposals = counts.GetValueOrDefault(TaskStates.Proposed);
@@ -19,7 +20,7 @@ internal static class PendingNotice
             parts.Add($"{reviews} review{(reviews == 1 ? "" : "s")} waiting");
         if (proposals > 0)
             parts.Add($"{proposals} proposal{(proposals == 1 ? "" : "s")} to approve");
-        var duplicates = await factory.Signals.FlaggedOpenCountAsync(ct);
+        var duplicates = await signals.FlaggedOpenCountAsync(ct);
         if (duplicates > 0)
             parts.Add(
                 $"{duplicates} signal{(duplicates == 1 ? "" : "s")} flagged as possible duplicate{(duplicates == 1 ? "" : "s")} (`factory signals`)"

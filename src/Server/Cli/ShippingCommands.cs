@@ -1,5 +1,4 @@
 using System.CommandLine;
-using FactoryMcp.Tools.Export;
 using FactoryMcp.Tools.Funnel;
 
 namespace FactoryMcp.Server.Cli;
@@ -167,7 +166,7 @@ internal static class ShippingCommands
                 async (_, context, ct) =>
                 {
                     var factory = await context.OpenAsync(ct);
-                    await new DatasetExport(factory).WriteEventsAsync(context.Out, ct);
+                    await factory.Export().WriteEventsAsync(context.Out, ct);
                     return 0;
                 },
                 notice: false
@@ -185,7 +184,7 @@ internal static class ShippingCommands
                 async (_, context, ct) =>
                 {
                     var factory = await context.OpenAsync(ct);
-                    await new DatasetExport(factory).WriteRunsAsync(context.Out, ct);
+                    await factory.Export().WriteRunsAsync(context.Out, ct);
                     return 0;
                 },
                 notice: false

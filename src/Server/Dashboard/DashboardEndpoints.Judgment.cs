@@ -16,7 +16,7 @@ internal sealed partial class DashboardEndpoints
                     c,
                     async s =>
                     {
-                        await factory.Tasks.AnswerEscalationAsync(
+                        await factory.Escalations.AnswerAsync(
                             s.Human,
                             id,
                             c.Request.Form["answer"].ToString(),

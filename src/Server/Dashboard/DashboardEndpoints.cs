@@ -1,7 +1,6 @@
 using System.Text;
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
-using FactoryMcp.Ledger.Escalations;
 using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Ledger.Lifecycle;
 using FactoryMcp.Server.Http;
@@ -188,7 +187,7 @@ internal sealed partial class DashboardEndpoints(FactoryServices factory, IAntif
     {
         var now = factory.Db.Now;
         var rows = await factory.Tasks.BoardAsync(ct: CancellationToken.None);
-        var escalations = await new EscalationReader(factory.Db).ListOpenAsync();
+        var escalations = await factory.Escalations.ListOpenAsync();
         var body = new StringBuilder();
         if (escalations.Count > 0)
         {
@@ -283,7 +282,7 @@ internal sealed partial class DashboardEndpoints(FactoryServices factory, IAntif
     {
         var bundle = await factory.Bundles.BuildAsync(id);
         var body = new StringBuilder($"<p><a href=\"/tasks/{bundle.Task.Id}\">Task {bundle.Task.Id}</a></p>");
-        var files = (await factory.Runs.EvidenceAsync(id)).Where(e => e.BlobSha is not null).ToList();
+        var files = (await factory.Evidence.ForRunAsync(id)).Where(e => e.BlobSha is not null).ToList();
         if (files.Count > 0)
         {
             body.Append("<h2>Evidence files</h2><ul>");
@@ -303,7 +302,7 @@ internal sealed partial class DashboardEndpoints(FactoryServices factory, IAntif
     private async Task<IResult> BlobAsync(long runId, long evidenceId)
     {
         var item =
-            (await factory.Runs.EvidenceAsync(runId)).FirstOrDefault(e => e.Id == evidenceId && e.BlobSha is not null)
+            (await factory.Evidence.ForRunAsync(runId)).FirstOrDefault(e => e.Id == evidenceId && e.BlobSha is not null)
             ?? throw new LedgerException($"Run {runId} has no evidence file {evidenceId}.");
         var bytes = new BlobStore(factory.Paths).Read(item.BlobSha!);
         var image = RasterImageType(bytes);

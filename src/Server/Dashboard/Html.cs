@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Encodings.Web;
+using FactoryMcp.Ledger.Packets;
 using Markdig;
 using Microsoft.AspNetCore.Http;
 
@@ -25,13 +26,9 @@ internal static class Html
     public static string Packet(string markdown)
     {
         var text = markdown.Replace("\r\n", "\n");
-        if (!text.StartsWith("---\n", StringComparison.Ordinal))
-            return FromMarkdown(text);
-        var end = text.IndexOf("\n---", 3, StringComparison.Ordinal);
-        if (end < 0)
-            return FromMarkdown(text);
-        var bodyStart = text.IndexOf('\n', end + 1);
-        return $"<pre>{E(text[..(end + 4)])}</pre>" + FromMarkdown(bodyStart < 0 ? "" : text[(bodyStart + 1)..]);
+        return FrontMatter.Split(text) is { } front
+            ? $"<pre>{E(front.Block)}</pre>" + FromMarkdown(front.Body)
+            : FromMarkdown(text);
     }
 
     public static string Csrf(HumanSession session) =>

@@ -16,7 +16,7 @@ namespace FactoryMcp.Server.Hooks;
 /// listed from the GitHub API named in factory.yaml. Other conclusions and branches are acknowledged and
 /// ignored, as are check suites of the GitHub Actions app (their workflow_run names the workflow).
 /// </summary>
-internal sealed class CiFailureEvents(FactoryServices factory)
+internal sealed class CiFailureEvents(SignalLedger signals, SignalIntake intake, ConfigFiles config)
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
 
@@ -67,7 +67,7 @@ internal sealed class CiFailureEvents(FactoryServices factory)
         }
 
         var externalId = $"{repo}:{workflowKey}@{sha}";
-        if (await factory.Signals.FindAsync(SignalKeys.Ci, externalId, ct) is { } known)
+        if (await signals.FindAsync(SignalKeys.Ci, externalId, ct) is { } known)
             return $"signal {known.Id} already recorded ({known.Key})";
         var (jobs, jobsError) = await FailingJobsAsync(listUrl, workflowRun ? "jobs" : "check_runs", ct);
         var details = new CiFailureDetails
@@ -92,7 +92,7 @@ internal sealed class CiFailureEvents(FactoryServices factory)
                 ? Text(ca, "name")
             : null;
         var created = Text(run, "created_at") ?? Text(run, "updated_at");
-        var outcome = await factory.SignalIntake.IngestAsync(
+        var outcome = await intake.IngestAsync(
             "hook:github",
             new SignalInput(
                 SignalKeys.Ci,
@@ -119,7 +119,7 @@ internal sealed class CiFailureEvents(FactoryServices factory)
         CancellationToken ct
     )
     {
-        var hooks = factory.Config.Settings.Hooks;
+        var hooks = config.Settings.Hooks;
         if (url is null)
             return ([], "the event names no URL to list its jobs from");
         var api = hooks.GithubApiUrl.TrimEnd('/') + "/";

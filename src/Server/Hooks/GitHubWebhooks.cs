@@ -2,7 +2,8 @@ using System.Text.Json;
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Hooks;
 using FactoryMcp.Ledger.Signals;
-using FactoryMcp.Tools.Hosting;
+using FactoryMcp.Tools.Shipping;
+using FactoryMcp.Tools.Signals;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -14,11 +15,16 @@ namespace FactoryMcp.Server.Hooks;
 /// (key github:owner/repo#number); a merged `pull_request` is recorded for shipping; a failed
 /// `workflow_run` or `check_suite` on the default branch becomes a CI-failure signal.
 /// </summary>
-internal sealed partial class GitHubWebhooks(FactoryServices factory, HookLedger hooks, byte[] secret, ILogger logger)
+internal sealed partial class GitHubWebhooks(
+    SignalIntake intake,
+    ShipService ship,
+    CiFailureEvents ci,
+    HookLedger hooks,
+    byte[] secret,
+    ILogger logger
+)
 {
     private static readonly string[] IssueActions = ["opened", "reopened", "edited", "labeled"];
-
-    private readonly CiFailureEvents ci = new(factory);
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -114,7 +120,7 @@ internal sealed partial class GitHubWebhooks(FactoryServices factory, HookLedger
                     issue.TryGetProperty("labels", out var l) && l.ValueKind == JsonValueKind.Array
                         ? l.EnumerateArray().Select(x => x.GetProperty("name").GetString()!).ToList()
                         : [];
-                var outcome = await factory.SignalIntake.IngestAsync(
+                var outcome = await intake.IngestAsync(
                     "hook:github",
                     new SignalInput(
                         "github",
@@ -160,7 +166,7 @@ internal sealed partial class GitHubWebhooks(FactoryServices factory, HookLedger
                 if (!await hooks.RecordMergedPullAsync(delivery, pull, ct))
                     return $"merge of {pull.Repo}#{pull.Number} already recorded";
                 // It ships a run only when the merged head equals the reviewed SHA.
-                var shipped = await factory.Ship.ShipMergedPullAsync(pull.HeadRef, pull.HeadSha, pull.Url, ct);
+                var shipped = await ship.ShipMergedPullAsync(pull.HeadRef, pull.HeadSha, pull.Url, ct);
                 return $"merge of {pull.Repo}#{pull.Number} recorded; {shipped}";
             }
             case "workflow_run" or "check_suite":

@@ -42,7 +42,9 @@ internal static class HooksHost
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var app = builder.Build();
         var hooks = new GitHubWebhooks(
-            factory,
+            factory.SignalIntake,
+            factory.Ship,
+            new CiFailureEvents(factory.Signals, factory.SignalIntake, factory.Config),
             new HookLedger(factory.Db),
             secret,
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FactoryMcp.Hooks")

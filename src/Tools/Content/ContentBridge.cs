@@ -2,11 +2,13 @@ using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Content;
 using FactoryMcp.Ledger.Evidence;
+using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Shipping;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Tasks;
 using FactoryMcp.Tools.Git;
 using FactoryMcp.Tools.Hosting;
+using FactoryMcp.Tools.Tasks;
 
 namespace FactoryMcp.Tools.Content;
 
@@ -20,13 +22,23 @@ public sealed record DrainReport(int Events, int DraftsCreated, int ContentPacke
 /// When a marketing line exists, a content packet goes to a writer, whose files replace the drafts (after
 /// redaction) once the server accepts the writer's run. Nothing is published automatically.
 /// </summary>
-public sealed class ContentBridge(FactoryServices factory)
+public sealed class ContentBridge(
+    ShippingLedger shipping,
+    TaskLedger tasks,
+    RunLedger runs,
+    EvidenceLedger evidence,
+    DraftLedger drafts,
+    TaskIntake intake,
+    Mirrors mirrors,
+    ConfigFiles config,
+    LedgerPaths paths
+)
 {
     public static readonly Caller Bridge = new(0, "content-bridge", "server");
 
     public Redactor RedactorFor(string? repo)
     {
-        var settings = factory.Config.Settings.Content;
+        var settings = config.Settings.Content;
         var names = new List<string>();
         if (repo is not null)
         {
@@ -49,16 +61,14 @@ public sealed class ContentBridge(FactoryServices factory)
     /// <summary>Drafts every shipped event that lacks them (live ones; test ones only when asked). Running it twice adds nothing.</summary>
     public async Task<DrainReport> DrainAsync(bool includeTest, CancellationToken ct = default)
     {
-        var events = (await factory.Shipping.EventsAsync(ct))
-            .Where(e => e.Environment == "live" || includeTest)
-            .ToList();
+        var events = (await shipping.EventsAsync(ct)).Where(e => e.Environment == "live" || includeTest).ToList();
         int created = 0,
             packets = 0;
         var exported = new List<string>();
         foreach (var shipped in events)
         {
             var brief = await BriefAsync(shipped, ct);
-            var task = await factory.Tasks.GetAsync(shipped.TaskId, ct);
+            var task = await tasks.GetAsync(shipped.TaskId, ct);
             var redactor = RedactorFor(task.Repo);
             var briefJson = Json.Serialize(redactor.Redact(Json.Serialize(brief)).Text);
             foreach (
@@ -70,7 +80,7 @@ public sealed class ContentBridge(FactoryServices factory)
                 }
             )
             {
-                var (_, changed) = await factory.Drafts.StoreAsync(
+                var (_, changed) = await drafts.StoreAsync(
                     Bridge.Actor,
                     shipped.Id,
                     kind,
@@ -94,10 +104,10 @@ public sealed class ContentBridge(FactoryServices factory)
     /// <summary>Writes the ledger's drafts of an event to drafts/event-N/ (exports; the ledger stays authoritative).</summary>
     public async Task<IReadOnlyList<string>> ExportAsync(long eventId, CancellationToken ct = default)
     {
-        var folder = Path.Combine(factory.Paths.Drafts, $"event-{eventId}");
+        var folder = Path.Combine(paths.Drafts, $"event-{eventId}");
         Directory.CreateDirectory(folder);
         var written = new List<string>();
-        foreach (var draft in await factory.Drafts.ListAsync(eventId, ct))
+        foreach (var draft in await drafts.ListAsync(eventId, ct))
         {
             var path = Path.Combine(folder, FileName(draft.Kind));
             await File.WriteAllTextAsync(path, draft.Content, ct);
@@ -116,10 +126,10 @@ public sealed class ContentBridge(FactoryServices factory)
 
     private async Task<Brief> BriefAsync(ShippedEventRow shipped, CancellationToken ct)
     {
-        var task = await factory.Tasks.GetAsync(shipped.TaskId, ct);
-        var run = await factory.Runs.GetAsync(shipped.RunId, ct);
-        var packet = TaskLedger.ParsedPacket(await factory.Tasks.GetPacketAsync(task.Id, run.PacketVersion, ct));
-        var server = (await factory.Runs.EvidenceAsync(run.Id, ct)).Where(e => e.Origin == Origins.Server).ToList();
+        var task = await tasks.GetAsync(shipped.TaskId, ct);
+        var run = await runs.GetAsync(shipped.RunId, ct);
+        var packet = TaskLedger.ParsedPacket(await tasks.GetPacketAsync(task.Id, run.PacketVersion, ct));
+        var server = (await evidence.ForRunAsync(run.Id, ct)).Where(e => e.Origin == Origins.Server).ToList();
         var diff = server.LastOrDefault(e => e.Kind == EvidenceKinds.Diff);
         var validation = server.LastOrDefault(e => e.Kind == EvidenceKinds.TestOutput);
         var reproduction = server.LastOrDefault(e => e.Kind == EvidenceKinds.Reproduction);
@@ -156,14 +166,14 @@ public sealed class ContentBridge(FactoryServices factory)
         CancellationToken ct
     )
     {
-        var settings = factory.Config.Settings.Content;
-        var lines = factory.Config.Lines;
+        var settings = config.Settings.Content;
+        var lines = config.Lines;
         if (!lines.Configured || !lines.Lines.ContainsKey(settings.MarketingLine))
             return false;
-        if (await factory.Drafts.ContentTaskOfAsync(shipped.Id, ct) is not null)
+        if (await drafts.ContentTaskOfAsync(shipped.Id, ct) is not null)
             return false;
         var folder = $"drafts/event-{shipped.Id}";
-        var drafts = await factory.Drafts.ListAsync(shipped.Id, ct);
+        var current = await drafts.ListAsync(shipped.Id, ct);
         var redactor = RedactorFor(shippedTask.Repo);
         var packet = $"""
             ---
@@ -191,24 +201,24 @@ public sealed class ContentBridge(FactoryServices factory)
             {redactor.Redact(brief.ToMarkdown()).Text}
 
             ## Current drafts
-            {string.Join("\n\n", drafts.Select(d => $"### {FileName(d.Kind)}\n```\n{d.Content.TrimEnd()}\n```"))}
+            {string.Join("\n\n", current.Select(d => $"### {FileName(d.Kind)}\n```\n{d.Content.TrimEnd()}\n```"))}
             """;
         var target = settings.Writer ?? lines.Lines[settings.MarketingLine].Route;
-        var task = await factory.Intake.ProposeAsync(Bridge, packet, target: target, ct: ct);
-        await factory.Drafts.RecordContentJobAsync(Bridge.Actor, shipped.Id, task.Id, ct);
+        var task = await intake.ProposeAsync(Bridge, packet, target: target, ct: ct);
+        await drafts.RecordContentJobAsync(Bridge.Actor, shipped.Id, task.Id, ct);
         return true;
     }
 
     /// <summary>After a writer's run is accepted, its files replace the event's drafts (redacted first).</summary>
     public async Task<int> ApplyWriterOutputAsync(long runId, CancellationToken ct = default)
     {
-        var run = await factory.Runs.GetAsync(runId, ct);
-        var eventId = await factory.Drafts.EventOfContentTaskAsync(run.TaskId, ct);
+        var run = await runs.GetAsync(runId, ct);
+        var eventId = await drafts.EventOfContentTaskAsync(run.TaskId, ct);
         if (eventId is not { } id || run.HeadSha is null)
             return 0;
-        var task = await factory.Tasks.GetAsync(run.TaskId, ct);
-        var shipped = await factory.Shipping.GetAsync(id, ct);
-        var shippedTask = await factory.Tasks.GetAsync(shipped.TaskId, ct);
+        var task = await tasks.GetAsync(run.TaskId, ct);
+        var shipped = await shipping.GetAsync(id, ct);
+        var shippedTask = await tasks.GetAsync(shipped.TaskId, ct);
         var redactor = RedactorFor(shippedTask.Repo);
         var replaced = 0;
         foreach (var kind in DraftKinds.All)
@@ -218,7 +228,7 @@ public sealed class ContentBridge(FactoryServices factory)
             {
                 bytes = await GitRunner.RunBytesAsync(
                     ["cat-file", "blob", $"{run.HeadSha}:drafts/event-{id}/{FileName(kind)}"],
-                    new GitRunner.Options { GitDir = factory.Mirrors.PathFor(task.Repo) },
+                    new GitRunner.Options { GitDir = mirrors.PathFor(task.Repo) },
                     ct
                 );
             }
@@ -226,8 +236,8 @@ public sealed class ContentBridge(FactoryServices factory)
             {
                 continue;
             }
-            var existing = (await factory.Drafts.ListAsync(id, ct)).FirstOrDefault(d => d.Kind == kind);
-            var (_, changed) = await factory.Drafts.StoreAsync(
+            var existing = (await drafts.ListAsync(id, ct)).FirstOrDefault(d => d.Kind == kind);
+            var (_, changed) = await drafts.StoreAsync(
                 Bridge.Actor,
                 id,
                 kind,
@@ -241,7 +251,7 @@ public sealed class ContentBridge(FactoryServices factory)
             if (changed)
                 replaced++;
         }
-        await factory.Drafts.MarkContentAppliedAsync(Bridge.Actor, id, ct);
+        await drafts.MarkContentAppliedAsync(Bridge.Actor, id, ct);
         await ExportAsync(id, ct);
         return replaced;
     }

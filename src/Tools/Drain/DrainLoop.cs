@@ -1,10 +1,11 @@
 using System.Text;
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Claims;
 using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Ledger.Lifecycle;
 using FactoryMcp.Ledger.Runs;
-using FactoryMcp.Tools.Hosting;
+using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Tools.Processes;
 using FactoryMcp.Tools.Prompts;
 using FactoryMcp.Tools.Runs;
@@ -17,7 +18,7 @@ namespace FactoryMcp.Tools.Drain;
 /// prompt and the run id, records how the session ended as server evidence, fails a run the session left
 /// open as RETRYABLE_FAILURE, and loops.
 /// </summary>
-public sealed class DrainLoop(FactoryServices factory, TextWriter log)
+public sealed class DrainLoop(PacketService packets, RunLedger runs, LedgerPaths paths, TextWriter log)
 {
     public sealed record Options
     {
@@ -51,7 +52,7 @@ public sealed class DrainLoop(FactoryServices factory, TextWriter log)
                 PacketView view;
                 try
                 {
-                    view = await factory.Packets.GetTaskPacketAsync(caller, null, newRun: false, ct);
+                    view = await packets.GetTaskPacketAsync(caller, null, newRun: false, ct);
                 }
                 catch (LedgerException e)
                 {
@@ -78,7 +79,7 @@ public sealed class DrainLoop(FactoryServices factory, TextWriter log)
                 }
                 // A session that declared PR_READY may end while the server validates: the run is still ours,
                 // but a new session has nothing to do until validation accepts it or reopens it with problems.
-                if ((await factory.Runs.GetAsync(view.RunId!.Value, ct)).State == RunStates.Validating)
+                if ((await runs.GetAsync(view.RunId!.Value, ct)).State == RunStates.Validating)
                 {
                     if (!waiting)
                         await log.WriteLineAsync($"drain: run {view.RunId} is validating; waiting for its result.");
@@ -125,10 +126,10 @@ public sealed class DrainLoop(FactoryServices factory, TextWriter log)
             view.TaskId!.Value,
             workspace,
             caller.Name,
-            factory.Paths.LedgerFile
+            paths.LedgerFile
         );
         var words = SessionCommand.Expand(options.Command, values);
-        var sessions = Path.Combine(factory.Paths.Folder, "sessions");
+        var sessions = Path.Combine(paths.Folder, "sessions");
         Directory.CreateDirectory(sessions);
         var logFile = Path.Combine(sessions, $"run-{runId}.log");
         await log.WriteLineAsync($"drain: run {runId} ({view.Status}) — task {view.TaskId}: {view.Title}");
@@ -156,11 +157,11 @@ public sealed class DrainLoop(FactoryServices factory, TextWriter log)
         if (info.Exists && info.Length is > 0 and <= MaxLogBytes)
         {
             var content = await File.ReadAllBytesAsync(logFile, ct);
-            blob = new BlobStore(factory.Paths).Put(content);
+            blob = new BlobStore(paths).Put(content);
             bytes = content.Length;
         }
         var tail = result.Output.Length <= 4000 ? result.Output : "…" + result.Output[^4000..];
-        var outcome = await factory.Runs.RecordSessionAsync(
+        var outcome = await runs.RecordSessionAsync(
             new AgentSession(
                 runId,
                 SessionCommand.Describe(options.Command),

@@ -1,7 +1,14 @@
 using System.Text.Json;
 using FactoryMcp.Ledger;
+using FactoryMcp.Ledger.Declarations;
+using FactoryMcp.Ledger.Evidence;
+using FactoryMcp.Ledger.Lessons;
+using FactoryMcp.Ledger.Reviews;
+using FactoryMcp.Ledger.Runs;
+using FactoryMcp.Ledger.Shipping;
 using FactoryMcp.Ledger.Storage;
-using FactoryMcp.Tools.Hosting;
+using FactoryMcp.Ledger.Tasks;
+using FactoryMcp.Ledger.Verification;
 
 namespace FactoryMcp.Tools.Export;
 
@@ -10,11 +17,21 @@ namespace FactoryMcp.Tools.Export;
 /// its packet, evidence (origin marked), verdicts, review, outcome, cost and its line's lessons: the
 /// training set for tuning station prompts later.
 /// </summary>
-public sealed class DatasetExport(FactoryServices factory)
+public sealed class DatasetExport(
+    ShippingLedger shipping,
+    RunLedger runs,
+    TaskLedger tasks,
+    EvidenceLedger evidence,
+    DeclarationLedger declarations,
+    VerificationLedger verifications,
+    ReviewLedger reviews,
+    LessonLedger lessons,
+    string environment
+)
 {
     public async Task WriteEventsAsync(TextWriter output, CancellationToken ct = default)
     {
-        foreach (var e in await factory.Shipping.EventsAsync(ct))
+        foreach (var e in await shipping.EventsAsync(ct))
         {
             await output.WriteLineAsync(
                 JsonSerializer.Serialize(
@@ -38,26 +55,26 @@ public sealed class DatasetExport(FactoryServices factory)
 
     public async Task WriteRunsAsync(TextWriter output, CancellationToken ct = default)
     {
-        var runIds = await factory.Runs.AllIdsAsync(ct);
-        var lessonsByLine = (await factory.Lessons.AllAsync(ct))
+        var runIds = await runs.AllIdsAsync(ct);
+        var lessonsByLine = (await lessons.AllAsync(ct))
             .GroupBy(l => l.Line)
             .ToDictionary(g => g.Key, g => g.Select(l => l.Text).ToList());
         foreach (var runId in runIds)
         {
-            var run = await factory.Runs.GetAsync(runId, ct);
-            var task = await factory.Tasks.GetAsync(run.TaskId, ct);
-            var packet = await factory.Tasks.GetPacketAsync(task.Id, run.PacketVersion, ct);
-            var evidence = await factory.Runs.EvidenceAsync(runId, ct);
-            var declarations = await factory.Runs.DeclarationsAsync(runId, ct);
-            var verdicts = await factory.Verifications.ForRunAsync(runId, ct);
-            var reviews = await factory.Reviews.ForRunAsync(runId, ct);
+            var run = await runs.GetAsync(runId, ct);
+            var task = await tasks.GetAsync(run.TaskId, ct);
+            var packet = await tasks.GetPacketAsync(task.Id, run.PacketVersion, ct);
+            var items = await evidence.ForRunAsync(runId, ct);
+            var declared = await declarations.ForRunAsync(runId, ct);
+            var verdicts = await verifications.ForRunAsync(runId, ct);
+            var reviewed = await reviews.ForRunAsync(runId, ct);
             await output.WriteLineAsync(
                 JsonSerializer.Serialize(
                     new
                     {
                         run_id = run.Id,
                         task_id = task.Id,
-                        environment = factory.Db.Environment,
+                        environment = environment,
                         task.Line,
                         task.Title,
                         agent = run.AgentName,
@@ -72,7 +89,7 @@ public sealed class DatasetExport(FactoryServices factory)
                             task.Attempts,
                             task.Reworks,
                         },
-                        evidence = evidence.Select(e => new
+                        evidence = items.Select(e => new
                         {
                             e.Kind,
                             e.Origin,
@@ -82,7 +99,7 @@ public sealed class DatasetExport(FactoryServices factory)
                             blob_sha = e.BlobSha,
                             created_at = Iso.Text(e.CreatedAt),
                         }),
-                        declarations = declarations.Select(d => new
+                        declarations = declared.Select(d => new
                         {
                             d.State,
                             d.Outcome,
@@ -98,13 +115,13 @@ public sealed class DatasetExport(FactoryServices factory)
                             v.Verdict,
                             v.Findings,
                         }),
-                        review = reviews.Select(r => new
+                        review = reviewed.Select(r => new
                         {
                             r.Outcome,
                             r.Feedback,
                             r.ReviewedSha,
                         }),
-                        cost = evidence.Where(e => e.Kind == "cost").Select(e => e.Content ?? e.Summary),
+                        cost = items.Where(e => e.Kind == "cost").Select(e => e.Content ?? e.Summary),
                         lessons = lessonsByLine.GetValueOrDefault(task.Line) ?? [],
                     },
                     Json.Options

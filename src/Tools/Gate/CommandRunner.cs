@@ -1,6 +1,6 @@
 using System.Text;
 using FactoryMcp.Ledger.Evidence;
-using FactoryMcp.Ledger.Runs;
+using FactoryMcp.Ledger.Validation;
 using FactoryMcp.Tools.Processes;
 
 namespace FactoryMcp.Tools.Gate;
@@ -19,7 +19,7 @@ public sealed record CommandContext(
 /// blob by sha256). A sequence whose every command is cached for (subject, command, environment) is not
 /// run again; otherwise the whole sequence runs, since later commands depend on earlier ones' outputs.
 /// </summary>
-public sealed class CommandRunner(RunLedger runs, BlobStore blobs)
+public sealed class CommandRunner(CommandCache cache, BlobStore blobs)
 {
     public const int ExcerptChars = 6000;
 
@@ -49,7 +49,7 @@ public sealed class CommandRunner(RunLedger runs, BlobStore blobs)
         var cached = new List<CommandOutcome>();
         foreach (var command in commands)
         {
-            if (await runs.CachedAsync(subject, command, environmentHash, ct) is not { } hit)
+            if (await cache.FindAsync(subject, command, environmentHash, ct) is not { } hit)
                 break;
             cached.Add(
                 new CommandOutcome(
@@ -101,7 +101,7 @@ public sealed class CommandRunner(RunLedger runs, BlobStore blobs)
             outcomes.Add(outcome);
             if (!outcome.TimedOut)
             {
-                await runs.CacheAsync(
+                await cache.StoreAsync(
                     new CachedCommand
                     {
                         Subject = subject,
@@ -116,7 +116,7 @@ public sealed class CommandRunner(RunLedger runs, BlobStore blobs)
                     ct
                 );
             }
-            if (stopAtFirstFailure && Verdicts.Classify(outcome) != ReproductionVerdict.Pass)
+            if (stopAtFirstFailure && ReproductionVerdicts.Classify(outcome) != ReproductionVerdict.Pass)
                 break;
         }
         return outcomes;

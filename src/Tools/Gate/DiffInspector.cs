@@ -7,6 +7,9 @@ namespace FactoryMcp.Tools.Gate;
 /// <summary>One changed path of <c>base...head</c>, with renames detected.</summary>
 public sealed record DiffChange(char Status, string? OldPath, string? NewPath, string OldMode, string NewMode)
 {
+    /// <summary>For a symlink at head, the path it points to (the link's blob), read from the mirror.</summary>
+    public string? SymlinkTarget { get; init; }
+
     public IEnumerable<string> Paths => new[] { OldPath, NewPath }.Where(p => p is not null).Distinct()!;
     public bool IsSymlink => NewMode == "120000" || OldMode == "120000";
     public bool IsSubmodule => NewMode == "160000" || OldMode == "160000";
@@ -46,7 +49,23 @@ public static class DiffInspector
             new GitRunner.Options { GitDir = mirror },
             ct
         );
-        return Parse(raw);
+        var changes = Parse(raw);
+        // A link's target is its blob: read each new symlink's so Scope can be checked where it points.
+        var withTargets = new List<DiffChange>(changes.Count);
+        foreach (var change in changes)
+            withTargets.Add(
+                change.NewMode == "120000" && change.NewPath is { } path
+                    ? change with
+                    {
+                        SymlinkTarget = await GitRunner.OutputAsync(
+                            ["cat-file", "blob", $"{headSha}:{path}"],
+                            new GitRunner.Options { GitDir = mirror },
+                            ct
+                        ),
+                    }
+                    : change
+            );
+        return withTargets;
     }
 
     public static IReadOnlyList<DiffChange> Parse(string raw)
@@ -103,6 +122,10 @@ public static class DiffInspector
                         $"`{path}` ({Describe(change.Status)}) is under Non-Goals (`{rule}`); the task must not touch it"
                     );
             }
+            if (change.SymlinkTarget is { } target && change.NewPath is { } link && !PointsInside(link, target, scope))
+                problems.Add(
+                    $"symlink `{link}` points to `{target}`, outside Scope ({string.Join(", ", packet.Scope)}); a link may only point inside Scope"
+                );
             var oldIsTest = change.OldPath is { } o && tests.Matches(o);
             var newIsTest = change.NewPath is { } n && tests.Matches(n);
             var deletesTest = oldIsTest && (change.Status == 'D' || (change.Status == 'R' && !newIsTest));
@@ -116,6 +139,28 @@ public static class DiffInspector
                 testChanges.Add(change.NewPath!);
         }
         return new DiffReport(changes, problems, edited.Distinct().ToList(), testChanges.Distinct().ToList());
+    }
+
+    /// <summary>Whether a relative link target, resolved from the link's folder, stays in the repository and in Scope.</summary>
+    private static bool PointsInside(string link, string target, PathPatterns scope)
+    {
+        if (target.StartsWith('/') || target.Length == 0)
+            return false;
+        var parts = new List<string>(link.Split('/')[..^1]);
+        foreach (var part in target.TrimEnd('/').Split('/'))
+        {
+            if (part is "" or ".")
+                continue;
+            if (part == "..")
+            {
+                if (parts.Count == 0)
+                    return false;
+                parts.RemoveAt(parts.Count - 1);
+            }
+            else
+                parts.Add(part);
+        }
+        return parts.Count > 0 && scope.Matches(string.Join('/', parts));
     }
 
     private static string Describe(char status) =>

@@ -1,9 +1,11 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using FactoryMcp.Ledger.Declarations;
 using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Ledger.Packets;
 using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Tasks;
+using FactoryMcp.Ledger.Validation;
 using FactoryMcp.Tools.Git;
 using FactoryMcp.Tools.Hosting;
 
@@ -18,10 +20,20 @@ public sealed record GateVerdict(
 
 /// <summary>
 /// The gate of DESIGN section 5, evaluated by the server on its own checkouts. It never trusts the
-/// agent's word: evidence kinds, the head, the diff, every Validation command and the Reproduction are
-/// all observed here, and every unmet condition is listed.
+/// agent's word: evidence kinds, the head, every Validation command, the Reproduction and the diff are
+/// all observed here, in the order DESIGN numbers them, and every unmet condition is listed. The
+/// declaration is then decided by the ledger's one rule (DeclarationLedger) with these problems.
 /// </summary>
-public sealed class GateEvaluator(FactoryServices factory, CommandRunner commands, RunHeads heads)
+public sealed class GateEvaluator(
+    RunLedger runs,
+    TaskLedger tasks,
+    EvidenceLedger evidence,
+    Mirrors mirrors,
+    RunHeads heads,
+    CommandRunner commands,
+    BlobStore blobs,
+    ConfigFiles config
+)
 {
     public async Task<GateVerdict> EvaluateAsync(
         ValidationJobRow job,
@@ -30,11 +42,11 @@ public sealed class GateEvaluator(FactoryServices factory, CommandRunner command
         CancellationToken ct
     )
     {
-        var run = await factory.Runs.GetAsync(job.RunId, ct);
-        var task = await factory.Tasks.GetAsync(run.TaskId, ct);
+        var run = await runs.GetAsync(job.RunId, ct);
+        var task = await tasks.GetAsync(run.TaskId, ct);
         var settings = RunLedger.SettingsOf(task);
-        var packet = TaskLedger.ParsedPacket(await factory.Tasks.GetPacketAsync(task.Id, run.PacketVersion, ct));
-        var mirror = factory.Mirrors.PathFor(task.Repo);
+        var packet = TaskLedger.ParsedPacket(await tasks.GetPacketAsync(task.Id, run.PacketVersion, ct));
+        var mirror = mirrors.PathFor(task.Repo);
         var sandbox = CommandSandbox.Available;
         var context = new CommandContext(
             jobFolder,
@@ -43,64 +55,120 @@ public sealed class GateEvaluator(FactoryServices factory, CommandRunner command
             settings.TimeoutSeconds,
             sandbox
         );
-        var problems = new List<string>();
-        var evidence = new List<ServerEvidence>();
-        if (!sandbox && (settings.RequireSandbox || factory.Config.Settings.RequireSandbox))
-            problems.Add(
+        var gate = new Findings();
+        if (!sandbox && (settings.RequireSandbox || config.Settings.RequireSandbox))
+            gate.Problems.Add(
                 "this line requires sandboxed validation, but bubblewrap is not available on the server; a human must install it (Debian package bubblewrap)"
             );
 
         if (job.DeclaredState == TerminalStates.NoOp)
         {
-            progress("reproduction at base");
-            var atBase = await ReproduceAsync(
-                mirror,
-                job.BaseSha,
-                [],
-                packet.Reproduction!,
-                Path.Combine(jobFolder, "base"),
-                $"{job.BaseSha}",
-                context,
-                progress,
-                ct
-            );
-            var verdict = BaseVerdict(atBase, packet.Reproduction!);
-            evidence.Add(
-                new ServerEvidence(
-                    EvidenceKinds.Reproduction,
-                    $"Reproduction re-run at base {Short(job.BaseSha)}: {Describe(verdict, atBase)}",
-                    Render(atBase)
-                )
-            );
-            if (verdict == ReproductionVerdict.Fail)
-                problems.Add(
-                    $"the Reproduction still fails at base ({Summary(atBase)}): the bug is there, so NO_OP {job.Declaration.Reason} does not hold. Fix it (PR_READY) or ESCALATE."
-                );
-            return new GateVerdict(null, problems, evidence);
+            await NoOpAtBaseAsync(gate, job, mirror, packet.Reproduction!, context, progress, ct);
+            return new GateVerdict(null, gate.Problems, gate.Evidence);
         }
 
         var head = job.HeadSha!;
         // The run ref names exactly the head under validation (a concurrent repeat may have moved it).
-        await factory.Mirrors.UpdateRefAsync(task.Repo, run.RunRef ?? $"refs/factory/runs/{run.Id}", head, ct);
+        await mirrors.UpdateRefAsync(task.Repo, run.RunRef ?? $"refs/factory/runs/{run.Id}", head, ct);
+        // What changed, read once: the Reproduction (4) lays the change's tests over base; the diff (5) is judged.
+        progress("inspecting the diff");
+        var report = DiffInspector.Inspect(
+            await DiffInspector.ChangesAsync(mirror, job.BaseSha, head, ct),
+            packet,
+            settings
+        );
+
         // 1. Evidence: the agent's required kinds (the server provides diff and test_output itself).
-        var present = (await factory.Runs.EvidenceAsync(run.Id, ct))
+        var present = (await evidence.ForRunAsync(run.Id, ct))
             .Where(e => e.Origin == Origins.Agent)
             .Select(e => e.Kind);
         foreach (var kind in settings.MissingEvidence(present))
-            problems.Add($"required evidence `{kind}` is missing: record it with record_evidence (kind {kind})");
+            gate.Problems.Add($"required evidence `{kind}` is missing: record it with record_evidence (kind {kind})");
 
-        // 2. The head.
+        // 2. The head: a full SHA that descends from base, reachable only from this run's ref.
         progress("checking the head");
-        problems.AddRange(await heads.ProblemsAsync(run, task.Repo, head, ct));
+        gate.Problems.AddRange(await heads.ProblemsAsync(run, task.Repo, head, ct));
 
-        // 5. The diff.
-        progress("inspecting the diff");
-        var changes = await DiffInspector.ChangesAsync(mirror, job.BaseSha, head, ct);
-        var report = DiffInspector.Inspect(changes, packet, settings);
-        problems.AddRange(report.Problems);
-        evidence.Add(await DiffEvidenceAsync(mirror, job.BaseSha, head, report, ct));
+        // 3. Validation: every command, on a fresh checkout of head.
+        await ValidateAsync(gate, mirror, head, settings, context, jobFolder, sandbox, progress, ct);
 
-        // 3. Validation, on a fresh checkout of head.
+        // 4. The Reproduction: fails at base (with the change's tests laid over), passes at head.
+        if (packet.Reproduction is { } reproduction)
+            await ReproduceAtBaseAndHeadAsync(
+                gate,
+                job,
+                head,
+                reproduction,
+                report,
+                mirror,
+                context,
+                jobFolder,
+                progress,
+                ct
+            );
+
+        // 5. The diff: non-empty, within Scope, outside Non-Goals, no test deleted.
+        gate.Problems.AddRange(report.Problems);
+        gate.Evidence.Add(await DiffEvidenceAsync(mirror, job.BaseSha, head, report, ct));
+        return new GateVerdict(head, gate.Problems, gate.Evidence);
+    }
+
+    /// <summary>What the evaluation found so far: unmet conditions, and the evidence the server observed.</summary>
+    private sealed class Findings
+    {
+        public List<string> Problems { get; } = [];
+        public List<ServerEvidence> Evidence { get; } = [];
+    }
+
+    /// <summary>NO_OP already_fixed or cannot_reproduce: the Reproduction, re-run at base, must no longer show the bug.</summary>
+    private async Task NoOpAtBaseAsync(
+        Findings gate,
+        ValidationJobRow job,
+        string mirror,
+        Reproduction reproduction,
+        CommandContext context,
+        Action<string> progress,
+        CancellationToken ct
+    )
+    {
+        progress("reproduction at base");
+        var atBase = await ReproduceAsync(
+            mirror,
+            job.BaseSha,
+            [],
+            reproduction,
+            Path.Combine(context.JobFolder, "base"),
+            $"{job.BaseSha}",
+            context,
+            progress,
+            ct
+        );
+        var verdict = BaseVerdict(atBase, reproduction);
+        gate.Evidence.Add(
+            new ServerEvidence(
+                EvidenceKinds.Reproduction,
+                $"Reproduction re-run at base {Short(job.BaseSha)}: {Describe(verdict, atBase)}",
+                Render(atBase)
+            )
+        );
+        if (verdict == ReproductionVerdict.Fail)
+            gate.Problems.Add(
+                $"the Reproduction still fails at base ({Summary(atBase)}): the bug is there, so NO_OP {job.Declaration.Reason} does not hold. Fix it (PR_READY) or ESCALATE."
+            );
+    }
+
+    private async Task ValidateAsync(
+        Findings gate,
+        string mirror,
+        string head,
+        TaskSettings settings,
+        CommandContext context,
+        string jobFolder,
+        bool sandbox,
+        Action<string> progress,
+        CancellationToken ct
+    )
+    {
         var headCheckout = Path.Combine(jobFolder, "head");
         progress("checking out head");
         await Checkouts.CreateAsync(mirror, head, headCheckout, ct);
@@ -115,10 +183,10 @@ public sealed class GateEvaluator(FactoryServices factory, CommandRunner command
         );
         Checkouts.Delete(headCheckout);
         foreach (var failed in validation.Where(o => !o.Passed))
-            problems.Add(
+            gate.Problems.Add(
                 $"validation command `{failed.Command}` {(failed.TimedOut ? $"timed out after {settings.TimeoutSeconds}s" : $"exited {failed.ExitCode}")}; output ends: {Tail(failed.Excerpt)}"
             );
-        evidence.Add(
+        gate.Evidence.Add(
             new ServerEvidence(
                 EvidenceKinds.TestOutput,
                 $"Server validation of {Short(head)}: {validation.Count(o => o.Passed)}/{validation.Count} commands passed{(sandbox ? ", sandboxed" : ", unsandboxed")}",
@@ -126,72 +194,81 @@ public sealed class GateEvaluator(FactoryServices factory, CommandRunner command
                 validation.FirstOrDefault(o => !o.Passed)?.BlobSha ?? validation.LastOrDefault()?.BlobSha
             )
         );
+    }
 
-        // 4. The Reproduction: fails at base (with the change's tests laid over), passes at head.
-        if (packet.Reproduction is { } reproduction)
-        {
-            var atBase = await ReproduceAsync(
-                mirror,
-                job.BaseSha,
-                report.AddedOrChangedTests.Select(p => (head, p)).ToList(),
-                reproduction,
-                Path.Combine(jobFolder, "base"),
-                $"{job.BaseSha}+tests@{head}",
-                context,
-                progress,
-                ct
+    private async Task ReproduceAtBaseAndHeadAsync(
+        Findings gate,
+        ValidationJobRow job,
+        string head,
+        Reproduction reproduction,
+        DiffReport report,
+        string mirror,
+        CommandContext context,
+        string jobFolder,
+        Action<string> progress,
+        CancellationToken ct
+    )
+    {
+        var atBase = await ReproduceAsync(
+            mirror,
+            job.BaseSha,
+            report.AddedOrChangedTests.Select(p => (head, p)).ToList(),
+            reproduction,
+            Path.Combine(jobFolder, "base"),
+            $"{job.BaseSha}+tests@{head}",
+            context,
+            progress,
+            ct
+        );
+        var baseVerdict = BaseVerdict(atBase, reproduction);
+        var atHead = await ReproduceAsync(
+            mirror,
+            head,
+            [],
+            reproduction,
+            Path.Combine(jobFolder, "head-repro"),
+            head,
+            context,
+            progress,
+            ct
+        );
+        var headVerdict =
+            atHead.All(o => ReproductionVerdicts.Classify(o) == ReproductionVerdict.Pass) ? ReproductionVerdict.Pass
+            : atHead.Any(o => ReproductionVerdicts.Classify(o) == ReproductionVerdict.Inconclusive)
+                ? ReproductionVerdict.Inconclusive
+            : ReproductionVerdict.Fail;
+        if (baseVerdict == ReproductionVerdict.Pass)
+            gate.Problems.Add(
+                $"the Reproduction passes at base{(report.AddedOrChangedTests.Count > 0 ? " even with your tests laid over it" : "")} ({Summary(atBase)}): it does not show the bug{Expectation(reproduction)}"
             );
-            var baseVerdict = BaseVerdict(atBase, reproduction);
-            var atHead = await ReproduceAsync(
-                mirror,
-                head,
-                [],
-                reproduction,
-                Path.Combine(jobFolder, "head-repro"),
-                head,
-                context,
-                progress,
-                ct
+        else if (baseVerdict == ReproductionVerdict.Inconclusive)
+            gate.Problems.Add(
+                $"the Reproduction at base was inconclusive: {ReproductionVerdicts.Why(atBase.Last())} ({Summary(atBase)}); it must fail conclusively at base"
             );
-            var headVerdict =
-                atHead.All(o => Verdicts.Classify(o) == ReproductionVerdict.Pass) ? ReproductionVerdict.Pass
-                : atHead.Any(o => Verdicts.Classify(o) == ReproductionVerdict.Inconclusive)
-                    ? ReproductionVerdict.Inconclusive
-                : ReproductionVerdict.Fail;
-            if (baseVerdict == ReproductionVerdict.Pass)
-                problems.Add(
-                    $"the Reproduction passes at base{(report.AddedOrChangedTests.Count > 0 ? " even with your tests laid over it" : "")} ({Summary(atBase)}): it does not show the bug{Expectation(reproduction)}"
-                );
-            else if (baseVerdict == ReproductionVerdict.Inconclusive)
-                problems.Add(
-                    $"the Reproduction at base was inconclusive: {Verdicts.Why(atBase.Last())} ({Summary(atBase)}); it must fail conclusively at base"
-                );
-            if (headVerdict == ReproductionVerdict.Fail)
-                problems.Add(
-                    $"the Reproduction still fails at head ({Summary(atHead)}); output ends: {Tail(atHead.Last().Excerpt)}"
-                );
-            else if (headVerdict == ReproductionVerdict.Inconclusive)
-                problems.Add(
-                    $"the Reproduction at head was inconclusive: {Verdicts.Why(atHead.First(o => Verdicts.Classify(o) == ReproductionVerdict.Inconclusive))}"
-                );
-            evidence.Add(
-                new ServerEvidence(
-                    EvidenceKinds.Reproduction,
-                    $"Reproduction: at base {Describe(baseVerdict, atBase)}; at head {Describe(headVerdict, atHead)}",
-                    "### Before (base"
-                        + (
-                            report.AddedOrChangedTests.Count > 0
-                                ? $", with {string.Join(", ", report.AddedOrChangedTests)} from head"
-                                : ""
-                        )
-                        + ")\n"
-                        + Render(atBase)
-                        + "\n### After (head)\n"
-                        + Render(atHead)
-                )
+        if (headVerdict == ReproductionVerdict.Fail)
+            gate.Problems.Add(
+                $"the Reproduction still fails at head ({Summary(atHead)}); output ends: {Tail(atHead.Last().Excerpt)}"
             );
-        }
-        return new GateVerdict(head, problems, evidence);
+        else if (headVerdict == ReproductionVerdict.Inconclusive)
+            gate.Problems.Add(
+                $"the Reproduction at head was inconclusive: {ReproductionVerdicts.Why(atHead.First(o => ReproductionVerdicts.Classify(o) == ReproductionVerdict.Inconclusive))}"
+            );
+        gate.Evidence.Add(
+            new ServerEvidence(
+                EvidenceKinds.Reproduction,
+                $"Reproduction: at base {Describe(baseVerdict, atBase)}; at head {Describe(headVerdict, atHead)}",
+                "### Before (base"
+                    + (
+                        report.AddedOrChangedTests.Count > 0
+                            ? $", with {string.Join(", ", report.AddedOrChangedTests)} from head"
+                            : ""
+                    )
+                    + ")\n"
+                    + Render(atBase)
+                    + "\n### After (head)\n"
+                    + Render(atHead)
+            )
+        );
     }
 
     private async Task<IReadOnlyList<CommandOutcome>> ReproduceAsync(
@@ -230,10 +307,10 @@ public sealed class GateEvaluator(FactoryServices factory, CommandRunner command
     /// <summary>What the base run shows: Fail means "the bug is there" (and matches any expect: line).</summary>
     private static ReproductionVerdict BaseVerdict(IReadOnlyList<CommandOutcome> outcomes, Reproduction reproduction)
     {
-        var decisive = outcomes.FirstOrDefault(o => Verdicts.Classify(o) != ReproductionVerdict.Pass);
+        var decisive = outcomes.FirstOrDefault(o => ReproductionVerdicts.Classify(o) != ReproductionVerdict.Pass);
         if (decisive is null)
             return ReproductionVerdict.Pass;
-        var verdict = Verdicts.Classify(decisive);
+        var verdict = ReproductionVerdicts.Classify(decisive);
         if (verdict != ReproductionVerdict.Fail)
             return verdict;
         if (reproduction.ExpectExitCode is { } code && decisive.ExitCode != code)
@@ -265,7 +342,7 @@ public sealed class GateEvaluator(FactoryServices factory, CommandRunner command
             options,
             ct
         );
-        var blob = patch.Length > 0 ? new BlobStore(factory.Paths).Put(patch) : null;
+        var blob = patch.Length > 0 ? blobs.Put(patch) : null;
         var sb = new StringBuilder();
         sb.AppendLine($"base {baseSha}...head {head}");
         foreach (var change in report.Changes)

@@ -1,4 +1,9 @@
+using FactoryMcp.Ledger.Runs;
+using FactoryMcp.Ledger.Storage;
+using FactoryMcp.Ledger.Validation;
+using FactoryMcp.Tools.Content;
 using FactoryMcp.Tools.Hosting;
+using FactoryMcp.Tools.Notifications;
 using Microsoft.Extensions.Logging;
 
 namespace FactoryMcp.Tools.Gate;
@@ -8,7 +13,16 @@ namespace FactoryMcp.Tools.Gate;
 /// died: the job lease ran out), holds a host-wide slot while it works, renews the job's lease as it
 /// goes, and decides the declaration in one transaction at the end.
 /// </summary>
-public sealed partial class ValidationWorker(FactoryServices factory, ILogger logger)
+public sealed partial class ValidationWorker(
+    ValidationJobLedger jobs,
+    RunLedger runs,
+    GateEvaluator evaluator,
+    ContentBridge content,
+    Notifier notifier,
+    ConfigFiles config,
+    LedgerPaths paths,
+    ILogger logger
+)
 {
     private readonly string owner =
         $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..6]}";
@@ -16,7 +30,7 @@ public sealed partial class ValidationWorker(FactoryServices factory, ILogger lo
 
     public string Owner => owner;
 
-    private TimeSpan JobLease => TimeSpan.FromSeconds(factory.Config.Settings.ValidationLeaseSeconds);
+    private TimeSpan JobLease => TimeSpan.FromSeconds(config.Settings.ValidationLeaseSeconds);
 
     private TaskCompletionSource finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -66,27 +80,22 @@ public sealed partial class ValidationWorker(FactoryServices factory, ILogger lo
     /// <summary>Claims and completes at most one job. False when there was nothing to do (or no free slot).</summary>
     public async Task<bool> RunOnceAsync(CancellationToken ct)
     {
-        if (!await factory.Runs.HasPendingJobsAsync(ct))
+        if (!await jobs.HasPendingAsync(ct))
             return false;
-        using var slot = new ValidationSlots(factory.Config.Settings.ValidationConcurrency).TryAcquire();
+        using var slot = new ValidationSlots(config.Settings.ValidationConcurrency).TryAcquire();
         if (slot is null)
             return false;
-        var job = await factory.Runs.ClaimJobAsync(owner, JobLease, ct);
+        var job = await jobs.ClaimAsync(owner, JobLease, ct);
         if (job is null)
             return false;
         LogJobStarted(logger, job.Id, job.RunId, job.DeclaredState);
-        var folder = Path.Combine(factory.Paths.RunsFolder, ".validation", $"job-{job.Id}-{job.Starts}");
+        var folder = Path.Combine(paths.RunsFolder, ".validation", $"job-{job.Id}-{job.Starts}");
         var progress = "starting";
         using var heartbeat = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var beats = BeatAsync(job.Id, () => progress, heartbeat);
         try
         {
             Directory.CreateDirectory(folder);
-            var evaluator = new GateEvaluator(
-                factory,
-                new CommandRunner(factory.Runs, new Ledger.Evidence.BlobStore(factory.Paths)),
-                factory.Heads
-            );
             GateVerdict verdict;
             try
             {
@@ -107,7 +116,7 @@ public sealed partial class ValidationWorker(FactoryServices factory, ILogger lo
             }
             await heartbeat.CancelAsync();
             await beats;
-            var result = await factory.Runs.CompleteJobAsync(
+            var result = await jobs.CompleteAsync(
                 job.Id,
                 owner,
                 verdict.HeadSha,
@@ -116,16 +125,11 @@ public sealed partial class ValidationWorker(FactoryServices factory, ILogger lo
                 CancellationToken.None
             );
             if (result is { Outcome: "accepted", RunState: Ledger.Lifecycle.RunStates.Accepted })
-                await factory.Content.ApplyWriterOutputAsync(job.RunId, CancellationToken.None);
+                await content.ApplyWriterOutputAsync(job.RunId, CancellationToken.None);
             if (result is not null)
             {
-                var run = await factory.Runs.GetAsync(job.RunId, CancellationToken.None);
-                await factory.Notifier.AfterTaskStateAsync(
-                    run.TaskId,
-                    run.Id,
-                    result.TaskState,
-                    CancellationToken.None
-                );
+                var run = await runs.GetAsync(job.RunId, CancellationToken.None);
+                await notifier.AfterTaskStateAsync(run.TaskId, run.Id, result.TaskState, CancellationToken.None);
             }
             LogJobFinished(logger, job.Id, verdict.Problems.Count);
             return true;
@@ -147,7 +151,7 @@ public sealed partial class ValidationWorker(FactoryServices factory, ILogger lo
     {
         while (!heartbeat.IsCancellationRequested)
         {
-            if (!await factory.Runs.HeartbeatAsync(jobId, owner, progress(), JobLease, CancellationToken.None))
+            if (!await jobs.HeartbeatAsync(jobId, owner, progress(), JobLease, CancellationToken.None))
             {
                 // Another process took the job over (we were presumed dead): stop working on it.
                 await heartbeat.CancelAsync();

@@ -1,3 +1,5 @@
+using System.Text;
+using CliWrap;
 using FactoryMcp.Ledger;
 using FactoryMcp.Tools.Processes;
 
@@ -68,7 +70,7 @@ public static class GitRunner
         return ProcessRunner.RunAsync(spec, ct);
     }
 
-    /// <summary>Runs git and returns its stdout as bytes (blob contents), or throws with git's message.</summary>
+    /// <summary>Runs git and returns its whole stdout as bytes (blob contents, archives, patches), or throws with git's message.</summary>
     public static async Task<byte[]> RunBytesAsync(
         IEnumerable<string> arguments,
         Options? options = null,
@@ -76,32 +78,35 @@ public static class GitRunner
     )
     {
         options ??= new Options();
-        var info = new System.Diagnostics.ProcessStartInfo("git")
+        var list = arguments.ToList();
+        using var stdout = new MemoryStream();
+        var stderr = new StringBuilder();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(options.Timeout);
+        CommandResult result;
+        try
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = options.WorkingDirectory ?? System.Environment.CurrentDirectory,
-        };
-        foreach (var argument in Hardening.Concat(arguments))
-            info.ArgumentList.Add(argument);
-        foreach (var (key, value) in Environment(options))
-        {
-            if (value is null)
-                info.Environment.Remove(key);
-            else
-                info.Environment[key] = value;
+            result = await Cli.Wrap("git")
+                .WithArguments([.. Hardening, .. list])
+                .WithWorkingDirectory(options.WorkingDirectory ?? System.Environment.CurrentDirectory)
+                .WithEnvironmentVariables(Environment(options))
+                .WithStandardInputPipe(
+                    options.StandardInput is { } input ? PipeSource.FromString(input, Encoding.UTF8) : PipeSource.Null
+                )
+                .WithStandardOutputPipe(PipeTarget.ToStream(stdout))
+                .WithStandardErrorPipe(PipeTarget.ToStringBuilder(stderr, Encoding.UTF8))
+                .WithValidation(CommandResultValidation.None)
+                .ExecuteAsync(timeout.Token);
         }
-        using var process = System.Diagnostics.Process.Start(info)!;
-        var stderr = process.StandardError.ReadToEndAsync(ct);
-        using var buffer = new MemoryStream();
-        await process.StandardOutput.BaseStream.CopyToAsync(buffer, ct);
-        await process.WaitForExitAsync(ct);
-        if (process.ExitCode != 0)
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new GitException($"git {string.Join(' ', list)} timed out after {options.Timeout.TotalSeconds:0} s.");
+        }
+        if (result.ExitCode != 0)
             throw new GitException(
-                $"git {string.Join(' ', info.ArgumentList.Skip(Hardening.Length))} failed (exit {process.ExitCode}): {(await stderr).Trim()}"
+                $"git {string.Join(' ', list)} failed (exit {result.ExitCode}): {stderr.ToString().Trim()}"
             );
-        return buffer.ToArray();
+        return stdout.ToArray();
     }
 
     private static Dictionary<string, string?> Environment(Options options)

@@ -1,8 +1,11 @@
 using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Claims;
 using FactoryMcp.Ledger.Content;
+using FactoryMcp.Ledger.Declarations;
+using FactoryMcp.Ledger.Escalations;
+using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Ledger.Funnel;
 using FactoryMcp.Ledger.Lessons;
-using FactoryMcp.Ledger.Notifications;
 using FactoryMcp.Ledger.Reviews;
 using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Shipping;
@@ -10,10 +13,13 @@ using FactoryMcp.Ledger.Signals;
 using FactoryMcp.Ledger.Specs;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Tasks;
+using FactoryMcp.Ledger.Validation;
 using FactoryMcp.Ledger.Verification;
 using FactoryMcp.Tools.Content;
+using FactoryMcp.Tools.Export;
 using FactoryMcp.Tools.Gate;
 using FactoryMcp.Tools.Git;
+using FactoryMcp.Tools.Maintenance;
 using FactoryMcp.Tools.Notifications;
 using FactoryMcp.Tools.Runs;
 using FactoryMcp.Tools.Shipping;
@@ -27,8 +33,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace FactoryMcp.Tools.Hosting;
 
 /// <summary>
-/// Everything that acts on one ledger, built once per process. The CLI, the MCP tools and the
-/// dashboard all call these same objects.
+/// The composition root: everything that acts on one ledger, built once per process and wired by hand
+/// (no container: it costs no startup time). Each class receives only the collaborators it uses; the
+/// CLI, the MCP surface and the dashboard pick what they call from here.
 /// </summary>
 public sealed class FactoryServices
 {
@@ -37,67 +44,135 @@ public sealed class FactoryServices
         Db = db;
         Logging = logging ?? NullLoggerFactory.Instance;
         Config = new ConfigFiles(db.Paths);
+        Blobs = new BlobStore(db.Paths);
+
+        // The ledger: state and rules.
+        Agents = new AgentRegistry(db);
         Tasks = new TaskLedger(db);
         Runs = new RunLedger(db);
-        Agents = new AgentRegistry(db);
-        Mirrors = new Mirrors(db.Paths);
-        Workspaces = new Workspaces(db.Paths, Mirrors);
-        Repositories = new RepositoryResolver(db.Paths, () => Config.Settings);
-        Intake = new TaskIntake(Tasks, Config, Repositories, Mirrors, Workspaces);
-        Packets = new PacketService(this);
-        Heads = new RunHeads(db.Paths, Mirrors);
+        Leases = new LeaseSweeper(db);
+        Claims = new ClaimLedger(db, Leases);
+        Evidence = new EvidenceLedger(db, Runs, Tasks, Leases);
+        Declarations = new DeclarationLedger(db, Runs, Tasks, Leases);
+        ValidationJobs = new ValidationJobLedger(db);
+        CommandCache = new CommandCache(db);
+        Escalations = new EscalationLedger(db);
         Verifications = new VerificationLedger(db);
         Reviews = new ReviewLedger(db);
         Lessons = new LessonLedger(db);
-        VerifierPackets = new VerifierPacketService(this);
-        Bundles = new RunBundle(this);
         Shipping = new ShippingLedger(db);
         Drafts = new DraftLedger(db);
         Funnel = new FunnelLedger(db);
-        Publisher = new Publisher(this);
-        Content = new ContentBridge(this);
-        Ship = new ShipService(this);
-        Declarations = new DeclarationService(this);
-        Worker = new ValidationWorker(this, Logging.CreateLogger("FactoryMcp.Validation"));
         Signals = new SignalLedger(db);
         Specs = new SpecLedger(db);
-        SpecJobs = new SpecJobs(this);
-        SignalIntake = new SignalIntake(Signals, Tasks, Intake, SpecJobs, Config, db.Paths);
 
+        // The machinery around it.
+        Mirrors = new Mirrors(db.Paths);
+        Workspaces = new Workspaces(db.Paths, Mirrors);
+        Heads = new RunHeads(db.Paths, Mirrors);
+        Repositories = new RepositoryResolver(db.Paths, () => Config.Settings);
+        Intake = new TaskIntake(Tasks, Config, Repositories, Mirrors, Workspaces);
         Notifier = new Notifier(new EscalationOutbox(db), Config, db.Paths.ProjectRoot);
+        DiffPages = new DiffPages(Evidence, Blobs);
+        SpecJobs = new SpecJobs(Signals, Specs, Intake, Repositories, Mirrors, Leases, Config, db.Paths);
+        SignalIntake = new SignalIntake(Signals, Tasks, Intake, SpecJobs, Config, db.Paths);
+        Packets = new PacketService(Claims, Runs, Tasks, Evidence, Escalations, Lessons, SpecJobs, Workspaces, Config);
+        VerifierPackets = new VerifierPacketService(
+            Verifications,
+            Tasks,
+            Evidence,
+            DiffPages,
+            Mirrors,
+            Workspaces,
+            db.Paths
+        );
+        Bundles = new RunBundle(Runs, Tasks, Evidence, Declarations, Verifications, Reviews, Escalations);
+        Publisher = new Publisher(Shipping, Runs, Tasks, Evidence, Mirrors);
+        Content = new ContentBridge(Shipping, Tasks, Runs, Evidence, Drafts, Intake, Mirrors, Config, db.Paths);
+        Ship = new ShipService(Shipping, Notifier);
+        Worker = new ValidationWorker(
+            ValidationJobs,
+            Runs,
+            new GateEvaluator(
+                Runs,
+                Tasks,
+                Evidence,
+                Mirrors,
+                Heads,
+                new CommandRunner(CommandCache, Blobs),
+                Blobs,
+                Config
+            ),
+            Content,
+            Notifier,
+            Config,
+            db.Paths,
+            Logging.CreateLogger("FactoryMcp.Validation")
+        );
+        Gate = new DeclarationService(
+            Declarations,
+            ValidationJobs,
+            Runs,
+            Tasks,
+            Heads,
+            Worker,
+            Notifier,
+            Config,
+            db.Time
+        );
     }
 
     public LedgerDatabase Db { get; }
     public LedgerPaths Paths => Db.Paths;
+    public ILoggerFactory Logging { get; }
     public ConfigFiles Config { get; }
+    public BlobStore Blobs { get; }
+
+    public AgentRegistry Agents { get; }
     public TaskLedger Tasks { get; }
     public RunLedger Runs { get; }
-    public AgentRegistry Agents { get; }
-    public Mirrors Mirrors { get; }
-    public Workspaces Workspaces { get; }
-    public RepositoryResolver Repositories { get; }
-    public TaskIntake Intake { get; }
-    public PacketService Packets { get; }
-    public DeclarationService Declarations { get; }
-    public RunHeads Heads { get; }
+    public LeaseSweeper Leases { get; }
+    public ClaimLedger Claims { get; }
+    public EvidenceLedger Evidence { get; }
+    public DeclarationLedger Declarations { get; }
+    public ValidationJobLedger ValidationJobs { get; }
+    public CommandCache CommandCache { get; }
+    public EscalationLedger Escalations { get; }
     public VerificationLedger Verifications { get; }
     public ReviewLedger Reviews { get; }
     public LessonLedger Lessons { get; }
-    public VerifierPacketService VerifierPackets { get; }
-    public RunBundle Bundles { get; }
     public ShippingLedger Shipping { get; }
     public DraftLedger Drafts { get; }
     public FunnelLedger Funnel { get; }
+    public SignalLedger Signals { get; }
+    public SpecLedger Specs { get; }
+
+    public Mirrors Mirrors { get; }
+    public Workspaces Workspaces { get; }
+    public RunHeads Heads { get; }
+    public RepositoryResolver Repositories { get; }
+    public TaskIntake Intake { get; }
+    public Notifier Notifier { get; }
+    public DiffPages DiffPages { get; }
+    public SpecJobs SpecJobs { get; }
+    public SignalIntake SignalIntake { get; }
+    public PacketService Packets { get; }
+    public VerifierPacketService VerifierPackets { get; }
+    public RunBundle Bundles { get; }
     public Publisher Publisher { get; }
     public ContentBridge Content { get; }
     public ShipService Ship { get; }
     public ValidationWorker Worker { get; }
-    public ILoggerFactory Logging { get; }
-    public SignalLedger Signals { get; }
-    public SignalIntake SignalIntake { get; }
-    public SpecLedger Specs { get; }
-    public SpecJobs SpecJobs { get; }
-    public Notifier Notifier { get; }
+
+    /// <summary>declare_terminal_state: decides at once, or validates and waits (DESIGN section 5).</summary>
+    public DeclarationService Gate { get; }
+
+    /// <summary>The garbage collector of workspaces and validation folders (`factory gc`).</summary>
+    public GarbageCollector Collector() => new(Runs, ValidationJobs, Workspaces, Config, Paths);
+
+    /// <summary>JSONL exports of shipped events and runs (`factory export`).</summary>
+    public DatasetExport Export() =>
+        new(Shipping, Runs, Tasks, Evidence, Declarations, Verifications, Reviews, Lessons, Db.Environment);
 
     public static FactoryServices Open(LedgerPaths paths, TimeProvider? time = null, ILoggerFactory? logging = null) =>
         new(LedgerDatabase.Open(paths, time), logging);

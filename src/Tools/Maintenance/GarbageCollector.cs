@@ -1,3 +1,7 @@
+using FactoryMcp.Ledger.Runs;
+using FactoryMcp.Ledger.Storage;
+using FactoryMcp.Ledger.Validation;
+using FactoryMcp.Tools.Git;
 using FactoryMcp.Tools.Hosting;
 
 namespace FactoryMcp.Tools.Maintenance;
@@ -16,11 +20,17 @@ public sealed record GcReport(
 /// max_workspace_bytes; also leftovers of validation checkouts and verifier trees no claim uses. Workspaces
 /// of live runs are never touched.
 /// </summary>
-public sealed class GarbageCollector(FactoryServices factory)
+public sealed class GarbageCollector(
+    RunLedger runs,
+    ValidationJobLedger jobs,
+    Workspaces workspaces,
+    ConfigFiles config,
+    LedgerPaths paths
+)
 {
     public async Task<GcReport> CollectAsync(bool dryRun, CancellationToken ct = default)
     {
-        var runsFolder = factory.Paths.RunsFolder;
+        var runsFolder = paths.RunsFolder;
         var before = SizeOf(runsFolder);
         var size = before;
         var removed = new List<(string, long, string)>();
@@ -31,17 +41,17 @@ public sealed class GarbageCollector(FactoryServices factory)
                 return;
             var bytes = SizeOf(path);
             if (!dryRun)
-                factory.Workspaces.Remove(path);
+                workspaces.Remove(path);
             removed.Add((path, bytes, reason));
             size -= bytes;
         }
 
-        foreach (var w in await factory.Runs.ReclaimableWorkspacesAsync(evenIfRecent: false, ct))
+        foreach (var w in await runs.ReclaimableWorkspacesAsync(evenIfRecent: false, ct))
             Remove(w.Workspace, $"run {w.RunId}: {w.Reason}");
-        var budget = factory.Config.Settings.MaxWorkspaceBytes;
+        var budget = config.Settings.MaxWorkspaceBytes;
         if (size > budget)
         {
-            foreach (var w in await factory.Runs.ReclaimableWorkspacesAsync(evenIfRecent: true, ct))
+            foreach (var w in await runs.ReclaimableWorkspacesAsync(evenIfRecent: true, ct))
             {
                 if (size <= budget)
                     break;
@@ -50,7 +60,7 @@ public sealed class GarbageCollector(FactoryServices factory)
         }
         // Validation checkouts of jobs no process runs any more (a killed server's leftovers).
         var validation = Path.Combine(runsFolder, ".validation");
-        if (Directory.Exists(validation) && !await factory.Runs.HasPendingJobsAsync(ct))
+        if (Directory.Exists(validation) && !await jobs.HasPendingAsync(ct))
             foreach (var dir in Directory.GetDirectories(validation))
                 Remove(dir, "validation checkout left by a stopped server");
         return new GcReport(removed, before, dryRun ? before : SizeOf(runsFolder), dryRun);

@@ -1,14 +1,14 @@
 using System.ComponentModel;
 using FactoryMcp.Ledger.Agents;
-using FactoryMcp.Ledger.Runs;
-using FactoryMcp.Tools.Hosting;
+using FactoryMcp.Ledger.Declarations;
+using FactoryMcp.Tools.Gate;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
 namespace FactoryMcp.Tools.Mcp;
 
 [McpServerToolType]
-internal sealed class DeclarationTools(FactoryServices factory, Caller caller)
+internal sealed class DeclarationTools(DeclarationService gate, Caller caller)
 {
     [McpServerTool(Destructive = false, OpenWorld = false, Idempotent = true)]
     [Description(
@@ -25,7 +25,7 @@ internal sealed class DeclarationTools(FactoryServices factory, Caller caller)
         CancellationToken ct = default
     )
     {
-        var result = await factory.Declarations.DeclareAsync(
+        var result = await gate.DeclareAsync(
             caller,
             new DeclarationInput(run_id, state, summary, reason, question, head_commit, residual_risk),
             ct

@@ -1,14 +1,16 @@
 using System.ComponentModel;
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
-using FactoryMcp.Tools.Hosting;
+using FactoryMcp.Ledger.Claims;
+using FactoryMcp.Tools.Specs;
+using FactoryMcp.Tools.Tasks;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
 namespace FactoryMcp.Tools.Mcp;
 
 [McpServerToolType]
-internal sealed class DispatchTools(FactoryServices factory, Caller caller)
+internal sealed class DispatchTools(ClaimLedger claims, SpecJobs specJobs, TaskIntake intake, Caller caller)
 {
     [McpServerTool(Destructive = false, OpenWorld = false, Idempotent = false)]
     [Description(
@@ -32,7 +34,7 @@ internal sealed class DispatchTools(FactoryServices factory, Caller caller)
             );
         if (task_id is { } taskId)
         {
-            var (run, target) = await factory.Runs.HandOffAsync(caller, taskId, target_agent, note, ct);
+            var (run, target) = await claims.HandOffAsync(caller, taskId, target_agent, note, ct);
             return ToolReply.Of(
                 new
                 {
@@ -46,7 +48,7 @@ internal sealed class DispatchTools(FactoryServices factory, Caller caller)
         }
         if (signal_id is { } signalId && packet is null)
         {
-            var job = await factory.SpecJobs.DispatchAsync(caller, signalId, target_agent, ct);
+            var job = await specJobs.DispatchAsync(caller, signalId, target_agent, ct);
             return ToolReply.Of(
                 new
                 {
@@ -60,14 +62,7 @@ internal sealed class DispatchTools(FactoryServices factory, Caller caller)
         }
         if (signal_id is { } answered)
         {
-            var (proposal, specRun) = await factory.SpecJobs.AnswerAsync(
-                caller,
-                answered,
-                packet!,
-                target_agent,
-                note,
-                ct
-            );
+            var (proposal, specRun) = await specJobs.AnswerAsync(caller, answered, packet!, target_agent, note, ct);
             return ToolReply.Of(
                 new
                 {
@@ -80,7 +75,7 @@ internal sealed class DispatchTools(FactoryServices factory, Caller caller)
                 $"Proposed task {proposal.Id} ('{proposal.Title}') from signal {answered}; your spec run {specRun.Id} is closed. A human must approve it before anyone builds it."
             );
         }
-        var task = await factory.Intake.ProposeAsync(caller, packet!, target: target_agent, ct: ct);
+        var task = await intake.ProposeAsync(caller, packet!, target: target_agent, ct: ct);
         return ToolReply.Of(
             new
             {

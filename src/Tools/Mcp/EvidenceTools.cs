@@ -1,6 +1,6 @@
 using System.ComponentModel;
 using FactoryMcp.Ledger.Agents;
-using FactoryMcp.Ledger.Runs;
+using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Tools.Hosting;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -8,7 +8,7 @@ using ModelContextProtocol.Server;
 namespace FactoryMcp.Tools.Mcp;
 
 [McpServerToolType]
-internal sealed class EvidenceTools(FactoryServices factory, Caller caller)
+internal sealed class EvidenceTools(EvidenceLedger evidence, ConfigFiles config, Caller caller)
 {
     [McpServerTool(Destructive = false, OpenWorld = false, Idempotent = true)]
     [Description(
@@ -25,10 +25,10 @@ internal sealed class EvidenceTools(FactoryServices factory, Caller caller)
         CancellationToken ct = default
     )
     {
-        var receipt = await factory.Runs.RecordEvidenceAsync(
+        var receipt = await evidence.RecordEvidenceAsync(
             caller,
             new EvidenceInput(run_id, kind, summary, content, file, stage),
-            factory.Config.Lines,
+            config.Lines,
             idempotency_key,
             ct
         );

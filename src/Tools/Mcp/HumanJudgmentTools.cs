@@ -1,13 +1,22 @@
 using System.ComponentModel;
 using FactoryMcp.Ledger.Agents;
-using FactoryMcp.Tools.Hosting;
+using FactoryMcp.Ledger.Escalations;
+using FactoryMcp.Ledger.Lessons;
+using FactoryMcp.Ledger.Reviews;
+using FactoryMcp.Tools.Tasks;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
 namespace FactoryMcp.Tools.Mcp;
 
 [McpServerToolType]
-internal sealed class HumanJudgmentTools(FactoryServices factory, Caller caller)
+internal sealed class HumanJudgmentTools(
+    ReviewLedger reviews,
+    TaskIntake intake,
+    EscalationLedger escalations,
+    LessonLedger lessons,
+    Caller caller
+)
 {
     [McpServerTool(Destructive = false, OpenWorld = false, Idempotent = false)]
     [Description(
@@ -20,7 +29,7 @@ internal sealed class HumanJudgmentTools(FactoryServices factory, Caller caller)
         CancellationToken ct = default
     )
     {
-        var (review, state) = await factory.Reviews.RecordAsync(caller, run_id, outcome, feedback, ct);
+        var (review, state) = await reviews.RecordAsync(caller, run_id, outcome, feedback, ct);
         return ToolReply.Of(
             new
             {
@@ -40,7 +49,7 @@ internal sealed class HumanJudgmentTools(FactoryServices factory, Caller caller)
     )]
     public async Task<CallToolResult> CancelTaskAsync(long task_id, string reason, CancellationToken ct = default)
     {
-        var task = await factory.Intake.CancelAsync(caller, task_id, reason, ct);
+        var task = await intake.CancelAsync(caller, task_id, reason, ct);
         return ToolReply.Of(new { task_id = task.Id, state = task.State }, $"Task {task.Id} cancelled.");
     }
 
@@ -55,7 +64,7 @@ internal sealed class HumanJudgmentTools(FactoryServices factory, Caller caller)
         CancellationToken ct = default
     )
     {
-        var task = await factory.Tasks.AnswerEscalationAsync(caller, task_id, answer, action, ct);
+        var task = await escalations.AnswerAsync(caller, task_id, answer, action, ct);
         return ToolReply.Of(
             new { task_id = task.Id, state = task.State },
             $"Escalation answered; task {task.Id} is {task.State}."
@@ -72,10 +81,21 @@ internal sealed class HumanJudgmentTools(FactoryServices factory, Caller caller)
         CancellationToken ct = default
     )
     {
-        var lesson = await factory.Lessons.PromoteAsync(caller, feedback_id, text, ct);
+        var lesson = await lessons.PromoteAsync(caller, feedback_id, text, ct);
         return ToolReply.Of(
             new { lesson_id = lesson.Id, lesson.Line },
             $"Lesson {lesson.Id} added to line {lesson.Line}: {lesson.Text}"
+        );
+    }
+
+    [McpServerTool(Destructive = true, OpenWorld = false, Idempotent = false)]
+    [Description("Retire a lesson: later packets of its line no longer carry it.")]
+    public async Task<CallToolResult> RetireLessonAsync(long lesson_id, CancellationToken ct = default)
+    {
+        var lesson = await lessons.RetireAsync(caller, lesson_id, ct);
+        return ToolReply.Of(
+            new { lesson_id = lesson.Id, lesson.Line },
+            $"Lesson {lesson.Id} of line {lesson.Line} retired; later packets no longer carry it."
         );
     }
 }

@@ -1,14 +1,15 @@
 using System.ComponentModel;
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
-using FactoryMcp.Tools.Hosting;
+using FactoryMcp.Ledger.Funnel;
+using FactoryMcp.Tools.Shipping;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
 namespace FactoryMcp.Tools.Mcp;
 
 [McpServerToolType]
-internal sealed class HumanShippingTools(FactoryServices factory, Caller caller)
+internal sealed class HumanShippingTools(ShipService ship, FunnelLedger funnel, Caller caller)
 {
     [McpServerTool(Destructive = false, OpenWorld = false, Idempotent = true)]
     [Description(
@@ -23,7 +24,7 @@ internal sealed class HumanShippingTools(FactoryServices factory, Caller caller)
     {
         if (!caller.IsHuman)
             throw new LedgerException("Only a human marks a change shipped.");
-        var (shipped, created) = await factory.Ship.ShipAsync(caller.Actor, run_id, sha, "mark_shipped", pr_url, ct);
+        var (shipped, created) = await ship.ShipAsync(caller.Actor, run_id, sha, "mark_shipped", pr_url, ct);
         return ToolReply.Of(
             new
             {
@@ -45,7 +46,7 @@ internal sealed class HumanShippingTools(FactoryServices factory, Caller caller)
     )]
     public async Task<CallToolResult> FunnelReportAsync(CancellationToken ct = default)
     {
-        var report = await factory.Funnel.ReportAsync(ct);
+        var report = await funnel.ReportAsync(ct);
         return ToolReply.Of(report, Funnel.FunnelText.Render(report));
     }
 }

@@ -1,14 +1,16 @@
 using System.ComponentModel;
 using System.Text;
 using FactoryMcp.Ledger.Agents;
-using FactoryMcp.Tools.Hosting;
+using FactoryMcp.Ledger.Tasks;
+using FactoryMcp.Tools.Runs;
+using FactoryMcp.Tools.Tasks;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
 namespace FactoryMcp.Tools.Mcp;
 
 [McpServerToolType]
-internal sealed class HumanTaskTools(FactoryServices factory, Caller caller)
+internal sealed class HumanTaskTools(TaskLedger tasks, TaskIntake intake, RunBundle bundles, Caller caller)
 {
     [McpServerTool(ReadOnly = true, OpenWorld = false)]
     [Description(
@@ -18,11 +20,11 @@ internal sealed class HumanTaskTools(FactoryServices factory, Caller caller)
         string? state = null,
         string? line = null,
         long? cursor = null,
-        int limit = 50,
+        long limit = 50,
         CancellationToken ct = default
     )
     {
-        var rows = await factory.Tasks.ListAsync(state, line, cursor, limit, ct);
+        var rows = await tasks.ListAsync(state, line, cursor, (int)Math.Clamp(limit, 1, 200), ct);
         var text = new StringBuilder(rows.Count == 0 ? "No tasks match.\n" : "");
         foreach (var t in rows)
             text.AppendLine($"- #{t.Id} [{t.State}] p{t.Priority} {t.Line}: {t.Title}");
@@ -52,7 +54,7 @@ internal sealed class HumanTaskTools(FactoryServices factory, Caller caller)
     )]
     public async Task<CallToolResult> GetRunAsync(long run_id, CancellationToken ct = default)
     {
-        var bundle = await factory.Bundles.BuildAsync(run_id, ct);
+        var bundle = await bundles.BuildAsync(run_id, ct);
         return ToolReply.Of(
             new
             {
@@ -71,8 +73,8 @@ internal sealed class HumanTaskTools(FactoryServices factory, Caller caller)
     )]
     public async Task<CallToolResult> ApproveTaskAsync(long task_id, CancellationToken ct = default)
     {
-        var weakenings = await factory.Intake.WeakeningsAsync(task_id, ct);
-        var task = await factory.Intake.ApproveAsync(caller, task_id, ct);
+        var weakenings = await intake.WeakeningsAsync(task_id, ct);
+        var task = await intake.ApproveAsync(caller, task_id, ct);
         var note =
             weakenings.Count == 0
                 ? ""
@@ -92,7 +94,7 @@ internal sealed class HumanTaskTools(FactoryServices factory, Caller caller)
     [Description("Turn down a proposed task, with the reason.")]
     public async Task<CallToolResult> RejectTaskAsync(long task_id, string reason, CancellationToken ct = default)
     {
-        var task = await factory.Tasks.RejectAsync(caller, task_id, reason, ct);
+        var task = await tasks.RejectAsync(caller, task_id, reason, ct);
         return ToolReply.Of(new { task_id = task.Id, state = task.State }, $"Task {task.Id} rejected.");
     }
 
@@ -107,7 +109,7 @@ internal sealed class HumanTaskTools(FactoryServices factory, Caller caller)
         CancellationToken ct = default
     )
     {
-        var task = await factory.Intake.UpdateAsync(caller, task_id, packet, note, ct);
+        var task = await intake.UpdateAsync(caller, task_id, packet, note, ct);
         return ToolReply.Of(
             new
             {

@@ -1,13 +1,13 @@
 using System.ComponentModel;
 using FactoryMcp.Ledger.Agents;
-using FactoryMcp.Tools.Hosting;
+using FactoryMcp.Tools.Runs;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
 namespace FactoryMcp.Tools.Mcp;
 
 [McpServerToolType]
-internal sealed class PacketTools(FactoryServices factory, Caller caller)
+internal sealed class PacketTools(PacketService packets, Caller caller)
 {
     [McpServerTool(Destructive = false, OpenWorld = false, Idempotent = false)]
     [Description(
@@ -19,7 +19,7 @@ internal sealed class PacketTools(FactoryServices factory, Caller caller)
         CancellationToken ct = default
     )
     {
-        var view = await factory.Packets.GetTaskPacketAsync(caller, task_id, @new, ct);
+        var view = await packets.GetTaskPacketAsync(caller, task_id, @new, ct);
         return ToolReply.Of(
             new
             {

@@ -1,7 +1,6 @@
 using FactoryMcp.Ledger.Agents;
-using FactoryMcp.Tools.Hosting;
+using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Tools.Prompts;
-using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -9,9 +8,9 @@ using ModelContextProtocol.Server;
 namespace FactoryMcp.Tools.Mcp;
 
 /// <summary>Serves prompts/*.md as MCP prompts, filtered by the caller's role.</summary>
-internal static class PromptHandlers
+internal sealed class PromptHandlers(RunLedger runs)
 {
-    public static void Register(McpServerOptions options, Caller caller, IServiceProvider services)
+    public void Register(McpServerOptions options, Caller caller)
     {
         // Read (and parse) the prompt files on the first prompts request, not while the server starts.
         var lazy = new Lazy<List<PromptCatalog.PromptFile>>(() =>
@@ -50,12 +49,7 @@ internal static class PromptHandlers
                 ?? throw new McpException(
                     $"There is no prompt '{name}' for role {caller.Role}; available: {string.Join(", ", visible.Select(p => p.Name))}."
                 );
-            var values = await ValuesAsync(
-                caller,
-                services.GetRequiredService<FactoryServices>(),
-                request.Params?.Arguments,
-                ct
-            );
+            var values = await ValuesAsync(caller, request.Params?.Arguments, ct);
             return new GetPromptResult
             {
                 Description = prompt.Description,
@@ -71,9 +65,8 @@ internal static class PromptHandlers
         };
     }
 
-    private static async Task<Dictionary<string, string>> ValuesAsync(
+    private async Task<Dictionary<string, string>> ValuesAsync(
         Caller caller,
-        FactoryServices factory,
         IDictionary<string, System.Text.Json.JsonElement>? arguments,
         CancellationToken ct
     )
@@ -96,9 +89,7 @@ internal static class PromptHandlers
         }
         if (caller.Role == Roles.Agent)
         {
-            var run = runId is { } id
-                ? await factory.Runs.GetAsync(id, ct)
-                : await factory.Runs.HeldByAsync(caller.AgentId, ct);
+            var run = runId is { } id ? await runs.GetAsync(id, ct) : await runs.HeldByAsync(caller.AgentId, ct);
             if (run is not null)
             {
                 if (run.AgentId != caller.AgentId)

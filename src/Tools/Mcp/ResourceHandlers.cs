@@ -1,7 +1,11 @@
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
-using FactoryMcp.Tools.Hosting;
-using Microsoft.Extensions.DependencyInjection;
+using FactoryMcp.Ledger.Content;
+using FactoryMcp.Ledger.Funnel;
+using FactoryMcp.Ledger.Tasks;
+using FactoryMcp.Ledger.Verification;
+using FactoryMcp.Tools.Runs;
+using FactoryMcp.Tools.Verification;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -9,7 +13,14 @@ using ModelContextProtocol.Server;
 namespace FactoryMcp.Tools.Mcp;
 
 /// <summary>Resources by role: packets for builders and humans, run bundles for humans.</summary>
-internal static class ResourceHandlers
+internal sealed class ResourceHandlers(
+    TaskLedger tasks,
+    VerificationLedger verifications,
+    RunBundle bundles,
+    DiffPages diffs,
+    FunnelLedger funnel,
+    DraftLedger drafts
+)
 {
     private const string PacketTemplate = "factory://tasks/{id}/packet";
     private const string BundleTemplate = "factory://runs/{id}/bundle";
@@ -17,7 +28,7 @@ internal static class ResourceHandlers
     private const string DraftTemplate = "factory://drafts/{id}";
     private const string FunnelUri = "factory://funnel";
 
-    public static void Register(McpServerOptions options, Caller caller, IServiceProvider services)
+    public void Register(McpServerOptions options, Caller caller)
     {
         var templates = new List<ResourceTemplate>();
         if (caller.Role is Roles.Agent or Roles.Human or Roles.Verifier)
@@ -88,7 +99,6 @@ internal static class ResourceHandlers
         options.Handlers.ReadResourceHandler = async (request, ct) =>
         {
             var uri = request.Params?.Uri ?? "";
-            var factory = services.GetRequiredService<FactoryServices>();
             string text;
             try
             {
@@ -97,16 +107,13 @@ internal static class ResourceHandlers
                     && templates.Any(t => t.UriTemplate == PacketTemplate)
                 )
                 {
-                    if (
-                        caller.Role == Roles.Verifier
-                        && !await factory.Verifications.VerifiesAsync(caller, null, taskId, ct)
-                    )
+                    if (caller.Role == Roles.Verifier && !await verifications.VerifiesAsync(caller, null, taskId, ct))
                         throw new McpException(
                             $"You verify no run of task {taskId}; verifiers read only the packets of tasks they verify."
                         );
-                    var task = await factory.Tasks.GetAsync(taskId, ct);
+                    var task = await tasks.GetAsync(taskId, ct);
                     text = (
-                        await factory.Tasks.GetPacketAsync(taskId, task.ApprovedVersion ?? task.CurrentVersion, ct)
+                        await tasks.GetPacketAsync(taskId, task.ApprovedVersion ?? task.CurrentVersion, ct)
                     ).Markdown;
                 }
                 else if (
@@ -114,33 +121,30 @@ internal static class ResourceHandlers
                     && templates.Any(t => t.UriTemplate == BundleTemplate)
                 )
                 {
-                    text = (await factory.Bundles.BuildAsync(runId, ct)).Markdown;
+                    text = (await bundles.BuildAsync(runId, ct)).Markdown;
                 }
                 else if (MatchDiff(uri) is { } diff && templates.Any(t => t.UriTemplate == DiffTemplate))
                 {
                     if (
                         caller.Role == Roles.Verifier
-                        && !await factory.Verifications.VerifiesAsync(caller, diff.RunId, null, ct)
+                        && !await verifications.VerifiesAsync(caller, diff.RunId, null, ct)
                     )
                         throw new McpException(
                             $"You hold no verification of run {diff.RunId}; verifiers read only the diffs of runs they verify."
                         );
-                    var page = await new Verification.DiffPages(
-                        factory.Runs,
-                        new Ledger.Evidence.BlobStore(factory.Paths)
-                    ).GetAsync(diff.RunId, diff.Page, ct);
+                    var page = await diffs.GetAsync(diff.RunId, diff.Page, ct);
                     text = $"# Diff of run {page.RunId}, page {page.Number} of {page.Count}\n\n{page.Text}";
                 }
                 else if (uri == FunnelUri && caller.Role is Roles.Human)
                 {
-                    text = Funnel.FunnelText.Render(await factory.Funnel.ReportAsync(ct));
+                    text = Funnel.FunnelText.Render(await funnel.ReportAsync(ct));
                 }
                 else if (
                     Match(uri, "factory://drafts/", "") is { } draftId
                     && templates.Any(t => t.UriTemplate == DraftTemplate)
                 )
                 {
-                    var draft = await factory.Drafts.GetAsync(draftId, ct);
+                    var draft = await drafts.GetAsync(draftId, ct);
                     text =
                         $"<!-- draft {draft.Id}: event {draft.EventId}, {draft.Kind}, {draft.Status}, by {draft.Author} -->\n{draft.Content}";
                 }

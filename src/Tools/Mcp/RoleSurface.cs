@@ -22,26 +22,41 @@ public static class RoleSurface
             ServerInstructions = Instructions(caller),
             ToolCollection = [],
         };
-        var factory = services.GetRequiredService<Hosting.FactoryServices>();
+        // The composition root hands each tool class the few collaborators it uses.
+        var f = services.GetRequiredService<Hosting.FactoryServices>();
         switch (caller.Role)
         {
             case Roles.Agent:
-                Add(options, services, () => new PacketTools(factory, caller));
-                Add(options, services, () => new EvidenceTools(factory, caller));
-                Add(options, services, () => new DeclarationTools(factory, caller));
-                Add(options, services, () => new DispatchTools(factory, caller));
+                Add(options, services, () => new PacketTools(f.Packets, caller));
+                Add(options, services, () => new EvidenceTools(f.Evidence, f.Config, caller));
+                Add(options, services, () => new DeclarationTools(f.Gate, caller));
+                Add(options, services, () => new DispatchTools(f.Claims, f.SpecJobs, f.Intake, caller));
                 break;
             case Roles.Verifier:
-                Add(options, services, () => new VerifierTools(factory, caller));
+                Add(
+                    options,
+                    services,
+                    () =>
+                        new VerifierTools(f.VerifierPackets, f.Verifications, f.Runs, f.Workspaces, f.Notifier, caller)
+                );
                 break;
             case Roles.Human:
-                Add(options, services, () => new HumanTaskTools(factory, caller));
-                Add(options, services, () => new HumanJudgmentTools(factory, caller));
-                Add(options, services, () => new HumanShippingTools(factory, caller));
+                Add(options, services, () => new HumanTaskTools(f.Tasks, f.Intake, f.Bundles, caller));
+                Add(
+                    options,
+                    services,
+                    () => new HumanJudgmentTools(f.Reviews, f.Intake, f.Escalations, f.Lessons, caller)
+                );
+                Add(options, services, () => new HumanShippingTools(f.Ship, f.Funnel, caller));
                 break;
         }
-        PromptHandlers.Register(options, caller, services);
-        ResourceHandlers.Register(options, caller, services);
+        // First of the filters: a malformed call is refused before anything else runs.
+        options.Filters.Request.CallToolFilters.Add(ToolArguments.Filter(options.ToolCollection!));
+        new PromptHandlers(f.Runs).Register(options, caller);
+        new ResourceHandlers(f.Tasks, f.Verifications, f.Bundles, f.DiffPages, f.Funnel, f.Drafts).Register(
+            options,
+            caller
+        );
         var logger =
             services.GetService<ILoggerFactory>()?.CreateLogger("FactoryMcp.Tools")
             ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
@@ -64,30 +79,27 @@ public static class RoleSurface
             }
         );
         // Escalations a call raised (directly, or by a lease sweep) are announced after it committed.
-        var notifier = services.GetService<Hosting.FactoryServices>()?.Notifier;
-        if (notifier is not null)
-        {
-            options.Filters.Request.CallToolFilters.Add(next =>
-                async (context, ct) =>
+        var notifier = f.Notifier;
+        options.Filters.Request.CallToolFilters.Add(next =>
+            async (context, ct) =>
+            {
+                try
+                {
+                    return await next(context, ct);
+                }
+                finally
                 {
                     try
                     {
-                        return await next(context, ct);
+                        await notifier.FlushEscalationsAsync(CancellationToken.None);
                     }
-                    finally
+                    catch (Exception e)
                     {
-                        try
-                        {
-                            await notifier.FlushEscalationsAsync(CancellationToken.None);
-                        }
-                        catch (Exception e)
-                        {
-                            logger.LogError(e, "Announcing escalations after {Tool} failed", context.Params?.Name);
-                        }
+                        logger.LogError(e, "Announcing escalations after {Tool} failed", context.Params?.Name);
                     }
                 }
-            );
-        }
+            }
+        );
         return options;
     }
 
@@ -117,6 +129,6 @@ public static class RoleSurface
             Roles.Verifier =>
                 $"FactoryMcp. You are verifier '{caller.Name}' ({caller.VerifierRole}). Call get_task_packet for the next artifact to judge, then submit_verdict. You see only the artifact; the 'verifier-{caller.VerifierRole}' prompt states your mandate.",
             _ =>
-                $"FactoryMcp. You are human '{caller.Name}': approve, edit and reject proposals, read run bundles, review, answer escalations, cancel, and promote lessons.",
+                $"FactoryMcp. You are human '{caller.Name}': approve, edit and reject proposals, read run bundles, review, answer escalations, cancel, and promote and retire lessons.",
         };
 }

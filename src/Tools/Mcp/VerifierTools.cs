@@ -1,14 +1,25 @@
 using System.ComponentModel;
 using System.Text;
 using FactoryMcp.Ledger.Agents;
-using FactoryMcp.Tools.Hosting;
+using FactoryMcp.Ledger.Runs;
+using FactoryMcp.Ledger.Verification;
+using FactoryMcp.Tools.Git;
+using FactoryMcp.Tools.Notifications;
+using FactoryMcp.Tools.Verification;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
 namespace FactoryMcp.Tools.Mcp;
 
 [McpServerToolType]
-internal sealed class VerifierTools(FactoryServices factory, Caller caller)
+internal sealed class VerifierTools(
+    VerifierPacketService packets,
+    VerificationLedger verifications,
+    RunLedger runs,
+    Workspaces workspaces,
+    Notifier notifier,
+    Caller caller
+)
 {
     [McpServerTool(Name = "get_task_packet", Destructive = false, OpenWorld = false, Idempotent = false)]
     [Description(
@@ -16,7 +27,7 @@ internal sealed class VerifierTools(FactoryServices factory, Caller caller)
     )]
     public async Task<CallToolResult> GetVerificationAsync(CancellationToken ct = default)
     {
-        var packet = await factory.VerifierPackets.GetAsync(caller, ct);
+        var packet = await packets.GetAsync(caller, ct);
         return ToolReply.Of(
             new
             {
@@ -46,11 +57,11 @@ internal sealed class VerifierTools(FactoryServices factory, Caller caller)
         CancellationToken ct = default
     )
     {
-        var receipt = await factory.Verifications.SubmitVerdictAsync(caller, run_id, verdict, findings, ct);
-        foreach (var folder in await factory.Verifications.FinishedCheckoutsAsync(caller, run_id, ct))
-            factory.Workspaces.Remove(folder);
-        var run = await factory.Runs.GetAsync(run_id, ct);
-        await factory.Notifier.AfterTaskStateAsync(run.TaskId, run_id, receipt.TaskState, CancellationToken.None);
+        var receipt = await verifications.SubmitVerdictAsync(caller, run_id, verdict, findings, ct);
+        foreach (var folder in await verifications.FinishedCheckoutsAsync(caller, run_id, ct))
+            workspaces.Remove(folder);
+        var run = await runs.GetAsync(run_id, ct);
+        await notifier.AfterTaskStateAsync(run.TaskId, run_id, receipt.TaskState, CancellationToken.None);
         return ToolReply.Of(receipt, receipt.Message);
     }
 
@@ -58,7 +69,7 @@ internal sealed class VerifierTools(FactoryServices factory, Caller caller)
     [Description("All verdicts on a run. Refused until your own verdict on it is committed.")]
     public async Task<CallToolResult> GetVerdictsAsync(long run_id, CancellationToken ct = default)
     {
-        var verdicts = await factory.Verifications.VerdictsAsync(caller, run_id, ct);
+        var verdicts = await verifications.VerdictsAsync(caller, run_id, ct);
         var text = new StringBuilder();
         foreach (var v in verdicts)
             text.AppendLine($"- {v.Role}: {v.Verdict} — {v.Findings}");

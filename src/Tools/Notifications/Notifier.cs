@@ -1,6 +1,6 @@
 using System.Text.Json;
 using FactoryMcp.Ledger;
-using FactoryMcp.Ledger.Notifications;
+using FactoryMcp.Ledger.Escalations;
 using FactoryMcp.Ledger.Settings;
 using FactoryMcp.Tools.Hosting;
 using FactoryMcp.Tools.Processes;

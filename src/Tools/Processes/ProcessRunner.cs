@@ -1,159 +1,115 @@
+using System.ComponentModel;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
+using CliWrap;
 
 namespace FactoryMcp.Tools.Processes;
 
 /// <summary>
-/// Our small process runner over <see cref="Process"/> (CliWrap is not in our package source): argument
-/// lists, an explicit environment, bounded output capture, a timeout that kills the whole process group.
+/// Runs a process with CliWrap: an argument list, an explicit environment, standard input, output bounded head
+/// and tail (and byte for byte in a file when asked), a timeout. A <see cref="ProcessSpec.NewProcessGroup"/>
+/// child leads its own process group, and the whole group is killed on timeout, on cancellation and after exit.
 /// </summary>
 public static partial class ProcessRunner
 {
+    /// <summary>How long output is still read after the process exited, for whatever else holds its pipes.</summary>
+    private static readonly TimeSpan DrainGrace = TimeSpan.FromSeconds(5);
+
     public static async Task<ProcessResult> RunAsync(ProcessSpec spec, CancellationToken ct = default)
     {
-        var info = new ProcessStartInfo
-        {
-            FileName = spec.NewProcessGroup ? "setsid" : spec.FileName,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = spec.WorkingDirectory ?? Environment.CurrentDirectory,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        if (spec.NewProcessGroup)
-            info.ArgumentList.Add(spec.FileName);
-        foreach (var argument in spec.Arguments)
-            info.ArgumentList.Add(argument);
-        if (spec.Environment is { } exact)
-        {
-            info.Environment.Clear();
-            foreach (var (key, value) in exact)
-                info.Environment[key] = value;
-        }
-        if (spec.EnvironmentOverrides is { } overrides)
-        {
-            foreach (var (key, value) in overrides)
-            {
-                if (value is null)
-                    info.Environment.Remove(key);
-                else
-                    info.Environment[key] = value;
-            }
-        }
+        using var output = new CapturedOutput(spec.CaptureBytes, spec.OutputFile);
+        var command = Cli.Wrap(spec.NewProcessGroup ? "setsid" : spec.FileName)
+            .WithArguments(spec.NewProcessGroup ? [spec.FileName, .. spec.Arguments] : spec.Arguments)
+            .WithWorkingDirectory(spec.WorkingDirectory ?? Environment.CurrentDirectory)
+            .WithEnvironmentVariables(Variables(spec))
+            .WithStandardInputPipe(
+                spec.StandardInput is { } input ? PipeSource.FromString(input, Encoding.UTF8) : PipeSource.Null
+            )
+            .WithStandardOutputPipe(output.Into(output.StandardOutput))
+            .WithStandardErrorPipe(output.Into(output.StandardError))
+            .WithValidation(CommandResultValidation.None);
 
-        var stdout = new BoundedCapture(spec.CaptureBytes);
-        var stderr = new BoundedCapture(spec.CaptureBytes);
-        var combined = new BoundedCapture(spec.CaptureBytes);
-        StreamWriter? file = spec.OutputFile is { } path ? new StreamWriter(path, append: false, Encoding.UTF8) : null;
-        var fileLock = new object();
-        void Sink(BoundedCapture own, string? line)
-        {
-            if (line is null)
-                return;
-            own.Append(line + "\n");
-            combined.Append(line + "\n");
-            if (file is not null)
-                lock (fileLock)
-                    file.WriteLine(line);
-        }
-
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        stop.CancelAfter(spec.Timeout);
         var started = Stopwatch.StartNew();
-        using var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var outDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var errDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-                outDone.TrySetResult();
-            else
-                Sink(stdout, e.Data);
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-                errDone.TrySetResult();
-            else
-                Sink(stderr, e.Data);
-        };
+        Task? exited = null;
+        void Started(Process process) => exited = AfterExitAsync(process, spec.NewProcessGroup, output);
+        CommandTask<CommandResult> task;
         try
         {
-            if (spec.NewProcessGroup)
-                await Spawner.StartAsync(process);
-            else
-                process.Start();
+            task = spec.NewProcessGroup
+                ? await Spawner.StartAsync(command, Started, stop.Token)
+                : command.ExecuteAsync(null, Started, stop.Token, CancellationToken.None);
         }
-        catch (System.ComponentModel.Win32Exception e)
+        catch (Win32Exception e)
         {
-            file?.Dispose();
             throw new InvalidOperationException(
-                $"Could not start '{info.FileName}': {e.Message}. Is it installed and on PATH?",
+                $"Could not start '{spec.FileName}': {e.InnerException?.Message ?? e.Message}. Is it installed and on PATH?",
                 e
             );
         }
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
-        {
-            if (spec.StandardInput is { } input)
-                await process.StandardInput.WriteAsync(input);
-            process.StandardInput.Close();
-        }
-        catch (IOException)
-        {
-            // The child exited without reading its input.
-        }
 
-        var timedOut = false;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(spec.Timeout);
+        // CliWrap kills the child and its descendants; a group also loses members that left the tree (setsid, &).
+        using var killGroup = spec.NewProcessGroup ? stop.Token.Register(() => KillGroup(task.ProcessId)) : default;
+        var exitCode = 0;
         try
         {
-            await process.WaitForExitAsync(timeout.Token);
+            exitCode = (await task).ExitCode;
+            await exited!;
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            timedOut = !ct.IsCancellationRequested;
-            Kill(process, spec.NewProcessGroup);
-            await process.WaitForExitAsync(CancellationToken.None);
+            await exited!;
         }
-        if (spec.NewProcessGroup)
-            KillGroup(process.Id);
-        // Output pipes close when the last holder exits; a surviving grandchild was killed above.
-        await Task.WhenAny(
-            Task.WhenAll(outDone.Task, errDone.Task),
-            Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None)
-        );
-        if (file is not null)
+        catch (TimeoutException) when (stop.IsCancellationRequested)
         {
-            lock (fileLock)
-                file.Dispose();
+            // CliWrap gave up waiting for the killed child to exit; the group was killed all the same.
         }
         ct.ThrowIfCancellationRequested();
-        var exitCode = timedOut ? 124 : process.ExitCode;
+        var timedOut = stop.IsCancellationRequested;
         return new ProcessResult(
-            exitCode,
-            stdout.ToString(),
-            stderr.ToString(),
-            combined.ToString(),
+            timedOut ? 124 : exitCode,
+            output.StandardOutput.ToString(),
+            output.StandardError.ToString(),
+            output.Combined.ToString(),
             timedOut,
-            combined.Truncated,
+            output.Combined.Truncated,
             started.Elapsed,
-            combined.Total
+            output.Combined.Total
         );
     }
 
-    private static void Kill(Process process, bool group)
+    private static async Task AfterExitAsync(Process process, bool group, CapturedOutput output)
     {
-        if (group)
-            KillGroup(process.Id);
+        var pid = process.Id;
         try
         {
-            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+            if (group)
+                KillGroup(pid);
         }
-        catch (InvalidOperationException) { }
+        finally
+        {
+            output.StopReadingAfter(DrainGrace);
+        }
+    }
+
+    /// <summary>The child's variables: CliWrap adds to (or, with null, removes from) the inherited environment.</summary>
+    private static Dictionary<string, string?> Variables(ProcessSpec spec)
+    {
+        var variables = new Dictionary<string, string?>(StringComparer.Ordinal);
+        if (spec.Environment is { } exact)
+        {
+            foreach (var name in Environment.GetEnvironmentVariables().Keys.Cast<string>())
+                variables[name] = null;
+            foreach (var (name, value) in exact)
+                variables[name] = value;
+        }
+        if (spec.EnvironmentOverrides is { } overrides)
+            foreach (var (name, value) in overrides)
+                variables[name] = value;
+        return variables;
     }
 
     /// <summary>SIGKILL to every process in the group led by <paramref name="pid"/>; a detached grandchild dies too.</summary>
@@ -164,33 +120,20 @@ public static partial class ProcessRunner
     }
 
     /// <summary>
-    /// Starts sandboxed commands from one thread that lives as long as the process. bubblewrap's
-    /// --die-with-parent is PR_SET_PDEATHSIG, which fires when the *thread* that forked it exits; a
-    /// thread-pool thread retiring mid-validation would otherwise SIGKILL a healthy command.
+    /// Why not CliWrap alone: bubblewrap's --die-with-parent is PR_SET_PDEATHSIG, which fires when the *thread*
+    /// that forked bwrap exits, and CliWrap forks on the calling thread; a thread-pool thread retiring
+    /// mid-validation would SIGKILL a healthy command. Group-led commands start from this one lasting thread.
     /// </summary>
     private static class Spawner
     {
-        private static readonly System.Collections.Concurrent.BlockingCollection<(
-            Process Process,
-            TaskCompletionSource Done
-        )> Queue = [];
+        private static readonly System.Collections.Concurrent.BlockingCollection<Action> Queue = [];
 
         static Spawner()
         {
             var thread = new Thread(() =>
             {
-                foreach (var (process, done) in Queue.GetConsumingEnumerable())
-                {
-                    try
-                    {
-                        process.Start();
-                        done.SetResult();
-                    }
-                    catch (Exception e)
-                    {
-                        done.SetException(e);
-                    }
-                }
+                foreach (var start in Queue.GetConsumingEnumerable())
+                    start();
             })
             {
                 IsBackground = true,
@@ -199,10 +142,26 @@ public static partial class ProcessRunner
             thread.Start();
         }
 
-        public static Task StartAsync(Process process)
+        public static Task<CommandTask<CommandResult>> StartAsync(
+            Command command,
+            Action<Process> started,
+            CancellationToken stop
+        )
         {
-            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            Queue.Add((process, done));
+            var done = new TaskCompletionSource<CommandTask<CommandResult>>(
+                TaskCreationOptions.RunContinuationsAsynchronously
+            );
+            Queue.Add(() =>
+            {
+                try
+                {
+                    done.SetResult(command.ExecuteAsync(null, started, stop, CancellationToken.None));
+                }
+                catch (Exception e)
+                {
+                    done.SetException(e);
+                }
+            });
             return done.Task;
         }
     }

@@ -17,17 +17,23 @@ public sealed record ProcessSpec(string FileName, IReadOnlyList<string> Argument
     public string? StandardInput { get; init; }
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Bytes of output kept in memory: the head and the tail, each half of this.</summary>
+    /// <summary>
+    /// Bytes of output kept in memory per stream (stdout, stderr, both interleaved): the first and the last
+    /// half of this; the result's text says how many bytes were left out between them.
+    /// </summary>
     public int CaptureBytes { get; init; } = 256 * 1024;
 
-    /// <summary>When set, the whole combined output is also written to this file.</summary>
+    /// <summary>When set, the whole interleaved output is also written to this file, byte for byte.</summary>
     public string? OutputFile { get; init; }
 
     /// <summary>Start the child as the leader of a new process group (via setsid) and kill the whole group on timeout.</summary>
     public bool NewProcessGroup { get; init; }
 }
 
-/// <summary>How a process ended. <c>Output</c> interleaves stdout and stderr as they arrived, capped head and tail.</summary>
+/// <summary>
+/// How a process ended. <c>Output</c> interleaves stdout and stderr as they arrived, capped head and tail;
+/// <c>OutputBytes</c> counts every byte of it, kept or not.
+/// </summary>
 public sealed record ProcessResult(
     int ExitCode,
     string StandardOutput,

@@ -1,3 +1,4 @@
+using FactoryMcp.Ledger.Packets;
 using YamlDotNet.RepresentationModel;
 
 namespace FactoryMcp.Tools.Prompts;
@@ -45,14 +46,13 @@ public static class PromptCatalog
 
     public static PromptFile Parse(string name, string text)
     {
-        text = text.Replace("\r\n", "\n");
-        if (!text.StartsWith("---\n", StringComparison.Ordinal))
-            throw new InvalidDataException($"Prompt {name} has no front matter.");
-        var end = text.IndexOf("\n---\n", 4, StringComparison.Ordinal);
-        if (end < 0)
-            throw new InvalidDataException($"Prompt {name}'s front matter is not closed.");
+        var front =
+            FrontMatter.Split(text.Replace("\r\n", "\n"))
+            ?? throw new InvalidDataException(
+                $"Prompt {name} has no front matter: it must start with a --- line and close it with another."
+            );
         var yaml = new YamlStream();
-        yaml.Load(new StringReader(text[4..end]));
+        yaml.Load(new StringReader(front.Yaml));
         var map = (YamlMappingNode)yaml.Documents[0].RootNode;
         var description = ((YamlScalarNode)map.Children[new YamlScalarNode("description")]).Value ?? "";
         var roles = ((YamlSequenceNode)map.Children[new YamlScalarNode("roles")])
@@ -61,7 +61,7 @@ public static class PromptCatalog
         var verifierRole = map.Children.TryGetValue(new YamlScalarNode("verifier_role"), out var vr)
             ? ((YamlScalarNode)vr).Value
             : null;
-        return new PromptFile(name, description, roles, verifierRole, text[(end + 5)..].TrimStart('\n'));
+        return new PromptFile(name, description, roles, verifierRole, front.Body.TrimStart('\n'));
     }
 
     /// <summary>Fills {{name}} placeholders.</summary>

@@ -136,7 +136,8 @@ public static class AgentRegistrations
     private static Change EditToml(Target target, string? url)
     {
         var file = Path.Combine(target.ProjectRoot, ".codex", "config.toml");
-        var text = File.Exists(file) ? File.ReadAllText(file) : "";
+        // Decoded without dropping a byte-order mark, so that it is written back too.
+        var text = File.Exists(file) ? System.Text.Encoding.UTF8.GetString(File.ReadAllBytes(file)) : "";
         IReadOnlyList<string> body = url is null
             ?
             [
@@ -145,12 +146,13 @@ public static class AgentRegistrations
                 $"env = {{ FACTORY_AGENT = \"codex-1\", FACTORY_LEDGER = {TomlFileEdit.Quote(target.Paths.LedgerFile)} }}",
             ]
             : [$"url = {TomlFileEdit.Quote(url)}", $"bearer_token_env_var = \"{TokenVariable}\""];
-        var edited = TomlFileEdit.SetTable(text, $"mcp_servers.{ServerName}", body);
+        var edited = TomlFileEdit.SetTable(text, $"mcp_servers.{ServerName}", body, file);
         var withRoots = TomlFileEdit.AddToArray(
             edited ?? text,
             "sandbox_workspace_write",
             "writable_roots",
-            target.Paths.RunsFolder
+            target.Paths.RunsFolder,
+            file
         );
         return Save(file, withRoots ?? edited, "Codex");
     }

@@ -1,104 +1,73 @@
-using System.Text.RegularExpressions;
+using FactoryMcp.Ledger;
+using Tomlyn.Helpers;
+using Tomlyn.Model;
+using Tomlyn.Syntax;
 
 namespace FactoryMcp.Tools.Registration;
 
 /// <summary>
-/// The two edits `factory init` makes to Codex's config.toml, by splicing lines so everything else
-/// stays byte for byte: replace (or append) one table, and add a string to an array in a table.
-/// Returns null when the file already says so.
+/// The two edits `factory init` makes to Codex's config.toml, on Tomlyn's lossless syntax tree: replace (or
+/// append) one table, and add a string to an array in a table. Every other byte of the file (comments, other
+/// tables, array tables, multi-line strings, line endings) is written back as it was read. Returns null when
+/// the file already says so; refuses a file that is not TOML, or that the edit would make invalid.
 /// </summary>
-public static partial class TomlFileEdit
+public static class TomlFileEdit
 {
-    /// <summary>Sets table <paramref name="table"/> (with its sub-tables) to exactly <paramref name="body"/>.</summary>
-    public static string? SetTable(string text, string table, IReadOnlyList<string> body)
+    /// <summary>
+    /// Sets table <paramref name="table"/> to exactly <paramref name="body"/> (lines of TOML): its keys,
+    /// sub-tables and any dotted keys that define it elsewhere are replaced; comments after its last key stay.
+    /// </summary>
+    public static string? SetTable(string text, string table, IReadOnlyList<string> body, string file)
     {
-        var lines = SplitLines(text);
-        var block = new List<string> { $"[{table}]" };
-        block.AddRange(body);
-        var start = lines.FindIndex(l => HeaderName(l) == table);
-        if (start < 0)
-            return Append(text, block);
-        var end = start + 1;
-        while (
-            end < lines.Count
-            && (HeaderName(lines[end]) is not { } name || name.StartsWith(table + ".", StringComparison.Ordinal))
-        )
-            end++;
-        // Keep blank lines that separate our table from the next one.
-        var last = end;
-        while (last > start + 1 && string.IsNullOrWhiteSpace(lines[last - 1]))
-            last--;
-        if (lines.Skip(start).Take(last - start).SequenceEqual(block))
-            return null;
-        lines.RemoveRange(start, last - start);
-        lines.InsertRange(start, block);
-        return string.Join('\n', lines);
+        var edit = TomlDocument.Parse(text, file);
+        var path = table.Split('.');
+        var block = edit.Table(path, body);
+        var own = edit.Doc.Tables.OfType<TableSyntax>().FirstOrDefault(t => TomlDocument.Name(t).SequenceEqual(path));
+        foreach (var other in edit.Doc.Tables.Where(t => t != own && TomlDocument.Name(t).StartsWith(path)).ToList())
+            edit.Remove(other, edit.Doc.Tables);
+        var stray = edit.KeyValues().Where(k => k.List is not null && k.List != own?.Items && k.Path.StartsWith(path));
+        foreach (var (_, keyValue, list) in stray.ToList())
+            edit.Remove(keyValue, list!);
+        if (own is null)
+            edit.Append(block);
+        else
+            edit.ReplaceItems(own, block.Items);
+        return edit.Write($"[{table}]");
     }
 
-    /// <summary>Ensures array <paramref name="key"/> in <paramref name="table"/> contains <paramref name="item"/>.</summary>
-    public static string? AddToArray(string text, string table, string key, string item)
+    /// <summary>Ensures array <paramref name="key"/> in table <paramref name="table"/> holds <paramref name="item"/> (added first).</summary>
+    public static string? AddToArray(string text, string table, string key, string item, string file)
     {
-        var lines = SplitLines(text);
-        var quoted = Quote(item);
-        var start = lines.FindIndex(l => HeaderName(l) == table);
-        if (start < 0)
-            return Append(text, [$"[{table}]", $"{key} = [{quoted}]"]);
-        var end = start + 1;
-        while (end < lines.Count && HeaderName(lines[end]) is null)
-            end++;
-        var keyLine = lines.FindIndex(
-            start + 1,
-            end - start - 1,
-            l => KeyLine().Match(l) is { Success: true } m && m.Groups[1].Value == key
-        );
-        if (keyLine < 0)
+        var edit = TomlDocument.Parse(text, file);
+        var tablePath = table.Split('.');
+        var path = tablePath.Append(key).ToArray();
+        var line = $"{key} = [{Quote(item)}]";
+        var existing = edit.KeyValues().FirstOrDefault(k => k.Path.SequenceEqual(path)).Node;
+        if (existing is null)
         {
-            lines.Insert(start + 1, $"{key} = [{quoted}]");
-            return string.Join('\n', lines);
+            var own = edit
+                .Doc.Tables.OfType<TableSyntax>()
+                .FirstOrDefault(t => TomlDocument.Name(t).SequenceEqual(tablePath));
+            var block = edit.Table(tablePath, [line]);
+            if (own is null)
+                edit.Append(block);
+            else
+                edit.AppendItems(own, block.Items);
+            return edit.Write($"{table}.{key}");
         }
-        var closing = keyLine;
-        while (closing < end && !lines[closing].Contains(']', StringComparison.Ordinal))
-            closing++;
-        var arrayText = string.Join('\n', lines.Skip(keyLine).Take(closing - keyLine + 1));
-        if (StringItem().Matches(arrayText).Any(m => Unquote(m.Groups[1].Value) == item))
+        if (existing.Value is not ArraySyntax array)
+            throw new LedgerException(
+                $"{file}: {table}.{key} is not an array; make it one (for example {line}), then run `factory init` again."
+            );
+        if (array.Items.Any(i => i.Value is StringValueSyntax s && s.Value == item))
             return null;
-        var open = lines[keyLine].IndexOf('[', StringComparison.Ordinal);
-        var empty = StringItem().Matches(arrayText).Count == 0;
-        lines[keyLine] = lines[keyLine][..(open + 1)] + quoted + (empty ? "" : ", ") + lines[keyLine][(open + 1)..];
-        return string.Join('\n', lines);
+        edit.Prepend(array, new StringValueSyntax(item));
+        return edit.Write($"{table}.{key}");
     }
 
-    public static string Quote(string value) =>
-        "\""
-        + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)
-        + "\"";
+    /// <summary>A TOML basic string: quotes, backslashes and control characters escaped.</summary>
+    public static string Quote(string value) => TomlFormatHelper.ToString(value, TomlPropertyDisplayKind.Default);
 
-    private static string Unquote(string value) =>
-        value.Replace("\\\"", "\"", StringComparison.Ordinal).Replace("\\\\", "\\", StringComparison.Ordinal);
-
-    private static string Append(string text, IReadOnlyList<string> block)
-    {
-        var prefix =
-            text.Length == 0 ? ""
-            : text.EndsWith('\n') ? text + "\n"
-            : text + "\n\n";
-        return prefix + string.Join('\n', block) + "\n";
-    }
-
-    private static List<string> SplitLines(string text) => text.Split('\n').ToList();
-
-    private static string? HeaderName(string line)
-    {
-        var m = Header().Match(line);
-        return m.Success ? string.Join('.', m.Groups[1].Value.Split('.').Select(p => p.Trim().Trim('"'))) : null;
-    }
-
-    [GeneratedRegex("""^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$""")]
-    private static partial Regex Header();
-
-    [GeneratedRegex("""^\s*([A-Za-z0-9_-]+)\s*=""")]
-    private static partial Regex KeyLine();
-
-    [GeneratedRegex(""""((?:[^"\\]|\\.)*)"""")]
-    private static partial Regex StringItem();
+    private static bool StartsWith(this IReadOnlyList<string> path, IReadOnlyList<string> prefix) =>
+        path.Count >= prefix.Count && path.Take(prefix.Count).SequenceEqual(prefix);
 }

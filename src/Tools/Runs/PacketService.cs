@@ -1,11 +1,15 @@
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Claims;
+using FactoryMcp.Ledger.Escalations;
 using FactoryMcp.Ledger.Evidence;
+using FactoryMcp.Ledger.Lessons;
 using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Tasks;
 using FactoryMcp.Tools.Git;
 using FactoryMcp.Tools.Hosting;
+using FactoryMcp.Tools.Specs;
 
 namespace FactoryMcp.Tools.Runs;
 
@@ -14,12 +18,18 @@ namespace FactoryMcp.Tools.Runs;
 /// prepare its workspace outside that transaction (a failure gives the claim back), start the lease,
 /// and hand over the packet with everything the agent needs.
 /// </summary>
-public sealed class PacketService(FactoryServices factory)
+public sealed class PacketService(
+    ClaimLedger claims,
+    RunLedger runs,
+    TaskLedger tasks,
+    EvidenceLedger evidence,
+    EscalationLedger escalations,
+    LessonLedger lessons,
+    SpecJobs specJobs,
+    Workspaces workspaces,
+    ConfigFiles config
+)
 {
-    private TaskLedger tasks => factory.Tasks;
-    private RunLedger runs => factory.Runs;
-    private Workspaces workspaces => factory.Workspaces;
-
     public async Task<PacketView> GetTaskPacketAsync(
         Caller caller,
         long? taskId,
@@ -29,7 +39,7 @@ public sealed class PacketService(FactoryServices factory)
     {
         if (taskId is { } id)
             return await ReadAsync(id, ct);
-        var outcome = await runs.ClaimAsync(caller, newRun, ct);
+        var outcome = await claims.ClaimAsync(caller, newRun, ct);
         if (outcome.Status == ClaimOutcome.Empty)
             return new PacketView { Status = ClaimOutcome.Empty };
         var run = outcome.Run!;
@@ -42,7 +52,7 @@ public sealed class PacketService(FactoryServices factory)
             }
             catch (Exception e) when (e is LedgerException or IOException or InvalidOperationException)
             {
-                await runs.ReleaseClaimAsync(
+                await claims.ReleaseClaimAsync(
                     caller,
                     run.Id,
                     $"workspace preparation failed: {e.Message}",
@@ -52,7 +62,7 @@ public sealed class PacketService(FactoryServices factory)
                     $"Claimed task {task.Id} but could not prepare its workspace ({e.Message}); the claim was released and the task is back in the queue. Try again, and tell a human if this repeats."
                 );
             }
-            run = await runs.StartLeaseAsync(caller, run.Id, ct);
+            run = await claims.StartLeaseAsync(caller, run.Id, ct);
         }
         return await ViewAsync(run, task, outcome.Status, ct);
     }
@@ -76,24 +86,24 @@ public sealed class PacketService(FactoryServices factory)
     private async Task<PacketView> ViewAsync(RunRow run, TaskRow task, string status, CancellationToken ct)
     {
         var settings = RunLedger.SettingsOf(task);
-        var missing = await runs.MissingEvidenceAsync(run.Id, settings, ct);
+        var missing = await evidence.MissingEvidenceAsync(run.Id, settings, ct);
         var version = await tasks.GetPacketAsync(task.Id, run.PacketVersion, ct);
-        var answers = (await tasks.EscalationsAsync(task.Id, ct))
+        var answers = (await escalations.ForTaskAsync(task.Id, ct))
             .Where(e => e.Answer is not null)
             .Select(e => $"Q: {e.Question} — A: {e.Answer}");
-        var config = factory.Config.Settings;
-        var lessons = await factory.Lessons.ForLineAsync(
+        var factorySettings = config.Settings;
+        var lessonsForLine = await lessons.ForLineAsync(
             task.Line,
-            config.LessonsPerPacket,
-            config.LessonBytesPerPacket,
+            factorySettings.LessonsPerPacket,
+            factorySettings.LessonBytesPerPacket,
             ct
         );
         return new PacketView
         {
             Status = status,
             Kind = run.Kind,
-            Spec = run.Kind == RunLedger.SpecKind ? await factory.SpecJobs.BriefAsync(task, ct) : null,
-            Lessons = lessons.Select(l => l.Text).ToList(),
+            Spec = run.Kind == RunLedger.SpecKind ? await specJobs.BriefAsync(task, ct) : null,
+            Lessons = lessonsForLine.Select(l => l.Text).ToList(),
             RunId = run.Id,
             TaskId = task.Id,
             TaskState = task.State,
@@ -120,7 +130,7 @@ public sealed class PacketService(FactoryServices factory)
         if (run.PreviousRunId is not { } previousId)
             return null;
         var previous = await runs.GetAsync(previousId, ct);
-        var plan = (await runs.EvidenceAsync(previousId, ct)).LastOrDefault(e =>
+        var plan = (await evidence.ForRunAsync(previousId, ct)).LastOrDefault(e =>
             e.Kind == EvidenceKinds.Plan && e.Origin == Origins.Agent
         );
         var lines = new List<string>

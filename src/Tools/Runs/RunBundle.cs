@@ -1,10 +1,13 @@
 using System.Text;
 using FactoryMcp.Ledger;
+using FactoryMcp.Ledger.Declarations;
+using FactoryMcp.Ledger.Escalations;
 using FactoryMcp.Ledger.Evidence;
+using FactoryMcp.Ledger.Reviews;
 using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Tasks;
-using FactoryMcp.Tools.Hosting;
+using FactoryMcp.Ledger.Verification;
 
 namespace FactoryMcp.Tools.Runs;
 
@@ -14,7 +17,15 @@ namespace FactoryMcp.Tools.Runs;
 /// [verifier] findings — refused declarations included. Each item's text is capped at
 /// <see cref="ItemChars"/> and the whole bundle at <see cref="MaxChars"/>; blobs and the paged diff hold the rest.
 /// </summary>
-public sealed class RunBundle(FactoryServices factory)
+public sealed class RunBundle(
+    RunLedger runs,
+    TaskLedger tasks,
+    EvidenceLedger evidence,
+    DeclarationLedger declarations,
+    VerificationLedger verifications,
+    ReviewLedger reviews,
+    EscalationLedger escalations
+)
 {
     public const int ItemChars = 4000;
     public const int MaxChars = 100_000;
@@ -23,15 +34,15 @@ public sealed class RunBundle(FactoryServices factory)
 
     public async Task<Bundle> BuildAsync(long runId, CancellationToken ct = default)
     {
-        var run = await factory.Runs.GetAsync(runId, ct);
-        var task = await factory.Tasks.GetAsync(run.TaskId, ct);
-        var evidence = await factory.Runs.EvidenceAsync(runId, ct);
-        var declarations = await factory.Runs.DeclarationsAsync(runId, ct);
-        var stages = await factory.Runs.StagesAsync(runId, ct);
-        var packet = await factory.Tasks.GetPacketAsync(task.Id, run.PacketVersion, ct);
-        var verdicts = await factory.Verifications.ForRunAsync(runId, ct);
-        var reviews = await factory.Reviews.ForRunAsync(runId, ct);
-        var escalations = (await factory.Tasks.EscalationsAsync(task.Id, ct)).Where(e => e.RunId == runId).ToList();
+        var run = await runs.GetAsync(runId, ct);
+        var task = await tasks.GetAsync(run.TaskId, ct);
+        var items = await evidence.ForRunAsync(runId, ct);
+        var declared = await declarations.ForRunAsync(runId, ct);
+        var stages = await runs.StagesAsync(runId, ct);
+        var packet = await tasks.GetPacketAsync(task.Id, run.PacketVersion, ct);
+        var verdicts = await verifications.ForRunAsync(runId, ct);
+        var reviewed = await reviews.ForRunAsync(runId, ct);
+        var raised = (await escalations.ForTaskAsync(task.Id, ct)).Where(e => e.RunId == runId).ToList();
 
         var sb = new StringBuilder();
         sb.AppendLine($"# Run {run.Id} — task {task.Id}: {task.Title}");
@@ -43,9 +54,9 @@ public sealed class RunBundle(FactoryServices factory)
             $"- Opened {Iso.Text(run.OpenedAt)}{(run.ClosedAt is { } closed ? $", closed {Iso.Text(closed)}" : "")}; stages {string.Join(" → ", stages.Select(s => s.Stage))}"
         );
         sb.AppendLine(
-            $"- Base `{run.BaseSha}`, head `{run.HeadSha ?? "none"}`; {declarations.Count(d => d.Outcome == "refused")} refused declaration(s)"
+            $"- Base `{run.BaseSha}`, head `{run.HeadSha ?? "none"}`; {declared.Count(d => d.Outcome == "refused")} refused declaration(s)"
         );
-        if (declarations.LastOrDefault(d => d.Outcome == "accepted") is { } accepted)
+        if (declared.LastOrDefault(d => d.Outcome == "accepted") is { } accepted)
             sb.AppendLine($"- [agent] declared {accepted.State}: {accepted.Summary}");
 
         Section(sb, "Original task");
@@ -56,19 +67,19 @@ public sealed class RunBundle(FactoryServices factory)
         sb.AppendLine(string.Join('\n', Excerpt(packet.Markdown).Split('\n').Select(l => "> " + l)));
 
         Section(sb, "Reproduction (before/after)");
-        Items(sb, evidence.Where(e => e.Kind == EvidenceKinds.Reproduction));
+        Items(sb, items.Where(e => e.Kind == EvidenceKinds.Reproduction));
         Section(sb, "Plan");
-        Items(sb, evidence.Where(e => e.Kind == EvidenceKinds.Plan));
+        Items(sb, items.Where(e => e.Kind == EvidenceKinds.Plan));
         Section(sb, "Diff");
-        Items(sb, evidence.Where(e => e.Kind == EvidenceKinds.Diff));
-        if (evidence.Any(e => e.Kind == EvidenceKinds.Diff && e.Origin == Origins.Server))
+        Items(sb, items.Where(e => e.Kind == EvidenceKinds.Diff));
+        if (items.Any(e => e.Kind == EvidenceKinds.Diff && e.Origin == Origins.Server))
             sb.AppendLine($"The whole diff, paged: factory://runs/{run.Id}/diff?page=1");
         Section(sb, "Validation");
-        Items(sb, evidence.Where(e => e.Kind == EvidenceKinds.TestOutput));
+        Items(sb, items.Where(e => e.Kind == EvidenceKinds.TestOutput));
         Section(sb, "Declarations (accepted and refused)");
-        if (declarations.Count == 0)
+        if (declared.Count == 0)
             sb.AppendLine("None yet.");
-        foreach (var d in declarations)
+        foreach (var d in declared)
         {
             sb.AppendLine($"- [agent] {d.State} → [server] **{d.Outcome}** ({Iso.Text(d.CreatedAt)}): {d.Summary}");
             if (d.Reason is { } r)
@@ -77,12 +88,12 @@ public sealed class RunBundle(FactoryServices factory)
                 sb.AppendLine($"  - [server] unmet: {problem}");
         }
         Section(sb, "No-op / escalation");
-        var noOp = declarations.LastOrDefault(d => d.State == TerminalStates.NoOp && d.Outcome == "accepted");
-        if (noOp is null && escalations.Count == 0)
+        var noOp = declared.LastOrDefault(d => d.State == TerminalStates.NoOp && d.Outcome == "accepted");
+        if (noOp is null && raised.Count == 0)
             sb.AppendLine("None.");
         if (noOp is not null)
             sb.AppendLine($"- [agent] NO_OP `{noOp.Reason}`: {noOp.Summary}");
-        foreach (var e in escalations)
+        foreach (var e in raised)
             sb.AppendLine(
                 $"- [{(e.RaisedBy.StartsWith("agent:", StringComparison.Ordinal) ? "agent" : "server")}] asked: {e.Question}{(e.Answer is { } a ? $"\n  - [human] answered ({e.Action}): {a}" : "\n  - awaiting a human's answer")}"
             );
@@ -92,24 +103,24 @@ public sealed class RunBundle(FactoryServices factory)
         foreach (var v in verdicts)
             sb.AppendLine($"- [verifier] {v.Role} ({v.Verifier}): **{v.Verdict}** — {Excerpt(v.Findings)}");
         Section(sb, "Review");
-        if (reviews.Count == 0)
+        if (reviewed.Count == 0)
             sb.AppendLine("None.");
-        foreach (var r in reviews)
+        foreach (var r in reviewed)
             sb.AppendLine(
                 $"- [human] {r.Reviewer}: **{r.Outcome}**{(r.ReviewedSha is { } sha ? $" at `{sha}`" : "")} — {Excerpt(r.Feedback)}"
             );
         Section(sb, "Residual risk");
-        var risks = declarations.Where(d => d.ResidualRisk is not null).ToList();
+        var risks = declared.Where(d => d.ResidualRisk is not null).ToList();
         if (risks.Count == 0)
             sb.AppendLine("None stated.");
         foreach (var d in risks)
             sb.AppendLine($"- [agent] {d.ResidualRisk}");
         Section(sb, "Cost");
-        Items(sb, evidence.Where(e => e.Kind == EvidenceKinds.Cost));
+        Items(sb, items.Where(e => e.Kind == EvidenceKinds.Cost));
         Section(sb, "Other evidence");
         Items(
             sb,
-            evidence.Where(e =>
+            items.Where(e =>
                 e.Kind
                     is not (
                         EvidenceKinds.Reproduction

@@ -2,8 +2,9 @@ using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Ledger.Runs;
+using FactoryMcp.Ledger.Shipping;
+using FactoryMcp.Ledger.Tasks;
 using FactoryMcp.Tools.Git;
-using FactoryMcp.Tools.Hosting;
 using FactoryMcp.Tools.Processes;
 
 namespace FactoryMcp.Tools.Shipping;
@@ -17,18 +18,24 @@ public sealed record PublishResult(long RunId, string Sha, string Remote, string
 /// credentials, and opens a draft PR with <c>gh</c> when it is installed and authenticated. Recorded as
 /// server evidence (<c>pr_link</c>).
 /// </summary>
-public sealed class Publisher(FactoryServices factory)
+public sealed class Publisher(
+    ShippingLedger shipping,
+    RunLedger runs,
+    TaskLedger tasks,
+    EvidenceLedger evidence,
+    Mirrors mirrors
+)
 {
     public async Task<PublishResult> PublishAsync(Caller caller, long runId, CancellationToken ct = default)
     {
         if (!caller.IsHuman)
             throw new LedgerException("Only a human publishes.");
-        var sha = await factory.Shipping.ApprovedShaAsync(runId, ct);
-        var run = await factory.Runs.GetAsync(runId, ct);
-        var task = await factory.Tasks.GetAsync(run.TaskId, ct);
+        var sha = await shipping.ApprovedShaAsync(runId, ct);
+        var run = await runs.GetAsync(runId, ct);
+        var task = await tasks.GetAsync(run.TaskId, ct);
         var branch = $"factory/{task.Id}-{run.Id}";
         var remote = await RemoteOfAsync(task.Repo, ct);
-        var mirror = factory.Mirrors.PathFor(task.Repo);
+        var mirror = mirrors.PathFor(task.Repo);
         var push = await GitRunner.RunAsync(
             ["push", "--quiet", "--no-verify", remote, $"{sha}:refs/heads/{branch}"],
             new GitRunner.Options { GitDir = mirror, UseUserConfig = true },
@@ -41,7 +48,7 @@ public sealed class Publisher(FactoryServices factory)
         var message = prUrl is null
             ? $"Pushed {sha[..12]} to {remote} as {branch}. {note}"
             : $"Pushed {sha[..12]} to {remote} as {branch} and opened draft PR {prUrl}.";
-        await factory.Runs.RecordServerEvidenceAsync(
+        await evidence.RecordServerEvidenceAsync(
             runId,
             new ServerEvidence(EvidenceKinds.PrLink, message, prUrl ?? $"{remote} {branch}", Stage: "package"),
             ct

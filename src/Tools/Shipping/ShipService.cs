@@ -1,5 +1,5 @@
 using FactoryMcp.Ledger.Shipping;
-using FactoryMcp.Tools.Hosting;
+using FactoryMcp.Tools.Notifications;
 
 namespace FactoryMcp.Tools.Shipping;
 
@@ -7,7 +7,7 @@ namespace FactoryMcp.Tools.Shipping;
 /// Every way a change ships — mark_shipped, `factory ship`, a merged-PR webhook — goes through here: the
 /// ledger appends the event (once per run, only the reviewed SHA) and a new event is announced.
 /// </summary>
-public sealed class ShipService(FactoryServices factory)
+public sealed class ShipService(ShippingLedger shipping, Notifier notifier)
 {
     public async Task<(ShippedEventRow Event, bool Created)> ShipAsync(
         string actor,
@@ -18,9 +18,9 @@ public sealed class ShipService(FactoryServices factory)
         CancellationToken ct = default
     )
     {
-        var (shipped, created) = await factory.Shipping.ShipAsync(actor, runId, sha, source, prUrl, ct);
+        var (shipped, created) = await shipping.ShipAsync(actor, runId, sha, source, prUrl, ct);
         if (created)
-            await factory.Notifier.NotifyAsync(
+            await notifier.NotifyAsync(
                 "shipped",
                 new
                 {
@@ -55,7 +55,7 @@ public sealed class ShipService(FactoryServices factory)
             if (parts.Length == 2 && long.TryParse(parts[1], out var id))
                 runId = id;
         }
-        runId ??= await factory.Shipping.RunForShaAsync(headSha, ct);
+        runId ??= await shipping.RunForShaAsync(headSha, ct);
         if (runId is not { } run)
             return "no factory run was reviewed at that head; nothing shipped";
         try

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Lines;
+using FactoryMcp.Ledger.Packets;
 using FactoryMcp.Ledger.Signals;
 using FactoryMcp.Ledger.Storage;
 
@@ -147,21 +148,9 @@ public static partial class SignalTemplate
     private static string WithFrontMatter(string text, string line, int? priority)
     {
         var add = new StringBuilder();
-        string rest;
-        string yaml;
-        if (
-            text.StartsWith("---\n", StringComparison.Ordinal)
-            && text.IndexOf("\n---\n", 3, StringComparison.Ordinal) is var end and > 0
-        )
-        {
-            yaml = text[4..(end + 1)];
-            rest = text[(end + 5)..];
-        }
-        else
-        {
-            yaml = "";
-            rest = text;
-        }
+        var front = FrontMatter.Split(text);
+        var yaml = front is { Yaml.Length: > 0 } ? front.Yaml + "\n" : "";
+        var rest = front?.Body ?? text;
         if (!HasKey(yaml, "line"))
             add.Append($"line: {line}\n");
         if (priority is { } p && !HasKey(yaml, "priority"))

@@ -1,13 +1,18 @@
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Claims;
 using FactoryMcp.Ledger.Dispatch;
 using FactoryMcp.Ledger.Lines;
 using FactoryMcp.Ledger.Packets;
 using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Signals;
+using FactoryMcp.Ledger.Specs;
+using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Tasks;
+using FactoryMcp.Tools.Git;
 using FactoryMcp.Tools.Hosting;
 using FactoryMcp.Tools.Signals;
+using FactoryMcp.Tools.Tasks;
 
 namespace FactoryMcp.Tools.Specs;
 
@@ -16,7 +21,16 @@ namespace FactoryMcp.Tools.Specs;
 /// built-in spec line, takes the agent's answer (a packet linked to the signal, always waiting for a
 /// human's approval), and tells the agent what it needs to write that packet.
 /// </summary>
-public sealed class SpecJobs(FactoryServices factory)
+public sealed class SpecJobs(
+    SignalLedger signals,
+    SpecLedger specs,
+    TaskIntake intake,
+    RepositoryResolver repositories,
+    Mirrors mirrors,
+    LeaseSweeper leases,
+    ConfigFiles config,
+    LedgerPaths paths
+)
 {
     /// <summary>Related items a spec agent sees: flagged duplicates, then open work scoring at least this.</summary>
     public const double RelatedMinimum = 0.2;
@@ -33,26 +47,16 @@ public sealed class SpecJobs(FactoryServices factory)
     {
         if (string.IsNullOrWhiteSpace(target) || DispatchTargets.IsAnyone(target))
             throw new LedgerException("A spec job needs a target: the spec agent's name or pool:NAME.");
-        var signal = await factory.Signals.GetAsync(signalId, ct);
-        var lines = factory.Config.Lines;
+        var signal = await signals.GetAsync(signalId, ct);
+        var lines = config.Lines;
         var labels = Json.Deserialize<List<string>>(signal.LabelsJson);
         var route = SignalRouting.Choose(lines, labels, signal.Source);
         var (markdown, packet) = SpecPacket.Build(signal, labels, route);
-        var repo = await factory.Repositories.ResolveAsync(TemplateRepo(signal, labels, route), ct);
-        var baseSha = await factory.Mirrors.ResolveBaseAsync(repo, null, ct);
+        var repo = await repositories.ResolveAsync(TemplateRepo(signal, labels, route), ct);
+        var baseSha = await mirrors.ResolveBaseAsync(repo, null, ct);
         var settings = TaskSettings.Merge(packet, lines.Get(LineCatalog.SpecLine));
-        var task = await factory.Specs.DispatchAsync(
-            caller,
-            signalId,
-            target,
-            markdown,
-            packet,
-            repo,
-            baseSha,
-            settings,
-            ct
-        );
-        await factory.Mirrors.UpdateRefAsync(repo, $"refs/factory/tasks/{task.Id}/base", baseSha, ct);
+        var task = await specs.DispatchAsync(caller, signalId, target, markdown, packet, repo, baseSha, settings, ct);
+        await mirrors.UpdateRefAsync(repo, $"refs/factory/tasks/{task.Id}/base", baseSha, ct);
         return task;
     }
 
@@ -66,20 +70,20 @@ public sealed class SpecJobs(FactoryServices factory)
         CancellationToken ct = default
     )
     {
-        await factory.Runs.SweepExpiredAsync(ct);
-        var (packet, repo) = await factory.Intake.ParseAsync(markdown, ct);
+        await leases.SweepExpiredAsync(ct);
+        var (packet, repo) = await intake.ParseAsync(markdown, ct);
         var to = DispatchTargets.IsAnyone(target) ? null : target;
-        return await factory.Specs.AnswerAsync(caller, signalId, markdown, packet, repo, to, note, ct);
+        return await specs.AnswerAsync(caller, signalId, markdown, packet, repo, to, note, ct);
     }
 
     /// <summary>What a spec agent reads besides its packet: the signal, related work, and the target line with its template.</summary>
     public async Task<SpecBrief> BriefAsync(TaskRow specTask, CancellationToken ct = default)
     {
-        var signal = await factory.Signals.GetAsync(
+        var signal = await signals.GetAsync(
             specTask.SignalId ?? throw new LedgerException($"Task {specTask.Id} is not a spec job."),
             ct
         );
-        var lines = factory.Config.Lines;
+        var lines = config.Lines;
         var labels = Json.Deserialize<List<string>>(signal.LabelsJson);
         var route = SignalRouting.Choose(lines, labels, signal.Source);
         string? template = null;
@@ -87,7 +91,7 @@ public sealed class SpecJobs(FactoryServices factory)
         {
             try
             {
-                template = SignalTemplate.Load(t, factory.Paths);
+                template = SignalTemplate.Load(t, paths);
             }
             catch (LedgerException e)
             {
@@ -98,7 +102,7 @@ public sealed class SpecJobs(FactoryServices factory)
         {
             Signal = signal,
             Labels = labels,
-            Related = await factory.Signals.RelatedAsync(signal, RelatedMinimum, RelatedLimit, ct),
+            Related = await signals.RelatedAsync(signal, RelatedMinimum, RelatedLimit, ct),
             Route = route,
             Template = template,
             Lines = lines.Lines.Keys.Where(l => l != LineCatalog.SpecLine).Order(StringComparer.Ordinal).ToList(),
@@ -114,13 +118,13 @@ public sealed class SpecJobs(FactoryServices factory)
         {
             var values = SignalTemplate.ValuesOf(signal, labels, route.Line, route.Priority);
             var text = SignalTemplate.Render(
-                SignalTemplate.Load(template, factory.Paths),
+                SignalTemplate.Load(template, paths),
                 values,
                 route.Line,
                 route.Priority,
                 signal.Url
             );
-            return PacketParser.Parse(text, factory.Config.Lines).FrontMatter.Repo;
+            return PacketParser.Parse(text, config.Lines).FrontMatter.Repo;
         }
         catch (LedgerException)
         {

@@ -1,12 +1,11 @@
 using System.Text;
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Evidence;
-using FactoryMcp.Ledger.Runs;
 
 namespace FactoryMcp.Tools.Verification;
 
 /// <summary>The server-computed diff of a run (base...head, from its validation), served in pages so no result exceeds the size budget.</summary>
-public sealed class DiffPages(RunLedger runs, BlobStore blobs)
+public sealed class DiffPages(EvidenceLedger evidence, BlobStore blobs)
 {
     public const int PageChars = 40_000;
 
@@ -15,7 +14,7 @@ public sealed class DiffPages(RunLedger runs, BlobStore blobs)
     public async Task<Page> GetAsync(long runId, int page, CancellationToken ct = default)
     {
         var diff =
-            (await runs.EvidenceAsync(runId, ct)).LastOrDefault(e =>
+            (await evidence.ForRunAsync(runId, ct)).LastOrDefault(e =>
                 e.Kind == EvidenceKinds.Diff && e.Origin == Origins.Server
             )
             ?? throw new LedgerException(

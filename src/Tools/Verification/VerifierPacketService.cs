@@ -3,8 +3,9 @@ using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Ledger.Storage;
+using FactoryMcp.Ledger.Tasks;
+using FactoryMcp.Ledger.Verification;
 using FactoryMcp.Tools.Git;
-using FactoryMcp.Tools.Hosting;
 
 namespace FactoryMcp.Tools.Verification;
 
@@ -28,13 +29,21 @@ public sealed record VerifierPacket(
 /// validation and reproduction, and a read-only tree at head with no git history. Never the builder's
 /// name, summary, claims, commit messages, or other verdicts.
 /// </summary>
-public sealed class VerifierPacketService(FactoryServices factory)
+public sealed class VerifierPacketService(
+    VerificationLedger verifications,
+    TaskLedger tasks,
+    EvidenceLedger evidence,
+    DiffPages diffs,
+    Mirrors mirrors,
+    Workspaces workspaces,
+    LedgerPaths paths
+)
 {
     public async Task<VerifierPacket> GetAsync(Caller caller, CancellationToken ct = default)
     {
-        foreach (var stale in await factory.Verifications.SweepAsync(ct))
-            factory.Workspaces.Remove(stale);
-        var claim = await factory.Verifications.ClaimAsync(caller, ct);
+        foreach (var stale in await verifications.SweepAsync(ct))
+            workspaces.Remove(stale);
+        var claim = await verifications.ClaimAsync(caller, ct);
         if (claim is null)
             return new VerifierPacket(
                 "empty",
@@ -51,11 +60,11 @@ public sealed class VerifierPacketService(FactoryServices factory)
         var checkout = claim.Verification.Checkout;
         if (checkout is null || !Directory.Exists(checkout))
         {
-            checkout = Path.Combine(factory.Paths.RunsFolder, $"verify-{claim.Verification.Id}");
+            checkout = Path.Combine(paths.RunsFolder, $"verify-{claim.Verification.Id}");
             try
             {
                 await Checkouts.CreateReadOnlyTreeAsync(
-                    factory.Mirrors.PathFor(claim.Task.Repo),
+                    mirrors.PathFor(claim.Task.Repo),
                     claim.Run.HeadSha!,
                     checkout,
                     ct
@@ -63,18 +72,16 @@ public sealed class VerifierPacketService(FactoryServices factory)
             }
             catch (Exception e) when (e is LedgerException or IOException)
             {
-                await factory.Verifications.ReleaseAsync(claim.Verification.Id, CancellationToken.None);
+                await verifications.ReleaseAsync(claim.Verification.Id, CancellationToken.None);
                 throw new LedgerException(
                     $"Could not prepare the read-only tree of run {claim.Run.Id} ({e.Message}); the claim was released. Try again."
                 );
             }
-            await factory.Verifications.SetCheckoutAsync(claim.Verification.Id, checkout, ct);
+            await verifications.SetCheckoutAsync(claim.Verification.Id, checkout, ct);
         }
-        var packet = await factory.Tasks.GetPacketAsync(claim.Task.Id, claim.Run.PacketVersion, ct);
-        var server = (await factory.Runs.EvidenceAsync(claim.Run.Id, ct))
-            .Where(e => e.Origin == Origins.Server)
-            .ToList();
-        var diffPage = await new DiffPages(factory.Runs, new BlobStore(factory.Paths)).GetAsync(claim.Run.Id, 1, ct);
+        var packet = await tasks.GetPacketAsync(claim.Task.Id, claim.Run.PacketVersion, ct);
+        var server = (await evidence.ForRunAsync(claim.Run.Id, ct)).Where(e => e.Origin == Origins.Server).ToList();
+        var diffPage = await diffs.GetAsync(claim.Run.Id, 1, ct);
         var lease = claim.Verification.LeaseExpiresAt is { } until ? Iso.Text(until) : null;
 
         var sb = new StringBuilder();

@@ -33,9 +33,10 @@ public sealed class ConformanceTests
             timeout: TimeSpan.FromMinutes(5)
         );
 
-    [ExternalClientFact("conformance")]
+    [Fact]
     public async Task ProductServer_PassesInitializePingToolsListAndDnsRebinding()
     {
+        await ExternalClients.RequireAsync(["conformance"]);
         using var project = await HttpProject.CreateAsync();
         await using var server = await HttpServerProcess.StartFactoryAsync(
             project.Path,
@@ -49,9 +50,10 @@ public sealed class ConformanceTests
         }
     }
 
-    [ExternalClientFact("conformance")]
+    [Fact]
     public async Task FixtureHost_ActiveSuite_FailsOnlyTheExpectedScenarios()
     {
+        await ExternalClients.RequireAsync(["conformance"]);
         using var project = await HttpProject.CreateAsync();
         await using var host = await HttpServerProcess.StartAsync(FixtureHost, [], project.Path);
         var expected = Path.Combine(FactoryBinary.RepoRoot, "tests", "conformance", "expected-failures.yaml");

@@ -7,9 +7,10 @@ namespace FactoryMcp.Tests.Dashboard;
 /// <summary>The dashboard of a real `factory serve --http`, in Debian's chromium driven by playwright-core.</summary>
 public sealed class DashboardBrowserTests
 {
-    [ExternalClientFact("playwright-core")]
+    [Fact]
     public async Task Dashboard_BoardBundleApproval_AndAWriteWithoutCsrfIsRefused()
     {
+        await ExternalClients.RequireAsync(["playwright-core"], chromium: true);
         using var project = await HttpProject.CreateAsync();
         var human = await project.AddAgentAsync("ada", "human");
         var builder = await project.AddAgentAsync("builder-1");
@@ -54,13 +55,7 @@ public sealed class DashboardBrowserTests
             ["state"] = "PR_READY",
             ["summary"] = "Greeting fixed",
         };
-        ModelContextProtocol.Protocol.CallToolResult declared;
-        do declared = await agent.CallToolAsync("declare_terminal_state", declare);
-        while (
-            declared.StructuredContent is { } s
-            && s.TryGetProperty("outcome", out var o)
-            && o.GetString() == "validating"
-        );
+        var declared = await Redeclare.UntilDecidedAsync(agent, declare);
         Assert.True(
             declared.IsError != true,
             string.Join(

@@ -44,9 +44,9 @@ public sealed partial class DashboardJudgmentTests
         );
         var builder = await gate.Factory.BuilderAsync("builder-2");
         var view = await gate.Factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
-        await gate.Factory.Services.Declarations.DeclareAsync(
+        await gate.Factory.Services.Gate.DeclareAsync(
             builder,
-            new FactoryMcp.Ledger.Runs.DeclarationInput(
+            new FactoryMcp.Ledger.Declarations.DeclarationInput(
                 view.RunId!.Value,
                 "ESCALATE",
                 "unclear",

@@ -70,13 +70,7 @@ public sealed class BlindVerificationEndToEndTests : IDisposable
                 ["residual_risk"] = marker,
                 ["head_commit"] = head,
             };
-            CallToolResult result;
-            do result = await builder.CallToolAsync("declare_terminal_state", declare);
-            while (
-                result.StructuredContent is { } s
-                && s.TryGetProperty("outcome", out var o)
-                && o.GetString() == "validating"
-            );
+            var result = await Redeclare.UntilDecidedAsync(builder, declare);
             Assert.True(result.IsError != true, Text(result));
         }
 
@@ -119,9 +113,10 @@ public sealed class BlindVerificationEndToEndTests : IDisposable
             var read = await verifier.ReadResourceAsync(uri);
             seen.AppendLine(string.Join("\n", read.Contents.OfType<TextResourceContents>().Select(c => c.Text)));
         }
-        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        var bundleRefused = await Assert.ThrowsAsync<ModelContextProtocol.McpProtocolException>(async () =>
             await verifier.ReadResourceAsync($"factory://runs/{runId}/bundle")
         );
+        Assert.Contains("is not available to role verifier", bundleRefused.Message);
         foreach (var prompt in await verifier.ListPromptsAsync())
         {
             var got = await verifier.GetPromptAsync(prompt.Name);

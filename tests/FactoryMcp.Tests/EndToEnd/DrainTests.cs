@@ -73,11 +73,11 @@ public sealed class DrainTests : IDisposable
         Assert.Equal(1, retried.Attempts);
 
         // The session's exit code and duration are the server's own evidence, with its log.
-        var sessionOfDeclared = Assert.Single(await factory.Runs.EvidenceAsync(1), e => e.Origin == "server");
+        var sessionOfDeclared = Assert.Single(await factory.Evidence.ForRunAsync(1), e => e.Origin == "server");
         Assert.Equal("log", sessionOfDeclared.Kind);
         Assert.Matches(@"^agent session exited 0 after \d+\.\d s$", sessionOfDeclared.Summary);
         Assert.NotNull(sessionOfDeclared.BlobSha);
-        var sessionOfVanished = Assert.Single(await factory.Runs.EvidenceAsync(2), e => e.Origin == "server");
+        var sessionOfVanished = Assert.Single(await factory.Evidence.ForRunAsync(2), e => e.Origin == "server");
         Assert.StartsWith("agent session exited 3 after", sessionOfVanished.Summary);
         Assert.Contains("leaving without declaring", sessionOfVanished.Content);
 

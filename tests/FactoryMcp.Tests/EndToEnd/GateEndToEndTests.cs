@@ -67,12 +67,15 @@ public sealed class GateEndToEndTests : IDisposable
             ["summary"] = "fixed the typo",
         };
 
+    // The path a validation longer than the agent's patience takes (DESIGN section 4: the first call answers
+    // "validating", the same call again answers the outcome), at a scale of seconds: the 40 s default and its
+    // 50 s ceiling are held on the ledger's clock in DeclareWaitTests.
     [Fact]
-    public async Task Validation_LongerThan60Seconds_EndsCorrectlyWhenTheClientCallsAgain()
+    public async Task Validation_OutlivingTheDeclarationsWait_EndsCorrectlyWhenTheClientCallsAgain()
     {
         var repo = await ProjectAsync(
-            GateHarness.Packet(validation: "sleep 62 && sh tests/test_greet.sh", reproduction: null),
-            "validation_lease_seconds: 10\n"
+            GateHarness.Packet(validation: "sleep 6 && sh tests/test_greet.sh", reproduction: null),
+            "declare_wait_seconds: 2\nvalidation_lease_seconds: 10\n"
         );
         await using var client = await FactoryBinary.ConnectAsync(repo.Path, "codex-1");
         var (runId, _) = await ClaimAndFixAsync(client);
@@ -80,18 +83,16 @@ public sealed class GateEndToEndTests : IDisposable
         var clock = Stopwatch.StartNew();
         var first = await client.CallToolAsync("declare_terminal_state", PrReady(runId));
         Assert.True(
-            clock.Elapsed < TimeSpan.FromSeconds(50),
-            $"the first call blocked {clock.Elapsed}; agent CLIs give up at 60 s"
+            clock.Elapsed >= TimeSpan.FromSeconds(2),
+            $"the call answered after {clock.Elapsed}, before its wait"
         );
         Assert.Equal("validating", first.StructuredContent!.Value.GetProperty("outcome").GetString());
         Assert.Contains("Call declare_terminal_state again with the same arguments", Text(first));
 
-        CallToolResult outcome;
-        do outcome = await client.CallToolAsync("declare_terminal_state", PrReady(runId));
-        while (OutcomeOf(outcome) == "validating");
+        var outcome = await Redeclare.UntilDecidedAsync(client, PrReady(runId));
         Assert.True(outcome.IsError != true, Text(outcome));
         Assert.Equal("accepted", outcome.StructuredContent!.Value.GetProperty("outcome").GetString());
-        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(62));
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(6), "accepted before the validation's 6 s sleep ended");
     }
 
     [Fact]
@@ -121,10 +122,7 @@ public sealed class GateEndToEndTests : IDisposable
 
         Assert.Equal("running", JobStateAsync(ledger));
         await using var second = await FactoryBinary.ConnectAsync(repo.Path, "claude-1");
-        CallToolResult outcome;
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        do outcome = await second.CallToolAsync("declare_terminal_state", PrReady(runId));
-        while (OutcomeOf(outcome) == "validating" && DateTime.UtcNow < deadline);
+        var outcome = await Redeclare.UntilDecidedAsync(second, PrReady(runId), TimeSpan.FromMinutes(2));
 
         Assert.True(outcome.IsError != true, Text(outcome));
         Assert.Equal("accepted", outcome.StructuredContent!.Value.GetProperty("outcome").GetString());
@@ -151,6 +149,47 @@ public sealed class GateEndToEndTests : IDisposable
         Assert.Contains("requires sandboxed validation", Text(result));
         var evidence = await client.CallToolAsync("get_task_packet", new Dictionary<string, object?>());
         Assert.Equal("resumed", evidence.StructuredContent!.Value.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Validation_NeverSeesTheServersSecrets_EvenWhenTheLineAsksToPassThemThrough()
+    {
+        const string Marker = "LEAKMARKER7731";
+        var repo = await ProjectAsync(
+            GateHarness.Packet(validation: "sh tests/test_greet.sh && sh tests/leak.sh", reproduction: null),
+            "declare_wait_seconds: 30\n",
+            "bugfix:\n  env_passthrough: [GITHUB_TOKEN, FACTORY_HOOKS_SECRET, GH_TOKEN, MY_SAFE_VAR]\n"
+        );
+        var secrets = new Dictionary<string, string?>
+        {
+            ["GITHUB_TOKEN"] = "ghp_" + Marker,
+            ["GH_TOKEN"] = "gho_" + Marker,
+            ["FACTORY_HOOKS_SECRET"] = "hooks-" + Marker,
+            ["MY_SAFE_VAR"] = "visible",
+        };
+        await using var client = await FactoryBinary.ConnectAsync(repo.Path, "claude-1", env: secrets);
+        var (runId, workspace) = await ClaimAndFixAsync(client);
+        // Code the agent wrote, run by the server's validation: it looks for the secrets everywhere it can.
+        await File.WriteAllTextAsync(
+            Path.Combine(workspace, "tests", "leak.sh"),
+            $$"""
+            #!/bin/sh
+            if env | grep -q {{Marker}}; then echo "leaked through the environment"; exit 9; fi
+            if cat /proc/*/environ 2>/dev/null | tr '\0' '\n' | grep -q {{Marker}}; then echo "leaked through /proc"; exit 9; fi
+            echo "safe=$MY_SAFE_VAR"
+            """
+        );
+
+        var outcome = await Redeclare.UntilDecidedAsync(client, PrReady(runId));
+
+        Assert.True(outcome.IsError != true, Text(outcome));
+        Assert.Equal("accepted", Redeclare.OutcomeOf(outcome));
+        var output = (string?)ScalarObject(
+            Path.Combine(repo.Path, ".factory", "ledger.db"),
+            "SELECT content FROM evidence WHERE kind = 'test_output' AND origin = 'server'"
+        );
+        Assert.Contains("safe=visible", output); // passthrough works for an ordinary variable
+        Assert.DoesNotContain(Marker, output);
     }
 
     private static Process StartServer(string workingDirectory, string agent)

@@ -1,7 +1,6 @@
 using FactoryMcp.Tests.Gate;
 using FactoryMcp.Tests.Infrastructure;
 using FactoryMcp.Tools.Git;
-using ModelContextProtocol.Protocol;
 
 namespace FactoryMcp.Tests.EndToEnd;
 
@@ -61,13 +60,7 @@ public sealed class HonestyEndToEndTests : IDisposable
                 ["state"] = "PR_READY",
                 ["summary"] = "fixed",
             };
-            CallToolResult result;
-            do result = await agent.CallToolAsync("declare_terminal_state", declare);
-            while (
-                result.StructuredContent is { } s
-                && s.TryGetProperty("outcome", out var o)
-                && o.GetString() == "validating"
-            );
+            var result = await Redeclare.UntilDecidedAsync(agent, declare);
             Assert.True(result.IsError != true);
         }
         await Cli("review", "1", "--outcome", "approve");

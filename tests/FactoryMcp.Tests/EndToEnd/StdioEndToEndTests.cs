@@ -99,7 +99,7 @@ public sealed class StdioEndToEndTests : IDisposable
     {
         var repo = await ProjectAsync();
         var stderr = new List<string>();
-        await Assert.ThrowsAnyAsync<Exception>(() =>
+        await Assert.ThrowsAsync<ModelContextProtocol.Client.ClientTransportClosedException>(() =>
             FactoryBinary.ConnectAsync(
                 repo.Path,
                 "mallory",
@@ -112,7 +112,9 @@ public sealed class StdioEndToEndTests : IDisposable
         var added = await FactoryBinary.RunAsync(repo.Path, ["agent", "add", "ada", "--role", "human"]);
         Assert.Equal(0, added.ExitCode);
         var stderr2 = new List<string>();
-        await Assert.ThrowsAnyAsync<Exception>(() => FactoryBinary.ConnectAsync(repo.Path, "ada", stderr: stderr2));
+        await Assert.ThrowsAsync<ModelContextProtocol.Client.ClientTransportClosedException>(() =>
+            FactoryBinary.ConnectAsync(repo.Path, "ada", stderr: stderr2)
+        );
         Assert.Contains(stderr2, l => l.Contains("needs FACTORY_TOKEN"));
 
         await using var human = await FactoryBinary.ConnectAsync(repo.Path, "ada", token: added.StandardOutput.Trim());

@@ -1,6 +1,7 @@
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
-using FactoryMcp.Ledger.Runs;
+using FactoryMcp.Ledger.Declarations;
+using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Tests.Infrastructure;
 
 namespace FactoryMcp.Tests.Gate;
@@ -41,7 +42,8 @@ public sealed class GateHarness : IDisposable
         string extraFrontMatter = "",
         string scope = "- src/\n- tests/",
         string nonGoals = "- tests/legacy/",
-        string evidence = "- plan\n- diff\n- test_output"
+        string evidence = "- plan\n- diff\n- test_output",
+        string? expect = null
     ) =>
         $"""
             ---
@@ -59,7 +61,11 @@ public sealed class GateHarness : IDisposable
             ## Non-Goals
             {nonGoals}
 
-            {(reproduction is null ? "" : $"## Reproduction\n- `{reproduction}`\n")}
+            {(
+                reproduction is null
+                    ? ""
+                    : $"## Reproduction\n- `{reproduction}`\n{(expect is null ? "" : $"\nexpect: {expect}\n")}"
+            )}
             ## Validation
             - `{validation}`
 
@@ -108,7 +114,7 @@ public sealed class GateHarness : IDisposable
     }
 
     public Task PlanAsync() =>
-        Factory.Services.Runs.RecordEvidenceAsync(
+        Factory.Services.Evidence.RecordEvidenceAsync(
             Builder,
             new EvidenceInput(RunId, "plan", "fix the greeting"),
             Factory.Services.Config.Lines
@@ -122,11 +128,11 @@ public sealed class GateHarness : IDisposable
     )
     {
         var input = new DeclarationInput(RunId, state, "done", Reason: reason, HeadCommit: headCommit);
-        var first = await Factory.Services.Declarations.DeclareAsync(Builder, input);
+        var first = await Factory.Services.Gate.DeclareAsync(Builder, input);
         if (first.Outcome != "validating")
             return first;
         await RunWorkerAsync();
-        return await Factory.Services.Declarations.DeclareAsync(Builder, input);
+        return await Factory.Services.Gate.DeclareAsync(Builder, input);
     }
 
     /// <summary>Runs the worker until it has completed a job (a host-wide slot may be briefly taken by another test).</summary>

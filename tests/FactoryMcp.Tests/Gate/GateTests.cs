@@ -1,5 +1,6 @@
+using FactoryMcp.Ledger;
+using FactoryMcp.Ledger.Declarations;
 using FactoryMcp.Ledger.Lifecycle;
-using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Tools.Gate;
 using FactoryMcp.Tools.Git;
 
@@ -21,11 +22,16 @@ public sealed class GateTests
         Assert.Equal(TaskStates.AwaitingReview, result.TaskState);
         var run = await gate.Factory.Services.Runs.GetAsync(gate.RunId);
         Assert.True(FactoryMcp.Ledger.CommitSha.IsFull(run.HeadSha));
-        var evidence = await gate.Factory.Services.Runs.EvidenceAsync(gate.RunId);
+        var evidence = await gate.Factory.Services.Evidence.ForRunAsync(gate.RunId);
         var server = evidence.Where(e => e.Origin == "server").ToDictionary(e => e.Kind);
         Assert.Contains("src/greet.sh", server["diff"].Content);
         Assert.Contains("1/1 commands passed", server["test_output"].Summary);
-        Assert.Contains(CommandSandbox.Available ? "sandboxed" : "unsandboxed", server["test_output"].Summary);
+        // The suite requires bubblewrap (SandboxTests), so this validation ran sandboxed: ", sandboxed" exactly,
+        // since "sandboxed" alone is also a substring of "unsandboxed".
+        Assert.True(CommandSandbox.Available, "bubblewrap is not usable here; install the Debian package bubblewrap");
+        Assert.Contains("commands passed, sandboxed", server["test_output"].Summary);
+        Assert.DoesNotContain("unsandboxed", server["test_output"].Summary);
+        Assert.DoesNotContain("unsandboxed", server["test_output"].Content);
         Assert.Contains("at base fail", server["reproduction"].Summary);
         Assert.Contains("at head pass", server["reproduction"].Summary);
         // The head sits on the run's ref in the server's mirror, and validation left no checkout behind.
@@ -56,7 +62,7 @@ public sealed class GateTests
         Assert.Equal(TaskStates.Running, (await gate.Factory.Services.Tasks.GetAsync(gate.TaskId)).State);
         Assert.Equal(0, (await gate.Factory.Services.Tasks.GetAsync(gate.TaskId)).Attempts);
         Assert.Contains(
-            await gate.Factory.Services.Runs.DeclarationsAsync(gate.RunId),
+            await gate.Factory.Services.Declarations.ForRunAsync(gate.RunId),
             d => d.Outcome == "refused" && d.State == "PR_READY"
         );
     }
@@ -72,7 +78,7 @@ public sealed class GateTests
         await gate.WriteAsync("tests/legacy/old_test.sh", "#!/bin/sh\n# made to pass\nexit 0\n");
         var e = await gate.RefusedAsync();
         Assert.Contains(e.Problems, p => p.Contains("`tests/legacy/old_test.sh`") && p.Contains("Non-Goals"));
-        var diff = (await gate.Factory.Services.Runs.EvidenceAsync(gate.RunId)).Single(x =>
+        var diff = (await gate.Factory.Services.Evidence.ForRunAsync(gate.RunId)).Single(x =>
             x.Kind == "diff" && x.Origin == "server"
         );
         Assert.Contains("EDITED TESTS", diff.Content);
@@ -159,7 +165,7 @@ public sealed class GateTests
         await gate.WriteAsync("tests/test_greet.sh", GateHarness.GreetingTest);
         var result = await gate.DeclareAsync();
         Assert.Equal("accepted", result.Outcome);
-        var reproduction = (await gate.Factory.Services.Runs.EvidenceAsync(gate.RunId)).Single(x =>
+        var reproduction = (await gate.Factory.Services.Evidence.ForRunAsync(gate.RunId)).Single(x =>
             x.Kind == "reproduction" && x.Origin == "server"
         );
         Assert.Contains("with tests/test_greet.sh from head", reproduction.Content);
@@ -225,16 +231,16 @@ public sealed class GateTests
         await gate.PlanAsync();
         await gate.WriteAsync("src/greet.sh", GateHarness.FixedGreeting);
         var input = new DeclarationInput(gate.RunId, "PR_READY", "done");
-        var first = await gate.Factory.Services.Declarations.DeclareAsync(gate.Builder, input);
+        var first = await gate.Factory.Services.Gate.DeclareAsync(gate.Builder, input);
         Assert.Equal("validating", first.Outcome);
         gate.Factory.Time.Advance(TimeSpan.FromMinutes(5));
-        Assert.Equal(0, await gate.Factory.Services.Runs.SweepExpiredAsync());
-        var again = await gate.Factory.Services.Declarations.DeclareAsync(gate.Builder, input);
+        Assert.Equal(0, await gate.Factory.Services.Leases.SweepExpiredAsync());
+        var again = await gate.Factory.Services.Gate.DeclareAsync(gate.Builder, input);
         Assert.Equal("validating", again.Outcome);
-        Assert.Single(await gate.Factory.Services.Runs.JobsForRunAsync(gate.RunId));
+        Assert.Single(await gate.Factory.Services.ValidationJobs.ForRunAsync(gate.RunId));
         await gate.RunWorkerAsync();
-        Assert.Equal("accepted", (await gate.Factory.Services.Declarations.DeclareAsync(gate.Builder, input)).Outcome);
-        Assert.Equal("accepted", (await gate.Factory.Services.Declarations.DeclareAsync(gate.Builder, input)).Outcome);
+        Assert.Equal("accepted", (await gate.Factory.Services.Gate.DeclareAsync(gate.Builder, input)).Outcome);
+        Assert.Equal("accepted", (await gate.Factory.Services.Gate.DeclareAsync(gate.Builder, input)).Outcome);
     }
 
     [Fact]
@@ -245,7 +251,7 @@ public sealed class GateTests
         await gate.RefusedAsync();
         await gate.WriteAsync("src/greet.sh", GateHarness.FixedGreeting);
         Assert.Equal("accepted", (await gate.DeclareAsync()).Outcome);
-        Assert.Equal(2, (await gate.Factory.Services.Runs.JobsForRunAsync(gate.RunId)).Count);
+        Assert.Equal(2, (await gate.Factory.Services.ValidationJobs.ForRunAsync(gate.RunId)).Count);
     }
 
     [Fact]
@@ -258,13 +264,43 @@ public sealed class GateTests
         await gate.PlanAsync();
         Assert.Equal("accepted", (await gate.DeclareAsync()).Outcome);
 
-        var outputs = (await gate.Factory.Services.Runs.EvidenceAsync(gate.RunId))
+        var outputs = (await gate.Factory.Services.Evidence.ForRunAsync(gate.RunId))
             .Where(x => x.Kind == "test_output")
             .ToList();
         Assert.Equal(2, outputs.Count);
         Assert.DoesNotContain(", cached", outputs[0].Content);
         Assert.Contains(", cached", outputs[1].Content);
-        var jobs = await gate.Factory.Services.Runs.JobsForRunAsync(gate.RunId);
+        var jobs = await gate.Factory.Services.ValidationJobs.ForRunAsync(gate.RunId);
         Assert.Equal(jobs[0].HeadSha, jobs[1].HeadSha);
+    }
+
+    [Fact]
+    public async Task PrReady_WithAnEmptySummary_IsRefusedByTheLedgersConditions_BeforeAnyValidationStarts()
+    {
+        using var gate = await GateHarness.CreateAsync(GateHarness.Packet(reproduction: null));
+        await gate.PlanAsync();
+        await gate.WriteAsync("src/greet.sh", GateHarness.FixedGreeting);
+        var e = await Assert.ThrowsAsync<LedgerException>(() =>
+            gate.Factory.Services.Gate.DeclareAsync(gate.Builder, new DeclarationInput(gate.RunId, "PR_READY", " "))
+        );
+        Assert.Contains("`summary` is empty", e.Message);
+        Assert.Empty(await gate.Factory.Services.ValidationJobs.ForRunAsync(gate.RunId));
+        var refused = Assert.Single(await gate.Factory.Services.Declarations.ForRunAsync(gate.RunId));
+        Assert.Equal("refused", refused.Outcome);
+        Assert.Equal("open", (await gate.Factory.Services.Runs.GetAsync(gate.RunId)).State);
+    }
+
+    [Fact]
+    public async Task GateEvaluator_ListsItsConditionsInDesignOrder_EvidenceHeadValidationReproductionDiff()
+    {
+        // Nothing is fixed, no plan is recorded, and a file outside Scope changes: conditions 1, 3, 4 and 5 fail.
+        using var gate = await GateHarness.CreateAsync();
+        await gate.WriteAsync("README.md", "changed outside scope\n");
+        var e = await gate.RefusedAsync();
+        var order = new[] { "`plan` is missing", "validation command", "Reproduction", "outside Scope" }
+            .Select(marker => e.Problems.ToList().FindIndex(p => p.Contains(marker)))
+            .ToList();
+        Assert.DoesNotContain(-1, order);
+        Assert.Equal(order.Order(), order);
     }
 }

@@ -32,7 +32,7 @@ public sealed class SandboxTests
         var e = await gate.RefusedAsync();
 
         Assert.Contains(e.Problems, p => p.Contains("validation command `sh tests/test_greet.sh`"));
-        var output = (await gate.Factory.Services.Runs.EvidenceAsync(gate.RunId))
+        var output = (await gate.Factory.Services.Evidence.ForRunAsync(gate.RunId))
             .Single(x => x.Kind == "test_output")
             .Content!;
         Assert.Contains("No such file or directory", output);
@@ -77,6 +77,27 @@ public sealed class SandboxTests
         await gate.PlanAsync();
         var e = await gate.RefusedAsync();
         Assert.Contains(e.Problems, p => p.Contains("exited 3"));
+    }
+
+    [Fact]
+    public async Task Validation_HasTheHostsNetwork_WhenTheLineAllowsIt()
+    {
+        using var gate = await GateHarness.CreateAsync(
+            GateHarness.Packet(
+                reproduction: null,
+                validation: "sh tests/test_greet.sh && cat /proc/net/dev | grep -v lo: | tail -n +3 | grep -q . && echo has-network || { echo loopback-only; exit 3; }"
+            ),
+            lines: "bugfix:\n  network: true\n"
+        );
+        await gate.WriteAsync("src/greet.sh", GateHarness.FixedGreeting);
+        await gate.PlanAsync();
+
+        Assert.Equal("accepted", (await gate.DeclareAsync()).Outcome);
+        var output = (await gate.Factory.Services.Evidence.ForRunAsync(gate.RunId)).Single(x =>
+            x.Kind == "test_output"
+        );
+        Assert.Contains("has-network", output.Content);
+        Assert.Contains("commands passed, sandboxed", output.Summary);
     }
 
     [Fact]

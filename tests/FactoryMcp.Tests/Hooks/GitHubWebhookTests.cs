@@ -78,6 +78,64 @@ public sealed class GitHubWebhookTests
         Assert.Equal(1, await new HookLedger(db).DeliveryCountAsync());
     }
 
+    // GitHub's own example ("Validating webhook deliveries"): this secret and payload give this header.
+    // A known answer written down outside our code, so the check cannot agree with a wrong signer.
+    private const string GitHubDocsSecret = "It's a Secret to Everybody";
+    private const string GitHubDocsPayload = "Hello, World!";
+    private const string GitHubDocsSignature =
+        "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+
+    // A JSON ping signed the same way, its HMAC-SHA256 computed with Python's hmac module.
+    private const string PingBody = """{"zen":"Keep it logically awesome.","hook_id":1}""";
+    private const string PingSignature = "sha256=ae8951f50ab87ba47d298c0511bb1d0d80b1ee963458ccef865aa62f53c0be7f";
+
+    [Fact]
+    public void Verify_GitHubsDocumentedVector_IsAccepted_AnyChangeIsRefused()
+    {
+        var secret = Encoding.UTF8.GetBytes(GitHubDocsSecret);
+        var body = Encoding.UTF8.GetBytes(GitHubDocsPayload);
+        Assert.True(WebhookSignature.Verify(secret, body, GitHubDocsSignature));
+        Assert.True(
+            WebhookSignature.Verify(secret, body, GitHubDocsSignature.ToUpperInvariant().Replace("SHA256=", "sha256="))
+        );
+        Assert.False(WebhookSignature.Verify(secret, Encoding.UTF8.GetBytes("Hello, World?"), GitHubDocsSignature));
+        Assert.False(
+            WebhookSignature.Verify(Encoding.UTF8.GetBytes("It's a secret to everybody"), body, GitHubDocsSignature)
+        );
+        Assert.False(WebhookSignature.Verify(secret, body, GitHubDocsSignature.Replace("sha256=", "sha1=")));
+        Assert.False(WebhookSignature.Verify(secret, body, GitHubDocsSignature[..^2]));
+        Assert.Equal(GitHubDocsSignature, WebhookSignature.Sign(secret, body));
+    }
+
+    [Fact]
+    public async Task Listener_AcceptsSignaturesMadeAsGitHubMakesThem()
+    {
+        using var project = await HttpProject.CreateAsync();
+        await using var server = await HttpServerProcess.StartFactoryAsync(
+            project.Path,
+            ["--hooks-urls", "http://127.0.0.1:0"],
+            new Dictionary<string, string?> { ["FACTORY_HOOKS_SECRET"] = GitHubDocsSecret }
+        );
+        var hooks = server.HooksUrl!;
+
+        using (var ping = await DeliverAsync(hooks, "ping", "kat-1", PingBody, PingSignature))
+        {
+            Assert.Equal(HttpStatusCode.OK, ping.StatusCode);
+            Assert.Contains("pong", await ping.Content.ReadAsStringAsync());
+        }
+        // GitHub's documented payload is not JSON: a 400 that says so proves its signature got through.
+        using (var docs = await DeliverAsync(hooks, "ping", "kat-2", GitHubDocsPayload, GitHubDocsSignature))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, docs.StatusCode);
+            Assert.Contains("not JSON", await docs.Content.ReadAsStringAsync());
+        }
+        using (var off = await DeliverAsync(hooks, "ping", "kat-3", PingBody + " ", PingSignature))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, off.StatusCode);
+            Assert.Contains("X-Hub-Signature-256", await off.Content.ReadAsStringAsync());
+        }
+    }
+
     [Fact]
     public async Task UnsignedOrMisSigned_Is401_AndNothingIsStored()
     {

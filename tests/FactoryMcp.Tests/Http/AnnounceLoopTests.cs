@@ -1,5 +1,5 @@
 using FactoryMcp.Ledger.Agents;
-using FactoryMcp.Ledger.Runs;
+using FactoryMcp.Ledger.Declarations;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Server.Hosting;
 using FactoryMcp.Tests.Infrastructure;
@@ -35,7 +35,7 @@ public sealed class AnnounceLoopTests
         var builder = await factory.Agents.AuthenticateAsync("builder-1", null, null);
         var view = await factory.Packets.GetTaskPacketAsync(builder, null, false);
         // A ledger operation outside any MCP call: nothing announces it but the loop.
-        await factory.Declarations.DeclareAsync(
+        await factory.Gate.DeclareAsync(
             builder,
             new DeclarationInput(view.RunId!.Value, "ESCALATE", "unclear", Question: "Which greeting?")
         );

@@ -71,6 +71,10 @@ public sealed class HttpSecurityTests
             )
         );
         Assert.Equal(HttpStatusCode.Forbidden, evil.StatusCode);
+        Assert.Contains(
+            "Origin 'http://evil.example' may not call this server",
+            await HttpProject.ErrorTextAsync(evil)
+        );
         using var otherPort = await HttpProject.Http.SendAsync(
             HttpProject.Rpc(
                 server.McpUrl,
@@ -84,7 +88,10 @@ public sealed class HttpSecurityTests
         rebinding.Headers.Host = $"evil.example:{server.Port}";
         using var rebound = await HttpProject.Http.SendAsync(rebinding);
         Assert.Equal(HttpStatusCode.MisdirectedRequest, rebound.StatusCode);
-        Assert.Contains("http.allowed_hosts", await rebound.Content.ReadAsStringAsync());
+        Assert.Contains(
+            $"Host 'evil.example:{server.Port}' is not served here",
+            await HttpProject.ErrorTextAsync(rebound)
+        );
         using var own = await HttpProject.Http.SendAsync(
             HttpProject.Rpc(
                 server.McpUrl,

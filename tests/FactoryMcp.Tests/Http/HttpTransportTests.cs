@@ -33,6 +33,32 @@ public sealed class HttpTransportTests
     }
 
     [Fact]
+    public async Task Http_MalformedCall_NamesTheArgumentInSessionsAndStateless()
+    {
+        using var project = await HttpProject.CreateAsync();
+        var token = await project.AddAgentAsync("builder-1");
+        await using var server = await HttpServerProcess.StartFactoryAsync(project.Path);
+        foreach (var version in new[] { "2025-11-25", null })
+        {
+            await using var client = await server.ConnectAsync(token, version);
+            var result = await client.CallToolAsync(
+                "record_evidence",
+                new Dictionary<string, object?>
+                {
+                    ["run_id"] = "abc",
+                    ["kind"] = "plan",
+                    ["summray"] = "x",
+                }
+            );
+            Assert.True(result.IsError);
+            var text = Text(result);
+            Assert.Contains("`run_id` must be an integer; got \"abc\"", text);
+            Assert.Contains("unknown argument `summray`: did you mean `summary`?", text);
+            Assert.Contains("`summary` is required (a string)", text);
+        }
+    }
+
+    [Fact]
     public async Task Http_AgentProposesAndClaimsOverHttp_AnotherTokenActingOnItsRun_IsRefused()
     {
         using var project = await HttpProject.CreateAsync();
@@ -119,30 +145,90 @@ public sealed class HttpTransportTests
     }
 
     [Fact]
-    public async Task Http_SessionSurvivesAClientAbortingThePostThatUsedIt()
+    public async Task Http_SessionAndItsWorkSurviveAClientAbortingAPostMidCall()
     {
-        using var project = await HttpProject.CreateAsync();
-        var token = await project.AddAgentAsync("a1");
+        // A declaration that waits up to 20 s for a validation that takes about 8 s: its POST is still
+        // open when the client walks away.
+        using var project = await HttpProject.CreateAsync("declare_wait_seconds: 20\n");
+        var token = await project.AddAgentAsync("builder-1");
+        var packet = project.Combine("packet.md");
+        await File.WriteAllTextAsync(packet, PacketText.Simple(validation: "sleep 8 && test -f src/app.txt"));
+        Assert.Equal(0, (await FactoryBinary.RunAsync(project.Path, ["task", "add", packet])).ExitCode);
+        Assert.Equal(0, (await FactoryBinary.RunAsync(project.Path, ["approve", "1"])).ExitCode);
         await using var server = await HttpServerProcess.StartFactoryAsync(project.Path);
         await using var client = await server.ConnectAsync(token, "2025-11-25");
-        var session = client.SessionId!;
+        var claimed = await client.CallToolAsync("get_task_packet", new Dictionary<string, object?>());
+        var runId = claimed.StructuredContent!.Value.GetProperty("run_id").GetInt64();
+        var workspace = claimed.StructuredContent!.Value.GetProperty("workspace").GetString()!;
+        await client.CallToolAsync(
+            "record_evidence",
+            new Dictionary<string, object?>
+            {
+                ["run_id"] = runId,
+                ["kind"] = "plan",
+                ["summary"] = "edit",
+            }
+        );
+        await File.WriteAllTextAsync(Path.Combine(workspace, "src", "app.txt"), "two\n");
         var headers = new Dictionary<string, string>
         {
-            ["Mcp-Session-Id"] = session,
+            ["Mcp-Session-Id"] = client.SessionId!,
             ["MCP-Protocol-Version"] = "2025-11-25",
         };
+        var declare = new System.Text.Json.Nodes.JsonObject
+        {
+            ["jsonrpc"] = "2.0",
+            ["id"] = 77,
+            ["method"] = "tools/call",
+            ["params"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["name"] = "declare_terminal_state",
+                ["arguments"] = new System.Text.Json.Nodes.JsonObject
+                {
+                    ["run_id"] = runId,
+                    ["state"] = "PR_READY",
+                    ["summary"] = "edited",
+                },
+            },
+        }.ToJsonString();
 
-        // Read only the headers of a POST on this session, then drop the connection mid-response.
         using (var aborted = new HttpClient())
         {
             using var response = await aborted.SendAsync(
-                HttpProject.Rpc(server.McpUrl, HttpProject.ToolsList, token, headers: headers),
+                HttpProject.Rpc(server.McpUrl, declare, token, headers: headers),
                 HttpCompletionOption.ResponseHeadersRead
             );
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            // Nothing of the answer has arrived after 2 s: the call is still running when the client drops it.
+            var body = await response.Content.ReadAsStreamAsync();
+            var buffer = new byte[4096];
+            var read = body.ReadAsync(buffer).AsTask();
+            var first = await Task.WhenAny(read, Task.Delay(TimeSpan.FromSeconds(2)));
+            if (first == read)
+                Assert.DoesNotContain("\"id\":77", System.Text.Encoding.UTF8.GetString(buffer, 0, await read));
         }
 
+        // The session still serves, and the declaration's validation went on without the dropped POST.
         Assert.Contains(await client.ListToolsAsync(), t => t.Name == "get_task_packet");
+        var outcome = Redeclare.OutcomeOf(
+            await Redeclare.UntilDecidedAsync(
+                client,
+                new Dictionary<string, object?>
+                {
+                    ["run_id"] = runId,
+                    ["state"] = "PR_READY",
+                    ["summary"] = "edited",
+                }
+            )
+        );
+        Assert.Equal("accepted", outcome);
+        using var ledger = new Microsoft.Data.Sqlite.SqliteConnection(
+            $"Data Source={Path.Combine(project.Path, ".factory", "ledger.db")};Mode=ReadOnly;Pooling=False"
+        );
+        ledger.Open();
+        using var jobs = ledger.CreateCommand();
+        jobs.CommandText = "SELECT count(*) || ' job(s), ' || sum(starts) || ' start(s)' FROM validation_jobs";
+        Assert.Equal("1 job(s), 1 start(s)", jobs.ExecuteScalar());
     }
 
     [Fact]

@@ -109,13 +109,7 @@ public sealed class RemoteAgentTests
             ["summary"] = "done elsewhere",
             ["head_commit"] = head,
         };
-        ModelContextProtocol.Protocol.CallToolResult declared;
-        do declared = await agent.CallToolAsync("declare_terminal_state", declare);
-        while (
-            declared.StructuredContent is { } st
-            && st.TryGetProperty("outcome", out var o)
-            && o.GetString() == "validating"
-        );
+        var declared = await Redeclare.UntilDecidedAsync(agent, declare);
         Assert.True(
             declared.IsError != true,
             string.Join(

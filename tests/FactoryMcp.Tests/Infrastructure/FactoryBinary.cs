@@ -11,7 +11,52 @@ public static class FactoryBinary
 {
     public static string RepoRoot { get; } = FindRepoRoot();
 
-    public static string Path { get; } = System.IO.Path.Combine(RepoRoot, "artifacts", "e2e", "factory", "factory");
+    /// <summary>The published executable, checked once per run to be as new as every source it is built from.</summary>
+    public static string Path => Published.Value;
+
+    private static readonly Lazy<string> Published = new(() =>
+    {
+        var path = System.IO.Path.Combine(RepoRoot, "artifacts", "e2e", "factory", "factory");
+        if (StaleReason(path) is { } stale)
+            throw new InvalidOperationException(stale);
+        return path;
+    });
+
+    /// <summary>
+    /// Why the published factory cannot stand for the code under test, or null: it is missing, or a source it
+    /// is built from (src/, prompts/, the build props) changed after it was published (`dotnet test --no-build`
+    /// after an edit, or a build with SkipFactoryPublish=true). End-to-end tests never run a stale binary.
+    /// </summary>
+    public static string? StaleReason(string executable)
+    {
+        var dll = executable + ".dll";
+        if (!File.Exists(executable) || !File.Exists(dll))
+            return $"{executable} is missing: build the test project (it publishes the factory) first.";
+        var published = File.GetLastWriteTimeUtc(dll);
+        var newest = SourcesOfTheFactory().Select(f => (File: f, Time: File.GetLastWriteTimeUtc(f))).MaxBy(f => f.Time);
+        return newest.Time > published
+            ? $"{executable} is older than {System.IO.Path.GetRelativePath(RepoRoot, newest.File)} ({published:O} < {newest.Time:O}): rebuild the test project (`dotnet build tests/FactoryMcp.Tests`) so the end-to-end tests run the code under test."
+            : null;
+    }
+
+    private static IEnumerable<string> SourcesOfTheFactory()
+    {
+        foreach (var folder in new[] { "src", "prompts" })
+        foreach (
+            var file in Directory.EnumerateFiles(
+                System.IO.Path.Combine(RepoRoot, folder),
+                "*",
+                SearchOption.AllDirectories
+            )
+        )
+        {
+            var relative = System.IO.Path.GetRelativePath(RepoRoot, file);
+            if (!relative.Contains("/obj/") && !relative.Contains("/bin/"))
+                yield return file;
+        }
+        foreach (var props in new[] { "Directory.Build.props", "Directory.Packages.props", "global.json" })
+            yield return System.IO.Path.Combine(RepoRoot, props);
+    }
 
     private static string FindRepoRoot()
     {
@@ -33,6 +78,7 @@ public static class FactoryBinary
                 env[key] = null;
         }
         env["FACTORY_ENV"] = "test";
+        env["FACTORY_VALIDATION_SLOTS"] = TestEnvironment.SlotsFolder;
         if (extra is not null)
             foreach (var (k, v) in extra)
                 env[k] = v;
@@ -46,10 +92,6 @@ public static class FactoryBinary
         string? stdin = null
     )
     {
-        if (!File.Exists(Path))
-            throw new InvalidOperationException(
-                $"{Path} is missing: build the test project (it publishes the factory) first."
-            );
         return await ProcessRunner.RunAsync(
             new ProcessSpec(Path, args)
             {

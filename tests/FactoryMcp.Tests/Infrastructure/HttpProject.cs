@@ -65,5 +65,22 @@ public sealed class HttpProject : IDisposable
         """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""";
     public const string ToolsList = """{"jsonrpc":"2.0","id":2,"method":"tools/list"}""";
 
+    /// <summary>The JSON-RPC error message of a refused /mcp request, else the body as text.</summary>
+    public static async Task<string> ErrorTextAsync(HttpResponseMessage response)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        try
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(body);
+            if (
+                json.RootElement.TryGetProperty("error", out var error)
+                && error.TryGetProperty("message", out var message)
+            )
+                return message.GetString() ?? body;
+        }
+        catch (System.Text.Json.JsonException) { }
+        return body;
+    }
+
     public void Dispose() => root.Dispose();
 }

@@ -2,18 +2,19 @@ using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Tasks;
 using FactoryMcp.Tools.Hosting;
+using Microsoft.Extensions.Time.Testing;
 
 namespace FactoryMcp.Tests.Infrastructure;
 
 /// <summary>
 /// A project repository with a real test ledger in its .factory folder, and the same FactoryServices
-/// the CLI and server use. Time is manual.
+/// the CLI and server use. Time is a FakeTimeProvider the test moves.
 /// </summary>
 public sealed class TestFactory : IDisposable
 {
     private readonly TempDirectory root;
 
-    private TestFactory(TempDirectory root, TempRepo repo, FactoryServices services, ManualTime time)
+    private TestFactory(TempDirectory root, TempRepo repo, FactoryServices services, FakeTimeProvider time)
     {
         this.root = root;
         Repo = repo;
@@ -23,7 +24,7 @@ public sealed class TestFactory : IDisposable
 
     public TempRepo Repo { get; }
     public FactoryServices Services { get; }
-    public ManualTime Time { get; }
+    public FakeTimeProvider Time { get; }
     public LedgerPaths Paths => Services.Paths;
     public string Root => root.Path;
 
@@ -36,7 +37,7 @@ public sealed class TestFactory : IDisposable
     {
         var root = new TempDirectory();
         var repo = await TempRepo.CreateAsync(root.Combine("app"), files);
-        var time = new ManualTime();
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 21, 9, 0, 0, TimeSpan.Zero));
         var paths = new LedgerPaths(System.IO.Path.Combine(repo.Path, ".factory", "ledger.db"));
         var db = LedgerDatabase.Create(paths, "test", time);
         if (linesYaml is not null)

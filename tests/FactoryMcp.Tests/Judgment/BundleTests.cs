@@ -1,4 +1,4 @@
-using FactoryMcp.Ledger.Runs;
+using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Tests.Gate;
 using FactoryMcp.Tools.Runs;
 
@@ -13,7 +13,7 @@ public sealed class BundleTests
         var f = gate.Factory.Services;
         await gate.RefusedAsync(); // no plan, no change: refused, recorded
         await gate.PlanAsync();
-        await f.Runs.RecordEvidenceAsync(
+        await f.Evidence.RecordEvidenceAsync(
             gate.Builder,
             new EvidenceInput(
                 gate.RunId,

@@ -16,10 +16,17 @@ public static class JudgmentHarness
           verification_timeout_minutes: 120
         """;
 
-    public static async Task<GateHarness> AcceptedAsync(string lines = Lines, string? packet = null)
+    // whileOpen runs while the builder still holds the run, before it declares (to record more evidence).
+    public static async Task<GateHarness> AcceptedAsync(
+        string lines = Lines,
+        string? packet = null,
+        Func<GateHarness, Task>? whileOpen = null
+    )
     {
         var gate = await GateHarness.CreateAsync(packet ?? GateHarness.Packet(reproduction: null), lines: lines);
         await gate.PlanAsync();
+        if (whileOpen is not null)
+            await whileOpen(gate);
         await gate.WriteAsync("src/greet.sh", GateHarness.FixedGreeting);
         var result = await gate.DeclareAsync();
         Assert.Equal("accepted", result.Outcome);

@@ -1,6 +1,7 @@
 using FactoryMcp.Ledger;
+using FactoryMcp.Ledger.Declarations;
+using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Ledger.Lifecycle;
-using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Tests.Gate;
 using FactoryMcp.Tools.Git;
 
@@ -65,7 +66,7 @@ public sealed class ReworkAndReviewTests
         using var gate = await JudgmentHarness.AcceptedAsync();
         await RejectByVerifiersAsync(gate, "first");
         var rework = await gate.Factory.Services.Packets.GetTaskPacketAsync(gate.Builder, null, false);
-        await gate.Factory.Services.Runs.RecordEvidenceAsync(
+        await gate.Factory.Services.Evidence.RecordEvidenceAsync(
             gate.Builder,
             new EvidenceInput(rework.RunId!.Value, "plan", "add the mark"),
             gate.Factory.Services.Config.Lines
@@ -75,16 +76,16 @@ public sealed class ReworkAndReviewTests
             "#!/bin/sh\necho \"hello world\"\n# reviewed\n"
         );
         var input = new DeclarationInput(rework.RunId.Value, "PR_READY", "again");
-        await gate.Factory.Services.Declarations.DeclareAsync(gate.Builder, input);
+        await gate.Factory.Services.Gate.DeclareAsync(gate.Builder, input);
         await gate.RunWorkerAsync();
-        Assert.Equal("accepted", (await gate.Factory.Services.Declarations.DeclareAsync(gate.Builder, input)).Outcome);
+        Assert.Equal("accepted", (await gate.Factory.Services.Gate.DeclareAsync(gate.Builder, input)).Outcome);
 
         await RejectByVerifiersAsync(gate, "second");
         var task = await gate.Factory.Services.Tasks.GetAsync(gate.TaskId);
         Assert.Equal(TaskStates.Escalated, task.State);
         Assert.Contains(
             "max_reworks",
-            Assert.Single(await gate.Factory.Services.Tasks.EscalationsAsync(gate.TaskId)).Question
+            Assert.Single(await gate.Factory.Services.Escalations.ForTaskAsync(gate.TaskId)).Question
         );
     }
 
@@ -120,7 +121,7 @@ public sealed class ReworkAndReviewTests
         var rework = await gate.Factory.Services.Packets.GetTaskPacketAsync(gate.Builder, null, false);
         Assert.Contains("REVIEW-NOTE-55", rework.ToMarkdown());
 
-        await gate.Factory.Services.Runs.RecordEvidenceAsync(
+        await gate.Factory.Services.Evidence.RecordEvidenceAsync(
             gate.Builder,
             new EvidenceInput(rework.RunId!.Value, "plan", "louder"),
             gate.Factory.Services.Config.Lines
@@ -130,9 +131,9 @@ public sealed class ReworkAndReviewTests
             "#!/bin/sh\necho \"hello world\"\n# louder\n"
         );
         var input = new DeclarationInput(rework.RunId.Value, "PR_READY", "louder");
-        await gate.Factory.Services.Declarations.DeclareAsync(gate.Builder, input);
+        await gate.Factory.Services.Gate.DeclareAsync(gate.Builder, input);
         await gate.RunWorkerAsync();
-        await gate.Factory.Services.Declarations.DeclareAsync(gate.Builder, input);
+        await gate.Factory.Services.Gate.DeclareAsync(gate.Builder, input);
         var (_, final) = await gate.Factory.Services.Reviews.RecordAsync(
             human,
             rework.RunId.Value,
@@ -177,12 +178,12 @@ public sealed class ReworkAndReviewTests
     public async Task EscalationAnswer_ReachesTheNextPacket()
     {
         using var gate = await GateHarness.CreateAsync();
-        await gate.Factory.Services.Declarations.DeclareAsync(
+        await gate.Factory.Services.Gate.DeclareAsync(
             gate.Builder,
             new DeclarationInput(gate.RunId, "ESCALATE", "unclear", Question: "Title case or lower case?")
         );
         var human = FactoryMcp.Tests.Infrastructure.TestFactory.Human;
-        var answered = await gate.Factory.Services.Tasks.AnswerEscalationAsync(
+        var answered = await gate.Factory.Services.Escalations.AnswerAsync(
             human,
             gate.TaskId,
             "ANSWER-0042: lower case, always",

@@ -35,6 +35,33 @@ public sealed class VerificationTests
     }
 
     [Fact]
+    public async Task VerifierPacket_FetchedAfterAPeersVerdict_NeverShowsThatVerdict()
+    {
+        using var gate = await JudgmentHarness.AcceptedAsync();
+        var f = gate.Factory.Services;
+        var qa = await gate.Factory.VerifierAsync("qa-1", "qa");
+        await f.VerifierPackets.GetAsync(qa);
+        await f.Verifications.SubmitVerdictAsync(
+            qa,
+            gate.RunId,
+            "reject",
+            "PEER-FINDING-7731: the greeting lacks a comma"
+        );
+
+        var secops = await gate.Factory.VerifierAsync("sec-1", "secops");
+        var packet = await f.VerifierPackets.GetAsync(secops);
+
+        Assert.Equal(gate.RunId, packet.RunId);
+        Assert.Contains("hello world", packet.Markdown); // the artifact itself arrived
+        Assert.DoesNotContain("PEER-FINDING-7731", packet.Markdown);
+        Assert.DoesNotContain("qa-1", packet.Markdown);
+        // And its own verdict comes first: the peer's stays hidden until then.
+        await Assert.ThrowsAsync<FactoryMcp.Ledger.LedgerException>(() =>
+            f.Verifications.VerdictsAsync(secops, gate.RunId)
+        );
+    }
+
+    [Fact]
     public async Task AllApprove_OnALineWithoutReview_IsApproved()
     {
         using var gate = await JudgmentHarness.AcceptedAsync("bugfix:\n  verifiers: [qa]\n  require_review: false\n");
@@ -102,7 +129,7 @@ public sealed class VerificationTests
         gate.Factory.Time.Advance(TimeSpan.FromMinutes(11));
         await gate.Factory.Services.Verifications.SweepAsync();
         Assert.Equal(TaskStates.Escalated, (await gate.Factory.Services.Tasks.GetAsync(gate.TaskId)).State);
-        var escalation = Assert.Single(await gate.Factory.Services.Tasks.EscalationsAsync(gate.TaskId));
+        var escalation = Assert.Single(await gate.Factory.Services.Escalations.ForTaskAsync(gate.TaskId));
         Assert.Contains("secops", escalation.Question);
         Assert.DoesNotContain("qa,", escalation.Question);
     }
@@ -110,19 +137,24 @@ public sealed class VerificationTests
     [Fact]
     public async Task VerifierPacket_CarriesTheArtifactOnly()
     {
-        using var gate = await JudgmentHarness.AcceptedAsync();
-        await gate
-            .Factory.Services.Runs.RecordEvidenceAsync(
-                gate.Builder,
-                new FactoryMcp.Ledger.Runs.EvidenceInput(gate.RunId, "log", "BUILDER-CLAIM"),
-                gate.Factory.Services.Config.Lines
+        // The builder's claim is recorded while it holds the run, so it is in the ledger when the verifier reads.
+        using var gate = await JudgmentHarness.AcceptedAsync(whileOpen: g =>
+            g.Factory.Services.Evidence.RecordEvidenceAsync(
+                g.Builder,
+                new FactoryMcp.Ledger.Evidence.EvidenceInput(g.RunId, "log", "BUILDER-CLAIM", "BUILDER-CLAIM-CONTENT"),
+                g.Factory.Services.Config.Lines
             )
-            .ContinueWith(_ => { }); // the run is closed: a late claim cannot even be recorded
+        );
+        Assert.Contains(
+            await gate.Factory.Services.Evidence.ForRunAsync(gate.RunId),
+            e => e.Summary == "BUILDER-CLAIM" && e.Origin == "agent"
+        );
         var qa = await gate.Factory.VerifierAsync("qa-1", "qa");
         var packet = await gate.Factory.Services.VerifierPackets.GetAsync(qa);
         Assert.Contains("hello world", packet.Markdown); // the diff
         Assert.Contains("Server-observed validation", packet.Markdown);
         Assert.DoesNotContain("builder-1", packet.Markdown); // not who built it
+        Assert.DoesNotContain("BUILDER-CLAIM", packet.Markdown); // not the builder's claims
         Assert.DoesNotContain("fix the greeting", packet.Markdown); // not the builder's plan
         Assert.False(Directory.Exists(Path.Combine(packet.Checkout!, ".git")));
         Assert.Equal(

@@ -1,6 +1,7 @@
 using FactoryMcp.Ledger;
+using FactoryMcp.Ledger.Claims;
+using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Ledger.Lifecycle;
-using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Tests.Infrastructure;
 using FactoryMcp.Tools.Git;
 
@@ -79,7 +80,7 @@ public sealed class ClaimTests
         await factory.ApprovedTaskAsync();
         var builders = await Task.WhenAll(Enumerable.Range(1, 8).Select(i => factory.BuilderAsync($"b{i}")));
         var outcomes = await Task.WhenAll(
-            builders.Select(b => Task.Run(() => factory.Services.Runs.ClaimAsync(b, false)))
+            builders.Select(b => Task.Run(() => factory.Services.Claims.ClaimAsync(b, false)))
         );
         Assert.Single(outcomes, o => o.Status == ClaimOutcome.Claimed);
         Assert.Equal(7, outcomes.Count(o => o.Status == ClaimOutcome.Empty));
@@ -91,7 +92,7 @@ public sealed class ClaimTests
         using var factory = await TestFactory.CreateAsync();
         await factory.ApprovedTaskAsync(PacketText.Simple("Low").Replace("priority: 1", "priority: 5"));
         var urgent = await factory.ApprovedTaskAsync(PacketText.Simple("Urgent").Replace("priority: 1", "priority: 0"));
-        var outcome = await factory.Services.Runs.ClaimAsync(await factory.BuilderAsync(), false);
+        var outcome = await factory.Services.Claims.ClaimAsync(await factory.BuilderAsync(), false);
         Assert.Equal(urgent.Id, outcome.Task!.Id);
     }
 
@@ -105,7 +106,7 @@ public sealed class ClaimTests
 
         factory.Time.Advance(TimeSpan.FromSeconds(31));
         var e = await Assert.ThrowsAsync<LedgerException>(() =>
-            factory.Services.Runs.RecordEvidenceAsync(
+            factory.Services.Evidence.RecordEvidenceAsync(
                 builder,
                 new EvidenceInput(view.RunId!.Value, "plan", "late"),
                 factory.Services.Config.Lines
@@ -118,7 +119,7 @@ public sealed class ClaimTests
         var after = await factory.Services.Tasks.GetAsync(task.Id);
         Assert.Equal(TaskStates.Ready, after.State);
         Assert.Equal(1, after.Attempts);
-        Assert.Empty(await factory.Services.Runs.EvidenceAsync(run.Id));
+        Assert.Empty(await factory.Services.Evidence.ForRunAsync(run.Id));
     }
 
     [Fact]
@@ -129,13 +130,13 @@ public sealed class ClaimTests
         var builder = await factory.BuilderAsync();
         var view = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
         factory.Time.Advance(TimeSpan.FromSeconds(50));
-        await factory.Services.Runs.RecordEvidenceAsync(
+        await factory.Services.Evidence.RecordEvidenceAsync(
             builder,
             new EvidenceInput(view.RunId!.Value, "plan", "keep going"),
             factory.Services.Config.Lines
         );
         factory.Time.Advance(TimeSpan.FromSeconds(50));
-        Assert.Equal(0, await factory.Services.Runs.SweepExpiredAsync());
+        Assert.Equal(0, await factory.Services.Leases.SweepExpiredAsync());
         Assert.Equal(RunStates.Open, (await factory.Services.Runs.GetAsync(view.RunId.Value)).State);
     }
 }

@@ -1,6 +1,7 @@
 using FactoryMcp.Ledger;
+using FactoryMcp.Ledger.Declarations;
+using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Ledger.Lifecycle;
-using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Tests.Infrastructure;
 
 namespace FactoryMcp.Tests.Ledger;
@@ -15,7 +16,7 @@ public sealed class DeclarationTests
         var builder = await factory.BuilderAsync();
         var view = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
         var e = await Assert.ThrowsAsync<LedgerException>(() =>
-            factory.Services.Declarations.DeclareAsync(
+            factory.Services.Gate.DeclareAsync(
                 builder,
                 new DeclarationInput(view.RunId!.Value, "NO_OP", "nothing to do", Reason: "meh")
             )
@@ -25,7 +26,7 @@ public sealed class DeclarationTests
         var run = await factory.Services.Runs.GetAsync(view.RunId!.Value);
         Assert.Equal(RunStates.Open, run.State);
         Assert.Equal(1, run.Refusals);
-        var declaration = Assert.Single(await factory.Services.Runs.DeclarationsAsync(run.Id));
+        var declaration = Assert.Single(await factory.Services.Declarations.ForRunAsync(run.Id));
         Assert.Equal("refused", declaration.Outcome);
         Assert.Equal(0, (await factory.Services.Tasks.GetAsync(run.TaskId)).Attempts);
     }
@@ -37,12 +38,12 @@ public sealed class DeclarationTests
         var task = await factory.ApprovedTaskAsync();
         var builder = await factory.BuilderAsync();
         var view = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
-        await factory.Services.Runs.RecordEvidenceAsync(
+        await factory.Services.Evidence.RecordEvidenceAsync(
             builder,
             new EvidenceInput(view.RunId!.Value, "reproduction", "greeting already says hello world"),
             factory.Services.Config.Lines
         );
-        var result = await factory.Services.Declarations.DeclareAsync(
+        var result = await factory.Services.Gate.DeclareAsync(
             builder,
             new DeclarationInput(view.RunId.Value, "no_op", "already fine", Reason: "contradicts_product")
         );
@@ -57,7 +58,7 @@ public sealed class DeclarationTests
         var task = await factory.ApprovedTaskAsync(PacketText.Simple(extraFrontMatter: "max_attempts: 2"));
         var builder = await factory.BuilderAsync();
         var first = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
-        await factory.Services.Declarations.DeclareAsync(
+        await factory.Services.Gate.DeclareAsync(
             builder,
             new DeclarationInput(first.RunId!.Value, "RETRYABLE_FAILURE", "npm registry down", Reason: "ECONNRESET")
         );
@@ -66,7 +67,7 @@ public sealed class DeclarationTests
         var second = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
         Assert.Equal(task.Id, second.TaskId);
         Assert.Contains("RETRYABLE_FAILURE: ECONNRESET", second.ToMarkdown());
-        var result = await factory.Services.Declarations.DeclareAsync(
+        var result = await factory.Services.Gate.DeclareAsync(
             builder,
             new DeclarationInput(second.RunId!.Value, "RETRYABLE_FAILURE", "still down", Reason: "ECONNRESET")
         );
@@ -81,10 +82,8 @@ public sealed class DeclarationTests
         var builder = await factory.BuilderAsync();
         var view = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
         var input = new DeclarationInput(view.RunId!.Value, "ESCALATE", "?");
-        await Assert.ThrowsAsync<LedgerException>(() => factory.Services.Declarations.DeclareAsync(builder, input));
-        var last = await Assert.ThrowsAsync<LedgerException>(() =>
-            factory.Services.Declarations.DeclareAsync(builder, input)
-        );
+        await Assert.ThrowsAsync<LedgerException>(() => factory.Services.Gate.DeclareAsync(builder, input));
+        var last = await Assert.ThrowsAsync<LedgerException>(() => factory.Services.Gate.DeclareAsync(builder, input));
         Assert.Contains("max_refusals", last.Message);
         Assert.Equal(TaskStates.Escalated, (await factory.Services.Tasks.GetAsync(task.Id)).State);
     }
@@ -97,7 +96,7 @@ public sealed class DeclarationTests
         var builder = await factory.BuilderAsync();
         var view = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
         var e = await Assert.ThrowsAsync<LedgerException>(() =>
-            factory.Services.Declarations.DeclareAsync(builder, new DeclarationInput(view.RunId!.Value, "DONE", "done"))
+            factory.Services.Gate.DeclareAsync(builder, new DeclarationInput(view.RunId!.Value, "DONE", "done"))
         );
         Assert.Contains("not a terminal state", e.Message);
     }

@@ -1,7 +1,7 @@
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Claims;
 using FactoryMcp.Ledger.Lifecycle;
-using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Tasks;
 using FactoryMcp.Tests.Infrastructure;
 
@@ -45,7 +45,7 @@ public sealed class DispatchTests
 
         var order = new List<long>();
         for (var i = 0; i < 3; i++)
-            order.Add((await factory.Services.Runs.ClaimAsync(builder, newRun: true)).Task!.Id);
+            order.Add((await factory.Services.Claims.ClaimAsync(builder, newRun: true)).Task!.Id);
 
         Assert.Equal([own.Id, pool.Id, anyone.Id], order);
     }
@@ -59,7 +59,7 @@ public sealed class DispatchTests
         await ApprovedAsync(factory, "For b1", 0, "b1");
         var outsider = await MemberAsync(factory, "outsider", "web");
 
-        var outcome = await factory.Services.Runs.ClaimAsync(outsider, newRun: false);
+        var outcome = await factory.Services.Claims.ClaimAsync(outsider, newRun: false);
 
         Assert.Equal(ClaimOutcome.Empty, outcome.Status);
         Assert.Equal(2, (await factory.Services.Tasks.ListAsync(TaskStates.Ready, null, null, 10)).Count);
@@ -73,7 +73,7 @@ public sealed class DispatchTests
         factory.Time.Advance(TimeSpan.FromMinutes(1));
         await ApprovedAsync(factory, "Second", 3);
 
-        var outcome = await factory.Services.Runs.ClaimAsync(await factory.BuilderAsync(), newRun: false);
+        var outcome = await factory.Services.Claims.ClaimAsync(await factory.BuilderAsync(), newRun: false);
 
         Assert.Equal(first.Id, outcome.Task!.Id);
     }
@@ -87,7 +87,7 @@ public sealed class DispatchTests
         factory.Time.Advance(TimeSpan.FromHours(6 * 9 + 1));
         var urgent = await ApprovedAsync(factory, "New and urgent", 0);
 
-        var outcome = await factory.Services.Runs.ClaimAsync(builder, newRun: false);
+        var outcome = await factory.Services.Claims.ClaimAsync(builder, newRun: false);
 
         // Without aging the urgent task would always win; after 9 aging steps the old one ties and, being older, goes first.
         Assert.Equal(old.Id, outcome.Task!.Id);
@@ -103,7 +103,7 @@ public sealed class DispatchTests
         factory.Time.Advance(TimeSpan.FromHours(6 * 8));
         var urgent = await ApprovedAsync(factory, "New and urgent", 0);
 
-        var outcome = await factory.Services.Runs.ClaimAsync(builder, newRun: false);
+        var outcome = await factory.Services.Claims.ClaimAsync(builder, newRun: false);
 
         Assert.Equal(urgent.Id, outcome.Task!.Id);
     }
@@ -115,13 +115,13 @@ public sealed class DispatchTests
         await ApprovedAsync(factory, "One", 1);
         await ApprovedAsync(factory, "Two", 1);
         var builder = await factory.BuilderAsync();
-        var first = await factory.Services.Runs.ClaimAsync(builder, newRun: false);
-        var again = await factory.Services.Runs.ClaimAsync(builder, newRun: false);
+        var first = await factory.Services.Claims.ClaimAsync(builder, newRun: false);
+        var again = await factory.Services.Claims.ClaimAsync(builder, newRun: false);
         Assert.Equal(ClaimOutcome.Resumed, again.Status);
         Assert.Equal(first.Run!.Id, again.Run!.Id);
         Assert.Single(await factory.Services.Tasks.ListAsync(TaskStates.Ready, null, null, 10));
 
-        var second = await factory.Services.Runs.ClaimAsync(builder, newRun: true);
+        var second = await factory.Services.Claims.ClaimAsync(builder, newRun: true);
         Assert.Equal(ClaimOutcome.Claimed, second.Status);
         Assert.Empty(await factory.Services.Tasks.ListAsync(TaskStates.Ready, null, null, 10));
     }
@@ -136,7 +136,7 @@ public sealed class DispatchTests
         var thief = await factory.BuilderAsync("thief");
 
         var e = await Assert.ThrowsAsync<LedgerException>(() =>
-            factory.Services.Runs.HandOffAsync(thief, task.Id, "thief", null)
+            factory.Services.Claims.HandOffAsync(thief, task.Id, "thief", null)
         );
 
         Assert.Contains("only the task it holds", e.Message);
@@ -153,7 +153,7 @@ public sealed class DispatchTests
         var run = (await factory.Services.Packets.GetTaskPacketAsync(owner, null, false)).RunId!.Value;
 
         var e = await Assert.ThrowsAsync<LedgerException>(() =>
-            factory.Services.Runs.HandOffAsync(owner, task.Id, "nobody", null)
+            factory.Services.Claims.HandOffAsync(owner, task.Id, "nobody", null)
         );
 
         Assert.Contains("no registered agent 'nobody'", e.Message);
@@ -171,7 +171,7 @@ public sealed class DispatchTests
         factory.Time.Advance(TimeSpan.FromSeconds(16));
 
         var e = await Assert.ThrowsAsync<LedgerException>(() =>
-            factory.Services.Runs.HandOffAsync(owner, task.Id, "other", null)
+            factory.Services.Claims.HandOffAsync(owner, task.Id, "other", null)
         );
 
         Assert.Contains("lease expired", e.Message);
@@ -184,7 +184,7 @@ public sealed class DispatchTests
         var web = await MemberAsync(factory, "w1", "web");
         await MemberAsync(factory, "b1", "billing");
         var task = await ApprovedAsync(factory, "Misrouted", 5, "pool:billing");
-        Assert.Equal(ClaimOutcome.Empty, (await factory.Services.Runs.ClaimAsync(web, false)).Status);
+        Assert.Equal(ClaimOutcome.Empty, (await factory.Services.Claims.ClaimAsync(web, false)).Status);
         factory.Time.Advance(TimeSpan.FromHours(1));
         var fresh = await ApprovedAsync(factory, "Fresh web work", 5, "pool:web");
 
@@ -192,7 +192,7 @@ public sealed class DispatchTests
 
         Assert.Equal("pool:web", row.Target);
         Assert.Equal("pool:billing", from);
-        var outcome = await factory.Services.Runs.ClaimAsync(web, false);
+        var outcome = await factory.Services.Claims.ClaimAsync(web, false);
         Assert.Equal(task.Id, outcome.Task!.Id); // older than the fresh task of the same priority
         Assert.NotEqual(fresh.Id, outcome.Task!.Id);
     }
@@ -217,7 +217,7 @@ public sealed class DispatchTests
         var task = await ApprovedAsync(factory, "Held", 1);
         var owner = await factory.BuilderAsync("owner");
         await factory.BuilderAsync("other");
-        await factory.Services.Runs.ClaimAsync(owner, false);
+        await factory.Services.Claims.ClaimAsync(owner, false);
 
         var e = await Assert.ThrowsAsync<LedgerException>(() =>
             factory.Services.Tasks.RetargetAsync(TestFactory.Human, task.Id, "other")
@@ -241,7 +241,7 @@ public sealed class DispatchTests
         await factory.Services.Tasks.RetargetAsync(TestFactory.Human, task.Id, "anyone");
 
         var other = await factory.BuilderAsync("b2");
-        Assert.Equal(task.Id, (await factory.Services.Runs.ClaimAsync(other, false)).Task!.Id);
+        Assert.Equal(task.Id, (await factory.Services.Claims.ClaimAsync(other, false)).Task!.Id);
     }
 
     [Fact]
@@ -252,8 +252,8 @@ public sealed class DispatchTests
         var busy = await factory.BuilderAsync("busy-1");
         var idle = await factory.BuilderAsync("idle-1");
         await factory.BuilderAsync("away-1");
-        await factory.Services.Runs.ClaimAsync(busy, false);
-        await factory.Services.Runs.ClaimAsync(idle, false); // asks, finds nothing: seen but idle
+        await factory.Services.Claims.ClaimAsync(busy, false);
+        await factory.Services.Claims.ClaimAsync(idle, false); // asks, finds nothing: seen but idle
         factory.Time.Advance(TimeSpan.FromHours(6));
 
         var rows = (await factory.Services.Agents.ActivityAsync(TimeSpan.FromHours(24))).ToDictionary(a =>

@@ -1,6 +1,7 @@
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
-using FactoryMcp.Ledger.Runs;
+using FactoryMcp.Ledger.Declarations;
+using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Tests.Infrastructure;
 
 namespace FactoryMcp.Tests.Ledger;
@@ -17,7 +18,7 @@ public sealed class EvidenceTests
     }
 
     private static Task<EvidenceReceipt> Record(TestFactory f, Caller c, EvidenceInput input, string? key = null) =>
-        f.Services.Runs.RecordEvidenceAsync(c, input, f.Services.Config.Lines, key);
+        f.Services.Evidence.RecordEvidenceAsync(c, input, f.Services.Config.Lines, key);
 
     [Fact]
     public async Task RecordEvidence_StoresAgentClaim_AndReportsWhatIsStillOwed()
@@ -30,7 +31,7 @@ public sealed class EvidenceTests
             new EvidenceInput(runId, "plan", "Round half-up in Totals.cs", "1. test 2. fix", Stage: "scout")
         );
         Assert.Empty(receipt.StillRequired);
-        var item = Assert.Single(await factory.Services.Runs.EvidenceAsync(runId));
+        var item = Assert.Single(await factory.Services.Evidence.ForRunAsync(runId));
         Assert.Equal("agent", item.Origin);
         Assert.Equal("1. test 2. fix", item.Content);
     }
@@ -65,7 +66,7 @@ public sealed class EvidenceTests
             Record(factory, builder, new EvidenceInput(runId, "log", "sneaky", File: file))
         );
         Assert.Contains("workspace", e.Message);
-        Assert.Empty(await factory.Services.Runs.EvidenceAsync(runId));
+        Assert.Empty(await factory.Services.Evidence.ForRunAsync(runId));
     }
 
     [Fact]
@@ -78,7 +79,7 @@ public sealed class EvidenceTests
             Record(factory, intruder, new EvidenceInput(runId, "plan", "mine now"))
         );
         Assert.Contains("belongs to builder-1", e.Message);
-        Assert.Empty(await factory.Services.Runs.EvidenceAsync(runId));
+        Assert.Empty(await factory.Services.Evidence.ForRunAsync(runId));
     }
 
     [Fact]
@@ -86,7 +87,7 @@ public sealed class EvidenceTests
     {
         var (factory, builder, runId, _) = await ClaimedAsync();
         using var _f = factory;
-        await factory.Services.Declarations.DeclareAsync(
+        await factory.Services.Gate.DeclareAsync(
             builder,
             new DeclarationInput(runId, "ESCALATE", "unclear", Question: "Which rounding?")
         );
@@ -107,7 +108,7 @@ public sealed class EvidenceTests
         await Assert.ThrowsAsync<LedgerException>(() =>
             Record(factory, builder, new EvidenceInput(runId, kind, summary, Stage: stage))
         );
-        Assert.Empty(await factory.Services.Runs.EvidenceAsync(runId));
+        Assert.Empty(await factory.Services.Evidence.ForRunAsync(runId));
     }
 
     [Fact]
@@ -122,7 +123,7 @@ public sealed class EvidenceTests
             Record(factory, builder, new EvidenceInput(runId, "plan", "p2"), "k1")
         );
         Assert.Contains("different arguments", e.Message);
-        Assert.Single(await factory.Services.Runs.EvidenceAsync(runId));
+        Assert.Single(await factory.Services.Evidence.ForRunAsync(runId));
         // Keys are scoped per caller: another agent's "k1" is its own (and refused here only for not holding the run).
         var other = await factory.BuilderAsync("other");
         var e2 = await Assert.ThrowsAsync<LedgerException>(() =>

@@ -1,6 +1,5 @@
 using FactoryMcp.Tests.Gate;
 using FactoryMcp.Tests.Infrastructure;
-using FactoryMcp.Tools.Maintenance;
 
 namespace FactoryMcp.Tests.Ledger;
 
@@ -17,15 +16,15 @@ public sealed class GarbageCollectorTests
         await gate.Factory.ApprovedTaskAsync(GateHarness.Packet().Replace("Greeting says hello world", "Live one"));
         var live = await f.Packets.GetTaskPacketAsync(await gate.Factory.BuilderAsync("live-builder"), null, false);
 
-        var early = await new GarbageCollector(f).CollectAsync(dryRun: false);
+        var early = await f.Collector().CollectAsync(dryRun: false);
         Assert.Empty(early.Removed);
 
         gate.Factory.Time.Advance(TimeSpan.FromDays(3));
-        var dry = await new GarbageCollector(f).CollectAsync(dryRun: true);
+        var dry = await f.Collector().CollectAsync(dryRun: true);
         Assert.Single(dry.Removed);
         Assert.True(Directory.Exists(gate.Workspace));
 
-        var real = await new GarbageCollector(f).CollectAsync(dryRun: false);
+        var real = await f.Collector().CollectAsync(dryRun: false);
         Assert.Equal(gate.Workspace, Assert.Single(real.Removed).Path);
         Assert.False(Directory.Exists(gate.Workspace));
         Assert.True(Directory.Exists(live.Workspace));

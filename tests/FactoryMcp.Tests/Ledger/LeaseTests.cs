@@ -1,6 +1,7 @@
 using FactoryMcp.Ledger;
+using FactoryMcp.Ledger.Declarations;
+using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Ledger.Lifecycle;
-using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Tests.Infrastructure;
 using FactoryMcp.Tools.Git;
@@ -19,9 +20,9 @@ public sealed class LeaseTests
         Assert.Equal(Iso.Text(factory.Time.GetUtcNow().AddSeconds(3)), view.LeaseExpiresAt);
 
         factory.Time.Advance(TimeSpan.FromSeconds(2));
-        Assert.Equal(0, await factory.Services.Runs.SweepExpiredAsync());
+        Assert.Equal(0, await factory.Services.Leases.SweepExpiredAsync());
         factory.Time.Advance(TimeSpan.FromSeconds(2));
-        Assert.Equal(1, await factory.Services.Runs.SweepExpiredAsync());
+        Assert.Equal(1, await factory.Services.Leases.SweepExpiredAsync());
         Assert.Equal(RunStates.Expired, (await factory.Services.Runs.GetAsync(view.RunId!.Value)).State);
     }
 
@@ -31,10 +32,10 @@ public sealed class LeaseTests
         using var factory = await TestFactory.CreateAsync();
         await factory.ApprovedTaskAsync(PacketText.Simple(extraFrontMatter: "lease_minutes: 10"));
         var builder = await factory.BuilderAsync();
-        var claim = await factory.Services.Runs.ClaimAsync(builder, false);
+        var claim = await factory.Services.Claims.ClaimAsync(builder, false);
         factory.Time.Advance(TimeSpan.FromMinutes(4)); // a slow workspace preparation
 
-        var run = await factory.Services.Runs.StartLeaseAsync(builder, claim.Run!.Id);
+        var run = await factory.Services.Claims.StartLeaseAsync(builder, claim.Run!.Id);
 
         Assert.Equal(factory.Time.GetUtcNow(), run.LeaseStartedAt);
         Assert.Equal(factory.Time.GetUtcNow().AddMinutes(10), run.LeaseExpiresAt);
@@ -46,18 +47,18 @@ public sealed class LeaseTests
         using var factory = await TestFactory.CreateAsync();
         var task = await factory.ApprovedTaskAsync(PacketText.Simple(extraFrontMatter: "lease_minutes: 1"));
         // The server claims, then dies before preparing the workspace: no lease was ever started.
-        var claim = await factory.Services.Runs.ClaimAsync(await factory.BuilderAsync("crashed"), false);
+        var claim = await factory.Services.Claims.ClaimAsync(await factory.BuilderAsync("crashed"), false);
         factory.Time.Advance(TimeSpan.FromMinutes(9)); // a slow clone of a large repository is still allowed
-        Assert.Equal(0, await factory.Services.Runs.SweepExpiredAsync());
+        Assert.Equal(0, await factory.Services.Leases.SweepExpiredAsync());
         factory.Time.Advance(TimeSpan.FromMinutes(2));
 
-        Assert.Equal(1, await factory.Services.Runs.SweepExpiredAsync());
+        Assert.Equal(1, await factory.Services.Leases.SweepExpiredAsync());
 
         Assert.Equal(RunStates.Cancelled, (await factory.Services.Runs.GetAsync(claim.Run!.Id)).State);
         var after = await factory.Services.Tasks.GetAsync(task.Id);
         Assert.Equal(TaskStates.Ready, after.State);
         Assert.Equal(0, after.Attempts);
-        var next = await factory.Services.Runs.ClaimAsync(await factory.BuilderAsync("healthy"), false);
+        var next = await factory.Services.Claims.ClaimAsync(await factory.BuilderAsync("healthy"), false);
         Assert.Equal(task.Id, next.Task!.Id);
     }
 
@@ -69,11 +70,12 @@ public sealed class LeaseTests
         var builder = await factory.BuilderAsync();
         var view = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
         var runs = factory.Services.Runs;
+        var evidence = factory.Services.Evidence;
         var lines = factory.Services.Config.Lines;
         var start = factory.Time.GetUtcNow();
 
         factory.Time.Advance(TimeSpan.FromSeconds(5));
-        var first = await runs.RecordEvidenceAsync(
+        var first = await evidence.RecordEvidenceAsync(
             builder,
             new EvidenceInput(view.RunId!.Value, "plan", "first"),
             lines
@@ -81,7 +83,7 @@ public sealed class LeaseTests
         Assert.Equal(Iso.Text(start.AddSeconds(5).AddMinutes(10)), first.LeaseExpiresAt);
 
         factory.Time.Advance(TimeSpan.FromMilliseconds(400)); // a burst: the lease renewed a moment ago stands
-        var burst = await runs.RecordEvidenceAsync(
+        var burst = await evidence.RecordEvidenceAsync(
             builder,
             new EvidenceInput(view.RunId.Value, "plan", "second"),
             lines
@@ -89,7 +91,7 @@ public sealed class LeaseTests
         Assert.Equal(first.LeaseExpiresAt, burst.LeaseExpiresAt);
 
         factory.Time.Advance(TimeSpan.FromSeconds(2));
-        var later = await runs.RecordEvidenceAsync(
+        var later = await evidence.RecordEvidenceAsync(
             builder,
             new EvidenceInput(view.RunId.Value, "plan", "third"),
             lines
@@ -108,7 +110,8 @@ public sealed class LeaseTests
         var builder = await factory.BuilderAsync();
         var view = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
         var runs = factory.Services.Runs;
-        await runs.RecordEvidenceAsync(
+        var evidence = factory.Services.Evidence;
+        await evidence.RecordEvidenceAsync(
             builder,
             new EvidenceInput(view.RunId!.Value, "plan", "first step"),
             factory.Services.Config.Lines
@@ -116,7 +119,7 @@ public sealed class LeaseTests
         factory.Time.Advance(TimeSpan.FromMilliseconds(500)); // the 0.3 s lease ran out; the next sweep is not due yet
 
         var e = await Assert.ThrowsAsync<LedgerException>(() =>
-            runs.RecordEvidenceAsync(
+            evidence.RecordEvidenceAsync(
                 builder,
                 new EvidenceInput(view.RunId.Value, "plan", "too late"),
                 factory.Services.Config.Lines
@@ -125,7 +128,7 @@ public sealed class LeaseTests
 
         Assert.Contains($"Run {view.RunId}'s lease expired", e.Message);
         Assert.Equal(RunStates.Expired, (await runs.GetAsync(view.RunId.Value)).State);
-        Assert.DoesNotContain(await runs.EvidenceAsync(view.RunId.Value), item => item.Summary == "too late");
+        Assert.DoesNotContain(await evidence.ForRunAsync(view.RunId.Value), item => item.Summary == "too late");
         Assert.Equal(TaskStates.Ready, (await factory.Services.Tasks.GetAsync(task.Id)).State);
     }
 
@@ -139,14 +142,14 @@ public sealed class LeaseTests
         factory.Time.Advance(TimeSpan.FromMinutes(1));
 
         var e = await Assert.ThrowsAsync<LedgerException>(() =>
-            factory.Services.Declarations.DeclareAsync(
+            factory.Services.Gate.DeclareAsync(
                 builder,
                 new DeclarationInput(view.RunId!.Value, "ESCALATE", "stuck", Question: "which API?")
             )
         );
 
         Assert.Contains($"Run {view.RunId}'s lease expired", e.Message);
-        Assert.Empty(await factory.Services.Runs.DeclarationsAsync(view.RunId!.Value));
+        Assert.Empty(await factory.Services.Declarations.ForRunAsync(view.RunId!.Value));
     }
 
     [Fact]
@@ -172,7 +175,7 @@ public sealed class LeaseTests
         );
 
         factory.Time.Advance(TimeSpan.FromMinutes(2));
-        Assert.Equal(1, await factory.Services.Runs.SweepExpiredAsync());
+        Assert.Equal(1, await factory.Services.Leases.SweepExpiredAsync());
         Assert.Equal(1, (await factory.Services.Tasks.GetAsync(task.Id)).Attempts);
         factory.Time.Advance(TimeSpan.FromMinutes(1)); // past the retry backoff
         var next = await factory.Services.Packets.GetTaskPacketAsync(await factory.BuilderAsync("second"), null, false);

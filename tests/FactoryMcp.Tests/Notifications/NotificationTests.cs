@@ -79,6 +79,8 @@ public sealed class NotificationTests
     {
         using var factory = await TestFactory.CreateAsync();
         await File.WriteAllTextAsync(factory.Paths.FactoryConfig, "notifications:\n  escalation: exit 3\n");
+        var log = new ListLogger();
+        factory.Services.Notifier.Logger = log;
         var task = await factory.ApprovedTaskAsync();
         await using var agent = await InMemoryMcp.ConnectAsync(factory, await factory.BuilderAsync());
         var runId = await ClaimAsync(agent);
@@ -94,5 +96,9 @@ public sealed class NotificationTests
         );
         Assert.True(declared.IsError != true);
         Assert.Equal("escalated", (await factory.Services.Tasks.GetAsync(task.Id)).State);
+        var warning = Assert.Single(log.Entries, e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning);
+        Assert.Contains("Notification escalation to", warning.Message);
+        Assert.Contains("failed", warning.Message);
+        Assert.Contains("exit 3", warning.Message);
     }
 }

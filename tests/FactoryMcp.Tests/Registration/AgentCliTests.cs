@@ -75,9 +75,10 @@ public sealed class AgentCliTests
             .Single(e => e.GetProperty("name").GetString() == "factory");
     }
 
-    [ExternalClientFact("claude", "gemini", "codex")]
+    [Fact]
     public async Task Init_Stdio_ClaudeAndGeminiConnect_CodexListsTheServer()
     {
+        await ExternalClients.RequireAsync(["claude", "gemini", "codex"]);
         using var project = await HttpProject.CreateAsync();
         var home = await TrustedHomeAsync(project, "stdio");
 
@@ -99,9 +100,10 @@ public sealed class AgentCliTests
         Assert.Contains("gemini-1", agents.StandardOutput);
     }
 
-    [ExternalClientFact("claude", "gemini", "codex")]
+    [Fact]
     public async Task Init_Http_CliSendsTheTokenFromTheEnvironment_ABadTokenDoesNotConnect()
     {
+        await ExternalClients.RequireAsync(["claude", "gemini", "codex"]);
         using var project = await HttpProject.CreateAsync();
         var token = await project.AddAgentAsync("remote-1");
         await using var server = await HttpServerProcess.StartFactoryAsync(project.Path);
@@ -131,5 +133,67 @@ public sealed class AgentCliTests
         var codex = await CodexListAsync(project, home);
         Assert.Equal(server.McpUrl.ToString(), codex.GetProperty("transport").GetProperty("url").GetString());
         Assert.Equal("FACTORY_TOKEN", codex.GetProperty("transport").GetProperty("bearer_token_env_var").GetString());
+    }
+
+    [Fact]
+    public async Task Init_OverAnElaborateCodexConfig_KeepsTheRest_AndCodexReadsIt()
+    {
+        await ExternalClients.RequireAsync(["codex"]);
+        using var project = await HttpProject.CreateAsync();
+        var config = System.IO.Path.Combine(project.Path, ".codex", "config.toml");
+        const string mine = """"
+            # my codex settings
+            model = "o3"
+            notes = '''
+            [mcp_servers.factory]
+            not a table
+            '''
+            developer_instructions = """
+            Be brief. \
+              Really."""
+
+            [mcp_servers.factory]
+            command = "stale"
+
+            [[skills.config]]
+            path = "/tmp/skill-a"
+            enabled = false
+
+            [mcp_servers.other]
+            command = "other-server"
+            env = { KEY = "v" }   # inline
+
+            [sandbox_workspace_write]
+            writable_roots = [
+                "/tmp/a", # first
+            ]
+
+            """";
+        await File.WriteAllTextAsync(config, mine);
+
+        var init = await FactoryBinary.RunAsync(project.Path, ["init", "--test"]);
+        Assert.True(init.ExitCode == 0, init.Output);
+        var written = await File.ReadAllTextAsync(config);
+        var again = await FactoryBinary.RunAsync(project.Path, ["init", "--test"]);
+
+        Assert.True(again.ExitCode == 0, again.Output);
+        Assert.Equal(written, await File.ReadAllTextAsync(config));
+        Assert.StartsWith(mine[..mine.IndexOf("command = \"stale\"", StringComparison.Ordinal)], written);
+        Assert.Contains(
+            mine[
+                mine.IndexOf("\n[[skills.config]]", StringComparison.Ordinal)..mine.IndexOf(
+                    "[sandbox",
+                    StringComparison.Ordinal
+                )
+            ],
+            written
+        );
+        Assert.Contains(
+            $"    \"{System.IO.Path.Combine(project.Path, ".factory-runs")}\",\n    \"/tmp/a\", # first\n]",
+            written
+        );
+        var home = await TrustedHomeAsync(project, "elaborate");
+        var codex = await CodexListAsync(project, home);
+        Assert.Equal(FactoryBinary.Path, codex.GetProperty("transport").GetProperty("command").GetString());
     }
 }

@@ -1,5 +1,6 @@
 using FactoryMcp.Ledger.Content;
-using FactoryMcp.Ledger.Runs;
+using FactoryMcp.Ledger.Declarations;
+using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Tests.Gate;
 using FactoryMcp.Tests.Infrastructure;
 
@@ -118,15 +119,15 @@ public sealed class ContentBridgeTests
         );
         await File.WriteAllTextAsync(Path.Combine(folder, "social.txt"), "Our greeting is fixed.\n");
         await File.WriteAllTextAsync(Path.Combine(folder, "changelog.md"), "- Fix the greeting\n");
-        await f.Runs.RecordEvidenceAsync(
+        await f.Evidence.RecordEvidenceAsync(
             writer,
             new EvidenceInput(view.RunId!.Value, "plan", "rewrite"),
             f.Config.Lines
         );
         var input = new DeclarationInput(view.RunId.Value, "PR_READY", "drafts improved");
-        await f.Declarations.DeclareAsync(writer, input);
+        await f.Gate.DeclareAsync(writer, input);
         await gate.RunWorkerAsync();
-        Assert.Equal("accepted", (await f.Declarations.DeclareAsync(writer, input)).Outcome);
+        Assert.Equal("accepted", (await f.Gate.DeclareAsync(writer, input)).Outcome);
 
         var blog = (await f.Drafts.ListAsync()).Single(d => d.Kind == DraftKinds.Blog);
         Assert.StartsWith("# Hello world, finally", blog.Content);
@@ -135,41 +136,42 @@ public sealed class ContentBridgeTests
         Assert.Equal("drafted", blog.Status);
     }
 
+    private static IEnumerable<string> CorpusLines(string file) =>
+        File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "Shipping", "Corpus", file))
+            .Where(l => l.Length > 0 && !l.StartsWith('#'));
+
     [Fact]
-    public async Task Redactor_RemovesEverySecretKind()
+    public void Redactor_RemovesEverySecretOfAnIndependentCorpus()
     {
         var redactor = new Redactor(["acme/app"], ["private-billing"]);
-        var text = """
-            ghp_0123456789abcdef0123456789abcdef0123 github_pat_11ABCDEFG0123456789_abcdefghijklmnop
-            sk-proj-abcdefghijklmnop0123456789 AKIAIOSFODNN7EXAMPLE Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.abc
-            -----BEGIN OPENSSH PRIVATE KEY-----
-            b3BlbnNzaC1rZXktdjEAAAAA
-            -----END OPENSSH PRIVATE KEY-----
-            password=hunter2hunter2 bob@corp.example.org /Users/bob/work/app C:\Users\bob\app
-            http://10.0.3.7:8080 db.internal localhost:5432 private-billing https://github.com/acme/app/pull/1
-            """;
-        var result = redactor.Redact(text).Text;
-        foreach (
-            var secret in new[]
-            {
-                "ghp_",
-                "github_pat_",
-                "sk-proj",
-                "AKIA",
-                "eyJhbGci",
-                "b3BlbnNzaC1rZXkt",
-                "hunter2",
-                "bob@corp",
-                "/Users/bob",
-                @"C:\Users",
-                "10.0.3.7",
-                "db.internal",
-                "localhost",
-                "private-billing",
-            }
-        )
-            Assert.DoesNotContain(secret, result);
-        Assert.Contains("https://github.com/acme/app/pull/1", result);
-        await Task.CompletedTask;
+        var cases = CorpusLines("secrets.txt").ToList();
+        Assert.True(cases.Count >= 30, $"the corpus has only {cases.Count} cases");
+        var leaks = new List<string>();
+        foreach (var line in cases)
+        {
+            var secrets = System
+                .Text.RegularExpressions.Regex.Matches(line, @"\[\[(.+?)\]\]")
+                .Select(m => m.Groups[1].Value)
+                .ToList();
+            Assert.NotEmpty(secrets);
+            var text = line.Replace("[[", "").Replace("]]", "");
+            var redacted = redactor.Redact(text);
+            foreach (var secret in secrets.Where(secret => redacted.Text.Contains(secret, StringComparison.Ordinal)))
+                leaks.Add($"{secret}  <-  {redacted.Text}");
+            Assert.True(redacted.Count > 0, $"nothing was counted as redacted in: {text}");
+        }
+        Assert.True(leaks.Count == 0, "leaked:\n" + string.Join("\n", leaks));
+    }
+
+    [Fact]
+    public void Redactor_LeavesOrdinaryTextAndPublicLinksAlone()
+    {
+        var redactor = new Redactor(["acme/app"], ["private-billing"]);
+        foreach (var line in CorpusLines("keep.txt"))
+        {
+            var redacted = redactor.Redact(line);
+            Assert.Equal(line, redacted.Text);
+            Assert.Equal(0, redacted.Count);
+        }
     }
 }

@@ -1,5 +1,3 @@
-using FactoryMcp.Tools.Export;
-
 namespace FactoryMcp.Tests.Shipping;
 
 public sealed class FunnelTests
@@ -7,21 +5,20 @@ public sealed class FunnelTests
     [Fact]
     public async Task Funnel_CountsEveryStep_AndKeepsTestFiguresApartFromLive()
     {
-        var (gate, review) = await ShippingHarness.ApprovedAsync();
-        using var _ = gate;
-        var f = gate.Factory.Services;
-        await f
-            .Runs.RecordEvidenceAsync(
-                gate.Builder,
-                new FactoryMcp.Ledger.Runs.EvidenceInput(
-                    gate.RunId,
+        var (gate, review) = await ShippingHarness.ApprovedAsync(whileOpen: g =>
+            g.Factory.Services.Evidence.RecordEvidenceAsync(
+                g.Builder,
+                new FactoryMcp.Ledger.Evidence.EvidenceInput(
+                    g.RunId,
                     "cost",
                     "tokens",
                     "{\"tokens\": 5000, \"money\": 0.5}"
                 ),
-                f.Config.Lines
+                g.Factory.Services.Config.Lines
             )
-            .ContinueWith(_ => { });
+        );
+        using var _ = gate;
+        var f = gate.Factory.Services;
         await f.Shipping.ShipAsync("human:tester", gate.RunId, review.ReviewedSha!, "cli", null);
         await f.Content.DrainAsync(includeTest: true);
 
@@ -41,6 +38,9 @@ public sealed class FunnelTests
         Assert.Null(test.LiveEventBridgeCoverage);
         Assert.NotNull(test.MedianMinutes["claimed_to_pr_ready"]);
         Assert.Contains(test.Agents, a => a.Agent == "builder-1" && a.Runs == 1);
+        // One shipped change whose run reported 0.5 in money (money wins over tokens when both are stated).
+        Assert.Equal(0.5, test.CostPerShippedChange);
+        Assert.Equal("money", test.CostUnit);
         Assert.Equal(
             "Live: no live figures in this ledger.",
             FactoryMcp
@@ -59,11 +59,11 @@ public sealed class FunnelTests
         var f = gate.Factory.Services;
         await f.Shipping.ShipAsync("human:tester", gate.RunId, review.ReviewedSha!, "cli", null);
         var events = new StringWriter();
-        await new DatasetExport(f).WriteEventsAsync(events);
+        await f.Export().WriteEventsAsync(events);
         var line = Assert.Single(events.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains("\"environment\":\"test\"", line);
         var runs = new StringWriter();
-        await new DatasetExport(f).WriteRunsAsync(runs);
+        await f.Export().WriteRunsAsync(runs);
         var run = System
             .Text.Json.JsonDocument.Parse(runs.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Single())
             .RootElement;

@@ -10,10 +10,11 @@ public static class ShippingHarness
 {
     public static async Task<(GateHarness Gate, ReviewRow Review)> ApprovedAsync(
         string? packet = null,
-        string lines = "bugfix:\n  lease_minutes: 30\n"
+        string lines = "bugfix:\n  lease_minutes: 30\n",
+        Func<GateHarness, Task>? whileOpen = null
     )
     {
-        var gate = await JudgmentHarness.AcceptedAsync(lines, packet);
+        var gate = await JudgmentHarness.AcceptedAsync(lines, packet, whileOpen);
         var (review, _) = await gate.Factory.Services.Reviews.RecordAsync(
             TestFactory.Human,
             gate.RunId,

@@ -91,7 +91,7 @@ public sealed class ShippingTests
         );
         Assert.Null(result.PrUrl);
         Assert.Contains("gh", result.Message);
-        var link = (await gate.Factory.Services.Runs.EvidenceAsync(gate.RunId)).Single(x => x.Kind == "pr_link");
+        var link = (await gate.Factory.Services.Evidence.ForRunAsync(gate.RunId)).Single(x => x.Kind == "pr_link");
         Assert.Equal("server", link.Origin);
     }
 

@@ -1,4 +1,5 @@
-using FactoryMcp.Ledger.Runs;
+using FactoryMcp.Ledger.Declarations;
+using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Tests.Infrastructure;
 
 namespace FactoryMcp.Tests.Specs;
@@ -40,12 +41,12 @@ public sealed class SpecFunnelTests
         // Signal 2: its spec job says it is not actionable.
         await f.SpecJobs.DispatchAsync(TestFactory.Human, dismissed.Signal.Id, "speccer");
         var second = await f.Packets.GetTaskPacketAsync(speccer, null, false);
-        await f.Runs.RecordEvidenceAsync(
+        await f.Evidence.RecordEvidenceAsync(
             speccer,
             new EvidenceInput(second.RunId!.Value, "log", "A preference, not a defect."),
             f.Config.Lines
         );
-        await f.Declarations.DeclareAsync(
+        await f.Gate.DeclareAsync(
             speccer,
             new DeclarationInput(
                 second.RunId.Value,

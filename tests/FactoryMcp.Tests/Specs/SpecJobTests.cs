@@ -1,5 +1,8 @@
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Claims;
+using FactoryMcp.Ledger.Declarations;
+using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Ledger.Lifecycle;
 using FactoryMcp.Ledger.Lines;
 using FactoryMcp.Ledger.Runs;
@@ -163,7 +166,7 @@ public sealed class SpecJobTests
         Assert.Equal(proposal.Id, (await factory.Services.Tasks.FindBySignalAsync(signal.Id))!.Id);
         // Line bugfix auto-approves its template's drafts, never a packet an agent wrote.
         var builder = await factory.BuilderAsync();
-        Assert.Equal(ClaimOutcome.Empty, (await factory.Services.Runs.ClaimAsync(builder, false)).Status);
+        Assert.Equal(ClaimOutcome.Empty, (await factory.Services.Claims.ClaimAsync(builder, false)).Status);
 
         await factory.Services.Intake.ApproveAsync(TestFactory.Human, proposal.Id);
         var work = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
@@ -177,13 +180,13 @@ public sealed class SpecJobTests
         var (factory, signal, triage, speccer) = await SetupAsync();
         using var _ = factory;
         var (runId, _) = await SpecClaimedAsync(factory, signal, triage, speccer);
-        await factory.Services.Runs.RecordEvidenceAsync(
+        await factory.Services.Evidence.RecordEvidenceAsync(
             speccer,
             new EvidenceInput(runId, "log", "Task 7 already covers the CSV export."),
             factory.Services.Config.Lines
         );
 
-        var result = await factory.Services.Declarations.DeclareAsync(
+        var result = await factory.Services.Gate.DeclareAsync(
             speccer,
             new DeclarationInput(runId, "NO_OP", "Same as task 7.", Reason: "duplicate")
         );
@@ -221,11 +224,11 @@ public sealed class SpecJobTests
         var (runId, _) = await SpecClaimedAsync(factory, signal, triage, speccer);
 
         var e = await Assert.ThrowsAsync<LedgerException>(() =>
-            factory.Services.Declarations.DeclareAsync(speccer, new DeclarationInput(runId, "PR_READY", "done"))
+            factory.Services.Gate.DeclareAsync(speccer, new DeclarationInput(runId, "PR_READY", "done"))
         );
 
         Assert.Contains("is a spec job: it has no diff to validate", e.Message);
-        Assert.Empty(await factory.Services.Runs.DeclarationsAsync(runId));
+        Assert.Empty(await factory.Services.Declarations.ForRunAsync(runId));
         Assert.Equal(RunStates.Open, (await factory.Services.Runs.GetAsync(runId)).State);
     }
 

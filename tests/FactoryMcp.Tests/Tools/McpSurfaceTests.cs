@@ -31,7 +31,7 @@ public sealed class McpSurfaceTests
     }
 
     [Fact]
-    public async Task HumanToolsList_HasNoClaimingOrVerdictTools()
+    public async Task HumanToolsList_HasNoClaimingOrVerdictTools_AndStaysUnder8KB()
     {
         using var factory = await TestFactory.CreateAsync();
         var (_, token) = await factory.Services.Agents.AddAsync("cli", "ada", Roles.Human, null, []);
@@ -39,12 +39,21 @@ public sealed class McpSurfaceTests
             factory,
             await factory.Services.Agents.AuthenticateAsync("ada", token, null)
         );
-        var names = (await mcp.Client.ListToolsAsync()).Select(t => t.Name).ToList();
+        var tools = await mcp.Client.ListToolsAsync();
+        var names = tools.Select(t => t.Name).ToList();
         Assert.Contains("approve_task", names);
         Assert.Contains("list_tasks", names);
+        Assert.Contains("retire_lesson", names);
         Assert.DoesNotContain("get_task_packet", names);
         Assert.DoesNotContain("declare_terminal_state", names);
         Assert.DoesNotContain("submit_verdict", names);
+        var bytes = Encoding.UTF8.GetByteCount(
+            JsonSerializer.Serialize(
+                new { tools = tools.Select(t => t.ProtocolTool) },
+                ModelContextProtocol.McpJsonUtilities.DefaultOptions
+            )
+        );
+        Assert.True(bytes <= 8192, $"human tools/list is {bytes} bytes; the budget is 8192 (DESIGN section 4)");
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 using FactoryMcp.Ledger;
+using FactoryMcp.Ledger.Claims;
 using FactoryMcp.Ledger.Lifecycle;
-using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Signals;
 using FactoryMcp.Ledger.Tasks;
 using FactoryMcp.Tests.Infrastructure;
@@ -87,7 +87,7 @@ public sealed class SignalIntakeTests
         // A proposal reaches no agent before a human approves it.
         Assert.Equal(
             ClaimOutcome.Empty,
-            (await factory.Services.Runs.ClaimAsync(await factory.BuilderAsync(), false)).Status
+            (await factory.Services.Claims.ClaimAsync(await factory.BuilderAsync(), false)).Status
         );
     }
 
@@ -194,7 +194,7 @@ public sealed class SignalIntakeTests
         Assert.Equal(TaskStates.Ready, outcome.Task!.State);
         Assert.NotNull(outcome.Task.BaseSha);
         Assert.Null(outcome.Note);
-        var claim = await factory.Services.Runs.ClaimAsync(await factory.BuilderAsync(), false);
+        var claim = await factory.Services.Claims.ClaimAsync(await factory.BuilderAsync(), false);
         Assert.Equal(outcome.Task.Id, claim.Task!.Id);
         var approvedBy = await factory.Services.Db.QuerySingleOrDefaultAsync<string>(
             "SELECT actor FROM audit WHERE action = 'task.approved' AND entity_id = @id",
@@ -219,7 +219,7 @@ public sealed class SignalIntakeTests
         Assert.Contains("depend on the signal's text", outcome.Signal.StatusReason);
         Assert.Equal(
             ClaimOutcome.Empty,
-            (await factory.Services.Runs.ClaimAsync(await factory.BuilderAsync(), false)).Status
+            (await factory.Services.Claims.ClaimAsync(await factory.BuilderAsync(), false)).Status
         );
     }
 

@@ -1,31 +1,52 @@
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Lifecycle;
 using FactoryMcp.Ledger.Runs;
+using FactoryMcp.Ledger.Storage;
+using FactoryMcp.Ledger.Tasks;
 
-namespace FactoryMcp.Ledger.Tasks;
+namespace FactoryMcp.Ledger.Escalations;
 
-public sealed record EscalationRow
+/// <summary>
+/// Escalations: a task that needs a human's decision holds a durable question (raised by ESCALATE, by an
+/// exhausted budget, or by a verifier's needs_human); a human answers it with requeue or cancel.
+/// </summary>
+public sealed class EscalationLedger(LedgerDatabase db)
 {
-    public required long Id { get; init; }
-    public required long TaskId { get; init; }
-    public long? RunId { get; init; }
-    public required string Question { get; init; }
-    public required string RaisedBy { get; init; }
-    public required DateTimeOffset RaisedAt { get; init; }
-    public string? Answer { get; init; }
-    public string? Action { get; init; }
-    public string? AnsweredBy { get; init; }
+    /// <summary>Moves a task to escalated and records the durable question a human answers.</summary>
+    internal static async Task RaiseAsync(LedgerWrite w, long taskId, long? runId, string question)
+    {
+        await StateMachine.MoveTaskAsync(
+            w,
+            taskId,
+            TaskStates.Escalated,
+            "task.escalated",
+            new { run_id = runId, question }
+        );
+        await w.ExecuteAsync(
+            """
+            INSERT INTO escalations (task_id, run_id, question, raised_by, raised_at) VALUES (@taskId, @runId, @question, @actor, @now)
+            """,
+            new
+            {
+                taskId,
+                runId,
+                question,
+                actor = w.Actor,
+                now = w.NowText,
+            }
+        );
+    }
 
-    internal const string Select = """
-        SELECT id AS Id, task_id AS TaskId, run_id AS RunId, question AS Question, raised_by AS RaisedBy, raised_at AS RaisedAt,
-               answer AS Answer, action AS Action, answered_by AS AnsweredBy
-        FROM escalations
-        """;
-}
+    /// <summary>Escalations waiting for a human's answer, with their tasks' titles, for the dashboard and the CLI.</summary>
+    public async Task<IReadOnlyList<EscalationSummary>> ListOpenAsync(CancellationToken ct = default) =>
+        (
+            await db.QueryAsync<EscalationSummary>(
+                EscalationSummary.Select + " WHERE e.answer IS NULL ORDER BY e.id",
+                ct: ct
+            )
+        ).ToList();
 
-public sealed partial class TaskLedger
-{
-    public async Task<IReadOnlyList<EscalationRow>> EscalationsAsync(long taskId, CancellationToken ct = default) =>
+    public async Task<IReadOnlyList<EscalationRow>> ForTaskAsync(long taskId, CancellationToken ct = default) =>
         (
             await db.QueryAsync<EscalationRow>(
                 EscalationRow.Select + " WHERE task_id = @taskId ORDER BY id",
@@ -38,7 +59,7 @@ public sealed partial class TaskLedger
     /// Answers a task's open escalation. requeue: the task is ready again (attempt and rework budgets
     /// start afresh, the answer reaches the next packet, work continues from the last head); cancel: it ends.
     /// </summary>
-    public async Task<TaskRow> AnswerEscalationAsync(
+    public async Task<TaskRow> AnswerAsync(
         Caller caller,
         long taskId,
         string answer,
@@ -57,7 +78,7 @@ public sealed partial class TaskLedger
             caller.Actor,
             async w =>
             {
-                var task = await RequireAsync(w, taskId);
+                var task = await TaskLedger.RequireAsync(w, taskId);
                 if (task.State != TaskStates.Escalated)
                     throw new LedgerException(
                         $"Task {taskId} is {task.State}, not escalated; there is nothing to answer."
@@ -126,7 +147,7 @@ public sealed partial class TaskLedger
                             answer,
                         }
                     );
-                    await EnqueueAsync(
+                    await TaskLedger.EnqueueAsync(
                         w,
                         taskId,
                         latest?.QueueTarget ?? task.Target,
@@ -135,67 +156,7 @@ public sealed partial class TaskLedger
                         $"A human answered an escalation: {answer}"
                     );
                 }
-                return await RequireAsync(w, taskId);
-            },
-            ct
-        );
-    }
-
-    /// <summary>
-    /// Cancels a task that has not ended: its live run and verification claims are revoked and it leaves
-    /// the queue. Returns the workspaces the caller should free.
-    /// </summary>
-    public async Task<(TaskRow Task, IReadOnlyList<string> Workspaces)> CancelAsync(
-        Caller caller,
-        long taskId,
-        string reason,
-        CancellationToken ct = default
-    )
-    {
-        if (!caller.IsHuman)
-            throw new LedgerException("Only a human cancels tasks.");
-        if (string.IsNullOrWhiteSpace(reason))
-            throw new LedgerException("Give a reason for cancelling; it is kept with the task.");
-        return await db.WriteAsync(
-            caller.Actor,
-            async w =>
-            {
-                var task = await RequireAsync(w, taskId);
-                if (TaskStates.IsFinal(task.State))
-                    throw new LedgerException($"Task {taskId} already ended ({task.State}).");
-                var workspaces = new List<string>();
-                foreach (
-                    var run in await w.QueryAsync<RunRow>(
-                        RunRow.Select + " WHERE r.task_id = @taskId AND r.state IN ('open', 'validating', 'accepted')",
-                        new { taskId }
-                    )
-                )
-                {
-                    await StateMachine.MoveRunAsync(
-                        w,
-                        run.Id,
-                        RunStates.Cancelled,
-                        "run.cancelled",
-                        new { reason },
-                        closeReason: $"task cancelled: {reason}"
-                    );
-                    if (run.Workspace is { } ws)
-                        workspaces.Add(ws);
-                }
-                var checkouts = await w.QueryAsync<string>(
-                    """
-                    SELECT checkout FROM verifications WHERE state = 'claimed' AND checkout IS NOT NULL AND run_id IN (SELECT id FROM runs WHERE task_id = @taskId)
-                    """,
-                    new { taskId }
-                );
-                workspaces.AddRange(checkouts);
-                await w.ExecuteAsync(
-                    "UPDATE verifications SET state = 'cancelled', closed_at = @now WHERE state = 'claimed' AND run_id IN (SELECT id FROM runs WHERE task_id = @taskId)",
-                    new { now = w.NowText, taskId }
-                );
-                await w.ExecuteAsync("DELETE FROM queue WHERE task_id = @taskId", new { taskId });
-                await StateMachine.MoveTaskAsync(w, taskId, TaskStates.Cancelled, "task.cancelled", new { reason });
-                return (await RequireAsync(w, taskId), (IReadOnlyList<string>)workspaces);
+                return await TaskLedger.RequireAsync(w, taskId);
             },
             ct
         );

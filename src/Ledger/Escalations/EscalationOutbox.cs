@@ -1,7 +1,6 @@
-using FactoryMcp.Ledger.Escalations;
 using FactoryMcp.Ledger.Storage;
 
-namespace FactoryMcp.Ledger.Notifications;
+namespace FactoryMcp.Ledger.Escalations;
 
 /// <summary>
 /// Escalations not yet announced. Claiming stamps them in one short transaction, so with several

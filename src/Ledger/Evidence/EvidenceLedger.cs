@@ -1,14 +1,19 @@
 using System.Text;
 using FactoryMcp.Ledger.Agents;
-using FactoryMcp.Ledger.Evidence;
+using FactoryMcp.Ledger.Claims;
 using FactoryMcp.Ledger.Idempotency;
 using FactoryMcp.Ledger.Lines;
+using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Tasks;
 
-namespace FactoryMcp.Ledger.Runs;
+namespace FactoryMcp.Ledger.Evidence;
 
-public sealed partial class RunLedger
+/// <summary>
+/// Evidence on a run: an agent's claims (record_evidence: the rule for that tool is
+/// <see cref="RecordEvidenceAsync"/>) and what the server observed itself (origin <c>server</c>).
+/// </summary>
+public sealed class EvidenceLedger(LedgerDatabase db, RunLedger runs, TaskLedger tasks, LeaseSweeper leases)
 {
     /// <summary>Inline evidence content above this size goes to the blob store instead.</summary>
     public const int InlineLimit = 16 * 1024;
@@ -46,7 +51,7 @@ public sealed partial class RunLedger
                 $"`content` is {Encoding.UTF8.GetByteCount(c)} bytes; the limit is {MaxContentBytes}. Write it to a file in your workspace and pass `file`, or attach an excerpt."
             );
 
-        await SweepIfDueAsync(ct);
+        await leases.SweepIfDueAsync(ct);
         string? blobSha = null;
         long? blobBytes = null;
         string? inline = input.Content;
@@ -55,13 +60,13 @@ public sealed partial class RunLedger
         if (input.File is { } file)
         {
             // Read phase: ownership, the kind and the workspace, before any file is read.
-            var run = await GetAsync(input.RunId, ct);
+            var run = await runs.GetAsync(input.RunId, ct);
             if (run.AgentId != caller.AgentId)
                 throw new LedgerException(
                     $"Run {input.RunId} belongs to {run.AgentName}, not {caller.Name}; you may act only on the run you hold."
                 );
-            var task = await new TaskLedger(db).GetAsync(run.TaskId, ct);
-            RequireKnownKind(kind, input.Kind, task, SettingsOf(task), lines);
+            var task = await tasks.GetAsync(run.TaskId, ct);
+            RequireKnownKind(kind, input.Kind, task, RunLedger.SettingsOf(task), lines);
             if (run.Workspace is null)
                 throw new LedgerException($"Run {run.Id} has no workspace yet.");
             var bytes = WorkspaceFile.Read(run.Workspace, file, MaxFileBytes);
@@ -95,10 +100,10 @@ public sealed partial class RunLedger
                 ct
             );
         }
-        catch (LeaseLapsedException)
+        catch (RunLedger.LeaseLapsedException)
         {
             // The lease ran out since the last sweep: expire it now; the retry then refuses with the expiry.
-            await SweepExpiredAsync(ct);
+            await leases.SweepExpiredAsync(ct);
             return await WriteEvidenceAsync(
                 caller,
                 input,
@@ -143,9 +148,9 @@ public sealed partial class RunLedger
                         is { } earlier
                 )
                     return earlier;
-                var held = await RequireHeldAsync(w, caller, input.RunId);
+                var held = await RunLedger.RequireHeldAsync(w, caller, input.RunId);
                 var taskRow = await TaskLedger.RequireAsync(w, held.TaskId);
-                var settings = SettingsOf(taskRow);
+                var settings = RunLedger.SettingsOf(taskRow);
                 RequireKnownKind(kind, input.Kind, taskRow, settings, lines);
                 var evidenceId = await w.ScalarAsync<long>(
                     """
@@ -206,7 +211,7 @@ public sealed partial class RunLedger
                         blob_sha = blobSha,
                     }
                 );
-                var lease = await RenewLeaseAsync(w, held, settings);
+                var lease = await RunLedger.RenewLeaseAsync(w, held, settings);
                 var present = await w.QueryAsync<string>(
                     PresentRequiredKinds,
                     new { kinds = Json.Serialize(settings.EvidenceRequired), runId = held.Id }
@@ -225,6 +230,16 @@ public sealed partial class RunLedger
             },
             ct
         );
+
+    /// <summary>A run's evidence, every origin, oldest first.</summary>
+    public async Task<IReadOnlyList<EvidenceRow>> ForRunAsync(long runId, CancellationToken ct = default) =>
+        (
+            await db.QueryAsync<EvidenceRow>(
+                EvidenceRow.Select + " WHERE run_id = @runId ORDER BY id",
+                new { runId },
+                ct
+            )
+        ).ToList();
 
     /// <summary>Which of the required kinds (@kinds, a JSON array) the run (@runId) holds: one index seek per kind, not a walk over its evidence.</summary>
     private const string PresentRequiredKinds = """

@@ -1,4 +1,6 @@
-namespace FactoryMcp.Ledger.Runs;
+using FactoryMcp.Ledger.Declarations;
+
+namespace FactoryMcp.Ledger.Validation;
 
 /// <summary>A durable validation job: the server checking one declaration (PR_READY, or a NO_OP that needs the Reproduction re-run).</summary>
 public sealed record ValidationJobRow
@@ -37,25 +39,4 @@ public sealed record ValidationJobRow
                started_at AS StartedAt, finished_at AS FinishedAt
         FROM validation_jobs
         """;
-}
-
-public static class JobStates
-{
-    public const string Queued = "queued";
-    public const string Running = "running";
-    public const string Accepted = "accepted";
-    public const string Refused = "refused";
-}
-
-/// <summary>One command's observed result, cached per (subject, command, environment).</summary>
-public sealed record CachedCommand
-{
-    public required string Subject { get; init; }
-    public required string Command { get; init; }
-    public required string Environment { get; init; }
-    public required long ExitCode { get; init; }
-    public required long DurationMs { get; init; }
-    public required bool Sandboxed { get; init; }
-    public required string Output { get; init; }
-    public string? BlobSha { get; init; }
 }

@@ -1,39 +1,40 @@
 using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Declarations;
+using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Ledger.Lifecycle;
+using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Tasks;
 
-namespace FactoryMcp.Ledger.Runs;
+namespace FactoryMcp.Ledger.Validation;
 
-/// <summary>Evidence the server observed itself, attached when a validation job completes.</summary>
-public sealed record ServerEvidence(
-    string Kind,
-    string Summary,
-    string? Content,
-    string? BlobSha = null,
-    long? BlobBytes = null,
-    string Stage = "verify"
-);
-
-public sealed partial class RunLedger
+/// <summary>
+/// The queue of durable validation jobs (DESIGN section 5): a declaration the server must check becomes
+/// a job row with its own lease, so any server process resumes an orphaned job; the job's outcome is
+/// decided by the declarations' one rule (<see cref="DeclarationLedger"/>).
+/// </summary>
+public sealed class ValidationJobLedger(LedgerDatabase db)
 {
     /// <summary>
     /// Starts the durable validation of a declaration: a job row, the run in <c>validating</c> (its lease
-    /// frozen), the task in <c>validating</c>. A repeat of the declaration under way returns its job.
+    /// frozen), the task in <c>validating</c>. A repeat of the declaration under way returns its job. The
+    /// ledger's own conditions are checked first in the same transaction: when one is unmet the refusal is
+    /// recorded and thrown, and no job starts.
     /// </summary>
-    public async Task<ValidationJobRow> BeginValidationAsync(
+    public async Task<ValidationJobRow> BeginAsync(
         Caller caller,
-        DeclarationInput input,
-        string argsHash,
+        DeclarationCheck check,
         string? headSha,
         CancellationToken ct = default
     )
     {
-        return await db.WriteAsync(
+        var input = check.Input;
+        var argsHash = check.ArgsHash;
+        var (job, refusal) = await db.WriteAsync<(ValidationJobRow? Job, LedgerException? Refusal)>(
             caller.Actor,
             async w =>
             {
-                var run = await RequireHeldAsync(w, caller, input.RunId);
+                var run = await RunLedger.RequireHeldAsync(w, caller, input.RunId);
                 if (run.State == RunStates.Validating)
                 {
                     var active = await w.SingleOrDefaultAsync<ValidationJobRow>(
@@ -42,11 +43,15 @@ public sealed partial class RunLedger
                         new { runId = run.Id }
                     );
                     if (active is not null && active.ArgsHash == argsHash)
-                        return active;
+                        return (active, null);
                     throw new LedgerException(
                         $"Run {run.Id} is being validated for an earlier declaration (job {active?.Id}: {active?.Progress ?? "queued"}). Call declare_terminal_state again with that declaration's arguments to see its status; declare anew once it is decided."
                     );
                 }
+                var settings = RunLedger.SettingsOf(await TaskLedger.RequireAsync(w, run.TaskId));
+                var problems = await DeclarationLedger.ConditionsAsync(w, run, settings, input);
+                if (problems.Count > 0)
+                    return (null, await DeclarationLedger.RecordRefusalAsync(w, run, settings, input, problems));
                 var id = await w.ScalarAsync<long>(
                     """
                     INSERT INTO validation_jobs (run_id, declared_state, args_hash, declaration_json, head_sha, base_sha, state, created_at)
@@ -96,28 +101,40 @@ public sealed partial class RunLedger
                     await w.SingleOrDefaultAsync<ValidationJobRow>(
                         ValidationJobRow.Select + " WHERE id = @id",
                         new { id }
-                    )
-                )!;
+                    ),
+                    null
+                );
             },
             ct
         );
+        return refusal is not null ? throw refusal : job!;
     }
 
-    public Task<ValidationJobRow?> FindJobAsync(long runId, string argsHash, CancellationToken ct = default) =>
-        db.QuerySingleOrDefaultAsync<ValidationJobRow>(
+    /// <summary>
+    /// The job that answers a repeat of this very declaration: one under way, an outcome not yet delivered,
+    /// or an acceptance (which answers every repeat). Null when the declaration is new, or was refused and
+    /// that refusal delivered: it is then validated anew.
+    /// </summary>
+    public async Task<ValidationJobRow?> RepeatOfAsync(DeclarationCheck check, CancellationToken ct = default)
+    {
+        var earlier = await db.QuerySingleOrDefaultAsync<ValidationJobRow>(
             ValidationJobRow.Select + " WHERE run_id = @runId AND args_hash = @argsHash ORDER BY id DESC LIMIT 1",
-            new { runId, argsHash },
+            new { runId = check.Run.Id, argsHash = check.ArgsHash },
             ct
         );
+        return earlier is not null && (!earlier.Finished || !earlier.Delivered || earlier.State == JobStates.Accepted)
+            ? earlier
+            : null;
+    }
 
-    public async Task<ValidationJobRow> GetJobAsync(long jobId, CancellationToken ct = default) =>
+    public async Task<ValidationJobRow> GetAsync(long jobId, CancellationToken ct = default) =>
         await db.QuerySingleOrDefaultAsync<ValidationJobRow>(
             ValidationJobRow.Select + " WHERE id = @jobId",
             new { jobId },
             ct
         ) ?? throw new LedgerException($"There is no validation job {jobId}.");
 
-    public async Task<IReadOnlyList<ValidationJobRow>> JobsForRunAsync(long runId, CancellationToken ct = default) =>
+    public async Task<IReadOnlyList<ValidationJobRow>> ForRunAsync(long runId, CancellationToken ct = default) =>
         (
             await db.QueryAsync<ValidationJobRow>(
                 ValidationJobRow.Select + " WHERE run_id = @runId ORDER BY id",
@@ -127,16 +144,16 @@ public sealed partial class RunLedger
         ).ToList();
 
     /// <summary>Whether any job is waiting or running (a read; workers poll it before claiming).</summary>
-    public async Task<bool> HasPendingJobsAsync(CancellationToken ct = default) =>
+    public async Task<bool> HasPendingAsync(CancellationToken ct = default) =>
         await db.QuerySingleOrDefaultAsync<long>(
             "SELECT count(*) FROM validation_jobs WHERE state IN ('queued', 'running')",
             ct: ct
         ) > 0;
 
     /// <summary>Claims the oldest queued job, or a running one whose owner's lease ran out (its process died).</summary>
-    public async Task<ValidationJobRow?> ClaimJobAsync(string owner, TimeSpan lease, CancellationToken ct = default)
+    public async Task<ValidationJobRow?> ClaimAsync(string owner, TimeSpan lease, CancellationToken ct = default)
     {
-        if (!await HasPendingJobsAsync(ct))
+        if (!await HasPendingAsync(ct))
             return null;
         return await db.WriteAsync(
             "server:" + owner,
@@ -219,11 +236,11 @@ public sealed partial class RunLedger
     }
 
     /// <summary>
-    /// Decides a job in one transaction: the server's evidence, the declaration (accepted or refused
-    /// with every unmet condition), and the run's and task's next states. A job another process took
-    /// over is left alone (returns null).
+    /// Completes a job in one transaction: the server's evidence, the job's state, and the declaration
+    /// decided by <see cref="DeclarationLedger"/>'s one rule with the problems validation found. A job
+    /// another process took over is left alone (returns null), as is a run cancelled meanwhile.
     /// </summary>
-    public async Task<DeclarationResult?> CompleteJobAsync(
+    public async Task<DeclarationResult?> CompleteAsync(
         long jobId,
         string owner,
         string? headSha,
@@ -242,14 +259,9 @@ public sealed partial class RunLedger
                 );
                 if (job is null || job.State != JobStates.Running || job.Owner != owner)
                     return null;
-                var run = (
-                    await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @id", new { id = job.RunId })
-                )!;
-                var task = await TaskLedger.RequireAsync(w, run.TaskId);
-                var settings = SettingsOf(task);
-                var input = job.Declaration;
+                var run = await RunLedger.RequireAsync(w, job.RunId);
                 foreach (var item in evidence)
-                    await AddServerEvidenceAsync(
+                    await EvidenceLedger.AddServerEvidenceAsync(
                         w,
                         run.Id,
                         item.Kind,
@@ -281,7 +293,15 @@ public sealed partial class RunLedger
 
                 if (run.State != RunStates.Validating)
                     return null; // cancelled meanwhile: nothing more to decide
-                var result = await DecideAsync(w, job, run, task, settings, input, headSha, problems);
+                var task = await TaskLedger.RequireAsync(w, run.TaskId);
+                var result = await DeclarationLedger.DecideAsync(
+                    w,
+                    run,
+                    task,
+                    job.Declaration,
+                    problems,
+                    new Validated(job.Id, headSha)
+                );
                 await w.ExecuteAsync(
                     "UPDATE validation_jobs SET result_json = @result WHERE id = @jobId",
                     new { result = Json.Serialize(result), jobId }
@@ -292,221 +312,11 @@ public sealed partial class RunLedger
         );
     }
 
-    private static async Task<DeclarationResult> DecideAsync(
-        LedgerWrite w,
-        ValidationJobRow job,
-        RunRow run,
-        TaskRow task,
-        TaskSettings settings,
-        DeclarationInput input,
-        string? headSha,
-        IReadOnlyList<string> problems
-    )
-    {
-        var jobId = job.Id;
-        if (problems.Count > 0)
-        {
-            await StateMachine.MoveRunAsync(
-                w,
-                run.Id,
-                RunStates.Open,
-                "run.validation_refused",
-                new { job_id = jobId }
-            );
-            await StateMachine.MoveTaskAsync(
-                w,
-                task.Id,
-                TaskStates.Running,
-                "task.validation_refused",
-                new { run_id = run.Id, job_id = jobId }
-            );
-            var reopened = (
-                await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @id", new { id = run.Id })
-            )!;
-            var refusal = await RecordRefusalAsync(w, reopened, settings, input, problems);
-            var after = (
-                await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @id", new { id = run.Id })
-            )!;
-            return new DeclarationResult(
-                run.Id,
-                0,
-                "refused",
-                after.State,
-                (await TaskLedger.RequireAsync(w, task.Id)).State,
-                refusal.Message
-            );
-        }
-
-        var declarationId = await InsertDeclarationAsync(
-            w,
-            input with
-            {
-                HeadCommit = headSha ?? input.HeadCommit,
-            },
-            "accepted",
-            []
-        );
-        string runState,
-            taskState,
-            message;
-        if (input.State == TerminalStates.NoOp)
-        {
-            runState = RunStates.NoOp;
-            await StateMachine.MoveRunAsync(
-                w,
-                run.Id,
-                RunStates.NoOp,
-                "run.no_op",
-                new
-                {
-                    reason = input.Reason,
-                    declaration_id = declarationId,
-                    job_id = jobId,
-                },
-                closeReason: input.Reason
-            );
-            taskState = settings.NoOpReview ? TaskStates.AwaitingReview : TaskStates.NoOp;
-            message = "NO_OP accepted: the server re-ran the Reproduction at base and the bug is not there.";
-        }
-        else
-        {
-            runState = RunStates.Accepted;
-            await w.ExecuteAsync(
-                "UPDATE runs SET accepted_at = @now WHERE id = @id",
-                new { now = w.NowText, id = run.Id }
-            );
-            await StateMachine.MoveRunAsync(
-                w,
-                run.Id,
-                RunStates.Accepted,
-                "run.accepted",
-                new
-                {
-                    head_sha = headSha,
-                    declaration_id = declarationId,
-                    job_id = jobId,
-                }
-            );
-            taskState =
-                settings.Verifiers.Count > 0 ? TaskStates.AwaitingVerification
-                : settings.RequireReview ? TaskStates.AwaitingReview
-                : TaskStates.Approved;
-            message = taskState switch
-            {
-                TaskStates.AwaitingVerification =>
-                    $"PR_READY accepted: the server validated head {headSha}. Blind verification ({string.Join(", ", settings.Verifiers)}) comes next.",
-                TaskStates.AwaitingReview =>
-                    $"PR_READY accepted: the server validated head {headSha}. A human review comes next.",
-                _ => $"PR_READY accepted: the server validated head {headSha}; the task is approved.",
-            };
-        }
-        await StateMachine.MoveTaskAsync(
-            w,
-            task.Id,
-            taskState,
-            "task.declared",
-            new
-            {
-                run_id = run.Id,
-                declared = input.State,
-                job_id = jobId,
-            }
-        );
-        return new DeclarationResult(run.Id, declarationId, "accepted", runState, taskState, message);
-    }
-
     /// <summary>Marks a finished job's outcome as returned to the agent, so a later identical declaration validates anew.</summary>
     public Task MarkDeliveredAsync(long jobId, CancellationToken ct = default) =>
         db.WriteAsync(
             "server:gate",
             w => w.ExecuteAsync("UPDATE validation_jobs SET delivered = 1 WHERE id = @jobId", new { jobId }),
-            ct
-        );
-
-    /// <summary>Records a refused declaration that never reached validation (a head that cannot be resolved, unmet static conditions), then throws it.</summary>
-    public async Task RefuseAsync(
-        Caller caller,
-        DeclarationInput input,
-        IReadOnlyList<string> problems,
-        CancellationToken ct = default
-    )
-    {
-        var refusal = await db.WriteAsync(
-            caller.Actor,
-            async w =>
-            {
-                var run = await RequireHeldAsync(w, caller, input.RunId);
-                var task = await TaskLedger.RequireAsync(w, run.TaskId);
-                return await RecordRefusalAsync(w, run, SettingsOf(task), input, problems);
-            },
-            ct
-        );
-        throw refusal;
-    }
-
-    /// <summary>The static conditions of a declaration (codes, question, evidence), checked before any validation starts.</summary>
-    public async Task<IReadOnlyList<string>> StaticProblemsAsync(
-        Caller caller,
-        DeclarationInput input,
-        CancellationToken ct = default
-    )
-    {
-        return await db.WriteAsync(
-            caller.Actor,
-            async w =>
-            {
-                var run = await RequireHeldAsync(w, caller, input.RunId);
-                var task = await TaskLedger.RequireAsync(w, run.TaskId);
-                return await ConditionsAsync(w, run, SettingsOf(task), input.State, input);
-            },
-            ct
-        );
-    }
-
-    public Task<CachedCommand?> CachedAsync(
-        string subject,
-        string command,
-        string environment,
-        CancellationToken ct = default
-    ) =>
-        db.QuerySingleOrDefaultAsync<CachedCommand>(
-            """
-            SELECT subject AS Subject, command AS Command, environment AS Environment, exit_code AS ExitCode, duration_ms AS DurationMs,
-                   sandboxed AS Sandboxed, output AS Output, blob_sha AS BlobSha
-            FROM validation_cache WHERE subject = @subject AND command = @command AND environment = @environment
-            """,
-            new
-            {
-                subject,
-                command,
-                environment,
-            },
-            ct
-        );
-
-    /// <summary>Caches a command's result. The cache is derived data, not a transition: no audit record.</summary>
-    public Task CacheAsync(CachedCommand result, CancellationToken ct = default) =>
-        db.WriteAsync(
-            "server:cache",
-            w =>
-                w.ExecuteAsync(
-                    """
-                    INSERT OR REPLACE INTO validation_cache (subject, command, environment, exit_code, duration_ms, sandboxed, output, blob_sha, created_at)
-                    VALUES (@Subject, @Command, @Environment, @ExitCode, @DurationMs, @Sandboxed, @Output, @BlobSha, @now)
-                    """,
-                    new
-                    {
-                        result.Subject,
-                        result.Command,
-                        result.Environment,
-                        result.ExitCode,
-                        result.DurationMs,
-                        result.Sandboxed,
-                        result.Output,
-                        result.BlobSha,
-                        now = w.NowText,
-                    }
-                ),
             ct
         );
 }

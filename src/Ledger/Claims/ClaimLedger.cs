@@ -1,19 +1,16 @@
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Lifecycle;
+using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Tasks;
 
-namespace FactoryMcp.Ledger.Runs;
+namespace FactoryMcp.Ledger.Claims;
 
-/// <summary>What get_task_packet found: the caller's open run, a new claim, or an empty queue.</summary>
-public sealed record ClaimOutcome(string Status, RunRow? Run, TaskRow? Task)
-{
-    public const string Resumed = "resumed";
-    public const string Claimed = "claimed";
-    public const string Empty = "empty";
-}
-
-public sealed partial class RunLedger
+/// <summary>
+/// Claims: get_task_packet's claim of the next queued task in one short transaction, the lease that
+/// starts once the workspace is ready, a claim given back, and a hand-off to another builder.
+/// </summary>
+public sealed partial class ClaimLedger(LedgerDatabase db, LeaseSweeper leases)
 {
     /// <summary>Hours of waiting that raise a queued task's priority by one level, so nothing starves.</summary>
     public const double AgingHours = 6;
@@ -30,7 +27,7 @@ public sealed partial class RunLedger
     {
         if (caller.Role != Roles.Agent)
             throw new LedgerException("Only builders (role agent) claim tasks.");
-        await SweepExpiredAsync(ct);
+        await leases.SweepExpiredAsync(ct);
         return await db.WriteAsync(
             caller.Actor,
             async w =>
@@ -124,7 +121,7 @@ public sealed partial class RunLedger
                     {
                         taskId = task.Id,
                         agentId = caller.AgentId,
-                        kind = task.Line == Lines.LineCatalog.SpecLine ? SpecKind : BuildKind,
+                        kind = task.Line == Lines.LineCatalog.SpecLine ? RunLedger.SpecKind : RunLedger.BuildKind,
                         version = task.ApprovedVersion ?? task.CurrentVersion,
                         baseSha = task.BaseSha,
                         startSha,
@@ -140,7 +137,7 @@ public sealed partial class RunLedger
                 // workspace is swept and given back instead of holding the task forever. At least ten minutes,
                 // so a short lease never cuts off the cloning of a large repository.
                 var prepareUntil = Iso.Text(
-                    w.Now.AddMinutes(Math.Max(SettingsOf(task).LeaseMinutes, PreparationMinutes))
+                    w.Now.AddMinutes(Math.Max(RunLedger.SettingsOf(task).LeaseMinutes, PreparationMinutes))
                 );
                 await w.ExecuteAsync(
                     "UPDATE runs SET workspace = @workspace, run_ref = @runRef, lease_expires_at = @prepareUntil WHERE id = @runId",
@@ -191,11 +188,11 @@ public sealed partial class RunLedger
             caller.Actor,
             async w =>
             {
-                var run = await RequireHeldAsync(w, caller, runId);
+                var run = await RunLedger.RequireHeldAsync(w, caller, runId);
                 if (run.Started)
                     return run;
                 var task = await TaskLedger.RequireAsync(w, run.TaskId);
-                var until = w.Now.AddMinutes(SettingsOf(task).LeaseMinutes);
+                var until = w.Now.AddMinutes(RunLedger.SettingsOf(task).LeaseMinutes);
                 await w.ExecuteAsync(
                     "UPDATE runs SET lease_started_at = @now, lease_expires_at = @until WHERE id = @runId",
                     new
@@ -223,7 +220,7 @@ public sealed partial class RunLedger
             caller.Actor,
             async w =>
             {
-                var run = await RequireHeldAsync(w, caller, runId);
+                var run = await RunLedger.RequireHeldAsync(w, caller, runId);
                 var task = await TaskLedger.RequireAsync(w, run.TaskId);
                 await StateMachine.MoveRunAsync(
                     w,
@@ -237,138 +234,6 @@ public sealed partial class RunLedger
                 await TaskLedger.EnqueueAsync(w, task.Id, run.QueueTarget, task.Priority, w.Now, note: reason);
             },
             ct
-        );
-    }
-
-    private readonly Lock sweepGate = new();
-    private DateTimeOffset nextSweep = DateTimeOffset.MinValue;
-
-    /// <summary>
-    /// The sweep, at most once a second per process, for the agents' most frequent write: it exists for
-    /// other runs (claims and declarations sweep every time), while the caller's own run is checked
-    /// inside the write (<see cref="LeaseLapsedException"/>).
-    /// </summary>
-    internal async Task SweepIfDueAsync(CancellationToken ct)
-    {
-        var now = db.Now;
-        lock (sweepGate)
-        {
-            if (now < nextSweep)
-                return;
-            nextSweep = now.AddSeconds(1);
-        }
-        await SweepExpiredAsync(ct);
-    }
-
-    /// <summary>
-    /// Expires open runs whose lease ran out: the task returns to the queue (an attempt counted) or
-    /// escalates after max_attempts. The check is a read; only a due expiry writes.
-    /// </summary>
-    public async Task<int> SweepExpiredAsync(CancellationToken ct = default)
-    {
-        var now = Iso.Text(db.Now);
-        var due = (
-            await db.QueryAsync<long>(
-                "SELECT id FROM runs WHERE state = 'open' AND lease_expires_at IS NOT NULL AND lease_expires_at < @now",
-                new { now },
-                ct
-            )
-        ).ToList();
-        foreach (var runId in due)
-        {
-            await db.WriteAsync(
-                "server:lease-sweeper",
-                async w =>
-                {
-                    var run = await w.SingleOrDefaultAsync<RunRow>(
-                        RunRow.Select + " WHERE r.id = @runId",
-                        new { runId }
-                    );
-                    if (
-                        run is null
-                        || run.State != RunStates.Open
-                        || run.LeaseExpiresAt is not { } expires
-                        || expires >= w.Now
-                    )
-                        return;
-                    if (!run.Started)
-                    {
-                        // Claimed but never handed over (the server died preparing the workspace): no attempt counted.
-                        var reason =
-                            $"the claim was never handed over before {Iso.Text(expires)} (its server stopped while preparing the workspace)";
-                        await StateMachine.MoveRunAsync(
-                            w,
-                            runId,
-                            RunStates.Cancelled,
-                            "run.claim_abandoned",
-                            new { lease_expires_at = Iso.Text(expires) },
-                            closeReason: "claim abandoned"
-                        );
-                        var held = await TaskLedger.RequireAsync(w, run.TaskId);
-                        await StateMachine.MoveTaskAsync(w, held.Id, TaskStates.Ready, "task.requeued", new { reason });
-                        await TaskLedger.EnqueueAsync(w, held.Id, run.QueueTarget, held.Priority, w.Now, note: reason);
-                        return;
-                    }
-                    await StateMachine.MoveRunAsync(
-                        w,
-                        runId,
-                        RunStates.Expired,
-                        "run.lease_expired",
-                        new { lease_expires_at = Iso.Text(expires) },
-                        closeReason: "lease expired"
-                    );
-                    await RequeueAfterFailureAsync(w, run, $"the lease of run {runId} expired at {Iso.Text(expires)}");
-                },
-                ct
-            );
-        }
-        return due.Count;
-    }
-
-    /// <summary>
-    /// Counts an attempt and returns the task to the queue with exponential backoff, or escalates it
-    /// once max_attempts is reached.
-    /// </summary>
-    internal static async Task RequeueAfterFailureAsync(LedgerWrite w, RunRow run, string why)
-    {
-        var task = await TaskLedger.RequireAsync(w, run.TaskId);
-        var settings = SettingsOf(task);
-        var attempts = task.Attempts + 1;
-        await w.ExecuteAsync("UPDATE tasks SET attempts = @attempts WHERE id = @id", new { attempts, id = task.Id });
-        if (attempts >= settings.MaxAttempts)
-        {
-            var question =
-                $"Task {task.Id} failed {attempts} of {settings.MaxAttempts} allowed attempts (last: {why}). Requeue it with guidance, or cancel it?";
-            await EscalateTaskAsync(w, task.Id, run.Id, question);
-            return;
-        }
-        await StateMachine.MoveTaskAsync(w, task.Id, TaskStates.Ready, "task.requeued", new { attempts, why });
-        var backoff = TimeSpan.FromSeconds(Math.Min(3600, 30 * Math.Pow(2, attempts - 1)));
-        await TaskLedger.EnqueueAsync(w, task.Id, run.QueueTarget, task.Priority, w.Now + backoff, note: why);
-    }
-
-    /// <summary>Moves a task to escalated and records the durable question a human answers.</summary>
-    internal static async Task EscalateTaskAsync(LedgerWrite w, long taskId, long? runId, string question)
-    {
-        await StateMachine.MoveTaskAsync(
-            w,
-            taskId,
-            TaskStates.Escalated,
-            "task.escalated",
-            new { run_id = runId, question }
-        );
-        await w.ExecuteAsync(
-            """
-            INSERT INTO escalations (task_id, run_id, question, raised_by, raised_at) VALUES (@taskId, @runId, @question, @actor, @now)
-            """,
-            new
-            {
-                taskId,
-                runId,
-                question,
-                actor = w.Actor,
-                now = w.NowText,
-            }
         );
     }
 

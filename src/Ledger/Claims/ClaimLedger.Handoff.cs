@@ -1,11 +1,12 @@
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Dispatch;
 using FactoryMcp.Ledger.Lifecycle;
+using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Tasks;
 
-namespace FactoryMcp.Ledger.Runs;
+namespace FactoryMcp.Ledger.Claims;
 
-public sealed partial class RunLedger
+public sealed partial class ClaimLedger
 {
     /// <summary>
     /// Hands the task the caller holds to another builder or pool: the run becomes handed_off and the
@@ -21,7 +22,7 @@ public sealed partial class RunLedger
     {
         if (caller.Role != Roles.Agent)
             throw new LedgerException("Only builders hand off work they hold.");
-        await SweepExpiredAsync(ct);
+        await leases.SweepExpiredAsync(ct);
         return await db.WriteAsync(
             caller.Actor,
             async w =>
@@ -36,7 +37,7 @@ public sealed partial class RunLedger
                         $"You hold no open run on task {taskId}. An agent may hand off only the task it holds; to suggest new work, send `packet` instead."
                     );
                 // An expired or closed run is refused with the reason (RequireHeldAsync says the lease expired).
-                var run = await RequireHeldAsync(w, caller, latest.Id);
+                var run = await RunLedger.RequireHeldAsync(w, caller, latest.Id);
                 if (run.State != RunStates.Open)
                     throw new LedgerException(
                         $"Run {run.Id} is {run.State}; a run under validation cannot be handed off. Wait for the validation result."
