@@ -104,6 +104,9 @@ public static class CommandSandbox
         args.AddRange(["--proc", "/proc", "--dev", "/dev"]);
         foreach (var folder in new[] { "/tmp", "/var/tmp" })
             args.AddRange(["--perms", "1777", "--size", tmpfsBytes, "--tmpfs", folder]);
+        // bubblewrap makes missing mount points private (0700, root's): the uid below must be able to walk to its folders.
+        foreach (var folder in MountPointParents([checkout, home, tmp]))
+            args.AddRange(["--perms", "0755", "--dir", folder]);
         args.AddRange(["--bind", checkout, checkout, "--bind", home, home, "--bind", tmp, tmp, "--chdir", checkout]);
         args.Add("--clearenv");
         foreach (var (key, value) in environment)
@@ -125,6 +128,44 @@ public static class CommandSandbox
         }
         args.AddRange([.. Limited(limits, processes: !SandboxHost.IsRoot || dropRoot), "/bin/sh", "-c", command]);
         return spec with { FileName = "bwrap", Arguments = args };
+    }
+
+    /// <summary>Folders above the bound ones that exist only inside the sandbox (never a system folder or a tmpfs root).</summary>
+    private static IEnumerable<string> MountPointParents(IEnumerable<string> folders)
+    {
+        string[] mounted =
+        [
+            .. SystemFolders,
+            "/tmp",
+            "/var/tmp",
+            "/proc",
+            "/dev",
+            "/bin",
+            "/sbin",
+            "/lib",
+            "/lib32",
+            "/lib64",
+            "/libx32",
+        ];
+        var parents = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var folder in folders)
+        {
+            for (
+                var parent = Path.GetDirectoryName(folder);
+                parent is { Length: > 1 };
+                parent = Path.GetDirectoryName(parent)
+            )
+            {
+                if (
+                    !mounted.Any(m => parent == m || parent.StartsWith(m + "/", StringComparison.Ordinal))
+                    || parent.StartsWith("/tmp/", StringComparison.Ordinal)
+                    || parent.StartsWith("/var/tmp/", StringComparison.Ordinal)
+                )
+                    parents.Add(parent);
+            }
+        }
+        // Sorted, so a folder comes before those inside it.
+        return parents;
     }
 
     /// <summary>
