@@ -34,6 +34,30 @@ public sealed class BlobStore(LedgerPaths paths)
         return sha;
     }
 
+    /// <summary>
+    /// Stores a file's bytes and returns their sha256, streaming: the file is hashed and copied in chunks, never
+    /// held whole in memory. The file itself is left in place.
+    /// </summary>
+    public string PutFile(string file)
+    {
+        string sha;
+        using (var source = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
+            sha = Convert.ToHexString(SHA256.HashData(source)).ToLowerInvariant();
+        var path = PathOf(sha);
+        if (File.Exists(path))
+            return sha;
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        using (var source = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
+        using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+        {
+            source.CopyTo(stream);
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temp, path, overwrite: true);
+        return sha;
+    }
+
     public bool Exists(string sha) => File.Exists(PathOf(sha));
 
     public byte[] Read(string sha)
