@@ -9,7 +9,8 @@ namespace FactoryMcp.Server.Cli;
 /// </summary>
 internal static class CliOutput
 {
-    public static Option<bool> JsonOption() => new("--json") { Description = "Print JSON (for scripts) instead of text." };
+    public static Option<bool> JsonOption() =>
+        new("--json") { Description = "Print JSON (for scripts) instead of text." };
 
     public static bool IsTerminal => !Console.IsOutputRedirected;
 
@@ -27,12 +28,14 @@ internal static class CliOutput
                 }
                 catch (IOException) { }
             }
-            return int.TryParse(
-                Environment.GetEnvironmentVariable("COLUMNS"),
-                NumberStyles.None,
-                CultureInfo.InvariantCulture,
-                out var columns
-            ) && columns > 0
+            return
+                int.TryParse(
+                    Environment.GetEnvironmentVariable("COLUMNS"),
+                    NumberStyles.None,
+                    CultureInfo.InvariantCulture,
+                    out var columns
+                )
+                && columns > 0
                 ? columns
                 : 120;
         }

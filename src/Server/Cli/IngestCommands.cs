@@ -200,7 +200,13 @@ internal static class IngestCommands
     private static async Task WriteDuplicatesAsync(CliContext context, IReadOnlyList<SignalLink> links)
     {
         foreach (var link in links)
-            await context.Out.WriteLineAsync($"\tpossible duplicate of {link.Describe()}");
+        {
+            // Describe() with the title cut to fit, so a long title does not wrap.
+            var title = CliOutput.Fit(link.Title, CliOutput.Width - 72);
+            await context.Out.WriteLineAsync(
+                $"\tpossible duplicate of {(link with { Title = title }).Describe()}"
+            );
+        }
     }
 
     private static async Task<int> IngestAsync(
