@@ -203,9 +203,7 @@ internal static class IngestCommands
         {
             // Describe() with the title cut to fit, so a long title does not wrap.
             var title = CliOutput.Fit(link.Title, CliOutput.Width - 72);
-            await context.Out.WriteLineAsync(
-                $"\tpossible duplicate of {(link with { Title = title }).Describe()}"
-            );
+            await context.Out.WriteLineAsync($"\tpossible duplicate of {(link with { Title = title }).Describe()}");
         }
     }
 

@@ -59,7 +59,9 @@ public sealed class CliOutputTests : IDisposable
         var board = JsonDocument.Parse((await FactoryBinary.RunAsync(repo.Path, ["board", "--json"])).StandardOutput);
         Assert.Equal(title, board.RootElement[0].GetProperty("title").GetString());
         Assert.Equal("proposed", board.RootElement[0].GetProperty("state").GetString());
-        var signals = JsonDocument.Parse((await FactoryBinary.RunAsync(repo.Path, ["signals", "--json"])).StandardOutput);
+        var signals = JsonDocument.Parse(
+            (await FactoryBinary.RunAsync(repo.Path, ["signals", "--json"])).StandardOutput
+        );
         Assert.Equal("sentry:E1", signals.RootElement[0].GetProperty("key").GetString());
         Assert.Equal(title, signals.RootElement[0].GetProperty("title").GetString());
         var agents = JsonDocument.Parse((await FactoryBinary.RunAsync(repo.Path, ["agents", "--json"])).StandardOutput);

@@ -39,10 +39,7 @@ public sealed class ContentBridgeServerTests
         Assert.Equal(1.0, test.GetProperty("event_bridge_coverage").GetDouble());
         Assert.Contains("test event bridge coverage: 100%", Text(funnel));
 
-        var listed = await human.CallToolAsync(
-            "list_records",
-            new Dictionary<string, object?> { ["kind"] = "drafts" }
-        );
+        var listed = await human.CallToolAsync("list_records", new Dictionary<string, object?> { ["kind"] = "drafts" });
         var draftId = listed.StructuredContent!.Value.GetProperty("drafts")[0].GetProperty("draft_id").GetInt64();
         var decided = await human.CallToolAsync(
             "decide_draft",

@@ -21,7 +21,10 @@ public sealed class HumanReadTests
         await using var mcp = await ConnectAsync(factory);
 
         var running = await OkAsync(mcp, "list_tasks", new() { ["state"] = "running" });
-        Assert.Equal([alpha.Id], running.GetProperty("tasks").EnumerateArray().Select(t => t.GetProperty("task_id").GetInt64()));
+        Assert.Equal(
+            [alpha.Id],
+            running.GetProperty("tasks").EnumerateArray().Select(t => t.GetProperty("task_id").GetInt64())
+        );
         var byAgent = await OkAsync(mcp, "list_tasks", new() { ["agent"] = "codex-1" });
         Assert.Single(byAgent.GetProperty("tasks").EnumerateArray());
         var runs = await OkAsync(mcp, "list_tasks", new() { ["runs"] = true, ["agent"] = "codex-1" });
@@ -32,8 +35,20 @@ public sealed class HumanReadTests
         var page1 = Assert.Single(first.GetProperty("tasks").EnumerateArray());
         Assert.Equal("Beta totals fix", page1.GetProperty("title").GetString());
         var cursor = first.GetProperty("next_cursor").GetInt64();
-        var second = await OkAsync(mcp, "list_tasks", new() { ["text"] = "totals", ["limit"] = 1, ["cursor"] = cursor });
-        Assert.Equal("Alpha totals fix", Assert.Single(second.GetProperty("tasks").EnumerateArray()).GetProperty("title").GetString());
+        var second = await OkAsync(
+            mcp,
+            "list_tasks",
+            new()
+            {
+                ["text"] = "totals",
+                ["limit"] = 1,
+                ["cursor"] = cursor,
+            }
+        );
+        Assert.Equal(
+            "Alpha totals fix",
+            Assert.Single(second.GetProperty("tasks").EnumerateArray()).GetProperty("title").GetString()
+        );
 
         var none = await OkAsync(mcp, "list_tasks", new() { ["since"] = "2999-01-01T00:00:00Z" });
         Assert.Empty(none.GetProperty("tasks").EnumerateArray());
@@ -53,12 +68,11 @@ public sealed class HumanReadTests
             new()
             {
                 ["format"] = "jsonl",
-                ["content"] =
-                    """
-                    {"source":"sentry","id":"A","title":"Invoice totals round half down wrongly"}
-                    {"source":"sentry","id":"B","title":"Invoice totals round half down incorrectly"}
-                    {"source":"sentry","id":"C","title":"Dark mode toggle missing"}
-                    """,
+                ["content"] = """
+                {"source":"sentry","id":"A","title":"Invoice totals round half down wrongly"}
+                {"source":"sentry","id":"B","title":"Invoice totals round half down incorrectly"}
+                {"source":"sentry","id":"C","title":"Dark mode toggle missing"}
+                """,
             }
         );
         var flagged = await OkAsync(mcp, "list_records", new() { ["kind"] = "signals", ["duplicates"] = true });
@@ -75,8 +89,14 @@ public sealed class HumanReadTests
         );
         Assert.Equal("dismissed", dismissed.GetProperty("status").GetString());
         var closed = await OkAsync(mcp, "list_records", new() { ["kind"] = "signals", ["status"] = "dismissed" });
-        Assert.Contains("same as A", Assert.Single(closed.GetProperty("signals").EnumerateArray()).GetProperty("reason").GetString());
-        var again = await mcp.CallAsync("dismiss_signal", new() { ["signal_id"] = signal.GetProperty("signal_id").GetInt64(), ["reason"] = "x" });
+        Assert.Contains(
+            "same as A",
+            Assert.Single(closed.GetProperty("signals").EnumerateArray()).GetProperty("reason").GetString()
+        );
+        var again = await mcp.CallAsync(
+            "dismiss_signal",
+            new() { ["signal_id"] = signal.GetProperty("signal_id").GetInt64(), ["reason"] = "x" }
+        );
         Assert.True(again.IsError);
         Assert.Contains("already dismissed", Text(again));
     }
@@ -105,11 +125,18 @@ public sealed class HumanReadTests
         var feedback = Assert.Single(waiting.GetProperty("feedback").EnumerateArray());
         Assert.Equal("builder-1", feedback.GetProperty("author").GetString());
 
-        await OkAsync(mcp, "promote_lesson", new() { ["feedback_id"] = feedback.GetProperty("feedback_id").GetInt64() });
+        await OkAsync(
+            mcp,
+            "promote_lesson",
+            new() { ["feedback_id"] = feedback.GetProperty("feedback_id").GetInt64() }
+        );
         var after = await OkAsync(mcp, "list_records", new() { ["kind"] = "feedback" });
         Assert.Empty(after.GetProperty("feedback").EnumerateArray());
         var lessons = await OkAsync(mcp, "list_records", new() { ["kind"] = "lessons" });
-        Assert.Contains("linter", Assert.Single(lessons.GetProperty("lessons").EnumerateArray()).GetProperty("text").GetString());
+        Assert.Contains(
+            "linter",
+            Assert.Single(lessons.GetProperty("lessons").EnumerateArray()).GetProperty("text").GetString()
+        );
     }
 
     [Fact]
@@ -124,9 +151,15 @@ public sealed class HumanReadTests
         var agents = await OkAsync(mcp, "list_records", new() { ["kind"] = "agents", ["since"] = "7d" });
         var pool = Assert.Single(agents.GetProperty("pools").EnumerateArray());
         Assert.Equal("fast", pool.GetProperty("pool").GetString());
-        Assert.Equal(["fast-1", "fast-2"], pool.GetProperty("members").EnumerateArray().Select(m => m.GetString()).Order());
+        Assert.Equal(
+            ["fast-1", "fast-2"],
+            pool.GetProperty("members").EnumerateArray().Select(m => m.GetString()).Order()
+        );
         Assert.Equal(1, pool.GetProperty("busy").GetInt32());
-        var busy = agents.GetProperty("agents").EnumerateArray().Single(a => a.GetProperty("name").GetString() == "fast-1");
+        var busy = agents
+            .GetProperty("agents")
+            .EnumerateArray()
+            .Single(a => a.GetProperty("name").GetString() == "fast-1");
         Assert.Equal(1, busy.GetProperty("open_runs").GetInt64());
     }
 }

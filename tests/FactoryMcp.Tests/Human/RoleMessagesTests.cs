@@ -51,7 +51,10 @@ public sealed class RoleMessagesTests
                 messages.Add(
                     (
                         $"tools/list entry of {tool.Name}",
-                        JsonSerializer.Serialize(tool.ProtocolTool, ModelContextProtocol.McpJsonUtilities.DefaultOptions)
+                        JsonSerializer.Serialize(
+                            tool.ProtocolTool,
+                            ModelContextProtocol.McpJsonUtilities.DefaultOptions
+                        )
                     )
                 );
                 foreach (var args in ProbeArguments(tool.JsonSchema))
