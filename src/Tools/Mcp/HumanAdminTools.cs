@@ -12,8 +12,8 @@ using ModelContextProtocol.Server;
 namespace FactoryMcp.Tools.Mcp;
 
 /// <summary>
-/// The rest of the CLI's ledger-changing commands for a human over MCP: agents, signal intake, lines and
-/// publishing (README, "Humans over MCP").
+/// The rest of the CLI's ledger-changing commands for a human over MCP: revoking agents, signal intake,
+/// lines and publishing (README, "Humans over MCP").
 /// </summary>
 [McpServerToolType]
 internal sealed class HumanAdminTools(
@@ -24,46 +24,23 @@ internal sealed class HumanAdminTools(
     Caller caller
 )
 {
-    [McpServerTool(Destructive = true, OpenWorld = false, Idempotent = false)]
-    [Description(
-        "add: register an agent (role agent, verifier with verifier_role, or human; pools); its token is returned once. revoke: its token stops working."
-    )]
-    public async Task<CallToolResult> ManageAgentAsync(
-        string name,
-        [Description("add or revoke.")] string action,
-        string role = Roles.Agent,
-        string? verifier_role = null,
-        string[]? pools = null,
-        CancellationToken ct = default
-    )
+    // Adding an agent stays on the machine (`factory agent add`): it mints a credential, printed once to the
+    // person at the terminal, which an MCP result would put into a model's context and logs.
+    [McpServerTool(Destructive = true, OpenWorld = false)]
+    [Description("Revoke an agent: its token stops working and it leaves its pools.")]
+    public async Task<CallToolResult> RevokeAgentAsync(string name, CancellationToken ct = default)
     {
         RequireHuman();
-        if (action == "revoke")
-        {
-            await agents.RevokeAsync(caller.Actor, name, ct);
-            return ToolReply.Of(new { name, revoked = true }, $"Revoked {name}: its token no longer works.");
-        }
-        if (action != "add")
-            throw new LedgerException($"action '{action}' is not add or revoke; nothing changed.");
-        var (row, token) = await agents.AddAsync(caller.Actor, name, role, verifier_role, pools ?? [], ct);
-        return ToolReply.Of(
-            new
-            {
-                name = row.Name,
-                row.Role,
-                verifier_role = row.VerifierRole,
-                token,
-            },
-            $"Registered {row.Name} as {row.Role}. Its token, shown only now: {token}"
-        );
+        await agents.RevokeAsync(caller.Actor, name, ct);
+        return ToolReply.Of(new { name, revoked = true }, $"Revoked {name}: its token no longer works.");
     }
 
     [McpServerTool(Destructive = false, OpenWorld = false, Idempotent = true)]
     [Description(
-        "Record signals and draft proposals from their line's template. format github: the JSON of `gh issue list --json number,title,body,labels,url,author,createdAt`; jsonl: one object per line. Known signals add nothing."
+        "Record signals, drafting proposals by line template. format github: `gh issue list --json number,title,body,labels,url,author,createdAt` output; jsonl: an object a line."
     )]
     public async Task<CallToolResult> IngestSignalsAsync(
-        [Description("github or jsonl.")] string format,
+        string format,
         string content,
         CancellationToken ct = default
     )
@@ -107,7 +84,7 @@ internal sealed class HumanAdminTools(
 
     [McpServerTool(Destructive = false, OpenWorld = false, Idempotent = true)]
     [Description(
-        "Set keys of a line in lines.yaml: KEY=VALUE, values in YAML (max_attempts=2, verifiers=[qa]). Tasks approved earlier keep their frozen settings."
+        "Set line keys in lines.yaml as KEY=VALUE, YAML values (max_attempts=2). Approved tasks keep their frozen settings."
     )]
     public CallToolResult SetLine(string name, string[] settings)
     {
@@ -121,7 +98,7 @@ internal sealed class HumanAdminTools(
 
     [McpServerTool(Destructive = false, OpenWorld = true, Idempotent = true)]
     [Description(
-        "Push an approved run's reviewed SHA to factory/TASK-RUN on the repository's remote; opens a draft PR with gh when it can."
+        "Push an approved run's reviewed SHA to branch factory/TASK-RUN; opens a draft PR with gh if it can."
     )]
     public async Task<CallToolResult> PublishRunAsync(long run_id, CancellationToken ct = default)
     {

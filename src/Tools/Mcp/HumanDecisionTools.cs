@@ -13,10 +13,10 @@ namespace FactoryMcp.Tools.Mcp;
 internal sealed class HumanDecisionTools(DraftLedger drafts, SignalLedger signals, Caller caller)
 {
     [McpServerTool(Destructive = false, OpenWorld = false, Idempotent = true)]
-    [Description("Decide a content draft: approve, reject, or reset (back to drafted). Nothing is published.")]
+    [Description("Set a draft's decision: approve, reject or reset (back to drafted). Nothing is published.")]
     public async Task<CallToolResult> DecideDraftAsync(
         long draft_id,
-        [Description("approve, reject or reset.")] string decision,
+        string decision,
         CancellationToken ct = default
     )
     {
@@ -39,8 +39,8 @@ internal sealed class HumanDecisionTools(DraftLedger drafts, SignalLedger signal
         );
     }
 
-    [McpServerTool(Destructive = true, OpenWorld = false, Idempotent = false)]
-    [Description("Dismiss a signal no task was made from (new, unrouted or invalid), with the reason.")]
+    [McpServerTool(Destructive = true, OpenWorld = false)]
+    [Description("Close a signal no task came from (new, unrouted, invalid), with the reason.")]
     public async Task<CallToolResult> DismissSignalAsync(long signal_id, string reason, CancellationToken ct = default)
     {
         var signal = await signals.DismissAsync(caller, signal_id, reason, ct);

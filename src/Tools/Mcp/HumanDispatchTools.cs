@@ -14,9 +14,9 @@ namespace FactoryMcp.Tools.Mcp;
 [McpServerToolType]
 internal sealed class HumanDispatchTools(TaskLedger tasks, TaskIntake intake, SpecJobs specJobs, Caller caller)
 {
-    [McpServerTool(Destructive = false, OpenWorld = false, Idempotent = false)]
+    [McpServerTool(Destructive = false, OpenWorld = false)]
     [Description(
-        "Queue work for target_agent (a builder, pool:NAME or anyone). Give one of: packet (propose a task; approve: true approves it too), task_id (retarget a proposed, ready or escalated task), signal_id (dispatch the signal as a spec job)."
+        "Queue work for target_agent (builder, pool:NAME or anyone). One of: packet (propose; approve: true also approves), task_id (retarget a proposed, ready or escalated task), signal_id (spec job)."
     )]
     public async Task<CallToolResult> EnqueueForAgentAsync(
         string target_agent,

@@ -25,10 +25,10 @@ internal sealed class HumanRecordTools(
 {
     [McpServerTool(ReadOnly = true, OpenWorld = false)]
     [Description(
-        "Records newest first. kind: signals (outcome, possible duplicates; duplicates: true for flagged only), feedback (not yet promoted), lessons (active), drafts, agents (pools, utilization over since, default 24h). Filters: status, line, agent, since, text; cursor."
+        "Records newest first by kind: signals (outcome, duplicates; duplicates: true = flagged only), feedback (unpromoted), lessons, drafts, agents (pools, utilization over since, default 24h). Filters: status, line, agent, since, text; cursor."
     )]
     public async Task<CallToolResult> ListRecordsAsync(
-        [Description("signals, feedback, lessons, drafts or agents.")] string kind,
+        string kind,
         string? status = null,
         string? line = null,
         string? agent = null,

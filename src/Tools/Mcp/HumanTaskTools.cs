@@ -21,7 +21,7 @@ internal sealed class HumanTaskTools(
 {
     [McpServerTool(ReadOnly = true, OpenWorld = false)]
     [Description(
-        "Tasks newest first (runs: true lists runs). Filters: state (a task or run state), line, agent (who ran it), since (24h, 7d or ISO time), text (in the title). Pass next_cursor back as cursor."
+        "Tasks newest first; runs: true lists runs. Filters: state, line, agent (who ran it), since (24h, 7d, ISO), text (title). More: cursor = next_cursor."
     )]
     public async Task<CallToolResult> ListTasksAsync(
         string? state = null,
@@ -97,7 +97,7 @@ internal sealed class HumanTaskTools(
 
     [McpServerTool(ReadOnly = true, OpenWorld = false)]
     [Description(
-        "The evidence bundle of a run as Markdown: task, evidence (marked agent/server/verifier), declarations including refused ones."
+        "A run's evidence bundle (Markdown): task, evidence by origin, declarations incl. refused."
     )]
     public async Task<CallToolResult> GetRunAsync(long run_id, CancellationToken ct = default)
     {
@@ -114,9 +114,9 @@ internal sealed class HumanTaskTools(
         );
     }
 
-    [McpServerTool(Destructive = false, OpenWorld = false, Idempotent = false)]
+    [McpServerTool(Destructive = false, OpenWorld = false)]
     [Description(
-        "Approve a proposed task: its base is pinned to a full SHA, its line's defaults are frozen into it, and it is queued for builders."
+        "Approve a proposal: pins its base SHA, freezes its line's defaults, queues it."
     )]
     public async Task<CallToolResult> ApproveTaskAsync(long task_id, CancellationToken ct = default)
     {
@@ -137,7 +137,7 @@ internal sealed class HumanTaskTools(
         );
     }
 
-    [McpServerTool(Destructive = true, OpenWorld = false, Idempotent = false)]
+    [McpServerTool(Destructive = true, OpenWorld = false)]
     [Description("Turn down a proposed task, with the reason.")]
     public async Task<CallToolResult> RejectTaskAsync(long task_id, string reason, CancellationToken ct = default)
     {
@@ -145,13 +145,13 @@ internal sealed class HumanTaskTools(
         return ToolReply.Of(new { task_id = task.Id, state = task.State }, $"Task {task.Id} rejected.");
     }
 
-    [McpServerTool(Destructive = false, OpenWorld = false, Idempotent = false)]
+    [McpServerTool(Destructive = false, OpenWorld = false)]
     [Description(
-        "Replace a proposed task's packet with a new version (history is kept). Refused once the task is approved."
+        "Replace a proposal's packet (versions kept); refused once approved."
     )]
     public async Task<CallToolResult> UpdatePacketAsync(
         long task_id,
-        [Description("The whole packet, Markdown.")] string packet,
+        [Description("Whole packet, Markdown.")] string packet,
         string? note = null,
         CancellationToken ct = default
     )

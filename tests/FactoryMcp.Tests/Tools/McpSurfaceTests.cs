@@ -62,7 +62,7 @@ public sealed class McpSurfaceTests
                 "decide_draft",
                 "dismiss_signal",
                 "ingest_signals",
-                "manage_agent",
+                "revoke_agent",
                 "set_line",
             }
         )
