@@ -39,11 +39,7 @@ internal sealed class HumanAdminTools(
     [Description(
         "Record signals, drafting proposals by line template. format github: `gh issue list --json number,title,body,labels,url,author,createdAt` output; jsonl: an object a line."
     )]
-    public async Task<CallToolResult> IngestSignalsAsync(
-        string format,
-        string content,
-        CancellationToken ct = default
-    )
+    public async Task<CallToolResult> IngestSignalsAsync(string format, string content, CancellationToken ct = default)
     {
         RequireHuman();
         var inputs = format switch
@@ -97,9 +93,7 @@ internal sealed class HumanAdminTools(
     }
 
     [McpServerTool(Destructive = false, OpenWorld = true, Idempotent = true)]
-    [Description(
-        "Push an approved run's reviewed SHA to branch factory/TASK-RUN; opens a draft PR with gh if it can."
-    )]
+    [Description("Push an approved run's reviewed SHA to branch factory/TASK-RUN; opens a draft PR with gh if it can.")]
     public async Task<CallToolResult> PublishRunAsync(long run_id, CancellationToken ct = default)
     {
         var result = await publisher.PublishAsync(caller, run_id, ct);

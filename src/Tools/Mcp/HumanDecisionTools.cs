@@ -14,11 +14,7 @@ internal sealed class HumanDecisionTools(DraftLedger drafts, SignalLedger signal
 {
     [McpServerTool(Destructive = false, OpenWorld = false, Idempotent = true)]
     [Description("Set a draft's decision: approve, reject or reset (back to drafted). Nothing is published.")]
-    public async Task<CallToolResult> DecideDraftAsync(
-        long draft_id,
-        string decision,
-        CancellationToken ct = default
-    )
+    public async Task<CallToolResult> DecideDraftAsync(long draft_id, string decision, CancellationToken ct = default)
     {
         var status = decision switch
         {

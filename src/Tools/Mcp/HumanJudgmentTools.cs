@@ -44,9 +44,7 @@ internal sealed class HumanJudgmentTools(
     }
 
     [McpServerTool(Destructive = true, OpenWorld = false)]
-    [Description(
-        "Cancel an unfinished task: revokes its lease, frees its workspace, dequeues it."
-    )]
+    [Description("Cancel an unfinished task: revokes its lease, frees its workspace, dequeues it.")]
     public async Task<CallToolResult> CancelTaskAsync(long task_id, string reason, CancellationToken ct = default)
     {
         var task = await intake.CancelAsync(caller, task_id, reason, ct);
@@ -54,9 +52,7 @@ internal sealed class HumanJudgmentTools(
     }
 
     [McpServerTool(Destructive = false, OpenWorld = false)]
-    [Description(
-        "Answer an escalated task; action requeue (the answer reaches the next packet) or cancel."
-    )]
+    [Description("Answer an escalated task; action requeue (the answer reaches the next packet) or cancel.")]
     public async Task<CallToolResult> AnswerEscalationAsync(
         long task_id,
         string answer,

@@ -12,9 +12,7 @@ namespace FactoryMcp.Tools.Mcp;
 internal sealed class HumanShippingTools(ShipService ship, FunnelLedger funnel, Caller caller)
 {
     [McpServerTool(Destructive = false, OpenWorld = false, Idempotent = true)]
-    [Description(
-        "Record that a run's change reached users; sha must be the reviewed SHA. Once per run."
-    )]
+    [Description("Record that a run's change reached users; sha must be the reviewed SHA. Once per run.")]
     public async Task<CallToolResult> MarkShippedAsync(
         long run_id,
         string sha,

@@ -96,9 +96,7 @@ internal sealed class HumanTaskTools(
     }
 
     [McpServerTool(ReadOnly = true, OpenWorld = false)]
-    [Description(
-        "A run's evidence bundle (Markdown): task, evidence by origin, declarations incl. refused."
-    )]
+    [Description("A run's evidence bundle (Markdown): task, evidence by origin, declarations incl. refused.")]
     public async Task<CallToolResult> GetRunAsync(long run_id, CancellationToken ct = default)
     {
         var bundle = await bundles.BuildAsync(run_id, ct);
@@ -115,9 +113,7 @@ internal sealed class HumanTaskTools(
     }
 
     [McpServerTool(Destructive = false, OpenWorld = false)]
-    [Description(
-        "Approve a proposal: pins its base SHA, freezes its line's defaults, queues it."
-    )]
+    [Description("Approve a proposal: pins its base SHA, freezes its line's defaults, queues it.")]
     public async Task<CallToolResult> ApproveTaskAsync(long task_id, CancellationToken ct = default)
     {
         var weakenings = await intake.WeakeningsAsync(task_id, ct);
@@ -146,9 +142,7 @@ internal sealed class HumanTaskTools(
     }
 
     [McpServerTool(Destructive = false, OpenWorld = false)]
-    [Description(
-        "Replace a proposal's packet (versions kept); refused once approved."
-    )]
+    [Description("Replace a proposal's packet (versions kept); refused once approved.")]
     public async Task<CallToolResult> UpdatePacketAsync(
         long task_id,
         [Description("Whole packet, Markdown.")] string packet,

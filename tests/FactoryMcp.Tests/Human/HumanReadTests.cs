@@ -164,7 +164,10 @@ public sealed class HumanReadTests
 
         await OkAsync(mcp, "revoke_agent", new() { ["name"] = "fast-2" });
         var after = await OkAsync(mcp, "list_records", new() { ["kind"] = "agents" });
-        var revoked = after.GetProperty("agents").EnumerateArray().Single(a => a.GetProperty("name").GetString() == "fast-2");
+        var revoked = after
+            .GetProperty("agents")
+            .EnumerateArray()
+            .Single(a => a.GetProperty("name").GetString() == "fast-2");
         Assert.Equal(AgentActivity.RevokedStatus, revoked.GetProperty("status").GetString());
     }
 }
