@@ -72,6 +72,22 @@ public sealed class CliOutputTests : IDisposable
     }
 
     [Fact]
+    public async Task SignalsDismiss_ClosesTheSignalWithTheReason_ThroughTheLedgerRuleTheToolUses()
+    {
+        var repo = await ProjectWithLongTitleAsync("Dark mode toggle is missing");
+        var dismissed = await FactoryBinary.RunAsync(repo.Path, ["signals", "dismiss", "1", "--reason", "won't do"]);
+        Assert.True(dismissed.ExitCode == 0, dismissed.Output);
+        var signals = JsonDocument.Parse(
+            (await FactoryBinary.RunAsync(repo.Path, ["signals", "--json"])).StandardOutput
+        );
+        Assert.Equal("dismissed", signals.RootElement[0].GetProperty("status").GetString());
+        Assert.Contains("won't do", signals.RootElement[0].GetProperty("reason").GetString());
+        var again = await FactoryBinary.RunAsync(repo.Path, ["signals", "dismiss", "1", "--reason", "again"]);
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains("already dismissed", again.StandardError);
+    }
+
+    [Fact]
     public async Task UnknownCommandOrOption_IsBadUsageNamingIt_EvenWithHelp()
     {
         var repo = await TempRepo.CreateAsync(root.Combine("app"));
