@@ -24,20 +24,6 @@ public sealed partial class LessonLedger
                    AND (@beforeId IS NULL OR id < @beforeId)
                  ORDER BY id DESC LIMIT @limit
                 """;
-        return (
-            await db.QueryAsync<FeedbackRow>(
-                sql,
-                new
-                {
-                    line = query.Line,
-                    agent = query.Agent,
-                    since = query.SinceText,
-                    pattern = query.Pattern,
-                    beforeId = query.BeforeId,
-                    limit = query.ClampedLimit,
-                },
-                ct
-            )
-        ).ToList();
+        return (await db.QueryAsync<FeedbackRow>(sql, query.Parameters, ct)).ToList();
     }
 }

@@ -37,6 +37,22 @@ public sealed record LedgerQuery
 
     public string? SinceText => Since is { } s ? Storage.Iso.Text(s) : null;
 
+    /// <summary>
+    /// The SQL parameters every list query binds (@state, @line, @agent, @since, @pattern, @beforeId, @limit);
+    /// Dapper binds only those a query names.
+    /// </summary>
+    public object Parameters =>
+        new
+        {
+            state = State,
+            line = Line,
+            agent = Agent,
+            since = SinceText,
+            pattern = Pattern,
+            beforeId = BeforeId,
+            limit = ClampedLimit,
+        };
+
     /// <summary>The id to pass back as the cursor when a page came back full; null on the last page.</summary>
     public long? NextCursor<T>(IReadOnlyList<T> page, Func<T, long> id) =>
         page.Count == ClampedLimit && page.Count > 0 ? id(page[^1]) : null;

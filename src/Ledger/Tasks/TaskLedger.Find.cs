@@ -27,22 +27,7 @@ public sealed partial class TaskLedger
                    AND (@beforeId IS NULL OR t.id < @beforeId)
                  ORDER BY t.id DESC LIMIT @limit
                 """;
-        return (
-            await db.QueryAsync<TaskRow>(
-                sql,
-                new
-                {
-                    state = query.State,
-                    line = query.Line,
-                    agent = query.Agent,
-                    since = query.SinceText,
-                    pattern = query.Pattern,
-                    beforeId = query.BeforeId,
-                    limit = query.ClampedLimit,
-                },
-                ct
-            )
-        ).ToList();
+        return (await db.QueryAsync<TaskRow>(sql, query.Parameters, ct)).ToList();
     }
 
     /// <summary>
@@ -70,29 +55,16 @@ public sealed partial class TaskLedger
                    AND (@beforeId IS NULL OR r.id < @beforeId)
                  ORDER BY r.id DESC LIMIT @limit
                 """;
-        var rows = await db.QueryAsync<RunRow>(
-            sql,
-            new
-            {
-                state = query.State,
-                line = query.Line,
-                agent = query.Agent,
-                since = query.SinceText,
-                pattern = query.Pattern,
-                beforeId = query.BeforeId,
-                limit = query.ClampedLimit,
-            },
-            ct
-        );
+        var rows = await db.QueryAsync<RunRow>(sql, query.Parameters, ct);
         var list = rows.ToList();
-        var tasks = new Dictionary<long, TaskRow>();
-        var result = new List<(RunRow, string, string)>(list.Count);
-        foreach (var run in list)
-        {
-            if (!tasks.TryGetValue(run.TaskId, out var task))
-                tasks[run.TaskId] = task = await GetAsync(run.TaskId, ct);
-            result.Add((run, task.Title, task.Line));
-        }
-        return result;
+        // The page's tasks in one query, not one per run.
+        var tasks = (
+            await db.QueryAsync<TaskRow>(
+                SelectTask + " WHERE t.id IN @ids",
+                new { ids = list.Select(r => r.TaskId).Distinct().ToArray() },
+                ct
+            )
+        ).ToDictionary(t => t.Id);
+        return list.Select(run => (run, tasks[run.TaskId].Title, tasks[run.TaskId].Line)).ToList();
     }
 }
