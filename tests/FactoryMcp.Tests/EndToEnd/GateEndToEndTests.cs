@@ -39,7 +39,7 @@ public sealed class GateEndToEndTests : IDisposable
         return repo;
     }
 
-    private static async Task<(long RunId, string Workspace)> ClaimAndFixAsync(McpClient client)
+    internal static async Task<(long RunId, string Workspace)> ClaimAndFixAsync(McpClient client)
     {
         var claimed = await client.CallToolAsync("get_task_packet", new Dictionary<string, object?>());
         var runId = claimed.StructuredContent!.Value.GetProperty("run_id").GetInt64();
@@ -60,7 +60,7 @@ public sealed class GateEndToEndTests : IDisposable
     private static string? OutcomeOf(CallToolResult result) =>
         result.StructuredContent is { } s && s.TryGetProperty("outcome", out var o) ? o.GetString() : null;
 
-    private static Dictionary<string, object?> PrReady(long runId) =>
+    internal static Dictionary<string, object?> PrReady(long runId) =>
         new()
         {
             ["run_id"] = runId,
@@ -193,7 +193,7 @@ public sealed class GateEndToEndTests : IDisposable
     }
 
     /// <summary>`factory serve` as a plain child process, so the test holds its pid and can SIGKILL it.</summary>
-    private static Task<ChildProcess> StartServerAsync(string workingDirectory, string agent) =>
+    internal static Task<ChildProcess> StartServerAsync(string workingDirectory, string agent) =>
         ChildProcess.StartAsync(
             FactoryBinary.Path,
             ["serve"],

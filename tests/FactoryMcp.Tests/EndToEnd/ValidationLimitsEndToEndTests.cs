@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using FactoryMcp.Tests.Gate;
 using FactoryMcp.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
@@ -38,32 +37,6 @@ public sealed class ValidationLimitsEndToEndTests : IDisposable
         return repo;
     }
 
-    private static async Task<(long RunId, string Workspace)> ClaimAndFixAsync(McpClient client)
-    {
-        var claimed = await client.CallToolAsync("get_task_packet", new Dictionary<string, object?>());
-        var runId = claimed.StructuredContent!.Value.GetProperty("run_id").GetInt64();
-        var workspace = claimed.StructuredContent!.Value.GetProperty("workspace").GetString()!;
-        await client.CallToolAsync(
-            "record_evidence",
-            new Dictionary<string, object?>
-            {
-                ["run_id"] = runId,
-                ["kind"] = "plan",
-                ["summary"] = "fix the typo",
-            }
-        );
-        await File.WriteAllTextAsync(Path.Combine(workspace, "src", "greet.sh"), GateHarness.FixedGreeting);
-        return (runId, workspace);
-    }
-
-    private static Dictionary<string, object?> PrReady(long runId) =>
-        new()
-        {
-            ["run_id"] = runId,
-            ["state"] = "PR_READY",
-            ["summary"] = "fixed the typo",
-        };
-
     [Fact]
     public async Task CommandPrinting300MB_KeepsTheServersMemoryBounded_AndStoresACappedBlob()
     {
@@ -71,20 +44,20 @@ public sealed class ValidationLimitsEndToEndTests : IDisposable
         var repo = await ProjectAsync(
             GateHarness.Packet(validation: "sh tests/test_greet.sh && sh tests/flood.sh", reproduction: null)
         );
-        var server = StartServer(repo.Path, "claude-1");
+        await using var server = await GateEndToEndTests.StartServerAsync(repo.Path, "claude-1");
         try
         {
             await using var client = await McpClient.CreateAsync(
-                new StreamClientTransport(server.StandardInput.BaseStream, server.StandardOutput.BaseStream),
+                new StreamClientTransport(server.StandardInput, server.StandardOutput),
                 FactoryBinary.ClientOptions
             );
-            var (runId, workspace) = await ClaimAndFixAsync(client);
+            var (runId, workspace) = await GateEndToEndTests.ClaimAndFixAsync(client);
             await File.WriteAllTextAsync(
                 Path.Combine(workspace, "tests", "flood.sh"),
                 "#!/bin/sh\nhead -c 209715200 /dev/zero | tr '\\0' 'a'\necho\nyes 'one short line of output' | head -c 104857600\necho flood-done\n"
             );
 
-            var outcome = await Redeclare.UntilDecidedAsync(client, PrReady(runId));
+            var outcome = await Redeclare.UntilDecidedAsync(client, GateEndToEndTests.PrReady(runId));
             var peak = PeakResidentBytes(server.Id);
 
             Assert.True(outcome.IsError != true, Redeclare.TextOf(outcome));
@@ -103,8 +76,7 @@ public sealed class ValidationLimitsEndToEndTests : IDisposable
         }
         finally
         {
-            server.Kill(entireProcessTree: true);
-            await server.WaitForExitAsync();
+            await server.DisposeAsync(); // the whole tree, before the temp folder goes
         }
     }
 
@@ -117,9 +89,9 @@ public sealed class ValidationLimitsEndToEndTests : IDisposable
             "gemini-1",
             env: new Dictionary<string, string?> { ["FACTORY_SANDBOX"] = "off" }
         );
-        var (runId, _) = await ClaimAndFixAsync(client);
+        var (runId, _) = await GateEndToEndTests.ClaimAndFixAsync(client);
 
-        var result = await Redeclare.UntilDecidedAsync(client, PrReady(runId));
+        var result = await Redeclare.UntilDecidedAsync(client, GateEndToEndTests.PrReady(runId));
 
         Assert.True(result.IsError);
         var text = Redeclare.TextOf(result);
@@ -151,29 +123,5 @@ public sealed class ValidationLimitsEndToEndTests : IDisposable
             reader.IsDBNull(2) ? null : reader.GetString(2),
             reader.IsDBNull(3) ? null : reader.GetInt64(3)
         );
-    }
-
-    private static Process StartServer(string workingDirectory, string agent)
-    {
-        var info = new ProcessStartInfo(FactoryBinary.Path, ["serve"])
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var (key, value) in FactoryBinary.CleanEnvironment())
-        {
-            if (value is null)
-                info.Environment.Remove(key);
-            else
-                info.Environment[key] = value;
-        }
-        info.Environment["FACTORY_AGENT"] = agent;
-        var process = Process.Start(info)!;
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginErrorReadLine();
-        return process;
     }
 }
