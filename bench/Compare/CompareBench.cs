@@ -82,8 +82,8 @@ internal static class CompareBench
             peerRate = [];
         double ourPeak,
             peerPeak;
-        await using (var a = StdioPeer.Start(ours))
-        await using (var b = StdioPeer.Start(peer))
+        await using (var a = await StdioPeer.StartAsync(ours))
+        await using (var b = await StdioPeer.StartAsync(peer))
         {
             await a.InitializeAsync();
             await b.InitializeAsync();

@@ -15,12 +15,16 @@ namespace FactoryMcp.Bench.Http;
 /// `factory serve --http`: each claims with get_task_packet (new run, real workspace) and records evidence
 /// on it, several times per repetition. Then the ledger is checked: every claim seen by a client is a run
 /// of that agent, no task was claimed twice, none went missing, and no call failed (SQLITE_BUSY included).
+/// The clients speak the newest revision (2026-07-28, stateless: a server per request) unless
+/// <c>--protocol</c> names an older one (2025-11-25: a session per client).
 /// </summary>
 internal static class HttpAgentsBench
 {
+    public const string ProtocolOption = "--protocol";
+
     public static async Task<int> RunAsync(string[] args)
     {
-        var options = BenchOptions.Parse(args);
+        var options = BenchOptions.Parse(args, new HashSet<string> { ProtocolOption });
         var figures = await MeasureAsync(options);
         FigureTable.Print(Console.Out, $"{options.Agents} concurrent agents over HTTP", figures);
         return figures.Any(f => f.Met == false) ? 1 : 0;
@@ -29,6 +33,7 @@ internal static class HttpAgentsBench
     public static async Task<IReadOnlyList<Figure>> MeasureAsync(BenchOptions options)
     {
         var factory = await Builds.FactoryAsync(options);
+        var protocol = options.Extra.GetValueOrDefault(ProtocolOption);
         var perRun = options.Agents * options.TasksPerAgent;
         using var ledger = await BenchLedger.CreateAsync(options.Directory, 0, withRepository: true);
         await ledger.SeedAsync(perRun * options.Runs);
@@ -54,7 +59,9 @@ internal static class HttpAgentsBench
             claimMs = [];
         for (var r = 0; r < options.Runs; r++)
         {
-            var clients = await Task.WhenAll(tokens.Select(t => SdkClients.HttpAsync(server.Endpoint, t.Token)));
+            var clients = await Task.WhenAll(
+                tokens.Select(t => SdkClients.HttpAsync(server.Endpoint, t.Token, protocol))
+            );
             var latencies = new ConcurrentBag<double>();
             var claimLatencies = new ConcurrentBag<double>();
             var clock = Stopwatch.StartNew();
@@ -81,6 +88,7 @@ internal static class HttpAgentsBench
             claimMs.Add(new Figure("", "", claimLatencies.ToList()).Median);
         }
         var peak = server.Memory().PeakMiB;
+        var (readMs, readRate) = await WarmReadsAsync(server, tokens, claims, protocol, options, errors);
 
         // The ledger's account of what the clients saw.
         var db = ledger.Db;
@@ -117,7 +125,7 @@ internal static class HttpAgentsBench
                 $"{n} agents over HTTP, calls/s",
                 "calls/s",
                 rate,
-                Note: $"get_task_packet (claim + workspace) then {options.EvidencePerClaim} record_evidence, {options.TasksPerAgent}× per agent"
+                Note: $"get_task_packet (claim + workspace) then {options.EvidencePerClaim} record_evidence, {options.TasksPerAgent}× per agent; protocol {protocol ?? "2026-07-28 (stateless)"}"
             ),
             new Figure($"{n} agents over HTTP, call latency median", "ms", medianMs),
             new Figure($"{n} agents over HTTP, call latency p99", "ms", p99Ms),
@@ -127,6 +135,13 @@ internal static class HttpAgentsBench
                 claimMs,
                 Note: "get_task_packet with workspace under contention"
             ),
+            new Figure(
+                "warm get_task_packet by id over HTTP, median",
+                "ms",
+                readMs,
+                Note: "one SDK client, sequential: the HTTP stack's own cost per call (authentication, limits, the SDK)"
+            ),
+            new Figure("warm get_task_packet by id over HTTP, rate", "calls/s", readRate),
             Exact($"{n} agents over HTTP, double claims", doubles, $"{allRuns} runs on {distinctTasks} distinct tasks"),
             Exact(
                 $"{n} agents over HTTP, lost claims",
@@ -148,6 +163,48 @@ internal static class HttpAgentsBench
                 $"VmHWM after {options.Runs} rounds of {n} agents"
             ),
         ];
+    }
+
+    /// <summary>
+    /// Sequential reads of one claimed task's packet by one client per repetition, each with another agent's
+    /// token (a token's rate limit is 600 a minute, so at most 500 reads each).
+    /// </summary>
+    private static async Task<(List<double> MedianMs, List<double> Rate)> WarmReadsAsync(
+        HttpServer server,
+        List<(string Name, string Token)> tokens,
+        ConcurrentBag<(string Agent, long Run, long Task)> claims,
+        string? protocol,
+        BenchOptions options,
+        ConcurrentBag<string> errors
+    )
+    {
+        List<double> medianMs = [],
+            rate = [];
+        if (claims.IsEmpty)
+            return (medianMs, rate);
+        var read = new Dictionary<string, object?> { ["task_id"] = claims.First().Task };
+        var ops = Math.Min(options.Ops, 500);
+        for (var r = 0; r < options.Runs; r++)
+        {
+            await using var client = await SdkClients.HttpAsync(
+                server.Endpoint,
+                tokens[r % tokens.Count].Token,
+                protocol
+            );
+            for (var i = 0; i < 10; i++)
+                await CallAsync(client, "get_task_packet", read, errors);
+            var latencies = new List<double>(ops);
+            var clock = Stopwatch.StartNew();
+            for (var i = 0; i < ops; i++)
+            {
+                var start = Stopwatch.GetTimestamp();
+                await CallAsync(client, "get_task_packet", read, errors);
+                latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+            rate.Add(ops / clock.Elapsed.TotalSeconds);
+            medianMs.Add(new Figure("", "", latencies).Median);
+        }
+        return (medianMs, rate);
     }
 
     private static Figure Exact(string name, double count, string note) =>

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using FactoryMcp.Tools.Processes;
 
 namespace FactoryMcp.Bench.Ledgers;
 
@@ -31,20 +31,8 @@ internal static class Git
 
     private static async Task RunAsync(string directory, params string[] args)
     {
-        var info = new ProcessStartInfo("git")
-        {
-            WorkingDirectory = directory,
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-            info.ArgumentList.Add(arg);
-        using var process = Process.Start(info)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"git {string.Join(' ', args)} failed: {await stderr}");
+        var result = await ProcessRunner.RunAsync(new ProcessSpec("git", args) { WorkingDirectory = directory });
+        if (!result.Succeeded)
+            throw new InvalidOperationException($"git {string.Join(' ', args)} failed: {result.StandardError}");
     }
 }

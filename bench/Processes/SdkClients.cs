@@ -21,7 +21,8 @@ internal static class SdkClients
             Options
         );
 
-    public static Task<McpClient> HttpAsync(Uri endpoint, string token) =>
+    /// <summary>Over Streamable HTTP; a null protocol version lets the client prefer 2026-07-28 (stateless).</summary>
+    public static Task<McpClient> HttpAsync(Uri endpoint, string token, string? protocolVersion = null) =>
         McpClient.CreateAsync(
             new HttpClientTransport(
                 new HttpClientTransportOptions
@@ -31,7 +32,7 @@ internal static class SdkClients
                     AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + token },
                 }
             ),
-            Options
+            new McpClientOptions { DiscoverProbeTimeout = Timeout.InfiniteTimeSpan, ProtocolVersion = protocolVersion }
         );
 
     /// <summary>Waits for the server/discover probe's answer rather than falling back after 5 s on a loaded machine (as the tests do).</summary>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FactoryMcp.ChildProcesses;
 
 namespace FactoryMcp.Bench.Processes;
 
@@ -12,59 +13,33 @@ namespace FactoryMcp.Bench.Processes;
 /// </summary>
 internal sealed class StdioPeer : IAsyncDisposable
 {
-    private readonly Process process;
+    private static readonly UTF8Encoding Utf8 = new(false);
+    private readonly ChildProcess process;
+    private readonly StreamReader output;
     private readonly Stopwatch sinceSpawn;
-    private readonly List<string> stderr = [];
     private long nextId;
 
-    private StdioPeer(Process process, Stopwatch sinceSpawn)
+    private StdioPeer(ChildProcess process, Stopwatch sinceSpawn)
     {
         this.process = process;
         this.sinceSpawn = sinceSpawn;
+        output = new StreamReader(process.StandardOutput, Utf8);
     }
 
     public int ProcessId => process.Id;
-    public IReadOnlyList<string> Stderr
-    {
-        get
-        {
-            lock (stderr)
-                return stderr.ToList();
-        }
-    }
+    public IReadOnlyList<string> Stderr => process.Stderr;
 
-    public static StdioPeer Start(ServerCommand command)
+    public static async Task<StdioPeer> StartAsync(ServerCommand command)
     {
-        var info = new ProcessStartInfo(command.FileName)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = command.WorkingDirectory ?? Environment.CurrentDirectory,
-            StandardOutputEncoding = new UTF8Encoding(false),
-        };
-        foreach (var arg in command.Arguments)
-            info.ArgumentList.Add(arg);
-        foreach (var (key, value) in command.Environment)
-        {
-            if (value is null)
-                info.Environment.Remove(key);
-            else
-                info.Environment[key] = value;
-        }
-        var process = new Process { StartInfo = info };
         var clock = Stopwatch.StartNew();
-        process.Start();
-        var peer = new StdioPeer(process, clock);
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is { } line)
-                lock (peer.stderr)
-                    peer.stderr.Add(line);
-        };
-        process.BeginErrorReadLine();
-        return peer;
+        var process = await ChildProcess.StartAsync(
+            command.FileName,
+            command.Arguments,
+            command.WorkingDirectory,
+            command.Environment,
+            interactive: true
+        );
+        return new StdioPeer(process, clock);
     }
 
     /// <summary>Sends initialize and the initialized notification; returns the time from spawn to the reply.</summary>
@@ -101,9 +76,9 @@ internal sealed class StdioPeer : IAsyncDisposable
         while (true)
         {
             var line =
-                await process.StandardOutput.ReadLineAsync(ct)
+                await output.ReadLineAsync(ct)
                 ?? throw new InvalidOperationException(
-                    $"The server exited (code {(process.HasExited ? process.ExitCode : -1)}) before answering {method}:\n{string.Join('\n', Stderr.TakeLast(20))}"
+                    $"The server exited (code {(process.HasExited ? process.Exited.Result : -1)}) before answering {method}:\n{string.Join('\n', Stderr.TakeLast(20))}"
                 );
             if (line.Length == 0 || line[0] != '{')
                 continue;
@@ -140,7 +115,7 @@ internal sealed class StdioPeer : IAsyncDisposable
 
     private async Task SendAsync(JsonObject message, CancellationToken ct)
     {
-        await process.StandardInput.WriteLineAsync(message.ToJsonString().AsMemory(), ct);
+        await process.StandardInput.WriteAsync(Utf8.GetBytes(message.ToJsonString() + "\n"), ct);
         await process.StandardInput.FlushAsync(ct);
     }
 
@@ -161,24 +136,12 @@ internal sealed class StdioPeer : IAsyncDisposable
     /// <summary>Resident and peak resident memory of the server and its descendants (npx starts node as a child).</summary>
     public ProcessMemory Memory() => ProcessMemory.OfTree(process.Id);
 
+    /// <summary>Closes standard input (a stdio server's cue to exit); killed with its descendants after 5 s.</summary>
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            process.StandardInput.Close();
-            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await process.WaitForExitAsync(wait.Token);
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException)
-        {
-            try
-            {
-                process.Kill(entireProcessTree: true);
-            }
-            catch (InvalidOperationException) { }
-            await process.WaitForExitAsync();
-        }
-        process.Dispose();
+        process.CloseStandardInput();
+        await process.DisposeAsync();
+        output.Dispose();
     }
 }
 

@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
+using FactoryMcp.Tools.Processes;
 
 namespace FactoryMcp.Bench.Published;
 
@@ -97,24 +97,19 @@ internal static class Builds
 
     private static async Task PublishAsync(string project, string output, string[] extra)
     {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (
-            var arg in (string[])["publish", project, "-c", "Release", "-o", output, "-nologo", "-v", "quiet", .. extra]
-        )
-            info.ArgumentList.Add(arg);
-        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
+        var result = await ProcessRunner.RunAsync(
+            new ProcessSpec(
+                "dotnet",
+                ["publish", project, "-c", "Release", "-o", output, "-nologo", "-v", "quiet", .. extra]
+            )
+            {
+                EnvironmentOverrides = new Dictionary<string, string?> { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1" },
+                Timeout = TimeSpan.FromMinutes(20),
+            }
+        );
+        if (!result.Succeeded)
             throw new InvalidOperationException(
-                $"dotnet publish {project} failed ({process.ExitCode}):\n{await stdout}\n{await stderr}"
+                $"dotnet publish {project} failed ({result.ExitCode}):\n{result.Output}"
             );
     }
 

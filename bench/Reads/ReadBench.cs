@@ -35,7 +35,9 @@ internal static class ReadBench
         await ledger.Services.Claims.StartLeaseAsync(writer, held.Id);
 
         await using var memory = await InMemoryServer.ConnectAsync(ledger.Services, reader);
-        await using var peer = StdioPeer.Start(FactoryCommand.Serve(factory, ledger.LedgerFile, "reader-writes"));
+        await using var peer = await StdioPeer.StartAsync(
+            FactoryCommand.Serve(factory, ledger.LedgerFile, "reader-writes")
+        );
         await peer.InitializeAsync();
         await using var client = await SdkClients.StdioAsync(
             FactoryCommand.Serve(factory, ledger.LedgerFile, "reader")

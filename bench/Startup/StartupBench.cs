@@ -149,7 +149,7 @@ internal static class StartupBench
     /// <summary>Milliseconds from spawn to the initialize reply, CPU used by then; with <paramref name="idle"/>, also MiB resident once it has settled.</summary>
     public static async Task<Spawn> SpawnAsync(ServerCommand command, bool idle)
     {
-        await using var peer = StdioPeer.Start(command);
+        await using var peer = await StdioPeer.StartAsync(command);
         var elapsed = await peer.InitializeAsync();
         var cpu = peer.CpuMilliseconds();
         if (!idle)

@@ -36,7 +36,9 @@ internal static class ToolsListBench
             }
         )
         {
-            await using var peer = StdioPeer.Start(FactoryCommand.Serve(factory, ledger.LedgerFile, name, token));
+            await using var peer = await StdioPeer.StartAsync(
+                FactoryCommand.Serve(factory, ledger.LedgerFile, name, token)
+            );
             await peer.InitializeAsync();
             var reply = await peer.RequestAsync("tools/list", new JsonObject());
             var tools = JsonNode.Parse(reply)!["result"]!["tools"]!.AsArray().Count;

@@ -4,6 +4,7 @@ using FactoryMcp.Bench.Processes;
 using FactoryMcp.Bench.Report;
 using FactoryMcp.Ledger.Declarations;
 using FactoryMcp.Ledger.Evidence;
+using FactoryMcp.Tools.Processes;
 
 namespace FactoryMcp.Bench.Validation;
 
@@ -98,11 +99,5 @@ internal static class ValidationBench
         ];
     }
 
-    private static async Task ShAsync(string line)
-    {
-        using var process = Process.Start(
-            new ProcessStartInfo("/bin/sh") { ArgumentList = { "-c", line }, UseShellExecute = false }
-        )!;
-        await process.WaitForExitAsync();
-    }
+    private static Task ShAsync(string line) => ProcessRunner.RunAsync(new ProcessSpec("/bin/sh", ["-c", line]));
 }

@@ -19,7 +19,7 @@ internal static class Fixtures
         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
     private const string TinyWav = "UklGRiQAAABXQVZFZm10IBAAAAABAAEAQB8AAIA+AAACABAAZGF0YQAAAAA=";
 
-    public static (McpServerOptions Options, ServiceProvider Services) Surface(ILoggerFactory logging)
+    public static McpServerOptions Surface(ILoggerFactory logging)
     {
         var services = new ServiceCollection().AddSingleton(logging).BuildServiceProvider();
         var options = new McpServerOptions
@@ -54,7 +54,7 @@ internal static class Fixtures
                     },
                 }
             );
-        return (options, services);
+        return options;
     }
 
     private static void Resources(McpServerHandlers handlers)

@@ -100,6 +100,20 @@ public sealed class BlobStore(LedgerPaths paths)
         }
     }
 
+    /// <summary>Stores a file's bytes (streamed, never whole in memory) and returns their sha256; the file stays.</summary>
+    public async Task<string> PutFileAsync(string file, CancellationToken ct = default)
+    {
+        await using var source = new FileStream(
+            file,
+            FileMode.Open,
+            FileAccess.Read,
+            FileShare.Read,
+            1 << 16,
+            FileOptions.Asynchronous | FileOptions.SequentialScan
+        );
+        return await PutAsync(source, ct);
+    }
+
     public bool Exists(string sha)
     {
         if (database is null)

@@ -197,6 +197,10 @@ public sealed class FunnelLedger(LedgerDatabase db)
         var bridged = await Count(
             "SELECT count(*) FROM shipped_events e WHERE e.environment = 'live' AND (SELECT count(DISTINCT kind) FROM drafts d WHERE d.event_id = e.id) = 3"
         );
+        var ownEvents = await Count("SELECT count(*) FROM shipped_events WHERE environment = @environment");
+        var ownBridged = await Count(
+            "SELECT count(*) FROM shipped_events e WHERE e.environment = @environment AND (SELECT count(DISTINCT kind) FROM drafts d WHERE d.event_id = e.id) = 3"
+        );
 
         return new FunnelFigures
         {
@@ -233,6 +237,7 @@ public sealed class FunnelLedger(LedgerDatabase db)
             CostPerShippedChange = costPerShipped,
             CostUnit = unit,
             LiveEventBridgeCoverage = environment == "live" ? Rate(bridged, liveEvents) : null,
+            EventBridgeCoverage = Rate(ownBridged, ownEvents),
         };
     }
 

@@ -40,6 +40,12 @@ public sealed record LineSettings
     public int KeepDays { get; init; } = 7;
     public double VerificationTimeoutMinutes { get; init; } = 240;
     public bool RequireSandbox { get; init; }
+
+    /// <summary>Resource limits of each validation command.</summary>
+    public SandboxLimits Limits { get; init; } = new();
+
+    /// <summary>Refuse validation when the host cannot enforce every one of <see cref="Limits"/>.</summary>
+    public bool RequireLimits { get; init; }
     public bool AllowTestDeletion { get; init; }
 
     /// <summary>
@@ -66,6 +72,8 @@ public sealed record LineSettings
             yield return $"line {name}: keep_days must be 0 or more";
         if (VerificationTimeoutMinutes <= 0)
             yield return $"line {name}: verification_timeout_minutes must be above 0";
+        foreach (var problem in (Limits ?? new SandboxLimits()).Problems(name))
+            yield return problem;
         foreach (var kind in Evidence.Where(k => !global::FactoryMcp.Ledger.Evidence.EvidenceKinds.IsWellFormed(k)))
             yield return $"line {name}: evidence kind '{kind}' must be lower-case letters, digits and underscores";
         foreach (var (label, priority) in LabelMap.Where(p => p.Value < 0))

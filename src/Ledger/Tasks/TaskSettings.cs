@@ -30,6 +30,10 @@ public sealed record TaskSettings
     public required bool RequireSandbox { get; init; }
     public required bool AllowTestDeletion { get; init; }
 
+    // Not `required`: tasks approved before limits existed read back with the defaults.
+    public SandboxLimits Limits { get; init; } = new();
+    public bool RequireLimits { get; init; }
+
     public static readonly IReadOnlyList<string> BuiltInNoOpCodes =
     [
         "cannot_reproduce",
@@ -62,6 +66,8 @@ public sealed record TaskSettings
             VerificationTimeoutMinutes = line.VerificationTimeoutMinutes,
             RequireSandbox = line.RequireSandbox,
             AllowTestDeletion = fm.AllowTestDeletion ?? line.AllowTestDeletion,
+            Limits = line.Limits ?? new SandboxLimits(),
+            RequireLimits = line.RequireLimits,
         };
     }
 

@@ -32,10 +32,15 @@ internal static class FactoryCli
         GcCommand.Add(root);
 
         var parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0)
+        var problems = parsed.Errors.Select(e => e.Message).ToList();
+        // --help suppresses the parser's errors, so `factory worker --help` would print the root help and
+        // succeed: a token no command or option took is bad usage whatever else the line says.
+        if (problems.Count == 0)
+            problems.AddRange(parsed.UnmatchedTokens.Select(t => $"Unrecognized command or argument '{t}'."));
+        if (problems.Count > 0)
         {
-            foreach (var error in parsed.Errors)
-                await Console.Error.WriteLineAsync(error.Message);
+            foreach (var problem in problems)
+                await Console.Error.WriteLineAsync(problem);
             await Console.Error.WriteLineAsync("Run `factory --help` (or `factory COMMAND --help`) for usage.");
             return 2;
         }

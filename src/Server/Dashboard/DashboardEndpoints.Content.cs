@@ -34,7 +34,7 @@ internal sealed partial class DashboardEndpoints
         routes.MapGet("/funnel", (Delegate)((HttpContext c) => Read(c, FunnelAsync)));
     }
 
-    private async Task<IResult> DraftsAsync(HumanSessions.Session session)
+    private async Task<IResult> DraftsAsync(HumanSession session)
     {
         var drafts = await factory.Drafts.ListAsync();
         var body = new StringBuilder(
@@ -54,7 +54,7 @@ internal sealed partial class DashboardEndpoints
         return Html.Page("Drafts", body.ToString(), session);
     }
 
-    private async Task<IResult> DraftAsync(HumanSessions.Session session, long id)
+    private async Task<IResult> DraftAsync(HumanSession session, long id)
     {
         var draft = await factory.Drafts.GetAsync(id);
         var body = new StringBuilder(
@@ -79,7 +79,7 @@ internal sealed partial class DashboardEndpoints
         return Html.Page($"Draft {id}", body.ToString(), session);
     }
 
-    private async Task<IResult> FunnelAsync(HumanSessions.Session session)
+    private async Task<IResult> FunnelAsync(HumanSession session)
     {
         var report = await factory.Funnel.ReportAsync();
         var body = new StringBuilder(

@@ -50,12 +50,12 @@ internal sealed partial class DashboardEndpoints
         );
     }
 
-    private static string AnswerForm(HumanSessions.Session session, long taskId) =>
+    private static string AnswerForm(HumanSession session, long taskId) =>
         $"<form method=\"post\" action=\"/tasks/{taskId}/answer\">{Html.Csrf(session)}<input name=\"answer\" required placeholder=\"Your answer\"> "
         + "<select name=\"action\"><option value=\"requeue\">requeue</option><option value=\"cancel\">cancel</option></select> "
         + $"<button type=\"submit\" id=\"answer-{taskId}\">Answer</button></form>";
 
-    private static string ReviewForm(HumanSessions.Session session, long runId) =>
+    private static string ReviewForm(HumanSession session, long runId) =>
         $"<h2>Review</h2><form method=\"post\" action=\"/runs/{runId}/review\">{Html.Csrf(session)}"
         + "<select name=\"outcome\"><option value=\"approve\">approve</option><option value=\"changes_requested\">changes requested</option><option value=\"reject\">reject</option></select> "
         + "<input name=\"feedback\" placeholder=\"Feedback (required unless approving)\"> <button type=\"submit\" id=\"review\">Record review</button></form>";

@@ -5,6 +5,8 @@ using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Ledger.Lifecycle;
 using FactoryMcp.Server.Http;
 using FactoryMcp.Tools.Hosting;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -14,29 +16,27 @@ namespace FactoryMcp.Server.Dashboard;
 /// <summary>
 /// The dashboard at /: the board by state, a task (its packet, and for a proposal: edit, approve,
 /// reject), a run's evidence bundle, evidence blobs, open escalations. Every page needs a human's
-/// session, and every write also its CSRF token; it calls the same ledger operations as the tools.
+/// session (<see cref="DashboardAuthentication"/>), and every write also its antiforgery token; it calls
+/// the same ledger operations as the tools.
 /// </summary>
-internal sealed partial class DashboardEndpoints(
-    FactoryServices factory,
-    HumanSessions sessions,
-    TokenRateLimiter loginLimiter
-)
+internal sealed partial class DashboardEndpoints(FactoryServices factory, IAntiforgery antiforgery)
 {
-    public void Map(IEndpointRouteBuilder routes)
+    public void Map(IEndpointRouteBuilder endpoints)
     {
-        routes.MapGet("/dashboard.css", () => Results.Text(Html.Css, "text/css; charset=utf-8"));
-        routes.MapGet("/login", (HttpContext c) => LoginPage(null));
-        routes.MapPost("/login", (Delegate)LoginAsync);
+        endpoints.MapGet("/dashboard.css", () => Results.Text(Html.Css, "text/css; charset=utf-8"));
+        endpoints.MapGet("/login", (HttpContext c) => LoginPage(null));
+        endpoints.MapPost("/login", (Delegate)LoginAsync).RequireRateLimiting(HttpRateLimits.Login);
+        var routes = endpoints.MapGroup("").RequireAuthorization(DashboardAuthentication.HumanPolicy);
         routes.MapPost(
             "/logout",
             (Delegate)(
                 (HttpContext c) =>
                     Write(
                         c,
-                        s =>
+                        async s =>
                         {
-                            sessions.SignOut(c);
-                            return Task.FromResult(Results.Redirect("/login"));
+                            await c.SignOutAsync(DashboardAuthentication.Scheme);
+                            return Results.Redirect("/login");
                         }
                     )
             )
@@ -112,12 +112,11 @@ internal sealed partial class DashboardEndpoints(
 
     private async Task<IResult> LoginAsync(HttpContext context)
     {
-        if (!loginLimiter.TryAcquire("login:" + context.Connection.RemoteIpAddress))
-            return LoginPage("Too many attempts; wait a minute.", StatusCodes.Status429TooManyRequests);
         if (!context.Request.HasFormContentType)
             return LoginPage("Send the login form.", StatusCodes.Status400BadRequest);
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
-        var caller = await factory.Agents.AuthenticateTokenAsync(form["token"].ToString(), context.RequestAborted);
+        var token = form["token"].ToString();
+        var caller = await factory.Agents.AuthenticateTokenAsync(token, context.RequestAborted);
         if (caller is null)
             return LoginPage("That token is not registered (or was revoked).", StatusCodes.Status401Unauthorized);
         if (caller.Role != Roles.Human)
@@ -125,13 +124,13 @@ internal sealed partial class DashboardEndpoints(
                 $"'{caller.Name}' is registered as {caller.Role}; the dashboard is for humans (`factory agent add NAME --role human`).",
                 StatusCodes.Status403Forbidden
             );
-        sessions.SignIn(context, caller);
+        await DashboardAuthentication.SignInAsync(context, caller, token);
         return Results.Redirect("/");
     }
 
-    private async Task<IResult> Read(HttpContext context, Func<HumanSessions.Session, Task<IResult>> page)
+    private async Task<IResult> Read(HttpContext context, Func<HumanSession, Task<IResult>> page)
     {
-        var session = sessions.Find(context);
+        var session = HumanSession.From(context, antiforgery);
         if (session is null)
             return Results.Redirect("/login");
         try
@@ -149,11 +148,10 @@ internal sealed partial class DashboardEndpoints(
         }
     }
 
-    /// <summary>A write: a live human session and the form's CSRF token, or 403 and nothing changes.</summary>
-    private async Task<IResult> Write(HttpContext context, Func<HumanSessions.Session, Task<IResult>> action)
+    /// <summary>A write: a live human session and the form's antiforgery token, or 403 and nothing changes.</summary>
+    private async Task<IResult> Write(HttpContext context, Func<HumanSession, Task<IResult>> action)
     {
-        var session = sessions.Find(context);
-        if (session is null)
+        if (CallerClaims.Caller(context.User) is not { IsHuman: true })
             return Results.Text(
                 "Log in first: writes need a human session.",
                 statusCode: StatusCodes.Status403Forbidden
@@ -163,12 +161,13 @@ internal sealed partial class DashboardEndpoints(
                 "Refused: send the page's form (with its CSRF token).",
                 statusCode: StatusCodes.Status403Forbidden
             );
-        var form = await context.Request.ReadFormAsync(context.RequestAborted);
-        if (!HumanSessions.CsrfMatches(session, form["csrf"].FirstOrDefault()))
+        // Checked before any new token is issued for this response.
+        if (!await antiforgery.IsRequestValidAsync(context))
             return Results.Text(
                 "Refused: the CSRF token is missing or wrong; reload the page and submit its form again.",
                 statusCode: StatusCodes.Status403Forbidden
             );
+        var session = HumanSession.From(context, antiforgery)!;
         try
         {
             return await action(session);
@@ -184,7 +183,7 @@ internal sealed partial class DashboardEndpoints(
         }
     }
 
-    private async Task<IResult> BoardAsync(HumanSessions.Session session)
+    private async Task<IResult> BoardAsync(HumanSession session)
     {
         var now = factory.Db.Now;
         var rows = await factory.Tasks.BoardAsync(ct: CancellationToken.None);
@@ -224,7 +223,7 @@ internal sealed partial class DashboardEndpoints(
         return Html.Page("Board", body.ToString(), session);
     }
 
-    private async Task<IResult> TaskAsync(HumanSessions.Session session, long id)
+    private async Task<IResult> TaskAsync(HumanSession session, long id)
     {
         var task = await factory.Tasks.GetAsync(id);
         var packet = await factory.Tasks.GetPacketAsync(id, task.ApprovedVersion ?? task.CurrentVersion);
@@ -279,7 +278,7 @@ internal sealed partial class DashboardEndpoints(
         return Html.Page($"Task {task.Id}: {task.Title}", body.ToString(), session);
     }
 
-    private async Task<IResult> RunAsync(HumanSessions.Session session, long id)
+    private async Task<IResult> RunAsync(HumanSession session, long id)
     {
         var bundle = await factory.Bundles.BuildAsync(id);
         var body = new StringBuilder($"<p><a href=\"/tasks/{bundle.Task.Id}\">Task {bundle.Task.Id}</a></p>");

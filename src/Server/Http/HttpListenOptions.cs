@@ -17,6 +17,9 @@ internal sealed record HttpListenOptions
     public IReadOnlyList<string> AllowedHosts { get; init; } = [];
     public TimeSpan SessionIdle { get; init; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>Idle MCP sessions kept at most; past it the idlest are closed before their timeout.</summary>
+    public int MaxIdleSessions { get; init; } = 1_000;
+
     /// <summary>A builder name that requests without a bearer token act as (loopback only), or null: tokens required.</summary>
     public string? AnonymousAgent { get; init; }
 

@@ -39,18 +39,4 @@ internal static class JsonRpcErrors
             context.RequestAborted
         );
     }
-
-    public static Task UnsupportedVersionAsync(HttpContext context, string requested, RequestId id = default) =>
-        WriteAsync(
-            context,
-            StatusCodes.Status400BadRequest,
-            $"Bad Request: MCP-Protocol-Version '{requested}' is not supported; use one of {string.Join(", ", ProtocolVersions.Supported)}.",
-            (int)McpErrorCode.UnsupportedProtocolVersion,
-            id,
-            new JsonObject
-            {
-                ["supported"] = new JsonArray([.. ProtocolVersions.Supported.Select(v => JsonValue.Create(v))]),
-                ["requested"] = requested,
-            }
-        );
 }

@@ -3,9 +3,11 @@ using Microsoft.AspNetCore.Http;
 namespace FactoryMcp.Server.Http;
 
 /// <summary>
-/// Host filtering and Origin checks for every request (DNS rebinding, cross-site pages). A request's
-/// Host must name this server; a browser's Origin must be this server's own origin or one listed in
-/// http.allowed_origins. Requests without Origin (agents, CLIs) pass the Origin check.
+/// Host filtering and Origin checks for every request (DNS rebinding, cross-site pages), and the message
+/// for a body over the limit. A request's Host must name this server; a browser's Origin must be this
+/// server's own origin or one listed in http.allowed_origins. Requests without Origin (agents, CLIs) pass
+/// the Origin check. Ours because ASP.NET Core's host filtering answers 400 with no reason (this says 421
+/// and what to configure) and has no Origin check, and Kestrel answers 413 with an empty body.
 /// </summary>
 internal sealed class RequestGuard(HttpListenOptions options)
 {
@@ -41,7 +43,19 @@ internal sealed class RequestGuard(HttpListenOptions options)
             );
             return;
         }
-        await next(context);
+        try
+        {
+            await next(context);
+        }
+        catch (BadHttpRequestException e)
+            when (e.StatusCode == StatusCodes.Status413PayloadTooLarge && !context.Response.HasStarted)
+        {
+            await Refuse(
+                context,
+                StatusCodes.Status413PayloadTooLarge,
+                $"Payload Too Large: the request body exceeds this server's limit of {options.BodyLimitBytes} bytes (http.body_limit_bytes in factory.yaml)."
+            );
+        }
     }
 
     private bool OriginAllowed(string origin, HttpRequest request)

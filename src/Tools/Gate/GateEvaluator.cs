@@ -53,12 +53,17 @@ public sealed class GateEvaluator(
             settings.EnvPassthrough,
             settings.Network,
             settings.TimeoutSeconds,
-            sandbox
+            sandbox,
+            settings.Limits
         );
         var gate = new Findings();
         if (!sandbox && (settings.RequireSandbox || config.Settings.RequireSandbox))
             gate.Problems.Add(
                 "this line requires sandboxed validation, but bubblewrap is not available on the server; a human must install it (Debian package bubblewrap)"
+            );
+        if (settings.RequireLimits && SandboxHost.Unenforced(sandbox) is { Count: > 0 } unenforced)
+            gate.Problems.Add(
+                $"this line requires every validation limit (require_limits), but this server cannot enforce: {string.Join("; ", unenforced)}. A human must fix the host (README, \"Limits of validation\")"
             );
 
         if (job.DeclaredState == TerminalStates.NoOp)
@@ -184,13 +189,14 @@ public sealed class GateEvaluator(
         Checkouts.Delete(headCheckout);
         foreach (var failed in validation.Where(o => !o.Passed))
             gate.Problems.Add(
-                $"validation command `{failed.Command}` {(failed.TimedOut ? $"timed out after {settings.TimeoutSeconds}s" : $"exited {failed.ExitCode}")}; output ends: {Tail(failed.Excerpt)}"
+                $"validation command `{failed.Command}` {(failed.TimedOut ? $"timed out after {settings.TimeoutSeconds}s" : $"exited {failed.ExitCode}")}{(failed.Notes.Count > 0 ? $" ({string.Join("; ", failed.Notes)})" : "")}; output ends: {Tail(failed.Excerpt)}"
             );
+        var hit = validation.SelectMany(o => o.Notes).Select(n => n.Split(':')[0].Replace(", likely", "")).Distinct();
         gate.Evidence.Add(
             new ServerEvidence(
                 EvidenceKinds.TestOutput,
-                $"Server validation of {Short(head)}: {validation.Count(o => o.Passed)}/{validation.Count} commands passed{(sandbox ? ", sandboxed" : ", unsandboxed")}",
-                Render(validation),
+                $"Server validation of {Short(head)}: {validation.Count(o => o.Passed)}/{validation.Count} commands passed{(sandbox ? ", sandboxed" : ", unsandboxed")}{string.Concat(hit.Select(h => "; " + h))}",
+                SandboxHost.Describe(settings.Limits, sandbox) + "\n\n" + Render(validation),
                 validation.FirstOrDefault(o => !o.Passed)?.BlobSha ?? validation.LastOrDefault()?.BlobSha
             )
         );

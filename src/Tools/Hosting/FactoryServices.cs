@@ -89,7 +89,8 @@ public sealed class FactoryServices
         Bundles = new RunBundle(Runs, Tasks, Evidence, Declarations, Verifications, Reviews, Escalations);
         Publisher = new Publisher(Shipping, Runs, Tasks, Evidence, Mirrors);
         Content = new ContentBridge(Shipping, Tasks, Runs, Evidence, Drafts, Intake, Mirrors, Config, db.Paths);
-        Ship = new ShipService(Shipping, Notifier);
+        BridgeLoop = new ContentBridgeLoop(Content, Logging.CreateLogger("FactoryMcp.Content"));
+        Ship = new ShipService(Shipping, Notifier, BridgeLoop.Nudge);
         Worker = new ValidationWorker(
             ValidationJobs,
             Runs,
@@ -162,6 +163,9 @@ public sealed class FactoryServices
     public Publisher Publisher { get; }
     public ContentBridge Content { get; }
     public ShipService Ship { get; }
+
+    /// <summary>The content bridge of a long-running server (started by the hosts, woken by ships).</summary>
+    public ContentBridgeLoop BridgeLoop { get; }
     public ValidationWorker Worker { get; }
 
     /// <summary>declare_terminal_state: decides at once, or validates and waits (DESIGN section 5).</summary>

@@ -41,13 +41,25 @@ public static class RoleSurface
                 );
                 break;
             case Roles.Human:
-                Add(options, services, () => new HumanTaskTools(f.Tasks, f.Intake, f.Bundles, caller));
+                Add(options, services, () => new HumanDispatchTools(f.Tasks, f.Intake, f.SpecJobs, caller));
+                Add(options, services, () => new HumanTaskTools(f.Tasks, f.Intake, f.Bundles, f.Db.Time, caller));
+                Add(
+                    options,
+                    services,
+                    () => new HumanRecordTools(f.Signals, f.Tasks, f.Lessons, f.Drafts, f.Agents, f.Db.Time)
+                );
                 Add(
                     options,
                     services,
                     () => new HumanJudgmentTools(f.Reviews, f.Intake, f.Escalations, f.Lessons, caller)
                 );
+                Add(options, services, () => new HumanDecisionTools(f.Drafts, f.Signals, caller));
                 Add(options, services, () => new HumanShippingTools(f.Ship, f.Funnel, caller));
+                Add(
+                    options,
+                    services,
+                    () => new HumanAdminTools(f.Agents, f.SignalIntake, f.Publisher, f.Paths, caller)
+                );
                 break;
         }
         // First of the filters: a malformed call is refused before anything else runs.
@@ -129,6 +141,6 @@ public static class RoleSurface
             Roles.Verifier =>
                 $"FactoryMcp. You are verifier '{caller.Name}' ({caller.VerifierRole}). Call get_task_packet for the next artifact to judge, then submit_verdict. You see only the artifact; the 'verifier-{caller.VerifierRole}' prompt states your mandate.",
             _ =>
-                $"FactoryMcp. You are human '{caller.Name}': approve, edit and reject proposals, read run bundles, review, answer escalations, cancel, and promote and retire lessons.",
+                $"FactoryMcp. You are human '{caller.Name}'. Queue work with enqueue_for_agent; read with list_tasks, list_records, get_run and funnel_report; decide with approve_task, update_packet, reject_task, cancel_task, answer_escalation, record_review, mark_shipped, decide_draft, dismiss_signal, promote_lesson and retire_lesson. Ids are in each result's structured content.",
         };
 }

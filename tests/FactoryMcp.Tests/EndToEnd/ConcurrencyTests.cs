@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
+using FactoryMcp.ChildProcesses;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Tests.Infrastructure;
@@ -150,10 +150,10 @@ public abstract class ConcurrencyTests(LedgerEngine engine) : IDisposable
 
         var acknowledged = new ConcurrentDictionary<long, string>();
         long runId;
-        using (var server = StartServer(repo.Path, "writer"))
+        await using (var server = await StartServerAsync(repo.Path, "writer"))
         {
             var client = await McpClient.CreateAsync(
-                new StreamClientTransport(server.StandardInput.BaseStream, server.StandardOutput.BaseStream),
+                new StreamClientTransport(server.StandardInput, server.StandardOutput),
                 FactoryBinary.ClientOptions
             );
             var packet = await client.CallToolAsync("get_task_packet", new Dictionary<string, object?>());
@@ -201,14 +201,13 @@ public abstract class ConcurrencyTests(LedgerEngine engine) : IDisposable
             var first = await Task.WhenAny(gotEnough, writersEnded, Task.Delay(TimeSpan.FromMinutes(2)));
             if (first != gotEnough)
             {
-                server.Kill();
+                await server.KillAsync();
                 Assert.Fail(
                     $"only {acknowledged.Count} writes were acknowledged before "
                         + (first == writersEnded ? "every writer stopped (the server died?)" : "2 minutes passed")
                 );
             }
-            server.Kill(); // SIGKILL, with the other writers' calls in flight
-            await server.WaitForExitAsync();
+            await server.KillAsync(); // SIGKILL, with the other writers' calls in flight
             await Task.WhenAll(writers);
             try
             {
@@ -267,29 +266,14 @@ public abstract class ConcurrencyTests(LedgerEngine engine) : IDisposable
     }
 
     /// <summary>`factory serve` as a plain child process, so the test holds its pid and can SIGKILL it.</summary>
-    private static Process StartServer(string workingDirectory, string agent)
-    {
-        var info = new ProcessStartInfo(FactoryBinary.Path, ["serve"])
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = false,
-            UseShellExecute = false,
-        };
-        foreach (
-            var (key, value) in FactoryBinary.CleanEnvironment(
-                new Dictionary<string, string?> { ["FACTORY_AGENT"] = agent }
-            )
-        )
-        {
-            if (value is null)
-                info.Environment.Remove(key);
-            else
-                info.Environment[key] = value;
-        }
-        return Process.Start(info)!;
-    }
+    private static Task<ChildProcess> StartServerAsync(string workingDirectory, string agent) =>
+        ChildProcess.StartAsync(
+            FactoryBinary.Path,
+            ["serve"],
+            workingDirectory,
+            FactoryBinary.CleanEnvironment(new Dictionary<string, string?> { ["FACTORY_AGENT"] = agent }),
+            interactive: true
+        );
 }
 
 public sealed class ConcurrencyTestsOnSqlite() : ConcurrencyTests(LedgerEngine.Sqlite);

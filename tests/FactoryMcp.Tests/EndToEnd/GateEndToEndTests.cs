@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FactoryMcp.ChildProcesses;
 using FactoryMcp.Tests.Gate;
 using FactoryMcp.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
@@ -38,7 +39,7 @@ public sealed class GateEndToEndTests : IDisposable
         return repo;
     }
 
-    private static async Task<(long RunId, string Workspace)> ClaimAndFixAsync(McpClient client)
+    internal static async Task<(long RunId, string Workspace)> ClaimAndFixAsync(McpClient client)
     {
         var claimed = await client.CallToolAsync("get_task_packet", new Dictionary<string, object?>());
         var runId = claimed.StructuredContent!.Value.GetProperty("run_id").GetInt64();
@@ -59,7 +60,7 @@ public sealed class GateEndToEndTests : IDisposable
     private static string? OutcomeOf(CallToolResult result) =>
         result.StructuredContent is { } s && s.TryGetProperty("outcome", out var o) ? o.GetString() : null;
 
-    private static Dictionary<string, object?> PrReady(long runId) =>
+    internal static Dictionary<string, object?> PrReady(long runId) =>
         new()
         {
             ["run_id"] = runId,
@@ -104,11 +105,11 @@ public sealed class GateEndToEndTests : IDisposable
         );
         var ledger = Path.Combine(repo.Path, ".factory", "ledger.db");
 
-        var first = StartServer(repo.Path, "claude-1");
+        await using var first = await StartServerAsync(repo.Path, "claude-1");
         long runId;
         await using (
             var client = await McpClient.CreateAsync(
-                new StreamClientTransport(first.StandardInput.BaseStream, first.StandardOutput.BaseStream)
+                new StreamClientTransport(first.StandardInput, first.StandardOutput)
             )
         )
         {
@@ -116,8 +117,7 @@ public sealed class GateEndToEndTests : IDisposable
             var declared = await client.CallToolAsync("declare_terminal_state", PrReady(runId));
             Assert.Equal("validating", declared.StructuredContent!.Value.GetProperty("outcome").GetString());
             await WaitForAsync(() => JobStateAsync(ledger) == "running");
-            first.Kill(entireProcessTree: false); // SIGKILL: no goodbye, the job's lease simply stops being renewed
-            await first.WaitForExitAsync();
+            await first.KillAsync(); // SIGKILL: no goodbye, the job's lease simply stops being renewed
         }
 
         Assert.Equal("running", JobStateAsync(ledger));
@@ -192,29 +192,15 @@ public sealed class GateEndToEndTests : IDisposable
         Assert.DoesNotContain(Marker, output);
     }
 
-    private static Process StartServer(string workingDirectory, string agent)
-    {
-        var info = new ProcessStartInfo(FactoryBinary.Path, ["serve"])
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var (key, value) in FactoryBinary.CleanEnvironment())
-        {
-            if (value is null)
-                info.Environment.Remove(key);
-            else
-                info.Environment[key] = value;
-        }
-        info.Environment["FACTORY_AGENT"] = agent;
-        var process = Process.Start(info)!;
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginErrorReadLine();
-        return process;
-    }
+    /// <summary>`factory serve` as a plain child process, so the test holds its pid and can SIGKILL it.</summary>
+    internal static Task<ChildProcess> StartServerAsync(string workingDirectory, string agent) =>
+        ChildProcess.StartAsync(
+            FactoryBinary.Path,
+            ["serve"],
+            workingDirectory,
+            FactoryBinary.CleanEnvironment(new Dictionary<string, string?> { ["FACTORY_AGENT"] = agent }),
+            interactive: true
+        );
 
     private static string? JobStateAsync(string ledger) =>
         (string?)ScalarObject(ledger, "SELECT state FROM validation_jobs ORDER BY id DESC LIMIT 1");

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using FactoryMcp.Ledger.Audit;
+using FactoryMcp.Tests.Infrastructure;
 using FactoryMcp.Tools.Gate;
 using FactoryMcp.Tools.Git;
 
@@ -117,7 +117,7 @@ public sealed class SandboxTests
         var e = await gate.RefusedAsync();
 
         Assert.Contains(e.Problems, p => p.Contains("timed out after 3s"));
-        Assert.False(await SurvivorAsync(marker), $"a detached `sleep {marker}` survived the timeout");
+        Assert.False(await Survivors.SleepingAsync(marker), $"a detached `sleep {marker}` survived the timeout");
     }
 
     [Fact]
@@ -133,7 +133,7 @@ public sealed class SandboxTests
         await gate.WriteAsync("src/greet.sh", GateHarness.FixedGreeting);
         await gate.PlanAsync();
         Assert.Equal("accepted", (await gate.DeclareAsync()).Outcome);
-        Assert.False(await SurvivorAsync(marker), $"a detached `sleep {marker}` outlived validation");
+        Assert.False(await Survivors.SleepingAsync(marker), $"a detached `sleep {marker}` outlived validation");
     }
 
     [Fact]
@@ -214,14 +214,5 @@ public sealed class SandboxTests
         await gate.WriteAsync("src/greet.sh", GateHarness.FixedGreeting);
         Assert.Equal("accepted", (await gate.DeclareAsync()).Outcome);
         Assert.Empty(Directory.GetFiles(markers));
-    }
-
-    private static async Task<bool> SurvivorAsync(string marker)
-    {
-        using var pgrep = Process.Start(
-            new ProcessStartInfo("pgrep", ["-f", $"sleep {marker}"]) { RedirectStandardOutput = true }
-        )!;
-        await pgrep.WaitForExitAsync();
-        return pgrep.ExitCode == 0;
     }
 }

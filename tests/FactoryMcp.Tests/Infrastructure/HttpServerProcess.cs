@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
+using FactoryMcp.ChildProcesses;
 using ModelContextProtocol.Client;
 
 namespace FactoryMcp.Tests.Infrastructure;
@@ -7,18 +7,19 @@ namespace FactoryMcp.Tests.Infrastructure;
 /// <summary>
 /// A real `factory serve --http` (or any published host) process on a free loopback port. The port is
 /// read from the line the server prints on stderr once it listens; stop sends SIGTERM, as a service
-/// manager would, and waits for a clean exit.
+/// manager would, and waits for a clean exit. The process itself is the shared <see cref="ChildProcess"/>.
 /// </summary>
 public sealed partial class HttpServerProcess : IAsyncDisposable
 {
-    private readonly Process process;
-    private readonly List<string> stderr = [];
-    private readonly TaskCompletionSource<Uri> listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ChildProcess process;
 
-    private HttpServerProcess(Process process) => this.process = process;
+    private HttpServerProcess(ChildProcess process, Uri baseUrl)
+    {
+        this.process = process;
+        BaseUrl = baseUrl;
+    }
 
-    public Uri BaseUrl { get; private set; } = null!;
+    public Uri BaseUrl { get; }
     public Uri McpUrl => new(BaseUrl, "/mcp");
     public int Port => BaseUrl.Port;
 
@@ -28,14 +29,7 @@ public sealed partial class HttpServerProcess : IAsyncDisposable
             ? new Uri(m.Groups[1].Value)
             : null;
 
-    public IReadOnlyList<string> Stderr
-    {
-        get
-        {
-            lock (stderr)
-                return stderr.ToList();
-        }
-    }
+    public IReadOnlyList<string> Stderr => process.Stderr;
 
     public static Task<HttpServerProcess> StartFactoryAsync(
         string workingDirectory,
@@ -57,51 +51,22 @@ public sealed partial class HttpServerProcess : IAsyncDisposable
         IReadOnlyDictionary<string, string?>? env = null
     )
     {
-        var info = new ProcessStartInfo(executable)
+        var process = await ChildProcess.StartAsync(
+            executable,
+            args,
+            workingDirectory,
+            FactoryBinary.CleanEnvironment(env)
+        );
+        try
         {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-            info.ArgumentList.Add(arg);
-        foreach (var (key, value) in FactoryBinary.CleanEnvironment(env))
-        {
-            if (value is null)
-                info.Environment.Remove(key);
-            else
-                info.Environment[key] = value;
+            var serving = await process.WaitForLineAsync(ServingLine(), TimeSpan.FromSeconds(60));
+            return new HttpServerProcess(process, new Uri(serving.Groups[1].Value + "/"));
         }
-        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var server = new HttpServerProcess(process);
-        process.ErrorDataReceived += (_, e) => server.OnStderr(e.Data);
-        process.OutputDataReceived += (_, _) => { };
-        process.Exited += (_, _) => server.exited.TrySetResult();
-        process.Start();
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
-        var first = await Task.WhenAny(server.listening.Task, server.exited.Task).WaitAsync(TimeSpan.FromSeconds(60));
-        if (first != server.listening.Task)
+        catch
         {
-            await process.WaitForExitAsync();
-            throw new InvalidOperationException(
-                $"{executable} exited ({process.ExitCode}) before listening:\n{string.Join('\n', server.Stderr)}"
-            );
+            await process.DisposeAsync();
+            throw;
         }
-        server.BaseUrl = await server.listening.Task;
-        return server;
-    }
-
-    private void OnStderr(string? line)
-    {
-        if (line is null)
-            return;
-        lock (stderr)
-            stderr.Add(line);
-        if (ServingLine().Match(line) is { Success: true } m)
-            listening.TrySetResult(new Uri(m.Groups[1].Value + "/"));
     }
 
     /// <summary>The SDK's own Streamable HTTP client. A null protocol version lets it prefer 2026-07-28 (stateless).</summary>
@@ -126,33 +91,9 @@ public sealed partial class HttpServerProcess : IAsyncDisposable
     }
 
     /// <summary>SIGTERM, then the exit code once the server has drained and stopped.</summary>
-    public async Task<int> StopAsync()
-    {
-        if (!process.HasExited)
-        {
-            using var kill = Process.Start(
-                "kill",
-                ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]
-            );
-            await kill.WaitForExitAsync();
-        }
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
-        return process.ExitCode;
-    }
+    public Task<int> StopAsync() => process.TerminateAsync(TimeSpan.FromSeconds(90));
 
-    public async ValueTask DisposeAsync()
-    {
-        if (!process.HasExited)
-        {
-            try
-            {
-                process.Kill(entireProcessTree: true);
-            }
-            catch (InvalidOperationException) { }
-            await process.WaitForExitAsync();
-        }
-        process.Dispose();
-    }
+    public ValueTask DisposeAsync() => process.DisposeAsync();
 
     [GeneratedRegex(@"Serving webhooks at (http://[^ ]+/github)")]
     private static partial Regex HooksLine();

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using FactoryMcp.Tests.Infrastructure;
 using FactoryMcp.Tools.Processes;
 
@@ -139,7 +138,7 @@ public sealed class ProcessRunnerTests : IDisposable
         Assert.True(result.TimedOut);
         Assert.Equal(124, result.ExitCode);
         Assert.Equal("started\n", result.StandardOutput);
-        Assert.False(await SurvivorAsync(marker), $"`sleep {marker}` outlived the timeout");
+        Assert.False(await Survivors.SleepingAsync(marker), $"`sleep {marker}` outlived the timeout");
     }
 
     [Fact]
@@ -150,7 +149,7 @@ public sealed class ProcessRunnerTests : IDisposable
 
         Assert.Equal(3, result.ExitCode);
         Assert.False(result.TimedOut);
-        Assert.False(await SurvivorAsync(marker), $"`sleep {marker}` outlived its command");
+        Assert.False(await Survivors.SleepingAsync(marker), $"`sleep {marker}` outlived its command");
     }
 
     [Fact]
@@ -174,7 +173,7 @@ public sealed class ProcessRunnerTests : IDisposable
         {
             Assert.True(result.Succeeded, result.Output);
             Assert.True(
-                await SurvivorAsync(marker),
+                await Survivors.SleepingAsync(marker),
                 "the grandchild should still be running: the runner did not wait for it"
             );
         }
@@ -196,12 +195,12 @@ public sealed class ProcessRunnerTests : IDisposable
             },
             cts.Token
         );
-        while (!await SurvivorAsync(marker))
+        while (!await Survivors.SleepingAsync(marker))
             await Task.Yield();
         await cts.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
-        Assert.False(await SurvivorAsync(marker), $"`sleep {marker}` outlived the cancellation");
+        Assert.False(await Survivors.SleepingAsync(marker), $"`sleep {marker}` outlived the cancellation");
     }
 
     [Fact]
@@ -214,13 +213,4 @@ public sealed class ProcessRunnerTests : IDisposable
     }
 
     private static string Marker() => $"31{Random.Shared.Next(100, 999)}.{Random.Shared.Next(100000, 999999)}";
-
-    private static async Task<bool> SurvivorAsync(string marker)
-    {
-        using var pgrep = Process.Start(
-            new ProcessStartInfo("pgrep", ["-f", $"sleep {marker}"]) { RedirectStandardOutput = true }
-        )!;
-        await pgrep.WaitForExitAsync();
-        return pgrep.ExitCode == 0;
-    }
 }

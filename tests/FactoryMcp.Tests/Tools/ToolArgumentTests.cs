@@ -53,6 +53,7 @@ public sealed class ToolArgumentTests
             "integer" => ("abc", "an integer"),
             "number" => ("abc", "a number"),
             "boolean" => ("yes", "true or false"),
+            "array" => (12345L, "an array"),
             _ => (12345L, "a string"),
         };
 
@@ -225,6 +226,25 @@ public sealed class ToolArgumentTests
     {
         using var project = await HttpProject.CreateAsync();
         await using var client = await FactoryBinary.ConnectAsync(project.Path, "builder-1");
+        var result = await client.CallToolAsync(
+            "declare_terminal_state",
+            new Dictionary<string, object?> { ["run_id"] = "abc", ["summary"] = "x" }
+        );
+        Assert.True(result.IsError);
+        var text = Text(result);
+        Assert.Contains("`run_id` must be an integer; got \"abc\"", text);
+        Assert.Contains("`state` is required (a string)", text);
+    }
+
+    [Theory]
+    [InlineData("2025-11-25")]
+    [InlineData(null)]
+    public async Task Http_MalformedCall_NamesTheArgument_InStatefulAndStatelessMode(string? protocolVersion)
+    {
+        using var project = await HttpProject.CreateAsync();
+        var token = await project.AddAgentAsync("builder-1");
+        await using var server = await HttpServerProcess.StartFactoryAsync(project.Path);
+        await using var client = await server.ConnectAsync(token, protocolVersion);
         var result = await client.CallToolAsync(
             "declare_terminal_state",
             new Dictionary<string, object?> { ["run_id"] = "abc", ["summary"] = "x" }
