@@ -247,13 +247,14 @@ public sealed partial class SignalLedger(LedgerDatabase db)
                 {
                     await w.ExecuteAsync(
                         """
-                        INSERT INTO signal_links (signal_id, related_kind, related_id, similarity, created_at) VALUES (@id, @Kind, @Id, @Score, @now)
+                        INSERT INTO signal_links (signal_id, related_kind, related_id, similarity, created_at) VALUES (@signalId, @kind, @relatedId, @Score, @now)
                         """,
+                        // Parameter names differ in more than case: Npgsql matches them case-insensitively.
                         new
                         {
-                            id,
-                            link.Kind,
-                            link.Id,
+                            signalId = id,
+                            kind = link.Kind,
+                            relatedId = link.Id,
                             Score = Math.Round(link.Score, 4),
                             now = w.NowText,
                         }

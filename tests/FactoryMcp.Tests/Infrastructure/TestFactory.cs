@@ -35,15 +35,16 @@ public sealed class TestFactory : IDisposable
     public static async Task<TestFactory> CreateAsync(
         string? linesYaml = null,
         IReadOnlyDictionary<string, string>? files = null,
-        LedgerEngine engine = LedgerEngine.Sqlite
+        LedgerEngine? engine = null
     )
     {
+        var chosen = engine ?? TestEnvironment.DefaultEngine;
         var root = new TempDirectory();
         var repo = await TempRepo.CreateAsync(root.Combine("app"), files);
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 21, 9, 0, 0, TimeSpan.Zero));
         var state = System.IO.Path.Combine(repo.Path, ".factory");
         var paths =
-            engine == LedgerEngine.PostgreSql
+            chosen == LedgerEngine.PostgreSql
                 ? await PostgresCluster.NewLedgerPathsAsync(state)
                 : new LedgerPaths(System.IO.Path.Combine(state, "ledger.db"));
         var db = LedgerDatabase.Create(paths, "test", time);
