@@ -12,11 +12,20 @@ namespace FactoryMcp.Bench.Dispatch;
 /// `dispatch`: claims per second with 1, 8 and 32 concurrent claimers, record_evidence per second with 1
 /// and 8 writers, and the disk's fsync rate beside them. Each figure runs on a fresh ledger on the same
 /// disk, through the same ledger operations the tools call (each claimer and writer is its own agent with
-/// its own connections; the workspace's git preparation is not part of a claim here).
+/// its own connections; the workspace's git preparation is not part of a claim here). With `--postgres URL`
+/// every figure is measured on SQLite and then on PostgreSQL (a fresh database on that server each time).
 /// </summary>
 internal static class DispatchBench
 {
-    private sealed record Row(string Figure, int Workers, long Operations, double Seconds, long Errors, string Note)
+    private sealed record Row(
+        string Figure,
+        string Engine,
+        int Workers,
+        long Operations,
+        double Seconds,
+        long Errors,
+        string Note
+    )
     {
         public double PerSecond => Operations / Seconds;
     }
@@ -32,34 +41,41 @@ internal static class DispatchBench
             TimeSpan.FromSeconds(Math.Min(2, options.Duration.TotalSeconds))
         );
         var rows = new List<Row>();
-        foreach (var claimers in new[] { 1, 8, 32 })
-            rows.Add(await ClaimsAsync(options, claimers));
-        foreach (var writers in new[] { 1, 8 })
-            rows.Add(await EvidenceAsync(options, writers));
+        foreach (var postgres in options.Postgres is null ? [null] : new[] { null, options.Postgres })
+        {
+            foreach (var claimers in new[] { 1, 8, 32 })
+                rows.Add(await ClaimsAsync(options, claimers, postgres));
+            foreach (var writers in new[] { 1, 8 })
+                rows.Add(await EvidenceAsync(options, writers, postgres));
+        }
 
         Console.WriteLine();
-        Console.WriteLine($"{"figure", -18} {"workers", 7} {"ops", 8} {"seconds", 8} {"ops/s", 9} {"errors", 6}  note");
+        Console.WriteLine(
+            $"{"figure", -18} {"engine", -10} {"workers", 7} {"ops", 8} {"seconds", 8} {"ops/s", 9} {"errors", 6}  note"
+        );
         foreach (var r in rows)
             Console.WriteLine(
                 string.Create(
                     CultureInfo.InvariantCulture,
-                    $"{r.Figure, -18} {r.Workers, 7} {r.Operations, 8} {r.Seconds, 8:0.00} {r.PerSecond, 9:0} {r.Errors, 6}  {r.Note}"
+                    $"{r.Figure, -18} {r.Engine, -10} {r.Workers, 7} {r.Operations, 8} {r.Seconds, 8:0.00} {r.PerSecond, 9:0} {r.Errors, 6}  {r.Note}"
                 )
             );
         Console.WriteLine(
             string.Create(
                 CultureInfo.InvariantCulture,
-                $"{"disk fsync", -18} {1, 7} {"", 8} {"", 8} {fsync, 9:0} {"", 6}  4 KiB write + fsync, same disk"
+                $"{"disk fsync", -18} {"", -10} {1, 7} {"", 8} {"", 8} {fsync, 9:0} {"", 6}  4 KiB write + fsync, same disk"
             )
         );
         return rows.Any(r => r.Errors > 0) ? 1 : 0;
     }
 
-    private static async Task<Row> ClaimsAsync(BenchOptions options, int claimers)
+    private static string EngineOf(string? postgres) => postgres is null ? "sqlite" : "postgresql";
+
+    private static async Task<Row> ClaimsAsync(BenchOptions options, int claimers, string? postgres)
     {
         // Enough queued work that no claimer runs dry before the clock stops.
         var queued = Math.Max(3000, claimers * 200);
-        using var ledger = await BenchLedger.CreateAsync(options.Directory, queued);
+        using var ledger = await BenchLedger.CreateAsync(options.Directory, queued, postgres: postgres);
         var claims = ledger.Services.Claims;
         var registry = new AgentRegistry(ledger.Db);
         var callers = new List<Caller>();
@@ -98,6 +114,7 @@ internal static class DispatchBench
             errors += total - distinct;
         return new Row(
             "claims",
+            EngineOf(postgres),
             claimers,
             claimed,
             seconds,
@@ -106,9 +123,9 @@ internal static class DispatchBench
         );
     }
 
-    private static async Task<Row> EvidenceAsync(BenchOptions options, int writers)
+    private static async Task<Row> EvidenceAsync(BenchOptions options, int writers, string? postgres)
     {
-        using var ledger = await BenchLedger.CreateAsync(options.Directory, writers);
+        using var ledger = await BenchLedger.CreateAsync(options.Directory, writers, postgres: postgres);
         var claims = ledger.Services.Claims;
         var evidence = ledger.Services.Evidence;
         var registry = new AgentRegistry(ledger.Db);
@@ -150,11 +167,12 @@ internal static class DispatchBench
         );
         return new Row(
             "record_evidence",
+            EngineOf(postgres),
             writers,
             recorded,
             clock.Elapsed.TotalSeconds,
             errors,
-            "synchronous=FULL, each its own run"
+            postgres is null ? "synchronous=FULL, each its own run" : "each its own run"
         );
     }
 }

@@ -35,11 +35,13 @@ internal sealed class BenchLedger : IDisposable
         """;
 
     private readonly string folder;
+    private readonly BenchDatabase? database;
     private long firstTask;
 
-    private BenchLedger(string folder, LedgerDatabase db, string? repository)
+    private BenchLedger(string folder, LedgerDatabase db, string? repository, BenchDatabase? database)
     {
         this.folder = folder;
+        this.database = database;
         Db = db;
         Repository = repository;
         Services = new FactoryServices(db);
@@ -55,7 +57,16 @@ internal sealed class BenchLedger : IDisposable
 
     public static Caller Human { get; } = Caller.LocalHuman("bench");
 
-    public static async Task<BenchLedger> CreateAsync(string directory, int tasks, bool withRepository = false)
+    /// <summary>
+    /// A fresh ledger: a SQLite file in a new folder, or with <paramref name="postgres"/> (a server's URL) a new
+    /// database on that server, dropped on dispose.
+    /// </summary>
+    public static async Task<BenchLedger> CreateAsync(
+        string directory,
+        int tasks,
+        bool withRepository = false,
+        string? postgres = null
+    )
     {
         var folder = Path.Combine(directory, $"ledger-{Guid.NewGuid():N}"[..19]);
         string ledgerFile;
@@ -73,8 +84,12 @@ internal sealed class BenchLedger : IDisposable
         {
             ledgerFile = Path.Combine(folder, ".factory", "ledger.db");
         }
-        var db = LedgerDatabase.Create(new LedgerPaths(ledgerFile), "test");
-        var ledger = new BenchLedger(folder, db, repository);
+        var database = postgres is null ? null : await BenchDatabase.CreateAsync(postgres);
+        var paths = database is null
+            ? new LedgerPaths(ledgerFile)
+            : new LedgerPaths(database.Location, Path.GetDirectoryName(ledgerFile)!);
+        var db = LedgerDatabase.Create(paths, "test");
+        var ledger = new BenchLedger(folder, db, repository, database);
         if (tasks > 0)
             await ledger.SeedAsync(tasks);
         return ledger;
@@ -154,6 +169,7 @@ internal sealed class BenchLedger : IDisposable
 
     public void Dispose()
     {
+        database?.Dispose();
         try
         {
             Directory.Delete(folder, recursive: true);

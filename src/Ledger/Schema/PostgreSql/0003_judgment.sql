@@ -64,6 +64,6 @@ CREATE INDEX lessons_line ON lessons (line, retired_at);
 -- Rework goes to the same builder first; after fallback_after anyone of the original target may take it.
 ALTER TABLE queue ADD COLUMN fallback_target TEXT COLLATE "C";
 ALTER TABLE queue ADD COLUMN fallback_after TEXT COLLATE "C";
-CREATE INDEX queue_fallback ON queue ((COALESCE(fallback_target, '')), enqueued_at) WHERE fallback_after IS NOT NULL;
+CREATE INDEX queue_fallback ON queue ((COALESCE(fallback_target, '')), enqueued_at, task_id) WHERE fallback_after IS NOT NULL;
 
 ALTER TABLE runs ADD COLUMN accepted_at TEXT COLLATE "C";
