@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using FactoryMcp.Bench.Ledgers;
+using FactoryMcp.Bench.Processes;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Claims;
 using FactoryMcp.Ledger.Evidence;
@@ -47,6 +48,10 @@ internal static class DispatchBench
                 rows.Add(await ClaimsAsync(options, claimers, postgres));
             foreach (var writers in new[] { 1, 8 })
                 rows.Add(await EvidenceAsync(options, writers, postgres));
+            foreach (var readers in new[] { 1, 8 })
+                rows.Add(await ReadsAsync(options, readers, postgres));
+            foreach (var queued in options.Tiny ? new[] { 100, 1_000 } : [1_000, 10_000, 100_000])
+                rows.Add(await ClaimAtQueueAsync(options, queued, postgres));
         }
 
         Console.WriteLine();
@@ -120,6 +125,86 @@ internal static class DispatchBench
             seconds,
             errors,
             $"queue of {queued}; {total} runs on {distinct} distinct tasks"
+        );
+    }
+
+    /// <summary>get_task_packet by id (the packet service the tool calls, in process) from concurrent readers.</summary>
+    private static async Task<Row> ReadsAsync(BenchOptions options, int readers, string? postgres)
+    {
+        const int tasks = 100;
+        using var ledger = await BenchLedger.CreateAsync(options.Directory, tasks, postgres: postgres);
+        var callers = new List<Caller>();
+        for (var i = 0; i < readers; i++)
+            callers.Add(await ledger.Services.Agents.AuthenticateAsync($"reader-{i}", null, null));
+        await Timing.WarmAsync(
+            i => ledger.Services.Packets.GetTaskPacketAsync(callers[0], 1 + i % tasks, false),
+            options.Ops,
+            options.Tiny ? TimeSpan.Zero : TimeSpan.FromSeconds(1)
+        );
+        long read = 0,
+            errors = 0;
+        var latencies = new System.Collections.Concurrent.ConcurrentBag<double>();
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(
+            callers.Select(caller =>
+                Task.Run(async () =>
+                {
+                    for (var n = 0; clock.Elapsed < options.Duration; n++)
+                    {
+                        var start = Stopwatch.GetTimestamp();
+                        try
+                        {
+                            await ledger.Services.Packets.GetTaskPacketAsync(caller, 1 + n % tasks, false);
+                            latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                            Interlocked.Increment(ref read);
+                        }
+                        catch (Exception e)
+                        {
+                            Interlocked.Increment(ref errors);
+                            Console.Error.WriteLine($"get_task_packet failed: {e.Message}");
+                        }
+                    }
+                })
+            )
+        );
+        var median = new Timing.Sample(latencies.ToList(), clock.Elapsed.TotalSeconds).MedianMs;
+        return new Row(
+            "get_task_packet",
+            EngineOf(postgres),
+            readers,
+            read,
+            clock.Elapsed.TotalSeconds,
+            errors,
+            string.Create(CultureInfo.InvariantCulture, $"by id, packet service in process; median {median:0.000} ms")
+        );
+    }
+
+    /// <summary>One claimer's claims from a queue of <paramref name="queued"/> tasks: a claim must cost the same at any length.</summary>
+    private static async Task<Row> ClaimAtQueueAsync(BenchOptions options, int queued, string? postgres)
+    {
+        using var ledger = await BenchLedger.CreateAsync(options.Directory, queued, postgres: postgres);
+        var caller = await ledger.Services.Agents.AuthenticateAsync("claimer", null, null);
+        var count = options.Tiny ? 5 : 200;
+        var sample = await Timing.SequentialAsync(
+            count,
+            async _ =>
+            {
+                var outcome = await ledger.Services.Claims.ClaimAsync(caller, newRun: true);
+                if (outcome.Status != ClaimOutcome.Claimed)
+                    throw new InvalidOperationException($"the queue of {queued} ran dry");
+            }
+        );
+        return new Row(
+            "claim at queue",
+            EngineOf(postgres),
+            1,
+            count,
+            sample.Seconds,
+            0,
+            string.Create(
+                CultureInfo.InvariantCulture,
+                $"queue of {queued:N0}; median {sample.MedianMs:0.00} ms, p90 {sample.Percentile(0.9):0.00} ms"
+            )
         );
     }
 
