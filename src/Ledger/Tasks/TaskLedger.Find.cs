@@ -1,6 +1,7 @@
 using FactoryMcp.Ledger.Lifecycle;
 using FactoryMcp.Ledger.Queries;
 using FactoryMcp.Ledger.Runs;
+using FactoryMcp.Ledger.Storage;
 
 namespace FactoryMcp.Ledger.Tasks;
 
@@ -60,7 +61,7 @@ public sealed partial class TaskLedger
         // The page's tasks in one query, not one per run.
         var tasks = (
             await db.QueryAsync<TaskRow>(
-                SelectTask + " WHERE t.id IN @ids",
+                new Sql(SelectTask + " WHERE t.id IN @ids", SelectTask + " WHERE t.id = ANY(@ids)"),
                 new { ids = list.Select(r => r.TaskId).Distinct().ToArray() },
                 ct
             )

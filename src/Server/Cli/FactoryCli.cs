@@ -12,7 +12,7 @@ internal static class FactoryCli
     public static readonly Option<string?> LedgerOption = new("--ledger")
     {
         Description =
-            "The ledger file (default: .factory/ledger.db in the main repository; FACTORY_LEDGER also works).",
+            "The ledger: a SQLite file (default: .factory/ledger.db in the main repository) or postgresql://user@host:5432/db (FACTORY_LEDGER and ledger: in .factory/factory.yaml also work).",
         Recursive = true,
     };
 

@@ -138,7 +138,9 @@ public sealed class CommandRunner(CommandCache cache, BlobStore blobs)
                 diskExceededAt = disk.ExceededAt;
             }
             var blob =
-                File.Exists(outputFile) && new FileInfo(outputFile).Length > 0 ? blobs.PutFile(outputFile) : null;
+                File.Exists(outputFile) && new FileInfo(outputFile).Length > 0
+                    ? await blobs.PutFileAsync(outputFile, ct)
+                    : null;
             var notes = LimitBreach.Explain(result, context.Limits, diskExceededAt);
             return new CommandOutcome(
                 command,

@@ -92,7 +92,7 @@ public sealed partial class ValidationWorker(
         var folder = Path.Combine(paths.RunsFolder, ".validation", $"job-{job.Id}-{job.Starts}");
         var progress = "starting";
         using var heartbeat = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var beats = BeatAsync(job.Id, () => progress, heartbeat);
+        var beats = BeatAsync(job.Id, job.Starts, () => progress, heartbeat);
         try
         {
             Directory.CreateDirectory(folder);
@@ -119,6 +119,7 @@ public sealed partial class ValidationWorker(
             var result = await jobs.CompleteAsync(
                 job.Id,
                 owner,
+                job.Starts,
                 verdict.HeadSha,
                 verdict.Problems,
                 verdict.Evidence,
@@ -147,11 +148,16 @@ public sealed partial class ValidationWorker(
         }
     }
 
-    private async Task BeatAsync(long jobId, Func<string> progress, CancellationTokenSource heartbeat)
+    private async Task BeatAsync(
+        long jobId,
+        long leaseVersion,
+        Func<string> progress,
+        CancellationTokenSource heartbeat
+    )
     {
         while (!heartbeat.IsCancellationRequested)
         {
-            if (!await jobs.HeartbeatAsync(jobId, owner, progress(), JobLease, CancellationToken.None))
+            if (!await jobs.HeartbeatAsync(jobId, owner, leaseVersion, progress(), JobLease, CancellationToken.None))
             {
                 // Another process took the job over (we were presumed dead): stop working on it.
                 await heartbeat.CancelAsync();

@@ -25,14 +25,15 @@ public sealed class ContentBridgeServerTests
         Assert.True(shipped.IsError != true, Text(shipped));
         var eventId = shipped.StructuredContent!.Value.GetProperty("event_id").GetInt64();
 
+        // The ledger's drafts first, then their export to files (the ledger is authoritative): wait for both.
+        var blog = Path.Combine(gate.Factory.Paths.Drafts, $"event-{eventId}", "blog.md");
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while ((await f.Drafts.ListAsync(eventId)).Count < 3)
+        while ((await f.Drafts.ListAsync(eventId)).Count < 3 || !File.Exists(blog))
         {
-            Assert.True(DateTime.UtcNow < deadline, "the server never drafted the shipped event");
+            Assert.True(DateTime.UtcNow < deadline, "the server never drafted and exported the shipped event");
             await Task.Delay(50);
         }
         Assert.Equal(["blog", "changelog", "social"], (await f.Drafts.ListAsync(eventId)).Select(d => d.Kind).Order());
-        Assert.True(File.Exists(Path.Combine(gate.Factory.Paths.Drafts, $"event-{eventId}", "blog.md")));
 
         var funnel = await human.CallToolAsync("funnel_report", new Dictionary<string, object?>());
         var test = funnel.StructuredContent!.Value.GetProperty("test");

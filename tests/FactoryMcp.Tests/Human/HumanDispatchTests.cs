@@ -1,16 +1,17 @@
 using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Tests.Infrastructure;
 using static FactoryMcp.Tests.Human.HumanMcp;
 
 namespace FactoryMcp.Tests.Human;
 
 /// <summary>enqueue_for_agent as a human calls it: propose and approve, retarget, dispatch a spec job.</summary>
-public sealed class HumanDispatchTests
+public abstract class HumanDispatchTests(LedgerEngine engine) : EngineTests(engine)
 {
     [Fact]
     public async Task EnqueueForAgent_HumanPacketWithApprove_QueuesTheTaskForTheTarget()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         await factory.BuilderAsync("codex-1");
         await using var mcp = await ConnectAsync(factory);
         var result = await OkAsync(
@@ -33,7 +34,7 @@ public sealed class HumanDispatchTests
     [Fact]
     public async Task EnqueueForAgent_HumanTaskId_RetargetsAProposalToAPool()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         await factory.Services.Agents.AddAsync("cli", "fast-1", Roles.Agent, null, ["fast"]);
         await using var mcp = await ConnectAsync(factory);
         var proposed = await OkAsync(
@@ -68,7 +69,7 @@ public sealed class HumanDispatchTests
     [Fact]
     public async Task EnqueueForAgent_HumanSignalId_DispatchesASpecJob()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         await factory.BuilderAsync("spec-1");
         await using var mcp = await ConnectAsync(factory);
         var ingested = await OkAsync(
@@ -94,3 +95,7 @@ public sealed class HumanDispatchTests
         Assert.Equal("spec", (await factory.Services.Signals.GetAsync(signalId)).Status);
     }
 }
+
+public sealed class HumanDispatchTestsOnSqlite() : HumanDispatchTests(LedgerEngine.Sqlite);
+
+public sealed class HumanDispatchTestsOnPostgreSql() : HumanDispatchTests(LedgerEngine.PostgreSql);

@@ -1,16 +1,17 @@
 using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Tests.Infrastructure;
 using static FactoryMcp.Tests.Human.HumanMcp;
 
 namespace FactoryMcp.Tests.Human;
 
 /// <summary>What a human reads over MCP: tasks and runs with filters and cursors, signals, feedback, agents.</summary>
-public sealed class HumanReadTests
+public abstract class HumanReadTests(LedgerEngine engine) : EngineTests(engine)
 {
     [Fact]
     public async Task ListTasks_FiltersByStateTextAndAgent_AndPagesWithTheCursor()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         var human = TestFactory.Human;
         var alpha = await factory.Services.Intake.ProposeAsync(human, PacketText.Simple("Alpha totals fix"));
         await factory.Services.Intake.ProposeAsync(human, PacketText.Simple("Beta totals fix"));
@@ -60,7 +61,7 @@ public sealed class HumanReadTests
     [Fact]
     public async Task ListRecords_Signals_ShowsOutcomeAndPossibleDuplicates_AndDismissCloses()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         await using var mcp = await ConnectAsync(factory);
         await OkAsync(
             mcp,
@@ -104,7 +105,7 @@ public sealed class HumanReadTests
     [Fact]
     public async Task ListRecords_Feedback_ListsWhatWaitsForPromotion_UntilPromoted()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         await factory.ApprovedTaskAsync();
         var builder = await factory.BuilderAsync();
         var view = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
@@ -142,7 +143,7 @@ public sealed class HumanReadTests
     [Fact]
     public async Task ListRecords_Agents_ShowsPoolsAndUtilization()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         await factory.Services.Agents.AddAsync("cli", "fast-1", Roles.Agent, null, ["fast"]);
         await factory.Services.Agents.AddAsync("cli", "fast-2", Roles.Agent, null, ["fast"]);
         await factory.ApprovedTaskAsync();
@@ -171,3 +172,7 @@ public sealed class HumanReadTests
         Assert.Equal(AgentActivity.RevokedStatus, revoked.GetProperty("status").GetString());
     }
 }
+
+public sealed class HumanReadTestsOnSqlite() : HumanReadTests(LedgerEngine.Sqlite);
+
+public sealed class HumanReadTestsOnPostgreSql() : HumanReadTests(LedgerEngine.PostgreSql);
