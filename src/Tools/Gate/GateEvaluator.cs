@@ -24,7 +24,7 @@ public sealed record GateVerdict(
 /// all observed here, in the order DESIGN numbers them, and every unmet condition is listed. The
 /// declaration is then decided by the ledger's one rule (DeclarationLedger) with these problems.
 /// </summary>
-public sealed class GateEvaluator(
+public sealed partial class GateEvaluator(
     RunLedger runs,
     TaskLedger tasks,
     EvidenceLedger evidence,
@@ -94,8 +94,23 @@ public sealed class GateEvaluator(
         progress("checking the head");
         gate.Problems.AddRange(await heads.ProblemsAsync(run, task.Repo, head, ct));
 
-        // 3. Validation: every command, on a fresh checkout of head.
-        await ValidateAsync(gate, mirror, head, settings, context, jobFolder, sandbox, progress, ct);
+        // 3. Validation: every command, on a fresh checkout of head; with reports.junit, also at base, test by test.
+        var atHead = await ValidateAsync(gate, mirror, head, settings, context, jobFolder, sandbox, progress, ct);
+        if (settings.JunitReports is { } pattern)
+            await CompareTestsAsync(
+                gate,
+                job,
+                head,
+                atHead,
+                pattern,
+                packet,
+                report,
+                settings,
+                mirror,
+                context,
+                progress,
+                ct
+            );
 
         // 4. The Reproduction: fails at base (with the change's tests laid over), passes at head.
         if (packet.Reproduction is { } reproduction)
@@ -162,7 +177,7 @@ public sealed class GateEvaluator(
             );
     }
 
-    private async Task ValidateAsync(
+    private async Task<ValidationRun> ValidateAsync(
         Findings gate,
         string mirror,
         string head,
@@ -177,16 +192,39 @@ public sealed class GateEvaluator(
         var headCheckout = Path.Combine(jobFolder, "head");
         progress("checking out head");
         await Checkouts.CreateAsync(mirror, head, headCheckout, ct);
-        var validation = await commands.RunSequenceAsync(
-            headCheckout,
-            settings.Validation,
-            head,
-            context,
-            p => progress("validation " + p),
-            stopAtFirstFailure: false,
-            ct
-        );
-        Checkouts.Delete(headCheckout);
+        ValidationRun run;
+        try
+        {
+            run = settings.JunitReports is { } pattern
+                ? await commands.RunWithReportsAsync(
+                    headCheckout,
+                    settings.Validation,
+                    head,
+                    context,
+                    pattern,
+                    p => progress("validation " + p),
+                    ct
+                )
+                : new ValidationRun(
+                    await commands.RunSequenceAsync(
+                        headCheckout,
+                        settings.Validation,
+                        head,
+                        context,
+                        p => progress("validation " + p),
+                        stopAtFirstFailure: false,
+                        ct
+                    ),
+                    null,
+                    null,
+                    []
+                );
+        }
+        finally
+        {
+            Checkouts.Delete(headCheckout);
+        }
+        var validation = run.Outcomes;
         foreach (var failed in validation.Where(o => !o.Passed))
             gate.Problems.Add(
                 $"validation command `{failed.Command}` {(failed.TimedOut ? $"timed out after {settings.TimeoutSeconds}s" : $"exited {failed.ExitCode}")}{(failed.Notes.Count > 0 ? $" ({string.Join("; ", failed.Notes)})" : "")}; output ends: {Tail(failed.Excerpt)}"
@@ -200,6 +238,7 @@ public sealed class GateEvaluator(
                 validation.FirstOrDefault(o => !o.Passed)?.BlobSha ?? validation.LastOrDefault()?.BlobSha
             )
         );
+        return run;
     }
 
     private async Task ReproduceAtBaseAndHeadAsync(
