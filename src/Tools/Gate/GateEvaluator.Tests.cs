@@ -60,7 +60,7 @@ public sealed partial class GateEvaluator
         {
             Checkouts.Delete(checkout);
         }
-        var baseTests = atBase.Tests ?? new TestTable(new Dictionary<string, TestResult>(), []);
+        var baseTests = atBase.Tests ?? new TestTable(new Dictionary<string, TestCaseResult>(), []);
         var comparison = TestComparison.Compare(
             baseTests,
             headTests,

@@ -161,23 +161,33 @@ public abstract class TestRegressionTests(LedgerEngine engine) : EngineTests(eng
     }
 
     [Fact]
-    public async Task PrReady_NewTest_IsListed_AndBaseRunIsCachedForTheNextDeclaration()
+    public async Task PrReady_AfterARefusal_NewTestIsListed_AndTheBaseRunComesFromTheCache()
     {
         using var gate = await CreateAsync();
+        await gate.WriteAsync("src/calc.py", FixedCalc.Replace("return a * b", "return a * b + 1"));
+        await gate.RefusedAsync();
+        Assert.DoesNotContain(
+            "(cached)",
+            (await gate.Factory.Services.Evidence.ForRunAsync(gate.RunId)).Single(e => e.Kind == "test_report").Content
+        );
+
         await gate.WriteAsync("src/calc.py", FixedCalc);
         await gate.WriteAsync(
             "tests/test_more.py",
             "from src.calc import sub\n\n\ndef test_sub_negative():\n    assert sub(1, 3) == -2\n"
         );
-
         var result = await gate.DeclareAsync();
 
         Assert.Equal("accepted", result.Outcome);
-        var evidence = (await gate.Factory.Services.Evidence.ForRunAsync(gate.RunId)).Single(e =>
+        var evidence = (await gate.Factory.Services.Evidence.ForRunAsync(gate.RunId)).Last(e =>
             e.Kind == "test_report"
         );
         Assert.Contains("1 new", evidence.Summary);
         Assert.Contains("| `tests.test_more::test_sub_negative` | — | passed | new |", evidence.Content);
+        Assert.Contains(
+            "- base: 3 test(s) in 1 report(s): 2 passed, 1 failed, 0 errors, 0 skipped, 0 xfail (cached)",
+            evidence.Content
+        );
     }
 
     [Fact]

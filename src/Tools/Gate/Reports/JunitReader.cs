@@ -15,7 +15,7 @@ public static class JunitReader
     private const int MaxIdChars = 500;
     private const int MaxMessageChars = 200;
 
-    public static IReadOnlyList<TestResult> Read(Stream stream, string origin)
+    public static IReadOnlyList<TestCaseResult> Read(Stream stream, string origin)
     {
         var settings = new XmlReaderSettings
         {
@@ -34,7 +34,7 @@ public static class JunitReader
                 throw new ReportException(
                     $"{origin} is not a JUnit report: its root element is <{reader.LocalName}>, not <testsuites> or <testsuite>"
                 );
-            var results = new List<TestResult>();
+            var results = new List<TestCaseResult>();
             var suites = new Stack<string>();
             while (!reader.EOF)
             {
@@ -67,7 +67,7 @@ public static class JunitReader
     }
 
     /// <summary>One testcase element and its children; leaves the reader after the element.</summary>
-    private static TestResult ReadCase(XmlReader reader, string suite, string origin)
+    private static TestCaseResult ReadCase(XmlReader reader, string suite, string origin)
     {
         var name = reader.GetAttribute("name");
         if (string.IsNullOrWhiteSpace(name))
@@ -83,7 +83,7 @@ public static class JunitReader
         if (reader.IsEmptyElement)
         {
             reader.Read();
-            return new TestResult(id, status, file, message);
+            return new TestCaseResult(id, status, file, message);
         }
         var depth = reader.Depth;
         reader.Read();
@@ -107,7 +107,7 @@ public static class JunitReader
             reader.Read();
         }
         reader.Read();
-        return new TestResult(id, status, file, message);
+        return new TestCaseResult(id, status, file, message);
     }
 
     private static string? FirstLine(string? text) =>

@@ -67,7 +67,7 @@ public static class ReportFiles
             throw new ReportException(
                 $"{found.Count} files match reports.junit `{pattern}`; at most {MaxFiles} are read"
             );
-        var reports = new List<(string, IReadOnlyList<TestResult>)>();
+        var reports = new List<(string, IReadOnlyList<TestCaseResult>)>();
         long total = 0;
         foreach (var path in found)
         {

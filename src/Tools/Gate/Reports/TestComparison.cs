@@ -62,7 +62,7 @@ public sealed record TestComparison(
     /// The changed test file a base test lived in: the report's <c>file</c> when it gives one, else its class read as a
     /// module path (pytest's <c>tests.test_calc</c> or <c>tests.test_calc.TestX</c> is <c>tests/test_calc.py</c>).
     /// </summary>
-    private static string? FileOf(TestResult test, IReadOnlyList<string> changedTestFiles)
+    private static string? FileOf(TestCaseResult test, IReadOnlyList<string> changedTestFiles)
     {
         if (test.File is { Length: > 0 } file)
             return changedTestFiles.FirstOrDefault(c => c == file.TrimStart('.', '/'));

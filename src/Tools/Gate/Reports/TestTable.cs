@@ -7,16 +7,16 @@ namespace FactoryMcp.Tools.Gate.Reports;
 /// Every test of one Validation run, read from its JUnit reports: keyed by test id, with the report files read.
 /// A test id seen twice (one report per project, a re-run) keeps its worst outcome.
 /// </summary>
-public sealed record TestTable(IReadOnlyDictionary<string, TestResult> Tests, IReadOnlyList<string> Files)
+public sealed record TestTable(IReadOnlyDictionary<string, TestCaseResult> Tests, IReadOnlyList<string> Files)
 {
     public int Count(TestStatus status) => Tests.Values.Count(t => t.Status == status);
 
     public string Summary =>
         $"{Tests.Count} test(s) in {Files.Count} report(s): {Count(TestStatus.Passed)} passed, {Count(TestStatus.Failed)} failed, {Count(TestStatus.Error)} errors, {Count(TestStatus.Skipped)} skipped, {Count(TestStatus.XFail)} xfail";
 
-    public static TestTable Merge(IEnumerable<(string File, IReadOnlyList<TestResult> Tests)> reports)
+    public static TestTable Merge(IEnumerable<(string File, IReadOnlyList<TestCaseResult> Tests)> reports)
     {
-        var tests = new Dictionary<string, TestResult>(StringComparer.Ordinal);
+        var tests = new Dictionary<string, TestCaseResult>(StringComparer.Ordinal);
         var files = new List<string>();
         foreach (var (file, results) in reports)
         {
@@ -41,7 +41,7 @@ public sealed record TestTable(IReadOnlyDictionary<string, TestResult> Tests, IR
         return new TestTable(stored.Tests.ToDictionary(t => t.Id, StringComparer.Ordinal), stored.Files);
     }
 
-    private sealed record Stored(IReadOnlyList<string> Files, List<TestResult> Tests);
+    private sealed record Stored(IReadOnlyList<string> Files, List<TestCaseResult> Tests);
 
     internal static readonly JsonSerializerOptions Options = new(Ledger.Json.Options)
     {
