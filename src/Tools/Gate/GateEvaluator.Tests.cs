@@ -70,6 +70,7 @@ public sealed partial class GateEvaluator
         );
         gate.Problems.AddRange(comparison.Problems());
         var rows = TestRow.Table(baseTests, headTests, comparison);
+        gate.Tests = rows;
         var blob = blobs.Put(Encoding.UTF8.GetBytes(TestRow.ToJson(rows)));
         var summary =
             $"Tests, base {Short(job.BaseSha)} → head {Short(head)}: {comparison.Regressions.Count} regressed, {comparison.Fixed.Count} fixed, {comparison.New.Count} new, {comparison.AllowedRemovals.Count} removed (allowed), {comparison.Unchanged} unchanged"

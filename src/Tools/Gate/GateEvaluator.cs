@@ -6,6 +6,7 @@ using FactoryMcp.Ledger.Packets;
 using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Tasks;
 using FactoryMcp.Ledger.Validation;
+using FactoryMcp.Tools.Gate.Reports;
 using FactoryMcp.Tools.Git;
 using FactoryMcp.Tools.Hosting;
 
@@ -16,7 +17,11 @@ public sealed record GateVerdict(
     string? HeadSha,
     IReadOnlyList<string> Problems,
     IReadOnlyList<ServerEvidence> Evidence
-);
+)
+{
+    /// <summary>The observations behind a PR_READY verdict, for its attestation (null for NO_OP and server faults).</summary>
+    public GateFacts? Facts { get; init; }
+}
 
 /// <summary>
 /// The gate of DESIGN section 5, evaluated by the server on its own checkouts. It never trusts the
@@ -130,7 +135,20 @@ public sealed partial class GateEvaluator(
         // 5. The diff: non-empty, within Scope, outside Non-Goals, no test deleted.
         gate.Problems.AddRange(report.Problems);
         gate.Evidence.Add(await DiffEvidenceAsync(mirror, job.BaseSha, head, report, ct));
-        return new GateVerdict(head, gate.Problems, gate.Evidence);
+        return new GateVerdict(head, gate.Problems, gate.Evidence)
+        {
+            Facts = new GateFacts(
+                atHead.Outcomes,
+                gate.Evidence.FirstOrDefault(e => e.Kind == EvidenceKinds.Reproduction)?.Summary,
+                settings.JunitReports,
+                gate.Evidence.FirstOrDefault(e => e.Kind == EvidenceKinds.TestReport)?.Summary,
+                gate.Tests,
+                sandbox,
+                settings.Network,
+                settings.TimeoutSeconds,
+                settings.Limits
+            ),
+        };
     }
 
     /// <summary>What the evaluation found so far: unmet conditions, and the evidence the server observed.</summary>
@@ -138,6 +156,9 @@ public sealed partial class GateEvaluator(
     {
         public List<string> Problems { get; } = [];
         public List<ServerEvidence> Evidence { get; } = [];
+
+        /// <summary>The per-test table, when the line compares tests.</summary>
+        public IReadOnlyList<TestRow>? Tests { get; set; }
     }
 
     /// <summary>NO_OP already_fixed or cannot_reproduce: the Reproduction, re-run at base, must no longer show the bug.</summary>
