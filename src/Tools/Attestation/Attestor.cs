@@ -118,11 +118,10 @@ public sealed class Attestor(
         {
             if (runId != stored.RunId)
                 problems.Add($"the statement names run {runId}, but it is stored for run {stored.RunId}");
-            if (head != stored.HeadSha)
+            else if (head != stored.HeadSha)
                 problems.Add($"the statement's subject is {head}, but it is stored for head {stored.HeadSha}");
-            var run = await runs.GetAsync(stored.RunId, ct);
-            if (run.HeadSha != head)
-                problems.Add($"the ledger's head of run {run.Id} is {run.HeadSha ?? "none"}, not {head}");
+            else if ((await runs.GetAsync(stored.RunId, ct)).HeadSha is var ledgerHead && ledgerHead != head)
+                problems.Add($"the ledger's head of run {stored.RunId} is {ledgerHead ?? "none"}, not {head}");
         }
         return new AttestationCheck(problems.Count == 0, problems, keyId, runId, head, text);
     }
