@@ -90,7 +90,7 @@ public sealed class FactoryServices
             db.Paths
         );
         Bundles = new RunBundle(Runs, Tasks, Evidence, Declarations, Verifications, Reviews, Escalations);
-        Publisher = new Publisher(Shipping, Runs, Tasks, Evidence, Mirrors);
+        Publisher = new Publisher(Shipping, Runs, Tasks, Evidence, Attestations, Mirrors);
         Content = new ContentBridge(Shipping, Tasks, Runs, Evidence, Drafts, Intake, Mirrors, Config, db.Paths);
         BridgeLoop = new ContentBridgeLoop(Content, Logging.CreateLogger("FactoryMcp.Content"));
         Ship = new ShipService(Shipping, Notifier, BridgeLoop.Nudge);

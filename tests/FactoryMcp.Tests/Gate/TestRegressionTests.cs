@@ -71,6 +71,21 @@ public abstract class TestRegressionTests(LedgerEngine engine) : EngineTests(eng
         var bundle = await gate.Factory.Services.Bundles.BuildAsync(gate.RunId);
         Assert.Contains("## Tests, base → head", bundle.Markdown);
         Assert.Contains("test_sub", bundle.Markdown);
+        // The attestation carries the per-test table.
+        var stored = (await gate.Factory.Services.Attestations.ForRunAsync(gate.RunId))!;
+        var statement = System.Text.Json.Nodes.JsonNode.Parse(
+            Convert.FromBase64String(FactoryMcp.Tools.Attestation.Dsse.Parse(stored.Envelope).Payload)
+        )!;
+        var tests = statement["predicate"]!["tests"]!;
+        Assert.Equal("reports/*.xml", (string?)tests["junit"]);
+        Assert.Contains(
+            tests["rows"]!.AsArray(),
+            r =>
+                (string?)r!["id"] == "tests.test_calc::test_sub"
+                && (string?)r["base"] == "failed"
+                && (string?)r["head"] == "passed"
+                && (string?)r["verdict"] == "fixed"
+        );
     }
 
     [Fact]
