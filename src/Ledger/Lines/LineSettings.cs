@@ -49,7 +49,7 @@ public sealed record LineSettings
     public bool AllowTestDeletion { get; init; }
 
     /// <summary>Test reports Validation writes; with <c>junit</c> set, tests are compared one by one against base.</summary>
-    public ReportSettings Reports { get; init; } = new();
+    public ReportSettings? Reports { get; init; }
 
     /// <summary>
     /// For CI-failure signals: the command that re-runs a failing job, keyed <c>WORKFLOW/JOB</c>, <c>JOB</c> or
