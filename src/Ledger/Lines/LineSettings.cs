@@ -48,6 +48,9 @@ public sealed record LineSettings
     public bool RequireLimits { get; init; }
     public bool AllowTestDeletion { get; init; }
 
+    /// <summary>Test reports Validation writes; with <c>junit</c> set, tests are compared one by one against base.</summary>
+    public ReportSettings? Reports { get; init; }
+
     /// <summary>
     /// For CI-failure signals: the command that re-runs a failing job, keyed <c>WORKFLOW/JOB</c>, <c>JOB</c> or
     /// <c>WORKFLOW</c> (names as GitHub shows them, compared case-insensitively). The drafted packet's
@@ -73,6 +76,8 @@ public sealed record LineSettings
         if (VerificationTimeoutMinutes <= 0)
             yield return $"line {name}: verification_timeout_minutes must be above 0";
         foreach (var problem in (Limits ?? new SandboxLimits()).Problems(name))
+            yield return problem;
+        foreach (var problem in (Reports ?? new ReportSettings()).Problems(name))
             yield return problem;
         foreach (var kind in Evidence.Where(k => !global::FactoryMcp.Ledger.Evidence.EvidenceKinds.IsWellFormed(k)))
             yield return $"line {name}: evidence kind '{kind}' must be lower-case letters, digits and underscores";
@@ -100,6 +105,8 @@ public sealed record LineSettings
             yield return $"line spec: `verifiers` is not allowed; {why}";
         if (CiCommands.Count > 0)
             yield return $"line spec: `ci_commands` is not allowed; {why}";
+        if (Reports?.Junit is not null)
+            yield return $"line spec: `reports` is not allowed; {why}";
         if (Template is not null)
             yield return "line spec: `template` is not allowed; spec jobs are made from signals by the server (give the line your signals should land on a template instead)";
         if (LabelMap.Count > 0)

@@ -30,6 +30,9 @@ public sealed record FactorySettings
     public ContentSettings Content { get; init; } = new();
     public Dictionary<string, string> Notifications { get; init; } = [];
     public bool RequireSandbox { get; init; }
+
+    /// <summary>The PEM file of the key accepted runs' attestations are signed with; relative to this folder. Default: attestation.key.</summary>
+    public string? AttestationKey { get; init; }
     public long MaxWorkspaceBytes { get; init; } = 20L * 1024 * 1024 * 1024;
 
     /// <summary>A new signal scoring at least this against an open task or signal is flagged as a possible duplicate (Signals.Similarity).</summary>
@@ -120,6 +123,8 @@ public sealed record FactorySettings
             && !Storage.PostgreSql.PostgresLocation.IsUrl(ledger)
         )
             problems.Add("ledger must be a postgresql:// URL or a SQLite file path");
+        if (settings.AttestationKey is { } keyPath && (keyPath.Trim().Length == 0 || keyPath.Contains('\n')))
+            problems.Add("attestation_key must be a file path (absolute, or relative to the folder of factory.yaml)");
         if (problems.Count > 0)
             throw LedgerException.Many($"{origin} has problems:", problems);
         return settings;

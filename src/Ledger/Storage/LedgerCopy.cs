@@ -43,6 +43,7 @@ public static class LedgerCopy
         "hook_deliveries",
         "merged_pull_requests",
         "signal_links",
+        "attestations",
     ];
 
     public sealed record Report(IReadOnlyDictionary<string, long> Rows, int Blobs, LedgerPaths Target);

@@ -44,6 +44,9 @@ public sealed class LedgerPaths
     public string Jobs => Path.Combine(Folder, "jobs");
     public string AuditKey => Path.Combine(Folder, "audit.key");
     public string AuditHead => Path.Combine(Folder, "audit.head");
+
+    /// <summary>The default ECDSA P-256 key attestations are signed with (factory.yaml <c>attestation_key</c> moves it).</summary>
+    public string AttestationKey => Path.Combine(Folder, "attestation.key");
     public string FactoryConfig => Path.Combine(Folder, "factory.yaml");
     public string LinesConfig => Path.Combine(Folder, "lines.yaml");
 

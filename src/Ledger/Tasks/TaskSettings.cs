@@ -34,6 +34,9 @@ public sealed record TaskSettings
     public SandboxLimits Limits { get; init; } = new();
     public bool RequireLimits { get; init; }
 
+    /// <summary>The path pattern of the JUnit XML files Validation writes (line <c>reports.junit</c>); null: no per-test comparison.</summary>
+    public string? JunitReports { get; init; }
+
     public static readonly IReadOnlyList<string> BuiltInNoOpCodes =
     [
         "cannot_reproduce",
@@ -68,6 +71,7 @@ public sealed record TaskSettings
             AllowTestDeletion = fm.AllowTestDeletion ?? line.AllowTestDeletion,
             Limits = line.Limits ?? new SandboxLimits(),
             RequireLimits = line.RequireLimits,
+            JunitReports = line.Reports?.Junit?.Trim(),
         };
     }
 

@@ -20,7 +20,7 @@ public sealed record CommandContext(
 /// blob by sha256). A sequence whose every command is cached for (subject, command, environment) is not
 /// run again; otherwise the whole sequence runs, since later commands depend on earlier ones' outputs.
 /// </summary>
-public sealed class CommandRunner(CommandCache cache, BlobStore blobs)
+public sealed partial class CommandRunner(CommandCache cache, BlobStore blobs)
 {
     public const int ExcerptChars = 6000;
 
@@ -33,6 +33,21 @@ public sealed class CommandRunner(CommandCache cache, BlobStore blobs)
         bool stopAtFirstFailure,
         CancellationToken ct
     )
+    {
+        var prepared = Prepare(context);
+        return await CachedAsync(commands, subject, prepared.EnvironmentHash, ct)
+            ?? await RunAllAsync(checkout, commands, subject, context, prepared, progress, stopAtFirstFailure, ct);
+    }
+
+    /// <summary>The private HOME and TMPDIR of a job, and the environment (and its hash) its commands get.</summary>
+    private sealed record Prepared(
+        string Home,
+        string Tmp,
+        IReadOnlyDictionary<string, string> Environment,
+        string EnvironmentHash
+    );
+
+    private static Prepared Prepare(CommandContext context)
     {
         var home = Path.Combine(context.JobFolder, "home");
         var tmp = Path.Combine(context.JobFolder, "tmp");
@@ -47,12 +62,22 @@ public sealed class CommandRunner(CommandCache cache, BlobStore blobs)
             context.TimeoutSeconds,
             context.Limits.ToString()
         );
+        return new Prepared(home, tmp, environment, environmentHash);
+    }
 
+    /// <summary>Every command's cached outcome, or null when any one is missing (the whole sequence then runs).</summary>
+    private async Task<IReadOnlyList<CommandOutcome>?> CachedAsync(
+        IReadOnlyList<string> commands,
+        string subject,
+        string environmentHash,
+        CancellationToken ct
+    )
+    {
         var cached = new List<CommandOutcome>();
         foreach (var command in commands)
         {
             if (await cache.FindAsync(subject, command, environmentHash, ct) is not { } hit)
-                break;
+                return null;
             cached.Add(
                 new CommandOutcome(
                     command,
@@ -66,17 +91,36 @@ public sealed class CommandRunner(CommandCache cache, BlobStore blobs)
                 )
             );
         }
-        if (cached.Count == commands.Count)
-            return cached;
+        return cached;
+    }
 
+    private async Task<IReadOnlyList<CommandOutcome>> RunAllAsync(
+        string checkout,
+        IReadOnlyList<string> commands,
+        string subject,
+        CommandContext context,
+        Prepared prepared,
+        Action<string> progress,
+        bool stopAtFirstFailure,
+        CancellationToken ct
+    )
+    {
         if (context.Sandbox && SandboxHost.DropsRoot)
-            await GiveToUnprivilegedUidAsync([checkout, home, tmp], ct);
+            await GiveToUnprivilegedUidAsync([checkout, prepared.Home, prepared.Tmp], ct);
         var outcomes = new List<CommandOutcome>();
         for (var i = 0; i < commands.Count; i++)
         {
             var command = commands[i];
             progress($"{i + 1}/{commands.Count}: {command}");
-            var outcome = await RunOneAsync(command, checkout, home, tmp, environment, context, ct);
+            var outcome = await RunOneAsync(
+                command,
+                checkout,
+                prepared.Home,
+                prepared.Tmp,
+                prepared.Environment,
+                context,
+                ct
+            );
             outcomes.Add(outcome);
             if (!outcome.TimedOut)
             {
@@ -85,7 +129,7 @@ public sealed class CommandRunner(CommandCache cache, BlobStore blobs)
                     {
                         Subject = subject,
                         Command = command,
-                        Environment = environmentHash,
+                        Environment = prepared.EnvironmentHash,
                         ExitCode = outcome.ExitCode,
                         DurationMs = (long)outcome.Duration.TotalMilliseconds,
                         Sandboxed = outcome.Sandboxed,

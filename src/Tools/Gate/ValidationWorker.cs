@@ -1,6 +1,7 @@
 using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Validation;
+using FactoryMcp.Tools.Attestation;
 using FactoryMcp.Tools.Content;
 using FactoryMcp.Tools.Hosting;
 using FactoryMcp.Tools.Notifications;
@@ -19,6 +20,7 @@ public sealed partial class ValidationWorker(
     GateEvaluator evaluator,
     ContentBridge content,
     Notifier notifier,
+    Attestor attestor,
     ConfigFiles config,
     LedgerPaths paths,
     ILogger logger
@@ -126,7 +128,11 @@ public sealed partial class ValidationWorker(
                 CancellationToken.None
             );
             if (result is { Outcome: "accepted", RunState: Ledger.Lifecycle.RunStates.Accepted })
+            {
+                if (verdict is { Facts: { } facts, HeadSha: { } head })
+                    await AttestAsync(job.RunId, head, facts);
                 await content.ApplyWriterOutputAsync(job.RunId, CancellationToken.None);
+            }
             if (result is not null)
             {
                 var run = await runs.GetAsync(job.RunId, CancellationToken.None);
@@ -145,6 +151,22 @@ public sealed partial class ValidationWorker(
             catch (OperationCanceledException) { }
             Git.Checkouts.Delete(folder);
             SignalFinished();
+        }
+    }
+
+    /// <summary>
+    /// Signs the accepted run's attestation. The acceptance stands if this fails (an unreadable key, say): the error is
+    /// logged and `factory attest verify` reports the run as unattested.
+    /// </summary>
+    private async Task AttestAsync(long runId, string head, GateFacts facts)
+    {
+        try
+        {
+            await attestor.AttestAsync(runId, head, facts, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            LogAttestFailed(logger, e, runId);
         }
     }
 
@@ -185,6 +207,12 @@ public sealed partial class ValidationWorker(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Validation job {JobId} failed inside the server")]
     private static partial void LogJobFailed(ILogger logger, Exception exception, long jobId);
+
+    [LoggerMessage(
+        Level = LogLevel.Error,
+        Message = "Run {RunId} was accepted but its attestation could not be signed"
+    )]
+    private static partial void LogAttestFailed(ILogger logger, Exception exception, long runId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The validation loop failed; it will retry")]
     private static partial void LogLoopFailed(ILogger logger, Exception exception);

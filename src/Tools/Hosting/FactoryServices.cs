@@ -1,4 +1,5 @@
 using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Attestations;
 using FactoryMcp.Ledger.Claims;
 using FactoryMcp.Ledger.Content;
 using FactoryMcp.Ledger.Declarations;
@@ -15,6 +16,7 @@ using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Tasks;
 using FactoryMcp.Ledger.Validation;
 using FactoryMcp.Ledger.Verification;
+using FactoryMcp.Tools.Attestation;
 using FactoryMcp.Tools.Content;
 using FactoryMcp.Tools.Export;
 using FactoryMcp.Tools.Gate;
@@ -65,6 +67,7 @@ public sealed class FactoryServices
         Funnel = new FunnelLedger(db);
         Signals = new SignalLedger(db);
         Specs = new SpecLedger(db);
+        Attestations = new AttestationLedger(db);
 
         // The machinery around it.
         Mirrors = new Mirrors(db.Paths);
@@ -87,10 +90,11 @@ public sealed class FactoryServices
             db.Paths
         );
         Bundles = new RunBundle(Runs, Tasks, Evidence, Declarations, Verifications, Reviews, Escalations);
-        Publisher = new Publisher(Shipping, Runs, Tasks, Evidence, Mirrors);
+        Publisher = new Publisher(Shipping, Runs, Tasks, Evidence, Attestations, Mirrors);
         Content = new ContentBridge(Shipping, Tasks, Runs, Evidence, Drafts, Intake, Mirrors, Config, db.Paths);
         BridgeLoop = new ContentBridgeLoop(Content, Logging.CreateLogger("FactoryMcp.Content"));
         Ship = new ShipService(Shipping, Notifier, BridgeLoop.Nudge);
+        Attestor = new Attestor(Attestations, Runs, Tasks, Config, db.Paths, db.Time);
         Worker = new ValidationWorker(
             ValidationJobs,
             Runs,
@@ -106,6 +110,7 @@ public sealed class FactoryServices
             ),
             Content,
             Notifier,
+            Attestor,
             Config,
             db.Paths,
             Logging.CreateLogger("FactoryMcp.Validation")
@@ -167,6 +172,10 @@ public sealed class FactoryServices
     /// <summary>The content bridge of a long-running server (started by the hosts, woken by ships).</summary>
     public ContentBridgeLoop BridgeLoop { get; }
     public ValidationWorker Worker { get; }
+
+    /// <summary>Signed attestations of accepted PR_READY runs (`factory attest`).</summary>
+    public AttestationLedger Attestations { get; }
+    public Attestor Attestor { get; }
 
     /// <summary>declare_terminal_state: decides at once, or validates and waits (DESIGN section 5).</summary>
     public DeclarationService Gate { get; }

@@ -3,6 +3,7 @@ using FactoryMcp.Ledger.Lifecycle;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Tests.Infrastructure;
 using FactoryMcp.Tools.Git;
+using FactoryMcp.Tools.Shipping;
 
 namespace FactoryMcp.Tests.Shipping;
 
@@ -97,6 +98,13 @@ public abstract class ShippingTests(LedgerEngine engine) : EngineTests(engine)
         Assert.Contains("gh", result.Message);
         var link = (await gate.Factory.Services.Evidence.ForRunAsync(gate.RunId)).Single(x => x.Kind == "pr_link");
         Assert.Equal("server", link.Origin);
+        // The run's signed attestation went with it, as a git note on the reviewed commit.
+        Assert.Contains("Attestation pushed as a git note", result.Message);
+        var note = await GitRunner.OutputAsync(
+            ["notes", "--ref", Publisher.NotesRef, "show", review.ReviewedSha!],
+            new() { GitDir = remote }
+        );
+        Assert.Equal((await gate.Factory.Services.Attestations.ForRunAsync(gate.RunId))!.Envelope, note.Trim());
     }
 
     [Fact]
