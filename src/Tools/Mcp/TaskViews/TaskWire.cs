@@ -53,8 +53,14 @@ internal static class TaskWire
     /// <summary>The answer to tools/call that hands out a task.</summary>
     public static TaskHandle Created(TaskFormat format, TaskView view) =>
         format == TaskFormat.Extension
-            ? new TaskHandle { ResultType = "task", Fields = Task(format, view, withPayload: false) }
-            : new TaskHandle { Fields = new JsonObject { ["task"] = Task(format, view, withPayload: false) } };
+            ? new TaskHandle { ResultType = "task", Fields = Elements(Task(format, view, withPayload: false)) }
+            : new TaskHandle
+            {
+                Fields = Elements(new JsonObject { ["task"] = Task(format, view, withPayload: false) }),
+            };
+
+    private static Dictionary<string, JsonElement> Elements(JsonObject fields) =>
+        fields.ToDictionary(p => p.Key, p => JsonSerializer.SerializeToElement(p.Value));
 
     public static JsonObject ToolResult(CallToolResult result) =>
         JsonSerializer.SerializeToNode(result, McpJsonUtilities.DefaultOptions)!.AsObject();
@@ -91,5 +97,5 @@ internal static class TaskWire
 internal sealed class TaskHandle : Result
 {
     [JsonExtensionData]
-    public JsonObject? Fields { get; init; }
+    public Dictionary<string, JsonElement>? Fields { get; init; }
 }
