@@ -22,11 +22,11 @@ internal static class TaskIds
     {
         var parts = (id ?? "").Split('-');
         if (parts is ["job", var job, var generation, _])
-            return Number(job) is { } j && Number(generation) is { } g && id == ForJob(key, j, g)
+            return Number(job) is { } j && Number(generation) is { } g && Same(id, ForJob(key, j, g))
                 ? ("job", j, g)
                 : null;
         if (parts is ["now", var seq, _])
-            return Number(seq) is { } s && id == ForAnswer(key, s) ? ("now", s, 0) : null;
+            return Number(seq) is { } s && Same(id, ForAnswer(key, s)) ? ("now", s, 0) : null;
         return null;
     }
 
@@ -34,6 +34,9 @@ internal static class TaskIds
         text.Length is > 0 and < 19 && text.All(char.IsAsciiDigit)
             ? long.Parse(text, CultureInfo.InvariantCulture)
             : null;
+
+    private static bool Same(string? given, string expected) =>
+        CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given ?? ""), Encoding.UTF8.GetBytes(expected));
 
     private static string Mac(byte[] key, string subject) =>
         Convert.ToHexStringLower(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(subject)))[..32];

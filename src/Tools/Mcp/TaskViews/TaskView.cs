@@ -12,14 +12,12 @@ internal sealed record TaskView(
     string StatusMessage,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    CallToolResult? Result = null,
-    string? Error = null
+    CallToolResult? Result = null
 )
 {
     public const string Working = "working";
     public const string Completed = "completed";
     public const string Cancelled = "cancelled";
-    public const string Failed = "failed";
 
     public bool Terminal => Status != Working;
 }

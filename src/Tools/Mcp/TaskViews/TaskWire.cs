@@ -11,7 +11,7 @@ namespace FactoryMcp.Tools.Mcp.TaskViews;
 /// <summary>
 /// The JSON of a task in each wire format. The 2025-11-25 design (TypeScript SDK 1.32): <c>ttl</c>,
 /// <c>pollInterval</c>, the result only through <c>tasks/result</c>. The 2026-07-28 extension: <c>ttlMs</c>,
-/// <c>pollIntervalMs</c>, <c>resultType</c>, the result (or error) inlined in <c>tasks/get</c>.
+/// <c>pollIntervalMs</c>, <c>resultType</c>, the result inlined in <c>tasks/get</c>.
 /// </summary>
 internal static class TaskWire
 {
@@ -39,8 +39,6 @@ internal static class TaskWire
             task["pollIntervalMs"] = PollIntervalMs;
             if (withPayload && view.Result is not null)
                 task["result"] = ToolResult(view.Result);
-            if (withPayload && view.Error is not null)
-                task["error"] = new JsonObject { ["code"] = (int)McpErrorCode.InternalError, ["message"] = view.Error };
         }
         else
         {
