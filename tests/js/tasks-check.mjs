@@ -57,12 +57,20 @@ try {
     seen.blocking = await client.callTool({ name: 'declare_terminal_state', arguments: args });
     seen.bogus = await errorOf(client.experimental.tasks.getTask('job-1-0-00000000000000000000000000000000'));
 
-    // An ESCALATE is decided at once: that design's client still gets a (completed) task.
     const other = await connect(input.other);
     try {
         seen.otherGet = await errorOf(other.experimental.tasks.getTask(taskId));
         seen.otherList = (await other.experimental.tasks.listTasks()).tasks.length;
         seen.otherCancel = await errorOf(other.experimental.tasks.cancelTask(taskId));
+        // An ESCALATE is decided at once: that design's client still gets a (completed) task.
+        const second = await other.callTool({ name: 'get_task_packet', arguments: {} });
+        const escalate = { run_id: second.structuredContent.run_id, state: 'ESCALATE', summary: 'stuck', question: 'which greeting?' };
+        seen.escalation = [];
+        for await (const message of other.experimental.tasks.callToolStream({ name: 'declare_terminal_state', arguments: escalate })) {
+            if (message.type === 'result') seen.escalation.push({ type: 'result', result: message.result });
+            else if (message.type === 'error') seen.escalation.push({ type: 'error', message: message.error.message });
+            else seen.escalation.push({ type: message.type, taskId: message.task.taskId, status: message.task.status });
+        }
     } finally {
         await other.close();
     }

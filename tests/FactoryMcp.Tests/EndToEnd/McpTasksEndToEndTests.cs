@@ -16,7 +16,7 @@ public sealed class McpTasksEndToEndTests : IDisposable
 
     public void Dispose() => root.Dispose();
 
-    private async Task<TempRepo> ProjectAsync(string validation, string factoryYaml)
+    private async Task<TempRepo> ProjectAsync(string validation, string factoryYaml, int tasks = 1)
     {
         var repo = await TempRepo.CreateAsync(
             root.Combine("app"),
@@ -30,8 +30,11 @@ public sealed class McpTasksEndToEndTests : IDisposable
         await File.WriteAllTextAsync(Path.Combine(repo.Path, ".factory", "factory.yaml"), factoryYaml);
         var file = root.Combine("packet.md");
         await File.WriteAllTextAsync(file, GateHarness.Packet(validation: validation, reproduction: null));
-        Assert.Equal(0, (await FactoryBinary.RunAsync(repo.Path, ["task", "add", file])).ExitCode);
-        Assert.Equal(0, (await FactoryBinary.RunAsync(repo.Path, ["approve", "1"])).ExitCode);
+        for (var id = 1; id <= tasks; id++)
+        {
+            Assert.Equal(0, (await FactoryBinary.RunAsync(repo.Path, ["task", "add", file])).ExitCode);
+            Assert.Equal(0, (await FactoryBinary.RunAsync(repo.Path, ["approve", $"{id}"])).ExitCode);
+        }
         return repo;
     }
 
@@ -264,7 +267,7 @@ public sealed class McpTasksEndToEndTests : IDisposable
     public async Task TypeScriptSdkTasksClient_CallsDeclareAsATaskAndPollsItToTheBlockingResult()
     {
         await ExternalClients.RequireAsync([]);
-        var repo = await ProjectAsync("sleep 3 && sh tests/test_greet.sh", "declare_wait_seconds: 30\n");
+        var repo = await ProjectAsync("sleep 3 && sh tests/test_greet.sh", "declare_wait_seconds: 30\n", tasks: 2);
         var input = new JsonObject
         {
             ["factory"] = FactoryBinary.Path,
@@ -302,6 +305,15 @@ public sealed class McpTasksEndToEndTests : IDisposable
         Assert.Equal(-32602, seen["otherGet"]!["code"]!.GetValue<int>());
         Assert.Equal(-32602, seen["otherCancel"]!["code"]!.GetValue<int>());
         Assert.Equal(0, seen["otherList"]!.GetValue<int>());
+        // Decided at once (ESCALATE), yet a task for this client: created completed, its result the tool's.
+        var escalation = seen["escalation"]!.AsArray();
+        Assert.Equal(["taskCreated", "taskStatus", "result"], escalation.Select(m => m!["type"]!.GetValue<string>()));
+        Assert.StartsWith("now-", escalation[0]!["taskId"]!.GetValue<string>());
+        Assert.Equal("completed", escalation[1]!["status"]!.GetValue<string>());
+        Assert.Equal(
+            "escalated",
+            escalation[2]!["result"]!["structuredContent"]!["run_state"]!.GetValue<string>()
+        );
     }
 
     private static async Task<string> AddAgentAsync(string project, string name, string role)
