@@ -310,10 +310,7 @@ public sealed class McpTasksEndToEndTests : IDisposable
         Assert.Equal(["taskCreated", "taskStatus", "result"], escalation.Select(m => m!["type"]!.GetValue<string>()));
         Assert.StartsWith("now-", escalation[0]!["taskId"]!.GetValue<string>());
         Assert.Equal("completed", escalation[1]!["status"]!.GetValue<string>());
-        Assert.Equal(
-            "escalated",
-            escalation[2]!["result"]!["structuredContent"]!["run_state"]!.GetValue<string>()
-        );
+        Assert.Equal("escalated", escalation[2]!["result"]!["structuredContent"]!["run_state"]!.GetValue<string>());
     }
 
     private static async Task<string> AddAgentAsync(string project, string name, string role)

@@ -73,7 +73,10 @@ public abstract class ValidationTaskTests(LedgerEngine engine) : EngineTests(eng
         using var gate = await GateHarness.CreateAsync(engine: Engine);
         await gate.PlanAsync();
         var s = gate.Factory.Services;
-        var start = await s.Gate.StartAsync(gate.Builder, new DeclarationInput(gate.RunId, "NO_OP", "done", "already_fixed"));
+        var start = await s.Gate.StartAsync(
+            gate.Builder,
+            new DeclarationInput(gate.RunId, "NO_OP", "done", "already_fixed")
+        );
         Assert.NotNull(start.Job); // the Reproduction is re-run at base: a validation job
         var taskId = (await s.McpTasks.OpenAsync(gate.Builder, start.Job!, CancellationToken.None)).Id;
         await gate.RunWorkerAsync();
@@ -108,7 +111,10 @@ public abstract class ValidationTaskTests(LedgerEngine engine) : EngineTests(eng
         Assert.Equal([(taskId, TaskView.Cancelled), (next.Id, TaskView.Working)], listed.Select(t => (t.Id, t.Status)));
         await gate.RunWorkerAsync();
         Assert.Equal(JobStates.Accepted, (await s.ValidationJobs.GetAsync(job.Id)).State);
-        Assert.Equal(TaskView.Cancelled, (await s.McpTasks.GetAsync(gate.Builder, taskId, true, CancellationToken.None)).Status);
+        Assert.Equal(
+            TaskView.Cancelled,
+            (await s.McpTasks.GetAsync(gate.Builder, taskId, true, CancellationToken.None)).Status
+        );
     }
 
     [Fact]
@@ -143,7 +149,8 @@ public abstract class ValidationTaskTests(LedgerEngine engine) : EngineTests(eng
         Assert.Contains("not one tasks/list gave", badCursor.Message);
     }
 
-    private static string Json(CallToolResult result) => JsonSerializer.Serialize(result, McpJsonUtilities.DefaultOptions);
+    private static string Json(CallToolResult result) =>
+        JsonSerializer.Serialize(result, McpJsonUtilities.DefaultOptions);
 }
 
 public sealed class ValidationTaskTestsOnSqlite() : ValidationTaskTests(LedgerEngine.Sqlite);
