@@ -63,6 +63,7 @@ try {
         seen.otherList = (await other.experimental.tasks.listTasks()).tasks.length;
         seen.otherCancel = await errorOf(other.experimental.tasks.cancelTask(taskId));
         // An ESCALATE is decided at once: that design's client still gets a (completed) task.
+        await other.listTools(); // the client learns which tools take tasks from tools/list
         const second = await other.callTool({ name: 'get_task_packet', arguments: {} });
         const escalate = { run_id: second.structuredContent.run_id, state: 'ESCALATE', summary: 'stuck', question: 'which greeting?' };
         seen.escalation = [];

@@ -221,10 +221,10 @@ public sealed class McpTasksEndToEndTests : IDisposable
             Assert.Contains($"there is no task '{taskId}' of yours", refused["error"]!["message"]!.GetValue<string>());
         }
         Assert.Empty((await other.ResultAsync("tasks/list", new JsonObject()))["tasks"]!.AsArray());
-        Assert.Equal(
-            "working",
-            (await owner.ResultAsync("tasks/get", TaskParams(taskId)))["status"]!.GetValue<string>()
-        );
+        // The owner still has it, and the other agent's cancel changed nothing.
+        var owned = await owner.ResultAsync("tasks/get", TaskParams(taskId));
+        Assert.Equal(taskId, owned["taskId"]!.GetValue<string>());
+        Assert.NotEqual("cancelled", owned["status"]!.GetValue<string>());
 
         var forged = taskId[..^4] + (taskId.EndsWith("0000", StringComparison.Ordinal) ? "1111" : "0000");
         foreach (var bad in new[] { "nonsense", "job-1-0", "job-999-0-" + taskId[^32..], forged })
