@@ -22,6 +22,7 @@ using FactoryMcp.Tools.Export;
 using FactoryMcp.Tools.Gate;
 using FactoryMcp.Tools.Git;
 using FactoryMcp.Tools.Maintenance;
+using FactoryMcp.Tools.Mcp.TaskViews;
 using FactoryMcp.Tools.Notifications;
 using FactoryMcp.Tools.Runs;
 using FactoryMcp.Tools.Shipping;
@@ -57,6 +58,7 @@ public sealed class FactoryServices
         Evidence = new EvidenceLedger(db, Runs, Tasks, Leases);
         Declarations = new DeclarationLedger(db, Runs, Tasks, Leases);
         ValidationJobs = new ValidationJobLedger(db);
+        TaskViews = new TaskViewLedger(db);
         CommandCache = new CommandCache(db);
         Escalations = new EscalationLedger(db);
         Verifications = new VerificationLedger(db);
@@ -126,6 +128,7 @@ public sealed class FactoryServices
             Config,
             db.Time
         );
+        McpTasks = new ValidationTasks(TaskViews, ValidationJobs, Runs, Gate);
     }
 
     public LedgerDatabase Db { get; }
@@ -142,6 +145,7 @@ public sealed class FactoryServices
     public EvidenceLedger Evidence { get; }
     public DeclarationLedger Declarations { get; }
     public ValidationJobLedger ValidationJobs { get; }
+    public TaskViewLedger TaskViews { get; }
     public CommandCache CommandCache { get; }
     public EscalationLedger Escalations { get; }
     public VerificationLedger Verifications { get; }
@@ -179,6 +183,9 @@ public sealed class FactoryServices
 
     /// <summary>declare_terminal_state: decides at once, or validates and waits (DESIGN section 5).</summary>
     public DeclarationService Gate { get; }
+
+    /// <summary>MCP Tasks: validation jobs handed to clients that take tasks instead of waiting.</summary>
+    internal ValidationTasks McpTasks { get; }
 
     /// <summary>The garbage collector of workspaces and validation folders (`factory gc`).</summary>
     public GarbageCollector Collector() => new(Runs, ValidationJobs, Workspaces, Config, Paths);

@@ -29,7 +29,7 @@ public static class RoleSurface
             case Roles.Agent:
                 Add(options, services, () => new PacketTools(f.Packets, caller));
                 Add(options, services, () => new EvidenceTools(f.Evidence, f.Config, caller));
-                Add(options, services, () => new DeclarationTools(f.Gate, caller));
+                Add(options, services, request => new DeclarationTools(f.Gate, caller, request));
                 Add(options, services, () => new DispatchTools(f.Claims, f.SpecJobs, f.Intake, caller));
                 break;
             case Roles.Verifier:
@@ -64,6 +64,8 @@ public static class RoleSurface
         }
         // First of the filters: a malformed call is refused before anything else runs.
         options.Filters.Request.CallToolFilters.Add(ToolArguments.Filter(options.ToolCollection!));
+        if (caller.Role is Roles.Agent or Roles.Human)
+            new TaskViews.TaskHandlers(f.McpTasks, caller).Register(options);
         new PromptHandlers(f.Runs).Register(options, caller);
         new ResourceHandlers(f.Tasks, f.Verifications, f.Bundles, f.DiffPages, f.Funnel, f.Drafts).Register(
             options,
@@ -81,7 +83,7 @@ public static class RoleSurface
                 }
                 catch (LedgerException e)
                 {
-                    return ToolReply.Error(e.Message, new { error = "refused", problems = e.Problems });
+                    return ToolReply.Refused(e);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -121,6 +123,14 @@ public static class RoleSurface
     /// every call, or every server's startup, their own time).
     /// </summary>
     private static void Add<T>(McpServerOptions options, IServiceProvider services, Func<T> create)
+        where T : class => Add(options, services, _ => create());
+
+    /// <summary>As above, for a tool that reads its own request (declare_terminal_state: whether the client takes tasks).</summary>
+    private static void Add<T>(
+        McpServerOptions options,
+        IServiceProvider services,
+        Func<RequestContext<CallToolRequestParams>, T> create
+    )
         where T : class
     {
         foreach (var method in typeof(T).GetMethods(BindingFlags.Public | BindingFlags.Instance))
@@ -128,7 +138,7 @@ public static class RoleSurface
             if (method.GetCustomAttribute<McpServerToolAttribute>() is null)
                 continue;
             options.ToolCollection!.Add(
-                McpServerTool.Create(method, _ => create(), new McpServerToolCreateOptions { Services = services })
+                McpServerTool.Create(method, create, new McpServerToolCreateOptions { Services = services })
             );
         }
     }
