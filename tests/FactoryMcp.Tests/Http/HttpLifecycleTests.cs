@@ -9,7 +9,8 @@ namespace FactoryMcp.Tests.Http;
 /// <summary>
 /// A task's whole life over `factory serve --http`, every step a tool call of the SDK's HTTP client: a human
 /// proposes and approves it, a builder claims it, records evidence and declares PR_READY, the server validates
-/// and accepts it, the human reviews and marks it shipped, and `ledger verify` passes. On both engines.
+/// and accepts it, a verifier reviews the artifact blind and approves it, the human reviews and marks it shipped,
+/// and `ledger verify` passes. On both engines.
 /// </summary>
 public abstract class HttpLifecycleTests(LedgerEngine engine)
 {
@@ -28,7 +29,7 @@ public abstract class HttpLifecycleTests(LedgerEngine engine)
     }
 
     [Fact]
-    public async Task Packet_ProposedClaimedValidatedReviewedShipped_AllOverHttp()
+    public async Task Packet_ProposedClaimedValidatedVerifiedReviewedShipped_AllOverHttp()
     {
         using var project = await HttpProject.CreateAsync(
             "declare_wait_seconds: 30\n",
@@ -39,11 +40,17 @@ public abstract class HttpLifecycleTests(LedgerEngine engine)
             },
             engine
         );
+        await File.WriteAllTextAsync(
+            Path.Combine(project.Path, ".factory", "lines.yaml"),
+            "bugfix:\n  verifiers: [qa]\n"
+        );
         var humanToken = await project.AddAgentAsync("ada", "human");
         var builderToken = await project.AddAgentAsync("builder-1");
+        var verifierToken = await project.AddAgentAsync("qa-1", "verifier", "--verifier-role", "qa");
         await using var server = await HttpServerProcess.StartFactoryAsync(project.Path);
         await using var human = await server.ConnectAsync(humanToken);
         await using var builder = await server.ConnectAsync(builderToken, "2025-11-25");
+        await using var verifier = await server.ConnectAsync(verifierToken);
 
         var proposed = await OkAsync(
             human,
@@ -75,6 +82,24 @@ public abstract class HttpLifecycleTests(LedgerEngine engine)
         var declared = await Redeclare.UntilDecidedAsync(builder, EndToEnd.GateEndToEndTests.PrReady(runId));
         Assert.True(declared.IsError != true, Text(declared));
         Assert.Equal("accepted", Redeclare.OutcomeOf(declared));
+
+        var blind = await OkAsync(verifier, "get_task_packet", new());
+        Assert.Equal(runId, blind.GetProperty("run_id").GetInt64());
+        await OkAsync(
+            verifier,
+            "submit_verdict",
+            new()
+            {
+                ["run_id"] = runId,
+                ["verdict"] = "approve",
+                ["findings"] = "the greeting is right and tested",
+            }
+        );
+        var awaiting = await OkAsync(human, "list_tasks", new() { ["state"] = "awaiting_review" });
+        Assert.Equal(
+            [taskId],
+            awaiting.GetProperty("tasks").EnumerateArray().Select(t => t.GetProperty("task_id").GetInt64())
+        );
 
         var reviewed = await OkAsync(human, "record_review", new() { ["run_id"] = runId, ["outcome"] = "approve" });
         var sha = reviewed.GetProperty("reviewed_sha").GetString()!;
