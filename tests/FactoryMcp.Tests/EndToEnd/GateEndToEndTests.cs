@@ -207,7 +207,8 @@ public sealed class GateEndToEndTests : IDisposable
 
     private static long Scalar(string ledger, string sql) => (long)ScalarObject(ledger, sql)!;
 
-    private static object? ScalarObject(string ledger, string sql)
+    /// <summary>One value read from a SQLite ledger file behind the server's back (read-only, no pool).</summary>
+    internal static object? ScalarObject(string ledger, string sql)
     {
         using var connection = new SqliteConnection($"Data Source={ledger};Mode=ReadOnly;Pooling=False");
         connection.Open();
@@ -216,13 +217,14 @@ public sealed class GateEndToEndTests : IDisposable
         return command.ExecuteScalar();
     }
 
-    private static async Task WaitForAsync(Func<bool> condition)
+    /// <summary>Polls <paramref name="condition"/> every 100 ms until it holds, for at most <paramref name="seconds"/>.</summary>
+    internal static async Task WaitForAsync(Func<bool> condition, int seconds = 60)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (!condition())
         {
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("condition not reached in 60 s");
+                throw new TimeoutException($"condition not reached in {seconds} s");
             await Task.Delay(100);
         }
     }

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using FactoryMcp.Tests.Gate;
 using FactoryMcp.Tests.Infrastructure;
-using Microsoft.Data.Sqlite;
 
 namespace FactoryMcp.Tests.EndToEnd;
 
@@ -157,17 +156,21 @@ public sealed class McpTasksEndToEndTests : IDisposable
             var runId = await ClaimAndFixAsync(first);
             var handle = await first.CallToolAsync("declare_terminal_state", PrReady(runId), RawRpc.TasksMeta());
             taskId = handle["taskId"]!.GetValue<string>();
-            await WaitForAsync(() => Scalar(ledger, "SELECT state FROM validation_jobs") as string == "running");
+            await GateEndToEndTests.WaitForAsync(
+                () =>
+                    GateEndToEndTests.ScalarObject(ledger, "SELECT state FROM validation_jobs") as string == "running",
+                90
+            );
             await first.Process!.KillAsync(); // SIGKILL: the job's lease simply stops being renewed
         }
-        Assert.Equal("running", Scalar(ledger, "SELECT state FROM validation_jobs"));
+        Assert.Equal("running", GateEndToEndTests.ScalarObject(ledger, "SELECT state FROM validation_jobs"));
 
         await using var second = await RawRpc.StdioAsync(repo.Path, "claude-1");
         var done = await PollAsync(second, taskId);
 
         Assert.Equal("completed", done["status"]!.GetValue<string>());
         Assert.Equal("accepted", done["result"]!["structuredContent"]!["outcome"]!.GetValue<string>());
-        Assert.Equal(2L, Scalar(ledger, "SELECT starts FROM validation_jobs"));
+        Assert.Equal(2L, GateEndToEndTests.ScalarObject(ledger, "SELECT starts FROM validation_jobs"));
     }
 
     [Fact]
@@ -190,7 +193,10 @@ public sealed class McpTasksEndToEndTests : IDisposable
         Assert.Contains("it runs on", cancelled["statusMessage"]!.GetValue<string>());
         Assert.Null(cancelled["result"]);
         // The job was not cancelled: it finishes and decides the run, and the blocking call reads its outcome.
-        await WaitForAsync(() => Scalar(ledger, "SELECT state FROM validation_jobs") as string == "accepted");
+        await GateEndToEndTests.WaitForAsync(
+            () => GateEndToEndTests.ScalarObject(ledger, "SELECT state FROM validation_jobs") as string == "accepted",
+            90
+        );
         var blocking = await rpc.CallToolAsync("declare_terminal_state", PrReady(runId));
         Assert.Equal("accepted", blocking["structuredContent"]!["outcome"]!.GetValue<string>());
         Assert.Equal(
@@ -318,25 +324,5 @@ public sealed class McpTasksEndToEndTests : IDisposable
         var added = await FactoryBinary.RunAsync(project, ["agent", "add", name, "--role", role]);
         Assert.True(added.ExitCode == 0, added.Output);
         return added.StandardOutput.Trim();
-    }
-
-    private static object? Scalar(string ledger, string sql)
-    {
-        using var connection = new SqliteConnection($"Data Source={ledger};Mode=ReadOnly;Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return command.ExecuteScalar();
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("condition not reached in 90 s");
-            await Task.Delay(100);
-        }
     }
 }
