@@ -16,13 +16,20 @@ public sealed partial class LedgerDatabase
     {
         Iso.RegisterDapper();
         var deadline = System.Environment.TickCount64 + store.RetryMilliseconds;
+        // The place in line is kept across the retries below.
+        using var turn =
+            await store.QueueWriterAsync(TimeSpan.FromMilliseconds(store.RetryMilliseconds), ct)
+            ?? throw new LedgerException(
+                $"The ledger at {store.Describe} stayed busy for {store.RetryMilliseconds / 1000} s (the writers ahead of this one held it that long); this call was not recorded. Try again."
+            );
         for (var attempt = 0; ; attempt++)
         {
             var committing = false;
             try
             {
                 await using var connection = await store.OpenAsync(ct);
-                await using var transaction = await store.BeginWriteAsync(connection, ct);
+                var left = TimeSpan.FromMilliseconds(Math.Max(1000, deadline - System.Environment.TickCount64));
+                await using var transaction = await store.BeginWriteAsync(connection, left, ct);
                 var write = new LedgerWrite(connection, transaction, Engine, Audit, actor, Now, ct);
                 var result = await work(write);
                 committing = true;

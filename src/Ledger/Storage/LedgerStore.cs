@@ -25,8 +25,23 @@ internal abstract class LedgerStore
 
     public abstract Task<DbConnection> OpenAsync(CancellationToken ct);
 
-    /// <summary>Begins a write transaction that holds the ledger's write lock until it ends.</summary>
-    public abstract Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken ct);
+    /// <summary>
+    /// Waits for this writer's turn, keeping its place however long the writers ahead take, at most
+    /// <paramref name="wait"/>; null when the turn did not come in time. Disposing the result passes the turn
+    /// on. Engines whose write lock already serves waiters in order need no queue of their own.
+    /// </summary>
+    public virtual Task<IDisposable?> QueueWriterAsync(TimeSpan wait, CancellationToken ct) =>
+        Task.FromResult<IDisposable?>(NoQueue.Instance);
+
+    /// <summary>
+    /// Begins a write transaction that holds the ledger's write lock until it ends, waiting at most
+    /// <paramref name="lockWait"/> for it where the engine lets the wait be chosen.
+    /// </summary>
+    public abstract Task<DbTransaction> BeginWriteAsync(
+        DbConnection connection,
+        TimeSpan lockWait,
+        CancellationToken ct
+    );
 
     /// <summary>Whether <paramref name="e"/> is contention or a dropped connection that a fresh attempt may clear.</summary>
     public abstract bool IsTransient(Exception e);
@@ -48,4 +63,11 @@ internal abstract class LedgerStore
 
     /// <summary>The ledger's clock when the caller gave none.</summary>
     public abstract TimeProvider DefaultClock();
+
+    private sealed class NoQueue : IDisposable
+    {
+        public static readonly NoQueue Instance = new();
+
+        public void Dispose() { }
+    }
 }

@@ -276,6 +276,18 @@ public abstract class ConcurrencyTests(LedgerEngine engine) : IDisposable
         );
 }
 
+[Collection(ManyServerProcesses.Name)]
 public sealed class ConcurrencyTestsOnSqlite() : ConcurrencyTests(LedgerEngine.Sqlite);
 
+[Collection(ManyServerProcesses.Name)]
 public sealed class ConcurrencyTestsOnPostgreSql() : ConcurrencyTests(LedgerEngine.PostgreSql);
+
+/// <summary>
+/// The races of dozens of server processes run one at a time, after the rest of the suite: what they measure is
+/// the ledger under its own writers, not a CI machine running two 32-process races side by side on two cores.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ManyServerProcesses
+{
+    public const string Name = "Many server processes";
+}

@@ -84,4 +84,37 @@ public sealed class LedgerDatabaseTests
             LedgerDatabase.Create(new LedgerPaths(dir.Combine(".factory", "ledger.db")), "staging")
         );
     }
+
+    [Fact]
+    public async Task Write_WaitsItsTurnBehindAnotherProcessInTheWritersQueue_AndGoesAsSoonAsItEnds()
+    {
+        using var dir = new TempDirectory();
+        var paths = new LedgerPaths(dir.Combine(".factory", "ledger.db"));
+        var db = LedgerDatabase.Create(paths, "test");
+        await db.WriteAsync("test", w => w.AuditAsync("test.first", "test", null, new { n = 1 }));
+        var queueFile = paths.LedgerFile + "-writers";
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(queueFile));
+
+        // Another process (util-linux flock, not our code) takes the writers' turn and keeps it until its stdin closes.
+        using var holder = System.Diagnostics.Process.Start(
+            new System.Diagnostics.ProcessStartInfo("flock", [queueFile, "sh", "-c", "echo held; exec cat >/dev/null"])
+            {
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+            }
+        )!;
+        Assert.Equal("held", await holder.StandardOutput.ReadLineAsync());
+
+        var write = db.WriteAsync("test", w => w.AuditAsync("test.second", "test", null, new { n = 2 }));
+        await Task.Delay(1500);
+        Assert.False(write.IsCompleted, "the write went ahead while another process had the writers' turn");
+
+        holder.StandardInput.Close();
+        await holder.WaitForExitAsync();
+        await write.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(
+            2,
+            await db.QuerySingleOrDefaultAsync<long>("SELECT count(*) FROM audit WHERE action LIKE 'test.%'")
+        );
+    }
 }

@@ -45,25 +45,32 @@ internal sealed class PostgresStore(PostgresLocation location) : LedgerStore
         }
     }
 
+    // A transient failure (a pool or server slow to hand out a connection) is left to the caller's retry.
     public override async Task<DbConnection> OpenAsync(CancellationToken ct)
     {
         try
         {
             return await source.OpenConnectionAsync(ct);
         }
-        catch (Exception e) when (Explain(e) is { } explained)
+        catch (Exception e) when (!IsTransient(e) && Explain(e) is { } explained)
         {
             throw explained;
         }
     }
 
-    public override async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken ct)
+    // The advisory lock's waiters are served in order: a writer waits out its whole budget in one statement
+    // rather than timing out and going back to the end of the line.
+    public override async Task<DbTransaction> BeginWriteAsync(
+        DbConnection connection,
+        TimeSpan lockWait,
+        CancellationToken ct
+    )
     {
         var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = $"SELECT pg_advisory_xact_lock({WriteLockKey})";
-        command.CommandTimeout = 30; // as SQLite's busy timeout: a wait past it is retried whole
+        command.CommandTimeout = Math.Max(1, (int)Math.Ceiling(lockWait.TotalSeconds));
         await command.ExecuteNonQueryAsync(ct);
         return transaction;
     }

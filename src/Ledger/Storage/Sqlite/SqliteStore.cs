@@ -63,9 +63,16 @@ internal sealed class SqliteStore(string file) : LedgerStore
     private static readonly ConditionalWeakTable<SQLitePCL.sqlite3, object> Prepared = new();
     private static readonly object Marker = new();
 
+    public override Task<IDisposable?> QueueWriterAsync(TimeSpan wait, CancellationToken ct) =>
+        WriterQueue.For(file).EnterAsync(wait, ct);
+
     // BEGIN IMMEDIATE: the write lock is taken at the start, so a transaction never reads and then fails to write.
-    public override Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken ct) =>
-        Task.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: false));
+    // Its wait is the busy timeout; the writer queue in front of it keeps that wait short.
+    public override Task<DbTransaction> BeginWriteAsync(
+        DbConnection connection,
+        TimeSpan lockWait,
+        CancellationToken ct
+    ) => Task.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: false));
 
     public override bool FailedCommitIsRolledBack => true;
 
