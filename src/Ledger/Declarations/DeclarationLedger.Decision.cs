@@ -108,7 +108,15 @@ public sealed partial class DeclarationLedger
     )
     {
         var head = validated.HeadSha;
-        await w.ExecuteAsync("UPDATE runs SET accepted_at = @now WHERE id = @id", new { now = w.NowText, id = run.Id });
+        await w.ExecuteAsync(
+            "UPDATE runs SET accepted_at = @now, review_reason = @reason WHERE id = @id",
+            new
+            {
+                now = w.NowText,
+                reason = validated.ReviewReason,
+                id = run.Id,
+            }
+        );
         await StateMachine.MoveRunAsync(
             w,
             run.Id,
@@ -123,7 +131,7 @@ public sealed partial class DeclarationLedger
         );
         var taskState =
             settings.Verifiers.Count > 0 ? TaskStates.AwaitingVerification
-            : settings.RequireReview ? TaskStates.AwaitingReview
+            : settings.RequireReview || validated.ReviewReason is not null ? TaskStates.AwaitingReview
             : TaskStates.Approved;
         await StateMachine.MoveTaskAsync(
             w,
@@ -135,12 +143,15 @@ public sealed partial class DeclarationLedger
                 run_id = run.Id,
                 declared = TerminalStates.PrReady,
                 job_id = validated.JobId,
+                review_reason = validated.ReviewReason,
             }
         );
         var message = taskState switch
         {
             TaskStates.AwaitingVerification =>
                 $"PR_READY accepted: the server validated head {head}. Blind verification ({string.Join(", ", settings.Verifiers)}) comes next.",
+            TaskStates.AwaitingReview when !settings.RequireReview =>
+                $"PR_READY accepted: the server validated head {head}. A human review comes next, although this line does not ask for one: {validated.ReviewReason}",
             TaskStates.AwaitingReview =>
                 $"PR_READY accepted: the server validated head {head}. A human review comes next.",
             _ => $"PR_READY accepted: the server validated head {head}; the task is approved.",

@@ -17,6 +17,12 @@ public static class EvidenceKinds
     /// <summary>The server's per-test comparison of base and head (a line with reports.junit); never an agent's.</summary>
     public const string TestReport = "test_report";
 
+    /// <summary>The server's coverage figures at head (and base) against the line's thresholds; never an agent's.</summary>
+    public const string CoverageReport = "coverage_report";
+
+    /// <summary>The server's benchmark comparison of base and head; never an agent's.</summary>
+    public const string BenchmarkReport = "benchmark_report";
+
     public static readonly IReadOnlyList<string> BuiltIn =
     [
         Plan,

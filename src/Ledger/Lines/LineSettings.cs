@@ -51,6 +51,12 @@ public sealed record LineSettings
     /// <summary>Test reports Validation writes; with <c>junit</c> set, tests are compared one by one against base.</summary>
     public ReportSettings? Reports { get; init; }
 
+    /// <summary>Coverage thresholds, read from the report Validation writes (README, "Coverage").</summary>
+    public CoverageSettings? Coverage { get; init; }
+
+    /// <summary>Benchmarks run at base and head, alternating (README, "Performance against base").</summary>
+    public List<BenchmarkSettings> Benchmarks { get; init; } = [];
+
     /// <summary>
     /// For CI-failure signals: the command that re-runs a failing job, keyed <c>WORKFLOW/JOB</c>, <c>JOB</c> or
     /// <c>WORKFLOW</c> (names as GitHub shows them, compared case-insensitively). The drafted packet's
@@ -79,6 +85,13 @@ public sealed record LineSettings
             yield return problem;
         foreach (var problem in (Reports ?? new ReportSettings()).Problems(name))
             yield return problem;
+        foreach (var problem in Coverage?.Problems(name) ?? [])
+            yield return problem;
+        if (Benchmarks.Count > BenchmarkSettings.MaxPerLine)
+            yield return $"line {name}: at most {BenchmarkSettings.MaxPerLine} benchmarks, not {Benchmarks.Count}";
+        for (var i = 0; i < Benchmarks.Count; i++)
+            foreach (var problem in (Benchmarks[i] ?? new BenchmarkSettings()).Problems(name, i))
+                yield return problem;
         foreach (var kind in Evidence.Where(k => !global::FactoryMcp.Ledger.Evidence.EvidenceKinds.IsWellFormed(k)))
             yield return $"line {name}: evidence kind '{kind}' must be lower-case letters, digits and underscores";
         foreach (var (label, priority) in LabelMap.Where(p => p.Value < 0))
@@ -107,6 +120,10 @@ public sealed record LineSettings
             yield return $"line spec: `ci_commands` is not allowed; {why}";
         if (Reports?.Junit is not null)
             yield return $"line spec: `reports` is not allowed; {why}";
+        if (Coverage is not null)
+            yield return $"line spec: `coverage` is not allowed; {why}";
+        if (Benchmarks.Count > 0)
+            yield return $"line spec: `benchmarks` is not allowed; {why}";
         if (Template is not null)
             yield return "line spec: `template` is not allowed; spec jobs are made from signals by the server (give the line your signals should land on a template instead)";
         if (LabelMap.Count > 0)

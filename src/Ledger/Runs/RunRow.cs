@@ -25,6 +25,9 @@ public sealed record RunRow
     public string? TerminalState { get; init; }
     public string? CloseReason { get; init; }
 
+    /// <summary>Why a human must review this accepted run whatever its line says (a benchmark too noisy to tell), or null.</summary>
+    public string? ReviewReason { get; init; }
+
     /// <summary>Whether the workspace was prepared and the packet handed over (the lease has started).</summary>
     public bool Started => LeaseStartedAt is not null;
 
@@ -33,7 +36,8 @@ public sealed record RunRow
                r.packet_version AS PacketVersion, r.base_sha AS BaseSha, r.start_sha AS StartSha, r.previous_run_id AS PreviousRunId,
                r.queue_target AS QueueTarget, r.queue_note AS QueueNote, r.workspace AS Workspace, r.run_ref AS RunRef, r.head_sha AS HeadSha,
                r.lease_expires_at AS LeaseExpiresAt, r.lease_started_at AS LeaseStartedAt, r.opened_at AS OpenedAt,
-               r.closed_at AS ClosedAt, r.refusals AS Refusals, r.terminal_state AS TerminalState, r.close_reason AS CloseReason
+               r.closed_at AS ClosedAt, r.refusals AS Refusals, r.terminal_state AS TerminalState, r.close_reason AS CloseReason,
+               r.review_reason AS ReviewReason
         FROM runs r JOIN agents a ON a.id = r.agent_id
         """;
 }

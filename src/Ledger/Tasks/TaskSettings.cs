@@ -37,6 +37,12 @@ public sealed record TaskSettings
     /// <summary>The path pattern of the JUnit XML files Validation writes (line <c>reports.junit</c>); null: no per-test comparison.</summary>
     public string? JunitReports { get; init; }
 
+    /// <summary>The line's coverage thresholds (line <c>coverage</c>); null: coverage is not checked.</summary>
+    public CoverageSettings? Coverage { get; init; }
+
+    /// <summary>The line's benchmarks against base (line <c>benchmarks</c>).</summary>
+    public IReadOnlyList<BenchmarkSettings> Benchmarks { get; init; } = [];
+
     public static readonly IReadOnlyList<string> BuiltInNoOpCodes =
     [
         "cannot_reproduce",
@@ -72,6 +78,8 @@ public sealed record TaskSettings
             Limits = line.Limits ?? new SandboxLimits(),
             RequireLimits = line.RequireLimits,
             JunitReports = line.Reports?.Junit?.Trim(),
+            Coverage = line.Coverage is { } coverage ? coverage with { Report = coverage.Report?.Trim() } : null,
+            Benchmarks = line.Benchmarks,
         };
     }
 

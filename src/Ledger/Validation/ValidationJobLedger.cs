@@ -261,7 +261,8 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
         string? headSha,
         IReadOnlyList<string> problems,
         IReadOnlyList<ServerEvidence> evidence,
-        CancellationToken ct = default
+        CancellationToken ct = default,
+        string? reviewReason = null
     )
     {
         return await db.WriteAsync(
@@ -315,7 +316,7 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
                     task,
                     job.Declaration,
                     problems,
-                    new Validated(job.Id, headSha)
+                    new Validated(job.Id, headSha, reviewReason)
                 );
                 await w.ExecuteAsync(
                     "UPDATE validation_jobs SET result_json = @result WHERE id = @jobId",

@@ -287,7 +287,15 @@ public sealed class VerificationLedger(LedgerDatabase db)
                     : "Every role has spoken; rejected, and max_reworks is reached, so the task is escalated."
             );
         }
-        var next = RunLedger.SettingsOf(task).RequireReview ? TaskStates.AwaitingReview : TaskStates.Approved;
+        // A run the gate flagged for a human (a benchmark too noisy to tell) goes to review whatever the line says.
+        var flagged = await w.ScalarAsync<string?>(
+            "SELECT review_reason FROM runs WHERE id = @id",
+            new { id = run.Id }
+        );
+        var next =
+            RunLedger.SettingsOf(task).RequireReview || flagged is not null
+                ? TaskStates.AwaitingReview
+                : TaskStates.Approved;
         await StateMachine.MoveTaskAsync(
             w,
             task.Id,

@@ -7,6 +7,8 @@ using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Tasks;
 using FactoryMcp.Tools.Gate;
+using FactoryMcp.Tools.Gate.Benchmarks;
+using FactoryMcp.Tools.Gate.Coverage;
 using FactoryMcp.Tools.Gate.Reports;
 
 namespace FactoryMcp.Tools.Attestation;
@@ -78,6 +80,10 @@ public static class GateStatement
                         ["summary"] = facts.TestsSummary,
                         ["rows"] = JsonSerializer.SerializeToNode(facts.Tests ?? [], TestTable.Options),
                     },
+                ["coverage"] = facts.Coverage is { } coverage ? Coverage(coverage) : null,
+                ["benchmarks"] = facts.Benchmarks is { } benchmarks
+                    ? new JsonArray([.. benchmarks.Select(Benchmark)])
+                    : null,
                 ["sandbox"] = new JsonObject
                 {
                     ["bubblewrap"] = facts.Sandboxed,
@@ -90,6 +96,54 @@ public static class GateStatement
         };
         return Encoding.UTF8.GetBytes(statement.ToJsonString());
     }
+
+    private static JsonNode Coverage(CoverageFigures c) =>
+        new JsonObject
+        {
+            ["report"] = c.Settings.Report,
+            ["min_line"] = c.Settings.MinLine,
+            ["min_changed_lines"] = c.Settings.MinChangedLines,
+            ["no_decrease"] = c.Settings.NoDecrease,
+            ["head"] = Count(c.Head),
+            ["base"] = c.Base is { } b ? Count(b) : null,
+            ["changed_lines"] = Count(c.Changed),
+            ["uncovered_changed_lines"] = new JsonArray([
+                .. c.Uncovered.Select(u => (JsonNode)new JsonObject { ["file"] = u.File, ["lines"] = u.Lines }),
+            ]),
+        };
+
+    private static JsonNode Count(LineCount count) =>
+        new JsonObject
+        {
+            ["covered"] = count.Covered,
+            ["coverable"] = count.Coverable,
+            ["percent"] = count.Percent,
+        };
+
+    private static JsonNode Benchmark(BenchmarkResult r) =>
+        new JsonObject
+        {
+            ["name"] = r.Name,
+            ["command"] = r.Command,
+            ["metric"] = r.Metric,
+            ["direction"] = r.Direction,
+            ["tolerance"] = r.Tolerance,
+            ["base"] = Side(r.Base),
+            ["head"] = Side(r.Head),
+            ["change"] = r.Change is { } c && double.IsFinite(c) ? c : null,
+            ["interval_half_width"] = r.HalfWidth is { } h && double.IsFinite(h) ? h : null,
+            ["outcome"] = r.Outcome,
+        };
+
+    private static JsonNode? Side(BenchmarkSide? side) =>
+        side is null
+            ? null
+            : new JsonObject
+            {
+                ["samples"] = new JsonArray([.. side.Samples.Select(v => (JsonNode)JsonValue.Create(v))]),
+                ["median"] = double.IsFinite(side.Median) ? side.Median : null,
+                ["mad"] = double.IsFinite(side.Mad) ? side.Mad : null,
+            };
 
     private static JsonNode Command(CommandOutcome o) =>
         new JsonObject

@@ -14,44 +14,30 @@ public sealed partial class GateEvaluator
     private const int InlineRows = 40;
 
     /// <summary>
-    /// Per-test non-regression (README, "Per-test non-regression"): Validation also runs at base (cached per base, so a
-    /// line's queue pays once), both runs' JUnit reports are compared test by test, and every test that passed at base
-    /// and does not pass at head is an unmet condition naming it.
+    /// Validation on a fresh checkout of base, read for the same reports as head: cached per base, so a line's queue
+    /// pays once (README, "Per-test non-regression", "Coverage").
     /// </summary>
-    private async Task CompareTestsAsync(
-        Findings gate,
+    private async Task<ValidationRun> ValidateBaseAsync(
         ValidationJobRow job,
-        string head,
-        ValidationRun atHead,
-        string pattern,
-        Packet packet,
-        DiffReport report,
-        TaskSettings settings,
         string mirror,
+        TaskSettings settings,
+        ReportRequest reports,
         CommandContext context,
         Action<string> progress,
         CancellationToken ct
     )
     {
-        if (atHead.Tests is not { } headTests)
-        {
-            gate.Problems.Add(
-                $"the per-test comparison (reports.junit) could not read the head's test reports: {atHead.ReportProblem}"
-            );
-            return;
-        }
-        progress("checking out base for the per-test comparison");
+        progress("checking out base for the comparison with base");
         var checkout = Path.Combine(context.JobFolder, "base-validation");
         await Checkouts.CreateAsync(mirror, job.BaseSha, checkout, ct);
-        ValidationRun atBase;
         try
         {
-            atBase = await commands.RunWithReportsAsync(
+            return await commands.RunWithReportsAsync(
                 checkout,
                 settings.Validation,
                 job.BaseSha,
                 context,
-                pattern,
+                reports,
                 p => progress("validation at base " + p),
                 ct
             );
@@ -59,6 +45,31 @@ public sealed partial class GateEvaluator
         finally
         {
             Checkouts.Delete(checkout);
+        }
+    }
+
+    /// <summary>
+    /// Per-test non-regression (README, "Per-test non-regression"): both runs' JUnit reports are compared test by
+    /// test, and every test that passed at base and does not pass at head is an unmet condition naming it.
+    /// </summary>
+    private void CompareTests(
+        Findings gate,
+        ValidationJobRow job,
+        string head,
+        ValidationRun atHead,
+        ValidationRun? atBase,
+        string pattern,
+        Packet packet,
+        DiffReport report,
+        TaskSettings settings
+    )
+    {
+        if (atHead.Tests is not { } headTests || atBase is null)
+        {
+            gate.Problems.Add(
+                $"the per-test comparison (reports.junit) could not read the head's test reports: {atHead.ReportProblem}"
+            );
+            return;
         }
         var baseTests = atBase.Tests ?? new TestTable(new Dictionary<string, TestCaseResult>(), []);
         var comparison = TestComparison.Compare(

@@ -6,6 +6,8 @@ using FactoryMcp.Ledger.Packets;
 using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Tasks;
 using FactoryMcp.Ledger.Validation;
+using FactoryMcp.Tools.Gate.Benchmarks;
+using FactoryMcp.Tools.Gate.Coverage;
 using FactoryMcp.Tools.Gate.Reports;
 using FactoryMcp.Tools.Git;
 using FactoryMcp.Tools.Hosting;
@@ -21,6 +23,9 @@ public sealed record GateVerdict(
 {
     /// <summary>The observations behind a PR_READY verdict, for its attestation (null for NO_OP and server faults).</summary>
     public GateFacts? Facts { get; init; }
+
+    /// <summary>Why a human must review the run even where its line asks for no review, or null.</summary>
+    public string? ReviewReason { get; init; }
 }
 
 /// <summary>
@@ -99,23 +104,32 @@ public sealed partial class GateEvaluator(
         progress("checking the head");
         gate.Problems.AddRange(await heads.ProblemsAsync(run, task.Repo, head, ct));
 
-        // 3. Validation: every command, on a fresh checkout of head; with reports.junit, also at base, test by test.
-        var atHead = await ValidateAsync(gate, mirror, head, settings, context, jobFolder, sandbox, progress, ct);
+        // 3. Validation: every command, on a fresh checkout of head; with reports.junit (and coverage.no_decrease) also
+        // at base, test by test; coverage read from its report; benchmarks run at base and head, alternating.
+        var reports = new ReportRequest(settings.JunitReports, settings.Coverage?.Report);
+        var atHead = await ValidateAsync(
+            gate,
+            mirror,
+            head,
+            settings,
+            reports,
+            context,
+            jobFolder,
+            sandbox,
+            progress,
+            ct
+        );
+        var atBase =
+            (settings.JunitReports is not null && atHead.Tests is not null)
+            || (settings.Coverage is { NoDecrease: true } && atHead.Coverage is not null)
+                ? await ValidateBaseAsync(job, mirror, settings, reports, context, progress, ct)
+                : null;
         if (settings.JunitReports is { } pattern)
-            await CompareTestsAsync(
-                gate,
-                job,
-                head,
-                atHead,
-                pattern,
-                packet,
-                report,
-                settings,
-                mirror,
-                context,
-                progress,
-                ct
-            );
+            CompareTests(gate, job, head, atHead, atBase, pattern, packet, report, settings);
+        if (settings.Coverage is { } coverage)
+            await CheckCoverageAsync(gate, job, head, atHead, atBase, coverage, mirror, ct);
+        if (settings.Benchmarks.Count > 0)
+            await BenchmarkAsync(gate, job, head, atHead, settings, mirror, context, progress, ct);
 
         // 4. The Reproduction: fails at base (with the change's tests laid over), passes at head.
         if (packet.Reproduction is { } reproduction)
@@ -137,6 +151,7 @@ public sealed partial class GateEvaluator(
         gate.Evidence.Add(await DiffEvidenceAsync(mirror, job.BaseSha, head, report, ct));
         return new GateVerdict(head, gate.Problems, gate.Evidence)
         {
+            ReviewReason = gate.ReviewReasons.Count > 0 ? string.Join("; ", gate.ReviewReasons) : null,
             Facts = new GateFacts(
                 atHead.Outcomes,
                 gate.Evidence.FirstOrDefault(e => e.Kind == EvidenceKinds.Reproduction)?.Summary,
@@ -147,7 +162,11 @@ public sealed partial class GateEvaluator(
                 settings.Network,
                 settings.TimeoutSeconds,
                 settings.Limits
-            ),
+            )
+            {
+                Coverage = gate.Coverage,
+                Benchmarks = gate.Benchmarks,
+            },
         };
     }
 
@@ -159,6 +178,15 @@ public sealed partial class GateEvaluator(
 
         /// <summary>The per-test table, when the line compares tests.</summary>
         public IReadOnlyList<TestRow>? Tests { get; set; }
+
+        /// <summary>The coverage figures, when the line checks coverage and the head's report was read.</summary>
+        public CoverageFigures? Coverage { get; set; }
+
+        /// <summary>Each benchmark's comparison, when the line has benchmarks and they ran.</summary>
+        public IReadOnlyList<BenchmarkResult>? Benchmarks { get; set; }
+
+        /// <summary>Why a human must look at this run even if it is accepted (a benchmark too noisy to tell).</summary>
+        public List<string> ReviewReasons { get; } = [];
     }
 
     /// <summary>NO_OP already_fixed or cannot_reproduce: the Reproduction, re-run at base, must no longer show the bug.</summary>
@@ -203,6 +231,7 @@ public sealed partial class GateEvaluator(
         string mirror,
         string head,
         TaskSettings settings,
+        ReportRequest reports,
         CommandContext context,
         string jobFolder,
         bool sandbox,
@@ -216,13 +245,13 @@ public sealed partial class GateEvaluator(
         ValidationRun run;
         try
         {
-            run = settings.JunitReports is { } pattern
+            run = reports.Any
                 ? await commands.RunWithReportsAsync(
                     headCheckout,
                     settings.Validation,
                     head,
                     context,
-                    pattern,
+                    reports,
                     p => progress("validation " + p),
                     ct
                 )

@@ -1,4 +1,6 @@
 using FactoryMcp.Ledger.Lines;
+using FactoryMcp.Tools.Gate.Benchmarks;
+using FactoryMcp.Tools.Gate.Coverage;
 using FactoryMcp.Tools.Gate.Reports;
 
 namespace FactoryMcp.Tools.Gate;
@@ -17,4 +19,11 @@ public sealed record GateFacts(
     bool Network,
     int TimeoutSeconds,
     SandboxLimits Limits
-);
+)
+{
+    /// <summary>Coverage figures (line <c>coverage</c>), or null.</summary>
+    public CoverageFigures? Coverage { get; init; }
+
+    /// <summary>Each benchmark's comparison of base and head (line <c>benchmarks</c>), or null.</summary>
+    public IReadOnlyList<BenchmarkResult>? Benchmarks { get; init; }
+}

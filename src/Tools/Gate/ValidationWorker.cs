@@ -125,7 +125,8 @@ public sealed partial class ValidationWorker(
                 verdict.HeadSha,
                 verdict.Problems,
                 verdict.Evidence,
-                CancellationToken.None
+                CancellationToken.None,
+                verdict.ReviewReason
             );
             if (result is { Outcome: "accepted", RunState: Ledger.Lifecycle.RunStates.Accepted })
             {

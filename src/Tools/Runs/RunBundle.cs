@@ -56,6 +56,8 @@ public sealed class RunBundle(
         sb.AppendLine(
             $"- Base `{run.BaseSha}`, head `{run.HeadSha ?? "none"}`; {declared.Count(d => d.Outcome == "refused")} refused declaration(s)"
         );
+        if (run.ReviewReason is { } flagged)
+            sb.AppendLine($"- [server] **A HUMAN MUST REVIEW THIS RUN**: {flagged}");
         if (declared.LastOrDefault(d => d.Outcome == "accepted") is { } accepted)
             sb.AppendLine($"- [agent] declared {accepted.State}: {accepted.Summary}");
 
@@ -80,6 +82,16 @@ public sealed class RunBundle(
         {
             Section(sb, "Tests, base → head");
             Items(sb, items.Where(e => e.Kind == EvidenceKinds.TestReport));
+        }
+        if (items.Any(e => e.Kind == EvidenceKinds.CoverageReport))
+        {
+            Section(sb, "Coverage, base → head");
+            Items(sb, items.Where(e => e.Kind == EvidenceKinds.CoverageReport));
+        }
+        if (items.Any(e => e.Kind == EvidenceKinds.BenchmarkReport))
+        {
+            Section(sb, "Benchmarks, base → head");
+            Items(sb, items.Where(e => e.Kind == EvidenceKinds.BenchmarkReport));
         }
         Section(sb, "Declarations (accepted and refused)");
         if (declared.Count == 0)
@@ -133,6 +145,8 @@ public sealed class RunBundle(
                         or EvidenceKinds.Diff
                         or EvidenceKinds.TestOutput
                         or EvidenceKinds.TestReport
+                        or EvidenceKinds.CoverageReport
+                        or EvidenceKinds.BenchmarkReport
                         or EvidenceKinds.Cost
                     )
             )

@@ -14,10 +14,16 @@ public static class ReportFiles
     public const long MaxTotalBytes = 128 * 1024 * 1024;
 
     /// <summary>Repository-relative paths of the matching files, sorted.</summary>
-    public static async Task<IReadOnlyList<string>> FindAsync(string checkout, string pattern, CancellationToken ct)
+    public static async Task<IReadOnlyList<string>> FindAsync(
+        string checkout,
+        string pattern,
+        CancellationToken ct,
+        string? nameFilter = "*.xml"
+    )
     {
+        string[] name = nameFilter is null ? [] : ["-name", nameFilter];
         var result = await ProcessRunner.RunAsync(
-            new ProcessSpec("find", [".", "-path", "./.git", "-prune", "-o", "-type", "f", "-name", "*.xml", "-print0"])
+            new ProcessSpec("find", [".", "-path", "./.git", "-prune", "-o", "-type", "f", .. name, "-print0"])
             {
                 WorkingDirectory = checkout,
                 CaptureBytes = 8 * 1024 * 1024,
@@ -31,7 +37,7 @@ public static class ReportFiles
             );
         if (result.Truncated)
             throw new ReportException(
-                "the checkout holds too many .xml files to look for test reports in; write the reports to a folder of their own"
+                "the checkout holds too many files to look for reports in; write the reports to a folder of their own and name it"
             );
         var patterns = new PathPatterns([pattern]);
         return result
@@ -46,10 +52,11 @@ public static class ReportFiles
     public static async Task<IReadOnlyList<string>> RemoveCommittedAsync(
         string checkout,
         string pattern,
-        CancellationToken ct
+        CancellationToken ct,
+        string? nameFilter = "*.xml"
     )
     {
-        var found = await FindAsync(checkout, pattern, ct);
+        var found = await FindAsync(checkout, pattern, ct, nameFilter);
         foreach (var path in found)
             File.Delete(Path.Combine(checkout, path));
         return found;
