@@ -65,7 +65,10 @@ public sealed class CommandRunner(CommandCache cache, BlobStore blobs)
             );
         }
         if (cached.Count == commands.Count)
+        {
+            cached.ForEach(Telemetry.ValidationSpans.Command);
             return cached;
+        }
 
         var outcomes = new List<CommandOutcome>();
         for (var i = 0; i < commands.Count; i++)
@@ -99,6 +102,7 @@ public sealed class CommandRunner(CommandCache cache, BlobStore blobs)
                 Cached: false
             );
             outcomes.Add(outcome);
+            Telemetry.ValidationSpans.Command(outcome);
             if (!outcome.TimedOut)
             {
                 await cache.StoreAsync(

@@ -21,6 +21,7 @@ public sealed partial class ValidationWorker(
     Notifier notifier,
     ConfigFiles config,
     LedgerPaths paths,
+    Telemetry.RunSpans spans,
     ILogger logger
 )
 {
@@ -89,6 +90,8 @@ public sealed partial class ValidationWorker(
         if (job is null)
             return false;
         LogJobStarted(logger, job.Id, job.RunId, job.DeclaredState);
+        var claimedAt = DateTimeOffset.UtcNow;
+        using var span = Telemetry.ValidationSpans.StartJob(spans.ContextOf(job.RunId), job);
         var folder = Path.Combine(paths.RunsFolder, ".validation", $"job-{job.Id}-{job.Starts}");
         var progress = "starting";
         using var heartbeat = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -131,6 +134,12 @@ public sealed partial class ValidationWorker(
                 var run = await runs.GetAsync(job.RunId, CancellationToken.None);
                 await notifier.AfterTaskStateAsync(run.TaskId, run.Id, result.TaskState, CancellationToken.None);
             }
+            Telemetry.ValidationSpans.EndJob(span, result?.Outcome, verdict.Problems.Count);
+            Telemetry.FactoryTelemetry.ValidationDuration.Record(
+                (DateTimeOffset.UtcNow - claimedAt).TotalSeconds,
+                new KeyValuePair<string, object?>("factory.validation.outcome", result?.Outcome ?? "none")
+            );
+            await spans.EmitIfClosedAsync(job.RunId, claimedAt, CancellationToken.None);
             LogJobFinished(logger, job.Id, verdict.Problems.Count);
             return true;
         }

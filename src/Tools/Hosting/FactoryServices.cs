@@ -90,6 +90,7 @@ public sealed class FactoryServices
         Publisher = new Publisher(Shipping, Runs, Tasks, Evidence, Mirrors);
         Content = new ContentBridge(Shipping, Tasks, Runs, Evidence, Drafts, Intake, Mirrors, Config, db.Paths);
         Ship = new ShipService(Shipping, Notifier);
+        RunSpans = new Telemetry.RunSpans(Runs, Tasks, db.Paths.LedgerFile);
         Worker = new ValidationWorker(
             ValidationJobs,
             Runs,
@@ -107,6 +108,7 @@ public sealed class FactoryServices
             Notifier,
             Config,
             db.Paths,
+            RunSpans,
             Logging.CreateLogger("FactoryMcp.Validation")
         );
         Gate = new DeclarationService(
@@ -132,6 +134,7 @@ public sealed class FactoryServices
     public TaskLedger Tasks { get; }
     public RunLedger Runs { get; }
     public LeaseSweeper Leases { get; }
+    public Telemetry.RunSpans RunSpans { get; }
     public ClaimLedger Claims { get; }
     public EvidenceLedger Evidence { get; }
     public DeclarationLedger Declarations { get; }
