@@ -1,5 +1,5 @@
+using FactoryMcp.Server.Cli;
 using FactoryMcp.Server.Http;
-using FactoryMcp.Tools.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
