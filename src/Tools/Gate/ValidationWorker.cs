@@ -91,6 +91,7 @@ public sealed partial class ValidationWorker(
             return false;
         LogJobStarted(logger, job.Id, job.RunId, job.DeclaredState);
         var claimedAt = DateTimeOffset.UtcNow;
+        var ledgerClaimedAt = spans.Now;
         using var span = Telemetry.ValidationSpans.StartJob(spans.ContextOf(job.RunId), job);
         var folder = Path.Combine(paths.RunsFolder, ".validation", $"job-{job.Id}-{job.Starts}");
         var progress = "starting";
@@ -139,7 +140,7 @@ public sealed partial class ValidationWorker(
                 (DateTimeOffset.UtcNow - claimedAt).TotalSeconds,
                 new KeyValuePair<string, object?>("factory.validation.outcome", result?.Outcome ?? "none")
             );
-            await spans.EmitIfClosedAsync(job.RunId, claimedAt, CancellationToken.None);
+            await spans.EmitIfClosedAsync(job.RunId, ledgerClaimedAt, CancellationToken.None);
             LogJobFinished(logger, job.Id, verdict.Problems.Count);
             return true;
         }

@@ -90,7 +90,7 @@ public sealed class FactoryServices
         Publisher = new Publisher(Shipping, Runs, Tasks, Evidence, Mirrors);
         Content = new ContentBridge(Shipping, Tasks, Runs, Evidence, Drafts, Intake, Mirrors, Config, db.Paths);
         Ship = new ShipService(Shipping, Notifier);
-        RunSpans = new Telemetry.RunSpans(Runs, Tasks, db.Paths.LedgerFile);
+        RunSpans = new Telemetry.RunSpans(Runs, Tasks, db.Paths.LedgerFile, db.Time);
         Worker = new ValidationWorker(
             ValidationJobs,
             Runs,

@@ -11,8 +11,11 @@ namespace FactoryMcp.Tools.Telemetry;
 /// the process that closes the run, spanning opened_at to closed_at, with the span id every other span of
 /// the run already names as its parent (<see cref="RunTrace"/>).
 /// </summary>
-public sealed class RunSpans(RunLedger runs, TaskLedger tasks, string ledgerFile)
+public sealed class RunSpans(RunLedger runs, TaskLedger tasks, string ledgerFile, TimeProvider time)
 {
+    /// <summary>The ledger's clock, which stamps opened_at and closed_at.</summary>
+    public DateTimeOffset Now => time.GetUtcNow();
+
     public ActivityContext ContextOf(long runId) => RunTrace.Of(ledgerFile, runId);
 
     /// <summary>Emits the run's root span if the run closed at or after <paramref name="since"/> (so by the caller's own work).</summary>

@@ -22,6 +22,7 @@ internal static class ToolCallSpans
                 if (!FactoryTelemetry.Tracing)
                     return await next(context, ct);
                 var started = DateTimeOffset.UtcNow;
+                var ledgerStarted = runs.Now;
                 CallToolResult? result = null;
                 Exception? failure = null;
                 try
@@ -46,7 +47,7 @@ internal static class ToolCallSpans
                         failure
                     );
                     if (runId is { } closing && failure is null && result is { IsError: not true })
-                        await runs.EmitIfClosedAsync(closing, started, CancellationToken.None);
+                        await runs.EmitIfClosedAsync(closing, ledgerStarted, CancellationToken.None);
                 }
             };
 
