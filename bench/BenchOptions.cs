@@ -43,11 +43,18 @@ internal sealed record BenchOptions(TimeSpan Duration, string Directory)
 
     public bool Tiny { get; init; }
 
+    /// <summary>
+    /// A PostgreSQL server (postgresql://user@host:port/database, a database the user may connect to and
+    /// create others from): `dispatch` then measures every figure on SQLite and on PostgreSQL, each on a fresh
+    /// database it creates there and drops afterwards.
+    /// </summary>
+    public string? Postgres { get; init; }
+
     /// <summary>The rest of the command line, for subcommands with options of their own (compare).</summary>
     public IReadOnlyDictionary<string, string> Extra { get; init; } = new Dictionary<string, string>();
 
     public const string Usage =
-        "--runs N, --ops N, --spawns N, --sizes 1000,100000,1000000, --agents N, --tasks-per-agent N, --evidence-per-claim N, --seconds N, --dir PATH, --factory PATH, --bare PATH, --composite yes|no, --factory-composite PATH, --bare-composite PATH, --tiny";
+        "--runs N, --ops N, --spawns N, --sizes 1000,100000,1000000, --agents N, --tasks-per-agent N, --evidence-per-claim N, --seconds N, --dir PATH, --factory PATH, --bare PATH, --composite yes|no, --factory-composite PATH, --bare-composite PATH, --postgres postgresql://USER@HOST:PORT/DB, --tiny";
 
     public static BenchOptions Parse(string[] args, IReadOnlySet<string>? extraOptions = null)
     {
@@ -104,6 +111,10 @@ internal sealed record BenchOptions(TimeSpan Duration, string Directory)
                 },
                 "--factory-composite" => o with { FactoryComposite = Path.GetFullPath(value) },
                 "--bare-composite" => o with { BareComposite = Path.GetFullPath(value) },
+                "--postgres" => o with
+                {
+                    Postgres = FactoryMcp.Ledger.Storage.PostgreSql.PostgresLocation.Parse(value).Url,
+                },
                 _ when extraOptions?.Contains(name) == true => Add(o, extra, name, value),
                 _ => throw new ArgumentException(
                     $"Unknown option '{name}'. Options: {Usage}{(extraOptions is null ? "" : ", " + string.Join(", ", extraOptions))}."

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using FactoryMcp.Bench.Ledgers;
+using FactoryMcp.Bench.Processes;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Claims;
 using FactoryMcp.Ledger.Evidence;
@@ -12,11 +13,20 @@ namespace FactoryMcp.Bench.Dispatch;
 /// `dispatch`: claims per second with 1, 8 and 32 concurrent claimers, record_evidence per second with 1
 /// and 8 writers, and the disk's fsync rate beside them. Each figure runs on a fresh ledger on the same
 /// disk, through the same ledger operations the tools call (each claimer and writer is its own agent with
-/// its own connections; the workspace's git preparation is not part of a claim here).
+/// its own connections; the workspace's git preparation is not part of a claim here). With `--postgres URL`
+/// every figure is measured on SQLite and then on PostgreSQL (a fresh database on that server each time).
 /// </summary>
 internal static class DispatchBench
 {
-    private sealed record Row(string Figure, int Workers, long Operations, double Seconds, long Errors, string Note)
+    private sealed record Row(
+        string Figure,
+        string Engine,
+        int Workers,
+        long Operations,
+        double Seconds,
+        long Errors,
+        string Note
+    )
     {
         public double PerSecond => Operations / Seconds;
     }
@@ -32,34 +42,45 @@ internal static class DispatchBench
             TimeSpan.FromSeconds(Math.Min(2, options.Duration.TotalSeconds))
         );
         var rows = new List<Row>();
-        foreach (var claimers in new[] { 1, 8, 32 })
-            rows.Add(await ClaimsAsync(options, claimers));
-        foreach (var writers in new[] { 1, 8 })
-            rows.Add(await EvidenceAsync(options, writers));
+        foreach (var postgres in options.Postgres is null ? [null] : new[] { null, options.Postgres })
+        {
+            foreach (var claimers in new[] { 1, 8, 32 })
+                rows.Add(await ClaimsAsync(options, claimers, postgres));
+            foreach (var writers in new[] { 1, 8 })
+                rows.Add(await EvidenceAsync(options, writers, postgres));
+            foreach (var readers in new[] { 1, 8 })
+                rows.Add(await ReadsAsync(options, readers, postgres));
+            foreach (var queued in options.Tiny ? new[] { 100, 1_000 } : [1_000, 10_000, 100_000])
+                rows.Add(await ClaimAtQueueAsync(options, queued, postgres));
+        }
 
         Console.WriteLine();
-        Console.WriteLine($"{"figure", -18} {"workers", 7} {"ops", 8} {"seconds", 8} {"ops/s", 9} {"errors", 6}  note");
+        Console.WriteLine(
+            $"{"figure", -18} {"engine", -10} {"workers", 7} {"ops", 8} {"seconds", 8} {"ops/s", 9} {"errors", 6}  note"
+        );
         foreach (var r in rows)
             Console.WriteLine(
                 string.Create(
                     CultureInfo.InvariantCulture,
-                    $"{r.Figure, -18} {r.Workers, 7} {r.Operations, 8} {r.Seconds, 8:0.00} {r.PerSecond, 9:0} {r.Errors, 6}  {r.Note}"
+                    $"{r.Figure, -18} {r.Engine, -10} {r.Workers, 7} {r.Operations, 8} {r.Seconds, 8:0.00} {r.PerSecond, 9:0} {r.Errors, 6}  {r.Note}"
                 )
             );
         Console.WriteLine(
             string.Create(
                 CultureInfo.InvariantCulture,
-                $"{"disk fsync", -18} {1, 7} {"", 8} {"", 8} {fsync, 9:0} {"", 6}  4 KiB write + fsync, same disk"
+                $"{"disk fsync", -18} {"", -10} {1, 7} {"", 8} {"", 8} {fsync, 9:0} {"", 6}  4 KiB write + fsync, same disk"
             )
         );
         return rows.Any(r => r.Errors > 0) ? 1 : 0;
     }
 
-    private static async Task<Row> ClaimsAsync(BenchOptions options, int claimers)
+    private static string EngineOf(string? postgres) => postgres is null ? "sqlite" : "postgresql";
+
+    private static async Task<Row> ClaimsAsync(BenchOptions options, int claimers, string? postgres)
     {
         // Enough queued work that no claimer runs dry before the clock stops.
         var queued = Math.Max(3000, claimers * 200);
-        using var ledger = await BenchLedger.CreateAsync(options.Directory, queued);
+        using var ledger = await BenchLedger.CreateAsync(options.Directory, queued, postgres: postgres);
         var claims = ledger.Services.Claims;
         var registry = new AgentRegistry(ledger.Db);
         var callers = new List<Caller>();
@@ -98,6 +119,7 @@ internal static class DispatchBench
             errors += total - distinct;
         return new Row(
             "claims",
+            EngineOf(postgres),
             claimers,
             claimed,
             seconds,
@@ -106,9 +128,89 @@ internal static class DispatchBench
         );
     }
 
-    private static async Task<Row> EvidenceAsync(BenchOptions options, int writers)
+    /// <summary>get_task_packet by id (the packet service the tool calls, in process) from concurrent readers.</summary>
+    private static async Task<Row> ReadsAsync(BenchOptions options, int readers, string? postgres)
     {
-        using var ledger = await BenchLedger.CreateAsync(options.Directory, writers);
+        const int tasks = 100;
+        using var ledger = await BenchLedger.CreateAsync(options.Directory, tasks, postgres: postgres);
+        var callers = new List<Caller>();
+        for (var i = 0; i < readers; i++)
+            callers.Add(await ledger.Services.Agents.AuthenticateAsync($"reader-{i}", null, null));
+        await Timing.WarmAsync(
+            i => ledger.Services.Packets.GetTaskPacketAsync(callers[0], 1 + i % tasks, false),
+            options.Ops,
+            options.Tiny ? TimeSpan.Zero : TimeSpan.FromSeconds(1)
+        );
+        long read = 0,
+            errors = 0;
+        var latencies = new System.Collections.Concurrent.ConcurrentBag<double>();
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(
+            callers.Select(caller =>
+                Task.Run(async () =>
+                {
+                    for (var n = 0; clock.Elapsed < options.Duration; n++)
+                    {
+                        var start = Stopwatch.GetTimestamp();
+                        try
+                        {
+                            await ledger.Services.Packets.GetTaskPacketAsync(caller, 1 + n % tasks, false);
+                            latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                            Interlocked.Increment(ref read);
+                        }
+                        catch (Exception e)
+                        {
+                            Interlocked.Increment(ref errors);
+                            Console.Error.WriteLine($"get_task_packet failed: {e.Message}");
+                        }
+                    }
+                })
+            )
+        );
+        var median = new Timing.Sample(latencies.ToList(), clock.Elapsed.TotalSeconds).MedianMs;
+        return new Row(
+            "get_task_packet",
+            EngineOf(postgres),
+            readers,
+            read,
+            clock.Elapsed.TotalSeconds,
+            errors,
+            string.Create(CultureInfo.InvariantCulture, $"by id, packet service in process; median {median:0.000} ms")
+        );
+    }
+
+    /// <summary>One claimer's claims from a queue of <paramref name="queued"/> tasks: a claim must cost the same at any length.</summary>
+    private static async Task<Row> ClaimAtQueueAsync(BenchOptions options, int queued, string? postgres)
+    {
+        using var ledger = await BenchLedger.CreateAsync(options.Directory, queued, postgres: postgres);
+        var caller = await ledger.Services.Agents.AuthenticateAsync("claimer", null, null);
+        var count = options.Tiny ? 5 : 200;
+        var sample = await Timing.SequentialAsync(
+            count,
+            async _ =>
+            {
+                var outcome = await ledger.Services.Claims.ClaimAsync(caller, newRun: true);
+                if (outcome.Status != ClaimOutcome.Claimed)
+                    throw new InvalidOperationException($"the queue of {queued} ran dry");
+            }
+        );
+        return new Row(
+            "claim at queue",
+            EngineOf(postgres),
+            1,
+            count,
+            sample.Seconds,
+            0,
+            string.Create(
+                CultureInfo.InvariantCulture,
+                $"queue of {queued:N0}; median {sample.MedianMs:0.00} ms, p90 {sample.Percentile(0.9):0.00} ms"
+            )
+        );
+    }
+
+    private static async Task<Row> EvidenceAsync(BenchOptions options, int writers, string? postgres)
+    {
+        using var ledger = await BenchLedger.CreateAsync(options.Directory, writers, postgres: postgres);
         var claims = ledger.Services.Claims;
         var evidence = ledger.Services.Evidence;
         var registry = new AgentRegistry(ledger.Db);
@@ -150,11 +252,12 @@ internal static class DispatchBench
         );
         return new Row(
             "record_evidence",
+            EngineOf(postgres),
             writers,
             recorded,
             clock.Elapsed.TotalSeconds,
             errors,
-            "synchronous=FULL, each its own run"
+            postgres is null ? "synchronous=FULL, each its own run" : "each its own run"
         );
     }
 }

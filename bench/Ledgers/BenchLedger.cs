@@ -1,3 +1,4 @@
+using Dapper;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Lines;
 using FactoryMcp.Ledger.Packets;
@@ -35,11 +36,13 @@ internal sealed class BenchLedger : IDisposable
         """;
 
     private readonly string folder;
+    private readonly BenchDatabase? database;
     private long firstTask;
 
-    private BenchLedger(string folder, LedgerDatabase db, string? repository)
+    private BenchLedger(string folder, LedgerDatabase db, string? repository, BenchDatabase? database)
     {
         this.folder = folder;
+        this.database = database;
         Db = db;
         Repository = repository;
         Services = new FactoryServices(db);
@@ -55,7 +58,16 @@ internal sealed class BenchLedger : IDisposable
 
     public static Caller Human { get; } = Caller.LocalHuman("bench");
 
-    public static async Task<BenchLedger> CreateAsync(string directory, int tasks, bool withRepository = false)
+    /// <summary>
+    /// A fresh ledger: a SQLite file in a new folder, or with <paramref name="postgres"/> (a server's URL) a new
+    /// database on that server, dropped on dispose.
+    /// </summary>
+    public static async Task<BenchLedger> CreateAsync(
+        string directory,
+        int tasks,
+        bool withRepository = false,
+        string? postgres = null
+    )
     {
         var folder = Path.Combine(directory, $"ledger-{Guid.NewGuid():N}"[..19]);
         string ledgerFile;
@@ -73,8 +85,12 @@ internal sealed class BenchLedger : IDisposable
         {
             ledgerFile = Path.Combine(folder, ".factory", "ledger.db");
         }
-        var db = LedgerDatabase.Create(new LedgerPaths(ledgerFile), "test");
-        var ledger = new BenchLedger(folder, db, repository);
+        var database = postgres is null ? null : await BenchDatabase.CreateAsync(postgres);
+        var paths = database is null
+            ? new LedgerPaths(ledgerFile)
+            : new LedgerPaths(database.Location, Path.GetDirectoryName(ledgerFile)!);
+        var db = LedgerDatabase.Create(paths, "test");
+        var ledger = new BenchLedger(folder, db, repository, database);
         if (tasks > 0)
             await ledger.SeedAsync(tasks);
         return ledger;
@@ -94,40 +110,45 @@ internal sealed class BenchLedger : IDisposable
             firstTask = await ApproveOneAsync(packetText);
             copies--;
         }
+        if (copies == 0)
+            return;
+        // Set-based on both engines: 100,000 tasks seed in seconds, not one statement per task.
         await Db.WriteAsync(
             "bench:seed",
             async w =>
             {
-                for (var i = 0; i < copies; i++)
-                {
-                    var id = await w.ScalarAsync<long>(
-                        """
-                        INSERT INTO tasks (title, line, state, priority, output, repo, base_ref, base_sha, current_version, approved_version, settings_json,
-                                           authored_by, author_role, created_at, updated_at)
-                        SELECT title, line, state, priority, output, repo, base_ref, base_sha, current_version, approved_version, settings_json,
-                               authored_by, author_role, created_at, updated_at
-                        FROM tasks WHERE id = @first
-                        RETURNING id
-                        """,
-                        new { first = firstTask }
-                    );
-                    await w.ExecuteAsync(
-                        """
-                        INSERT INTO packet_versions (task_id, version, markdown, parsed_json, author, note, created_at)
-                        SELECT @id, version, markdown, parsed_json, author, note, created_at FROM packet_versions WHERE task_id = @first
-                        """,
-                        new { id, first = firstTask }
-                    );
-                    await w.ExecuteAsync(
-                        """
-                        INSERT INTO queue (task_id, target, priority, enqueued_at, not_before, enqueued_by, note)
-                        SELECT @id, target, priority, enqueued_at, not_before, enqueued_by, note FROM queue WHERE task_id = @first
-                        """,
-                        new { id, first = firstTask }
-                    );
-                }
+                var last = await w.ScalarAsync<long>("SELECT max(id) FROM tasks");
+                await w.ExecuteAsync(
+                    """
+                    WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < @copies)
+                    INSERT INTO tasks (title, line, state, priority, output, repo, base_ref, base_sha, current_version, approved_version, settings_json,
+                                       authored_by, author_role, created_at, updated_at)
+                    SELECT title, line, state, priority, output, repo, base_ref, base_sha, current_version, approved_version, settings_json,
+                           authored_by, author_role, created_at, updated_at
+                    FROM tasks CROSS JOIN n WHERE id = @first
+                    """,
+                    new { first = firstTask, copies }
+                );
+                await w.ExecuteAsync(
+                    """
+                    INSERT INTO packet_versions (task_id, version, markdown, parsed_json, author, note, created_at)
+                    SELECT t.id, p.version, p.markdown, p.parsed_json, p.author, p.note, p.created_at
+                    FROM tasks t CROSS JOIN packet_versions p WHERE t.id > @last AND p.task_id = @first
+                    """,
+                    new { first = firstTask, last }
+                );
+                await w.ExecuteAsync(
+                    """
+                    INSERT INTO queue (task_id, target, priority, enqueued_at, not_before, enqueued_by, note)
+                    SELECT t.id, q.target, q.priority, q.enqueued_at, q.not_before, q.enqueued_by, q.note
+                    FROM tasks t CROSS JOIN queue q WHERE t.id > @last AND q.task_id = @first
+                    """,
+                    new { first = firstTask, last }
+                );
             }
         );
+        if (Db.Engine == LedgerEngine.PostgreSql)
+            await Db.ReadAsync(c => c.ExecuteAsync("ANALYZE tasks, queue, packet_versions")); // as autovacuum would soon after such a bulk load
     }
 
     private async Task<long> ApproveOneAsync(string packetText)
@@ -154,6 +175,7 @@ internal sealed class BenchLedger : IDisposable
 
     public void Dispose()
     {
+        database?.Dispose();
         try
         {
             Directory.Delete(folder, recursive: true);

@@ -38,7 +38,7 @@ public sealed partial class AgentRegistry(LedgerDatabase db)
         {
             await using var command = connection.CreateCommand();
             command.CommandText = SelectAgent + " WHERE name = @name";
-            command.Parameters.AddWithValue("@name", name);
+            command.AddParameter("name", name);
             await using var reader = await command.ExecuteReaderAsync(ct);
             if (!await reader.ReadAsync(ct))
                 return (AgentRow?)null;
@@ -156,11 +156,11 @@ public sealed partial class AgentRegistry(LedgerDatabase db)
                 foreach (var pool in pools)
                 {
                     await w.ExecuteAsync(
-                        "INSERT OR IGNORE INTO pools (name, created_at) VALUES (@pool, @now)",
+                        "INSERT INTO pools (name, created_at) VALUES (@pool, @now) ON CONFLICT DO NOTHING",
                         new { pool, now = w.NowText }
                     );
                     await w.ExecuteAsync(
-                        "INSERT OR IGNORE INTO pool_members (pool, agent_id) VALUES (@pool, @id)",
+                        "INSERT INTO pool_members (pool, agent_id) VALUES (@pool, @id) ON CONFLICT DO NOTHING",
                         new { pool, id }
                     );
                 }

@@ -1,8 +1,8 @@
+using System.Data.Common;
 using System.Security.Cryptography;
 using System.Text;
 using Dapper;
 using FactoryMcp.Ledger.Storage;
-using Microsoft.Data.Sqlite;
 
 namespace FactoryMcp.Ledger.Audit;
 
@@ -45,8 +45,8 @@ public sealed partial class AuditChain(LedgerPaths paths)
 
     /// <summary>Appends one record inside the caller's write transaction.</summary>
     internal async Task<Tail> AppendAsync(
-        SqliteConnection connection,
-        SqliteTransaction transaction,
+        DbConnection connection,
+        DbTransaction transaction,
         AuditRecord record,
         CancellationToken ct
     )

@@ -18,6 +18,73 @@ public sealed partial class ClaimLedger(LedgerDatabase db, LeaseSweeper leases)
     /// <summary>The shortest time a claim may take to prepare its workspace before the sweep gives it back.</summary>
     public const double PreparationMinutes = 10;
 
+    // The best task is the head of one (target, priority) lane: within a lane the oldest entry has aged the
+    // most, so only lane heads can win. Each head is one index seek on queue_pick, so a claim costs the same
+    // with 10 or 100,000 queued tasks (a full sort held the write lock for ~50 ms at 30,000). Priorities are
+    // 0-9: the packet grammar allows no others. A rework is queued for its builder first; once fallback_after
+    // passes it is also a head of its fallback target's lane. PostgreSQL compares targets through COALESCE
+    // (its queue_pick index is on that expression; IS NOT DISTINCT FROM uses no index) and locks the row it
+    // picks with SKIP LOCKED, so concurrent claimers never wait on one another's pick.
+    private static readonly Sql Pick = new(
+        Sqlite: """
+        WITH targets (target, rank) AS (
+            SELECT @own, 0
+            UNION ALL SELECT 'pool:' || pool, 1 FROM pool_members WHERE agent_id = @agentId
+            UNION ALL SELECT NULL, 2),
+        levels (priority) AS (VALUES (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)),
+        heads AS (
+            SELECT tg.rank AS rank,
+                   (SELECT q.task_id FROM queue q JOIN tasks t ON t.id = q.task_id
+                    WHERE q.target IS tg.target AND q.priority = l.priority AND q.not_before <= @now AND t.state = 'ready'
+                    ORDER BY q.enqueued_at, q.task_id LIMIT 1) AS task_id
+            FROM targets tg CROSS JOIN levels l
+            UNION ALL
+            SELECT tg.rank + 0.5,
+                   (SELECT q.task_id FROM queue q JOIN tasks t ON t.id = q.task_id
+                    WHERE q.fallback_after IS NOT NULL AND q.fallback_after <= @now AND q.fallback_target IS tg.target
+                      AND q.not_before <= @now AND t.state = 'ready'
+                    ORDER BY q.enqueued_at, q.task_id LIMIT 1)
+            FROM targets tg)
+        SELECT q.task_id AS TaskId,
+               CASE WHEN h.rank <> CAST(h.rank AS INTEGER) THEN q.fallback_target ELSE q.target END AS Target,
+               q.note AS Note
+        FROM heads h JOIN queue q ON q.task_id = h.task_id
+        ORDER BY CAST(h.rank AS INTEGER),
+                 q.priority - CAST((julianday(@now) - julianday(q.enqueued_at)) * 24 / @aging AS INTEGER),
+                 q.enqueued_at, q.task_id
+        LIMIT 1
+        """,
+        PostgreSql: """
+        WITH targets (target, rank) AS (
+            SELECT CAST(@own AS TEXT), 0
+            UNION ALL SELECT 'pool:' || pool, 1 FROM pool_members WHERE agent_id = @agentId
+            UNION ALL SELECT NULL, 2),
+        levels (priority) AS (VALUES (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)),
+        heads AS (
+            SELECT tg.rank AS rank,
+                   (SELECT q.task_id FROM queue q JOIN tasks t ON t.id = q.task_id
+                    WHERE COALESCE(q.target, '') = COALESCE(tg.target, '') AND q.priority = l.priority AND q.not_before <= @now AND t.state = 'ready'
+                    ORDER BY q.enqueued_at, q.task_id LIMIT 1) AS task_id
+            FROM targets tg CROSS JOIN levels l
+            UNION ALL
+            SELECT tg.rank + 0.5,
+                   (SELECT q.task_id FROM queue q JOIN tasks t ON t.id = q.task_id
+                    WHERE q.fallback_after IS NOT NULL AND q.fallback_after <= @now AND COALESCE(q.fallback_target, '') = COALESCE(tg.target, '')
+                      AND q.not_before <= @now AND t.state = 'ready'
+                    ORDER BY q.enqueued_at, q.task_id LIMIT 1)
+            FROM targets tg)
+        SELECT q.task_id AS TaskId,
+               CASE WHEN h.rank <> floor(h.rank) THEN q.fallback_target ELSE q.target END AS Target,
+               q.note AS Note
+        FROM heads h JOIN queue q ON q.task_id = h.task_id
+        ORDER BY floor(h.rank),
+                 q.priority - trunc((julianday(@now) - julianday(q.enqueued_at)) * 24 / @aging),
+                 q.enqueued_at, q.task_id
+        LIMIT 1
+        FOR UPDATE OF q SKIP LOCKED
+        """
+    );
+
     /// <summary>
     /// Returns the caller's open run (resume after a restart) unless <paramref name="newRun"/>; otherwise
     /// claims the next task queued for it, its pools, or anyone, in one short transaction. The workspace
@@ -47,46 +114,13 @@ public sealed partial class ClaimLedger(LedgerDatabase db, LeaseSweeper leases)
                         );
                 }
 
-                // The best task is the head of one (target, priority) lane: within a lane the oldest entry has
-                // aged the most, so only lane heads can win. Each head is one index seek on queue_pick, so a
-                // claim costs the same with 10 or 100,000 queued tasks (a full sort held the write lock for
-                // ~50 ms at 30,000). Priorities are 0-9: the packet grammar allows no others. A rework is queued
-                // for its builder first; once fallback_after passes it is also a head of its fallback target's lane.
-                const string pick = """
-                    WITH targets (target, rank) AS (
-                        SELECT @own, 0
-                        UNION ALL SELECT 'pool:' || pool, 1 FROM pool_members WHERE agent_id = @agentId
-                        UNION ALL SELECT NULL, 2),
-                    levels (priority) AS (VALUES (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)),
-                    heads AS (
-                        SELECT tg.rank AS rank,
-                               (SELECT q.task_id FROM queue q JOIN tasks t ON t.id = q.task_id
-                                WHERE q.target IS tg.target AND q.priority = l.priority AND q.not_before <= @now AND t.state = 'ready'
-                                ORDER BY q.enqueued_at, q.task_id LIMIT 1) AS task_id
-                        FROM targets tg CROSS JOIN levels l
-                        UNION ALL
-                        SELECT tg.rank + 0.5,
-                               (SELECT q.task_id FROM queue q JOIN tasks t ON t.id = q.task_id
-                                WHERE q.fallback_after IS NOT NULL AND q.fallback_after <= @now AND q.fallback_target IS tg.target
-                                  AND q.not_before <= @now AND t.state = 'ready'
-                                ORDER BY q.enqueued_at, q.task_id LIMIT 1)
-                        FROM targets tg)
-                    SELECT q.task_id AS TaskId,
-                           CASE WHEN h.rank <> CAST(h.rank AS INTEGER) THEN q.fallback_target ELSE q.target END AS Target,
-                           q.note AS Note
-                    FROM heads h JOIN queue q ON q.task_id = h.task_id
-                    ORDER BY CAST(h.rank AS INTEGER),
-                             q.priority - CAST((julianday(@now) - julianday(q.enqueued_at)) * 24 / @aging AS INTEGER),
-                             q.enqueued_at, q.task_id
-                    LIMIT 1
-                    """;
                 // Asking for work is being seen: `factory agents` shows idle builders by this.
                 await w.ExecuteAsync(
                     "UPDATE agents SET last_seen_at = @now WHERE id = @agentId",
                     new { now = w.NowText, agentId = caller.AgentId }
                 );
                 var picked = await w.SingleOrDefaultAsync<QueuePick>(
-                    pick,
+                    Pick,
                     new
                     {
                         now = w.NowText,

@@ -183,6 +183,21 @@ public sealed class DraftLedger(LedgerDatabase db)
             )
         ).ToList();
 
+    /// <summary>
+    /// Shipped events of this ledger's environment that lack any of the three drafts, oldest first: what a
+    /// server's content bridge still has to draft.
+    /// </summary>
+    public async Task<IReadOnlyList<long>> UndraftedEventsAsync(CancellationToken ct = default)
+    {
+        const string sql = """
+            SELECT e.id FROM shipped_events e
+            WHERE e.environment = @environment
+              AND (SELECT count(DISTINCT d.kind) FROM drafts d WHERE d.event_id = e.id) < 3
+            ORDER BY e.id
+            """;
+        return (await db.QueryAsync<long>(sql, new { environment = db.Environment }, ct)).ToList();
+    }
+
     public async Task<DraftRow> GetAsync(long draftId, CancellationToken ct = default) =>
         await db.QuerySingleOrDefaultAsync<DraftRow>(DraftRow.Select + " WHERE id = @draftId", new { draftId }, ct)
         ?? throw new LedgerException($"There is no draft {draftId}.");

@@ -5,7 +5,7 @@ namespace FactoryMcp.Ledger.Content;
 /// <summary>
 /// Removes what must never reach a draft (DESIGN section 11), before anything is stored: secrets
 /// (GitHub, OpenAI/Anthropic, AWS, Slack, Google, GitLab, Stripe and npm keys, bearer tokens, private
-/// keys, key=value credentials under any compound name), e-mail addresses, absolute and home-relative
+/// keys, key=value credentials under any compound name, passwords in URLs), e-mail addresses, absolute and home-relative
 /// local paths, private hostnames and addresses, and private repository names. Vendor prefixes are
 /// matched even when glued to a name (<c>key_ghp_…</c>), since that is how they leak in file names.
 /// </summary>
@@ -36,6 +36,7 @@ public sealed partial class Redactor(
         text = Replace(text, VendorToken(), "[redacted token]");
         text = Replace(text, Bearer(), "Bearer [redacted token]");
         text = Replace(text, Assignment(), "$1=[redacted]");
+        text = Replace(text, UrlPassword(), "$1[redacted]@");
         text = Replace(text, Email(), "[redacted e-mail]");
         text = GitHubUrl()
             .Replace(
@@ -79,9 +80,11 @@ public sealed partial class Redactor(
     [GeneratedRegex(@"(?<![A-Z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Z])")]
     private static partial Regex AwsKey();
 
-    // Slack (xoxb-, xoxp-, ...), Google API keys, GitLab tokens, Stripe secret/restricted keys, npm tokens.
+    // Slack (xoxb-, xoxp-, xoxe-, app-level xapp-, incoming webhooks), Google API keys and OAuth client
+    // secrets, GitLab tokens (personal, deploy, runner, CI job, ...), Stripe secret/restricted keys and
+    // webhook secrets, npm tokens.
     [GeneratedRegex(
-        @"(?:xox[abposr]-[A-Za-z0-9\-]{10,}|AIza[0-9A-Za-z_\-]{35}|gl(?:pat|dt|rt|ptt)-[A-Za-z0-9_\-]{20,}|(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}|npm_[A-Za-z0-9]{36})"
+        @"(?:xox[abeposr]-[A-Za-z0-9\-]{10,}|xapp-\d-[A-Za-z0-9\-]{10,}|hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_\-]+|AIza[0-9A-Za-z_\-]{35}|GOCSPX-[A-Za-z0-9_\-]{20,}|gl(?:pat|dt|rt|ptt|cbt|soat|ft|imt|oas|ffct|agent)-[A-Za-z0-9_\-]{20,}|(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9]{16,}|npm_[A-Za-z0-9]{36})"
     )]
     private static partial Regex VendorToken();
 
@@ -89,10 +92,14 @@ public sealed partial class Redactor(
     private static partial Regex Bearer();
 
     [GeneratedRegex(
-        @"(?i)\b(\w*(?:api[_-]?key|access[_-]?key|secret|token|password|passwd|credential)\w*)\s*[:=]\s*[""']?[^\s""',;]{6,}[""']?",
+        @"(?i)\b(\w*(?:api[_-]?key|access[_-]?key|private[_-]?key|secret|token|password|passwd|credential)\w*)\s*[:=]\s*[""']?[^\s""',;]{6,}[""']?",
         RegexOptions.NonBacktracking // a leading \w* must stay linear on long words
     )]
     private static partial Regex Assignment();
+
+    // The user and password of a URL (postgres://app:pw@10.0.0.5/db), whatever the host looks like.
+    [GeneratedRegex(@"([A-Za-z][A-Za-z0-9+.\-]*://)[^/\s:@]+:[^/\s@]+@")]
+    private static partial Regex UrlPassword();
 
     [GeneratedRegex(@"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")]
     private static partial Regex Email();

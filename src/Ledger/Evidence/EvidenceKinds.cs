@@ -14,6 +14,9 @@ public static class EvidenceKinds
     public const string PostRunNote = "post_run_note";
     public const string Cost = "cost";
 
+    /// <summary>The server's per-test comparison of base and head (a line with reports.junit); never an agent's.</summary>
+    public const string TestReport = "test_report";
+
     public static readonly IReadOnlyList<string> BuiltIn =
     [
         Plan,

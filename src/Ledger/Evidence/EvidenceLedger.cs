@@ -242,10 +242,16 @@ public sealed class EvidenceLedger(LedgerDatabase db, RunLedger runs, TaskLedger
         ).ToList();
 
     /// <summary>Which of the required kinds (@kinds, a JSON array) the run (@runId) holds: one index seek per kind, not a walk over its evidence.</summary>
-    private const string PresentRequiredKinds = """
+    private static readonly Sql PresentRequiredKinds = new(
+        Sqlite: """
         SELECT k.value FROM json_each(@kinds) k
         WHERE EXISTS (SELECT 1 FROM evidence e WHERE e.run_id = @runId AND e.kind = k.value)
-        """;
+        """,
+        PostgreSql: """
+        SELECT k.value FROM jsonb_array_elements_text(CAST(@kinds AS jsonb)) AS k (value)
+        WHERE EXISTS (SELECT 1 FROM evidence e WHERE e.run_id = @runId AND e.kind = k.value)
+        """
+    );
 
     /// <summary>The required evidence kinds the run does not hold yet, in the order the settings list them.</summary>
     public async Task<IReadOnlyList<string>> MissingEvidenceAsync(

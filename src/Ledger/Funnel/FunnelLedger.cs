@@ -17,7 +17,7 @@ public sealed class FunnelLedger(LedgerDatabase db)
             : new FunnelReport { Environment = db.Environment, Test = figures };
     }
 
-    private async Task<FunnelFigures> FiguresAsync(Microsoft.Data.Sqlite.SqliteConnection c, CancellationToken ct)
+    private async Task<FunnelFigures> FiguresAsync(System.Data.Common.DbConnection c, CancellationToken ct)
     {
         async Task<long> Count(string sql) =>
             await c.ExecuteScalarAsync<long>(
@@ -94,7 +94,7 @@ public sealed class FunnelLedger(LedgerDatabase db)
                 await c.QueryAsync<double>(
                     new CommandDefinition(
                         """
-                        SELECT (julianday(min(r.opened_at)) - julianday(a.at)) * 1440 FROM tasks t
+                        SELECT (julianday(min(r.opened_at)) - julianday(min(a.at))) * 1440 FROM tasks t
                         JOIN audit a ON a.entity = 'task' AND a.entity_id = t.id AND a.action = 'task.approved'
                         JOIN runs r ON r.task_id = t.id GROUP BY t.id
                         """,
@@ -168,7 +168,7 @@ public sealed class FunnelLedger(LedgerDatabase db)
             new CommandDefinition(
                 """
                 SELECT a.name, count(r.id),
-                       COALESCE(sum((julianday(COALESCE(r.closed_at, @now)) - julianday(max(r.opened_at, @since))) * 1440), 0)
+                       COALESCE(sum((julianday(COALESCE(r.closed_at, @now)) - julianday(CASE WHEN r.opened_at > @since THEN r.opened_at ELSE @since END)) * 1440), 0)
                 FROM agents a LEFT JOIN runs r ON r.agent_id = a.id AND COALESCE(r.closed_at, @now) >= @since
                 WHERE a.role = 'agent' AND a.revoked_at IS NULL
                 GROUP BY a.id ORDER BY a.name
@@ -196,6 +196,10 @@ public sealed class FunnelLedger(LedgerDatabase db)
         var liveEvents = await Count("SELECT count(*) FROM shipped_events WHERE environment = 'live'");
         var bridged = await Count(
             "SELECT count(*) FROM shipped_events e WHERE e.environment = 'live' AND (SELECT count(DISTINCT kind) FROM drafts d WHERE d.event_id = e.id) = 3"
+        );
+        var ownEvents = await Count("SELECT count(*) FROM shipped_events WHERE environment = @environment");
+        var ownBridged = await Count(
+            "SELECT count(*) FROM shipped_events e WHERE e.environment = @environment AND (SELECT count(DISTINCT kind) FROM drafts d WHERE d.event_id = e.id) = 3"
         );
 
         return new FunnelFigures
@@ -233,12 +237,13 @@ public sealed class FunnelLedger(LedgerDatabase db)
             CostPerShippedChange = costPerShipped,
             CostUnit = unit,
             LiveEventBridgeCoverage = environment == "live" ? Rate(bridged, liveEvents) : null,
+            EventBridgeCoverage = Rate(ownBridged, ownEvents),
         };
     }
 
     /// <summary>Sum of the <c>cost</c> evidence of shipped tasks' runs (money if stated, else tokens, else seconds) per shipped change.</summary>
     private static async Task<(double?, string)> CostPerShippedAsync(
-        Microsoft.Data.Sqlite.SqliteConnection c,
+        System.Data.Common.DbConnection c,
         string environment,
         long shipped,
         CancellationToken ct

@@ -31,6 +31,9 @@ public sealed record FunnelFigures
     public required double? CostPerShippedChange { get; init; }
     public required string CostUnit { get; init; }
     public required double? LiveEventBridgeCoverage { get; init; }
+
+    /// <summary>Of this environment's shipped events, the share with all three drafts (for a live ledger, the live coverage).</summary>
+    public required double? EventBridgeCoverage { get; init; }
 }
 
 public sealed record FunnelStep(string Name, long Count);

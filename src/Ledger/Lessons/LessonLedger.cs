@@ -9,7 +9,7 @@ namespace FactoryMcp.Ledger.Lessons;
 /// Feedback and lessons. Post-run notes, review feedback and verifier findings are stored as task
 /// feedback; only a human's promotion turns one into a lesson that later packets of its line carry.
 /// </summary>
-public sealed class LessonLedger(LedgerDatabase db)
+public sealed partial class LessonLedger(LedgerDatabase db)
 {
     public const int MaxLessonChars = 2000;
 

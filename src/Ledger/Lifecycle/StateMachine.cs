@@ -113,7 +113,9 @@ public static class StateMachine
     {
         var from =
             await write.SingleOrDefaultAsync<string>("SELECT state FROM tasks WHERE id = @taskId", new { taskId })
-            ?? throw new LedgerException($"There is no task {taskId}. List tasks with list_tasks or `factory board`.");
+            ?? throw new LedgerException(
+                $"There is no task {taskId}; check the id (`factory board` lists open tasks)."
+            );
         if (!CanMoveTask(from, to))
             throw new LedgerException(
                 $"Task {taskId} is {from} and cannot become {to} ({action}). {Hint(TaskEdges, from)}"

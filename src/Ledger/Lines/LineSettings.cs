@@ -40,7 +40,16 @@ public sealed record LineSettings
     public int KeepDays { get; init; } = 7;
     public double VerificationTimeoutMinutes { get; init; } = 240;
     public bool RequireSandbox { get; init; }
+
+    /// <summary>Resource limits of each validation command.</summary>
+    public SandboxLimits Limits { get; init; } = new();
+
+    /// <summary>Refuse validation when the host cannot enforce every one of <see cref="Limits"/>.</summary>
+    public bool RequireLimits { get; init; }
     public bool AllowTestDeletion { get; init; }
+
+    /// <summary>Test reports Validation writes; with <c>junit</c> set, tests are compared one by one against base.</summary>
+    public ReportSettings? Reports { get; init; }
 
     /// <summary>
     /// For CI-failure signals: the command that re-runs a failing job, keyed <c>WORKFLOW/JOB</c>, <c>JOB</c> or
@@ -66,6 +75,10 @@ public sealed record LineSettings
             yield return $"line {name}: keep_days must be 0 or more";
         if (VerificationTimeoutMinutes <= 0)
             yield return $"line {name}: verification_timeout_minutes must be above 0";
+        foreach (var problem in (Limits ?? new SandboxLimits()).Problems(name))
+            yield return problem;
+        foreach (var problem in (Reports ?? new ReportSettings()).Problems(name))
+            yield return problem;
         foreach (var kind in Evidence.Where(k => !global::FactoryMcp.Ledger.Evidence.EvidenceKinds.IsWellFormed(k)))
             yield return $"line {name}: evidence kind '{kind}' must be lower-case letters, digits and underscores";
         foreach (var (label, priority) in LabelMap.Where(p => p.Value < 0))
@@ -92,6 +105,8 @@ public sealed record LineSettings
             yield return $"line spec: `verifiers` is not allowed; {why}";
         if (CiCommands.Count > 0)
             yield return $"line spec: `ci_commands` is not allowed; {why}";
+        if (Reports?.Junit is not null)
+            yield return $"line spec: `reports` is not allowed; {why}";
         if (Template is not null)
             yield return "line spec: `template` is not allowed; spec jobs are made from signals by the server (give the line your signals should land on a template instead)";
         if (LabelMap.Count > 0)

@@ -10,6 +10,12 @@ namespace FactoryMcp.Ledger.Settings;
 /// </summary>
 public sealed record FactorySettings
 {
+    /// <summary>
+    /// Where the ledger lives when neither --ledger nor FACTORY_LEDGER says: a <c>postgresql://</c> URL (this
+    /// folder then holds only the per-host state), or a SQLite file path. Default: ledger.db beside this file.
+    /// </summary>
+    public string? Ledger { get; init; }
+
     /// <summary>Folders a packet's repo must lie under. Default: the folder holding the project.</summary>
     public List<string> AllowedRepoRoots { get; init; } = [];
     public int ValidationConcurrency { get; init; } = 2;
@@ -24,6 +30,9 @@ public sealed record FactorySettings
     public ContentSettings Content { get; init; } = new();
     public Dictionary<string, string> Notifications { get; init; } = [];
     public bool RequireSandbox { get; init; }
+
+    /// <summary>The PEM file of the key accepted runs' attestations are signed with; relative to this folder. Default: attestation.key.</summary>
+    public string? AttestationKey { get; init; }
     public long MaxWorkspaceBytes { get; init; } = 20L * 1024 * 1024 * 1024;
 
     /// <summary>A new signal scoring at least this against an open task or signal is flagged as a possible duplicate (Signals.Similarity).</summary>
@@ -108,6 +117,14 @@ public sealed record FactorySettings
             problems.Add($"notifications.{key} is not an event; use {string.Join(", ", NotificationEvents)}");
         foreach (var root in settings.AllowedRepoRoots.Where(r => !Path.IsPathRooted(r)))
             problems.Add($"allowed_repo_roots entry '{root}' must be an absolute path");
+        if (
+            settings.Ledger is { } ledger
+            && ledger.Contains("://", StringComparison.Ordinal)
+            && !Storage.PostgreSql.PostgresLocation.IsUrl(ledger)
+        )
+            problems.Add("ledger must be a postgresql:// URL or a SQLite file path");
+        if (settings.AttestationKey is { } keyPath && (keyPath.Trim().Length == 0 || keyPath.Contains('\n')))
+            problems.Add("attestation_key must be a file path (absolute, or relative to the folder of factory.yaml)");
         if (problems.Count > 0)
             throw LedgerException.Many($"{origin} has problems:", problems);
         return settings;

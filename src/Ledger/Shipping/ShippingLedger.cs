@@ -34,8 +34,8 @@ public sealed class ShippingLedger(LedgerDatabase db)
     }
 
     private static async Task<string> ApprovedShaAsync(
-        Microsoft.Data.Sqlite.SqliteConnection c,
-        Microsoft.Data.Sqlite.SqliteTransaction? tx,
+        System.Data.Common.DbConnection c,
+        System.Data.Common.DbTransaction? tx,
         RunRow run,
         TaskRow task,
         CancellationToken ct

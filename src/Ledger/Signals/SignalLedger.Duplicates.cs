@@ -9,13 +9,22 @@ public sealed partial class SignalLedger
     public const int CandidateLimit = 5000;
 
     /// <summary>Open work a signal may duplicate: tasks not ended (spec jobs aside: their signal stands for them), signals not yet drafted.</summary>
-    private const string OpenTasks = """
+    private static readonly Sql OpenTasks = new(
+        Sqlite: """
         SELECT 'task' AS Kind, t.id AS Id, t.current_version AS Version, t.title AS Title, t.state AS State,
                (SELECT json_extract(s.value, '$.markdown') FROM json_each(v.parsed_json, '$.sections') s
                 WHERE json_extract(s.value, '$.key') = 'intent') AS Body
         FROM tasks t JOIN packet_versions v ON v.task_id = t.id AND v.version = t.current_version
         WHERE t.state NOT IN ('shipped', 'no_op', 'cancelled', 'rejected', 'specced') AND t.line <> 'spec' AND t.id > @afterTask
-        """;
+        """,
+        PostgreSql: """
+        SELECT 'task' AS Kind, t.id AS Id, t.current_version AS Version, t.title AS Title, t.state AS State,
+               (SELECT s.value ->> 'markdown' FROM jsonb_array_elements(CAST(v.parsed_json AS jsonb) -> 'sections') AS s (value)
+                WHERE s.value ->> 'key' = 'intent') AS Body
+        FROM tasks t JOIN packet_versions v ON v.task_id = t.id AND v.version = t.current_version
+        WHERE t.state NOT IN ('shipped', 'no_op', 'cancelled', 'rejected', 'specced') AND t.line <> 'spec' AND t.id > @afterTask
+        """
+    );
 
     private const string OpenSignals = """
         SELECT 'signal' AS Kind, id AS Id, 0 AS Version, title AS Title, status AS State, body AS Body
@@ -51,7 +60,7 @@ public sealed partial class SignalLedger
         );
         var candidates = (
             await db.QueryAsync<Candidate>(
-                $"{OpenTasks} AND t.id <= @maxTask ORDER BY t.id DESC LIMIT {CandidateLimit}",
+                $"{OpenTasks.For(db.Engine)} AND t.id <= @maxTask ORDER BY t.id DESC LIMIT {CandidateLimit}",
                 new { afterTask = 0L, maxTask = seen.Task },
                 ct
             )

@@ -132,7 +132,7 @@ public sealed partial class SignalLedger(LedgerDatabase db)
                 var changed = await w.ExecuteAsync(
                     """
                     UPDATE signals SET status = @status, status_reason = @reason
-                    WHERE id = @signalId AND status IN ('new', 'unrouted', 'invalid') AND NOT (status = @status AND status_reason IS @reason)
+                    WHERE id = @signalId AND status IN ('new', 'unrouted', 'invalid') AND NOT (status = @status AND status_reason IS NOT NULL AND status_reason = @reason)
                     """,
                     new
                     {
@@ -247,13 +247,14 @@ public sealed partial class SignalLedger(LedgerDatabase db)
                 {
                     await w.ExecuteAsync(
                         """
-                        INSERT INTO signal_links (signal_id, related_kind, related_id, similarity, created_at) VALUES (@id, @Kind, @Id, @Score, @now)
+                        INSERT INTO signal_links (signal_id, related_kind, related_id, similarity, created_at) VALUES (@signalId, @kind, @relatedId, @Score, @now)
                         """,
+                        // Parameter names differ in more than case: Npgsql matches them case-insensitively.
                         new
                         {
-                            id,
-                            link.Kind,
-                            link.Id,
+                            signalId = id,
+                            kind = link.Kind,
+                            relatedId = link.Id,
                             Score = Math.Round(link.Score, 4),
                             now = w.NowText,
                         }

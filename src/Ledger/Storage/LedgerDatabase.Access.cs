@@ -1,34 +1,53 @@
+using System.Data.Common;
 using Dapper;
-using Microsoft.Data.Sqlite;
 
 namespace FactoryMcp.Ledger.Storage;
 
 public sealed partial class LedgerDatabase
 {
     /// <summary>
-    /// Runs <paramref name="work"/> in one BEGIN IMMEDIATE transaction and commits it. A
-    /// <see cref="LedgerException"/> rolls everything back. Lock contention is retried, never surfaced
-    /// as SQLITE_BUSY.
+    /// Runs <paramref name="work"/> in one transaction that holds the ledger's write lock (SQLite's BEGIN
+    /// IMMEDIATE, PostgreSQL's advisory lock) and commits it. A <see cref="LedgerException"/> rolls everything
+    /// back. Contention, a serialization failure, a deadlock or a connection dropped before the commit is
+    /// retried from the start with a fresh transaction, never surfaced; a connection lost during the commit
+    /// itself is reported, since the write may have landed.
     /// </summary>
     public async Task<T> WriteAsync<T>(string actor, Func<LedgerWrite, Task<T>> work, CancellationToken ct = default)
     {
-        var deadline = System.Environment.TickCount64 + 60_000;
+        Iso.RegisterDapper();
+        var deadline = System.Environment.TickCount64 + store.RetryMilliseconds;
         for (var attempt = 0; ; attempt++)
         {
+            var committing = false;
             try
             {
-                await using var connection = Connect();
-                await using var transaction = connection.BeginTransaction(deferred: false);
-                var write = new LedgerWrite(connection, transaction, Audit, actor, Now, ct);
+                await using var connection = await store.OpenAsync(ct);
+                await using var transaction = await store.BeginWriteAsync(connection, ct);
+                var write = new LedgerWrite(connection, transaction, Engine, Audit, actor, Now, ct);
                 var result = await work(write);
-                transaction.Commit();
+                committing = true;
+                await transaction.CommitAsync(ct);
                 if (write.LastAudit is { } tail)
                     Audit.PublishHead(tail);
                 return result;
             }
-            catch (SqliteException e) when (IsBusy(e) && System.Environment.TickCount64 < deadline)
+            catch (Exception e)
+                when ((!committing || store.FailedCommitIsRolledBack)
+                    && store.IsTransient(e)
+                    && System.Environment.TickCount64 < deadline
+                )
             {
-                await Task.Delay(Math.Min(5 + attempt * 5, 100), ct);
+                await Task.Delay(Math.Min(5 + attempt * 5, 250), ct);
+            }
+            catch (Exception e) when (committing && e is not LedgerException && store.IsTransient(e))
+            {
+                throw new LedgerException(
+                    $"The connection to the ledger was lost while a write was committing, so it may or may not have been recorded ({e.Message}). Read the state back before repeating it; a call with an idempotency key may be repeated as is."
+                );
+            }
+            catch (Exception e) when (store.Explain(e) is { } explained)
+            {
+                throw explained;
             }
         }
     }
@@ -45,25 +64,30 @@ public sealed partial class LedgerDatabase
         );
 
     /// <summary>Runs a read on its own connection. Reads never write.</summary>
-    public Task<T> ReadAsync<T>(Func<SqliteConnection, Task<T>> read)
+    public Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> read)
     {
         Iso.RegisterDapper();
         return ReadRawAsync(read);
     }
 
     /// <summary>A read in plain ADO.NET (no Dapper type handlers needed), retried like any other.</summary>
-    internal async Task<T> ReadRawAsync<T>(Func<SqliteConnection, Task<T>> read)
+    internal async Task<T> ReadRawAsync<T>(Func<DbConnection, Task<T>> read)
     {
+        var deadline = System.Environment.TickCount64 + store.RetryMilliseconds;
         for (var attempt = 0; ; attempt++)
         {
             try
             {
-                await using var connection = OpenConnection();
+                await using var connection = await store.OpenAsync(CancellationToken.None);
                 return await read(connection);
             }
-            catch (SqliteException e) when (IsBusy(e) && attempt < 100)
+            catch (Exception e) when (store.IsTransient(e) && System.Environment.TickCount64 < deadline)
             {
-                await Task.Delay(10);
+                await Task.Delay(Math.Min(5 + attempt * 5, 250));
+            }
+            catch (Exception e) when (store.Explain(e) is { } explained)
+            {
+                throw explained;
             }
         }
     }
@@ -71,9 +95,15 @@ public sealed partial class LedgerDatabase
     public Task<IEnumerable<T>> QueryAsync<T>(string sql, object? parameters = null, CancellationToken ct = default) =>
         ReadAsync(c => c.QueryAsync<T>(new CommandDefinition(sql, parameters, cancellationToken: ct)));
 
+    public Task<IEnumerable<T>> QueryAsync<T>(Sql sql, object? parameters = null, CancellationToken ct = default) =>
+        QueryAsync<T>(sql.For(Engine), parameters, ct);
+
     public Task<T?> QuerySingleOrDefaultAsync<T>(
         string sql,
         object? parameters = null,
         CancellationToken ct = default
     ) => ReadAsync(c => c.QuerySingleOrDefaultAsync<T>(new CommandDefinition(sql, parameters, cancellationToken: ct)));
+
+    public Task<T?> QuerySingleOrDefaultAsync<T>(Sql sql, object? parameters = null, CancellationToken ct = default) =>
+        QuerySingleOrDefaultAsync<T>(sql.For(Engine), parameters, ct);
 }

@@ -1,25 +1,29 @@
-using Microsoft.Data.Sqlite;
-
 namespace FactoryMcp.Ledger.Storage;
 
 public sealed partial class LedgerDatabase
 {
-    private static readonly Lazy<IReadOnlyList<(int Version, string Sql)>> Migrations = new(LoadMigrations);
+    private static readonly Lazy<IReadOnlyList<(int Version, string Sql)>> SqliteMigrations = new(() =>
+        LoadMigrations("Schema.Sqlite.")
+    );
+    private static readonly Lazy<IReadOnlyList<(int Version, string Sql)>> PostgreSqlMigrations = new(() =>
+        LoadMigrations("Schema.PostgreSql.")
+    );
 
-    /// <summary>The newest schema this binary knows.</summary>
-    public static int KnownSchemaVersion => Migrations.Value[^1].Version;
+    /// <summary>The newest schema this binary knows (the same number on both engines).</summary>
+    public static int KnownSchemaVersion => SqliteMigrations.Value[^1].Version;
 
-    private static IReadOnlyList<(int Version, string Sql)> LoadMigrations()
+    internal static IReadOnlyList<(int Version, string Sql)> MigrationsFor(LedgerEngine engine) =>
+        engine == LedgerEngine.PostgreSql ? PostgreSqlMigrations.Value : SqliteMigrations.Value;
+
+    private static IReadOnlyList<(int Version, string Sql)> LoadMigrations(string prefix)
     {
         var assembly = typeof(LedgerDatabase).Assembly;
         var list = new List<(int, string)>();
         foreach (
-            var name in assembly
-                .GetManifestResourceNames()
-                .Where(n => n.StartsWith("Schema.", StringComparison.Ordinal))
+            var name in assembly.GetManifestResourceNames().Where(n => n.StartsWith(prefix, StringComparison.Ordinal))
         )
         {
-            var file = name["Schema.".Length..];
+            var file = name[prefix.Length..];
             var version = int.Parse(file[..4], System.Globalization.CultureInfo.InvariantCulture);
             using var reader = new StreamReader(assembly.GetManifestResourceStream(name)!);
             list.Add((version, reader.ReadToEnd()));
@@ -29,48 +33,29 @@ public sealed partial class LedgerDatabase
         {
             if (list[i].Item1 != i + 1)
                 throw new InvalidOperationException(
-                    $"Schema migrations must be numbered 1..N without gaps; found {list[i].Item1} at position {i + 1}."
+                    $"Schema migrations ({prefix}) must be numbered 1..N without gaps; found {list[i].Item1} at position {i + 1}."
                 );
         }
         return list;
     }
 
+    internal static LedgerException NewerSchema(string ledger, int version, int known) =>
+        new(
+            $"The ledger {ledger} has schema version {version}, newer than this factory binary knows ({known}). Upgrade factory; nothing was changed."
+        );
+
     private void Migrate()
     {
-        using var connection = OpenConnection();
-        var version = Convert.ToInt32(
-            connection.Scalar("PRAGMA user_version;"),
-            System.Globalization.CultureInfo.InvariantCulture
-        );
-        if (version > KnownSchemaVersion)
-            throw new LedgerException(
-                $"The ledger {Paths.LedgerFile} has schema version {version}, newer than this factory binary knows ({KnownSchemaVersion}). Upgrade factory; nothing was changed."
+        var migrations = MigrationsFor(Engine);
+        if (migrations[^1].Version != KnownSchemaVersion)
+            throw new InvalidOperationException(
+                $"The PostgreSQL schema stops at migration {migrations[^1].Version} but SQLite's at {KnownSchemaVersion}: every migration needs both texts."
             );
+        var version = store.SchemaVersion();
+        if (version > KnownSchemaVersion)
+            throw NewerSchema(store.Describe, version, KnownSchemaVersion);
         if (version == KnownSchemaVersion)
             return;
-
-        // Exclusive: two processes starting at once must not both migrate; the second re-reads the version.
-        connection.Run("BEGIN EXCLUSIVE;");
-        try
-        {
-            version = Convert.ToInt32(
-                connection.Scalar("PRAGMA user_version;"),
-                System.Globalization.CultureInfo.InvariantCulture
-            );
-            foreach (var (number, sql) in Migrations.Value.Where(m => m.Version > version))
-            {
-                connection.Run(sql);
-                connection.Run($"PRAGMA user_version = {number};");
-            }
-            connection.Run("COMMIT;");
-        }
-        catch
-        {
-            connection.Run("ROLLBACK;");
-            throw;
-        }
+        store.Migrate(migrations, KnownSchemaVersion);
     }
-
-    /// <summary>Whether a SQLite error is lock contention that a retry may clear.</summary>
-    internal static bool IsBusy(SqliteException e) => e.SqliteErrorCode is 5 or 6;
 }

@@ -1,50 +1,62 @@
-using System.Runtime.CompilerServices;
+using System.Data.Common;
 using Dapper;
 using FactoryMcp.Ledger.Audit;
-using Microsoft.Data.Sqlite;
+using FactoryMcp.Ledger.Storage.PostgreSql;
+using FactoryMcp.Ledger.Storage.Sqlite;
 
 namespace FactoryMcp.Ledger.Storage;
 
 /// <summary>
-/// The SQLite ledger file: WAL, synchronous=FULL, a busy timeout, short BEGIN IMMEDIATE writes that
-/// append their audit records, and numbered migrations keyed on <c>user_version</c>.
-/// Several processes may open the same file at once.
+/// The ledger: an embedded SQLite file (the default) or a PostgreSQL database (DESIGN section 6), behind
+/// one set of operations. Writes are short transactions that hold the ledger's write lock and append their
+/// audit records; migrations are numbered and applied once. Several processes may open one ledger at once.
 /// </summary>
 public sealed partial class LedgerDatabase
 {
-    private readonly string connectionString;
+    private readonly LedgerStore store;
 
-    private LedgerDatabase(LedgerPaths paths, TimeProvider time)
+    private LedgerDatabase(LedgerPaths paths, LedgerStore store, TimeProvider? time)
     {
         Paths = paths;
-        Time = time;
+        this.store = store;
+        Time = time ?? store.DefaultClock();
         Audit = new AuditChain(paths);
-        connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = paths.LedgerFile,
-            Mode = SqliteOpenMode.ReadWrite,
-            Pooling = true,
-            DefaultTimeout = 30,
-        }.ToString();
     }
 
     public LedgerPaths Paths { get; }
+
+    /// <summary>
+    /// The ledger's clock: the host's on SQLite, the database server's on PostgreSQL (so leases written from
+    /// several hosts compare on one clock), or the clock the caller gave (tests drive time themselves).
+    /// </summary>
     public TimeProvider Time { get; }
     public AuditChain Audit { get; }
+    public LedgerEngine Engine => store.Engine;
+
+    internal LedgerStore Store => store;
 
     /// <summary>The ledger's environment, <c>live</c> or <c>test</c>, fixed at creation.</summary>
     public string Environment { get; private set; } = "live";
 
     public DateTimeOffset Now => Time.GetUtcNow();
 
+    private static LedgerStore StoreFor(LedgerPaths paths) =>
+        paths.PostgreSql is { } location ? new PostgresStore(location) : new SqliteStore(paths.LedgerFile);
+
+    /// <summary>Whether a ledger exists at <paramref name="paths"/> (the SQLite file, or the schema in the PostgreSQL database).</summary>
+    public static bool Exists(LedgerPaths paths) => StoreFor(paths).Exists();
+
     /// <summary>Opens an existing ledger, applying pending migrations. Refuses a missing ledger or a newer schema.</summary>
     public static LedgerDatabase Open(LedgerPaths paths, TimeProvider? time = null)
     {
-        if (!File.Exists(paths.LedgerFile))
+        var store = StoreFor(paths);
+        if (!store.Exists())
             throw new LedgerException(
-                $"No ledger at {paths.LedgerFile}. Create one with `factory init` (or `factory up`), or point --ledger / FACTORY_LEDGER at an existing ledger."
+                paths.PostgreSql is null
+                    ? $"No ledger at {paths.LedgerFile}. Create one with `factory init` (or `factory up`), or point --ledger / FACTORY_LEDGER at an existing ledger."
+                    : $"The database {store.Describe} holds no factory ledger. Create one with `factory init --ledger {store.Describe}`, or point --ledger / FACTORY_LEDGER at an existing ledger."
             );
-        var db = new LedgerDatabase(paths, time ?? TimeProvider.System);
+        var db = new LedgerDatabase(paths, store, time);
         db.Migrate();
         db.Environment = db.ReadMeta("environment") ?? "live";
         return db;
@@ -55,8 +67,9 @@ public sealed partial class LedgerDatabase
     {
         if (environment is not ("live" or "test"))
             throw new LedgerException($"Environment '{environment}' is not one of live, test.");
-        if (File.Exists(paths.LedgerFile))
-            throw new LedgerException($"A ledger already exists at {paths.LedgerFile}; it was not touched.");
+        var store = StoreFor(paths);
+        if (store.Exists())
+            throw new LedgerException($"A ledger already exists at {store.Describe}; it was not touched.");
         if (
             environment == "live"
             && string.Equals(
@@ -68,28 +81,18 @@ public sealed partial class LedgerDatabase
             throw new LedgerException(
                 "FACTORY_ENV=test marks this process as a test: it may create only test ledgers, so test figures never pass for live ones."
             );
+        store.PrepareNew();
         Directory.CreateDirectory(paths.Folder);
         TryRestrict(paths.Folder);
         var ignore = Path.Combine(paths.Folder, ".gitignore");
         if (!File.Exists(ignore))
             File.WriteAllText(ignore, "*\n");
-        Directory.CreateDirectory(paths.Blobs);
+        if (paths.PostgreSql is null)
+            Directory.CreateDirectory(paths.Blobs);
         if (!File.Exists(paths.AuditKey))
             AuditChain.CreateKey(paths);
 
-        var create = new SqliteConnectionStringBuilder
-        {
-            DataSource = paths.LedgerFile,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = false,
-        }.ToString();
-        using (var connection = new SqliteConnection(create))
-        {
-            connection.Open();
-            connection.Execute("PRAGMA journal_mode=WAL;");
-        }
-
-        var db = new LedgerDatabase(paths, time ?? TimeProvider.System);
+        var db = new LedgerDatabase(paths, store, time);
         db.Migrate();
         using (var connection = db.Connect())
         {
@@ -107,41 +110,20 @@ public sealed partial class LedgerDatabase
         return db;
     }
 
-    /// <summary>A connection with the per-connection pragmas applied, ready for Dapper. Dispose it promptly.</summary>
-    public SqliteConnection Connect()
+    /// <summary>An open connection ready for Dapper. Dispose it promptly.</summary>
+    public DbConnection Connect()
     {
         Iso.RegisterDapper();
-        return OpenConnection();
+        return store.Open();
     }
 
-    /// <summary>
-    /// Opens a pooled connection. synchronous, busy_timeout and foreign_keys are settings of the native
-    /// connection, which the pool keeps open between uses, so they are applied once per native handle
-    /// rather than on every open (three statements per operation otherwise). A handle the pool discards
-    /// takes its entry with it; a new handle is a new object and gets the pragmas.
-    /// </summary>
-    internal SqliteConnection OpenConnection()
-    {
-        var connection = new SqliteConnection(connectionString);
-        connection.Open();
-        var handle = connection.Handle!;
-        if (!Prepared.TryGetValue(handle, out _))
-        {
-            using var pragma = connection.CreateCommand();
-            pragma.CommandText = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000; PRAGMA foreign_keys=ON;";
-            pragma.ExecuteNonQuery();
-            Prepared.AddOrUpdate(handle, Marker);
-        }
-        return connection;
-    }
-
-    private static readonly ConditionalWeakTable<SQLitePCL.sqlite3, object> Prepared = new();
-    private static readonly object Marker = new();
+    /// <summary>An open connection without Dapper's type handlers (plain ADO.NET).</summary>
+    internal DbConnection OpenConnection() => store.Open();
 
     public string? ReadMeta(string key)
     {
         using var connection = OpenConnection();
-        return (string?)connection.Scalar("SELECT value FROM meta WHERE key = @key", ("@key", key));
+        return (string?)connection.Scalar("SELECT value FROM meta WHERE key = @key", ("key", key));
     }
 
     private static void TryRestrict(string folder)

@@ -1,16 +1,17 @@
+using System.Data.Common;
 using Dapper;
 using FactoryMcp.Ledger.Audit;
-using Microsoft.Data.Sqlite;
 
 namespace FactoryMcp.Ledger.Storage;
 
 /// <summary>
-/// One short write transaction (BEGIN IMMEDIATE). Every transition made through it appends its audit
-/// record in the same transaction. Never hold one around git or process work.
+/// One short write transaction holding the ledger's write lock. Every transition made through it appends its
+/// audit record in the same transaction. Never hold one around git or process work.
 /// </summary>
 public sealed class LedgerWrite(
-    SqliteConnection connection,
-    SqliteTransaction transaction,
+    DbConnection connection,
+    DbTransaction transaction,
+    LedgerEngine engine,
     AuditChain chain,
     string actor,
     DateTimeOffset now,
@@ -19,8 +20,9 @@ public sealed class LedgerWrite(
 {
     internal AuditChain.Tail? LastAudit { get; private set; }
 
-    public SqliteConnection Connection => connection;
-    public SqliteTransaction Transaction => transaction;
+    public DbConnection Connection => connection;
+    public DbTransaction Transaction => transaction;
+    public LedgerEngine Engine => engine;
     public string Actor => actor;
     public DateTimeOffset Now => now;
     public string NowText => Iso.Text(now);
@@ -32,14 +34,24 @@ public sealed class LedgerWrite(
     public Task<int> ExecuteAsync(string sql, object? parameters = null) =>
         connection.ExecuteAsync(Command(sql, parameters));
 
+    public Task<int> ExecuteAsync(Sql sql, object? parameters = null) => ExecuteAsync(sql.For(engine), parameters);
+
     public Task<T> ScalarAsync<T>(string sql, object? parameters = null) =>
         connection.ExecuteScalarAsync<T>(Command(sql, parameters))!;
+
+    public Task<T> ScalarAsync<T>(Sql sql, object? parameters = null) => ScalarAsync<T>(sql.For(engine), parameters);
 
     public Task<T?> SingleOrDefaultAsync<T>(string sql, object? parameters = null) =>
         connection.QuerySingleOrDefaultAsync<T>(Command(sql, parameters));
 
+    public Task<T?> SingleOrDefaultAsync<T>(Sql sql, object? parameters = null) =>
+        SingleOrDefaultAsync<T>(sql.For(engine), parameters);
+
     public async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object? parameters = null) =>
         (await connection.QueryAsync<T>(Command(sql, parameters))).AsList();
+
+    public Task<IReadOnlyList<T>> QueryAsync<T>(Sql sql, object? parameters = null) =>
+        QueryAsync<T>(sql.For(engine), parameters);
 
     /// <summary>Appends an audit record holding the canonical JSON of <paramref name="change"/>.</summary>
     public async Task AuditAsync(string action, string entity, long? entityId, object change)

@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace FactoryMcp.Ledger.Storage;
 
@@ -9,15 +9,16 @@ namespace FactoryMcp.Ledger.Storage;
 /// </summary>
 internal static class RawSql
 {
-    public static void Run(this SqliteConnection connection, string sql)
+    public static void Run(this DbConnection connection, string sql, DbTransaction? transaction = null)
     {
         using var command = connection.CreateCommand();
         command.CommandText = sql;
+        command.Transaction = transaction;
         command.ExecuteNonQuery();
     }
 
     public static object? Scalar(
-        this SqliteConnection connection,
+        this DbConnection connection,
         string sql,
         params (string Name, object? Value)[] parameters
     )
@@ -25,8 +26,16 @@ internal static class RawSql
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         foreach (var (name, value) in parameters)
-            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+            command.AddParameter(name, value);
         var result = command.ExecuteScalar();
         return result is DBNull ? null : result;
+    }
+
+    public static void AddParameter(this DbCommand command, string name, object? value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value ?? DBNull.Value;
+        command.Parameters.Add(parameter);
     }
 }

@@ -8,7 +8,7 @@ public sealed partial class TaskLedger
 {
     public async Task<TaskRow> GetAsync(long taskId, CancellationToken ct = default) =>
         await db.QuerySingleOrDefaultAsync<TaskRow>(SelectTask + " WHERE t.id = @taskId", new { taskId }, ct)
-        ?? throw new LedgerException($"There is no task {taskId}. List tasks with list_tasks or `factory board`.");
+        ?? throw new LedgerException($"There is no task {taskId}; check the id (`factory board` lists open tasks).");
 
     /// <summary>A packet version (the current one when <paramref name="version"/> is null).</summary>
     public async Task<PacketVersionRow> GetPacketAsync(
@@ -52,7 +52,7 @@ public sealed partial class TaskLedger
         );
         var (task, packet) = rows.FirstOrDefault();
         if (task is null)
-            throw new LedgerException($"There is no task {taskId}. List tasks with list_tasks or `factory board`.");
+            throw new LedgerException($"There is no task {taskId}; check the id (`factory board` lists open tasks).");
         return (
             task,
             packet?.Markdown

@@ -276,7 +276,7 @@ public sealed partial class TaskLedger(LedgerDatabase db)
 
     internal static async Task<TaskRow> RequireAsync(LedgerWrite w, long taskId) =>
         await w.SingleOrDefaultAsync<TaskRow>(SelectTask + " WHERE t.id = @taskId", new { taskId })
-        ?? throw new LedgerException($"There is no task {taskId}. List tasks with list_tasks or `factory board`.");
+        ?? throw new LedgerException($"There is no task {taskId}; check the id (`factory board` lists open tasks).");
 
     private static async Task InsertVersionAsync(
         LedgerWrite w,

@@ -30,6 +30,13 @@ public sealed record TaskSettings
     public required bool RequireSandbox { get; init; }
     public required bool AllowTestDeletion { get; init; }
 
+    // Not `required`: tasks approved before limits existed read back with the defaults.
+    public SandboxLimits Limits { get; init; } = new();
+    public bool RequireLimits { get; init; }
+
+    /// <summary>The path pattern of the JUnit XML files Validation writes (line <c>reports.junit</c>); null: no per-test comparison.</summary>
+    public string? JunitReports { get; init; }
+
     public static readonly IReadOnlyList<string> BuiltInNoOpCodes =
     [
         "cannot_reproduce",
@@ -62,6 +69,9 @@ public sealed record TaskSettings
             VerificationTimeoutMinutes = line.VerificationTimeoutMinutes,
             RequireSandbox = line.RequireSandbox,
             AllowTestDeletion = fm.AllowTestDeletion ?? line.AllowTestDeletion,
+            Limits = line.Limits ?? new SandboxLimits(),
+            RequireLimits = line.RequireLimits,
+            JunitReports = line.Reports?.Junit?.Trim(),
         };
     }
 

@@ -48,7 +48,8 @@ public sealed class CommandCache(LedgerDatabase db)
                         result.Environment,
                         result.ExitCode,
                         result.DurationMs,
-                        result.Sandboxed,
+                        // An integer column on both engines (PostgreSQL refuses a boolean for it).
+                        Sandboxed = result.Sandboxed ? 1 : 0,
                         result.Output,
                         result.BlobSha,
                         now = w.NowText,

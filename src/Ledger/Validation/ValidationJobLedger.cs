@@ -150,6 +150,20 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
             ct: ct
         ) > 0;
 
+    // PostgreSQL locks the job it takes, skipping one another taker holds, so workers never queue on one row.
+    private static readonly Sql TakeNext = new(
+        Sqlite: ValidationJobRow.Select
+            + """
+             WHERE state = 'queued' OR (state = 'running' AND lease_expires_at < @now)
+             ORDER BY id LIMIT 1
+            """,
+        PostgreSql: ValidationJobRow.Select
+            + """
+             WHERE state = 'queued' OR (state = 'running' AND lease_expires_at < @now)
+             ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
+            """
+    );
+
     /// <summary>Claims the oldest queued job, or a running one whose owner's lease ran out (its process died).</summary>
     public async Task<ValidationJobRow?> ClaimAsync(string owner, TimeSpan lease, CancellationToken ct = default)
     {
@@ -159,14 +173,7 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
             "server:" + owner,
             async w =>
             {
-                var job = await w.SingleOrDefaultAsync<ValidationJobRow>(
-                    ValidationJobRow.Select
-                        + """
-                         WHERE state = 'queued' OR (state = 'running' AND lease_expires_at < @now)
-                         ORDER BY id LIMIT 1
-                        """,
-                    new { now = w.NowText }
-                );
+                var job = await w.SingleOrDefaultAsync<ValidationJobRow>(TakeNext, new { now = w.NowText });
                 if (job is null)
                     return null;
                 await w.ExecuteAsync(
@@ -205,10 +212,15 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
         );
     }
 
-    /// <summary>Renews a job's lease and records its progress. False when another process took the job over.</summary>
+    /// <summary>
+    /// Renews a job's lease and records its progress. False when the job was taken over: the lease version
+    /// (<see cref="ValidationJobRow.Starts"/> when it was taken) is a fencing token, so even the same owner's
+    /// older attempt, outlived by its lease and taken again, can no longer renew it.
+    /// </summary>
     public async Task<bool> HeartbeatAsync(
         long jobId,
         string owner,
+        long leaseVersion,
         string progress,
         TimeSpan lease,
         CancellationToken ct = default
@@ -220,7 +232,7 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
                 w.ExecuteAsync(
                     """
                     UPDATE validation_jobs SET lease_expires_at = @until, progress = @progress
-                    WHERE id = @jobId AND owner = @owner AND state = 'running'
+                    WHERE id = @jobId AND owner = @owner AND starts = @leaseVersion AND state = 'running'
                     """,
                     new
                     {
@@ -228,6 +240,7 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
                         progress,
                         jobId,
                         owner,
+                        leaseVersion,
                     }
                 ),
             ct
@@ -238,11 +251,13 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
     /// <summary>
     /// Completes a job in one transaction: the server's evidence, the job's state, and the declaration
     /// decided by <see cref="DeclarationLedger"/>'s one rule with the problems validation found. A job
-    /// another process took over is left alone (returns null), as is a run cancelled meanwhile.
+    /// taken over since <paramref name="leaseVersion"/> (by another process, or by this one after its lease
+    /// lapsed) is left alone (returns null), as is a run cancelled meanwhile.
     /// </summary>
     public async Task<DeclarationResult?> CompleteAsync(
         long jobId,
         string owner,
+        long leaseVersion,
         string? headSha,
         IReadOnlyList<string> problems,
         IReadOnlyList<ServerEvidence> evidence,
@@ -257,7 +272,7 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
                     ValidationJobRow.Select + " WHERE id = @jobId",
                     new { jobId }
                 );
-                if (job is null || job.State != JobStates.Running || job.Owner != owner)
+                if (job is null || job.State != JobStates.Running || job.Owner != owner || job.Starts != leaseVersion)
                     return null;
                 var run = await RunLedger.RequireAsync(w, job.RunId);
                 foreach (var item in evidence)

@@ -32,18 +32,8 @@ public sealed class VerificationLedger(LedgerDatabase db)
                 if (held is not null)
                     return await ClaimOfAsync(w, "resumed", held);
 
-                const string pick = """
-                    SELECT r.id FROM runs r JOIN tasks t ON t.id = r.task_id
-                    WHERE t.state = 'awaiting_verification' AND r.state = 'accepted'
-                      AND EXISTS (SELECT 1 FROM json_each(t.settings_json, '$.verifiers') j WHERE j.value = @role)
-                      AND NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.run_id = r.id AND v.role = @role)
-                      AND NOT EXISTS (SELECT 1 FROM verifications x WHERE x.run_id = r.id AND x.role = @role AND x.state = 'claimed')
-                      AND NOT EXISTS (SELECT 1 FROM runs b WHERE b.task_id = t.id AND b.agent_id = @agentId)
-                    ORDER BY t.priority, r.accepted_at, r.id
-                    LIMIT 1
-                    """;
                 var runId = await w.SingleOrDefaultAsync<long?>(
-                    pick,
+                    PickForVerifier,
                     new { role = caller.VerifierRole, agentId = caller.AgentId }
                 );
                 if (runId is not { } id)
@@ -112,6 +102,31 @@ public sealed class VerificationLedger(LedgerDatabase db)
                 ),
             ct
         );
+
+    /// <summary>The next accepted run waiting for the caller's verifier role that it did not build (PostgreSQL locks it, skipping runs another claim holds).</summary>
+    private static readonly Sql PickForVerifier = new(
+        Sqlite: """
+        SELECT r.id FROM runs r JOIN tasks t ON t.id = r.task_id
+        WHERE t.state = 'awaiting_verification' AND r.state = 'accepted'
+          AND EXISTS (SELECT 1 FROM json_each(t.settings_json, '$.verifiers') j WHERE j.value = @role)
+          AND NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.run_id = r.id AND v.role = @role)
+          AND NOT EXISTS (SELECT 1 FROM verifications x WHERE x.run_id = r.id AND x.role = @role AND x.state = 'claimed')
+          AND NOT EXISTS (SELECT 1 FROM runs b WHERE b.task_id = t.id AND b.agent_id = @agentId)
+        ORDER BY t.priority, r.accepted_at, r.id
+        LIMIT 1
+        """,
+        PostgreSql: """
+        SELECT r.id FROM runs r JOIN tasks t ON t.id = r.task_id
+        WHERE t.state = 'awaiting_verification' AND r.state = 'accepted'
+          AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(CAST(t.settings_json AS jsonb) -> 'verifiers') AS j (value) WHERE j.value = @role)
+          AND NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.run_id = r.id AND v.role = @role)
+          AND NOT EXISTS (SELECT 1 FROM verifications x WHERE x.run_id = r.id AND x.role = @role AND x.state = 'claimed')
+          AND NOT EXISTS (SELECT 1 FROM runs b WHERE b.task_id = t.id AND b.agent_id = @agentId)
+        ORDER BY t.priority, r.accepted_at, r.id
+        LIMIT 1
+        FOR UPDATE OF r SKIP LOCKED
+        """
+    );
 
     /// <summary>Gives back a claim whose checkout could not be prepared (not the verifier's fault).</summary>
     public Task ReleaseAsync(long verificationId, CancellationToken ct = default) =>
@@ -358,11 +373,18 @@ public sealed class VerificationLedger(LedgerDatabase db)
     )
     {
         var rows = await db.QueryAsync<(long TaskId, string Role)>(
-            """
-            SELECT t.id, j.value FROM tasks t, json_each(t.settings_json, '$.verifiers') j
-            WHERE t.state = 'awaiting_verification'
-              AND NOT EXISTS (SELECT 1 FROM agents a WHERE a.role = 'verifier' AND a.verifier_role = j.value AND a.revoked_at IS NULL)
-            """,
+            new Sql(
+                Sqlite: """
+                SELECT t.id, j.value FROM tasks t, json_each(t.settings_json, '$.verifiers') j
+                WHERE t.state = 'awaiting_verification'
+                  AND NOT EXISTS (SELECT 1 FROM agents a WHERE a.role = 'verifier' AND a.verifier_role = j.value AND a.revoked_at IS NULL)
+                """,
+                PostgreSql: """
+                SELECT t.id, j.value FROM tasks t CROSS JOIN LATERAL jsonb_array_elements_text(CAST(t.settings_json AS jsonb) -> 'verifiers') AS j (value)
+                WHERE t.state = 'awaiting_verification'
+                  AND NOT EXISTS (SELECT 1 FROM agents a WHERE a.role = 'verifier' AND a.verifier_role = j.value AND a.revoked_at IS NULL)
+                """
+            ),
             ct: ct
         );
         return rows.GroupBy(r => r.Role)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Queries;
 
 namespace FactoryMcp.Server.Cli;
 
@@ -80,12 +81,14 @@ internal static class AgentCommands
             Description = "How far back busy time and utilization look: 90m, 24h, 7d (default 24h).",
             DefaultValueFactory = _ => "24h",
         };
+        var json = CliOutput.JsonOption();
         var agents = new Command(
             "agents",
             "List agents: role, pools, last seen, open runs, busy time and utilization over a window, and who is idle."
         )
         {
             window,
+            json,
         };
         agents.SetAction(
             FactoryCli.Handler(
@@ -95,6 +98,25 @@ internal static class AgentCommands
                     var factory = await context.OpenAsync(ct);
                     var now = factory.Db.Now;
                     var rows = await factory.Agents.ActivityAsync(span, ct);
+                    if (parse.GetValue(json))
+                    {
+                        await CliOutput.WriteJsonAsync(
+                            context.Out,
+                            rows.Select(a => new
+                            {
+                                name = a.Agent.Name,
+                                role = a.Agent.Role,
+                                verifier_role = a.Agent.VerifierRole,
+                                pools = a.Pools,
+                                status = a.Status,
+                                last_seen_at = a.Agent.LastSeenAt,
+                                open_runs = a.OpenRuns,
+                                busy_minutes = Math.Round(a.Busy.TotalMinutes, 1),
+                                utilization = Math.Round(a.Utilization, 4),
+                            })
+                        );
+                        return 0;
+                    }
                     await context.Out.WriteLineAsync(
                         $"NAME\tROLE\tPOOLS\tSTATUS\tLAST SEEN\tOPEN RUNS\tBUSY ({parse.GetValue(window)})\tUTILIZATION"
                     );
@@ -135,30 +157,10 @@ internal static class AgentCommands
         root.Subcommands.Add(agents);
     }
 
-    /// <summary>90m, 24h, 7d or 3600s.</summary>
-    internal static TimeSpan ParseWindow(string text)
-    {
-        text = text.Trim();
-        if (
-            text.Length >= 2
-            && double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var n)
-            && n > 0
-        )
-        {
-            switch (text[^1])
-            {
-                case 's':
-                    return TimeSpan.FromSeconds(n);
-                case 'm':
-                    return TimeSpan.FromMinutes(n);
-                case 'h':
-                    return TimeSpan.FromHours(n);
-                case 'd':
-                    return TimeSpan.FromDays(n);
-            }
-        }
-        throw new UsageException($"--window '{text}' is not a duration; write it like 90m, 24h or 7d.");
-    }
+    /// <summary>90m, 24h, 7d or 3600s (the same reading as the tools' since: <see cref="Since.Duration"/>).</summary>
+    internal static TimeSpan ParseWindow(string text) =>
+        Since.Duration(text)
+        ?? throw new UsageException($"--window '{text.Trim()}' is not a duration; write it like 90m, 24h or 7d.");
 
     private static string Ago(TimeSpan span) =>
         span.TotalMinutes < 1 ? $"{(int)span.TotalSeconds}s"

@@ -4,15 +4,17 @@ using Spectre.Console;
 
 namespace FactoryMcp.Server.Cli;
 
-/// <summary>board [--watch]: tasks by state with agent, stage, age and lease countdown.</summary>
+/// <summary>board [--watch] [--json]: tasks by state with agent, stage, age and lease countdown.</summary>
 internal static class BoardCommand
 {
     public static void Add(RootCommand root)
     {
         var watch = new Option<bool>("--watch") { Description = "Redraw every two seconds until Ctrl+C." };
+        var json = CliOutput.JsonOption();
         var board = new Command("board", "Show the board: open tasks by state, their agent, stage, age and lease.")
         {
             watch,
+            json,
         };
         board.SetAction(
             FactoryCli.Handler(
@@ -21,7 +23,13 @@ internal static class BoardCommand
                     var factory = await context.OpenAsync(ct);
                     if (!parse.GetValue(watch))
                     {
-                        AnsiConsole.Write(Render(await factory.Tasks.BoardAsync(ct: ct), factory.Db.Now));
+                        var rows = await factory.Tasks.BoardAsync(ct: ct);
+                        if (parse.GetValue(json))
+                            await CliOutput.WriteJsonAsync(context.Out, rows);
+                        else if (CliOutput.IsTerminal)
+                            AnsiConsole.Write(Render(rows, factory.Db.Now));
+                        else
+                            await WritePlainAsync(context.Out, rows, factory.Db.Now);
                         foreach (var (role, tasks) in await factory.Verifications.UnstaffedRolesAsync(ct))
                             await context.Error.WriteLineAsync(
                                 $"No verifier is registered for role {role}; waiting: task(s) {string.Join(", ", tasks)}. Register one: factory agent add NAME --role verifier --verifier-role {role}"
@@ -52,8 +60,36 @@ internal static class BoardCommand
         root.Subcommands.Add(board);
     }
 
+    /// <summary>Not a terminal: one tab-separated line per task, no colour codes, the title last and cut to the width.</summary>
+    private static async Task WritePlainAsync(TextWriter output, IReadOnlyList<BoardRow> rows, DateTimeOffset now)
+    {
+        await output.WriteLineAsync("TASK\tSTATE\tLINE\tP\tAGENT\tRUN\tSTAGE\tAGE\tLEASE\tVALIDATION\tTITLE");
+        foreach (var r in rows)
+        {
+            var lease = r.LeaseExpiresAt is { } until && r.RunState == "open" ? Span(until - now) : "-";
+            var fields = string.Join(
+                '\t',
+                r.TaskId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                r.State,
+                r.Line,
+                r.Priority.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                r.Agent ?? "-",
+                r.RunId is { } id ? $"{id} {r.RunState}" : "-",
+                r.Stage ?? "-",
+                Span(now - r.UpdatedAt),
+                lease,
+                r.Validation is { } v ? CliOutput.Fit(v, 40) : "-"
+            );
+            await output.WriteLineAsync(fields + "\t" + CliOutput.Fit(r.Title, CliOutput.Width - fields.Length - 8));
+        }
+        if (rows.Count == 0)
+            await output.WriteLineAsync("No tasks yet: `factory task add PACKET.md`.");
+    }
+
     internal static Table Render(IReadOnlyList<BoardRow> rows, DateTimeOffset now)
     {
+        // The title gets what the other columns leave of the terminal, so a long one is cut, never wrapped.
+        var titleWidth = Math.Clamp(CliOutput.Width - 104, 12, 60);
         var table = new Table().Border(TableBorder.Rounded).Title("FactoryMcp board");
         foreach (
             var column in new[]
@@ -80,7 +116,7 @@ internal static class BoardCommand
                 Markup.Escape(r.State),
                 Markup.Escape(r.Line),
                 r.Priority.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                Markup.Escape(Shorten(r.Title, 48)),
+                Markup.Escape(CliOutput.Fit(r.Title, titleWidth)),
                 Markup.Escape(r.Agent ?? ""),
                 Markup.Escape(r.RunId is { } id ? $"{id} {r.RunState}" : ""),
                 Markup.Escape(r.Stage ?? ""),
@@ -93,8 +129,6 @@ internal static class BoardCommand
             table.Caption("No tasks yet: `factory task add PACKET.md`.");
         return table;
     }
-
-    private static string Shorten(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
 
     private static string Span(TimeSpan span)
     {

@@ -12,7 +12,7 @@ internal static class FactoryCli
     public static readonly Option<string?> LedgerOption = new("--ledger")
     {
         Description =
-            "The ledger file (default: .factory/ledger.db in the main repository; FACTORY_LEDGER also works).",
+            "The ledger: a SQLite file (default: .factory/ledger.db in the main repository) or postgresql://user@host:5432/db (FACTORY_LEDGER and ledger: in .factory/factory.yaml also work).",
         Recursive = true,
     };
 
@@ -30,12 +30,18 @@ internal static class FactoryCli
         DrainCommand.Add(root);
         ShippingCommands.Add(root);
         GcCommand.Add(root);
+        AttestCommands.Add(root);
 
         var parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0)
+        var problems = parsed.Errors.Select(e => e.Message).ToList();
+        // --help suppresses the parser's errors, so `factory worker --help` would print the root help and
+        // succeed: a token no command or option took is bad usage whatever else the line says.
+        if (problems.Count == 0)
+            problems.AddRange(parsed.UnmatchedTokens.Select(t => $"Unrecognized command or argument '{t}'."));
+        if (problems.Count > 0)
         {
-            foreach (var error in parsed.Errors)
-                await Console.Error.WriteLineAsync(error.Message);
+            foreach (var problem in problems)
+                await Console.Error.WriteLineAsync(problem);
             await Console.Error.WriteLineAsync("Run `factory --help` (or `factory COMMAND --help`) for usage.");
             return 2;
         }

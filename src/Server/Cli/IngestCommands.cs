@@ -6,7 +6,7 @@ using FactoryMcp.Tools.Signals;
 
 namespace FactoryMcp.Server.Cli;
 
-/// <summary>ingest github|jsonl, signals, spec.</summary>
+/// <summary>ingest github|jsonl, signals [dismiss], spec.</summary>
 internal static class IngestCommands
 {
     public static void Add(RootCommand root)
@@ -68,34 +68,98 @@ internal static class IngestCommands
             Description = "Only signals in this status: new, proposed, unrouted, invalid, spec, dismissed.",
         };
         status.AcceptOnlyFromAmong([.. SignalStatuses.All]);
+        var json = CliOutput.JsonOption();
         var list = new Command(
             "signals",
             "List recorded signals, newest first, with what became of each and why, and possible duplicates."
         )
         {
             status,
+            json,
         };
         list.SetAction(
             FactoryCli.Handler(
                 async (parse, context, ct) =>
                 {
                     var factory = await context.OpenAsync(ct);
+                    var rows = new List<object>();
                     foreach (var s in await factory.Signals.ListAsync(parse.GetValue(status), ct: ct))
                     {
                         var task = await factory.Tasks.FindBySignalAsync(s.Id, ct);
+                        var links = await factory.Signals.LinksAsync(s.Id, ct);
+                        if (parse.GetValue(json))
+                        {
+                            rows.Add(
+                                new
+                                {
+                                    signal_id = s.Id,
+                                    s.Key,
+                                    s.Title,
+                                    s.Status,
+                                    reason = s.StatusReason,
+                                    task_id = task?.Id,
+                                    task_state = task?.State,
+                                    spec_job = task?.Line == LineCatalog.SpecLine,
+                                    duplicates = links.Select(l => new
+                                    {
+                                        kind = l.RelatedKind,
+                                        id = l.RelatedId,
+                                        state = l.State,
+                                        l.Similarity,
+                                    }),
+                                }
+                            );
+                            continue;
+                        }
                         var what =
                             task is null ? ""
                             : task.Line == LineCatalog.SpecLine ? $"\tspec job task {task.Id} ({task.State})"
                             : $"\ttask {task.Id} ({task.State})";
+                        var head = $"{s.Id}\t{s.Key}\t{s.Status}{what}\t";
                         await context.Out.WriteLineAsync(
-                            $"{s.Id}\t{s.Key}\t{s.Status}{what}\t{s.Title}{(s.StatusReason is { } r ? $"\n\t{r}" : "")}"
+                            head
+                                + CliOutput.Fit(s.Title, CliOutput.Width - head.Length - 16)
+                                + (s.StatusReason is { } r ? $"\n\t{r}" : "")
                         );
-                        await WriteDuplicatesAsync(context, await factory.Signals.LinksAsync(s.Id, ct));
+                        await WriteDuplicatesAsync(context, links);
                     }
+                    if (parse.GetValue(json))
+                        await CliOutput.WriteJsonAsync(context.Out, rows);
                     return 0;
                 }
             )
         );
+        var dismissId = new Argument<long>("signal") { Description = "The signal's id." };
+        var dismissReason = new Option<string>("--reason")
+        {
+            Description = "Why (kept as the signal's reason).",
+            Required = true,
+        };
+        var dismiss = new Command(
+            "dismiss",
+            "Close a signal no task was made from (new, unrouted or invalid), with the reason."
+        )
+        {
+            dismissId,
+            dismissReason,
+        };
+        dismiss.SetAction(
+            FactoryCli.Handler(
+                async (parse, context, ct) =>
+                {
+                    var factory = await context.OpenAsync(ct);
+                    var signal = await factory.Signals.DismissAsync(
+                        CliContext.Human,
+                        parse.GetValue(dismissId),
+                        parse.GetValue(dismissReason)!,
+                        ct
+                    );
+                    await context.Out.WriteLineAsync($"Signal {signal.Id} ({signal.Key}) dismissed.");
+                    return 0;
+                }
+            )
+        );
+        list.Subcommands.Add(dismiss);
         root.Subcommands.Add(list);
 
         var specSignal = new Argument<long>("signal") { Description = "The signal's id (`factory signals`)." };
@@ -136,7 +200,11 @@ internal static class IngestCommands
     private static async Task WriteDuplicatesAsync(CliContext context, IReadOnlyList<SignalLink> links)
     {
         foreach (var link in links)
-            await context.Out.WriteLineAsync($"\tpossible duplicate of {link.Describe()}");
+        {
+            // Describe() with the title cut to fit, so a long title does not wrap.
+            var title = CliOutput.Fit(link.Title, CliOutput.Width - 72);
+            await context.Out.WriteLineAsync($"\tpossible duplicate of {(link with { Title = title }).Describe()}");
+        }
     }
 
     private static async Task<int> IngestAsync(

@@ -31,7 +31,7 @@ internal static class ServeCommands
                 async (parse, context, ct) =>
                 {
                     var paths = await context.PathsAsync(ct);
-                    if (File.Exists(paths.LedgerFile))
+                    if (LedgerDatabase.Exists(paths))
                     {
                         await context.Out.WriteLineAsync(
                             $"Ledger already exists: {paths.LedgerFile} (environment {LedgerDatabase.Open(paths).Environment}); it was not touched."
@@ -139,7 +139,7 @@ internal static class ServeCommands
                 async (parse, context, ct) =>
                 {
                     var paths = await context.PathsAsync(ct);
-                    if (!File.Exists(paths.LedgerFile))
+                    if (!LedgerDatabase.Exists(paths))
                     {
                         var db = LedgerDatabase.Create(paths, EnvironmentOf(parse.GetValue(test)));
                         await context.Error.WriteLineAsync($"Created {db.Environment} ledger {paths.LedgerFile}");

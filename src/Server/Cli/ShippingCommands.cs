@@ -55,7 +55,7 @@ internal static class ShippingCommands
                     );
                     await context.Out.WriteLineAsync(
                         created
-                            ? $"Shipped event {shipped.Id} recorded ({shipped.Environment}); `factory content drain` drafts the posts."
+                            ? $"Shipped event {shipped.Id} recorded ({shipped.Environment}); a running `factory serve --http` drafts the posts, else `factory content drain`."
                             : $"Run {runId} already shipped as event {shipped.Id}."
                     );
                     return 0;
@@ -64,16 +64,24 @@ internal static class ShippingCommands
         );
         root.Subcommands.Add(ship);
 
+        var funnelJson = CliOutput.JsonOption();
         var funnel = new Command(
             "funnel",
             "The funnel from signals to drafts, with rates, median times, utilization and cost. Test figures are never mixed into live ones."
-        );
+        )
+        {
+            funnelJson,
+        };
         funnel.SetAction(
             FactoryCli.Handler(
-                async (_, context, ct) =>
+                async (parse, context, ct) =>
                 {
                     var factory = await context.OpenAsync(ct);
-                    await context.Out.WriteLineAsync(FunnelText.Render(await factory.Funnel.ReportAsync(ct)));
+                    var report = await factory.Funnel.ReportAsync(ct);
+                    if (parse.GetValue(funnelJson))
+                        await CliOutput.WriteJsonAsync(context.Out, report);
+                    else
+                        await context.Out.WriteLineAsync(FunnelText.Render(report));
                     return 0;
                 }
             )

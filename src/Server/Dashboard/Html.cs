@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Encodings.Web;
 using FactoryMcp.Ledger.Packets;
-using Markdig;
 using Microsoft.AspNetCore.Http;
 
 namespace FactoryMcp.Server.Dashboard;
@@ -13,14 +12,9 @@ internal static class Html
     public const string ContentSecurityPolicy =
         "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-    private static readonly MarkdownPipeline Markdown = new MarkdownPipelineBuilder()
-        .UseAdvancedExtensions()
-        .DisableHtml()
-        .Build();
-
     public static string E(string? text) => HtmlEncoder.Default.Encode(text ?? "");
 
-    public static string FromMarkdown(string markdown) => Markdig.Markdown.ToHtml(markdown, Markdown);
+    public static string FromMarkdown(string markdown) => SafeMarkdown.ToHtml(markdown);
 
     /// <summary>A packet: its YAML front matter verbatim (it says which repo and base), then the rendered body.</summary>
     public static string Packet(string markdown)

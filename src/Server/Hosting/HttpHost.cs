@@ -78,8 +78,13 @@ internal static partial class HttpHost
                 : "Callers authenticate with `Authorization: Bearer <token>` (`factory agent add NAME` prints one)."
         );
         using var stopLoops = new CancellationTokenSource();
-        // Every server process validates too: it takes queued jobs and resumes those whose owner died.
-        var loops = Task.WhenAll(AnnounceLoopAsync(factory, stopLoops.Token), factory.Worker.RunAsync(stopLoops.Token));
+        // Every server process validates too: it takes queued jobs and resumes those whose owner died. It also
+        // runs the content bridge: a shipped event becomes drafts without anyone running `factory content drain`.
+        var loops = Task.WhenAll(
+            AnnounceLoopAsync(factory, stopLoops.Token),
+            factory.Worker.RunAsync(stopLoops.Token),
+            factory.BridgeLoop.RunAsync(stopLoops.Token)
+        );
         try
         {
             await app.WaitForShutdownAsync(ct);

@@ -40,7 +40,15 @@ internal static class StdioHost
                 {
                     return;
                 }
-                await factory.Worker.RunAsync(stopWorker.Token);
+                // A human's server also drafts what it ships (mark_shipped) and what others shipped; an agent's
+                // never ships, so it leaves the bridge to the long-running servers (and `factory content drain`).
+                if (caller.IsHuman)
+                    await Task.WhenAll(
+                        factory.Worker.RunAsync(stopWorker.Token),
+                        factory.BridgeLoop.RunAsync(stopWorker.Token)
+                    );
+                else
+                    await factory.Worker.RunAsync(stopWorker.Token);
             },
             CancellationToken.None
         );

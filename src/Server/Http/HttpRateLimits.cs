@@ -6,16 +6,20 @@ using Microsoft.AspNetCore.RateLimiting;
 namespace FactoryMcp.Server.Http;
 
 /// <summary>
-/// ASP.NET Core rate limiting, after authentication and before authorization: /mcp is limited per token
-/// (http.rate_limit_per_minute, a token bucket refilled each minute, so a burst up to the limit passes),
-/// and per remote address for everything that proved no token (the anonymous agent, failed
-/// authentication); dashboard logins per address. Over the limit: 429 with Retry-After.
+/// ASP.NET Core rate limiting, after authentication and before authorization (so before any body is read):
+/// /mcp is limited per token (http.rate_limit_per_minute, a token bucket refilled each minute, so a burst up
+/// to the limit passes) and per remote address for the anonymous agent; a request to /mcp that proved
+/// nothing (no token, a wrong or revoked one) draws from its address's own, smaller bucket of
+/// <see cref="FailuresPerMinute"/>, so guessing tokens is slow while valid callers at that address are not
+/// held up; dashboard logins per address at the same rate. Over the limit: 429 with Retry-After.
 /// </summary>
 internal static class HttpRateLimits
 {
     public const string Mcp = "mcp";
     public const string Login = "login";
-    private const int LoginsPerMinute = 20;
+
+    /// <summary>Failed authentications (and login attempts) an address may make per minute.</summary>
+    public const int FailuresPerMinute = 20;
 
     public static void Configure(RateLimiterOptions options, int perMinute)
     {
@@ -23,14 +27,12 @@ internal static class HttpRateLimits
         options.AddPolicy(
             Mcp,
             context =>
-                Bucket(
-                    CallerClaims.TokenHash(context.User) is { } hash
-                        ? "token:" + hash
-                        : "address:" + context.Connection.RemoteIpAddress,
-                    perMinute
-                )
+                CallerClaims.TokenHash(context.User) is { } hash ? Bucket("token:" + hash, perMinute)
+                : context.User.Identity?.IsAuthenticated == true
+                    ? Bucket("address:" + context.Connection.RemoteIpAddress, perMinute)
+                : Bucket("failed:" + context.Connection.RemoteIpAddress, Math.Min(perMinute, FailuresPerMinute))
         );
-        options.AddPolicy(Login, context => Bucket("login:" + context.Connection.RemoteIpAddress, LoginsPerMinute));
+        options.AddPolicy(Login, context => Bucket("login:" + context.Connection.RemoteIpAddress, FailuresPerMinute));
         options.OnRejected = async (rejected, ct) =>
         {
             var context = rejected.HttpContext;
@@ -42,7 +44,9 @@ internal static class HttpRateLimits
                 await JsonRpcErrors.WriteAsync(
                     context,
                     StatusCodes.Status429TooManyRequests,
-                    $"Too Many Requests: {context.User.Identity?.Name ?? "this address"} is over this server's rate limit (http.rate_limit_per_minute in factory.yaml); retry in {retryAfter} s."
+                    context.User.Identity?.IsAuthenticated == true
+                        ? $"Too Many Requests: {context.User.Identity.Name} is over this server's rate limit (http.rate_limit_per_minute in factory.yaml); retry in {retryAfter} s."
+                        : $"Too Many Requests: too many failed authentications from this address; retry in {retryAfter} s with a valid bearer token."
                 );
             else
                 await Results

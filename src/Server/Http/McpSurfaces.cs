@@ -30,6 +30,10 @@ internal sealed class McpSurfaces(Func<Caller, McpServerOptions> build)
         target.PromptCollection = surface.PromptCollection;
         target.ResourceCollection = surface.ResourceCollection;
         target.Handlers = surface.Handlers;
+        // MCP Tasks' tasks/* methods (custom request handlers: experimental in SDK 2.4.0).
+#pragma warning disable MCPEXP002
+        target.RequestHandlers = surface.RequestHandlers;
+#pragma warning restore MCPEXP002
         // The surface's own filters; the SDK's only default one guards [Authorize] metadata, which no tool here has.
         target.Filters = surface.Filters;
         // A surface resolves nothing from the server's services, so no DI scope per request.

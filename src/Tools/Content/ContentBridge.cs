@@ -62,6 +62,24 @@ public sealed class ContentBridge(
     public async Task<DrainReport> DrainAsync(bool includeTest, CancellationToken ct = default)
     {
         var events = (await shipping.EventsAsync(ct)).Where(e => e.Environment == "live" || includeTest).ToList();
+        return await DraftAllAsync(events, ct);
+    }
+
+    /// <summary>
+    /// What a long-running server does on its own: drafts the events of its ledger's environment that still
+    /// lack a draft (a test ledger's server drafts its test events, which never reach live figures).
+    /// </summary>
+    public async Task<DrainReport> DrainPendingAsync(CancellationToken ct = default)
+    {
+        var pending = await drafts.UndraftedEventsAsync(ct);
+        var events = new List<ShippedEventRow>(pending.Count);
+        foreach (var id in pending)
+            events.Add(await shipping.GetAsync(id, ct));
+        return await DraftAllAsync(events, ct);
+    }
+
+    private async Task<DrainReport> DraftAllAsync(IReadOnlyList<ShippedEventRow> events, CancellationToken ct)
+    {
         int created = 0,
             packets = 0;
         var exported = new List<string>();

@@ -12,15 +12,15 @@ public static class FunnelText
         var sb = new StringBuilder();
         sb.AppendLine($"# Funnel ({report.Environment} ledger)");
         if (report.Live is { } live)
-            Figures(sb, "Live", live);
+            Figures(sb, "Live", live, isLive: true);
         else
             sb.AppendLine().AppendLine("Live: no live figures in this ledger.");
         if (report.Test is { } test)
-            Figures(sb, "Test (never mixed into live figures)", test);
+            Figures(sb, "Test (never mixed into live figures)", test, isLive: false);
         return sb.ToString();
     }
 
-    private static void Figures(StringBuilder sb, string title, FunnelFigures f)
+    private static void Figures(StringBuilder sb, string title, FunnelFigures f, bool isLive)
     {
         sb.AppendLine().AppendLine($"## {title}");
         sb.AppendLine(string.Join(" → ", f.Steps.Select(s => $"{s.Name} {s.Count}")));
@@ -33,7 +33,11 @@ public static class FunnelText
         sb.AppendLine($"- median minutes: {string.Join(", ", f.MedianMinutes.Select(p => $"{p.Key} {Num(p.Value)}"))}");
         sb.AppendLine($"- signal → approved packet: {Num(f.SignalToApprovedMedianMinutes)} min (median)");
         sb.AppendLine($"- cost per shipped change: {Num(f.CostPerShippedChange)} ({f.CostUnit})");
-        sb.AppendLine($"- live event bridge coverage: {Pct(f.LiveEventBridgeCoverage)}");
+        sb.AppendLine(
+            isLive
+                ? $"- live event bridge coverage: {Pct(f.LiveEventBridgeCoverage)}"
+                : $"- test event bridge coverage: {Pct(f.EventBridgeCoverage)}"
+        );
         foreach (var a in f.Agents)
             sb.AppendLine(
                 $"- {a.Agent}: {a.Runs} runs, {a.BusyMinutes} busy min, utilization {Pct(a.Utilization)} (7 days)"

@@ -35,7 +35,8 @@ public static class CommandEnvironment
         IReadOnlyList<string> passthrough,
         bool sandboxed,
         bool network,
-        int timeoutSeconds
+        int timeoutSeconds,
+        string limits
     )
     {
         var variables = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -67,7 +68,8 @@ public static class CommandEnvironment
             .Select(p => $"{p.Key}={p.Value}")
             .Append($"sandboxed={sandboxed}")
             .Append($"network={network}")
-            .Append($"timeout={timeoutSeconds}");
+            .Append($"timeout={timeoutSeconds}")
+            .Append($"limits={limits}");
         var hash = Convert
             .ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', stable))))[..16]
             .ToLowerInvariant();

@@ -14,6 +14,9 @@ public sealed record CommandOutcome(
 {
     public bool Passed => ExitCode == 0 && !TimedOut;
 
+    /// <summary>Limits the command hit and output left out of its blob (also written at the top of the excerpt).</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
+
     public string Line =>
         $"`{Command}` → exit {ExitCode}{(TimedOut ? " (timed out)" : "")} in {Duration.TotalSeconds:0.0}s{(Sandboxed ? "" : ", unsandboxed")}{(Cached ? ", cached" : "")}";
 }

@@ -1,3 +1,4 @@
+using FactoryMcp.Ledger.Lines;
 using FactoryMcp.Tools.Processes;
 
 namespace FactoryMcp.Tools.Gate;
@@ -50,24 +51,42 @@ public static class CommandSandbox
         bool sandbox,
         bool network,
         TimeSpan timeout,
-        string outputFile
+        string outputFile,
+        SandboxLimits limits
     )
     {
+        var spec = new ProcessSpec("/bin/sh", ["-c", command])
+        {
+            WorkingDirectory = checkout,
+            Environment = environment,
+            Timeout = timeout,
+            OutputFile = outputFile,
+            OutputFileLimit = limits.OutputMib * SandboxLimits.Mib,
+            NewProcessGroup = true,
+            CaptureBytes = 64 * 1024,
+        };
         if (!sandbox)
         {
-            return new ProcessSpec("/bin/sh", ["-c", command])
-            {
-                WorkingDirectory = checkout,
-                Environment = environment,
-                Timeout = timeout,
-                OutputFile = outputFile,
-                NewProcessGroup = true,
-                CaptureBytes = 64 * 1024,
-            };
+            List<string> argv = [.. Limited(limits, processes: false), "/bin/sh", "-c", command];
+            return spec with { FileName = argv[0], Arguments = argv[1..] };
         }
-        var args = new List<string> { "--die-with-parent", "--new-session", "--unshare-all", "--unshare-user-try" };
-        if (network)
-            args.Add("--share-net");
+
+        // As root, no user namespace: one would map the command's uid to root outside, which owns /etc/shadow.
+        // The command drops to nobody instead (setpriv, after bubblewrap made its mounts), losing every capability.
+        var dropRoot = SandboxHost.DropsRoot;
+        var args = new List<string> { "--die-with-parent", "--new-session" };
+        if (dropRoot)
+        {
+            args.AddRange(["--unshare-ipc", "--unshare-pid", "--unshare-uts", "--unshare-cgroup-try"]);
+            if (!network)
+                args.Add("--unshare-net");
+        }
+        else
+        {
+            args.AddRange(["--unshare-all", "--unshare-user-try"]);
+            if (network)
+                args.Add("--share-net");
+        }
         foreach (var folder in SystemFolders.Where(Directory.Exists))
             args.AddRange(["--ro-bind", folder, folder]);
         foreach (var link in new[] { "bin", "sbin", "lib", "lib32", "lib64", "libx32" })
@@ -79,32 +98,98 @@ public static class CommandSandbox
             else if (Directory.Exists(path))
                 args.AddRange(["--ro-bind", path, path]);
         }
-        args.AddRange(["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp"]);
-        args.AddRange([
-            "--bind",
-            checkout,
-            checkout,
-            "--bind",
-            home,
-            home,
-            "--bind",
-            tmp,
-            tmp,
-            "--chdir",
-            checkout,
-            "--clearenv",
-        ]);
+        var tmpfsBytes = (limits.TmpMib * SandboxLimits.Mib).ToString(
+            System.Globalization.CultureInfo.InvariantCulture
+        );
+        args.AddRange(["--proc", "/proc", "--dev", "/dev"]);
+        foreach (var folder in new[] { "/tmp", "/var/tmp" })
+            args.AddRange(["--perms", "1777", "--size", tmpfsBytes, "--tmpfs", folder]);
+        // bubblewrap makes missing mount points private (0700, root's): the uid below must be able to walk to its folders.
+        foreach (var folder in MountPointParents([checkout, home, tmp]))
+            args.AddRange(["--perms", "0755", "--dir", folder]);
+        args.AddRange(["--bind", checkout, checkout, "--bind", home, home, "--bind", tmp, tmp, "--chdir", checkout]);
+        args.Add("--clearenv");
         foreach (var (key, value) in environment)
             args.AddRange(["--setenv", key, value]);
-        args.AddRange(["--", "/bin/sh", "-c", command]);
-        return new ProcessSpec("bwrap", args)
+        args.Add("--");
+        if (dropRoot)
         {
-            WorkingDirectory = checkout,
-            Environment = environment,
-            Timeout = timeout,
-            OutputFile = outputFile,
-            NewProcessGroup = true,
-            CaptureBytes = 64 * 1024,
+            var uid = SandboxHost.UnprivilegedUid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            args.AddRange([
+                "setpriv",
+                "--reuid=" + uid,
+                "--regid=" + uid,
+                "--clear-groups",
+                "--inh-caps=-all",
+                "--bounding-set=-all",
+                "--no-new-privs",
+                "--",
+            ]);
+        }
+        args.AddRange([.. Limited(limits, processes: !SandboxHost.IsRoot || dropRoot), "/bin/sh", "-c", command]);
+        return spec with { FileName = "bwrap", Arguments = args };
+    }
+
+    /// <summary>Folders above the bound ones that exist only inside the sandbox (never a system folder or a tmpfs root).</summary>
+    private static IEnumerable<string> MountPointParents(IEnumerable<string> folders)
+    {
+        string[] mounted =
+        [
+            .. SystemFolders,
+            "/tmp",
+            "/var/tmp",
+            "/proc",
+            "/dev",
+            "/bin",
+            "/sbin",
+            "/lib",
+            "/lib32",
+            "/lib64",
+            "/libx32",
+        ];
+        var parents = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var folder in folders)
+        {
+            for (
+                var parent = Path.GetDirectoryName(folder);
+                parent is { Length: > 1 };
+                parent = Path.GetDirectoryName(parent)
+            )
+            {
+                if (
+                    !mounted.Any(m => parent == m || parent.StartsWith(m + "/", StringComparison.Ordinal))
+                    || parent.StartsWith("/tmp/", StringComparison.Ordinal)
+                    || parent.StartsWith("/var/tmp/", StringComparison.Ordinal)
+                )
+                    parents.Add(parent);
+            }
+        }
+        // Sorted, so a folder comes before those inside it.
+        return parents;
+    }
+
+    /// <summary>
+    /// The prlimit prefix that sets the command's rlimits (nothing when prlimit is missing: the evidence says so).
+    /// The process limit only where it is the sandbox's own count: outside one, RLIMIT_NPROC counts every process
+    /// of the server's user, and root ignores it.
+    /// </summary>
+    private static List<string> Limited(SandboxLimits limits, bool processes)
+    {
+        if (!SandboxHost.Rlimits)
+            return [];
+        var culture = System.Globalization.CultureInfo.InvariantCulture;
+        var list = new List<string>
+        {
+            "prlimit",
+            "--core=0",
+            $"--as={(limits.MemoryMib * SandboxLimits.Mib).ToString(culture)}",
+            // SIGXCPU at the limit (exit 152), SIGKILL 5 s later for a command that ignores it.
+            $"--cpu={limits.CpuSeconds.ToString(culture)}:{(limits.CpuSeconds + 5).ToString(culture)}",
+            $"--fsize={(limits.FileMib * SandboxLimits.Mib).ToString(culture)}",
         };
+        if (processes)
+            list.Add($"--nproc={limits.Processes.ToString(culture)}");
+        list.Add("--");
+        return list;
     }
 }

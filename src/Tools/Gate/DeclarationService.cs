@@ -17,7 +17,8 @@ namespace FactoryMcp.Tools.Gate;
 /// the evaluator's (<see cref="GateEvaluator"/>: what the server observes); this class sequences them. A
 /// declaration that needs no validation is decided at once. PR_READY (and a NO_OP that claims the bug is
 /// gone) becomes a durable validation job; the call waits at most declare_wait_seconds, and the same call
-/// again returns the job's status or outcome.
+/// again returns the job's status or outcome. A client that takes MCP Tasks gets the job itself instead
+/// (<see cref="StartAsync"/>, then <see cref="OutcomeAsync"/>).
 /// </summary>
 public sealed class DeclarationService(
     DeclarationLedger declarations,
@@ -37,6 +38,21 @@ public sealed class DeclarationService(
         CancellationToken ct = default
     )
     {
+        var start = await StartAsync(caller, input, ct);
+        return start.Decided ?? await AwaitAsync(start.Job!.Id, ct);
+    }
+
+    /// <summary>
+    /// The declaration up to the point where the blocking call would wait: decided at once (or refused, which
+    /// throws), or the validation job that will decide it (a new one, or the one a repeat of this very
+    /// declaration finds). MCP Tasks hand the job out instead of waiting for it.
+    /// </summary>
+    public async Task<DeclarationStart> StartAsync(
+        Caller caller,
+        DeclarationInput input,
+        CancellationToken ct = default
+    )
+    {
         var check = await declarations.CheckAsync(caller, input, ct);
         if (!check.NeedsValidation)
         {
@@ -47,18 +63,18 @@ public sealed class DeclarationService(
                 closed.TaskState,
                 CancellationToken.None
             );
-            return closed;
+            return new DeclarationStart(closed, null);
         }
-        // The same declaration again: report the job under way, or its outcome.
+        // The same declaration again: the job under way, or the one holding its outcome.
         if (await jobs.RepeatOfAsync(check, ct) is { } earlier)
-            return await AwaitAsync(earlier.Id, ct);
+            return new DeclarationStart(null, earlier);
         var head =
             check.Input.State == TerminalStates.PrReady && check.Run.State == RunStates.Open
                 ? await ResolveHeadAsync(caller, check, ct)
                 : null;
         var job = await jobs.BeginAsync(caller, check, head, ct);
         worker.Nudge();
-        return await AwaitAsync(job.Id, ct);
+        return new DeclarationStart(null, job);
     }
 
     /// <summary>The head to validate: the agent's full SHA, checked against its workspace, or a snapshot of the workspace.</summary>
@@ -92,33 +108,14 @@ public sealed class DeclarationService(
     /// </summary>
     private async Task<DeclarationResult> AwaitAsync(long jobId, CancellationToken ct)
     {
-        var wait = TimeSpan.FromSeconds(config.Settings.DeclareWaitSeconds);
         var started = time.GetTimestamp();
         while (true)
         {
             var finished = worker.NextFinished;
-            var job = await jobs.GetAsync(jobId, ct);
-            if (job.Finished && job.Result is { } result)
-            {
-                await jobs.MarkDeliveredAsync(jobId, ct);
-                if (result.Outcome == DeclarationLedger.Refused)
-                    throw DeclarationLedger.Refusal(result, job.Problems);
-                return result;
-            }
-            if (job.Finished)
-            {
-                // Finished without a decision: the run was cancelled or closed while it validated.
-                var run = await runs.GetAsync(job.RunId, ct);
-                return new DeclarationResult(
-                    job.RunId,
-                    0,
-                    job.State,
-                    run.State,
-                    (await tasks.GetAsync(run.TaskId, ct)).State,
-                    $"Validation finished ({job.State}) but the run is now {run.State}."
-                );
-            }
-            if (time.GetElapsedTime(started) >= wait)
+            var (job, outcome) = await OutcomeAsync(jobId, ct);
+            if (outcome is not null)
+                return outcome;
+            if (time.GetElapsedTime(started) >= Wait)
             {
                 var run = await runs.GetAsync(job.RunId, ct);
                 return new DeclarationResult(
@@ -127,18 +124,68 @@ public sealed class DeclarationService(
                     "validating",
                     run.State,
                     TaskStates.Validating,
-                    $"Validating (job {job.Id}, {job.Progress ?? job.State}, {(int)(time.GetUtcNow() - job.CreatedAt).TotalSeconds}s so far). Call declare_terminal_state again with the same arguments for the outcome."
+                    $"Validating ({Progress(job)}). Call declare_terminal_state again with the same arguments for the outcome."
                 );
             }
-            // This process's worker says when it finishes a job; polling covers jobs another process runs.
-            await Task.WhenAny(
-                finished,
-                Task.Delay(
-                    TimeSpan.FromMilliseconds(time.GetElapsedTime(started) < TimeSpan.FromSeconds(2) ? 50 : 250),
-                    ct
-                )
-            );
-            ct.ThrowIfCancellationRequested();
+            await NextLookAsync(finished, started, ct);
         }
     }
+
+    /// <summary>The longest a call may wait for a job: declare_wait_seconds.</summary>
+    public TimeSpan Wait => TimeSpan.FromSeconds(config.Settings.DeclareWaitSeconds);
+
+    /// <summary>Where an unfinished job stands, in words: "job 7, running tests, 12s so far".</summary>
+    public string Progress(ValidationJobRow job) =>
+        $"job {job.Id}, {job.Progress ?? job.State}, {(int)(time.GetUtcNow() - job.CreatedAt).TotalSeconds}s so far";
+
+    /// <summary>
+    /// The job's answer as the blocking call gives it (a refusal throws, as it does there), or a null outcome
+    /// while it still validates. Giving the answer marks it delivered, so the same declaration again
+    /// validates anew after a refusal.
+    /// </summary>
+    public async Task<(ValidationJobRow Job, DeclarationResult? Outcome)> OutcomeAsync(
+        long jobId,
+        CancellationToken ct = default
+    )
+    {
+        var job = await jobs.GetAsync(jobId, ct);
+        if (job.Finished && job.Result is { } result)
+        {
+            await jobs.MarkDeliveredAsync(jobId, ct);
+            if (result.Outcome == DeclarationLedger.Refused)
+                throw DeclarationLedger.Refusal(result, job.Problems);
+            return (job, result);
+        }
+        if (!job.Finished)
+            return (job, null);
+        // Finished without a decision: the run was cancelled or closed while it validated.
+        var run = await runs.GetAsync(job.RunId, ct);
+        return (
+            job,
+            new DeclarationResult(
+                job.RunId,
+                0,
+                job.State,
+                run.State,
+                (await tasks.GetAsync(run.TaskId, ct)).State,
+                $"Validation finished ({job.State}) but the run is now {run.State}."
+            )
+        );
+    }
+
+    /// <summary>
+    /// Until the next look at a job: this process's worker says when it finishes one; polling covers jobs
+    /// another process runs.
+    /// </summary>
+    public async Task NextLookAsync(Task finished, long started, CancellationToken ct)
+    {
+        await Task.WhenAny(
+            finished,
+            Task.Delay(TimeSpan.FromMilliseconds(time.GetElapsedTime(started) < TimeSpan.FromSeconds(2) ? 50 : 250), ct)
+        );
+        ct.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>Signals when this process's worker next finishes a job.</summary>
+    public Task NextFinished => worker.NextFinished;
 }

@@ -6,6 +6,7 @@ using FactoryMcp.Ledger.Packets;
 using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Tasks;
 using FactoryMcp.Ledger.Validation;
+using FactoryMcp.Tools.Gate.Reports;
 using FactoryMcp.Tools.Git;
 using FactoryMcp.Tools.Hosting;
 
@@ -16,7 +17,11 @@ public sealed record GateVerdict(
     string? HeadSha,
     IReadOnlyList<string> Problems,
     IReadOnlyList<ServerEvidence> Evidence
-);
+)
+{
+    /// <summary>The observations behind a PR_READY verdict, for its attestation (null for NO_OP and server faults).</summary>
+    public GateFacts? Facts { get; init; }
+}
 
 /// <summary>
 /// The gate of DESIGN section 5, evaluated by the server on its own checkouts. It never trusts the
@@ -24,7 +29,7 @@ public sealed record GateVerdict(
 /// all observed here, in the order DESIGN numbers them, and every unmet condition is listed. The
 /// declaration is then decided by the ledger's one rule (DeclarationLedger) with these problems.
 /// </summary>
-public sealed class GateEvaluator(
+public sealed partial class GateEvaluator(
     RunLedger runs,
     TaskLedger tasks,
     EvidenceLedger evidence,
@@ -53,12 +58,17 @@ public sealed class GateEvaluator(
             settings.EnvPassthrough,
             settings.Network,
             settings.TimeoutSeconds,
-            sandbox
+            sandbox,
+            settings.Limits
         );
         var gate = new Findings();
         if (!sandbox && (settings.RequireSandbox || config.Settings.RequireSandbox))
             gate.Problems.Add(
                 "this line requires sandboxed validation, but bubblewrap is not available on the server; a human must install it (Debian package bubblewrap)"
+            );
+        if (settings.RequireLimits && SandboxHost.Unenforced(sandbox) is { Count: > 0 } unenforced)
+            gate.Problems.Add(
+                $"this line requires every validation limit (require_limits), but this server cannot enforce: {string.Join("; ", unenforced)}. A human must fix the host (README, \"Limits of validation\")"
             );
 
         if (job.DeclaredState == TerminalStates.NoOp)
@@ -89,8 +99,23 @@ public sealed class GateEvaluator(
         progress("checking the head");
         gate.Problems.AddRange(await heads.ProblemsAsync(run, task.Repo, head, ct));
 
-        // 3. Validation: every command, on a fresh checkout of head.
-        await ValidateAsync(gate, mirror, head, settings, context, jobFolder, sandbox, progress, ct);
+        // 3. Validation: every command, on a fresh checkout of head; with reports.junit, also at base, test by test.
+        var atHead = await ValidateAsync(gate, mirror, head, settings, context, jobFolder, sandbox, progress, ct);
+        if (settings.JunitReports is { } pattern)
+            await CompareTestsAsync(
+                gate,
+                job,
+                head,
+                atHead,
+                pattern,
+                packet,
+                report,
+                settings,
+                mirror,
+                context,
+                progress,
+                ct
+            );
 
         // 4. The Reproduction: fails at base (with the change's tests laid over), passes at head.
         if (packet.Reproduction is { } reproduction)
@@ -110,7 +135,20 @@ public sealed class GateEvaluator(
         // 5. The diff: non-empty, within Scope, outside Non-Goals, no test deleted.
         gate.Problems.AddRange(report.Problems);
         gate.Evidence.Add(await DiffEvidenceAsync(mirror, job.BaseSha, head, report, ct));
-        return new GateVerdict(head, gate.Problems, gate.Evidence);
+        return new GateVerdict(head, gate.Problems, gate.Evidence)
+        {
+            Facts = new GateFacts(
+                atHead.Outcomes,
+                gate.Evidence.FirstOrDefault(e => e.Kind == EvidenceKinds.Reproduction)?.Summary,
+                settings.JunitReports,
+                gate.Evidence.FirstOrDefault(e => e.Kind == EvidenceKinds.TestReport)?.Summary,
+                gate.Tests,
+                sandbox,
+                settings.Network,
+                settings.TimeoutSeconds,
+                settings.Limits
+            ),
+        };
     }
 
     /// <summary>What the evaluation found so far: unmet conditions, and the evidence the server observed.</summary>
@@ -118,6 +156,9 @@ public sealed class GateEvaluator(
     {
         public List<string> Problems { get; } = [];
         public List<ServerEvidence> Evidence { get; } = [];
+
+        /// <summary>The per-test table, when the line compares tests.</summary>
+        public IReadOnlyList<TestRow>? Tests { get; set; }
     }
 
     /// <summary>NO_OP already_fixed or cannot_reproduce: the Reproduction, re-run at base, must no longer show the bug.</summary>
@@ -157,7 +198,7 @@ public sealed class GateEvaluator(
             );
     }
 
-    private async Task ValidateAsync(
+    private async Task<ValidationRun> ValidateAsync(
         Findings gate,
         string mirror,
         string head,
@@ -172,28 +213,53 @@ public sealed class GateEvaluator(
         var headCheckout = Path.Combine(jobFolder, "head");
         progress("checking out head");
         await Checkouts.CreateAsync(mirror, head, headCheckout, ct);
-        var validation = await commands.RunSequenceAsync(
-            headCheckout,
-            settings.Validation,
-            head,
-            context,
-            p => progress("validation " + p),
-            stopAtFirstFailure: false,
-            ct
-        );
-        Checkouts.Delete(headCheckout);
+        ValidationRun run;
+        try
+        {
+            run = settings.JunitReports is { } pattern
+                ? await commands.RunWithReportsAsync(
+                    headCheckout,
+                    settings.Validation,
+                    head,
+                    context,
+                    pattern,
+                    p => progress("validation " + p),
+                    ct
+                )
+                : new ValidationRun(
+                    await commands.RunSequenceAsync(
+                        headCheckout,
+                        settings.Validation,
+                        head,
+                        context,
+                        p => progress("validation " + p),
+                        stopAtFirstFailure: false,
+                        ct
+                    ),
+                    null,
+                    null,
+                    []
+                );
+        }
+        finally
+        {
+            Checkouts.Delete(headCheckout);
+        }
+        var validation = run.Outcomes;
         foreach (var failed in validation.Where(o => !o.Passed))
             gate.Problems.Add(
-                $"validation command `{failed.Command}` {(failed.TimedOut ? $"timed out after {settings.TimeoutSeconds}s" : $"exited {failed.ExitCode}")}; output ends: {Tail(failed.Excerpt)}"
+                $"validation command `{failed.Command}` {(failed.TimedOut ? $"timed out after {settings.TimeoutSeconds}s" : $"exited {failed.ExitCode}")}{(failed.Notes.Count > 0 ? $" ({string.Join("; ", failed.Notes)})" : "")}; output ends: {Tail(failed.Excerpt)}"
             );
+        var hit = validation.SelectMany(o => o.Notes).Select(n => n.Split(':')[0].Replace(", likely", "")).Distinct();
         gate.Evidence.Add(
             new ServerEvidence(
                 EvidenceKinds.TestOutput,
-                $"Server validation of {Short(head)}: {validation.Count(o => o.Passed)}/{validation.Count} commands passed{(sandbox ? ", sandboxed" : ", unsandboxed")}",
-                Render(validation),
+                $"Server validation of {Short(head)}: {validation.Count(o => o.Passed)}/{validation.Count} commands passed{(sandbox ? ", sandboxed" : ", unsandboxed")}{string.Concat(hit.Select(h => "; " + h))}",
+                SandboxHost.Describe(settings.Limits, sandbox) + "\n\n" + Render(validation),
                 validation.FirstOrDefault(o => !o.Passed)?.BlobSha ?? validation.LastOrDefault()?.BlobSha
             )
         );
+        return run;
     }
 
     private async Task ReproduceAtBaseAndHeadAsync(

@@ -1,6 +1,7 @@
 using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Validation;
+using FactoryMcp.Tools.Attestation;
 using FactoryMcp.Tools.Content;
 using FactoryMcp.Tools.Hosting;
 using FactoryMcp.Tools.Notifications;
@@ -19,6 +20,7 @@ public sealed partial class ValidationWorker(
     GateEvaluator evaluator,
     ContentBridge content,
     Notifier notifier,
+    Attestor attestor,
     ConfigFiles config,
     LedgerPaths paths,
     Telemetry.RunSpans spans,
@@ -96,7 +98,7 @@ public sealed partial class ValidationWorker(
         var folder = Path.Combine(paths.RunsFolder, ".validation", $"job-{job.Id}-{job.Starts}");
         var progress = "starting";
         using var heartbeat = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var beats = BeatAsync(job.Id, () => progress, heartbeat);
+        var beats = BeatAsync(job.Id, job.Starts, () => progress, heartbeat);
         try
         {
             Directory.CreateDirectory(folder);
@@ -123,13 +125,18 @@ public sealed partial class ValidationWorker(
             var result = await jobs.CompleteAsync(
                 job.Id,
                 owner,
+                job.Starts,
                 verdict.HeadSha,
                 verdict.Problems,
                 verdict.Evidence,
                 CancellationToken.None
             );
             if (result is { Outcome: "accepted", RunState: Ledger.Lifecycle.RunStates.Accepted })
+            {
+                if (verdict is { Facts: { } facts, HeadSha: { } head })
+                    await AttestAsync(job.RunId, head, facts);
                 await content.ApplyWriterOutputAsync(job.RunId, CancellationToken.None);
+            }
             if (result is not null)
             {
                 var run = await runs.GetAsync(job.RunId, CancellationToken.None);
@@ -157,11 +164,32 @@ public sealed partial class ValidationWorker(
         }
     }
 
-    private async Task BeatAsync(long jobId, Func<string> progress, CancellationTokenSource heartbeat)
+    /// <summary>
+    /// Signs the accepted run's attestation. The acceptance stands if this fails (an unreadable key, say): the error is
+    /// logged and `factory attest verify` reports the run as unattested.
+    /// </summary>
+    private async Task AttestAsync(long runId, string head, GateFacts facts)
+    {
+        try
+        {
+            await attestor.AttestAsync(runId, head, facts, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            LogAttestFailed(logger, e, runId);
+        }
+    }
+
+    private async Task BeatAsync(
+        long jobId,
+        long leaseVersion,
+        Func<string> progress,
+        CancellationTokenSource heartbeat
+    )
     {
         while (!heartbeat.IsCancellationRequested)
         {
-            if (!await jobs.HeartbeatAsync(jobId, owner, progress(), JobLease, CancellationToken.None))
+            if (!await jobs.HeartbeatAsync(jobId, owner, leaseVersion, progress(), JobLease, CancellationToken.None))
             {
                 // Another process took the job over (we were presumed dead): stop working on it.
                 await heartbeat.CancelAsync();
@@ -189,6 +217,12 @@ public sealed partial class ValidationWorker(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Validation job {JobId} failed inside the server")]
     private static partial void LogJobFailed(ILogger logger, Exception exception, long jobId);
+
+    [LoggerMessage(
+        Level = LogLevel.Error,
+        Message = "Run {RunId} was accepted but its attestation could not be signed"
+    )]
+    private static partial void LogAttestFailed(ILogger logger, Exception exception, long runId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The validation loop failed; it will retry")]
     private static partial void LogLoopFailed(ILogger logger, Exception exception);

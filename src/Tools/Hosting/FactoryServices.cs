@@ -1,4 +1,5 @@
 using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Attestations;
 using FactoryMcp.Ledger.Claims;
 using FactoryMcp.Ledger.Content;
 using FactoryMcp.Ledger.Declarations;
@@ -15,11 +16,13 @@ using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Tasks;
 using FactoryMcp.Ledger.Validation;
 using FactoryMcp.Ledger.Verification;
+using FactoryMcp.Tools.Attestation;
 using FactoryMcp.Tools.Content;
 using FactoryMcp.Tools.Export;
 using FactoryMcp.Tools.Gate;
 using FactoryMcp.Tools.Git;
 using FactoryMcp.Tools.Maintenance;
+using FactoryMcp.Tools.Mcp.TaskViews;
 using FactoryMcp.Tools.Notifications;
 using FactoryMcp.Tools.Runs;
 using FactoryMcp.Tools.Shipping;
@@ -55,6 +58,7 @@ public sealed class FactoryServices
         Evidence = new EvidenceLedger(db, Runs, Tasks, Leases);
         Declarations = new DeclarationLedger(db, Runs, Tasks, Leases);
         ValidationJobs = new ValidationJobLedger(db);
+        TaskViews = new TaskViewLedger(db);
         CommandCache = new CommandCache(db);
         Escalations = new EscalationLedger(db);
         Verifications = new VerificationLedger(db);
@@ -65,6 +69,7 @@ public sealed class FactoryServices
         Funnel = new FunnelLedger(db);
         Signals = new SignalLedger(db);
         Specs = new SpecLedger(db);
+        Attestations = new AttestationLedger(db);
 
         // The machinery around it.
         Mirrors = new Mirrors(db.Paths);
@@ -87,9 +92,11 @@ public sealed class FactoryServices
             db.Paths
         );
         Bundles = new RunBundle(Runs, Tasks, Evidence, Declarations, Verifications, Reviews, Escalations);
-        Publisher = new Publisher(Shipping, Runs, Tasks, Evidence, Mirrors);
+        Publisher = new Publisher(Shipping, Runs, Tasks, Evidence, Attestations, Mirrors);
         Content = new ContentBridge(Shipping, Tasks, Runs, Evidence, Drafts, Intake, Mirrors, Config, db.Paths);
-        Ship = new ShipService(Shipping, Notifier);
+        BridgeLoop = new ContentBridgeLoop(Content, Logging.CreateLogger("FactoryMcp.Content"));
+        Ship = new ShipService(Shipping, Notifier, BridgeLoop.Nudge);
+        Attestor = new Attestor(Attestations, Runs, Tasks, Config, db.Paths, db.Time);
         RunSpans = new Telemetry.RunSpans(Runs, Tasks, db.Paths.LedgerFile, db.Time);
         Worker = new ValidationWorker(
             ValidationJobs,
@@ -106,6 +113,7 @@ public sealed class FactoryServices
             ),
             Content,
             Notifier,
+            Attestor,
             Config,
             db.Paths,
             RunSpans,
@@ -122,6 +130,7 @@ public sealed class FactoryServices
             Config,
             db.Time
         );
+        McpTasks = new ValidationTasks(TaskViews, ValidationJobs, Runs, Gate);
     }
 
     public LedgerDatabase Db { get; }
@@ -139,6 +148,7 @@ public sealed class FactoryServices
     public EvidenceLedger Evidence { get; }
     public DeclarationLedger Declarations { get; }
     public ValidationJobLedger ValidationJobs { get; }
+    public TaskViewLedger TaskViews { get; }
     public CommandCache CommandCache { get; }
     public EscalationLedger Escalations { get; }
     public VerificationLedger Verifications { get; }
@@ -165,10 +175,20 @@ public sealed class FactoryServices
     public Publisher Publisher { get; }
     public ContentBridge Content { get; }
     public ShipService Ship { get; }
+
+    /// <summary>The content bridge of a long-running server (started by the hosts, woken by ships).</summary>
+    public ContentBridgeLoop BridgeLoop { get; }
     public ValidationWorker Worker { get; }
+
+    /// <summary>Signed attestations of accepted PR_READY runs (`factory attest`).</summary>
+    public AttestationLedger Attestations { get; }
+    public Attestor Attestor { get; }
 
     /// <summary>declare_terminal_state: decides at once, or validates and waits (DESIGN section 5).</summary>
     public DeclarationService Gate { get; }
+
+    /// <summary>MCP Tasks: validation jobs handed to clients that take tasks instead of waiting.</summary>
+    internal ValidationTasks McpTasks { get; }
 
     /// <summary>The garbage collector of workspaces and validation folders (`factory gc`).</summary>
     public GarbageCollector Collector() => new(Runs, ValidationJobs, Workspaces, Config, Paths);

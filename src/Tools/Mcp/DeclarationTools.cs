@@ -2,13 +2,18 @@ using System.ComponentModel;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Declarations;
 using FactoryMcp.Tools.Gate;
+using FactoryMcp.Tools.Mcp.TaskViews;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
 namespace FactoryMcp.Tools.Mcp;
 
 [McpServerToolType]
-internal sealed class DeclarationTools(DeclarationService gate, Caller caller)
+internal sealed class DeclarationTools(
+    DeclarationService gate,
+    Caller caller,
+    RequestContext<CallToolRequestParams>? request = null
+)
 {
     [McpServerTool(Destructive = false, OpenWorld = false, Idempotent = true)]
     [Description(
@@ -25,14 +30,19 @@ internal sealed class DeclarationTools(DeclarationService gate, Caller caller)
         CancellationToken ct = default
     )
     {
-        var result = await gate.DeclareAsync(
-            caller,
-            new DeclarationInput(run_id, state, summary, reason, question, head_commit, residual_risk),
-            ct
-        );
-        return ToolReply.Of(
-            result,
-            $"{result.Message} (run {result.RunId}: {result.RunState}; task: {result.TaskState})"
-        );
+        var input = new DeclarationInput(run_id, state, summary, reason, question, head_commit, residual_risk);
+        if (request is null || TaskFormats.Requested(request.JsonRpcRequest.Params) == TaskFormat.None)
+            return Reply(await gate.DeclareAsync(caller, input, ct));
+        // A client that takes tasks gets the validation job itself (TaskHandlers turns it into a task handle).
+        var start = await gate.StartAsync(caller, input, ct);
+        if (start.Job is { } job)
+            request.Items[TaskHandlers.JobKey] = job;
+        return start.Decided is { } decided
+            ? Reply(decided)
+            : ToolReply.Of(new { run_id, job_id = start.Job!.Id }, $"Validating (job {start.Job.Id}).");
     }
+
+    /// <summary>The one shape of a declaration's answer, for the blocking call and for a task's result alike.</summary>
+    internal static CallToolResult Reply(DeclarationResult result) =>
+        ToolReply.Of(result, $"{result.Message} (run {result.RunId}: {result.RunState}; task: {result.TaskState})");
 }

@@ -18,13 +18,13 @@ internal sealed class HumanJudgmentTools(
     Caller caller
 )
 {
-    [McpServerTool(Destructive = false, OpenWorld = false, Idempotent = false)]
+    [McpServerTool(Destructive = false, OpenWorld = false)]
     [Description(
-        "Review a run awaiting review: approve (records the reviewed SHA for shipping), changes_requested (rework from its head, carrying your feedback) or reject (the task ends)."
+        "Review a run awaiting review: outcome approve (its SHA may ship), changes_requested (rework with your feedback) or reject (task ends)."
     )]
     public async Task<CallToolResult> RecordReviewAsync(
         long run_id,
-        [Description("approve, changes_requested or reject.")] string outcome,
+        string outcome,
         string feedback = "",
         CancellationToken ct = default
     )
@@ -43,24 +43,20 @@ internal sealed class HumanJudgmentTools(
         );
     }
 
-    [McpServerTool(Destructive = true, OpenWorld = false, Idempotent = false)]
-    [Description(
-        "Cancel a task that has not ended: its run's lease is revoked, its workspace freed, it leaves the queue."
-    )]
+    [McpServerTool(Destructive = true, OpenWorld = false)]
+    [Description("Cancel an unfinished task: revokes its lease, frees its workspace, dequeues it.")]
     public async Task<CallToolResult> CancelTaskAsync(long task_id, string reason, CancellationToken ct = default)
     {
         var task = await intake.CancelAsync(caller, task_id, reason, ct);
         return ToolReply.Of(new { task_id = task.Id, state = task.State }, $"Task {task.Id} cancelled.");
     }
 
-    [McpServerTool(Destructive = false, OpenWorld = false, Idempotent = false)]
-    [Description(
-        "Answer an escalated task. requeue: it goes back to the queue and the answer reaches the next packet; cancel: it ends."
-    )]
+    [McpServerTool(Destructive = false, OpenWorld = false)]
+    [Description("Answer an escalated task; action requeue (the answer reaches the next packet) or cancel.")]
     public async Task<CallToolResult> AnswerEscalationAsync(
         long task_id,
         string answer,
-        [Description("requeue or cancel.")] string action = "requeue",
+        string action = "requeue",
         CancellationToken ct = default
     )
     {
@@ -71,9 +67,9 @@ internal sealed class HumanJudgmentTools(
         );
     }
 
-    [McpServerTool(Destructive = false, OpenWorld = false, Idempotent = false)]
+    [McpServerTool(Destructive = false, OpenWorld = false)]
     [Description(
-        "Promote a piece of task feedback (post-run note, review feedback, verifier finding) to a lesson of its line; later packets of the line carry it. Optionally reword it."
+        "Turn feedback (list_records kind feedback) into a lesson that later packets of its line carry; text rewords it."
     )]
     public async Task<CallToolResult> PromoteLessonAsync(
         long feedback_id,
@@ -88,8 +84,8 @@ internal sealed class HumanJudgmentTools(
         );
     }
 
-    [McpServerTool(Destructive = true, OpenWorld = false, Idempotent = false)]
-    [Description("Retire a lesson: later packets of its line no longer carry it.")]
+    [McpServerTool(Destructive = true, OpenWorld = false)]
+    [Description("Retire a lesson: later packets no longer carry it.")]
     public async Task<CallToolResult> RetireLessonAsync(long lesson_id, CancellationToken ct = default)
     {
         var lesson = await lessons.RetireAsync(caller, lesson_id, ct);

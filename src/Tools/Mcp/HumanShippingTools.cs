@@ -12,12 +12,10 @@ namespace FactoryMcp.Tools.Mcp;
 internal sealed class HumanShippingTools(ShipService ship, FunnelLedger funnel, Caller caller)
 {
     [McpServerTool(Destructive = false, OpenWorld = false, Idempotent = true)]
-    [Description(
-        "Record that a run's change reached users. Only the reviewed SHA ships; once per run (a repeat returns the first event)."
-    )]
+    [Description("Record that a run's change reached users; sha must be the reviewed SHA. Once per run.")]
     public async Task<CallToolResult> MarkShippedAsync(
         long run_id,
-        [Description("The full SHA that was merged or deployed.")] string sha,
+        string sha,
         string? pr_url = null,
         CancellationToken ct = default
     )
@@ -42,7 +40,7 @@ internal sealed class HumanShippingTools(ShipService ship, FunnelLedger funnel, 
 
     [McpServerTool(ReadOnly = true, OpenWorld = false)]
     [Description(
-        "The funnel: signals → spec → proposed → approved → claimed → PR_READY → verified → reviewed → shipped → drafted, rates, median times, agent utilization, cost per shipped change, live event bridge coverage. Test figures are reported apart from live ones."
+        "The funnel from signals to drafts: rates, median times, utilization, cost, bridge coverage; test figures apart."
     )]
     public async Task<CallToolResult> FunnelReportAsync(CancellationToken ct = default)
     {

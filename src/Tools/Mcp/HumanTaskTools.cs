@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Text;
 using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Queries;
 using FactoryMcp.Ledger.Tasks;
 using FactoryMcp.Tools.Runs;
 using FactoryMcp.Tools.Tasks;
@@ -10,48 +11,92 @@ using ModelContextProtocol.Server;
 namespace FactoryMcp.Tools.Mcp;
 
 [McpServerToolType]
-internal sealed class HumanTaskTools(TaskLedger tasks, TaskIntake intake, RunBundle bundles, Caller caller)
+internal sealed class HumanTaskTools(
+    TaskLedger tasks,
+    TaskIntake intake,
+    RunBundle bundles,
+    TimeProvider time,
+    Caller caller
+)
 {
     [McpServerTool(ReadOnly = true, OpenWorld = false)]
     [Description(
-        "List tasks, newest first, optionally by state (proposed, ready, running, validating, awaiting_verification, awaiting_review, approved, shipped, no_op, escalated, cancelled, rejected) and line. Pass next_cursor back as cursor for more."
+        "Tasks newest first; runs: true lists runs. Filters: state, line, agent (who ran it), since (24h, 7d, ISO), text (title). More: cursor = next_cursor."
     )]
     public async Task<CallToolResult> ListTasksAsync(
         string? state = null,
         string? line = null,
+        string? agent = null,
+        string? since = null,
+        string? text = null,
+        bool runs = false,
         long? cursor = null,
         long limit = 50,
         CancellationToken ct = default
     )
     {
-        var rows = await tasks.ListAsync(state, line, cursor, (int)Math.Clamp(limit, 1, 200), ct);
-        var text = new StringBuilder(rows.Count == 0 ? "No tasks match.\n" : "");
+        var query = new LedgerQuery
+        {
+            State = state,
+            Line = line,
+            Agent = agent,
+            Since = Since.Parse(since, time.GetUtcNow()),
+            Text = text,
+            BeforeId = cursor,
+            Limit = (int)Math.Clamp(limit, 1, 200),
+        };
+        var lines = new StringBuilder();
+        if (runs)
+        {
+            var found = await tasks.FindRunsAsync(query, ct);
+            foreach (var (r, title, runLine) in found)
+                lines.AppendLine($"- run {r.Id} [{r.State}] task {r.TaskId} by {r.AgentName}, {runLine}: {title}");
+            return ToolReply.Of(
+                new
+                {
+                    runs = found.Select(f => new
+                    {
+                        run_id = f.Run.Id,
+                        task_id = f.Run.TaskId,
+                        f.Run.State,
+                        agent = f.Run.AgentName,
+                        f.Run.Kind,
+                        f.Line,
+                        f.Title,
+                        f.Run.OpenedAt,
+                        f.Run.ClosedAt,
+                    }),
+                    next_cursor = query.NextCursor(found, f => f.Run.Id),
+                },
+                found.Count == 0 ? "No runs match.\n" : lines.ToString()
+            );
+        }
+        var rows = await tasks.FindAsync(query, ct);
         foreach (var t in rows)
-            text.AppendLine($"- #{t.Id} [{t.State}] p{t.Priority} {t.Line}: {t.Title}");
-        long? next = rows.Count == Math.Clamp(limit, 1, 200) ? rows[^1].Id : null;
+            lines.AppendLine($"- #{t.Id} [{t.State}] p{t.Priority} {t.Line}: {t.Title}");
         return ToolReply.Of(
             new
             {
                 tasks = rows.Select(t => new
                 {
-                    t.Id,
+                    task_id = t.Id,
                     t.Title,
                     t.State,
                     t.Line,
                     t.Priority,
+                    target = Ledger.Dispatch.DispatchTargets.Show(t.Target),
                     t.Attempts,
                     t.Reworks,
+                    t.UpdatedAt,
                 }),
-                next_cursor = next,
+                next_cursor = query.NextCursor(rows, t => t.Id),
             },
-            text.ToString()
+            rows.Count == 0 ? "No tasks match.\n" : lines.ToString()
         );
     }
 
     [McpServerTool(ReadOnly = true, OpenWorld = false)]
-    [Description(
-        "The evidence bundle of a run as Markdown: task, evidence (marked agent/server/verifier), declarations including refused ones."
-    )]
+    [Description("A run's evidence bundle (Markdown): task, evidence by origin, declarations incl. refused.")]
     public async Task<CallToolResult> GetRunAsync(long run_id, CancellationToken ct = default)
     {
         var bundle = await bundles.BuildAsync(run_id, ct);
@@ -67,10 +112,8 @@ internal sealed class HumanTaskTools(TaskLedger tasks, TaskIntake intake, RunBun
         );
     }
 
-    [McpServerTool(Destructive = false, OpenWorld = false, Idempotent = false)]
-    [Description(
-        "Approve a proposed task: its base is pinned to a full SHA, its line's defaults are frozen into it, and it is queued for builders."
-    )]
+    [McpServerTool(Destructive = false, OpenWorld = false)]
+    [Description("Approve a proposal: pins its base SHA, freezes its line's defaults, queues it.")]
     public async Task<CallToolResult> ApproveTaskAsync(long task_id, CancellationToken ct = default)
     {
         var weakenings = await intake.WeakeningsAsync(task_id, ct);
@@ -90,7 +133,7 @@ internal sealed class HumanTaskTools(TaskLedger tasks, TaskIntake intake, RunBun
         );
     }
 
-    [McpServerTool(Destructive = true, OpenWorld = false, Idempotent = false)]
+    [McpServerTool(Destructive = true, OpenWorld = false)]
     [Description("Turn down a proposed task, with the reason.")]
     public async Task<CallToolResult> RejectTaskAsync(long task_id, string reason, CancellationToken ct = default)
     {
@@ -98,13 +141,11 @@ internal sealed class HumanTaskTools(TaskLedger tasks, TaskIntake intake, RunBun
         return ToolReply.Of(new { task_id = task.Id, state = task.State }, $"Task {task.Id} rejected.");
     }
 
-    [McpServerTool(Destructive = false, OpenWorld = false, Idempotent = false)]
-    [Description(
-        "Replace a proposed task's packet with a new version (history is kept). Refused once the task is approved."
-    )]
+    [McpServerTool(Destructive = false, OpenWorld = false)]
+    [Description("Replace a proposal's packet (versions kept); refused once approved.")]
     public async Task<CallToolResult> UpdatePacketAsync(
         long task_id,
-        [Description("The whole packet, Markdown.")] string packet,
+        [Description("Whole packet, Markdown.")] string packet,
         string? note = null,
         CancellationToken ct = default
     )

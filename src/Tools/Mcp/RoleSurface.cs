@@ -29,7 +29,7 @@ public static class RoleSurface
             case Roles.Agent:
                 Add(options, services, () => new PacketTools(f.Packets, caller));
                 Add(options, services, () => new EvidenceTools(f.Evidence, f.Config, caller));
-                Add(options, services, () => new DeclarationTools(f.Gate, caller));
+                Add(options, services, request => new DeclarationTools(f.Gate, caller, request));
                 Add(options, services, () => new DispatchTools(f.Claims, f.SpecJobs, f.Intake, caller));
                 break;
             case Roles.Verifier:
@@ -41,19 +41,33 @@ public static class RoleSurface
                 );
                 break;
             case Roles.Human:
-                Add(options, services, () => new HumanTaskTools(f.Tasks, f.Intake, f.Bundles, caller));
+                Add(options, services, () => new HumanDispatchTools(f.Tasks, f.Intake, f.SpecJobs, caller));
+                Add(options, services, () => new HumanTaskTools(f.Tasks, f.Intake, f.Bundles, f.Db.Time, caller));
+                Add(
+                    options,
+                    services,
+                    () => new HumanRecordTools(f.Signals, f.Tasks, f.Lessons, f.Drafts, f.Agents, f.Db.Time)
+                );
                 Add(
                     options,
                     services,
                     () => new HumanJudgmentTools(f.Reviews, f.Intake, f.Escalations, f.Lessons, caller)
                 );
+                Add(options, services, () => new HumanDecisionTools(f.Drafts, f.Signals, caller));
                 Add(options, services, () => new HumanShippingTools(f.Ship, f.Funnel, caller));
+                Add(
+                    options,
+                    services,
+                    () => new HumanAdminTools(f.Agents, f.SignalIntake, f.Publisher, f.Paths, caller)
+                );
                 break;
         }
         // Outermost: one span per call, refusals included (no-op unless telemetry is on).
         options.Filters.Request.CallToolFilters.Add(Telemetry.ToolCallSpans.Filter(caller, f.RunSpans));
         // First of the filters: a malformed call is refused before anything else runs.
         options.Filters.Request.CallToolFilters.Add(ToolArguments.Filter(options.ToolCollection!));
+        if (caller.Role is Roles.Agent or Roles.Human)
+            new TaskViews.TaskHandlers(f.McpTasks, caller).Register(options);
         new PromptHandlers(f.Runs).Register(options, caller);
         new ResourceHandlers(f.Tasks, f.Verifications, f.Bundles, f.DiffPages, f.Funnel, f.Drafts).Register(
             options,
@@ -71,7 +85,7 @@ public static class RoleSurface
                 }
                 catch (LedgerException e)
                 {
-                    return ToolReply.Error(e.Message, new { error = "refused", problems = e.Problems });
+                    return ToolReply.Refused(e);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -111,6 +125,14 @@ public static class RoleSurface
     /// every call, or every server's startup, their own time).
     /// </summary>
     private static void Add<T>(McpServerOptions options, IServiceProvider services, Func<T> create)
+        where T : class => Add(options, services, _ => create());
+
+    /// <summary>As above, for a tool that reads its own request (declare_terminal_state: whether the client takes tasks).</summary>
+    private static void Add<T>(
+        McpServerOptions options,
+        IServiceProvider services,
+        Func<RequestContext<CallToolRequestParams>, T> create
+    )
         where T : class
     {
         foreach (var method in typeof(T).GetMethods(BindingFlags.Public | BindingFlags.Instance))
@@ -118,7 +140,7 @@ public static class RoleSurface
             if (method.GetCustomAttribute<McpServerToolAttribute>() is null)
                 continue;
             options.ToolCollection!.Add(
-                McpServerTool.Create(method, _ => create(), new McpServerToolCreateOptions { Services = services })
+                McpServerTool.Create(method, create, new McpServerToolCreateOptions { Services = services })
             );
         }
     }
@@ -131,6 +153,6 @@ public static class RoleSurface
             Roles.Verifier =>
                 $"FactoryMcp. You are verifier '{caller.Name}' ({caller.VerifierRole}). Call get_task_packet for the next artifact to judge, then submit_verdict. You see only the artifact; the 'verifier-{caller.VerifierRole}' prompt states your mandate.",
             _ =>
-                $"FactoryMcp. You are human '{caller.Name}': approve, edit and reject proposals, read run bundles, review, answer escalations, cancel, and promote and retire lessons.",
+                $"FactoryMcp. You are human '{caller.Name}'. Queue work with enqueue_for_agent; read with list_tasks, list_records, get_run and funnel_report; decide with approve_task, update_packet, reject_task, cancel_task, answer_escalation, record_review, mark_shipped, decide_draft, dismiss_signal, promote_lesson and retire_lesson. Ids are in each result's structured content.",
         };
 }

@@ -27,6 +27,10 @@ internal static class ToolReply
             Content = [new TextContentBlock { Text = Cap(text) }],
         };
 
+    /// <summary>A refusal as every tool gives it: the message, and its problems in structured content.</summary>
+    public static CallToolResult Refused(LedgerException e) =>
+        Error(e.Message, new { error = "refused", problems = e.Problems });
+
     private static string Cap(string text) =>
         text.Length <= MaxTextChars
             ? text

@@ -18,7 +18,7 @@ public static partial class ProcessRunner
 
     public static async Task<ProcessResult> RunAsync(ProcessSpec spec, CancellationToken ct = default)
     {
-        using var output = new CapturedOutput(spec.CaptureBytes, spec.OutputFile);
+        using var output = new CapturedOutput(spec.CaptureBytes, spec.OutputFile, spec.OutputFileLimit);
         var command = Cli.Wrap(spec.NewProcessGroup ? "setsid" : spec.FileName)
             .WithArguments(spec.NewProcessGroup ? [spec.FileName, .. spec.Arguments] : spec.Arguments)
             .WithWorkingDirectory(spec.WorkingDirectory ?? Environment.CurrentDirectory)
@@ -30,7 +30,7 @@ public static partial class ProcessRunner
             .WithStandardErrorPipe(output.Into(output.StandardError))
             .WithValidation(CommandResultValidation.None);
 
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, spec.Abort);
         stop.CancelAfter(spec.Timeout);
         var started = Stopwatch.StartNew();
         Task? exited = null;
@@ -67,9 +67,12 @@ public static partial class ProcessRunner
             // CliWrap gave up waiting for the killed child to exit; the group was killed all the same.
         }
         ct.ThrowIfCancellationRequested();
-        var timedOut = stop.IsCancellationRequested;
+        var aborted = spec.Abort.IsCancellationRequested;
+        var timedOut = stop.IsCancellationRequested && !aborted;
         return new ProcessResult(
-            timedOut ? 124 : exitCode,
+            timedOut ? 124
+                : aborted ? 137
+                : exitCode,
             output.StandardOutput.ToString(),
             output.StandardError.ToString(),
             output.Combined.ToString(),
@@ -77,7 +80,11 @@ public static partial class ProcessRunner
             output.Combined.Truncated,
             started.Elapsed,
             output.Combined.Total
-        );
+        )
+        {
+            OutputFileTruncated = output.FileTruncated,
+            Aborted = aborted,
+        };
     }
 
     private static async Task AfterExitAsync(Process process, bool group, CapturedOutput output)

@@ -26,6 +26,18 @@ public sealed record ProcessSpec(string FileName, IReadOnlyList<string> Argument
     /// <summary>When set, the whole interleaved output is also written to this file, byte for byte.</summary>
     public string? OutputFile { get; init; }
 
+    /// <summary>
+    /// At most this many bytes go to <see cref="OutputFile"/>; the rest is counted (<see cref="ProcessResult.OutputBytes"/>)
+    /// and reported as <see cref="ProcessResult.OutputFileTruncated"/>.
+    /// </summary>
+    public long OutputFileLimit { get; init; } = long.MaxValue;
+
+    /// <summary>
+    /// When this fires the process (its whole group, when it leads one) is killed as on a timeout, but the run ends
+    /// normally with <see cref="ProcessResult.Aborted"/> and exit 137: for a watchdog that stops a command over a limit.
+    /// </summary>
+    public CancellationToken Abort { get; init; }
+
     /// <summary>Start the child as the leader of a new process group (via setsid) and kill the whole group on timeout.</summary>
     public bool NewProcessGroup { get; init; }
 }
@@ -45,5 +57,11 @@ public sealed record ProcessResult(
     long OutputBytes
 )
 {
+    /// <summary>Whether <see cref="ProcessSpec.OutputFile"/> stopped at <see cref="ProcessSpec.OutputFileLimit"/>.</summary>
+    public bool OutputFileTruncated { get; init; }
+
+    /// <summary>Whether <see cref="ProcessSpec.Abort"/> killed the process.</summary>
+    public bool Aborted { get; init; }
+
     public bool Succeeded => ExitCode == 0 && !TimedOut;
 }

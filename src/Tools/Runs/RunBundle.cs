@@ -76,6 +76,11 @@ public sealed class RunBundle(
             sb.AppendLine($"The whole diff, paged: factory://runs/{run.Id}/diff?page=1");
         Section(sb, "Validation");
         Items(sb, items.Where(e => e.Kind == EvidenceKinds.TestOutput));
+        if (items.Any(e => e.Kind == EvidenceKinds.TestReport))
+        {
+            Section(sb, "Tests, base → head");
+            Items(sb, items.Where(e => e.Kind == EvidenceKinds.TestReport));
+        }
         Section(sb, "Declarations (accepted and refused)");
         if (declared.Count == 0)
             sb.AppendLine("None yet.");
@@ -127,6 +132,7 @@ public sealed class RunBundle(
                         or EvidenceKinds.Plan
                         or EvidenceKinds.Diff
                         or EvidenceKinds.TestOutput
+                        or EvidenceKinds.TestReport
                         or EvidenceKinds.Cost
                     )
             )

@@ -1,5 +1,6 @@
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Attestations;
 using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Shipping;
@@ -23,9 +24,13 @@ public sealed class Publisher(
     RunLedger runs,
     TaskLedger tasks,
     EvidenceLedger evidence,
+    AttestationLedger attestations,
     Mirrors mirrors
 )
 {
+    /// <summary>The notes ref attestations are published on: one note per attested commit, the DSSE envelope as JSON.</summary>
+    public const string NotesRef = "refs/notes/factory/attestations";
+
     public async Task<PublishResult> PublishAsync(Caller caller, long runId, CancellationToken ct = default)
     {
         if (!caller.IsHuman)
@@ -44,16 +49,53 @@ public sealed class Publisher(
         if (!push.Succeeded)
             throw new LedgerException($"Could not push {sha} to {remote} as {branch}: {push.StandardError.Trim()}");
 
-        var (prUrl, note) = await OpenDraftPullRequestAsync(task.Repo, remote, branch, task.Title, runId, ct);
+        var attested = await PublishAttestationAsync(runId, sha, remote, mirror, ct);
+        var (prUrl, note) = await OpenDraftPullRequestAsync(
+            task.Repo,
+            remote,
+            branch,
+            task.Title,
+            runId,
+            attested.Published
+                ? $" Its signed attestation is the git note on {sha} in {NotesRef} (`factory attest verify {runId}`)."
+                : "",
+            ct
+        );
         var message = prUrl is null
-            ? $"Pushed {sha[..12]} to {remote} as {branch}. {note}"
-            : $"Pushed {sha[..12]} to {remote} as {branch} and opened draft PR {prUrl}.";
+            ? $"Pushed {sha[..12]} to {remote} as {branch}. {attested.Message}{note}"
+            : $"Pushed {sha[..12]} to {remote} as {branch} and opened draft PR {prUrl}. {attested.Message}";
         await evidence.RecordServerEvidenceAsync(
             runId,
             new ServerEvidence(EvidenceKinds.PrLink, message, prUrl ?? $"{remote} {branch}", Stage: "package"),
             ct
         );
         return new PublishResult(runId, sha, remote, branch, prUrl, message);
+    }
+
+    /// <summary>
+    /// Adds the run's attestation as a git note on the published commit, in the mirror, and pushes the notes ref. A run
+    /// without an attestation of this commit, or a push the remote refuses, is said in the message, never fatal.
+    /// </summary>
+    private async Task<(bool Published, string Message)> PublishAttestationAsync(
+        long runId,
+        string sha,
+        string remote,
+        string mirror,
+        CancellationToken ct
+    )
+    {
+        if (await attestations.ForRunAsync(runId, ct) is not { } attestation || attestation.HeadSha != sha)
+            return (false, "No attestation of this commit to publish. ");
+        var options = new GitRunner.Options { GitDir = mirror, StandardInput = attestation.Envelope };
+        await GitRunner.OutputAsync(["notes", "--ref", NotesRef, "add", "-f", "-F", "-", sha], options, ct);
+        var push = await GitRunner.RunAsync(
+            ["push", "--quiet", "--no-verify", remote, $"{NotesRef}:{NotesRef}"],
+            new GitRunner.Options { GitDir = mirror, UseUserConfig = true },
+            ct
+        );
+        return push.Succeeded
+            ? (true, $"Attestation pushed as a git note ({NotesRef}). ")
+            : (false, $"The attestation note could not be pushed ({push.StandardError.Trim()}); it is in the mirror. ");
     }
 
     /// <summary>The repository's remote: the URL of a URL repository, else the local repository's origin, else the local repository itself.</summary>
@@ -75,6 +117,7 @@ public sealed class Publisher(
         string branch,
         string title,
         long runId,
+        string attestation,
         CancellationToken ct
     )
     {
@@ -109,7 +152,7 @@ public sealed class Publisher(
             "--title",
             title,
             "--body",
-            $"Opened by FactoryMcp for run {runId}: validated by the server, verified blind, and reviewed by a human.",
+            $"Opened by FactoryMcp for run {runId}: validated by the server, verified blind, and reviewed by a human.{attestation}",
         };
         var created = await ProcessRunner.RunAsync(
             new ProcessSpec("gh", args)

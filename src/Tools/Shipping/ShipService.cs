@@ -5,9 +5,10 @@ namespace FactoryMcp.Tools.Shipping;
 
 /// <summary>
 /// Every way a change ships — mark_shipped, `factory ship`, a merged-PR webhook — goes through here: the
-/// ledger appends the event (once per run, only the reviewed SHA) and a new event is announced.
+/// ledger appends the event (once per run, only the reviewed SHA), a new event is announced, and the
+/// process's content bridge is woken to draft it.
 /// </summary>
-public sealed class ShipService(ShippingLedger shipping, Notifier notifier)
+public sealed class ShipService(ShippingLedger shipping, Notifier notifier, Action onShipped)
 {
     public async Task<(ShippedEventRow Event, bool Created)> ShipAsync(
         string actor,
@@ -19,6 +20,8 @@ public sealed class ShipService(ShippingLedger shipping, Notifier notifier)
     )
     {
         var (shipped, created) = await shipping.ShipAsync(actor, runId, sha, source, prUrl, ct);
+        if (created)
+            onShipped();
         if (created)
             await notifier.NotifyAsync(
                 "shipped",

@@ -39,7 +39,7 @@ public sealed class GateEndToEndTests : IDisposable
         return repo;
     }
 
-    private static async Task<(long RunId, string Workspace)> ClaimAndFixAsync(McpClient client)
+    internal static async Task<(long RunId, string Workspace)> ClaimAndFixAsync(McpClient client)
     {
         var claimed = await client.CallToolAsync("get_task_packet", new Dictionary<string, object?>());
         var runId = claimed.StructuredContent!.Value.GetProperty("run_id").GetInt64();
@@ -60,7 +60,7 @@ public sealed class GateEndToEndTests : IDisposable
     private static string? OutcomeOf(CallToolResult result) =>
         result.StructuredContent is { } s && s.TryGetProperty("outcome", out var o) ? o.GetString() : null;
 
-    private static Dictionary<string, object?> PrReady(long runId) =>
+    internal static Dictionary<string, object?> PrReady(long runId) =>
         new()
         {
             ["run_id"] = runId,
@@ -193,7 +193,7 @@ public sealed class GateEndToEndTests : IDisposable
     }
 
     /// <summary>`factory serve` as a plain child process, so the test holds its pid and can SIGKILL it.</summary>
-    private static Task<ChildProcess> StartServerAsync(string workingDirectory, string agent) =>
+    internal static Task<ChildProcess> StartServerAsync(string workingDirectory, string agent) =>
         ChildProcess.StartAsync(
             FactoryBinary.Path,
             ["serve"],
@@ -207,7 +207,8 @@ public sealed class GateEndToEndTests : IDisposable
 
     private static long Scalar(string ledger, string sql) => (long)ScalarObject(ledger, sql)!;
 
-    private static object? ScalarObject(string ledger, string sql)
+    /// <summary>One value read from a SQLite ledger file behind the server's back (read-only, no pool).</summary>
+    internal static object? ScalarObject(string ledger, string sql)
     {
         using var connection = new SqliteConnection($"Data Source={ledger};Mode=ReadOnly;Pooling=False");
         connection.Open();
@@ -216,13 +217,14 @@ public sealed class GateEndToEndTests : IDisposable
         return command.ExecuteScalar();
     }
 
-    private static async Task WaitForAsync(Func<bool> condition)
+    /// <summary>Polls <paramref name="condition"/> every 100 ms until it holds, for at most <paramref name="seconds"/>.</summary>
+    internal static async Task WaitForAsync(Func<bool> condition, int seconds = 60)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (!condition())
         {
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("condition not reached in 60 s");
+                throw new TimeoutException($"condition not reached in {seconds} s");
             await Task.Delay(100);
         }
     }

@@ -1,3 +1,4 @@
+using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Tests.Gate;
 using FactoryMcp.Tests.Infrastructure;
 
@@ -6,9 +7,10 @@ namespace FactoryMcp.Tests.EndToEnd;
 /// <summary>
 /// A live ledger, end to end: every other test marks its processes as tests (FACTORY_ENV=test), so the
 /// live path (live events, live funnel figures, drafts made without --include-test) runs here, in a child
-/// process without that mark, on a ledger in a temp folder.
+/// process without that mark, on a ledger in a temp folder, or on PostgreSQL (a fresh database of the test
+/// cluster, chosen by `ledger:` in factory.yaml as a user would).
 /// </summary>
-public sealed class LiveLedgerEndToEndTests : IDisposable
+public abstract class LiveLedgerEndToEndTests(LedgerEngine engine) : IDisposable
 {
     private readonly TempDirectory root = new("live");
 
@@ -33,8 +35,14 @@ public sealed class LiveLedgerEndToEndTests : IDisposable
             return result.StandardOutput;
         }
 
-        await Cli("init");
-        await File.WriteAllTextAsync(Path.Combine(repo.Path, ".factory", "factory.yaml"), "declare_wait_seconds: 30\n");
+        var settings = "declare_wait_seconds: 30\n";
+        if (engine == LedgerEngine.PostgreSql)
+            settings += $"ledger: {await PostgresCluster.CreateDatabaseAsync("live")}\n";
+        Directory.CreateDirectory(Path.Combine(repo.Path, ".factory"));
+        await File.WriteAllTextAsync(Path.Combine(repo.Path, ".factory", "factory.yaml"), settings);
+        Assert.Contains("Created live ledger", await Cli("init"));
+        // On PostgreSQL nothing of the ledger is a file of the repository's state folder.
+        Assert.Equal(engine == LedgerEngine.Sqlite, File.Exists(Path.Combine(repo.Path, ".factory", "ledger.db")));
         var packet = root.Combine("p.md");
         await File.WriteAllTextAsync(packet, GateHarness.Packet(reproduction: null));
         await Cli("task", "add", packet);
@@ -80,3 +88,7 @@ public sealed class LiveLedgerEndToEndTests : IDisposable
         await Cli("ledger", "verify");
     }
 }
+
+public sealed class LiveLedgerEndToEndTestsOnSqlite() : LiveLedgerEndToEndTests(LedgerEngine.Sqlite);
+
+public sealed class LiveLedgerEndToEndTestsOnPostgreSql() : LiveLedgerEndToEndTests(LedgerEngine.PostgreSql);

@@ -2,6 +2,7 @@ using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Declarations;
 using FactoryMcp.Ledger.Evidence;
+using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Tests.Infrastructure;
 
 namespace FactoryMcp.Tests.Gate;
@@ -77,7 +78,8 @@ public sealed class GateHarness : IDisposable
         string? packet = null,
         bool withTest = true,
         string? lines = null,
-        IDictionary<string, string>? extraFiles = null
+        IDictionary<string, string>? extraFiles = null,
+        LedgerEngine engine = LedgerEngine.Sqlite
     )
     {
         var files = new Dictionary<string, string>
@@ -91,7 +93,7 @@ public sealed class GateHarness : IDisposable
         if (extraFiles is not null)
             foreach (var (k, v) in extraFiles)
                 files[k] = v;
-        var factory = await TestFactory.CreateAsync(lines, files);
+        var factory = await TestFactory.CreateAsync(lines, files, engine);
         await File.WriteAllTextAsync(
             factory.Paths.FactoryConfig,
             "declare_wait_seconds: 0\nvalidation_lease_seconds: 5\n"

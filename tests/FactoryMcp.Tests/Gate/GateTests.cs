@@ -1,17 +1,19 @@
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Declarations;
 using FactoryMcp.Ledger.Lifecycle;
+using FactoryMcp.Ledger.Storage;
+using FactoryMcp.Tests.Infrastructure;
 using FactoryMcp.Tools.Gate;
 using FactoryMcp.Tools.Git;
 
 namespace FactoryMcp.Tests.Gate;
 
-public sealed class GateTests
+public abstract class GateTests(LedgerEngine engine) : EngineTests(engine)
 {
     [Fact]
     public async Task PrReady_RealFix_IsAccepted_WithServerObservedEvidence()
     {
-        using var gate = await GateHarness.CreateAsync();
+        using var gate = await GateHarness.CreateAsync(engine: Engine);
         await gate.PlanAsync();
         await gate.WriteAsync("src/greet.sh", GateHarness.FixedGreeting);
 
@@ -52,7 +54,7 @@ public sealed class GateTests
     [Fact]
     public async Task PrReady_WithNoChange_IsRefused_RunStaysOpen_RefusalRecorded()
     {
-        using var gate = await GateHarness.CreateAsync();
+        using var gate = await GateHarness.CreateAsync(engine: Engine);
         await gate.PlanAsync();
         var e = await gate.RefusedAsync();
         Assert.Contains(e.Problems, p => p.Contains("the diff base...head is empty"));
@@ -71,7 +73,8 @@ public sealed class GateTests
     public async Task PrReady_EditingATestUnderNonGoalsToPass_IsRefusedNamingTheFile()
     {
         using var gate = await GateHarness.CreateAsync(
-            GateHarness.Packet(validation: "sh tests/legacy/old_test.sh", reproduction: null)
+            GateHarness.Packet(validation: "sh tests/legacy/old_test.sh", reproduction: null),
+            engine: Engine
         );
         await gate.PlanAsync();
         await gate.WriteAsync("src/greet.sh", GateHarness.FixedGreeting);
@@ -87,7 +90,7 @@ public sealed class GateTests
     [Fact]
     public async Task PrReady_WhenValidationFails_IsRefusedNamingTheCommand()
     {
-        using var gate = await GateHarness.CreateAsync(GateHarness.Packet(reproduction: null));
+        using var gate = await GateHarness.CreateAsync(GateHarness.Packet(reproduction: null), engine: Engine);
         await gate.PlanAsync();
         await gate.WriteAsync("src/greet.sh", "#!/bin/sh\necho \"hello wurld\"\n");
         var e = await gate.RefusedAsync();
@@ -100,7 +103,7 @@ public sealed class GateTests
     [Fact]
     public async Task PrReady_OutsideScope_AndMissingEvidence_AreAllListedAtOnce()
     {
-        using var gate = await GateHarness.CreateAsync(GateHarness.Packet(reproduction: null));
+        using var gate = await GateHarness.CreateAsync(GateHarness.Packet(reproduction: null), engine: Engine);
         await gate.WriteAsync("src/greet.sh", GateHarness.FixedGreeting);
         await gate.WriteAsync("README.md", "# changed\n");
         var e = await gate.RefusedAsync();
@@ -111,7 +114,7 @@ public sealed class GateTests
     [Fact]
     public async Task PrReady_HeadNotDescendingFromBase_IsRefused()
     {
-        using var gate = await GateHarness.CreateAsync(GateHarness.Packet(reproduction: null));
+        using var gate = await GateHarness.CreateAsync(GateHarness.Packet(reproduction: null), engine: Engine);
         await gate.PlanAsync();
         var ws = new GitRunner.Options { WorkingDirectory = gate.Workspace };
         await GitRunner.OutputAsync(["checkout", "-q", "--orphan", "unrelated"], ws);
@@ -126,7 +129,7 @@ public sealed class GateTests
     [Fact]
     public async Task PrReady_HeadFromAnotherRun_IsRefused()
     {
-        using var gate = await GateHarness.CreateAsync(GateHarness.Packet(reproduction: null));
+        using var gate = await GateHarness.CreateAsync(GateHarness.Packet(reproduction: null), engine: Engine);
         // Another task of the same repository, another builder, an accepted head.
         var other = await gate.Factory.ApprovedTaskAsync(
             GateHarness.Packet(reproduction: null).Replace("Greeting says hello world", "Other")
@@ -159,7 +162,7 @@ public sealed class GateTests
     [Fact]
     public async Task PrReady_ReproductionTestAddedByTheAgent_ProvesTheBugAtBase()
     {
-        using var gate = await GateHarness.CreateAsync(withTest: false);
+        using var gate = await GateHarness.CreateAsync(withTest: false, engine: Engine);
         await gate.PlanAsync();
         await gate.WriteAsync("src/greet.sh", GateHarness.FixedGreeting);
         await gate.WriteAsync("tests/test_greet.sh", GateHarness.GreetingTest);
@@ -175,7 +178,7 @@ public sealed class GateTests
     [Fact]
     public async Task PrReady_AddedTestThatPassesAtBase_DoesNotProveTheBug_Refused()
     {
-        using var gate = await GateHarness.CreateAsync(withTest: false);
+        using var gate = await GateHarness.CreateAsync(withTest: false, engine: Engine);
         await gate.PlanAsync();
         await gate.WriteAsync("src/greet.sh", GateHarness.FixedGreeting);
         await gate.WriteAsync("tests/test_greet.sh", "#!/bin/sh\necho ok\n");
@@ -189,7 +192,10 @@ public sealed class GateTests
     [Fact]
     public async Task PrReady_InconclusiveReproduction_IsNeitherPassNorFail()
     {
-        using var gate = await GateHarness.CreateAsync(GateHarness.Packet(reproduction: "no-such-tool --check"));
+        using var gate = await GateHarness.CreateAsync(
+            GateHarness.Packet(reproduction: "no-such-tool --check"),
+            engine: Engine
+        );
         await gate.PlanAsync();
         await gate.WriteAsync("src/greet.sh", GateHarness.FixedGreeting);
         var e = await gate.RefusedAsync();
@@ -200,7 +206,7 @@ public sealed class GateTests
     [Fact]
     public async Task NoOpAlreadyFixed_WhileTheBugIsStillThere_IsRefused()
     {
-        using var gate = await GateHarness.CreateAsync();
+        using var gate = await GateHarness.CreateAsync(engine: Engine);
         await gate.PlanAsync();
         var e = await gate.RefusedAsync("NO_OP", "already_fixed");
         Assert.Contains(
@@ -214,7 +220,8 @@ public sealed class GateTests
     public async Task NoOpAlreadyFixed_WhenBaseIsFine_IsAccepted()
     {
         using var gate = await GateHarness.CreateAsync(
-            extraFiles: new Dictionary<string, string> { ["src/greet.sh"] = GateHarness.FixedGreeting }
+            extraFiles: new Dictionary<string, string> { ["src/greet.sh"] = GateHarness.FixedGreeting },
+            engine: Engine
         );
         await gate.PlanAsync();
         var result = await gate.DeclareAsync("NO_OP", "already_fixed");
@@ -226,7 +233,8 @@ public sealed class GateTests
     public async Task Declare_SameArgumentsWhileValidating_ReturnsTheSameJob_AndRunLeaseIsFrozen()
     {
         using var gate = await GateHarness.CreateAsync(
-            GateHarness.Packet(reproduction: null, extraFrontMatter: "lease_minutes: 1")
+            GateHarness.Packet(reproduction: null, extraFrontMatter: "lease_minutes: 1"),
+            engine: Engine
         );
         await gate.PlanAsync();
         await gate.WriteAsync("src/greet.sh", GateHarness.FixedGreeting);
@@ -246,7 +254,7 @@ public sealed class GateTests
     [Fact]
     public async Task Declare_AfterARefusal_SameArgumentsValidateTheFixedWorkspaceAnew()
     {
-        using var gate = await GateHarness.CreateAsync(GateHarness.Packet(reproduction: null));
+        using var gate = await GateHarness.CreateAsync(GateHarness.Packet(reproduction: null), engine: Engine);
         await gate.PlanAsync();
         await gate.RefusedAsync();
         await gate.WriteAsync("src/greet.sh", GateHarness.FixedGreeting);
@@ -257,7 +265,7 @@ public sealed class GateTests
     [Fact]
     public async Task ValidationResults_AreCachedPerCommitCommandAndEnvironment()
     {
-        using var gate = await GateHarness.CreateAsync(GateHarness.Packet(reproduction: null));
+        using var gate = await GateHarness.CreateAsync(GateHarness.Packet(reproduction: null), engine: Engine);
         await gate.WriteAsync("src/greet.sh", GateHarness.FixedGreeting);
         var e = await gate.RefusedAsync();
         Assert.Single(e.Problems, p => p.Contains("`plan` is missing"));
@@ -277,7 +285,7 @@ public sealed class GateTests
     [Fact]
     public async Task PrReady_WithAnEmptySummary_IsRefusedByTheLedgersConditions_BeforeAnyValidationStarts()
     {
-        using var gate = await GateHarness.CreateAsync(GateHarness.Packet(reproduction: null));
+        using var gate = await GateHarness.CreateAsync(GateHarness.Packet(reproduction: null), engine: Engine);
         await gate.PlanAsync();
         await gate.WriteAsync("src/greet.sh", GateHarness.FixedGreeting);
         var e = await Assert.ThrowsAsync<LedgerException>(() =>
@@ -294,7 +302,7 @@ public sealed class GateTests
     public async Task GateEvaluator_ListsItsConditionsInDesignOrder_EvidenceHeadValidationReproductionDiff()
     {
         // Nothing is fixed, no plan is recorded, and a file outside Scope changes: conditions 1, 3, 4 and 5 fail.
-        using var gate = await GateHarness.CreateAsync();
+        using var gate = await GateHarness.CreateAsync(engine: Engine);
         await gate.WriteAsync("README.md", "changed outside scope\n");
         var e = await gate.RefusedAsync();
         var order = new[] { "`plan` is missing", "validation command", "Reproduction", "outside Scope" }
@@ -304,3 +312,7 @@ public sealed class GateTests
         Assert.Equal(order.Order(), order);
     }
 }
+
+public sealed class GateTestsOnSqlite() : GateTests(LedgerEngine.Sqlite);
+
+public sealed class GateTestsOnPostgreSql() : GateTests(LedgerEngine.PostgreSql);

@@ -144,6 +144,69 @@ public sealed class HttpSecurityTests
         Assert.Equal(HttpStatusCode.OK, other.StatusCode);
     }
 
+    /// <summary>
+    /// Guessing tokens: 20 failed authentications a minute per address (wrong token or none), each refused before
+    /// its body is read (a body that is not JSON still gets 401, not a parse error); then 429 for every
+    /// unauthenticated request from that address, while a valid token there keeps working.
+    /// </summary>
+    [Fact]
+    public async Task Http_FailedAuthentication_IsLimitedPerAddress_BeforeTheBodyIsRead_ValidTokensUnaffected()
+    {
+        using var project = await HttpProject.CreateAsync();
+        var token = await project.AddAgentAsync("a1");
+        await using var server = await HttpServerProcess.StartFactoryAsync(project.Path);
+        var notJson = "{\"jsonrpc\": " + new string('[', 64 * 1024);
+        for (var i = 0; i < 20; i++)
+        {
+            using var refused = await HttpProject.Http.SendAsync(
+                HttpProject.Rpc(server.McpUrl, notJson, i % 2 == 0 ? $"fmcp_guess-{i}" : null)
+            );
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+            Assert.StartsWith("Unauthorized", await HttpProject.ErrorTextAsync(refused));
+        }
+        foreach (var guess in new[] { "fmcp_guess-20", null })
+        {
+            using var limited = await HttpProject.Http.SendAsync(
+                HttpProject.Rpc(server.McpUrl, HttpProject.Initialize, guess)
+            );
+            Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+            Assert.NotNull(limited.Headers.RetryAfter);
+            Assert.Contains("failed authentications", await HttpProject.ErrorTextAsync(limited));
+        }
+        using var good = await HttpProject.Http.SendAsync(
+            HttpProject.Rpc(server.McpUrl, HttpProject.Initialize, token)
+        );
+        Assert.Equal(HttpStatusCode.OK, good.StatusCode);
+    }
+
+    [Fact]
+    public async Task Dashboard_FailedLogins_AreLimitedPerAddress_AtTwentyAMinute()
+    {
+        using var project = await HttpProject.CreateAsync();
+        var human = await project.AddAgentAsync("ada", "human");
+        await using var server = await HttpServerProcess.StartFactoryAsync(project.Path);
+        using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false })
+        {
+            BaseAddress = server.BaseUrl,
+        };
+        HttpContent Form(string token) =>
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["token"] = token });
+        for (var i = 0; i < 20; i++)
+        {
+            using var refused = await client.PostAsync("/login", Form($"fmcp_guess-{i}"));
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
+        using var limited = await client.PostAsync("/login", Form(human));
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+        Assert.NotNull(limited.Headers.RetryAfter);
+        Assert.Contains("Too many attempts", await limited.Content.ReadAsStringAsync());
+        Assert.False(
+            limited.Headers.TryGetValues("Set-Cookie", out var cookies)
+                && cookies.Any(c => c.StartsWith("factory_session", StringComparison.Ordinal)),
+            "a limited login must not sign anyone in"
+        );
+    }
+
     [Fact]
     public async Task Http_BindingBeyondLoopbackWithoutTokens_IsRefusedAtStartup()
     {

@@ -74,4 +74,37 @@ public sealed class RevocationTests
         await using var fresh = await server.ConnectAsync(second, "2025-11-25");
         Assert.NotEmpty(await fresh.ListToolsAsync());
     }
+
+    /// <summary>
+    /// The attack from issue 15: a human opens an MCP session, the name is revoked and re-added as a builder.
+    /// Neither token may use the human's session, stateless calls follow the registry, and the new token's
+    /// sessions carry only builder tools.
+    /// </summary>
+    [Fact]
+    public async Task HumanRevokedAndReAddedAsBuilder_TheHumansSessionServesNeitherToken_NoHumanToolRemains()
+    {
+        using var project = await HttpProject.CreateAsync();
+        var humanToken = await project.AddAgentAsync("pat", "human");
+        await using var server = await HttpServerProcess.StartFactoryAsync(project.Path);
+        await using var session = await server.ConnectAsync(humanToken, "2025-11-25");
+        await using var stateless = await server.ConnectAsync(humanToken);
+        Assert.Contains(await session.ListToolsAsync(), t => t.Name == "approve_task");
+        Assert.Contains(await stateless.ListToolsAsync(), t => t.Name == "approve_task");
+
+        Assert.Equal(0, (await FactoryBinary.RunAsync(project.Path, ["agent", "revoke", "pat"])).ExitCode);
+        var builderToken = await project.AddAgentAsync("pat");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await ToolsListAsync(server, humanToken, session.SessionId!));
+        Assert.Equal(HttpStatusCode.Forbidden, await ToolsListAsync(server, builderToken, session.SessionId!));
+        var refused = await Assert.ThrowsAnyAsync<Exception>(async () => await stateless.ListToolsAsync());
+        Assert.Contains("401", refused.ToString());
+        foreach (var version in new[] { "2025-11-25", null })
+        {
+            await using var builder = await server.ConnectAsync(builderToken, version);
+            var tools = (await builder.ListToolsAsync()).Select(t => t.Name).ToList();
+            Assert.Contains("record_evidence", tools);
+            Assert.DoesNotContain("approve_task", tools);
+            Assert.DoesNotContain("revoke_agent", tools);
+        }
+    }
 }

@@ -24,23 +24,38 @@ public static class FactoryBinary
 
     /// <summary>
     /// Why the published factory cannot stand for the code under test, or null: it is missing, or a source it
-    /// is built from (src/, prompts/, the build props) changed after it was published (`dotnet test --no-build`
-    /// after an edit, or a build with SkipFactoryPublish=true). End-to-end tests never run a stale binary.
+    /// is built from (src/, prompts/, the build props) changed after the assembly built from it was published
+    /// (`dotnet test --no-build` after an edit, or a build with SkipFactoryPublish=true). Each source is held
+    /// against its own project's assembly: a change inside src/Ledger that leaves its public surface alone
+    /// rebuilds FactoryMcp.Ledger.dll only, never factory.dll. End-to-end tests never run a stale binary.
     /// </summary>
     public static string? StaleReason(string executable)
     {
+        var folder = System.IO.Path.GetDirectoryName(executable)!;
         var dll = executable + ".dll";
         if (!File.Exists(executable) || !File.Exists(dll))
             return $"{executable} is missing: build the test project (it publishes the factory) first.";
-        var published = File.GetLastWriteTimeUtc(dll);
-        var newest = SourcesOfTheFactory().Select(f => (File: f, Time: File.GetLastWriteTimeUtc(f))).MaxBy(f => f.Time);
-        return newest.Time > published
-            ? $"{executable} is older than {System.IO.Path.GetRelativePath(RepoRoot, newest.File)} ({published:O} < {newest.Time:O}): rebuild the test project (`dotnet build tests/FactoryMcp.Tests`) so the end-to-end tests run the code under test."
-            : null;
+        foreach (var (file, assembly) in SourcesOfTheFactory(System.IO.Path.GetFileName(dll)))
+        {
+            var built = System.IO.Path.Combine(folder, assembly);
+            var published = File.Exists(built) ? File.GetLastWriteTimeUtc(built) : DateTime.MinValue;
+            var changed = File.GetLastWriteTimeUtc(file);
+            if (changed > published)
+                return $"{built} is older than {System.IO.Path.GetRelativePath(RepoRoot, file)} ({published:O} < {changed:O}): rebuild the test project (`dotnet build tests/FactoryMcp.Tests`) so the end-to-end tests run the code under test.";
+        }
+        return null;
     }
 
-    private static IEnumerable<string> SourcesOfTheFactory()
+    /// <summary>Every source of the factory with the published assembly built from it.</summary>
+    private static IEnumerable<(string File, string Assembly)> SourcesOfTheFactory(string server)
     {
+        string AssemblyOf(string relative) =>
+            relative.Split('/') switch
+            {
+                ["src", "Ledger", ..] => "FactoryMcp.Ledger.dll",
+                ["src", "Tools", ..] or ["prompts", ..] => "FactoryMcp.Tools.dll", // prompts are its resources
+                _ => server,
+            };
         foreach (var folder in new[] { "src", "prompts" })
         foreach (
             var file in Directory.EnumerateFiles(
@@ -52,10 +67,11 @@ public static class FactoryBinary
         {
             var relative = System.IO.Path.GetRelativePath(RepoRoot, file);
             if (!relative.Contains("/obj/") && !relative.Contains("/bin/"))
-                yield return file;
+                yield return (file, AssemblyOf(relative));
         }
+        // The build's own settings rebuild every assembly: the server's is built last.
         foreach (var props in new[] { "Directory.Build.props", "Directory.Packages.props", "global.json" })
-            yield return System.IO.Path.Combine(RepoRoot, props);
+            yield return (System.IO.Path.Combine(RepoRoot, props), server);
     }
 
     private static string FindRepoRoot()

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
+using FactoryMcp.Ledger.Storage;
 
 namespace FactoryMcp.Tests.Infrastructure;
 
@@ -21,15 +22,31 @@ public sealed class HttpProject : IDisposable
 
     public static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(60) };
 
-    public static async Task<HttpProject> CreateAsync(string? factoryYaml = null)
+    /// <summary>
+    /// A repository with a test ledger made by `factory init`: a SQLite file, or on PostgreSQL a fresh database
+    /// of the test cluster named by `ledger:` in factory.yaml (kept there whatever <paramref name="factoryYaml"/> says).
+    /// </summary>
+    public static async Task<HttpProject> CreateAsync(
+        string? factoryYaml = null,
+        IReadOnlyDictionary<string, string>? files = null,
+        LedgerEngine engine = LedgerEngine.Sqlite
+    )
     {
         var root = new TempDirectory("http");
-        var repo = await TempRepo.CreateAsync(root.Combine("app"));
+        var repo = await TempRepo.CreateAsync(root.Combine("app"), files);
         var project = new HttpProject(root, repo);
+        var settings = System.IO.Path.Combine(repo.Path, ".factory", "factory.yaml");
+        var ledger = "";
+        if (engine == LedgerEngine.PostgreSql)
+        {
+            ledger = $"ledger: {await PostgresCluster.CreateDatabaseAsync("http")}\n";
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(settings)!);
+            await File.WriteAllTextAsync(settings, ledger);
+        }
         var init = await FactoryBinary.RunAsync(repo.Path, ["init", "--test"]);
         Assert.True(init.ExitCode == 0, init.Output);
         if (factoryYaml is not null)
-            await File.WriteAllTextAsync(System.IO.Path.Combine(repo.Path, ".factory", "factory.yaml"), factoryYaml);
+            await File.WriteAllTextAsync(settings, factoryYaml + ledger);
         return project;
     }
 

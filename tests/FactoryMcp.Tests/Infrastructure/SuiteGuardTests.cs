@@ -8,15 +8,30 @@ public sealed class SuiteGuardTests
     {
         using var dir = new TempDirectory("stale");
         var exe = dir.Combine("factory");
+        var assemblies = new[]
+        {
+            exe + ".dll",
+            dir.Combine("FactoryMcp.Ledger.dll"),
+            dir.Combine("FactoryMcp.Tools.dll"),
+        };
         File.WriteAllText(exe, "");
-        File.WriteAllText(exe + ".dll", "");
-        File.SetLastWriteTimeUtc(exe + ".dll", new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc));
-        var stale = FactoryBinary.StaleReason(exe);
-        Assert.NotNull(stale);
-        Assert.Contains("is older than", stale);
-        Assert.Contains("rebuild the test project", stale);
+        foreach (var assembly in assemblies)
+        {
+            File.WriteAllText(assembly, "");
+            File.SetLastWriteTimeUtc(assembly, DateTime.UtcNow.AddHours(1));
+        }
+        Assert.Null(FactoryBinary.StaleReason(exe));
 
-        File.SetLastWriteTimeUtc(exe + ".dll", DateTime.UtcNow.AddHours(1));
+        // Each assembly stands for its own sources: an old ledger assembly is stale even beside a new server.
+        foreach (var (assembly, source) in assemblies.Zip(new[] { "src/Server/", "src/Ledger/", "src/Tools/" }))
+        {
+            File.SetLastWriteTimeUtc(assembly, new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+            var stale = FactoryBinary.StaleReason(exe);
+            Assert.NotNull(stale);
+            Assert.Contains($"{Path.GetFileName(assembly)} is older than {source}", stale);
+            Assert.Contains("rebuild the test project", stale);
+            File.SetLastWriteTimeUtc(assembly, DateTime.UtcNow.AddHours(1));
+        }
         Assert.Null(FactoryBinary.StaleReason(exe));
         Assert.Contains("is missing", FactoryBinary.StaleReason(dir.Combine("nothing")));
     }

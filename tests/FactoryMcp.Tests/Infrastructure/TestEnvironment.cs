@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using FactoryMcp.Ledger.Storage;
 
 namespace FactoryMcp.Tests.Infrastructure;
 
@@ -15,9 +16,23 @@ internal static class TestEnvironment
     public static string SlotsFolder { get; } =
         Path.Combine(Path.GetTempPath(), "factory-tests", $"slots-{Environment.ProcessId}-{Guid.NewGuid():N}"[..28]);
 
+    /// <summary>
+    /// The engine of every <see cref="TestFactory"/> that names none: SQLite, or PostgreSQL when the run was
+    /// started with <c>FACTORY_TEST_ENGINE=postgresql</c> (README, "Tests"), to run every in-process suite there too.
+    /// </summary>
+    public static LedgerEngine DefaultEngine { get; private set; } = LedgerEngine.Sqlite;
+
     [ModuleInitializer]
     internal static void Prepare()
     {
+        DefaultEngine = Environment.GetEnvironmentVariable("FACTORY_TEST_ENGINE")?.ToLowerInvariant() switch
+        {
+            null or "" or "sqlite" => LedgerEngine.Sqlite,
+            "postgresql" or "postgres" => LedgerEngine.PostgreSql,
+            var other => throw new InvalidOperationException(
+                $"FACTORY_TEST_ENGINE={other} is not an engine: use sqlite or postgresql."
+            ),
+        };
         foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
             if (((string)entry.Key).StartsWith("FACTORY_", StringComparison.Ordinal))
                 Environment.SetEnvironmentVariable((string)entry.Key, null);

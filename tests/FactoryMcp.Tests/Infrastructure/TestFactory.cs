@@ -8,7 +8,9 @@ namespace FactoryMcp.Tests.Infrastructure;
 
 /// <summary>
 /// A project repository with a real test ledger in its .factory folder, and the same FactoryServices
-/// the CLI and server use. Time is a FakeTimeProvider the test moves.
+/// the CLI and server use. Time is a FakeTimeProvider the test moves, on either engine (on PostgreSQL too:
+/// a ledger given a clock uses it instead of the database server's). On PostgreSQL the ledger is a fresh
+/// database of the run's private cluster, dropped on dispose.
 /// </summary>
 public sealed class TestFactory : IDisposable
 {
@@ -32,13 +34,19 @@ public sealed class TestFactory : IDisposable
 
     public static async Task<TestFactory> CreateAsync(
         string? linesYaml = null,
-        IReadOnlyDictionary<string, string>? files = null
+        IReadOnlyDictionary<string, string>? files = null,
+        LedgerEngine? engine = null
     )
     {
+        var chosen = engine ?? TestEnvironment.DefaultEngine;
         var root = new TempDirectory();
         var repo = await TempRepo.CreateAsync(root.Combine("app"), files);
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 21, 9, 0, 0, TimeSpan.Zero));
-        var paths = new LedgerPaths(System.IO.Path.Combine(repo.Path, ".factory", "ledger.db"));
+        var state = System.IO.Path.Combine(repo.Path, ".factory");
+        var paths =
+            chosen == LedgerEngine.PostgreSql
+                ? await PostgresCluster.NewLedgerPathsAsync(state)
+                : new LedgerPaths(System.IO.Path.Combine(state, "ledger.db"));
         var db = LedgerDatabase.Create(paths, "test", time);
         if (linesYaml is not null)
             await File.WriteAllTextAsync(paths.LinesConfig, linesYaml);
@@ -54,5 +62,24 @@ public sealed class TestFactory : IDisposable
         return await Services.Intake.ApproveAsync(Human, task.Id);
     }
 
-    public void Dispose() => root.Dispose();
+    public LedgerEngine Engine => Paths.Engine;
+
+    /// <summary>Runs SQL on the ledger's database directly, as someone editing it behind the factory's back would.</summary>
+    public void ExecuteBehindTheLedger(string sql)
+    {
+        using System.Data.Common.DbConnection connection = Paths.PostgreSql is { } location
+            ? new Npgsql.NpgsqlConnection(PostgresCluster.Admin(location.Database))
+            : new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Paths.LedgerFile};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    public void Dispose()
+    {
+        if (Paths.PostgreSql is { } location)
+            PostgresCluster.DropDatabaseAsync(location.Url).GetAwaiter().GetResult();
+        root.Dispose();
+    }
 }

@@ -1,5 +1,6 @@
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Runs;
+using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Tests.Gate;
 using FactoryMcp.Tests.Infrastructure;
 
@@ -20,10 +21,15 @@ public static class JudgmentHarness
     public static async Task<GateHarness> AcceptedAsync(
         string lines = Lines,
         string? packet = null,
-        Func<GateHarness, Task>? whileOpen = null
+        Func<GateHarness, Task>? whileOpen = null,
+        LedgerEngine engine = LedgerEngine.Sqlite
     )
     {
-        var gate = await GateHarness.CreateAsync(packet ?? GateHarness.Packet(reproduction: null), lines: lines);
+        var gate = await GateHarness.CreateAsync(
+            packet ?? GateHarness.Packet(reproduction: null),
+            lines: lines,
+            engine: engine
+        );
         await gate.PlanAsync();
         if (whileOpen is not null)
             await whileOpen(gate);

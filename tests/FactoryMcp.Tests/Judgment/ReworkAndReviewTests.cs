@@ -2,12 +2,14 @@ using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Declarations;
 using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Ledger.Lifecycle;
+using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Tests.Gate;
+using FactoryMcp.Tests.Infrastructure;
 using FactoryMcp.Tools.Git;
 
 namespace FactoryMcp.Tests.Judgment;
 
-public sealed class ReworkAndReviewTests
+public abstract class ReworkAndReviewTests(LedgerEngine engine) : EngineTests(engine)
 {
     private static async Task RejectByVerifiersAsync(GateHarness gate, string findings)
     {
@@ -23,7 +25,7 @@ public sealed class ReworkAndReviewTests
     [Fact]
     public async Task VerifierReject_OpensAReworkForTheSameBuilder_FromThePreviousHead_CarryingTheFindings()
     {
-        using var gate = await JudgmentHarness.AcceptedAsync();
+        using var gate = await JudgmentHarness.AcceptedAsync(engine: Engine);
         var previous = await gate.RunAsync();
         await RejectByVerifiersAsync(gate, "FINDING-7731: the greeting lacks a trailing exclamation mark");
 
@@ -53,7 +55,7 @@ public sealed class ReworkAndReviewTests
     [Fact]
     public async Task Rework_GoesToThePoolAfterTheBuildersTimeout()
     {
-        using var gate = await JudgmentHarness.AcceptedAsync();
+        using var gate = await JudgmentHarness.AcceptedAsync(engine: Engine);
         await RejectByVerifiersAsync(gate, "needs work");
         gate.Factory.Time.Advance(TimeSpan.FromMinutes(31));
         var other = await gate.Factory.BuilderAsync("other-builder");
@@ -63,7 +65,7 @@ public sealed class ReworkAndReviewTests
     [Fact]
     public async Task MaxReworks_Escalates()
     {
-        using var gate = await JudgmentHarness.AcceptedAsync();
+        using var gate = await JudgmentHarness.AcceptedAsync(engine: Engine);
         await RejectByVerifiersAsync(gate, "first");
         var rework = await gate.Factory.Services.Packets.GetTaskPacketAsync(gate.Builder, null, false);
         await gate.Factory.Services.Evidence.RecordEvidenceAsync(
@@ -92,7 +94,7 @@ public sealed class ReworkAndReviewTests
     [Fact]
     public async Task Review_Approve_RecordsTheReviewedSha()
     {
-        using var gate = await JudgmentHarness.AcceptedAsync("bugfix:\n  lease_minutes: 30\n");
+        using var gate = await JudgmentHarness.AcceptedAsync("bugfix:\n  lease_minutes: 30\n", engine: Engine);
         var (review, state) = await gate.Factory.Services.Reviews.RecordAsync(
             FactoryMcp.Tests.Infrastructure.TestFactory.Human,
             gate.RunId,
@@ -106,7 +108,7 @@ public sealed class ReworkAndReviewTests
     [Fact]
     public async Task Review_ChangesRequested_ReworksWithFeedback_Reject_EndsTheTask()
     {
-        using var gate = await JudgmentHarness.AcceptedAsync("bugfix:\n  lease_minutes: 30\n");
+        using var gate = await JudgmentHarness.AcceptedAsync("bugfix:\n  lease_minutes: 30\n", engine: Engine);
         var human = FactoryMcp.Tests.Infrastructure.TestFactory.Human;
         await Assert.ThrowsAsync<LedgerException>(() =>
             gate.Factory.Services.Reviews.RecordAsync(human, gate.RunId, "changes_requested", " ")
@@ -146,7 +148,7 @@ public sealed class ReworkAndReviewTests
     [Fact]
     public async Task Review_OfARunNotAwaitingReview_Refused()
     {
-        using var gate = await JudgmentHarness.AcceptedAsync();
+        using var gate = await JudgmentHarness.AcceptedAsync(engine: Engine);
         var e = await Assert.ThrowsAsync<LedgerException>(() =>
             gate.Factory.Services.Reviews.RecordAsync(
                 FactoryMcp.Tests.Infrastructure.TestFactory.Human,
@@ -161,7 +163,7 @@ public sealed class ReworkAndReviewTests
     [Fact]
     public async Task Cancel_RevokesTheLease_FreesTheWorkspace_AndLeavesTheQueue()
     {
-        using var gate = await GateHarness.CreateAsync();
+        using var gate = await GateHarness.CreateAsync(engine: Engine);
         var task = await gate.Factory.Services.Intake.CancelAsync(
             FactoryMcp.Tests.Infrastructure.TestFactory.Human,
             gate.TaskId,
@@ -177,7 +179,7 @@ public sealed class ReworkAndReviewTests
     [Fact]
     public async Task EscalationAnswer_ReachesTheNextPacket()
     {
-        using var gate = await GateHarness.CreateAsync();
+        using var gate = await GateHarness.CreateAsync(engine: Engine);
         await gate.Factory.Services.Gate.DeclareAsync(
             gate.Builder,
             new DeclarationInput(gate.RunId, "ESCALATE", "unclear", Question: "Title case or lower case?")
@@ -195,3 +197,7 @@ public sealed class ReworkAndReviewTests
         Assert.Contains("Title case or lower case?", next.ToMarkdown());
     }
 }
+
+public sealed class ReworkAndReviewTestsOnSqlite() : ReworkAndReviewTests(LedgerEngine.Sqlite);
+
+public sealed class ReworkAndReviewTestsOnPostgreSql() : ReworkAndReviewTests(LedgerEngine.PostgreSql);

@@ -1,10 +1,12 @@
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Lifecycle;
+using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Tests.Gate;
+using FactoryMcp.Tests.Infrastructure;
 
 namespace FactoryMcp.Tests.Judgment;
 
-public sealed class VerificationTests
+public abstract class VerificationTests(LedgerEngine engine) : EngineTests(engine)
 {
     [Theory]
     [InlineData("approve", "approve", TaskStates.AwaitingReview)]
@@ -15,7 +17,7 @@ public sealed class VerificationTests
     [InlineData("needs_human", "needs_human", TaskStates.Escalated)]
     public async Task Verdicts_EndWherePrecedenceSays(string qa, string secops, string expected)
     {
-        using var gate = await JudgmentHarness.AcceptedAsync();
+        using var gate = await JudgmentHarness.AcceptedAsync(engine: Engine);
         var f = gate.Factory.Services;
         var qaVerifier = await gate.Factory.VerifierAsync("qa-1", "qa");
         var secVerifier = await gate.Factory.VerifierAsync("sec-1", "secops");
@@ -37,7 +39,7 @@ public sealed class VerificationTests
     [Fact]
     public async Task VerifierPacket_FetchedAfterAPeersVerdict_NeverShowsThatVerdict()
     {
-        using var gate = await JudgmentHarness.AcceptedAsync();
+        using var gate = await JudgmentHarness.AcceptedAsync(engine: Engine);
         var f = gate.Factory.Services;
         var qa = await gate.Factory.VerifierAsync("qa-1", "qa");
         await f.VerifierPackets.GetAsync(qa);
@@ -64,7 +66,10 @@ public sealed class VerificationTests
     [Fact]
     public async Task AllApprove_OnALineWithoutReview_IsApproved()
     {
-        using var gate = await JudgmentHarness.AcceptedAsync("bugfix:\n  verifiers: [qa]\n  require_review: false\n");
+        using var gate = await JudgmentHarness.AcceptedAsync(
+            "bugfix:\n  verifiers: [qa]\n  require_review: false\n",
+            engine: Engine
+        );
         var qa = await gate.Factory.VerifierAsync("qa-1", "qa");
         await gate.Factory.Services.VerifierPackets.GetAsync(qa);
         var receipt = await gate.Factory.Services.Verifications.SubmitVerdictAsync(qa, gate.RunId, "approve", "fine");
@@ -74,7 +79,7 @@ public sealed class VerificationTests
     [Fact]
     public async Task GetVerdicts_IsRefusedUntilTheCallersOwnVerdictIsCommitted()
     {
-        using var gate = await JudgmentHarness.AcceptedAsync();
+        using var gate = await JudgmentHarness.AcceptedAsync(engine: Engine);
         var qa = await gate.Factory.VerifierAsync("qa-1", "qa");
         var sec = await gate.Factory.VerifierAsync("sec-1", "secops");
         await gate.Factory.Services.VerifierPackets.GetAsync(qa);
@@ -91,7 +96,7 @@ public sealed class VerificationTests
     [Fact]
     public async Task DeadVerifiersLease_ReturnsTheJob_AndItsLateVerdictIsRefused()
     {
-        using var gate = await JudgmentHarness.AcceptedAsync();
+        using var gate = await JudgmentHarness.AcceptedAsync(engine: Engine);
         var f = gate.Factory.Services;
         var dead = await gate.Factory.VerifierAsync("qa-dead", "qa");
         var alive = await gate.Factory.VerifierAsync("qa-alive", "qa");
@@ -110,7 +115,7 @@ public sealed class VerificationTests
     [Fact]
     public async Task NoOneVerifiesARunTheyBuilt()
     {
-        using var gate = await JudgmentHarness.AcceptedAsync();
+        using var gate = await JudgmentHarness.AcceptedAsync(engine: Engine);
         // The builder's own name re-registered as a qa verifier keeps its identity, and so is never handed its own run.
         await gate.Factory.Services.Agents.RevokeAsync("human:tester", "builder-1");
         var self = await gate.Factory.VerifierAsync("builder-1", "qa");
@@ -121,7 +126,8 @@ public sealed class VerificationTests
     public async Task VerificationTimeout_EscalatesAndNamesTheMissingRoles()
     {
         using var gate = await JudgmentHarness.AcceptedAsync(
-            JudgmentHarness.Lines.Replace("verification_timeout_minutes: 120", "verification_timeout_minutes: 10")
+            JudgmentHarness.Lines.Replace("verification_timeout_minutes: 120", "verification_timeout_minutes: 10"),
+            engine: Engine
         );
         var qa = await gate.Factory.VerifierAsync("qa-1", "qa");
         await gate.Factory.Services.VerifierPackets.GetAsync(qa);
@@ -138,12 +144,19 @@ public sealed class VerificationTests
     public async Task VerifierPacket_CarriesTheArtifactOnly()
     {
         // The builder's claim is recorded while it holds the run, so it is in the ledger when the verifier reads.
-        using var gate = await JudgmentHarness.AcceptedAsync(whileOpen: g =>
-            g.Factory.Services.Evidence.RecordEvidenceAsync(
-                g.Builder,
-                new FactoryMcp.Ledger.Evidence.EvidenceInput(g.RunId, "log", "BUILDER-CLAIM", "BUILDER-CLAIM-CONTENT"),
-                g.Factory.Services.Config.Lines
-            )
+        using var gate = await JudgmentHarness.AcceptedAsync(
+            whileOpen: g =>
+                g.Factory.Services.Evidence.RecordEvidenceAsync(
+                    g.Builder,
+                    new FactoryMcp.Ledger.Evidence.EvidenceInput(
+                        g.RunId,
+                        "log",
+                        "BUILDER-CLAIM",
+                        "BUILDER-CLAIM-CONTENT"
+                    ),
+                    g.Factory.Services.Config.Lines
+                ),
+            engine: Engine
         );
         Assert.Contains(
             await gate.Factory.Services.Evidence.ForRunAsync(gate.RunId),
@@ -169,3 +182,7 @@ public sealed class VerificationTests
         Assert.Equal(UnixFileMode.None, File.GetUnixFileMode(packet.Checkout!) & UnixFileMode.UserWrite);
     }
 }
+
+public sealed class VerificationTestsOnSqlite() : VerificationTests(LedgerEngine.Sqlite);
+
+public sealed class VerificationTestsOnPostgreSql() : VerificationTests(LedgerEngine.PostgreSql);

@@ -1,15 +1,16 @@
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Tests.Infrastructure;
 
 namespace FactoryMcp.Tests.Ledger;
 
-public sealed class AgentRegistryTests
+public abstract class AgentRegistryTests(LedgerEngine engine) : EngineTests(engine)
 {
     [Fact]
     public async Task Authenticate_NewBuilderByNameAlone_RegistersAsAgent()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         var caller = await factory.Services.Agents.AuthenticateAsync("claude-1", null, null);
         Assert.Equal(Roles.Agent, caller.Role);
         Assert.Equal(Roles.Agent, (await factory.Services.Agents.FindAsync("claude-1"))!.Role);
@@ -18,7 +19,7 @@ public sealed class AgentRegistryTests
     [Fact]
     public async Task Authenticate_HumanWithToken_Succeeds_WithoutOrWithWrongToken_Refused()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         var (_, token) = await factory.Services.Agents.AddAsync("cli", "ada", Roles.Human, null, []);
         Assert.Equal(Roles.Human, (await factory.Services.Agents.AuthenticateAsync("ada", token, null)).Role);
         Assert.Contains(
@@ -47,7 +48,7 @@ public sealed class AgentRegistryTests
     [Fact]
     public async Task Authenticate_BuilderClaimingHumanRole_Refused()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         await factory.Services.Agents.AuthenticateAsync("sneaky", null, null);
         var e = await Assert.ThrowsAsync<LedgerException>(() =>
             factory.Services.Agents.AuthenticateAsync("sneaky", null, Roles.Human)
@@ -63,7 +64,7 @@ public sealed class AgentRegistryTests
     [Fact]
     public async Task Revoked_AgentCannotConnect()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         await factory.Services.Agents.AuthenticateAsync("gone", null, null);
         await factory.Services.Agents.RevokeAsync("cli", "gone");
         await Assert.ThrowsAsync<LedgerException>(() => factory.Services.Agents.AuthenticateAsync("gone", null, null));
@@ -76,16 +77,20 @@ public sealed class AgentRegistryTests
     [InlineData("pool:x")]
     public async Task Authenticate_BadName_Refused(string name)
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         await Assert.ThrowsAsync<LedgerException>(() => factory.Services.Agents.AuthenticateAsync(name, null, null));
     }
 
     [Fact]
     public async Task Add_VerifierWithoutVerifierRole_Refused()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         await Assert.ThrowsAsync<LedgerException>(() =>
             factory.Services.Agents.AddAsync("cli", "v", Roles.Verifier, null, [])
         );
     }
 }
+
+public sealed class AgentRegistryTestsOnSqlite() : AgentRegistryTests(LedgerEngine.Sqlite);
+
+public sealed class AgentRegistryTestsOnPostgreSql() : AgentRegistryTests(LedgerEngine.PostgreSql);

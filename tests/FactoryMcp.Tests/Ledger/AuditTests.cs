@@ -1,15 +1,14 @@
-using Dapper;
 using FactoryMcp.Ledger.Audit;
+using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Tests.Infrastructure;
-using Microsoft.Data.Sqlite;
 
 namespace FactoryMcp.Tests.Ledger;
 
-public sealed class AuditTests
+public abstract class AuditTests(LedgerEngine engine) : EngineTests(engine)
 {
-    private static async Task<TestFactory> BusyFactoryAsync()
+    private async Task<TestFactory> BusyFactoryAsync()
     {
-        var factory = await TestFactory.CreateAsync();
+        var factory = await CreateFactoryAsync();
         await factory.ApprovedTaskAsync();
         await factory.ApprovedTaskAsync(PacketText.Simple("Second"));
         var builder = await factory.BuilderAsync();
@@ -17,12 +16,7 @@ public sealed class AuditTests
         return factory;
     }
 
-    private static void Tamper(TestFactory factory, string sql)
-    {
-        using var connection = new SqliteConnection($"Data Source={factory.Paths.LedgerFile};Pooling=False");
-        connection.Open();
-        connection.Execute(sql);
-    }
+    private static void Tamper(TestFactory factory, string sql) => factory.ExecuteBehindTheLedger(sql);
 
     [Fact]
     public async Task Verify_AfterNormalActivity_Passes()
@@ -101,3 +95,7 @@ public sealed class AuditTests
         Assert.Equal(1, report.FirstBadSeq);
     }
 }
+
+public sealed class AuditTestsOnSqlite() : AuditTests(LedgerEngine.Sqlite);
+
+public sealed class AuditTestsOnPostgreSql() : AuditTests(LedgerEngine.PostgreSql);

@@ -2,17 +2,18 @@ using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Claims;
 using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Ledger.Lifecycle;
+using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Tests.Infrastructure;
 using FactoryMcp.Tools.Git;
 
 namespace FactoryMcp.Tests.Ledger;
 
-public sealed class ClaimTests
+public abstract class ClaimTests(LedgerEngine engine) : EngineTests(engine)
 {
     [Fact]
     public async Task GetTaskPacket_WhenNothingIsQueued_SaysQueueEmpty()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         var view = await factory.Services.Packets.GetTaskPacketAsync(await factory.BuilderAsync(), null, false);
         Assert.Equal("empty", view.Status);
         Assert.Contains("Queue empty", view.ToMarkdown());
@@ -21,7 +22,7 @@ public sealed class ClaimTests
     [Fact]
     public async Task GetTaskPacket_ProposedTask_ReachesNoAgentBeforeApproval()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         await factory.Services.Intake.ProposeAsync(TestFactory.Human, PacketText.Simple());
         var view = await factory.Services.Packets.GetTaskPacketAsync(await factory.BuilderAsync(), null, false);
         Assert.Equal("empty", view.Status);
@@ -30,7 +31,7 @@ public sealed class ClaimTests
     [Fact]
     public async Task GetTaskPacket_Claims_PreparesAStandaloneCloneAtBase_AndStartsTheLease()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         var task = await factory.ApprovedTaskAsync();
         var view = await factory.Services.Packets.GetTaskPacketAsync(await factory.BuilderAsync(), null, false);
 
@@ -60,7 +61,7 @@ public sealed class ClaimTests
     [Fact]
     public async Task GetTaskPacket_CalledAgain_ResumesTheSameRun()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         await factory.ApprovedTaskAsync();
         await factory.ApprovedTaskAsync(PacketText.Simple("Another"));
         var builder = await factory.BuilderAsync();
@@ -76,7 +77,7 @@ public sealed class ClaimTests
     [Fact]
     public async Task Claim_TwoBuildersRacingForOneTask_OnlyOneGetsIt()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         await factory.ApprovedTaskAsync();
         var builders = await Task.WhenAll(Enumerable.Range(1, 8).Select(i => factory.BuilderAsync($"b{i}")));
         var outcomes = await Task.WhenAll(
@@ -89,7 +90,7 @@ public sealed class ClaimTests
     [Fact]
     public async Task Claim_TakesHigherPriorityFirst()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         await factory.ApprovedTaskAsync(PacketText.Simple("Low").Replace("priority: 1", "priority: 5"));
         var urgent = await factory.ApprovedTaskAsync(PacketText.Simple("Urgent").Replace("priority: 1", "priority: 0"));
         var outcome = await factory.Services.Claims.ClaimAsync(await factory.BuilderAsync(), false);
@@ -99,7 +100,7 @@ public sealed class ClaimTests
     [Fact]
     public async Task Lease_WhenItExpires_TaskReturnsToQueue_AttemptCounted_AndLaterCallsAreRefused()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         var task = await factory.ApprovedTaskAsync(PacketText.Simple(extraFrontMatter: "lease_minutes: 0.5"));
         var builder = await factory.BuilderAsync();
         var view = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
@@ -125,7 +126,7 @@ public sealed class ClaimTests
     [Fact]
     public async Task Lease_IsRenewedWhenEvidenceIsRecorded()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         await factory.ApprovedTaskAsync(PacketText.Simple(extraFrontMatter: "lease_minutes: 1"));
         var builder = await factory.BuilderAsync();
         var view = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
@@ -140,3 +141,7 @@ public sealed class ClaimTests
         Assert.Equal(RunStates.Open, (await factory.Services.Runs.GetAsync(view.RunId.Value)).State);
     }
 }
+
+public sealed class ClaimTestsOnSqlite() : ClaimTests(LedgerEngine.Sqlite);
+
+public sealed class ClaimTestsOnPostgreSql() : ClaimTests(LedgerEngine.PostgreSql);

@@ -2,16 +2,17 @@ using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Declarations;
 using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Ledger.Lifecycle;
+using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Tests.Infrastructure;
 
 namespace FactoryMcp.Tests.Ledger;
 
-public sealed class DeclarationTests
+public abstract class DeclarationTests(LedgerEngine engine) : EngineTests(engine)
 {
     [Fact]
     public async Task NoOp_WithoutEvidenceOrCode_RefusedListingBoth_RecordedAndRunStaysOpen()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         await factory.ApprovedTaskAsync();
         var builder = await factory.BuilderAsync();
         var view = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
@@ -34,7 +35,7 @@ public sealed class DeclarationTests
     [Fact]
     public async Task NoOp_WithCodeAndEvidence_ClosesRunAndTask()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         var task = await factory.ApprovedTaskAsync();
         var builder = await factory.BuilderAsync();
         var view = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
@@ -54,7 +55,7 @@ public sealed class DeclarationTests
     [Fact]
     public async Task RetryableFailure_RequeuesWithBackoff_ThenEscalatesAtMaxAttempts()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         var task = await factory.ApprovedTaskAsync(PacketText.Simple(extraFrontMatter: "max_attempts: 2"));
         var builder = await factory.BuilderAsync();
         var first = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
@@ -77,7 +78,7 @@ public sealed class DeclarationTests
     [Fact]
     public async Task Refusals_AreCappedPerRun_ThenTheTaskEscalates()
     {
-        using var factory = await TestFactory.CreateAsync("bugfix:\n  max_refusals: 2\n");
+        using var factory = await CreateFactoryAsync("bugfix:\n  max_refusals: 2\n");
         var task = await factory.ApprovedTaskAsync();
         var builder = await factory.BuilderAsync();
         var view = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
@@ -91,7 +92,7 @@ public sealed class DeclarationTests
     [Fact]
     public async Task Declare_UnknownState_Refused()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         await factory.ApprovedTaskAsync();
         var builder = await factory.BuilderAsync();
         var view = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
@@ -101,3 +102,7 @@ public sealed class DeclarationTests
         Assert.Contains("not a terminal state", e.Message);
     }
 }
+
+public sealed class DeclarationTestsOnSqlite() : DeclarationTests(LedgerEngine.Sqlite);
+
+public sealed class DeclarationTestsOnPostgreSql() : DeclarationTests(LedgerEngine.PostgreSql);

@@ -2,13 +2,14 @@ using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Claims;
 using FactoryMcp.Ledger.Lifecycle;
+using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Tasks;
 using FactoryMcp.Tests.Infrastructure;
 
 namespace FactoryMcp.Tests.Ledger;
 
 /// <summary>Who gets which task: own queue, then pools, then anyone; priority with aging; hand-offs and human retargeting.</summary>
-public sealed class DispatchTests
+public abstract class DispatchTests(LedgerEngine engine) : EngineTests(engine)
 {
     private static string Packet(string title, int priority) =>
         PacketText.Simple(title).Replace("priority: 1", $"priority: {priority}");
@@ -37,7 +38,7 @@ public sealed class DispatchTests
     [Fact]
     public async Task Claim_TakesOwnQueueFirst_ThenPools_ThenAnyone_WhateverThePriority()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         var builder = await MemberAsync(factory, "b1", "billing");
         var anyone = await ApprovedAsync(factory, "For anyone", 0);
         var pool = await ApprovedAsync(factory, "For the pool", 4, "pool:billing");
@@ -53,7 +54,7 @@ public sealed class DispatchTests
     [Fact]
     public async Task Claim_PoolAndOwnWork_IsNotOfferedToOthers()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         await MemberAsync(factory, "b1", "billing");
         await ApprovedAsync(factory, "For the pool", 0, "pool:billing");
         await ApprovedAsync(factory, "For b1", 0, "b1");
@@ -68,7 +69,7 @@ public sealed class DispatchTests
     [Fact]
     public async Task Claim_SamePriority_TakesTheOldestFirst()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         var first = await ApprovedAsync(factory, "First", 3);
         factory.Time.Advance(TimeSpan.FromMinutes(1));
         await ApprovedAsync(factory, "Second", 3);
@@ -81,7 +82,7 @@ public sealed class DispatchTests
     [Fact]
     public async Task Claim_Aging_LetsLongWaitingLowPriorityWorkOvertakeNewUrgentWork()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         var builder = await factory.BuilderAsync();
         var old = await ApprovedAsync(factory, "Old and unimportant", 9);
         factory.Time.Advance(TimeSpan.FromHours(6 * 9 + 1));
@@ -97,7 +98,7 @@ public sealed class DispatchTests
     [Fact]
     public async Task Claim_BeforeAgingCatchesUp_UrgentWorkStillGoesFirst()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         var builder = await factory.BuilderAsync();
         await ApprovedAsync(factory, "Old and unimportant", 9);
         factory.Time.Advance(TimeSpan.FromHours(6 * 8));
@@ -111,7 +112,7 @@ public sealed class DispatchTests
     [Fact]
     public async Task Claim_WhileHoldingARun_ResumesIt_AndNewOpensASecond()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         await ApprovedAsync(factory, "One", 1);
         await ApprovedAsync(factory, "Two", 1);
         var builder = await factory.BuilderAsync();
@@ -129,7 +130,7 @@ public sealed class DispatchTests
     [Fact]
     public async Task HandOff_OfATaskTheCallerDoesNotHold_IsRefused_AndChangesNothing()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         var task = await ApprovedAsync(factory, "Held by owner", 1);
         var owner = await factory.BuilderAsync("owner");
         var run = (await factory.Services.Packets.GetTaskPacketAsync(owner, null, false)).RunId!.Value;
@@ -147,7 +148,7 @@ public sealed class DispatchTests
     [Fact]
     public async Task HandOff_ToAnUnknownTarget_IsRefused_AndTheRunStaysOpen()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         var task = await ApprovedAsync(factory, "Held", 1);
         var owner = await factory.BuilderAsync("owner");
         var run = (await factory.Services.Packets.GetTaskPacketAsync(owner, null, false)).RunId!.Value;
@@ -163,7 +164,7 @@ public sealed class DispatchTests
     [Fact]
     public async Task HandOff_AfterTheLeaseExpired_IsRefusedSayingSo()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         var task = await factory.ApprovedTaskAsync(PacketText.Simple(extraFrontMatter: "lease_minutes: 0.25"));
         var owner = await factory.BuilderAsync("owner");
         await factory.BuilderAsync("other");
@@ -180,7 +181,7 @@ public sealed class DispatchTests
     [Fact]
     public async Task Retarget_ByAHuman_MovesQueuedWorkToAnotherPool_KeepingItsAge()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         var web = await MemberAsync(factory, "w1", "web");
         await MemberAsync(factory, "b1", "billing");
         var task = await ApprovedAsync(factory, "Misrouted", 5, "pool:billing");
@@ -200,7 +201,7 @@ public sealed class DispatchTests
     [Fact]
     public async Task Retarget_ByABuilder_IsRefused()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         var task = await ApprovedAsync(factory, "Queued", 1);
         var builder = await factory.BuilderAsync();
         var e = await Assert.ThrowsAsync<LedgerException>(() =>
@@ -213,7 +214,7 @@ public sealed class DispatchTests
     [Fact]
     public async Task Retarget_OfATaskSomeoneHolds_IsRefused_NamingTheHolder()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         var task = await ApprovedAsync(factory, "Held", 1);
         var owner = await factory.BuilderAsync("owner");
         await factory.BuilderAsync("other");
@@ -230,7 +231,7 @@ public sealed class DispatchTests
     [Fact]
     public async Task Retarget_ToAnUnknownAgent_IsRefused_AndToAnyone_ClearsTheTarget()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         await factory.BuilderAsync("b1");
         var task = await ApprovedAsync(factory, "Queued", 1, "b1");
         await Assert.ThrowsAsync<LedgerException>(() =>
@@ -247,7 +248,7 @@ public sealed class DispatchTests
     [Fact]
     public async Task Activity_ShowsOpenRuns_BusyTime_Utilization_AndIdleBuilders()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         await ApprovedAsync(factory, "Work", 1);
         var busy = await factory.BuilderAsync("busy-1");
         var idle = await factory.BuilderAsync("idle-1");
@@ -269,3 +270,7 @@ public sealed class DispatchTests
         Assert.Equal(AgentActivity.AwayStatus, rows["away-1"].Status);
     }
 }
+
+public sealed class DispatchTestsOnSqlite() : DispatchTests(LedgerEngine.Sqlite);
+
+public sealed class DispatchTestsOnPostgreSql() : DispatchTests(LedgerEngine.PostgreSql);

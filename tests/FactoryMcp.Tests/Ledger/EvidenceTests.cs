@@ -2,15 +2,16 @@ using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Declarations;
 using FactoryMcp.Ledger.Evidence;
+using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Tests.Infrastructure;
 
 namespace FactoryMcp.Tests.Ledger;
 
-public sealed class EvidenceTests
+public abstract class EvidenceTests(LedgerEngine engine) : EngineTests(engine)
 {
-    private static async Task<(TestFactory Factory, Caller Builder, long RunId, string Workspace)> ClaimedAsync()
+    private async Task<(TestFactory Factory, Caller Builder, long RunId, string Workspace)> ClaimedAsync()
     {
-        var factory = await TestFactory.CreateAsync();
+        var factory = await CreateFactoryAsync();
         await factory.ApprovedTaskAsync();
         var builder = await factory.BuilderAsync();
         var view = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
@@ -132,3 +133,7 @@ public sealed class EvidenceTests
         Assert.Contains("belongs to", e2.Message);
     }
 }
+
+public sealed class EvidenceTestsOnSqlite() : EvidenceTests(LedgerEngine.Sqlite);
+
+public sealed class EvidenceTestsOnPostgreSql() : EvidenceTests(LedgerEngine.PostgreSql);

@@ -9,12 +9,12 @@ using FactoryMcp.Tools.Git;
 namespace FactoryMcp.Tests.Ledger;
 
 /// <summary>Leases (DESIGN section 6): start at packet return, renewed on writes, expiry returns the task with an attempt counted.</summary>
-public sealed class LeaseTests
+public abstract class LeaseTests(LedgerEngine engine) : EngineTests(engine)
 {
     [Fact]
     public async Task Lease_OfAFractionOfAMinute_ExpiresAfterThoseSeconds()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         await factory.ApprovedTaskAsync(PacketText.Simple(extraFrontMatter: "lease_minutes: 0.05"));
         var view = await factory.Services.Packets.GetTaskPacketAsync(await factory.BuilderAsync(), null, false);
         Assert.Equal(Iso.Text(factory.Time.GetUtcNow().AddSeconds(3)), view.LeaseExpiresAt);
@@ -29,7 +29,7 @@ public sealed class LeaseTests
     [Fact]
     public async Task Lease_StartsWhenThePacketIsHandedOver_NotAtTheClaim()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         await factory.ApprovedTaskAsync(PacketText.Simple(extraFrontMatter: "lease_minutes: 10"));
         var builder = await factory.BuilderAsync();
         var claim = await factory.Services.Claims.ClaimAsync(builder, false);
@@ -44,7 +44,7 @@ public sealed class LeaseTests
     [Fact]
     public async Task Claim_NeverHandedOver_IsGivenBackAfterThePreparationDeadline_WithoutCountingAnAttempt()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         var task = await factory.ApprovedTaskAsync(PacketText.Simple(extraFrontMatter: "lease_minutes: 1"));
         // The server claims, then dies before preparing the workspace: no lease was ever started.
         var claim = await factory.Services.Claims.ClaimAsync(await factory.BuilderAsync("crashed"), false);
@@ -65,7 +65,7 @@ public sealed class LeaseTests
     [Fact]
     public async Task Lease_IsRenewedByAWrite_AtMostOnceASecond()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         await factory.ApprovedTaskAsync(PacketText.Simple(extraFrontMatter: "lease_minutes: 10"));
         var builder = await factory.BuilderAsync();
         var view = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
@@ -105,7 +105,7 @@ public sealed class LeaseTests
     {
         // record_evidence sweeps expired leases at most once a second; the caller's own run is checked in
         // the write itself, so a lease that ran out a moment ago is never renewed.
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         var task = await factory.ApprovedTaskAsync(PacketText.Simple(extraFrontMatter: "lease_minutes: 0.005"));
         var builder = await factory.BuilderAsync();
         var view = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
@@ -135,7 +135,7 @@ public sealed class LeaseTests
     [Fact]
     public async Task Declare_AfterTheLeaseExpired_IsRefusedSayingSo()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         await factory.ApprovedTaskAsync(PacketText.Simple(extraFrontMatter: "lease_minutes: 0.5"));
         var builder = await factory.BuilderAsync();
         var view = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
@@ -155,7 +155,7 @@ public sealed class LeaseTests
     [Fact]
     public async Task Expiry_TheNextPacketStartsFromTheExpiredRunsHead()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         var task = await factory.ApprovedTaskAsync(PacketText.Simple(extraFrontMatter: "lease_minutes: 1"));
         var first = await factory.BuilderAsync("first");
         var view = await factory.Services.Packets.GetTaskPacketAsync(first, null, false);
@@ -195,3 +195,7 @@ public sealed class LeaseTests
         Assert.Contains(head, next.PreviousAttempt);
     }
 }
+
+public sealed class LeaseTestsOnSqlite() : LeaseTests(LedgerEngine.Sqlite);
+
+public sealed class LeaseTestsOnPostgreSql() : LeaseTests(LedgerEngine.PostgreSql);

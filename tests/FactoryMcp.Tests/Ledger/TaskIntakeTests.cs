@@ -1,10 +1,11 @@
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Lifecycle;
+using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Tests.Infrastructure;
 
 namespace FactoryMcp.Tests.Ledger;
 
-public sealed class TaskIntakeTests
+public abstract class TaskIntakeTests(LedgerEngine engine) : EngineTests(engine)
 {
     private static async Task<long> CountTasksAsync(TestFactory f) =>
         await f.Services.Db.QuerySingleOrDefaultAsync<long>("SELECT count(*) FROM tasks");
@@ -12,7 +13,7 @@ public sealed class TaskIntakeTests
     [Fact]
     public async Task Propose_Edit_Approve_KeepsHistory_PinsBaseToFullSha()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         var task = await factory.Services.Intake.ProposeAsync(TestFactory.Human, PacketText.Simple("First title"));
         Assert.Equal(TaskStates.Proposed, task.State);
         var edited = await factory.Services.Intake.UpdateAsync(
@@ -40,7 +41,7 @@ public sealed class TaskIntakeTests
     [Fact]
     public async Task Approve_BaseNamedByBranch_IsPinnedToThatBranchsSha()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         var mainSha = await factory.Repo.HeadAsync();
         await FactoryMcp.Tools.Git.GitRunner.OutputAsync(
             ["checkout", "-q", "-b", "feature"],
@@ -57,7 +58,7 @@ public sealed class TaskIntakeTests
     [Fact]
     public async Task Propose_RepositoryOutsideAllowedRoots_RefusedAndNothingStored()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         using var elsewhere = new TempDirectory("elsewhere");
         await TempRepo.CreateAsync(elsewhere.Combine("other"));
         var e = await Assert.ThrowsAsync<LedgerException>(() =>
@@ -73,7 +74,7 @@ public sealed class TaskIntakeTests
     [Fact]
     public async Task Propose_SiblingRepositoryByRelativePath_Resolves()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         var sibling = await TempRepo.CreateAsync(Path.Combine(factory.Root, "billing"));
         var task = await factory.Services.Intake.ProposeAsync(
             TestFactory.Human,
@@ -87,7 +88,7 @@ public sealed class TaskIntakeTests
     [InlineData("repo: src", "not its root")]
     public async Task Propose_MissingOrWrongRepository_RefusedAndNothingStored(string frontMatter, string expected)
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         var e = await Assert.ThrowsAsync<LedgerException>(() =>
             factory.Services.Intake.ProposeAsync(TestFactory.Human, PacketText.Simple(extraFrontMatter: frontMatter))
         );
@@ -98,7 +99,7 @@ public sealed class TaskIntakeTests
     [Fact]
     public async Task Propose_MalformedPacket_RefusedAndNothingStored()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         await Assert.ThrowsAsync<LedgerException>(() =>
             factory.Services.Intake.ProposeAsync(TestFactory.Human, "# Only a title\n")
         );
@@ -108,7 +109,7 @@ public sealed class TaskIntakeTests
     [Fact]
     public async Task Approve_UnknownBase_RefusedAndTaskStaysProposed()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         var task = await factory.Services.Intake.ProposeAsync(
             TestFactory.Human,
             PacketText.Simple(extraFrontMatter: "base: no-such-branch")
@@ -123,7 +124,7 @@ public sealed class TaskIntakeTests
     [Fact]
     public async Task Approve_ByANonHuman_Refused()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         var task = await factory.Services.Intake.ProposeAsync(TestFactory.Human, PacketText.Simple());
         var builder = await factory.BuilderAsync();
         await Assert.ThrowsAsync<LedgerException>(() => factory.Services.Intake.ApproveAsync(builder, task.Id));
@@ -132,7 +133,7 @@ public sealed class TaskIntakeTests
     [Fact]
     public async Task Approve_FreezesLineDefaults_LaterLineEditsDoNotChangeTheTask()
     {
-        using var factory = await TestFactory.CreateAsync("bugfix:\n  validation: ['make lint']\n  max_attempts: 4\n");
+        using var factory = await CreateFactoryAsync("bugfix:\n  validation: ['make lint']\n  max_attempts: 4\n");
         var task = await factory.ApprovedTaskAsync();
         await File.WriteAllTextAsync(factory.Paths.LinesConfig, "bugfix:\n  max_attempts: 9\n");
         var settings = FactoryMcp.Ledger.Runs.RunLedger.SettingsOf(await factory.Services.Tasks.GetAsync(task.Id));
@@ -143,7 +144,7 @@ public sealed class TaskIntakeTests
     [Fact]
     public async Task Reject_NeedsAReason_AndOnlyForProposals()
     {
-        using var factory = await TestFactory.CreateAsync();
+        using var factory = await CreateFactoryAsync();
         var task = await factory.Services.Intake.ProposeAsync(TestFactory.Human, PacketText.Simple());
         await Assert.ThrowsAsync<LedgerException>(() =>
             factory.Services.Tasks.RejectAsync(TestFactory.Human, task.Id, " ")
@@ -155,3 +156,7 @@ public sealed class TaskIntakeTests
         );
     }
 }
+
+public sealed class TaskIntakeTestsOnSqlite() : TaskIntakeTests(LedgerEngine.Sqlite);
+
+public sealed class TaskIntakeTestsOnPostgreSql() : TaskIntakeTests(LedgerEngine.PostgreSql);

@@ -174,4 +174,71 @@ public sealed class ContentBridgeTests
             Assert.Equal(0, redacted.Count);
         }
     }
+
+    /// <summary>
+    /// The corpora through the path every draft takes (the bridge's redactor for a private repository, then
+    /// <c>DraftLedger.StoreAsync</c>): each leak, one line at a time so the social draft's 280 characters hold
+    /// it whole, is gone from the stored blog, social and changelog draft; each near-miss is stored unchanged.
+    /// </summary>
+    [Fact]
+    public async Task Drafts_OfEveryKind_LoseEveryCorpusSecret_AndKeepEveryNearMiss()
+    {
+        var (gate, review) = await ShippingHarness.ApprovedAsync();
+        using var _ = gate;
+        var f = gate.Factory.Services;
+        await File.WriteAllTextAsync(
+            gate.Factory.Paths.FactoryConfig,
+            "declare_wait_seconds: 0\ncontent:\n  public_repositories: [acme/app]\n"
+        );
+        await f.Shipping.ShipAsync("human:tester", gate.RunId, review.ReviewedSha!, "cli", null);
+        await f.Content.DrainAsync(includeTest: true);
+        var eventId = (await f.Drafts.ListAsync()).Select(d => d.EventId).Distinct().Single();
+        var redactor = f.Content.RedactorFor("https://github.com/acme/private-billing.git");
+
+        async Task<DraftRow> StoreAsync(string kind, string text) =>
+            (
+                await f.Drafts.StoreAsync(
+                    "writer:writer-1",
+                    eventId,
+                    kind,
+                    text,
+                    "{}",
+                    "writer:writer-1",
+                    redactor,
+                    replace: true
+                )
+            ).Draft;
+
+        var leaks = new List<string>();
+        foreach (var line in CorpusLines("secrets.txt"))
+        {
+            var secrets = System
+                .Text.RegularExpressions.Regex.Matches(line, @"\[\[(.+?)\]\]")
+                .Select(m => m.Groups[1].Value)
+                .ToList();
+            var text = line.Replace("[[", "").Replace("]]", "");
+            Assert.True(text.Length < DraftLedger.SocialLimit, $"too long for a social draft: {text}");
+            foreach (var kind in DraftKinds.All)
+            {
+                var draft = await StoreAsync(kind, text);
+                Assert.Equal(kind, draft.Kind);
+                Assert.True(draft.Redactions > 0, $"{kind}: nothing was counted as redacted in: {text}");
+                leaks.AddRange(
+                    secrets
+                        .Where(secret => draft.Content.Contains(secret, StringComparison.Ordinal))
+                        .Select(secret => $"{kind}: {secret}  <-  {draft.Content.TrimEnd()}")
+                );
+            }
+        }
+        Assert.True(leaks.Count == 0, "leaked:\n" + string.Join("\n", leaks));
+
+        foreach (var line in CorpusLines("keep.txt"))
+        foreach (var kind in DraftKinds.All)
+        {
+            var draft = await StoreAsync(kind, line);
+            Assert.Equal(line + "\n", draft.Content);
+            Assert.Equal(0, draft.Redactions);
+        }
+        Assert.Equal(3, (await f.Drafts.ListAsync(eventId)).Count);
+    }
 }

@@ -1,21 +1,26 @@
+using FactoryMcp.Ledger.Storage;
+using FactoryMcp.Tests.Infrastructure;
+
 namespace FactoryMcp.Tests.Shipping;
 
-public sealed class FunnelTests
+public abstract class FunnelTests(LedgerEngine engine) : EngineTests(engine)
 {
     [Fact]
     public async Task Funnel_CountsEveryStep_AndKeepsTestFiguresApartFromLive()
     {
-        var (gate, review) = await ShippingHarness.ApprovedAsync(whileOpen: g =>
-            g.Factory.Services.Evidence.RecordEvidenceAsync(
-                g.Builder,
-                new FactoryMcp.Ledger.Evidence.EvidenceInput(
-                    g.RunId,
-                    "cost",
-                    "tokens",
-                    "{\"tokens\": 5000, \"money\": 0.5}"
+        var (gate, review) = await ShippingHarness.ApprovedAsync(
+            whileOpen: g =>
+                g.Factory.Services.Evidence.RecordEvidenceAsync(
+                    g.Builder,
+                    new FactoryMcp.Ledger.Evidence.EvidenceInput(
+                        g.RunId,
+                        "cost",
+                        "tokens",
+                        "{\"tokens\": 5000, \"money\": 0.5}"
+                    ),
+                    g.Factory.Services.Config.Lines
                 ),
-                g.Factory.Services.Config.Lines
-            )
+            engine: Engine
         );
         using var _ = gate;
         var f = gate.Factory.Services;
@@ -54,7 +59,7 @@ public sealed class FunnelTests
     [Fact]
     public async Task Export_EventsAndRuns_AsJsonLines()
     {
-        var (gate, review) = await ShippingHarness.ApprovedAsync();
+        var (gate, review) = await ShippingHarness.ApprovedAsync(engine: Engine);
         using var _ = gate;
         var f = gate.Factory.Services;
         await f.Shipping.ShipAsync("human:tester", gate.RunId, review.ReviewedSha!, "cli", null);
@@ -80,3 +85,7 @@ public sealed class FunnelTests
         Assert.Contains("## Intent", run.GetProperty("packet").GetString());
     }
 }
+
+public sealed class FunnelTestsOnSqlite() : FunnelTests(LedgerEngine.Sqlite);
+
+public sealed class FunnelTestsOnPostgreSql() : FunnelTests(LedgerEngine.PostgreSql);

@@ -1,4 +1,5 @@
 using FactoryMcp.Ledger.Reviews;
+using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Tests.Gate;
 using FactoryMcp.Tests.Infrastructure;
 using FactoryMcp.Tests.Judgment;
@@ -11,10 +12,11 @@ public static class ShippingHarness
     public static async Task<(GateHarness Gate, ReviewRow Review)> ApprovedAsync(
         string? packet = null,
         string lines = "bugfix:\n  lease_minutes: 30\n",
-        Func<GateHarness, Task>? whileOpen = null
+        Func<GateHarness, Task>? whileOpen = null,
+        LedgerEngine engine = LedgerEngine.Sqlite
     )
     {
-        var gate = await JudgmentHarness.AcceptedAsync(lines, packet, whileOpen);
+        var gate = await JudgmentHarness.AcceptedAsync(lines, packet, whileOpen, engine);
         var (review, _) = await gate.Factory.Services.Reviews.RecordAsync(
             TestFactory.Human,
             gate.RunId,

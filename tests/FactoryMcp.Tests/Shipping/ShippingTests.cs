@@ -1,17 +1,18 @@
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Lifecycle;
+using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Tests.Infrastructure;
 using FactoryMcp.Tools.Git;
-using Microsoft.Data.Sqlite;
+using FactoryMcp.Tools.Shipping;
 
 namespace FactoryMcp.Tests.Shipping;
 
-public sealed class ShippingTests
+public abstract class ShippingTests(LedgerEngine engine) : EngineTests(engine)
 {
     [Fact]
     public async Task Ship_OnlyTheReviewedSha_OncePerRun_TaggedWithTheLedgersEnvironment()
     {
-        var (gate, review) = await ShippingHarness.ApprovedAsync();
+        var (gate, review) = await ShippingHarness.ApprovedAsync(engine: Engine);
         using var _ = gate;
         var f = gate.Factory.Services;
         var other = new string('a', 40);
@@ -46,21 +47,25 @@ public sealed class ShippingTests
     [Fact]
     public async Task ShippedEvents_AreAppendOnly()
     {
-        var (gate, review) = await ShippingHarness.ApprovedAsync();
+        var (gate, review) = await ShippingHarness.ApprovedAsync(engine: Engine);
         using var _ = gate;
         await gate.Factory.Services.Shipping.ShipAsync("human:tester", gate.RunId, review.ReviewedSha!, "cli", null);
-        using var connection = new SqliteConnection($"Data Source={gate.Factory.Paths.LedgerFile};Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE shipped_events SET sha = 'x'";
-        Assert.Throws<SqliteException>(() => command.ExecuteNonQuery());
+        var update = Assert.ThrowsAny<System.Data.Common.DbException>(() =>
+            gate.Factory.ExecuteBehindTheLedger("UPDATE shipped_events SET sha = 'x'")
+        );
+        Assert.Contains("shipped events are append-only", update.Message);
+        var delete = Assert.ThrowsAny<System.Data.Common.DbException>(() =>
+            gate.Factory.ExecuteBehindTheLedger("DELETE FROM shipped_events")
+        );
+        Assert.Contains("shipped events are append-only", delete.Message);
     }
 
     [Fact]
     public async Task Ship_BeforeReview_Refused()
     {
         using var gate = await FactoryMcp.Tests.Judgment.JudgmentHarness.AcceptedAsync(
-            "bugfix:\n  lease_minutes: 30\n"
+            "bugfix:\n  lease_minutes: 30\n",
+            engine: Engine
         );
         var head = (await gate.Factory.Services.Runs.GetAsync(gate.RunId)).HeadSha!;
         var e = await Assert.ThrowsAsync<LedgerException>(() =>
@@ -72,7 +77,7 @@ public sealed class ShippingTests
     [Fact]
     public async Task Publish_PushesTheReviewedShaToTheRemote_AndSaysWhenGhIsMissing()
     {
-        var (gate, review) = await ShippingHarness.ApprovedAsync();
+        var (gate, review) = await ShippingHarness.ApprovedAsync(engine: Engine);
         using var _ = gate;
         var remote = Path.Combine(gate.Factory.Root, "remote.git");
         await GitRunner.OutputAsync(["init", "--bare", "--quiet", remote]);
@@ -93,13 +98,21 @@ public sealed class ShippingTests
         Assert.Contains("gh", result.Message);
         var link = (await gate.Factory.Services.Evidence.ForRunAsync(gate.RunId)).Single(x => x.Kind == "pr_link");
         Assert.Equal("server", link.Origin);
+        // The run's signed attestation went with it, as a git note on the reviewed commit.
+        Assert.Contains("Attestation pushed as a git note", result.Message);
+        var note = await GitRunner.OutputAsync(
+            ["notes", "--ref", Publisher.NotesRef, "show", review.ReviewedSha!],
+            new() { GitDir = remote }
+        );
+        Assert.Equal((await gate.Factory.Services.Attestations.ForRunAsync(gate.RunId))!.Envelope, note.Trim());
     }
 
     [Fact]
     public async Task Publish_ByAnAgentOrBeforeApproval_Refused()
     {
         using var gate = await FactoryMcp.Tests.Judgment.JudgmentHarness.AcceptedAsync(
-            "bugfix:\n  lease_minutes: 30\n"
+            "bugfix:\n  lease_minutes: 30\n",
+            engine: Engine
         );
         await Assert.ThrowsAsync<LedgerException>(() =>
             gate.Factory.Services.Publisher.PublishAsync(gate.Builder, gate.RunId)
@@ -122,3 +135,7 @@ public sealed class ShippingTests
         Assert.Contains("only test ledgers", e.Message);
     }
 }
+
+public sealed class ShippingTestsOnSqlite() : ShippingTests(LedgerEngine.Sqlite);
+
+public sealed class ShippingTestsOnPostgreSql() : ShippingTests(LedgerEngine.PostgreSql);

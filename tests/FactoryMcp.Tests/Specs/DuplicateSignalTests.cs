@@ -1,11 +1,12 @@
 using FactoryMcp.Ledger.Lifecycle;
 using FactoryMcp.Ledger.Signals;
+using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Tests.Infrastructure;
 
 namespace FactoryMcp.Tests.Specs;
 
 /// <summary>A new signal that closely matches open work is linked and flagged for a human, never dropped.</summary>
-public sealed class DuplicateSignalTests
+public abstract class DuplicateSignalTests(LedgerEngine engine) : EngineTests(engine)
 {
     private static SignalInput Issue(int number, string title, string body, params string[] labels) =>
         new(
@@ -22,7 +23,7 @@ public sealed class DuplicateSignalTests
     [Fact]
     public async Task NearDuplicateOfAnOpenTask_IsLinkedAndFlagged_StillDrafted_AndNotAutoApproved()
     {
-        using var factory = await TestFactory.CreateAsync(SpecJobTests.Lines);
+        using var factory = await CreateFactoryAsync(SpecJobTests.Lines);
         var first = await factory.Services.SignalIntake.IngestAsync(
             "human:tester",
             Issue(1, "Invoice totals round half-down", "Totals are off by a cent when a value ends in 5.", "bug")
@@ -62,7 +63,7 @@ public sealed class DuplicateSignalTests
     [Fact]
     public async Task NearDuplicateOfAnUndraftedSignal_IsLinkedToThatSignal()
     {
-        using var factory = await TestFactory.CreateAsync(SpecJobTests.Lines);
+        using var factory = await CreateFactoryAsync(SpecJobTests.Lines);
         var first = await factory.Services.SignalIntake.IngestAsync(
             "human:tester",
             Issue(1, "Export invoices as CSV files", "Finance needs a CSV export.", "feature")
@@ -81,7 +82,7 @@ public sealed class DuplicateSignalTests
     [Fact]
     public async Task DifferentDemand_OrAClosedTask_IsNotFlagged()
     {
-        using var factory = await TestFactory.CreateAsync(SpecJobTests.Lines);
+        using var factory = await CreateFactoryAsync(SpecJobTests.Lines);
         var first = await factory.Services.SignalIntake.IngestAsync(
             "human:tester",
             Issue(1, "Invoice totals round half-down", "Totals are off by a cent when a value ends in 5.", "bug")
@@ -111,7 +112,7 @@ public sealed class DuplicateSignalTests
     [Fact]
     public async Task DuplicateThreshold_FromFactoryYaml_IsUsed()
     {
-        using var factory = await TestFactory.CreateAsync(SpecJobTests.Lines);
+        using var factory = await CreateFactoryAsync(SpecJobTests.Lines);
         await File.WriteAllTextAsync(factory.Paths.FactoryConfig, "duplicate_threshold: 0.95\n");
         await factory.Services.SignalIntake.IngestAsync(
             "human:tester",
@@ -131,3 +132,7 @@ public sealed class DuplicateSignalTests
         Assert.Empty(second.Duplicates);
     }
 }
+
+public sealed class DuplicateSignalTestsOnSqlite() : DuplicateSignalTests(LedgerEngine.Sqlite);
+
+public sealed class DuplicateSignalTestsOnPostgreSql() : DuplicateSignalTests(LedgerEngine.PostgreSql);

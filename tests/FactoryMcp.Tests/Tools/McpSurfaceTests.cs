@@ -41,9 +41,32 @@ public sealed class McpSurfaceTests
         );
         var tools = await mcp.Client.ListToolsAsync();
         var names = tools.Select(t => t.Name).ToList();
-        Assert.Contains("approve_task", names);
-        Assert.Contains("list_tasks", names);
-        Assert.Contains("retire_lesson", names);
+        foreach (
+            var tool in new[]
+            {
+                "enqueue_for_agent",
+                "list_tasks",
+                "list_records",
+                "get_run",
+                "approve_task",
+                "reject_task",
+                "update_packet",
+                "cancel_task",
+                "answer_escalation",
+                "record_review",
+                "mark_shipped",
+                "publish_run",
+                "funnel_report",
+                "promote_lesson",
+                "retire_lesson",
+                "decide_draft",
+                "dismiss_signal",
+                "ingest_signals",
+                "revoke_agent",
+                "set_line",
+            }
+        )
+            Assert.Contains(tool, names);
         Assert.DoesNotContain("get_task_packet", names);
         Assert.DoesNotContain("declare_terminal_state", names);
         Assert.DoesNotContain("submit_verdict", names);

@@ -53,6 +53,7 @@ public sealed class ToolArgumentTests
             "integer" => ("abc", "an integer"),
             "number" => ("abc", "a number"),
             "boolean" => ("yes", "true or false"),
+            "array" => (12345L, "an array"),
             _ => (12345L, "a string"),
         };
 
