@@ -94,7 +94,7 @@ public sealed partial class ValidationWorker(
         LogJobStarted(logger, job.Id, job.RunId, job.DeclaredState);
         var claimedAt = DateTimeOffset.UtcNow;
         var ledgerClaimedAt = spans.Now;
-        using var span = Telemetry.ValidationSpans.StartJob(spans.ContextOf(job.RunId), job);
+        using var span = Telemetry.ValidationSpans.StartJob(await spans.ContextOfAsync(job.RunId, ct), job);
         var folder = Path.Combine(paths.RunsFolder, ".validation", $"job-{job.Id}-{job.Starts}");
         var progress = "starting";
         using var heartbeat = CancellationTokenSource.CreateLinkedTokenSource(ct);

@@ -97,7 +97,7 @@ public sealed class FactoryServices
         BridgeLoop = new ContentBridgeLoop(Content, Logging.CreateLogger("FactoryMcp.Content"));
         Ship = new ShipService(Shipping, Notifier, BridgeLoop.Nudge);
         Attestor = new Attestor(Attestations, Runs, Tasks, Config, db.Paths, db.Time);
-        RunSpans = new Telemetry.RunSpans(Runs, Tasks, db.Paths.LedgerFile, db.Time);
+        RunSpans = new Telemetry.RunSpans(Runs, Tasks, new Ledger.Telemetry.RunTraceIds(db), db.Time);
         Worker = new ValidationWorker(
             ValidationJobs,
             Runs,

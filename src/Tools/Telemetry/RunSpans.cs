@@ -1,111 +1,135 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
+using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Lifecycle;
 using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Tasks;
+using FactoryMcp.Ledger.Telemetry;
 
 namespace FactoryMcp.Tools.Telemetry;
 
 /// <summary>
-/// The root span of a run's trace, <c>invoke_agent {agent}</c> (GenAI semantic conventions), emitted once by
-/// the process that closes the run, spanning opened_at to closed_at, with the span id every other span of
-/// the run already names as its parent (<see cref="RunTrace"/>).
+/// A run's trace: its id derived from the ledger's identity and the run id (<see cref="RunTrace"/>), its root
+/// span <c>invoke_agent {agent}</c> (GenAI semantic conventions) made by the first process that traces the run,
+/// from opened_at to that moment, and its span id stored in the ledger so every later span of the run, in any
+/// process, names it as parent. The process that closes the run adds <c>run {id}</c>, opened_at to closed_at.
 /// </summary>
-public sealed class RunSpans(RunLedger runs, TaskLedger tasks, string ledgerFile, TimeProvider time)
+public sealed class RunSpans(RunLedger runs, TaskLedger tasks, RunTraceIds ids, TimeProvider time)
 {
+    private readonly ConcurrentDictionary<long, ActivityContext> known = new();
+
     /// <summary>The ledger's clock, which stamps opened_at and closed_at.</summary>
     public DateTimeOffset Now => time.GetUtcNow();
 
-    public ActivityContext ContextOf(long runId) => RunTrace.Of(ledgerFile, runId);
+    /// <summary>
+    /// The context of the run's root span, making and storing the root when no process has yet; null when
+    /// telemetry is off, the run does not exist, or the ledger cannot be read (telemetry never fails a call).
+    /// </summary>
+    public async Task<ActivityContext?> ContextOfAsync(long runId, CancellationToken ct = default)
+    {
+        if (!FactoryTelemetry.Tracing)
+            return null;
+        if (known.TryGetValue(runId, out var cached))
+            return cached;
+        try
+        {
+            var stored = await ids.FindAsync(runId, ct);
+            if (stored is null)
+                return null;
+            var traceId = RunTrace.TraceIdOf(ids.LedgerId, runId);
+            if (stored.Length == 0 && await MakeRootAsync(runId, traceId, ct) is { } made)
+                stored = made;
+            if (stored.Length == 0)
+                return null;
+            var context = new ActivityContext(
+                traceId,
+                ActivitySpanId.CreateFromString(stored),
+                ActivityTraceFlags.Recorded,
+                isRemote: true
+            );
+            known[runId] = context;
+            return context;
+        }
+        catch (LedgerException)
+        {
+            return null;
+        }
+    }
 
-    /// <summary>Emits the run's root span if the run closed at or after <paramref name="since"/> (so by the caller's own work).</summary>
+    // The root is started (which gives it its random span id), its id stored if no other process stored one
+    // first, and only then stopped, which exports it. A root that lost the race is never stopped, so never exported.
+    private async Task<string?> MakeRootAsync(long runId, ActivityTraceId traceId, CancellationToken ct)
+    {
+        var run = await runs.GetAsync(runId, ct);
+        var task = await tasks.GetAsync(run.TaskId, ct);
+        var root = RunTrace.StartRoot(
+            $"invoke_agent {run.AgentName}",
+            traceId,
+            [
+                new("gen_ai.operation.name", "invoke_agent"),
+                new("gen_ai.agent.name", run.AgentName),
+                new("factory.run.id", run.Id),
+                new("factory.task.id", run.TaskId),
+                new("factory.line", task.Line),
+                new("factory.run.kind", run.Kind),
+            ],
+            run.OpenedAt
+        );
+        if (root is null)
+            return null;
+        var mine = root.SpanId.ToHexString();
+        var stored = await ids.StoreFirstAsync(runId, mine, ct);
+        if (stored == mine)
+        {
+            var now = Now;
+            root.SetEndTime((now > run.OpenedAt ? now : run.OpenedAt).UtcDateTime);
+            root.Stop();
+        }
+        return stored;
+    }
+
+    /// <summary>
+    /// Emits <c>run {id}</c> (opened_at to closed_at, its final state) under the run's root if the run closed at
+    /// or after <paramref name="since"/> (so by the caller's own work).
+    /// </summary>
     public async Task EmitIfClosedAsync(long runId, DateTimeOffset since, CancellationToken ct)
     {
         if (!FactoryTelemetry.Tracing)
             return;
-        var run = await runs.GetAsync(runId, ct);
-        if (RunStates.IsLive(run.State) || run.ClosedAt is not { } closed || closed < since.AddSeconds(-1))
-            return;
-        var task = await tasks.GetAsync(run.TaskId, ct);
-        Emit(run, task, closed);
-    }
-
-    private void Emit(RunRow run, TaskRow task, DateTimeOffset closed)
-    {
-        var context = ContextOf(run.Id);
-        // A true root: not a child of whatever span this process is in.
-        var outer = Activity.Current;
-        Activity.Current = null;
         try
         {
-            using var root = FactoryTelemetry.Source.CreateActivity(
-                $"invoke_agent {run.AgentName}",
-                ActivityKind.Internal,
-                parentContext: default,
-                tags:
-                [
-                    new("gen_ai.operation.name", "invoke_agent"),
-                    new("gen_ai.agent.name", run.AgentName),
-                    new("factory.run.id", run.Id),
-                    new("factory.task.id", run.TaskId),
-                    new("factory.line", task.Line),
-                    new("factory.run.kind", run.Kind),
-                    new("factory.run.state", run.State),
-                ],
-                idFormat: ActivityIdFormat.W3C
-            );
-            if (root is null)
+            var run = await runs.GetAsync(runId, ct);
+            if (RunStates.IsLive(run.State) || run.ClosedAt is not { } closed || closed < since.AddSeconds(-1))
                 return;
-            root.SetStartTime(run.OpenedAt.UtcDateTime);
-            PinIds(root, context);
-            root.SetEndTime(closed.UtcDateTime);
-            if (run.State is RunStates.Failed or RunStates.Expired or RunStates.Escalated)
-                root.SetStatus(ActivityStatusCode.Error, run.CloseReason ?? run.State);
+            if (await ContextOfAsync(runId, ct) is not { } root)
+                return;
+            var outer = Activity.Current;
+            Activity.Current = null;
+            try
+            {
+                using var span = FactoryTelemetry.Source.StartActivity(
+                    $"run {run.Id}",
+                    ActivityKind.Internal,
+                    root,
+                    tags:
+                    [
+                        new("factory.run.id", run.Id),
+                        new("factory.run.kind", run.Kind),
+                        new("factory.run.state", run.State),
+                    ],
+                    startTime: run.OpenedAt
+                );
+                if (span is null)
+                    return;
+                span.SetEndTime((closed > run.OpenedAt ? closed : run.OpenedAt).UtcDateTime);
+                if (run.State is RunStates.Failed or RunStates.Expired or RunStates.Escalated)
+                    span.SetStatus(ActivityStatusCode.Error, run.CloseReason ?? run.State);
+            }
+            finally
+            {
+                Activity.Current = outer;
+            }
         }
-        finally
-        {
-            Activity.Current = outer;
-        }
+        catch (LedgerException) { }
     }
-
-    // System.Diagnostics lets a caller choose a span's parent but not its own span id, and the run's root must
-    // carry the id its children (made earlier, in other processes) already point at. The trace id is set before
-    // Start (which keeps a set one); the span id right after Start generated a random one, before anything reads
-    // it (exporters read ids when the span ends). Should the runtime rename these fields, the root is still
-    // emitted in the run's trace, as a child of the derived context instead of under its id.
-    private static void PinIds(Activity root, ActivityContext context)
-    {
-        if (Pinnable)
-        {
-            TraceIdField(root) = context.TraceId.ToHexString();
-            root.Start();
-            SpanIdField(root) = context.SpanId.ToHexString();
-            return;
-        }
-        root.SetParentId(context.TraceId, context.SpanId, context.TraceFlags);
-        root.Start();
-    }
-
-    private static readonly bool Pinnable = Probe();
-
-    private static bool Probe()
-    {
-        try
-        {
-            var probe = new Activity("probe");
-            _ = TraceIdField(probe);
-            _ = SpanIdField(probe);
-            return true;
-        }
-        catch (MissingFieldException)
-        {
-            return false;
-        }
-    }
-
-    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_traceId")]
-    private static extern ref string? TraceIdField(Activity activity);
-
-    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_spanId")]
-    private static extern ref string? SpanIdField(Activity activity);
 }

@@ -9,7 +9,7 @@ namespace FactoryMcp.Tools.Telemetry;
 /// <summary>
 /// One span per tool call, named and tagged by the MCP semantic conventions (<c>tools/call {tool}</c>,
 /// mcp.method.name, gen_ai.tool.name, mcp.session.id, error.type=tool_error on a refused call). A call on a run
-/// goes into the run's trace, under its root (<see cref="RunTrace"/>); a <c>traceparent</c> in the request's
+/// goes into the run's trace, under its root (<see cref="RunSpans"/>); a <c>traceparent</c> in the request's
 /// <c>_meta</c> wins (the agent CLI's trace and the factory's join there) and the run's root becomes a link.
 /// The span is made when the call ends, because a claim learns its run id only from its result.
 /// </summary>
@@ -40,7 +40,7 @@ internal static class ToolCallSpans
                     Record(
                         caller,
                         context,
-                        runId is { } id ? runs.ContextOf(id) : null,
+                        runId is { } id ? await runs.ContextOfAsync(id, CancellationToken.None) : null,
                         runId,
                         started,
                         result,

@@ -7,18 +7,20 @@ namespace FactoryMcp.Tools.Telemetry;
 /// <summary>A validation job as a span in its run's trace, with one child per packet command.</summary>
 internal static class ValidationSpans
 {
-    public static Activity? StartJob(ActivityContext run, ValidationJobRow job) =>
-        FactoryTelemetry.Source.StartActivity(
-            $"validate run {job.RunId}",
-            ActivityKind.Internal,
-            run,
-            tags:
-            [
-                new("factory.run.id", job.RunId),
-                new("factory.validation.job.id", job.Id),
-                new("factory.declared_state", job.DeclaredState),
-            ]
-        );
+    public static Activity? StartJob(ActivityContext? run, ValidationJobRow job) =>
+        run is null
+            ? null
+            : FactoryTelemetry.Source.StartActivity(
+                $"validate run {job.RunId}",
+                ActivityKind.Internal,
+                run.Value,
+                tags:
+                [
+                    new("factory.run.id", job.RunId),
+                    new("factory.validation.job.id", job.Id),
+                    new("factory.declared_state", job.DeclaredState),
+                ]
+            );
 
     public static void EndJob(Activity? span, string? outcome, int problems)
     {
