@@ -16,7 +16,7 @@ public sealed class FloorMetrics : IDisposable
     private readonly Meter meter = new(Name);
     private readonly Lock gate = new();
     private IReadOnlyList<FloorCount> last = [];
-    private long lastRead = long.MinValue;
+    private long? lastRead;
 
     public FloorMetrics(FloorCounts counts)
     {
@@ -81,7 +81,7 @@ public sealed class FloorMetrics : IDisposable
     {
         lock (gate)
         {
-            if (Environment.TickCount64 - lastRead < 1000)
+            if (lastRead is { } at && Environment.TickCount64 - at < 1000)
                 return last;
             last = counts.ReadAsync().GetAwaiter().GetResult();
             lastRead = Environment.TickCount64;

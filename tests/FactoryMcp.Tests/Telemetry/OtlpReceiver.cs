@@ -72,7 +72,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
                 return hit;
             if (DateTime.UtcNow > until)
                 throw new TimeoutException(
-                    $"No {what} in {timeout.TotalSeconds:0} s; spans: {string.Join(", ", Spans().Select(s => s.Name))}"
+                    $"No {what} in {timeout.TotalSeconds:0} s; spans: {string.Join(", ", Spans().Select(s => s.Name))}; sums: {string.Join(", ", Sums().Select(s => s.Metric).Distinct())}"
                 );
             await Task.Delay(200);
         }

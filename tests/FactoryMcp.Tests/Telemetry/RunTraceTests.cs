@@ -39,6 +39,7 @@ public abstract class RunTraceTests : IDisposable
     public async Task AcceptedRun_HasRootRunValidationAndCommandSpans_InTheLedgerDerivedTrace()
     {
         using var gate = await GateHarness.CreateAsync(engine: engine);
+        gate.Factory.Time.Advance(TimeSpan.FromSeconds(90)); // so the run's span has a length of its own
         await gate.PlanAsync();
         await gate.WriteAsync("src/greet.sh", GateHarness.FixedGreeting);
 
