@@ -50,7 +50,7 @@ public sealed class RunSpans(RunLedger runs, TaskLedger tasks, RunTraceIds ids, 
             known[runId] = context;
             return context;
         }
-        catch (LedgerException)
+        catch (Exception e) when (e is LedgerException or System.Data.Common.DbException)
         {
             return null;
         }
@@ -130,6 +130,6 @@ public sealed class RunSpans(RunLedger runs, TaskLedger tasks, RunTraceIds ids, 
                 Activity.Current = outer;
             }
         }
-        catch (LedgerException) { }
+        catch (Exception e) when (e is LedgerException or System.Data.Common.DbException) { }
     }
 }
