@@ -35,6 +35,19 @@ public sealed partial class LedgerDatabase
 
     internal LedgerStore Store => store;
 
+    private string? ledgerId;
+
+    /// <summary>
+    /// The ledger's identity (meta.ledger_id), fixed at creation and kept by <c>ledger copy</c>: the same on every
+    /// replica of this ledger, different for any other. Read once, on first use.
+    /// </summary>
+    public string LedgerId =>
+        ledgerId ??=
+            ReadMeta("ledger_id")
+            ?? throw new LedgerException(
+                $"The ledger {store.Describe} has no ledger_id in its meta table; it was not made by `factory init`. Copy it into a new ledger or restore it from a backup."
+            );
+
     /// <summary>The ledger's environment, <c>live</c> or <c>test</c>, fixed at creation.</summary>
     public string Environment { get; private set; } = "live";
 

@@ -73,6 +73,11 @@ internal static class ServeCommands
             Description =
                 "Also listen for signed GitHub webhooks here (default: hooks.urls in factory.yaml; off when neither is set).",
         };
+        var metricsUrls = new Option<string?>("--metrics-urls")
+        {
+            Description =
+                "With --http: also serve Prometheus metrics at /metrics on this loopback address (e.g. http://127.0.0.1:9464).",
+        };
         var anonymous = new Option<string?>("--anonymous-agent")
         {
             Description =
@@ -84,6 +89,7 @@ internal static class ServeCommands
             urls,
             hooksUrls,
             anonymous,
+            metricsUrls,
         };
         serve.SetAction(
             FactoryCli.Handler(
@@ -96,17 +102,21 @@ internal static class ServeCommands
                             new HttpHost.Options(
                                 parse.GetValue(urls),
                                 parse.GetValue(hooksUrls),
-                                parse.GetValue(anonymous)
+                                parse.GetValue(anonymous),
+                                parse.GetValue(metricsUrls)
                             ),
                             context.Error,
                             ct
                         );
                     if (
-                        parse.GetValue(urls) is not null
+                        parse.GetValue(metricsUrls) is not null
+                        || parse.GetValue(urls) is not null
                         || parse.GetValue(hooksUrls) is not null
                         || parse.GetValue(anonymous) is not null
                     )
-                        throw new UsageException("--urls, --hooks-urls and --anonymous-agent apply to --http only.");
+                        throw new UsageException(
+                            "--urls, --hooks-urls, --metrics-urls and --anonymous-agent apply to --http only."
+                        );
                     return await StdioHost.RunAsync(paths, ct);
                 },
                 notice: false

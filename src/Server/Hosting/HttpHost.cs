@@ -20,7 +20,7 @@ namespace FactoryMcp.Server.Hosting;
 /// </summary>
 internal static partial class HttpHost
 {
-    public sealed record Options(string? Urls, string? HooksUrls, string? AnonymousAgent);
+    public sealed record Options(string? Urls, string? HooksUrls, string? AnonymousAgent, string? MetricsUrls = null);
 
     /// <summary>How often an HTTP server announces escalations raised by lease sweeps or other processes.</summary>
     public static readonly TimeSpan AnnouncePeriod = TimeSpan.FromSeconds(30);
@@ -42,6 +42,23 @@ internal static partial class HttpHost
         factory.Notifier.Logger = app
             .Services.GetRequiredService<ILoggerFactory>()
             .CreateLogger("FactoryMcp.Notifications");
+        // Telemetry, when asked for: OTLP export by the OTEL_* variables, the scrape endpoint by --metrics-urls.
+        using var floor =
+            cli.MetricsUrls is not null || Telemetry.TelemetryEnvironment.OtlpConfigured()
+                ? new Tools.Telemetry.FloorMetrics(new Ledger.Telemetry.FloorCounts(factory.Db))
+                : null;
+        using var otlp = Telemetry.TelemetryEnvironment.OtlpConfigured()
+            ? Telemetry.OtlpExport.Start(McpSurfaceHost.Version, floor: true)
+            : null;
+        await using var metrics = cli.MetricsUrls is { } metricsUrls
+            ? Telemetry.MetricsHost.Build(metricsUrls, McpSurfaceHost.Version)
+            : null;
+        if (metrics is not null)
+        {
+            await metrics.StartAsync(ct);
+            foreach (var address in Addresses(metrics))
+                await error.WriteLineAsync($"Serving Prometheus metrics at {address}/metrics");
+        }
         var hooksUrls = cli.HooksUrls ?? settings.Hooks.Urls;
         await using var hooks = string.IsNullOrWhiteSpace(hooksUrls)
             ? null
@@ -79,6 +96,8 @@ internal static partial class HttpHost
             await app.StopAsync(CancellationToken.None);
             if (hooks is not null)
                 await hooks.StopAsync(CancellationToken.None);
+            if (metrics is not null)
+                await metrics.StopAsync(CancellationToken.None);
             await stopLoops.CancelAsync();
             await loops;
             await app.DisposeAsync();

@@ -52,6 +52,8 @@ internal static class StdioHost
             },
             CancellationToken.None
         );
+        // OTLP export only when OTEL_* variables ask for it; the check loads no OpenTelemetry assembly.
+        using var telemetry = Telemetry.TelemetryEnvironment.OtlpConfigured() ? StartExport() : null;
         var (options, services) = McpSurfaceHost.ForCaller(factory, caller, logging);
         await using (services)
         {
@@ -71,4 +73,8 @@ internal static class StdioHost
         await worker;
         return 0;
     }
+
+    // Its own method, so the JIT loads the OpenTelemetry assemblies only when it is called.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static IDisposable StartExport() => Telemetry.OtlpExport.Start(McpSurfaceHost.Version, floor: false);
 }

@@ -91,6 +91,7 @@ public sealed partial class CommandRunner(CommandCache cache, BlobStore blobs)
                 )
             );
         }
+        cached.ForEach(Telemetry.ValidationSpans.Command);
         return cached;
     }
 
@@ -122,6 +123,7 @@ public sealed partial class CommandRunner(CommandCache cache, BlobStore blobs)
                 ct
             );
             outcomes.Add(outcome);
+            Telemetry.ValidationSpans.Command(outcome);
             if (!outcome.TimedOut)
             {
                 await cache.StoreAsync(

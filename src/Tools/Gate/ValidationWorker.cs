@@ -23,6 +23,7 @@ public sealed partial class ValidationWorker(
     Attestor attestor,
     ConfigFiles config,
     LedgerPaths paths,
+    Telemetry.RunSpans spans,
     ILogger logger
 )
 {
@@ -91,6 +92,9 @@ public sealed partial class ValidationWorker(
         if (job is null)
             return false;
         LogJobStarted(logger, job.Id, job.RunId, job.DeclaredState);
+        var claimedAt = DateTimeOffset.UtcNow;
+        var ledgerClaimedAt = spans.Now;
+        using var span = Telemetry.ValidationSpans.StartJob(await spans.ContextOfAsync(job.RunId, ct), job);
         var folder = Path.Combine(paths.RunsFolder, ".validation", $"job-{job.Id}-{job.Starts}");
         var progress = "starting";
         using var heartbeat = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -139,6 +143,12 @@ public sealed partial class ValidationWorker(
                 var run = await runs.GetAsync(job.RunId, CancellationToken.None);
                 await notifier.AfterTaskStateAsync(run.TaskId, run.Id, result.TaskState, CancellationToken.None);
             }
+            Telemetry.ValidationSpans.EndJob(span, result?.Outcome, verdict.Problems.Count);
+            Telemetry.FactoryTelemetry.ValidationDuration.Record(
+                (DateTimeOffset.UtcNow - claimedAt).TotalSeconds,
+                new KeyValuePair<string, object?>("factory.validation.outcome", result?.Outcome ?? "none")
+            );
+            await spans.EmitIfClosedAsync(job.RunId, ledgerClaimedAt, CancellationToken.None);
             LogJobFinished(logger, job.Id, verdict.Problems.Count);
             return true;
         }

@@ -97,6 +97,7 @@ public sealed class FactoryServices
         BridgeLoop = new ContentBridgeLoop(Content, Logging.CreateLogger("FactoryMcp.Content"));
         Ship = new ShipService(Shipping, Notifier, BridgeLoop.Nudge);
         Attestor = new Attestor(Attestations, Runs, Tasks, Config, db.Paths, db.Time);
+        RunSpans = new Telemetry.RunSpans(Runs, Tasks, new Ledger.Telemetry.RunTraceIds(db), db.Time);
         Worker = new ValidationWorker(
             ValidationJobs,
             Runs,
@@ -115,6 +116,7 @@ public sealed class FactoryServices
             Attestor,
             Config,
             db.Paths,
+            RunSpans,
             Logging.CreateLogger("FactoryMcp.Validation")
         );
         Gate = new DeclarationService(
@@ -141,6 +143,7 @@ public sealed class FactoryServices
     public TaskLedger Tasks { get; }
     public RunLedger Runs { get; }
     public LeaseSweeper Leases { get; }
+    public Telemetry.RunSpans RunSpans { get; }
     public ClaimLedger Claims { get; }
     public EvidenceLedger Evidence { get; }
     public DeclarationLedger Declarations { get; }

@@ -62,6 +62,8 @@ public static class RoleSurface
                 );
                 break;
         }
+        // Outermost: one span per call, refusals included (no-op unless telemetry is on).
+        options.Filters.Request.CallToolFilters.Add(Telemetry.ToolCallSpans.Filter(caller, f.RunSpans));
         // First of the filters: a malformed call is refused before anything else runs.
         options.Filters.Request.CallToolFilters.Add(ToolArguments.Filter(options.ToolCollection!));
         if (caller.Role is Roles.Agent or Roles.Human)
