@@ -24,7 +24,9 @@ public sealed partial class LedgerDatabase
                 await using var connection = await store.OpenAsync(ct);
                 await using var transaction = await store.BeginWriteAsync(connection, ct);
                 var write = new LedgerWrite(connection, transaction, Engine, Audit, actor, Now, ct);
+                await write.BeginAsync();
                 var result = await work(write);
+                await write.SealAsync();
                 committing = true;
                 await transaction.CommitAsync(ct);
                 if (write.LastAudit is { } tail)
