@@ -95,7 +95,10 @@ public static class AuditVerifier
                     lastState[(row.Entity, id)] = s;
                 if (body?["rows"] is JsonObject touched)
                     foreach (var (name, digest) in touched)
-                        lastRows[name] = (digest is JsonValue v && v.TryGetValue<string>(out var d) ? d : null, row.Seq);
+                        lastRows[name] = (
+                            digest is JsonValue v && v.TryGetValue<string>(out var d) ? d : null,
+                            row.Seq
+                        );
                 previous = row.Hmac;
             }
         }

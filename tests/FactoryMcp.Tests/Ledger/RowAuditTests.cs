@@ -24,7 +24,8 @@ public abstract class RowAuditTests(LedgerEngine engine) : EngineTests(engine)
         return gate;
     }
 
-    private static Task<AuditReport> VerifyAsync(GateHarness gate) => AuditVerifier.VerifyAsync(gate.Factory.Services.Db);
+    private static Task<AuditReport> VerifyAsync(GateHarness gate) =>
+        AuditVerifier.VerifyAsync(gate.Factory.Services.Db);
 
     private static Task<long> IdAsync(GateHarness gate, string sql) =>
         gate.Factory.Services.Db.QuerySingleOrDefaultAsync<long>(sql);
@@ -33,7 +34,10 @@ public abstract class RowAuditTests(LedgerEngine engine) : EngineTests(engine)
     {
         var report = await VerifyAsync(gate);
         Assert.False(report.Ok, $"verify passed after {row} was {what}");
-        Assert.Contains(report.Problems, p => p.StartsWith($"row {row} ", StringComparison.Ordinal) && p.Contains(what));
+        Assert.Contains(
+            report.Problems,
+            p => p.StartsWith($"row {row} ", StringComparison.Ordinal) && p.Contains(what)
+        );
     }
 
     [Fact]
@@ -227,10 +231,12 @@ public abstract class RowAuditTests(LedgerEngine engine) : EngineTests(engine)
                     $"SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = '{table.Name}_audit_update'"
                 );
                 Assert.NotNull(sql);
-                var list = sql[(sql.IndexOf("UPDATE OF ", StringComparison.Ordinal) + 10)..sql.IndexOf(
-                    $" ON {table.Name}",
-                    StringComparison.Ordinal
-                )];
+                var list = sql[
+                    (sql.IndexOf("UPDATE OF ", StringComparison.Ordinal) + 10)..sql.IndexOf(
+                        $" ON {table.Name}",
+                        StringComparison.Ordinal
+                    )
+                ];
                 watched = list.Split(',', StringSplitOptions.TrimEntries).Order(StringComparer.Ordinal).ToList();
                 foreach (var kind in new[] { "insert", "delete" })
                     Assert.Equal(
@@ -249,9 +255,7 @@ public abstract class RowAuditTests(LedgerEngine engine) : EngineTests(engine)
                         WHERE trigger_schema = current_schema() AND trigger_name = '{table.Name}_audit'
                         """
                     )
-                )
-                    .Order(StringComparer.Ordinal)
-                    .ToList();
+                ).Order(StringComparer.Ordinal).ToList();
                 Assert.Equal(
                     new[] { "DELETE", "INSERT", "UPDATE" },
                     (
@@ -291,8 +295,8 @@ public abstract class RowAuditTests(LedgerEngine engine) : EngineTests(engine)
         if (factory.Engine == LedgerEngine.Sqlite)
         {
             foreach (var table in AuditedTables.All)
-                foreach (var kind in new[] { "insert", "update", "delete" })
-                    sql.Append($"DROP TRIGGER {table.Name}_audit_{kind};\n");
+            foreach (var kind in new[] { "insert", "update", "delete" })
+                sql.Append($"DROP TRIGGER {table.Name}_audit_{kind};\n");
             sql.Append("DROP TABLE audit_pending;\nPRAGMA user_version = 9;\n");
         }
         else
