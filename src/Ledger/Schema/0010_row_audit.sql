@@ -8,7 +8,7 @@ CREATE TABLE audit_pending (
     tbl TEXT NOT NULL,
     key TEXT NOT NULL,
     PRIMARY KEY (tbl, key)
-) STRICT, WITHOUT ROWID;
+) STRICT;
 
 
 -- agents: key id
