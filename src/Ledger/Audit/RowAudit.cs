@@ -104,8 +104,8 @@ internal static class RowAudit
         }
     }
 
-    /// <summary>Records per baseline record, so no record holds an unbounded list.</summary>
-    private const int BaselinePart = 1000;
+    /// <summary>Rows per record at most, so no record holds an unbounded list (a baseline, a bulk write).</summary>
+    public const int RowsPerRecord = 1000;
 
     /// <summary>
     /// Commits to every row that exists when migration 0010 is applied to an older ledger (rows written before
@@ -127,7 +127,7 @@ internal static class RowAudit
                 all.Add(AuditedTables.Read(table, reader));
         }
         var parts = 0;
-        foreach (var chunk in all.Chunk(BaselinePart))
+        foreach (var chunk in all.Chunk(RowsPerRecord))
             await w.AuditAsync(
                 "ledger.rows_baselined",
                 "ledger",

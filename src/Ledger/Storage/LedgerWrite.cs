@@ -87,9 +87,18 @@ public sealed class LedgerWrite(
     {
         if (await RowAudit.TakeAsync(connection, transaction, engine, ct) is not { } rows)
             return;
-        if (last is null)
+        if (last is null || rows.Count > RowAudit.RowsPerRecord)
         {
-            await AuditAsync("rows.changed", "ledger", null, new { }, rows);
+            // A bulk write (a seed, a collection) spreads its rows over records of a bounded size.
+            var part = 0;
+            foreach (var chunk in rows.Chunk(RowAudit.RowsPerRecord))
+                await AuditAsync(
+                    "rows.changed",
+                    "ledger",
+                    null,
+                    new { part = ++part },
+                    chunk.ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal)
+                );
             return;
         }
         var merged = new SortedDictionary<string, string?>(StringComparer.Ordinal);

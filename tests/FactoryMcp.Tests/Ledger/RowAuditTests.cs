@@ -164,6 +164,35 @@ public abstract class RowAuditTests(LedgerEngine engine) : EngineTests(engine)
     }
 
     [Fact]
+    public async Task BulkWrite_SpreadsItsRowsOverBoundedRecords_AndVerifies_AndSoDoesItsDeletion()
+    {
+        using var factory = await CreateFactoryAsync();
+        var db = factory.Services.Db;
+        const string bulk = """
+            WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500)
+            INSERT INTO lessons (line, text, promoted_by, promoted_at) SELECT 'bugfix', 'lesson ' || i, 'human:tester', '2026-11-21T09:00:00.000Z' FROM n
+            """;
+        await db.WriteAsync("human:tester", w => w.ExecuteAsync(bulk));
+        var report = await AuditVerifier.VerifyAsync(db);
+        Assert.True(report.Ok, string.Join("\n", report.Problems));
+        Assert.Equal(
+            3,
+            await db.QuerySingleOrDefaultAsync<long>("SELECT count(*) FROM audit WHERE action = 'rows.changed'")
+        );
+        Assert.All(
+            await db.QueryAsync<long>("SELECT length(body) FROM audit"),
+            length => Assert.True(length < 200_000, $"a record of {length} characters")
+        );
+        await db.WriteAsync("human:tester", w => w.ExecuteAsync("DELETE FROM lessons"));
+        report = await AuditVerifier.VerifyAsync(db);
+        Assert.True(report.Ok, string.Join("\n", report.Problems));
+        factory.ExecuteBehindTheLedger(bulk.Replace("2500", "1"));
+        report = await AuditVerifier.VerifyAsync(db);
+        Assert.Single(report.Problems);
+        Assert.StartsWith("row lessons/", report.Problems[0]);
+    }
+
+    [Fact]
     public async Task OldLedger_IsBaselinedWhenMigrated_ThenVerifies_AndLaterEditsAreFound()
     {
         var gate = await WorkloadAsync();
