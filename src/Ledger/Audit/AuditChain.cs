@@ -43,8 +43,47 @@ public sealed partial class AuditChain(LedgerPaths paths)
 
     internal sealed record Tail(long Seq, string Hmac);
 
+    /// <summary>A record appended by the current write: enough to sign it again with the rows the write touched.</summary>
+    internal sealed record Appended(AuditRecord Record, long Seq, string Previous, string Hmac)
+    {
+        public Tail Tail => new(Seq, Hmac);
+    }
+
+    /// <summary>
+    /// Signs the write's last record again, now holding the digests of the rows the write touched. It is still the
+    /// chain's tail (the write holds the ledger's write lock), so no record links to its old HMAC.
+    /// </summary>
+    internal async Task<Appended> ResignAsync(
+        DbConnection connection,
+        DbTransaction transaction,
+        Appended last,
+        AuditRecord record,
+        CancellationToken ct
+    )
+    {
+        var body = record.Body(last.Seq);
+        var hmac = Sign(last.Previous, body);
+        const string sql = """
+            UPDATE audit SET body = @body, hmac = @hmac WHERE seq = @seq
+            """;
+        await connection.ExecuteAsync(
+            new CommandDefinition(
+                sql,
+                new
+                {
+                    body,
+                    hmac,
+                    seq = last.Seq,
+                },
+                transaction,
+                cancellationToken: ct
+            )
+        );
+        return last with { Record = record, Hmac = hmac };
+    }
+
     /// <summary>Appends one record inside the caller's write transaction.</summary>
-    internal async Task<Tail> AppendAsync(
+    internal async Task<Appended> AppendAsync(
         DbConnection connection,
         DbTransaction transaction,
         AuditRecord record,
@@ -84,7 +123,7 @@ public sealed partial class AuditChain(LedgerPaths paths)
                 cancellationToken: ct
             )
         );
-        return new Tail(seq, hmac);
+        return new Appended(record, seq, previous, hmac);
     }
 
     /// <summary>

@@ -13,7 +13,8 @@ public sealed record AuditReport(long Records, long? FirstBadSeq, IReadOnlyList<
 /// <summary>
 /// Checks the audit chain end to end: contiguous sequence, each HMAC over the previous one and the
 /// record's canonical body, the columns matching the body, the head file outside the database, and
-/// every task's and run's state matching its last audited state (a row edited behind the factory's back).
+/// every task's and run's state matching its last audited state, and every row of every audited table matching the
+/// digest its last audit record holds (a row edited, inserted or deleted behind the factory's back).
 /// </summary>
 public static class AuditVerifier
 {
@@ -41,6 +42,7 @@ public static class AuditVerifier
         }
 
         var lastState = new Dictionary<(string, long), string>();
+        var lastRows = new Dictionary<string, (string? Digest, long Seq)>(StringComparer.Ordinal);
         var previous = AuditChain.Genesis;
         long expected = 1,
             count = 0;
@@ -91,6 +93,12 @@ public static class AuditVerifier
                     && row.EntityId is { } id
                 )
                     lastState[(row.Entity, id)] = s;
+                if (body?["rows"] is JsonObject touched)
+                    foreach (var (name, digest) in touched)
+                        lastRows[name] = (
+                            digest is JsonValue v && v.TryGetValue<string>(out var d) ? d : null,
+                            row.Seq
+                        );
                 previous = row.Hmac;
             }
         }
@@ -128,6 +136,46 @@ public static class AuditVerifier
                     );
             }
         }
+        problems.AddRange(await CheckRowsAsync(db, lastRows));
         return new AuditReport(count, firstBad, problems);
+    }
+
+    /// <summary>
+    /// Every row of every audited table against the digest its last audit record holds: a row changed, inserted or
+    /// deleted outside the factory's writes is named by table and key, first one first.
+    /// </summary>
+    private static async Task<List<string>> CheckRowsAsync(
+        LedgerDatabase db,
+        Dictionary<string, (string? Digest, long Seq)> audited
+    )
+    {
+        var problems = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        await using var connection = db.OpenConnection();
+        foreach (var table in AuditedTables.All)
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT * FROM {table.Name}";
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                var (name, digest) = AuditedTables.Read(table, reader);
+                seen.Add(name);
+                if (!audited.TryGetValue(name, out var last) || last.Digest is null)
+                    problems.Add(
+                        $"row {name} has no audit record (it was inserted, or re-inserted after its deletion, behind the factory's back)"
+                    );
+                else if (last.Digest != digest)
+                    problems.Add(
+                        $"row {name} differs from its content when audit record {last.Seq} committed to it (the row was edited behind the factory's back)"
+                    );
+            }
+        }
+        foreach (var (name, last) in audited.OrderBy(a => a.Value.Seq))
+            if (last.Digest is not null && !seen.Contains(name))
+                problems.Add(
+                    $"row {name} is missing: audit record {last.Seq} committed to it and no record deleted it (the row was deleted behind the factory's back)"
+                );
+        return problems;
     }
 }

@@ -30,6 +30,7 @@ public static class LedgerCopy
         "escalations",
         "idempotency",
         "audit",
+        "audit_pending",
         "validation_jobs",
         "validation_cache",
         "verifications",

@@ -31,7 +31,9 @@ public sealed partial class LedgerDatabase
                 var left = TimeSpan.FromMilliseconds(Math.Max(1000, deadline - System.Environment.TickCount64));
                 await using var transaction = await store.BeginWriteAsync(connection, left, ct);
                 var write = new LedgerWrite(connection, transaction, Engine, Audit, actor, Now, ct);
+                await write.BeginAsync();
                 var result = await work(write);
+                await write.SealAsync();
                 committing = true;
                 await transaction.CommitAsync(ct);
                 if (write.LastAudit is { } tail)

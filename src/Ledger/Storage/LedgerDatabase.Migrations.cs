@@ -57,5 +57,13 @@ public sealed partial class LedgerDatabase
         if (version == KnownSchemaVersion)
             return;
         store.Migrate(migrations, KnownSchemaVersion);
+        if (version is > 0 and < RowAuditVersion)
+            WriteAsync("server:migration", FactoryMcp.Ledger.Audit.RowAudit.BaselineAsync).GetAwaiter().GetResult();
     }
+
+    /// <summary>
+    /// The migration that audits every row (0010): a ledger older than it gets one baseline of its rows when it is
+    /// migrated, so rows written before it verify from then on (README, "What `ledger verify` proves").
+    /// </summary>
+    internal const int RowAuditVersion = 10;
 }

@@ -18,7 +18,9 @@ public sealed class LedgerWrite(
     CancellationToken ct
 )
 {
-    internal AuditChain.Tail? LastAudit { get; private set; }
+    private AuditChain.Appended? last;
+
+    internal AuditChain.Tail? LastAudit => last?.Tail;
 
     public DbConnection Connection => connection;
     public DbTransaction Transaction => transaction;
@@ -54,13 +56,56 @@ public sealed class LedgerWrite(
         QueryAsync<T>(sql.For(engine), parameters);
 
     /// <summary>Appends an audit record holding the canonical JSON of <paramref name="change"/>.</summary>
-    public async Task AuditAsync(string action, string entity, long? entityId, object change)
+    public Task AuditAsync(string action, string entity, long? entityId, object change) =>
+        AuditAsync(action, entity, entityId, change, null);
+
+    internal async Task AuditAsync(
+        string action,
+        string entity,
+        long? entityId,
+        object change,
+        IReadOnlyDictionary<string, string?>? rows
+    )
     {
-        LastAudit = await chain.AppendAsync(
+        last = await chain.AppendAsync(
             connection,
             transaction,
-            new AuditRecord(now, actor, action, entity, entityId, change),
+            new AuditRecord(now, actor, action, entity, entityId, change, rows),
             ct
         );
+    }
+
+    /// <summary>Before anything else: entries a write made outside the factory left in audit_pending are dropped.</summary>
+    internal Task BeginAsync() =>
+        engine == LedgerEngine.Sqlite ? ExecuteAsync(RowAudit.ClearSqlite) : Task.CompletedTask;
+
+    /// <summary>
+    /// Before the commit: the digest of every audited row this write touched goes into its last audit record
+    /// (signed again), or into a <c>rows.changed</c> record when the write appended none.
+    /// </summary>
+    internal async Task SealAsync()
+    {
+        if (await RowAudit.TakeAsync(connection, transaction, engine, ct) is not { } rows)
+            return;
+        if (last is null || rows.Count > RowAudit.RowsPerRecord)
+        {
+            // A bulk write (a seed, a collection) spreads its rows over records of a bounded size.
+            var part = 0;
+            foreach (var chunk in rows.Chunk(RowAudit.RowsPerRecord))
+                await AuditAsync(
+                    "rows.changed",
+                    "ledger",
+                    null,
+                    new { part = ++part },
+                    chunk.ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal)
+                );
+            return;
+        }
+        var merged = new SortedDictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var (name, digest) in last.Record.Rows ?? new Dictionary<string, string?>())
+            merged[name] = digest;
+        foreach (var (name, digest) in rows)
+            merged[name] = digest;
+        last = await chain.ResignAsync(connection, transaction, last, last.Record with { Rows = merged }, ct);
     }
 }

@@ -12,7 +12,7 @@ internal static class LedgerCommands
         var ledger = new Command("ledger", "Check the ledger itself.");
         var verify = new Command(
             "verify",
-            "Verify the HMAC-chained audit log and that every task and run matches its audited state. Exit 1 names the first bad record."
+            "Verify the HMAC-chained audit log and that every audited row (task, run, evidence, verdict, ...) matches the digest its last audit record holds. Exit 1 names the first bad record and every row edited, inserted or deleted behind the factory's back."
         );
         verify.SetAction(
             FactoryCli.Handler(
@@ -23,7 +23,7 @@ internal static class LedgerCommands
                     if (report.Ok)
                     {
                         await context.Out.WriteLineAsync(
-                            $"Ledger verified: {report.Records} audit records, chain intact, head matches, every task and run matches its audit trail."
+                            $"Ledger verified: {report.Records} audit records, chain intact, head matches, every audited row matches its last audit record."
                         );
                         return 0;
                     }
