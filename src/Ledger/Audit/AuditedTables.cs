@@ -35,7 +35,8 @@ public static class AuditedTables
         new("tasks", ["id"], []),
         new("packet_versions", ["task_id", "version"], []),
         new("queue", ["task_id"], []),
-        new("runs", ["id"], ["lease_expires_at", "lease_started_at"]),
+        // trace_span_id (migration 0011): the run trace's root span, stored once by whichever process traces first.
+        new("runs", ["id"], ["lease_expires_at", "lease_started_at", "trace_span_id"]),
         new("stages", ["id"], []),
         new("evidence", ["id"], []),
         new("declarations", ["id"], []),

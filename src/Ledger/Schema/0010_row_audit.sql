@@ -92,7 +92,7 @@ END;
 CREATE TRIGGER runs_audit_insert AFTER INSERT ON runs BEGIN
     INSERT INTO audit_pending (tbl, key) VALUES ('runs', replace(replace(NEW.id, '%', '%25'), '/', '%2F')) ON CONFLICT DO NOTHING;
 END;
-CREATE TRIGGER runs_audit_update AFTER UPDATE OF id, task_id, agent_id, kind, state, packet_version, base_sha, start_sha, previous_run_id, queue_target, queue_note, workspace, run_ref, head_sha, opened_at, closed_at, refusals, terminal_state, close_reason, accepted_at ON runs BEGIN
+CREATE TRIGGER runs_audit_update AFTER UPDATE OF id, task_id, agent_id, kind, state, packet_version, base_sha, start_sha, previous_run_id, queue_target, queue_note, workspace, run_ref, head_sha, opened_at, closed_at, refusals, terminal_state, close_reason, accepted_at, review_reason ON runs BEGIN
     INSERT INTO audit_pending (tbl, key) VALUES ('runs', replace(replace(OLD.id, '%', '%25'), '/', '%2F')), ('runs', replace(replace(NEW.id, '%', '%25'), '/', '%2F')) ON CONFLICT DO NOTHING;
 END;
 CREATE TRIGGER runs_audit_delete AFTER DELETE ON runs BEGIN

@@ -44,7 +44,7 @@ CREATE TRIGGER packet_versions_audit AFTER INSERT OR DELETE OR UPDATE OF task_id
     FOR EACH ROW EXECUTE FUNCTION audit_touch('task_id', 'version');
 CREATE TRIGGER queue_audit AFTER INSERT OR DELETE OR UPDATE OF task_id, target, priority, enqueued_at, not_before, enqueued_by, note, fallback_target, fallback_after ON queue
     FOR EACH ROW EXECUTE FUNCTION audit_touch('task_id');
-CREATE TRIGGER runs_audit AFTER INSERT OR DELETE OR UPDATE OF id, task_id, agent_id, kind, state, packet_version, base_sha, start_sha, previous_run_id, queue_target, queue_note, workspace, run_ref, head_sha, opened_at, closed_at, refusals, terminal_state, close_reason, accepted_at ON runs
+CREATE TRIGGER runs_audit AFTER INSERT OR DELETE OR UPDATE OF id, task_id, agent_id, kind, state, packet_version, base_sha, start_sha, previous_run_id, queue_target, queue_note, workspace, run_ref, head_sha, opened_at, closed_at, refusals, terminal_state, close_reason, accepted_at, review_reason ON runs
     FOR EACH ROW EXECUTE FUNCTION audit_touch('id');
 CREATE TRIGGER stages_audit AFTER INSERT OR DELETE OR UPDATE OF id, run_id, stage, at ON stages
     FOR EACH ROW EXECUTE FUNCTION audit_touch('id');
