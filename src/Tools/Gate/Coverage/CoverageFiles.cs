@@ -35,28 +35,14 @@ public static class CoverageFiles
                 $"{found.Count} files match coverage.report `{pattern}`; at most {MaxFiles} are read"
             );
         var map = new PathMap(checkout);
-        var reports = new List<(string, IEnumerable<(string, int, long)>)>();
-        long total = 0;
-        foreach (var path in found)
-        {
-            await using var stream = new FileStream(
-                Path.Combine(checkout, path),
-                new FileStreamOptions
-                {
-                    Mode = FileMode.Open,
-                    Access = FileAccess.Read,
-                    Options = FileOptions.SequentialScan,
-                }
-            );
-            if (stream.Length > CoverageReader.MaxFileBytes)
-                throw new ReportException(
-                    $"coverage report `{path}` is {stream.Length} bytes; at most {CoverageReader.MaxFileBytes} are read"
-                );
-            total += stream.Length;
-            if (total > MaxTotalBytes)
-                throw new ReportException($"the coverage reports add up to more than {MaxTotalBytes} bytes");
-            reports.Add((path, CoverageReader.Read(stream, $"coverage report `{path}`", map)));
-        }
+        var reports = await ReportFiles.ReadEachAsync(
+            checkout,
+            found,
+            "coverage report",
+            CoverageReader.MaxFileBytes,
+            MaxTotalBytes,
+            (stream, path) => CoverageReader.Read(stream, $"coverage report `{path}`", map).AsEnumerable()
+        );
         var table = CoverageTable.Merge(reports);
         if (table.Coverable == 0)
             throw new ReportException(

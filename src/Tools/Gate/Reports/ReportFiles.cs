@@ -74,13 +74,41 @@ public static class ReportFiles
             throw new ReportException(
                 $"{found.Count} files match reports.junit `{pattern}`; at most {MaxFiles} are read"
             );
-        var reports = new List<(string, IReadOnlyList<TestCaseResult>)>();
+        var reports = await ReadEachAsync(
+            checkout,
+            found,
+            "test report",
+            JunitReader.MaxFileBytes,
+            MaxTotalBytes,
+            (stream, path) => JunitReader.Read(stream, $"test report `{path}`")
+        );
+        var table = TestTable.Merge(reports);
+        if (table.Tests.Count == 0)
+            throw new ReportException(
+                $"the test reports matching `{pattern}` ({string.Join(", ", found)}) hold no test case"
+            );
+        return table;
+    }
+
+    /// <summary>
+    /// Reads each found report with <paramref name="read"/>, refusing a file over <paramref name="maxFileBytes"/>
+    /// and a set over <paramref name="maxTotalBytes"/> (named "<paramref name="what"/>" in the refusal).
+    /// </summary>
+    internal static async Task<List<(string Path, T Content)>> ReadEachAsync<T>(
+        string checkout,
+        IReadOnlyList<string> found,
+        string what,
+        long maxFileBytes,
+        long maxTotalBytes,
+        Func<Stream, string, T> read
+    )
+    {
+        var reports = new List<(string, T)>();
         long total = 0;
         foreach (var path in found)
         {
-            var full = Path.Combine(checkout, path);
             await using var stream = new FileStream(
-                full,
+                Path.Combine(checkout, path),
                 new FileStreamOptions
                 {
                     Mode = FileMode.Open,
@@ -88,20 +116,13 @@ public static class ReportFiles
                     Options = FileOptions.SequentialScan,
                 }
             );
-            if (stream.Length > JunitReader.MaxFileBytes)
-                throw new ReportException(
-                    $"test report `{path}` is {stream.Length} bytes; at most {JunitReader.MaxFileBytes} are read"
-                );
+            if (stream.Length > maxFileBytes)
+                throw new ReportException($"{what} `{path}` is {stream.Length} bytes; at most {maxFileBytes} are read");
             total += stream.Length;
-            if (total > MaxTotalBytes)
-                throw new ReportException($"the test reports add up to more than {MaxTotalBytes} bytes");
-            reports.Add((path, JunitReader.Read(stream, $"test report `{path}`")));
+            if (total > maxTotalBytes)
+                throw new ReportException($"the {what}s add up to more than {maxTotalBytes} bytes");
+            reports.Add((path, read(stream, path)));
         }
-        var table = TestTable.Merge(reports);
-        if (table.Tests.Count == 0)
-            throw new ReportException(
-                $"the test reports matching `{pattern}` ({string.Join(", ", found)}) hold no test case"
-            );
-        return table;
+        return reports;
     }
 }
