@@ -23,8 +23,9 @@ public static class AuditedTables
 {
     /// <summary>
     /// Every table of the ledger but meta (written once at creation), audit (the chain itself), audit_pending
-    /// (the triggers' scratch list) and PostgreSQL's blob store (content-addressed: a blob is named by its sha256,
-    /// which the evidence row that refers to it is committed to).
+    /// (the triggers' scratch list), PostgreSQL's blob store (content-addressed: a blob is named by its sha256,
+    /// which the evidence row that refers to it is committed to) and the fleet registry (heartbeats of live
+    /// processes: operational state that decides nothing).
     /// </summary>
     public static readonly IReadOnlyList<AuditedTable> All =
     [
@@ -67,6 +68,7 @@ public static class AuditedTables
         "blobs",
         "blob_chunks",
         "factory_schema",
+        "fleet_processes",
     };
 
     /// <summary>Key columns holding text (the rest hold integers).</summary>

@@ -23,6 +23,15 @@ public sealed record FactorySettings
 
     /// <summary>How long a validation job's owner may go silent before another server process resumes the job.</summary>
     public int ValidationLeaseSeconds { get; init; } = 30;
+
+    /// <summary>
+    /// How often a declaration waiting on another process's validation looks at its job (after its first two
+    /// seconds, which look every 50 ms). On PostgreSQL a NOTIFY wakes it at once; this is the fallback.
+    /// </summary>
+    public int DeclarePollMilliseconds { get; init; } = 250;
+
+    /// <summary>How often a server or worker process writes its heartbeat in the fleet registry; silent for three periods, it is lost.</summary>
+    public int FleetHeartbeatSeconds { get; init; } = 10;
     public int LessonsPerPacket { get; init; } = 10;
     public int LessonBytesPerPacket { get; init; } = 8 * 1024;
     public HttpSettings Http { get; init; } = new();
@@ -100,6 +109,10 @@ public sealed record FactorySettings
             );
         if (settings.ValidationLeaseSeconds is < 2 or > 3600)
             problems.Add("validation_lease_seconds must be between 2 and 3600");
+        if (settings.DeclarePollMilliseconds is < 10 or > 60_000)
+            problems.Add("declare_poll_milliseconds must be between 10 and 60000");
+        if (settings.FleetHeartbeatSeconds is < 1 or > 600)
+            problems.Add("fleet_heartbeat_seconds must be between 1 and 600");
         if (settings.LessonsPerPacket is < 0 or > 100)
             problems.Add("lessons_per_packet must be between 0 and 100");
         if (settings.Http.BodyLimitBytes < 1024)

@@ -133,6 +133,22 @@ public sealed partial class LedgerDatabase
     /// <summary>An open connection without Dapper's type handlers (plain ADO.NET).</summary>
     internal DbConnection OpenConnection() => store.Open();
 
+    /// <summary>
+    /// Whether another process's commit can wake this one (PostgreSQL's LISTEN/NOTIFY); without it, waiters poll.
+    /// </summary>
+    public bool Notifies => Engine == LedgerEngine.PostgreSql;
+
+    /// <summary>
+    /// Hears the NOTIFY payloads of <paramref name="channel"/> (see <see cref="LedgerWrite.NotifyAsync"/>) until
+    /// <paramref name="ct"/> ends, reconnecting after a failure; returns at once on SQLite.
+    /// </summary>
+    public Task ListenAsync(string channel, Action<string> heard, Action<Exception?> connected, CancellationToken ct)
+    {
+        if (!System.Text.RegularExpressions.Regex.IsMatch(channel, "^[a-z_][a-z0-9_]{0,62}$"))
+            throw new ArgumentException($"'{channel}' is not a plain lower-case channel name.", nameof(channel));
+        return store.ListenAsync(channel, heard, connected, ct);
+    }
+
     public string? ReadMeta(string key)
     {
         using var connection = OpenConnection();

@@ -61,6 +61,18 @@ internal abstract class LedgerStore
     /// <summary>Applies the migrations past the ledger's version, once even when several processes start together.</summary>
     public abstract void Migrate(IReadOnlyList<(int Version, string Sql)> migrations, int known);
 
+    /// <summary>
+    /// Listens on <paramref name="channel"/> until <paramref name="ct"/> ends, reconnecting after a failure:
+    /// <paramref name="heard"/> gets each payload; <paramref name="connected"/> gets null once listening (again), or the
+    /// error that broke the connection. Engines without notifications return at once.
+    /// </summary>
+    public virtual Task ListenAsync(
+        string channel,
+        Action<string> heard,
+        Action<Exception?> connected,
+        CancellationToken ct
+    ) => Task.CompletedTask;
+
     /// <summary>The ledger's clock when the caller gave none.</summary>
     public abstract TimeProvider DefaultClock();
 

@@ -55,6 +55,16 @@ public sealed class LedgerWrite(
     public Task<IReadOnlyList<T>> QueryAsync<T>(Sql sql, object? parameters = null) =>
         QueryAsync<T>(sql.For(engine), parameters);
 
+    /// <summary>
+    /// On PostgreSQL, a NOTIFY on <paramref name="channel"/> delivered when this transaction commits (and never if it
+    /// rolls back); nothing on SQLite, whose processes share a host and poll. NOTIFY serialises committing
+    /// transactions, so it is sent on state changes only, never on the hot write path.
+    /// </summary>
+    public Task NotifyAsync(string channel, string payload) =>
+        engine == LedgerEngine.PostgreSql
+            ? ExecuteAsync("SELECT pg_notify(@channel, @payload)", new { channel, payload })
+            : Task.CompletedTask;
+
     /// <summary>Appends an audit record holding the canonical JSON of <paramref name="change"/>.</summary>
     public Task AuditAsync(string action, string entity, long? entityId, object change) =>
         AuditAsync(action, entity, entityId, change, null);

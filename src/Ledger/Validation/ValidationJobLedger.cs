@@ -16,6 +16,19 @@ namespace FactoryMcp.Ledger.Validation;
 public sealed class ValidationJobLedger(LedgerDatabase db)
 {
     /// <summary>
+    /// The NOTIFY channel of job state changes on PostgreSQL: one notification per change (queued, running, accepted,
+    /// refused), payload <c>{job id}:{state}</c>, so waiters in every process wake at once (README, "Fleet").
+    /// </summary>
+    public const string Channel = "factory_jobs";
+
+    private static Task NotifyAsync(LedgerWrite w, long jobId, string state) =>
+        w.NotifyAsync(Channel, $"{jobId}:{state}");
+
+    /// <summary>The job id and state of a <see cref="Channel"/> payload, or null for anything else.</summary>
+    public static (long JobId, string State)? ParseNotification(string payload) =>
+        payload.Split(':') is [var id, var state] && long.TryParse(id, out var jobId) ? (jobId, state) : null;
+
+    /// <summary>
     /// Starts the durable validation of a declaration: a job row, the run in <c>validating</c> (its lease
     /// frozen), the task in <c>validating</c>. A repeat of the declaration under way returns its job. The
     /// ledger's own conditions are checked first in the same transaction: when one is unmet the refusal is
@@ -97,6 +110,7 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
                     "INSERT INTO stages (run_id, stage, at) VALUES (@runId, 'verify', @now)",
                     new { runId = run.Id, now = w.NowText }
                 );
+                await NotifyAsync(w, id, JobStates.Queued);
                 return (
                     await w.SingleOrDefaultAsync<ValidationJobRow>(
                         ValidationJobRow.Select + " WHERE id = @id",
@@ -201,6 +215,7 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
                         previous_owner = job.Owner,
                     }
                 );
+                await NotifyAsync(w, job.Id, JobStates.Running);
                 return (
                     await w.SingleOrDefaultAsync<ValidationJobRow>(
                         ValidationJobRow.Select + " WHERE id = @id",
@@ -306,6 +321,7 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
                         jobId,
                     }
                 );
+                await NotifyAsync(w, jobId, problems.Count == 0 ? JobStates.Accepted : JobStates.Refused);
 
                 if (run.State != RunStates.Validating)
                     return null; // cancelled meanwhile: nothing more to decide
@@ -327,6 +343,47 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
             ct
         );
     }
+
+    /// <summary>
+    /// Gives a job this owner's attempt <paramref name="leaseVersion"/> still holds back to the queue (its process is
+    /// stopping), so another takes it at once instead of after its lease. False when it was no longer this attempt's.
+    /// </summary>
+    public async Task<bool> ReleaseAsync(long jobId, string owner, long leaseVersion, CancellationToken ct = default) =>
+        await db.WriteAsync(
+            "server:" + owner,
+            async w =>
+            {
+                var changed = await w.ExecuteAsync(
+                    """
+                    UPDATE validation_jobs SET state = 'queued', lease_expires_at = NULL, progress = 'released by a stopping process'
+                    WHERE id = @jobId AND owner = @owner AND starts = @leaseVersion AND state = 'running'
+                    """,
+                    new
+                    {
+                        jobId,
+                        owner,
+                        leaseVersion,
+                    }
+                );
+                if (changed == 0)
+                    return false;
+                await w.AuditAsync("job.released", "job", jobId, new { owner, starts = leaseVersion });
+                await NotifyAsync(w, jobId, JobStates.Queued);
+                return true;
+            },
+            ct
+        );
+
+    /// <summary>
+    /// Whether attempt <paramref name="starts"/> of job <paramref name="jobId"/> may still be at work: the job runs under
+    /// that very attempt. A checkout of any other attempt is a leftover (its process died, or was taken over).
+    /// </summary>
+    public async Task<bool> AttemptIsLiveAsync(long jobId, long starts, CancellationToken ct = default) =>
+        await db.QuerySingleOrDefaultAsync<long>(
+            "SELECT count(*) FROM validation_jobs WHERE id = @jobId AND starts = @starts AND state = 'running'",
+            new { jobId, starts },
+            ct
+        ) > 0;
 
     /// <summary>Marks a finished job's outcome as returned to the agent, so a later identical declaration validates anew.</summary>
     public Task MarkDeliveredAsync(long jobId, CancellationToken ct = default) =>

@@ -83,9 +83,15 @@ internal static class ServeCommands
             Description =
                 "Loopback only: requests without a bearer token act as this builder (as stdio builders connect by name alone).",
         };
+        var noValidate = new Option<bool>("--no-validate")
+        {
+            Description =
+                "Take no validation jobs: `factory worker` processes on the same ledger validate (declarations still queue and wait for them).",
+        };
         var serve = new Command("serve", "Serve MCP: stdio for one agent (FACTORY_AGENT names it), or --http for many.")
         {
             http,
+            noValidate,
             urls,
             hooksUrls,
             anonymous,
@@ -103,7 +109,8 @@ internal static class ServeCommands
                                 parse.GetValue(urls),
                                 parse.GetValue(hooksUrls),
                                 parse.GetValue(anonymous),
-                                parse.GetValue(metricsUrls)
+                                parse.GetValue(metricsUrls),
+                                parse.GetValue(noValidate)
                             ),
                             context.Error,
                             ct
@@ -117,7 +124,7 @@ internal static class ServeCommands
                         throw new UsageException(
                             "--urls, --hooks-urls, --metrics-urls and --anonymous-agent apply to --http only."
                         );
-                    return await StdioHost.RunAsync(paths, ct);
+                    return await StdioHost.RunAsync(paths, !parse.GetValue(noValidate), ct);
                 },
                 notice: false
             )
@@ -133,6 +140,7 @@ internal static class ServeCommands
             urls,
             hooksUrls,
             anonymous,
+            noValidate,
         };
         up.SetAction(
             FactoryCli.Handler(
@@ -155,7 +163,8 @@ internal static class ServeCommands
                         new HttpHost.Options(
                             parse.GetValue(urls),
                             parse.GetValue(hooksUrls),
-                            parse.GetValue(anonymous)
+                            parse.GetValue(anonymous),
+                            NoValidate: parse.GetValue(noValidate)
                         ),
                         context.Error,
                         ct

@@ -20,7 +20,13 @@ namespace FactoryMcp.Server.Hosting;
 /// </summary>
 internal static partial class HttpHost
 {
-    public sealed record Options(string? Urls, string? HooksUrls, string? AnonymousAgent, string? MetricsUrls = null);
+    public sealed record Options(
+        string? Urls,
+        string? HooksUrls,
+        string? AnonymousAgent,
+        string? MetricsUrls = null,
+        bool NoValidate = false
+    );
 
     /// <summary>How often an HTTP server announces escalations raised by lease sweeps or other processes.</summary>
     public static readonly TimeSpan AnnouncePeriod = TimeSpan.FromSeconds(30);
@@ -69,6 +75,9 @@ internal static partial class HttpHost
             foreach (var address in Addresses(hooks))
                 await error.WriteLineAsync($"Serving webhooks at {address}/github");
         }
+        // A replica of the fleet: registered with its heartbeat (`factory fleet`), before it serves anything.
+        var member = factory.FleetMember(Ledger.Fleet.FleetLedger.Server, !cli.NoValidate, McpSurfaceHost.Version);
+        await member.RegisterAsync(ct);
         await app.StartAsync(ct);
         foreach (var address in Addresses(app))
             await error.WriteLineAsync($"Serving MCP at {address}/mcp and the dashboard at {address}/");
@@ -77,13 +86,18 @@ internal static partial class HttpHost
                 ? $"Requests without a bearer token act as builder '{anonymous}' (--anonymous-agent)."
                 : "Callers authenticate with `Authorization: Bearer <token>` (`factory agent add NAME` prints one)."
         );
+        if (cli.NoValidate)
+            await error.WriteLineAsync("Validation is left to `factory worker` processes (--no-validate).");
         using var stopLoops = new CancellationTokenSource();
-        // Every server process validates too: it takes queued jobs and resumes those whose owner died. It also
-        // runs the content bridge: a shipped event becomes drafts without anyone running `factory content drain`.
+        // A server process validates too unless told not to: it takes queued jobs and resumes those whose owner died.
+        // It also runs the content bridge: a shipped event becomes drafts without anyone running `factory content drain`.
+        // On PostgreSQL it listens for job changes, so a declaration waiting here hears another process's outcome at once.
         var loops = Task.WhenAll(
             AnnounceLoopAsync(factory, stopLoops.Token),
-            factory.Worker.RunAsync(stopLoops.Token),
-            factory.BridgeLoop.RunAsync(stopLoops.Token)
+            cli.NoValidate ? Task.CompletedTask : factory.Worker.RunAsync(stopLoops.Token),
+            factory.BridgeLoop.RunAsync(stopLoops.Token),
+            factory.ListenForJobsAsync(stopLoops.Token),
+            member.RunAsync(stopLoops.Token)
         );
         try
         {

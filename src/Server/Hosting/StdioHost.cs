@@ -13,7 +13,7 @@ internal static class StdioHost
     /// <summary>How long after start the validation worker of a stdio server first looks for jobs.</summary>
     public static readonly TimeSpan WorkerStartDelay = TimeSpan.FromMilliseconds(500);
 
-    public static async Task<int> RunAsync(LedgerPaths paths, CancellationToken ct)
+    public static async Task<int> RunAsync(LedgerPaths paths, bool validate, CancellationToken ct)
     {
         using var logging = McpSurfaceHost.StderrLogging();
         var factory = FactoryServices.Open(paths, logging: logging);
@@ -42,13 +42,13 @@ internal static class StdioHost
                 }
                 // A human's server also drafts what it ships (mark_shipped) and what others shipped; an agent's
                 // never ships, so it leaves the bridge to the long-running servers (and `factory content drain`).
-                if (caller.IsHuman)
-                    await Task.WhenAll(
-                        factory.Worker.RunAsync(stopWorker.Token),
-                        factory.BridgeLoop.RunAsync(stopWorker.Token)
-                    );
-                else
-                    await factory.Worker.RunAsync(stopWorker.Token);
+                // --no-validate leaves validation to `factory worker` processes; on PostgreSQL their outcome wakes
+                // this process's waiting declaration through NOTIFY.
+                await Task.WhenAll(
+                    validate ? factory.Worker.RunAsync(stopWorker.Token) : Task.CompletedTask,
+                    caller.IsHuman ? factory.BridgeLoop.RunAsync(stopWorker.Token) : Task.CompletedTask,
+                    factory.ListenForJobsAsync(stopWorker.Token)
+                );
             },
             CancellationToken.None
         );

@@ -174,14 +174,26 @@ public sealed class DeclarationService(
     }
 
     /// <summary>
-    /// Until the next look at a job: this process's worker says when it finishes one; polling covers jobs
-    /// another process runs.
+    /// Until the next look at a job: this process's worker says when it finishes one, and on PostgreSQL so does
+    /// another process's (its NOTIFY, heard by <see cref="ValidationWorker.Heard"/>); polling every
+    /// declare_poll_milliseconds (every 50 ms at most in the first two seconds) is the fallback.
     /// </summary>
     public async Task NextLookAsync(Task finished, long started, CancellationToken ct)
     {
+        var elapsed = time.GetElapsedTime(started);
+        var poll = TimeSpan.FromMilliseconds(
+            elapsed < TimeSpan.FromSeconds(2)
+                ? Math.Min(50, config.Settings.DeclarePollMilliseconds)
+                : config.Settings.DeclarePollMilliseconds
+        );
+        // Never past the call's wait: a long poll period must not hold the call beyond declare_wait_seconds.
+        var left = Wait - elapsed;
         await Task.WhenAny(
             finished,
-            Task.Delay(TimeSpan.FromMilliseconds(time.GetElapsedTime(started) < TimeSpan.FromSeconds(2) ? 50 : 250), ct)
+            Task.Delay(
+                left < poll ? (left > TimeSpan.FromMilliseconds(10) ? left : TimeSpan.FromMilliseconds(10)) : poll,
+                ct
+            )
         );
         ct.ThrowIfCancellationRequested();
     }

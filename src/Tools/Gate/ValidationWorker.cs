@@ -37,6 +37,37 @@ public sealed partial class ValidationWorker(
 
     private TaskCompletionSource finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    private long running;
+    private long done;
+
+    /// <summary>Jobs this process is validating now.</summary>
+    public long JobsRunning => Interlocked.Read(ref running);
+
+    /// <summary>Jobs this process has finished (decided) since it started.</summary>
+    public long JobsDone => Interlocked.Read(ref done);
+
+    /// <summary>
+    /// How many host-wide slots this process may use (<c>factory worker --concurrency</c> raises it); default
+    /// validation_concurrency from factory.yaml. Set before <see cref="RunAsync(CancellationToken)"/>.
+    /// </summary>
+    public int? SlotCapacity { get; set; }
+
+    private int Slots => Math.Max(SlotCapacity ?? 0, config.Settings.ValidationConcurrency);
+
+    /// <summary>
+    /// A job state change another process announced (PostgreSQL NOTIFY, <see cref="ValidationJobLedger.Channel"/>):
+    /// a queued job wakes the loop, a decided one wakes the declarations waiting here. Null (listening anew after a
+    /// dropped connection, when changes may have been missed) wakes both.
+    /// </summary>
+    public void Heard(string? payload)
+    {
+        var state = payload is null ? null : ValidationJobLedger.ParseNotification(payload)?.State;
+        if (state is null or JobStates.Queued)
+            Nudge();
+        if (state is null or JobStates.Accepted or JobStates.Refused)
+            SignalFinished();
+    }
+
     /// <summary>Tells the loop there may be new work (a declaration just queued a job).</summary>
     public void Nudge() => wake.Release();
 
@@ -52,14 +83,22 @@ public sealed partial class ValidationWorker(
             .Exchange(ref finished, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously))
             .TrySetResult();
 
-    /// <summary>The loop: runs until <paramref name="ct"/> is cancelled (process shutdown kills running commands; another process resumes the job).</summary>
-    public async Task RunAsync(CancellationToken ct)
+    /// <summary>The loop: runs until <paramref name="ct"/> is cancelled (process shutdown kills running commands and gives their jobs back to the queue).</summary>
+    public Task RunAsync(CancellationToken ct) => RunAsync(ct, ct);
+
+    /// <summary>
+    /// The loop: takes jobs until <paramref name="stopTaking"/>; a job under way runs on until it ends or
+    /// <paramref name="stopJobs"/>, which kills its commands and gives it back to the queue for another process.
+    /// </summary>
+    public async Task RunAsync(CancellationToken stopTaking, CancellationToken stopJobs)
     {
+        var ct = stopTaking;
+        await ReclaimLeftoversAsync(ct);
         while (!ct.IsCancellationRequested)
         {
             try
             {
-                while (await RunOnceAsync(ct)) { }
+                while (await RunOnceAsync(ct, stopJobs)) { }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -81,21 +120,45 @@ public sealed partial class ValidationWorker(
     }
 
     /// <summary>Claims and completes at most one job. False when there was nothing to do (or no free slot).</summary>
-    public async Task<bool> RunOnceAsync(CancellationToken ct)
+    public Task<bool> RunOnceAsync(CancellationToken ct) => RunOnceAsync(ct, ct);
+
+    private async Task<bool> RunOnceAsync(CancellationToken takeCt, CancellationToken ct)
     {
-        if (!await jobs.HasPendingAsync(ct))
+        if (!await jobs.HasPendingAsync(takeCt))
             return false;
-        using var slot = new ValidationSlots(config.Settings.ValidationConcurrency).TryAcquire();
+        using var slot = new ValidationSlots(Slots).TryAcquire();
         if (slot is null)
             return false;
-        var job = await jobs.ClaimAsync(owner, JobLease, ct);
+        var job = await jobs.ClaimAsync(owner, JobLease, takeCt);
         if (job is null)
             return false;
+        Interlocked.Increment(ref running);
+        try
+        {
+            if (job.Starts > 1)
+                await ReclaimLeftoversAsync(CancellationToken.None); // the earlier attempt's checkout, if it was on this host
+            return await ValidateAsync(job, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // This process is stopping: the job goes back to the queue at once rather than after its lease.
+            if (await jobs.ReleaseAsync(job.Id, owner, job.Starts, CancellationToken.None))
+                LogJobReleased(logger, job.Id);
+            throw;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref running);
+        }
+    }
+
+    private async Task<bool> ValidateAsync(ValidationJobRow job, CancellationToken ct)
+    {
         LogJobStarted(logger, job.Id, job.RunId, job.DeclaredState);
         var claimedAt = DateTimeOffset.UtcNow;
         var ledgerClaimedAt = spans.Now;
         using var span = Telemetry.ValidationSpans.StartJob(await spans.ContextOfAsync(job.RunId, ct), job);
-        var folder = Path.Combine(paths.RunsFolder, ".validation", $"job-{job.Id}-{job.Starts}");
+        var folder = Path.Combine(ValidationFolder, $"job-{job.Id}-{job.Starts}");
         var progress = "starting";
         using var heartbeat = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var beats = BeatAsync(job.Id, job.Starts, () => progress, heartbeat);
@@ -149,6 +212,8 @@ public sealed partial class ValidationWorker(
                 new KeyValuePair<string, object?>("factory.validation.outcome", result?.Outcome ?? "none")
             );
             await spans.EmitIfClosedAsync(job.RunId, ledgerClaimedAt, CancellationToken.None);
+            if (result is not null)
+                Interlocked.Increment(ref done);
             LogJobFinished(logger, job.Id, verdict.Problems.Count);
             return true;
         }
@@ -162,6 +227,38 @@ public sealed partial class ValidationWorker(
             catch (OperationCanceledException) { }
             Git.Checkouts.Delete(folder);
             SignalFinished();
+        }
+    }
+
+    private string ValidationFolder => Path.Combine(paths.RunsFolder, ".validation");
+
+    /// <summary>
+    /// Deletes this host's checkouts of attempts no longer at work: a process killed mid-validation leaves its
+    /// <c>job-{id}-{attempt}</c> folder behind; whoever resumes the job (or starts next on this host) removes it.
+    /// </summary>
+    public async Task ReclaimLeftoversAsync(CancellationToken ct)
+    {
+        try
+        {
+            if (!Directory.Exists(ValidationFolder))
+                return;
+            foreach (var dir in Directory.GetDirectories(ValidationFolder))
+            {
+                if (
+                    Path.GetFileName(dir).Split('-') is ["job", var id, var attempt]
+                    && long.TryParse(id, out var jobId)
+                    && long.TryParse(attempt, out var starts)
+                    && !await jobs.AttemptIsLiveAsync(jobId, starts, ct)
+                )
+                {
+                    Git.Checkouts.Delete(dir);
+                    LogLeftoverReclaimed(logger, dir);
+                }
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogLoopFailed(logger, e); // a leftover waits for the next attempt, or `factory gc`
         }
     }
 
@@ -224,6 +321,15 @@ public sealed partial class ValidationWorker(
         Message = "Run {RunId} was accepted but its attestation could not be signed"
     )]
     private static partial void LogAttestFailed(ILogger logger, Exception exception, long runId);
+
+    [LoggerMessage(
+        Level = LogLevel.Warning,
+        Message = "Validation job {JobId} was given back to the queue: this process is stopping"
+    )]
+    private static partial void LogJobReleased(ILogger logger, long jobId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reclaimed the leftover validation checkout {Folder}")]
+    private static partial void LogLeftoverReclaimed(ILogger logger, string folder);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The validation loop failed; it will retry")]
     private static partial void LogLoopFailed(ILogger logger, Exception exception);

@@ -5,6 +5,7 @@ using FactoryMcp.Ledger.Content;
 using FactoryMcp.Ledger.Declarations;
 using FactoryMcp.Ledger.Escalations;
 using FactoryMcp.Ledger.Evidence;
+using FactoryMcp.Ledger.Fleet;
 using FactoryMcp.Ledger.Funnel;
 using FactoryMcp.Ledger.Lessons;
 using FactoryMcp.Ledger.Reviews;
@@ -70,6 +71,7 @@ public sealed class FactoryServices
         Signals = new SignalLedger(db);
         Specs = new SpecLedger(db);
         Attestations = new AttestationLedger(db);
+        Fleet = new FleetLedger(db);
 
         // The machinery around it.
         Mirrors = new Mirrors(db.Paths);
@@ -160,6 +162,9 @@ public sealed class FactoryServices
     public SignalLedger Signals { get; }
     public SpecLedger Specs { get; }
 
+    /// <summary>The process registry of a fleet (`factory fleet`).</summary>
+    public FleetLedger Fleet { get; }
+
     public Mirrors Mirrors { get; }
     public Workspaces Workspaces { get; }
     public RunHeads Heads { get; }
@@ -189,6 +194,45 @@ public sealed class FactoryServices
 
     /// <summary>MCP Tasks: validation jobs handed to clients that take tasks instead of waiting.</summary>
     internal ValidationTasks McpTasks { get; }
+
+    /// <summary>
+    /// This process's registration in the fleet (HTTP replicas and workers; stdio servers are an agent's own process
+    /// and stay out of it).
+    /// </summary>
+    public Fleet.FleetMember FleetMember(string role, bool validates, string version) =>
+        new(
+            Fleet,
+            Worker,
+            role,
+            validates,
+            version,
+            TimeSpan.FromSeconds(Config.Settings.FleetHeartbeatSeconds),
+            Logging.CreateLogger("FactoryMcp.Fleet")
+        );
+
+    /// <summary>
+    /// On PostgreSQL, hears validation job state changes of every process (NOTIFY) until <paramref name="ct"/> ends,
+    /// waking this process's worker and its waiting declarations at once; returns at once on SQLite.
+    /// </summary>
+    public Task ListenForJobsAsync(CancellationToken ct)
+    {
+        var logger = Logging.CreateLogger("FactoryMcp.Fleet");
+        return Db.ListenAsync(
+            ValidationJobLedger.Channel,
+            Worker.Heard,
+            error =>
+            {
+                if (error is null)
+                    Worker.Heard(null); // (listening again): changes may have been missed meanwhile
+                else
+                    logger.LogWarning(
+                        error,
+                        "Listening for validation job changes failed; reconnecting (declarations poll meanwhile)"
+                    );
+            },
+            ct
+        );
+    }
 
     /// <summary>The garbage collector of workspaces and validation folders (`factory gc`).</summary>
     public GarbageCollector Collector() => new(Runs, ValidationJobs, Workspaces, Config, Paths);

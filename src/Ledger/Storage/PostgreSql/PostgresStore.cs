@@ -194,5 +194,53 @@ internal sealed class PostgresStore(PostgresLocation location) : LedgerStore
         }
     }
 
+    /// <summary>How long a listening connection stays quiet before it proves it is still connected.</summary>
+    private static readonly TimeSpan ListenKeepAlive = TimeSpan.FromSeconds(15);
+
+    // One dedicated connection: LISTEN, then wait for notifications; a quiet spell runs a trivial query, so a
+    // connection the server dropped without a word (a restart, a failover) is noticed and opened anew.
+    public override async Task ListenAsync(
+        string channel,
+        Action<string> heard,
+        Action<Exception?> connected,
+        CancellationToken ct
+    )
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = await source.OpenConnectionAsync(ct);
+                connection.Notification += (_, e) => heard(e.Payload);
+                await using (var listen = new NpgsqlCommand($"LISTEN {channel}", connection))
+                    await listen.ExecuteNonQueryAsync(ct);
+                connected(null);
+                while (true)
+                {
+                    if (await connection.WaitAsync(ListenKeepAlive, ct))
+                        continue;
+                    await using var ping = new NpgsqlCommand("SELECT 1", connection);
+                    await ping.ExecuteScalarAsync(ct);
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                connected(e);
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), ct);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
     public override TimeProvider DefaultClock() => new DatabaseClock(this, TimeProvider.System);
 }
