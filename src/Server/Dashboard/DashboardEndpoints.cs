@@ -98,6 +98,7 @@ internal sealed partial class DashboardEndpoints(FactoryServices factory, IAntif
         );
         MapJudgment(routes);
         MapContent(routes);
+        MapFleet(routes);
     }
 
     private static IResult LoginPage(string? problem, int status = 200) =>

@@ -35,7 +35,7 @@ internal static class Html
             .Append(E(title))
             .Append(" · FactoryMcp</title>");
         html.Append(
-            "<link rel=\"stylesheet\" href=\"/dashboard.css\"></head><body><header><nav><a href=\"/\">FactoryMcp</a> <a href=\"/drafts\">Drafts</a> <a href=\"/funnel\">Funnel</a></nav>"
+            "<link rel=\"stylesheet\" href=\"/dashboard.css\"></head><body><header><nav><a href=\"/\">FactoryMcp</a> <a href=\"/drafts\">Drafts</a> <a href=\"/funnel\">Funnel</a> <a href=\"/fleet\">Fleet</a></nav>"
         );
         if (session is not null)
             html.Append("<form method=\"post\" action=\"/logout\" class=\"inline\">")

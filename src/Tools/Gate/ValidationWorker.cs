@@ -139,7 +139,7 @@ public sealed partial class ValidationWorker(
                 await ReclaimLeftoversAsync(CancellationToken.None); // the earlier attempt's checkout, if it was on this host
             return await ValidateAsync(job, ct);
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        catch (Exception) when (ct.IsCancellationRequested)
         {
             // This process is stopping: the job goes back to the queue at once rather than after its lease.
             if (await jobs.ReleaseAsync(job.Id, owner, job.Starts, CancellationToken.None))
@@ -256,7 +256,8 @@ public sealed partial class ValidationWorker(
                 }
             }
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
+        catch (Exception e)
         {
             LogLoopFailed(logger, e); // a leftover waits for the next attempt, or `factory gc`
         }

@@ -41,7 +41,7 @@ public sealed partial class FleetProcessTests : IAsyncLifetime
                 ["src/greet.sh"] = GateHarness.BuggyGreeting,
                 ["tests/test_greet.sh"] = GateHarness.GreetingTest,
             },
-            Ledger.Storage.LedgerEngine.PostgreSql
+            FactoryMcp.Ledger.Storage.LedgerEngine.PostgreSql
         );
         var file = project.Combine("packet.md");
         await File.WriteAllTextAsync(file, packet);
@@ -110,7 +110,11 @@ public sealed partial class FleetProcessTests : IAsyncLifetime
         Assert.Contains("(--no-validate)", string.Join('\n', server.Stderr));
 
         var (_, workerId) = await StartWorkerAsync();
-        var outcome = await Redeclare.UntilDecidedAsync(client, GateEndToEndTests.PrReady(runId), TimeSpan.FromMinutes(2));
+        var outcome = await Redeclare.UntilDecidedAsync(
+            client,
+            GateEndToEndTests.PrReady(runId),
+            TimeSpan.FromMinutes(2)
+        );
         Assert.True(outcome.IsError != true, Redeclare.TextOf(outcome));
         Assert.Equal("accepted", Redeclare.OutcomeOf(outcome));
         Assert.Equal(workerId, await ScalarAsync<string>("SELECT owner FROM validation_jobs"));
@@ -133,6 +137,29 @@ public sealed partial class FleetProcessTests : IAsyncLifetime
         var text = await FactoryBinary.RunAsync(project.Path, ["fleet"]);
         Assert.Contains(workerId, text.StandardOutput);
         Assert.Contains("front", text.StandardOutput);
+
+        // The dashboard's fleet page shows the same processes, to a human's session only.
+        using var anonymous = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false })
+        {
+            BaseAddress = server.BaseUrl,
+        };
+        Assert.NotEqual(System.Net.HttpStatusCode.OK, (await anonymous.GetAsync("/fleet")).StatusCode);
+        var human = await project.AddAgentAsync("ada", "human");
+        using var browser = new HttpClient(
+            new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new System.Net.CookieContainer() }
+        )
+        {
+            BaseAddress = server.BaseUrl,
+        };
+        using var login = await browser.PostAsync(
+            "/login",
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["token"] = human })
+        );
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, login.StatusCode);
+        var page = await browser.GetStringAsync("/fleet");
+        Assert.Contains(System.Net.WebUtility.HtmlEncode(workerId), page);
+        Assert.Contains("<td class=\"state\">alive</td>", page);
+        Assert.Contains("server (--no-validate)", page);
     }
 
     [Fact]
@@ -156,7 +183,11 @@ public sealed partial class FleetProcessTests : IAsyncLifetime
         Assert.Equal("running", await ScalarAsync<string>("SELECT state FROM validation_jobs"));
 
         var (second, secondId) = await StartWorkerAsync();
-        var outcome = await Redeclare.UntilDecidedAsync(client, GateEndToEndTests.PrReady(runId), TimeSpan.FromMinutes(2));
+        var outcome = await Redeclare.UntilDecidedAsync(
+            client,
+            GateEndToEndTests.PrReady(runId),
+            TimeSpan.FromMinutes(2)
+        );
         Assert.True(outcome.IsError != true, Redeclare.TextOf(outcome));
         Assert.Equal("accepted", Redeclare.OutcomeOf(outcome));
         Assert.Equal(2L, await ScalarAsync<long>("SELECT starts FROM validation_jobs"));
