@@ -4,7 +4,6 @@ using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Tests.EndToEnd;
 using FactoryMcp.Tests.Infrastructure;
 using FactoryMcp.Tools.Hosting;
-using ModelContextProtocol.Client;
 
 namespace FactoryMcp.Tests.Fleet;
 

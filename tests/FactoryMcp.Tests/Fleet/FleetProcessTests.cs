@@ -195,7 +195,10 @@ public sealed partial class FleetProcessTests : IAsyncLifetime
 
         // Reclaimed: the killed attempt's checkout is gone, and the host's one slot is free once the second is done.
         Assert.False(Directory.Exists(checkout), $"{checkout} outlived the attempt that made it");
-        Assert.Empty(Directory.GetDirectories(Path.Combine(factory.Paths.RunsFolder, ".validation")));
+        // (the second worker deletes its own checkout just after the decision it committed)
+        await GateEndToEndTests.WaitForAsync(() =>
+            Directory.GetDirectories(Path.Combine(factory.Paths.RunsFolder, ".validation")).Length == 0
+        );
         await GateEndToEndTests.WaitForAsync(() =>
         {
             using var slot = new ValidationSlots(1, Slots).TryAcquire();
