@@ -94,8 +94,8 @@ public sealed class CliOutputTests : IDisposable
         foreach (
             var (args, named) in new (string[], string)[]
             {
-                (["worker", "--help"], "worker"),
-                (["worker"], "worker"),
+                (["janitor", "--help"], "janitor"), // (`worker` was the example until it became a command)
+                (["janitor"], "janitor"),
                 (["board", "--colour"], "--colour"),
                 (["signals", "--frobnicate", "--help"], "--frobnicate"),
             }
