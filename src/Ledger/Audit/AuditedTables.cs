@@ -24,7 +24,8 @@ public static class AuditedTables
     /// <summary>
     /// Every table of the ledger but meta (written once at creation), audit (the chain itself), audit_pending
     /// (the triggers' scratch list) and PostgreSQL's blob store (content-addressed: a blob is named by its sha256,
-    /// which the evidence row that refers to it is committed to).
+    /// which the evidence row that refers to it is committed to), and mcp_sessions (transport state: a resumable
+    /// MCP session grants nothing its caller's token does not, since every replica checks the token first).
     /// </summary>
     public static readonly IReadOnlyList<AuditedTable> All =
     [
@@ -67,6 +68,7 @@ public static class AuditedTables
         "blobs",
         "blob_chunks",
         "factory_schema",
+        "mcp_sessions",
     };
 
     /// <summary>Key columns holding text (the rest hold integers).</summary>
