@@ -15,7 +15,10 @@ public sealed class FleetRepositoryTests
     [Fact]
     public async Task RunClaimedOnOneProcess_IsValidatedByAnotherWithItsOwnStateFolder_WhichFetchesTheRepositoryItself()
     {
-        using var project = await HttpProject.CreateAsync("declare_wait_seconds: 30\n", engine: LedgerEngine.PostgreSql);
+        using var project = await HttpProject.CreateAsync(
+            "declare_wait_seconds: 30\n",
+            engine: LedgerEngine.PostgreSql
+        );
         var remote = project.Combine("remote.git");
         await GitRunner.OutputAsync(["clone", "--quiet", "--bare", project.Path, remote]);
         var packet = project.Combine("packet.md");
@@ -56,7 +59,10 @@ public sealed class FleetRepositoryTests
         var elsewhere = project.Combine("elsewhere");
         await GitRunner.OutputAsync(["clone", "--quiet", cloneUrl, elsewhere]);
         var here = new GitRunner.Options { WorkingDirectory = elsewhere };
-        await GitRunner.OutputAsync(["checkout", "--quiet", "-b", "work", claimed.GetProperty("base_sha").GetString()!], here);
+        await GitRunner.OutputAsync(
+            ["checkout", "--quiet", "-b", "work", claimed.GetProperty("base_sha").GetString()!],
+            here
+        );
         await GitRunner.OutputAsync(["config", "user.name", "far-away"], here);
         await GitRunner.OutputAsync(["config", "user.email", "far@away"], here);
         var work = TempRepo.Open(elsewhere);
@@ -91,11 +97,17 @@ public sealed class FleetRepositoryTests
         );
         Assert.True(
             declared.IsError != true,
-            string.Join("\n", declared.Content.OfType<ModelContextProtocol.Protocol.TextContentBlock>().Select(t => t.Text))
+            string.Join(
+                "\n",
+                declared.Content.OfType<ModelContextProtocol.Protocol.TextContentBlock>().Select(t => t.Text)
+            )
         );
         Assert.Equal("accepted", declared.StructuredContent!.Value.GetProperty("outcome").GetString());
         var mirrorB = Assert.Single(Directory.GetDirectories(Path.Combine(stateB, "mirrors"), "*.git"));
-        Assert.Equal(head, await GitRunner.OutputAsync(["rev-parse", runRef], new GitRunner.Options { GitDir = mirrorB }));
+        Assert.Equal(
+            head,
+            await GitRunner.OutputAsync(["rev-parse", runRef], new GitRunner.Options { GitDir = mirrorB })
+        );
     }
 
     [Fact]

@@ -20,7 +20,7 @@ public sealed class FleetUpgradeTests
     private static async Task<T> ScalarAsync<T>(string url, string sql)
     {
         await using var connection = new NpgsqlConnection(
-            PostgresCluster.Admin(Ledger.Storage.PostgreSql.PostgresLocation.Parse(url).Database)
+            PostgresCluster.Admin(FactoryMcp.Ledger.Storage.PostgreSql.PostgresLocation.Parse(url).Database)
         );
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
@@ -35,7 +35,10 @@ public sealed class FleetUpgradeTests
         var url = await LedgerUrlAsync(project);
         var latest = LedgerDatabase.KnownSchemaVersion;
         // The ledger as the previous release left it: without this branch's last migration (the MCP sessions).
-        await ScalarAsync<int>(url, $"DROP TABLE mcp_sessions; DELETE FROM factory_schema WHERE version = {latest}; SELECT 0");
+        await ScalarAsync<int>(
+            url,
+            $"DROP TABLE mcp_sessions; DELETE FROM factory_schema WHERE version = {latest}; SELECT 0"
+        );
         Assert.Equal(latest - 1, await ScalarAsync<int>(url, "SELECT max(version) FROM factory_schema"));
 
         await using var upgraded = await HttpServerProcess.StartFactoryAsync(project.Path);
