@@ -24,8 +24,9 @@ public static class AuditedTables
     /// <summary>
     /// Every table of the ledger but meta (written once at creation), audit (the chain itself), audit_pending
     /// (the triggers' scratch list), PostgreSQL's blob store (content-addressed: a blob is named by its sha256,
-    /// which the evidence row that refers to it is committed to) and the fleet registry (heartbeats of live
-    /// processes: operational state that decides nothing).
+    /// which the evidence row that refers to it is committed to), the fleet registry (heartbeats of live
+    /// processes: operational state that decides nothing) and mcp_sessions (transport state: a resumable MCP
+    /// session grants nothing its caller's token does not, since every replica checks the token first).
     /// </summary>
     public static readonly IReadOnlyList<AuditedTable> All =
     [
@@ -69,6 +70,7 @@ public static class AuditedTables
         "blob_chunks",
         "factory_schema",
         "fleet_processes",
+        "mcp_sessions",
     };
 
     /// <summary>Key columns holding text (the rest hold integers).</summary>

@@ -1,4 +1,5 @@
 using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Sessions;
 using FactoryMcp.Server.Dashboard;
 using FactoryMcp.Server.Http;
 using Microsoft.AspNetCore.Builder;
@@ -22,14 +23,16 @@ internal static partial class HttpHost
     /// The web application around /mcp: Kestrel limits, the request guard, ASP.NET Core authentication
     /// (bearer tokens for /mcp, the cookie for the dashboard), rate limiting and authorization, and the SDK's
     /// own Streamable HTTP endpoint: sessions for initialize-handshake (2025) clients, 2026-07-28 requests
-    /// served statelessly, each caller's surface from its claims. The test conformance host builds its
-    /// endpoint through this same method with its own surface.
+    /// served statelessly, each caller's surface from its claims. With <paramref name="sessions"/>, sessions are
+    /// recorded in the ledger and continue on any replica (<see cref="SessionMigration"/>). The test conformance
+    /// host builds its endpoint through this same method with its own surface.
     /// </summary>
     public static WebApplication Build(
         HttpListenOptions listen,
         AgentRegistry agents,
         TimeProvider time,
-        Func<ILoggerFactory, Func<Caller, McpServerOptions>> surface
+        Func<ILoggerFactory, Func<Caller, McpServerOptions>> surface,
+        SessionLedger? sessions = null
     )
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "factory" });
@@ -61,6 +64,12 @@ internal static partial class HttpHost
                 o.TimeProvider = time;
                 o.ConfigureSessionOptions = ConfigureSessionAsync;
             });
+        if (sessions is not null)
+            services.AddSingleton<ISessionMigrationHandler>(sp => new SessionMigration(
+                sessions,
+                listen.SessionIdle,
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger("FactoryMcp.Http")
+            ));
         services.AddDataProtection();
         services.Configure<KeyManagementOptions>(o => o.XmlRepository = new InMemoryKeyRepository());
         services
@@ -119,6 +128,11 @@ internal static partial class HttpHost
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();
+        if (app.Services.GetService<ISessionMigrationHandler>() is SessionMigration migration)
+            app.UseWhen(
+                context => context.Request.Path.StartsWithSegments("/mcp"),
+                mcp => mcp.Use((context, next) => migration.InvokeAsync(context, next))
+            );
         app.MapMcp("/mcp").RequireAuthorization(McpPolicy).RequireRateLimiting(HttpRateLimits.Mcp);
         return app;
     }

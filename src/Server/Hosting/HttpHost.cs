@@ -42,7 +42,8 @@ internal static partial class HttpHost
             listen,
             factory.Agents,
             factory.Db.Time,
-            logging => caller => McpSurfaceHost.ForCaller(factory, caller, logging).Options
+            logging => caller => McpSurfaceHost.ForCaller(factory, caller, logging).Options,
+            new Ledger.Sessions.SessionLedger(factory.Db)
         );
         new DashboardEndpoints(factory, app.Services.GetRequiredService<IAntiforgery>()).Map(app);
         factory.Notifier.Logger = app

@@ -57,6 +57,8 @@ public sealed partial class GateEvaluator(
         var settings = RunLedger.SettingsOf(task);
         var packet = TaskLedger.ParsedPacket(await tasks.GetPacketAsync(task.Id, run.PacketVersion, ct));
         var mirror = mirrors.PathFor(task.Repo);
+        // In a fleet the run may have been declared on another process: this one's mirror fetches what it lacks.
+        await mirrors.EnsureCommitsAsync(task.Repo, run.Id, job.BaseSha, job.HeadSha, ct);
         var sandbox = CommandSandbox.Available;
         var context = new CommandContext(
             jobFolder,

@@ -31,6 +31,58 @@ public sealed class Mirrors(LedgerPaths paths)
     /// <summary>Creates the mirror or fetches into it, under the repository lock.</summary>
     public async Task<string> RefreshAsync(string repo, CancellationToken ct = default)
     {
+        try
+        {
+            return await FetchAllAsync(repo, ct);
+        }
+        catch (GitException e)
+        {
+            throw Unreachable(repo, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// The refusal of a process that cannot fetch a repository: it names the repository, the host and the state
+    /// folder, since in a fleet every process fetches into its own mirror (README, "A fleet of replicas").
+    /// </summary>
+    public LedgerException Unreachable(string repo, string why) =>
+        new(
+            $"This factory process (host {Environment.MachineName}, state folder {paths.Folder}) cannot fetch the repository {repo}: {why}. Every process of a fleet fetches the repository into its own mirror: give this host access to it (a URL it can reach and its credentials, or the same local path on every host)."
+        );
+
+    /// <summary>
+    /// Before a validation on any process of a fleet: the mirror has <paramref name="baseSha"/> and, when given,
+    /// <paramref name="head"/>. A missing base fetches the repository; a missing head fetches the run's ref
+    /// (as a remote agent pushed it), and must then name that head.
+    /// </summary>
+    public async Task EnsureCommitsAsync(
+        string repo,
+        long runId,
+        string baseSha,
+        string? head,
+        CancellationToken ct = default
+    )
+    {
+        var mirror = PathFor(repo);
+        var options = new GitRunner.Options { GitDir = mirror };
+        if (!Directory.Exists(mirror) || !await HasCommitAsync(options, baseSha, ct))
+            await RefreshAsync(repo, ct);
+        if (!await HasCommitAsync(options, baseSha, ct))
+            throw Unreachable(repo, $"its base commit {baseSha} is not on it");
+        if (head is null || await HasCommitAsync(options, head, ct))
+            return;
+        var fetched = await FetchRunRefAsync(repo, runId, ct);
+        if (!await HasCommitAsync(options, head, ct))
+            throw new LedgerException(
+                $"Run {runId}'s head {head} is not in this process's mirror of {repo} (host {Environment.MachineName}), and the run's ref there names {fetched}. In a fleet an agent pushes its work (`git push {repo} HEAD:refs/factory/runs/{runId}`) and declares with head_commit, so any process can validate it."
+            );
+    }
+
+    private static async Task<bool> HasCommitAsync(GitRunner.Options options, string sha, CancellationToken ct) =>
+        (await GitRunner.RunAsync(["cat-file", "-e", sha + "^{commit}"], options, ct)).Succeeded;
+
+    private async Task<string> FetchAllAsync(string repo, CancellationToken ct)
+    {
         var mirror = PathFor(repo);
         Directory.CreateDirectory(paths.Mirrors);
         using var _ = await RepositoryLock.AcquireAsync(mirror, ct);
@@ -153,9 +205,7 @@ public sealed class Mirrors(LedgerPaths paths)
                 $"Run {runId}'s ref {refName} is not on {repo}. Push your work there (`git push {repo} HEAD:{refName}`), then declare again."
             );
         if (!listed.Succeeded)
-            throw new LedgerException(
-                $"Could not reach {repo} to fetch {refName} ({listed.StandardError.Trim()}); try again, and tell a human if this repeats."
-            );
+            throw Unreachable(repo, $"`git ls-remote` for {refName} failed ({listed.StandardError.Trim()})");
         await GitRunner.OutputAsync(
             ["fetch", "--quiet", "--no-tags", "--no-recurse-submodules", "origin", $"+{refName}:{refName}"],
             options,

@@ -78,6 +78,8 @@ public sealed class RunHeads(LedgerPaths paths, Mirrors mirrors)
     {
         var mirror = mirrors.PathFor(repo);
         var options = new GitRunner.Options { GitDir = mirror };
+        if (!Directory.Exists(mirror))
+            await mirrors.RefreshAsync(repo, ct); // declared on a process of a fleet that never saw the repository
         if (
             !await HasCommitAsync(options, headCommit, ct)
             && run.Workspace is { } workspace

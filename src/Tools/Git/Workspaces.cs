@@ -17,8 +17,8 @@ public sealed class Workspaces(LedgerPaths paths, Mirrors mirrors)
         var workspace = run.Workspace ?? paths.Workspace(run.Id);
         var start = run.StartSha ?? run.BaseSha ?? throw new InvalidOperationException($"Run {run.Id} has no base.");
         var mirror = mirrors.PathFor(repo);
-        if (!Directory.Exists(mirror))
-            mirror = await mirrors.RefreshAsync(repo, ct);
+        // This process's mirror may predate the task (approved by another process of a fleet): fetch if it lacks base.
+        await mirrors.EnsureCommitsAsync(repo, run.Id, run.BaseSha ?? start, null, ct);
         Directory.CreateDirectory(paths.RunsFolder);
         if (Directory.Exists(workspace))
             Directory.Delete(workspace, recursive: true);

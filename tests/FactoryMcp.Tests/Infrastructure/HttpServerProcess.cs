@@ -93,6 +93,9 @@ public sealed partial class HttpServerProcess : IAsyncDisposable
     /// <summary>SIGTERM, then the exit code once the server has drained and stopped.</summary>
     public Task<int> StopAsync() => process.TerminateAsync(TimeSpan.FromSeconds(90));
 
+    /// <summary>SIGKILL: the replica dies without a goodbye, as a crashed machine.</summary>
+    public Task<int> KillAsync() => process.KillAsync();
+
     public ValueTask DisposeAsync() => process.DisposeAsync();
 
     [GeneratedRegex(@"Serving webhooks at (http://[^ ]+/github)")]

@@ -13,8 +13,8 @@ public sealed class RawRpc : IAsyncDisposable
 {
     private readonly ChildProcess? process;
     private readonly StreamReader? reader;
-    private readonly Uri? url;
-    private readonly string? token;
+    private Uri? url;
+    private string? token;
     private string? session;
     private int nextId = 1;
 
@@ -49,6 +49,15 @@ public sealed class RawRpc : IAsyncDisposable
     }
 
     public ChildProcess? Process => process;
+
+    /// <summary>The 2025-revision session this client opened over HTTP.</summary>
+    public string? SessionId => session;
+
+    /// <summary>Sends this session's next requests to another replica's /mcp (a load balancer's choice).</summary>
+    public void MoveTo(Uri mcpUrl) => url = mcpUrl;
+
+    /// <summary>Sends this session's next requests with another bearer token.</summary>
+    public void UseToken(string bearer) => token = bearer;
 
     /// <summary>The <c>_meta</c> that declares the tasks extension for one request.</summary>
     public static JsonObject TasksMeta() =>
