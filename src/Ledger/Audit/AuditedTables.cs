@@ -67,6 +67,10 @@ public static class AuditedTables
         "blobs",
         "blob_chunks",
         "factory_schema",
+        // Telemetry measurements (migration 0014): agents' token and cost counters and production error counts,
+        // added to by every OTLP export; the signal an error group raises is audited as every signal is.
+        "run_usage",
+        "error_groups",
     };
 
     /// <summary>Key columns holding text (the rest hold integers).</summary>

@@ -70,6 +70,12 @@ public sealed record FactorySettings
 
         /// <summary>The variable holding a token for that API (private repositories); without one the call is anonymous.</summary>
         public string GithubTokenEnv { get; init; } = "GITHUB_TOKEN";
+
+        /// <summary>The OTLP receiver's base address as agents reach it (default: the first of hooks.urls + /otlp).</summary>
+        public string? OtlpUrl { get; init; }
+
+        /// <summary>Most records, points or spans one OTLP export may hold; a larger one is refused whole.</summary>
+        public int OtlpMaxItems { get; init; } = 10_000;
     }
 
     public static readonly IReadOnlyList<string> NotificationEvents = ["escalation", "review", "shipped"];

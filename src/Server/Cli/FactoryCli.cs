@@ -30,6 +30,7 @@ internal static class FactoryCli
         DrainCommand.Add(root);
         ShippingCommands.Add(root);
         GcCommand.Add(root);
+        OtlpTokenCommand.Add(root);
         AttestCommands.Add(root);
 
         var parsed = root.Parse(args);
