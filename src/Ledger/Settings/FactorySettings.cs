@@ -38,6 +38,9 @@ public sealed record FactorySettings
     /// <summary>A new signal scoring at least this against an open task or signal is flagged as a possible duplicate (Signals.Similarity).</summary>
     public double DuplicateThreshold { get; init; } = Signals.Similarity.DefaultThreshold;
 
+    /// <summary><c>otlp</c>: production errors sent to the OTLP receiver become signals, routed as any signal.</summary>
+    public string? Intake { get; init; }
+
     public sealed record HttpSettings
     {
         public string Urls { get; init; } = "http://127.0.0.1:7171";

@@ -31,6 +31,7 @@ internal static class FactoryCli
         ShippingCommands.Add(root);
         GcCommand.Add(root);
         OtlpTokenCommand.Add(root);
+        ErrorsCommand.Add(root);
         AttestCommands.Add(root);
 
         var parsed = root.Parse(args);

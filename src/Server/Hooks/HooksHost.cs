@@ -5,6 +5,7 @@ using FactoryMcp.Ledger.Settings;
 using FactoryMcp.Ledger.Telemetry;
 using FactoryMcp.Server.Http;
 using FactoryMcp.Tools.Hosting;
+using FactoryMcp.Tools.Signals;
 using FactoryMcp.Tools.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -53,7 +54,16 @@ internal static class HooksHost
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FactoryMcp.Hooks")
         );
         var otlp = new OtlpReceiver(
-            new OtlpIntake(new UsageLedger(factory.Db)),
+            new OtlpIntake(
+                new UsageLedger(factory.Db),
+                new ProductionErrors(
+                    new ErrorGroupLedger(factory.Db),
+                    factory.Signals,
+                    factory.Tasks,
+                    factory.SignalIntake,
+                    factory.Config
+                )
+            ),
             secret,
             settings.Http.BodyLimitBytes,
             settings.Hooks.OtlpMaxItems,

@@ -7,9 +7,10 @@ namespace FactoryMcp.Tools.Telemetry;
 /// <summary>
 /// What the OTLP receiver does with a decoded export (README "Telemetry", "Telemetry in"): agents' usage lands
 /// on the run its resource names (or, with a run's own token, on that run); usage naming no run or an unknown
-/// run is rejected and counted.
+/// run is rejected and counted; the error spans and error logs of the team's services (intake token only) go to
+/// <see cref="Signals.ProductionErrors"/>.
 /// </summary>
-public sealed class OtlpIntake(UsageLedger usage)
+public sealed class OtlpIntake(UsageLedger usage, Signals.ProductionErrors? errors = null)
 {
     /// <summary>How a request was taken: items kept or dropped as not ours, items rejected, and why.</summary>
     public sealed record Outcome(long Accepted, long Rejected, string? Message);
@@ -67,6 +68,16 @@ public sealed class OtlpIntake(UsageLedger usage)
         Count(signal, "foreign_run", foreign);
         Count(signal, "unknown_run", unknown.Count);
 
+        // Production errors come only with the intake token; a run token is an agent's and carries its usage only.
+        if (runScope is null && errors is not null && signal != OtlpSignal.Metrics)
+        {
+            var taken = await errors.AcceptAsync(export.Logs.Where(l => !AgentUsage.IsUsageEvent(l)), export.Spans, ct);
+            Count(signal, "error", taken.Errors);
+            Count(signal, "error_refused", taken.Rejected);
+            rejected += taken.Rejected;
+            if (taken.Problem is { } problem)
+                problems.Add(problem);
+        }
         return new Outcome(
             export.Count - rejected,
             rejected,
