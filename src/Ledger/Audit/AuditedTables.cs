@@ -71,6 +71,10 @@ public static class AuditedTables
         "factory_schema",
         "fleet_processes",
         "mcp_sessions",
+        // Telemetry measurements (migration 0014): agents' token and cost counters and production error counts,
+        // added to by every OTLP export; the signal an error group raises is audited as every signal is.
+        "run_usage",
+        "error_groups",
     };
 
     /// <summary>Key columns holding text (the rest hold integers).</summary>

@@ -187,7 +187,7 @@ public sealed class FunnelLedger(LedgerDatabase db)
             ))
             .ToList();
 
-        var (costPerShipped, unit) = await CostPerShippedAsync(
+        var (costPerShipped, unit, costSource) = await CostPerShippedAsync(
             c,
             environment,
             steps.Single(s => s.Name == "shipped").Count,
@@ -236,19 +236,52 @@ public sealed class FunnelLedger(LedgerDatabase db)
             Agents = agents,
             CostPerShippedChange = costPerShipped,
             CostUnit = unit,
+            CostSource = costSource,
             LiveEventBridgeCoverage = environment == "live" ? Rate(bridged, liveEvents) : null,
             EventBridgeCoverage = Rate(ownBridged, ownEvents),
         };
     }
 
-    /// <summary>Sum of the <c>cost</c> evidence of shipped tasks' runs (money if stated, else tokens, else seconds) per shipped change.</summary>
-    private static async Task<(double?, string)> CostPerShippedAsync(
+    /// <summary>
+    /// Cost per shipped change: the usage the agents' telemetry measured on shipped tasks' runs (money, else
+    /// tokens) when there is any; otherwise the sum of their <c>cost</c> evidence (money if stated, else tokens,
+    /// else seconds). The third value says which source was used.
+    /// </summary>
+    private static async Task<(double?, string, string)> CostPerShippedAsync(
         System.Data.Common.DbConnection c,
         string environment,
         long shipped,
         CancellationToken ct
     )
     {
+        if (shipped == 0)
+            return (null, "none", "none");
+        var measured = (
+            await c.QueryAsync<(long RunId, string Origin, double Cost, long Tokens)>(
+                new CommandDefinition(
+                    """
+                    SELECT u.run_id AS RunId, u.origin AS Origin, SUM(u.cost_usd) AS Cost,
+                           CAST(SUM(u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_creation_tokens) AS BIGINT) AS Tokens
+                    FROM run_usage u JOIN runs r ON r.id = u.run_id
+                    WHERE r.task_id IN (SELECT task_id FROM shipped_events WHERE environment = @environment)
+                    GROUP BY u.run_id, u.origin
+                    """,
+                    new { environment },
+                    cancellationToken: ct
+                )
+            )
+        )
+            // A run's figure comes from its log events when it has any, else its metrics (UsageLedger).
+            .GroupBy(m => m.RunId)
+            .Select(g => g.Any(m => m.Origin == "log") ? g.First(m => m.Origin == "log") : g.First())
+            .ToList();
+        var measuredMoney = measured.Sum(m => m.Cost);
+        var measuredTokens = measured.Sum(m => m.Tokens);
+        if (measuredMoney > 0)
+            return (Math.Round(measuredMoney / shipped, 4), "money", "measured");
+        if (measuredTokens > 0)
+            return (Math.Round((double)measuredTokens / shipped, 1), "tokens", "measured");
+
         var contents = await c.QueryAsync<string>(
             new CommandDefinition(
                 """
@@ -280,12 +313,10 @@ public sealed class FunnelLedger(LedgerDatabase db)
                 // Cost evidence that is not JSON carries no figure.
             }
         }
-        if (shipped == 0)
-            return (null, "none");
-        return money > 0 ? (Math.Round(money / shipped, 4), "money")
-            : tokens > 0 ? (Math.Round(tokens / shipped, 1), "tokens")
-            : seconds > 0 ? (Math.Round(seconds / shipped, 1), "seconds")
-            : (null, "none");
+        return money > 0 ? (Math.Round(money / shipped, 4), "money", "evidence")
+            : tokens > 0 ? (Math.Round(tokens / shipped, 1), "tokens", "evidence")
+            : seconds > 0 ? (Math.Round(seconds / shipped, 1), "seconds", "evidence")
+            : (null, "none", "none");
     }
 
     private static double? Median(IEnumerable<double> values)

@@ -30,6 +30,9 @@ public sealed record FunnelFigures
     public required IReadOnlyList<AgentUtilization> Agents { get; init; }
     public required double? CostPerShippedChange { get; init; }
     public required string CostUnit { get; init; }
+
+    /// <summary>Where the cost figure came from: <c>measured</c> (the agents' own telemetry), <c>evidence</c> (self-reported cost evidence) or <c>none</c>.</summary>
+    public string CostSource { get; init; } = "none";
     public required double? LiveEventBridgeCoverage { get; init; }
 
     /// <summary>Of this environment's shipped events, the share with all three drafts (for a live ledger, the live coverage).</summary>

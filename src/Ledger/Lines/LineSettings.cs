@@ -37,6 +37,9 @@ public sealed record LineSettings
     public Dictionary<string, int> LabelMap { get; init; } = [];
     public string? Template { get; init; }
     public string? Route { get; init; }
+
+    /// <summary><c>otlp</c>: this line takes production errors from the OTLP receiver (README "Telemetry").</summary>
+    public string? Intake { get; init; }
     public int KeepDays { get; init; } = 7;
     public double VerificationTimeoutMinutes { get; init; } = 240;
     public bool RequireSandbox { get; init; }
@@ -104,6 +107,8 @@ public sealed record LineSettings
             )
         )
             yield return $"line {name}: ci_commands entry '{key}' must map a workflow or job name to one non-empty command line";
+        if (Intake is not (null or "otlp"))
+            yield return $"line {name}: intake must be `otlp` (production errors from the OTLP receiver), not '{Intake}'";
     }
 
     /// <summary>Keys the built-in spec line may not have: a spec job runs no command and drafts no packet of its own.</summary>

@@ -47,6 +47,9 @@ public sealed record FactorySettings
     /// <summary>A new signal scoring at least this against an open task or signal is flagged as a possible duplicate (Signals.Similarity).</summary>
     public double DuplicateThreshold { get; init; } = Signals.Similarity.DefaultThreshold;
 
+    /// <summary><c>otlp</c>: production errors sent to the OTLP receiver become signals, routed as any signal.</summary>
+    public string? Intake { get; init; }
+
     public sealed record HttpSettings
     {
         public string Urls { get; init; } = "http://127.0.0.1:7171";
@@ -79,6 +82,12 @@ public sealed record FactorySettings
 
         /// <summary>The variable holding a token for that API (private repositories); without one the call is anonymous.</summary>
         public string GithubTokenEnv { get; init; } = "GITHUB_TOKEN";
+
+        /// <summary>The OTLP receiver's base address as agents reach it (default: the first of hooks.urls + /otlp).</summary>
+        public string? OtlpUrl { get; init; }
+
+        /// <summary>Most records, points or spans one OTLP export may hold; a larger one is refused whole.</summary>
+        public int OtlpMaxItems { get; init; } = 10_000;
     }
 
     public static readonly IReadOnlyList<string> NotificationEvents = ["escalation", "review", "shipped"];

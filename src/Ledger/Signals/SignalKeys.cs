@@ -14,6 +14,9 @@ public static partial class SignalKeys
     /// <summary>The source of CI-failure signals from the webhook listener (workflow_run, check_suite).</summary>
     public const string Ci = "ci";
 
+    /// <summary>The source of production-error signals from the OTLP receiver (error spans and error logs).</summary>
+    public const string Otlp = "otlp";
+
     [GeneratedRegex(
         @"^https?://[^/\s]+/(?<owner>[A-Za-z0-9_.-]+)/(?<repo>[A-Za-z0-9_.-]+)/(?:issues|pull|pulls)/(?<number>[0-9]+)/?(?:[?#].*)?$"
     )]

@@ -45,6 +45,8 @@ public static class LedgerCopy
         "merged_pull_requests",
         "signal_links",
         "attestations",
+        "run_usage",
+        "error_groups",
     ];
 
     public sealed record Report(IReadOnlyDictionary<string, long> Rows, int Blobs, LedgerPaths Target);

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using FactoryMcp.Tools.Drain;
+using FactoryMcp.Tools.Hosting;
+using FactoryMcp.Tools.Telemetry;
 
 namespace FactoryMcp.Server.Cli;
 
@@ -76,6 +78,7 @@ internal static class DrainCommand
                             IdleExit = parse.GetValue(idleExit),
                             PollInterval = TimeSpan.FromSeconds(parse.GetValue(poll)),
                             SessionTimeout = TimeSpan.FromMinutes(parse.GetValue(timeout)),
+                            Telemetry = Telemetry(factory),
                         },
                         ct
                     );
@@ -90,5 +93,15 @@ internal static class DrainCommand
             )
         );
         root.Subcommands.Add(drain);
+    }
+
+    /// <summary>The OTLP receiver the sessions report usage to: when factory.yaml names the hooks listener and a secret is set.</summary>
+    private static SessionCommand.Telemetry? Telemetry(FactoryServices factory)
+    {
+        var hooks = factory.Config.Settings.Hooks;
+        return
+            OtlpTokens.Endpoint(hooks) is { } endpoint && OtlpTokens.Secret(hooks, factory.Paths.Folder) is { } secret
+            ? new SessionCommand.Telemetry(endpoint, secret, hooks.SecretEnv)
+            : null;
     }
 }

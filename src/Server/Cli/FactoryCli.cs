@@ -30,6 +30,8 @@ internal static class FactoryCli
         DrainCommand.Add(root);
         ShippingCommands.Add(root);
         GcCommand.Add(root);
+        OtlpTokenCommand.Add(root);
+        ErrorsCommand.Add(root);
         AttestCommands.Add(root);
         FleetCommands.Add(root);
 

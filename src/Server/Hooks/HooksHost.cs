@@ -2,8 +2,11 @@ using System.Text;
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Hooks;
 using FactoryMcp.Ledger.Settings;
+using FactoryMcp.Ledger.Telemetry;
 using FactoryMcp.Server.Http;
 using FactoryMcp.Tools.Hosting;
+using FactoryMcp.Tools.Signals;
+using FactoryMcp.Tools.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,8 +15,9 @@ using Microsoft.Extensions.Logging;
 namespace FactoryMcp.Server.Hooks;
 
 /// <summary>
-/// The separate webhook listener (--hooks-urls, or hooks.urls in factory.yaml): POST /github only,
-/// every request signed. Without a configured secret it refuses to start.
+/// The separate webhook listener (--hooks-urls, or hooks.urls in factory.yaml): POST /github,
+/// every request signed; and the OTLP receiver, /otlp/v1/{logs,metrics,traces}, authenticated by tokens
+/// derived from the same secret. Without a configured secret it refuses to start.
 /// </summary>
 internal static class HooksHost
 {
@@ -49,8 +53,27 @@ internal static class HooksHost
             secret,
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FactoryMcp.Hooks")
         );
+        var otlp = new OtlpReceiver(
+            new OtlpIntake(
+                new UsageLedger(factory.Db),
+                new ProductionErrors(
+                    new ErrorGroupLedger(factory.Db),
+                    factory.Signals,
+                    factory.Tasks,
+                    factory.SignalIntake,
+                    factory.Config
+                )
+            ),
+            secret,
+            settings.Http.BodyLimitBytes,
+            settings.Hooks.OtlpMaxItems,
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FactoryMcp.Otlp")
+        );
         app.UseRouting();
         app.MapPost("/github", hooks.HandleAsync);
+        app.MapPost("/otlp/v1/logs", otlp.LogsAsync);
+        app.MapPost("/otlp/v1/metrics", otlp.MetricsAsync);
+        app.MapPost("/otlp/v1/traces", otlp.TracesAsync);
         return app;
     }
 

@@ -27,6 +27,9 @@ public sealed class DrainLoop(PacketService packets, RunLedger runs, LedgerPaths
         public bool IdleExit { get; init; }
         public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(30);
         public TimeSpan SessionTimeout { get; init; } = TimeSpan.FromHours(4);
+
+        /// <summary>The OTLP receiver the sessions' agents send their usage to; null when no hooks listener is configured.</summary>
+        public SessionCommand.Telemetry? Telemetry { get; init; }
     }
 
     public sealed record Summary(int Sessions, int Declared, int MarkedFailed, bool Interrupted);
@@ -126,7 +129,8 @@ public sealed class DrainLoop(PacketService packets, RunLedger runs, LedgerPaths
             view.TaskId!.Value,
             workspace,
             caller.Name,
-            paths.LedgerFile
+            paths.LedgerFile,
+            options.Telemetry
         );
         var words = SessionCommand.Expand(options.Command, values);
         var sessions = Path.Combine(paths.Folder, "sessions");
@@ -142,7 +146,7 @@ public sealed class DrainLoop(PacketService packets, RunLedger runs, LedgerPaths
             new ProcessSpec(program, words.Skip(1).ToList())
             {
                 WorkingDirectory = workspace,
-                EnvironmentOverrides = SessionCommand.Environment(values),
+                EnvironmentOverrides = SessionCommand.Environment(values, options.Telemetry),
                 Timeout = options.SessionTimeout,
                 OutputFile = logFile,
                 NewProcessGroup = true,

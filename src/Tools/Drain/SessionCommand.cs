@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using FactoryMcp.Ledger;
+using Telemetry_ = FactoryMcp.Tools.Telemetry;
 
 namespace FactoryMcp.Tools.Drain;
 
@@ -20,6 +21,8 @@ public static partial class SessionCommand
         "workspace",
         "agent",
         "ledger",
+        "otlp_endpoint",
+        "otlp_token",
     ];
 
     [GeneratedRegex(@"\{([a-z_]+)\}")]
@@ -68,6 +71,12 @@ public static partial class SessionCommand
             .Select(w => Placeholder().Replace(w, m => values.TryGetValue(m.Groups[1].Value, out var v) ? v : m.Value))
             .ToList();
 
+    /// <summary>
+    /// Where the session's agent sends its own usage telemetry: the OTLP receiver on the hooks listener, and the
+    /// variable holding the hooks secret (never passed on to the session; its tokens are derived from it).
+    /// </summary>
+    public sealed record Telemetry(string Endpoint, byte[] Secret, string SecretEnv);
+
     /// <summary>The values, keyed by placeholder name.</summary>
     public static Dictionary<string, string> Values(
         string prompt,
@@ -76,10 +85,13 @@ public static partial class SessionCommand
         long taskId,
         string workspace,
         string agent,
-        string ledger
+        string ledger,
+        Telemetry? telemetry = null
     ) =>
         new()
         {
+            ["otlp_endpoint"] = telemetry?.Endpoint ?? "",
+            ["otlp_token"] = telemetry is null ? "" : Telemetry_.OtlpTokens.ForRun(telemetry.Secret, runId),
             ["prompt"] = prompt,
             ["prompt_file"] = promptFile,
             ["run_id"] = runId.ToString(CultureInfo.InvariantCulture),
@@ -90,7 +102,32 @@ public static partial class SessionCommand
         };
 
     /// <summary>The environment the session gets on top of drain's own: who it is, where the ledger is, which run.</summary>
-    public static Dictionary<string, string?> Environment(IReadOnlyDictionary<string, string> values) =>
+    public static Dictionary<string, string?> Environment(
+        IReadOnlyDictionary<string, string> values,
+        Telemetry? telemetry = null
+    )
+    {
+        var environment = BaseEnvironment(values);
+        if (telemetry is null)
+            return environment;
+        // The agent CLI's own telemetry goes to the factory's receiver, tagged with the run (README "Telemetry").
+        var existing = System.Environment.GetEnvironmentVariable("OTEL_RESOURCE_ATTRIBUTES");
+        var tags = $"{Telemetry_.AgentUsage.RunAttribute}={values["run_id"]},factory.task.id={values["task_id"]}";
+        environment["OTEL_RESOURCE_ATTRIBUTES"] = string.IsNullOrWhiteSpace(existing) ? tags : $"{existing},{tags}";
+        environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = telemetry.Endpoint;
+        environment["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
+        environment["OTEL_EXPORTER_OTLP_HEADERS"] = $"{Telemetry_.OtlpTokens.Header}={values["otlp_token"]}";
+        environment["OTEL_LOGS_EXPORTER"] = "otlp";
+        environment["OTEL_METRICS_EXPORTER"] = "otlp";
+        environment["CLAUDE_CODE_ENABLE_TELEMETRY"] = "1";
+        environment["FACTORY_OTLP_ENDPOINT"] = telemetry.Endpoint;
+        environment["FACTORY_OTLP_TOKEN"] = values["otlp_token"];
+        // The secret signs webhooks and mints every token: the session gets its own run's token, never the secret.
+        environment[telemetry.SecretEnv] = null;
+        return environment;
+    }
+
+    private static Dictionary<string, string?> BaseEnvironment(IReadOnlyDictionary<string, string> values) =>
         new()
         {
             ["FACTORY_AGENT"] = values["agent"],

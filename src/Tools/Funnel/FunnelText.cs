@@ -32,7 +32,9 @@ public static class FunnelText
         );
         sb.AppendLine($"- median minutes: {string.Join(", ", f.MedianMinutes.Select(p => $"{p.Key} {Num(p.Value)}"))}");
         sb.AppendLine($"- signal → approved packet: {Num(f.SignalToApprovedMedianMinutes)} min (median)");
-        sb.AppendLine($"- cost per shipped change: {Num(f.CostPerShippedChange)} ({f.CostUnit})");
+        sb.AppendLine(
+            $"- cost per shipped change: {Num(f.CostPerShippedChange)} ({f.CostUnit}{(f.CostSource == "none" ? "" : $", {f.CostSource}")})"
+        );
         sb.AppendLine(
             isLive
                 ? $"- live event bridge coverage: {Pct(f.LiveEventBridgeCoverage)}"

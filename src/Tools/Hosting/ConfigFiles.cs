@@ -30,6 +30,9 @@ public sealed class ConfigFiles(LedgerPaths paths)
         }
     }
 
+    /// <summary>The ledger folder factory.yaml and lines.yaml live in.</summary>
+    public string Folder => paths.Folder;
+
     public FactorySettings Settings
     {
         get

@@ -15,6 +15,7 @@ using FactoryMcp.Ledger.Signals;
 using FactoryMcp.Ledger.Specs;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Tasks;
+using FactoryMcp.Ledger.Telemetry;
 using FactoryMcp.Ledger.Validation;
 using FactoryMcp.Ledger.Verification;
 using FactoryMcp.Tools.Attestation;
@@ -93,7 +94,16 @@ public sealed class FactoryServices
             Workspaces,
             db.Paths
         );
-        Bundles = new RunBundle(Runs, Tasks, Evidence, Declarations, Verifications, Reviews, Escalations);
+        Bundles = new RunBundle(
+            Runs,
+            Tasks,
+            Evidence,
+            Declarations,
+            Verifications,
+            Reviews,
+            Escalations,
+            new UsageLedger(db)
+        );
         Publisher = new Publisher(Shipping, Runs, Tasks, Evidence, Attestations, Mirrors);
         Content = new ContentBridge(Shipping, Tasks, Runs, Evidence, Drafts, Intake, Mirrors, Config, db.Paths);
         BridgeLoop = new ContentBridgeLoop(Content, Logging.CreateLogger("FactoryMcp.Content"));

@@ -115,6 +115,7 @@ public sealed class PacketService(
             RunRef = run.RunRef,
             CloneUrl = task.Repo,
             LeaseExpiresAt = run.LeaseExpiresAt is { } lease ? Iso.Text(lease) : null,
+            Telemetry = UsageTelemetry(run, factorySettings),
             EvidenceRequired = missing,
             EvidenceServerProvides = settings.EvidenceRequired.Where(EvidenceKinds.ServerSatisfied.Contains).ToList(),
             Packet = version.Markdown,
@@ -123,6 +124,18 @@ public sealed class PacketService(
             HandoffNote = run.QueueNote,
         };
     }
+
+    /// <summary>The OTLP receiver and this run's token, when factory.yaml names the hooks listener and this process knows the secret.</summary>
+    private PacketView.UsageTelemetry? UsageTelemetry(RunRow run, Ledger.Settings.FactorySettings settings) =>
+        Telemetry.OtlpTokens.Endpoint(settings.Hooks) is { } endpoint
+        && Telemetry.OtlpTokens.Secret(settings.Hooks, config.Folder) is { } secret
+            ? new PacketView.UsageTelemetry(
+                endpoint,
+                Telemetry.OtlpTokens.Header,
+                Telemetry.OtlpTokens.ForRun(secret, run.Id),
+                $"{Telemetry.AgentUsage.RunAttribute}={run.Id},factory.task.id={run.TaskId}"
+            )
+            : null;
 
     /// <summary>The previous run's outcome, head and plan, so a retry or hand-off continues rather than restarts.</summary>
     private async Task<string?> PreviousAttemptAsync(RunRow run, CancellationToken ct)

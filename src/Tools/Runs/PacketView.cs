@@ -21,6 +21,12 @@ public sealed record PacketView
     /// <summary>Where an agent without access to the workspace (over HTTP, from another machine) clones from and pushes its run ref to.</summary>
     public string? CloneUrl { get; init; }
     public string? LeaseExpiresAt { get; init; }
+
+    /// <summary>Where this run's agent CLI sends its own usage telemetry (OTLP), when the hooks listener is configured.</summary>
+    public UsageTelemetry? Telemetry { get; init; }
+
+    public sealed record UsageTelemetry(string Endpoint, string Header, string Token, string ResourceAttributes);
+
     public IReadOnlyList<string> EvidenceRequired { get; init; } = [];
     public IReadOnlyList<string> EvidenceServerProvides { get; init; } = [];
     public string? Packet { get; init; }
@@ -106,6 +112,10 @@ public sealed record PacketView
                         : "."
                 )
         );
+        if (Telemetry is { } t)
+            sb.AppendLine(
+                $"- Usage telemetry: if your CLI exports OpenTelemetry (Claude Code: CLAUDE_CODE_ENABLE_TELEMETRY=1; Codex: [otel]), send its logs and metrics to `{t.Endpoint}` (OTEL_EXPORTER_OTLP_ENDPOINT) with the header `{t.Header}={t.Token}` and OTEL_RESOURCE_ATTRIBUTES `{t.ResourceAttributes}`; `factory drain` sets this up for you."
+            );
         sb.AppendLine("- Finish with declare_terminal_state: PR_READY, NO_OP, ESCALATE or RETRYABLE_FAILURE.");
     }
 }

@@ -7,6 +7,7 @@ using FactoryMcp.Ledger.Reviews;
 using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Tasks;
+using FactoryMcp.Ledger.Telemetry;
 using FactoryMcp.Ledger.Verification;
 
 namespace FactoryMcp.Tools.Runs;
@@ -24,7 +25,8 @@ public sealed class RunBundle(
     DeclarationLedger declarations,
     VerificationLedger verifications,
     ReviewLedger reviews,
-    EscalationLedger escalations
+    EscalationLedger escalations,
+    UsageLedger usage
 )
 {
     public const int ItemChars = 4000;
@@ -43,6 +45,7 @@ public sealed class RunBundle(
         var verdicts = await verifications.ForRunAsync(runId, ct);
         var reviewed = await reviews.ForRunAsync(runId, ct);
         var raised = (await escalations.ForTaskAsync(task.Id, ct)).Where(e => e.RunId == runId).ToList();
+        var measured = await usage.ForRunAsync(runId, ct);
 
         var sb = new StringBuilder();
         sb.AppendLine($"# Run {run.Id} — task {task.Id}: {task.Title}");
@@ -133,6 +136,12 @@ public sealed class RunBundle(
         foreach (var d in risks)
             sb.AppendLine($"- [agent] {d.ResidualRisk}");
         Section(sb, "Cost");
+        // Measured by the agent CLI's own telemetry (README "Telemetry"), shown before anything the agent claimed.
+        sb.AppendLine(
+            measured is null
+                ? "- [telemetry] no usage telemetry was received for this run"
+                : $"- [telemetry] {measured.Tokens} tokens (input {measured.Input}, output {measured.Output}, cache read {measured.CacheRead}, cache write {measured.CacheCreation}), cost {measured.CostUsd.ToString("0.######", System.Globalization.CultureInfo.InvariantCulture)} USD; model {(measured.Models.Count == 0 ? "unknown" : string.Join(", ", measured.Models))}; from {string.Join(", ", measured.Services)} {(measured.Origin == UsageLedger.Logs ? "log events" : "metrics")}"
+        );
         Items(sb, items.Where(e => e.Kind == EvidenceKinds.Cost));
         Section(sb, "Other evidence");
         Items(

@@ -132,6 +132,9 @@ public sealed class SignalIntake(
             var blockers = AutoApprovalBlockers(template, values, route, packet, lines);
             if (duplicates.Count > 0)
                 blockers.Add($"it may duplicate {string.Join("; ", duplicates.Select(d => d.Describe()))}");
+            // A production error's text comes from a service's telemetry: a human always reads it first.
+            if (signal.Source == SignalKeys.Otlp)
+                blockers.Add("production errors (OTLP intake) always wait for a human");
             if (blockers.Count == 0)
             {
                 task = await intake.AutoApproveAsync(task.Id, ct);

@@ -26,6 +26,13 @@ public static class SignalRouting
                     best = new Route(name, line, priority, label);
             }
         }
+        // A line that takes production errors (intake: otlp) takes them before any label_map.
+        if (source == SignalKeys.Otlp)
+        {
+            foreach (var (name, line) in lines.Lines.OrderBy(p => p.Key, StringComparer.Ordinal))
+                if (line.Intake == "otlp")
+                    return new Route(name, line, null, null);
+        }
         if (best is not null)
             return best;
         if (source == SignalKeys.Ci && lines.Lines.TryGetValue(LineCatalog.CiFailureLine, out var ci))

@@ -28,6 +28,14 @@ public static class FactoryTelemetry
             }
         );
 
+    /// <summary>What the OTLP receiver was sent, by signal and outcome (accepted, or the reason it was rejected).</summary>
+    public static Counter<long> OtlpReceived { get; } =
+        Meter.CreateCounter<long>(
+            "factory.otlp.received",
+            "{item}",
+            "Log records, metric points and spans the OTLP receiver on the hooks listener was sent, by outcome."
+        );
+
     /// <summary>Whether any listener wants the factory's spans (false when telemetry is off).</summary>
     public static bool Tracing => Source.HasListeners();
 }

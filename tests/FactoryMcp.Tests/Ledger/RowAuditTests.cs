@@ -298,6 +298,10 @@ public abstract class RowAuditTests(LedgerEngine engine) : EngineTests(engine)
         }
     }
 
+    /// <summary>The tables migrations after 0011 add: dropped so a downgraded ledger really is at schema 9.</summary>
+    private const string LaterTables =
+        "DROP TABLE fleet_processes; DROP TABLE mcp_sessions; DROP TABLE run_usage; DROP TABLE error_groups; ";
+
     /// <summary>
     /// Makes the ledger look as a factory before migration 0010 left it: no row digests in the records (the chain
     /// signed again with the ledger's key, the head file moved with it), no triggers or audit_pending, schema 9.
@@ -326,15 +330,17 @@ public abstract class RowAuditTests(LedgerEngine engine) : EngineTests(engine)
             foreach (var table in AuditedTables.All)
             foreach (var kind in new[] { "insert", "update", "delete" })
                 sql.Append($"DROP TRIGGER {table.Name}_audit_{kind};\n");
-            // Migrations after 0010 are undone too, so the ledger is really at 9 (run traces: 0011, MCP sessions: 0013).
+            // Migrations after 0010 are undone too, so the ledger is really at 9 (run traces: 0011; fleet: 0012;
+            // MCP sessions: 0013; agent usage: 0014).
             sql.Append(
-                "DROP TABLE audit_pending;\nALTER TABLE runs DROP COLUMN trace_span_id;\nDROP TABLE mcp_sessions;\nPRAGMA user_version = 9;\n"
+                "DROP TABLE audit_pending;\nALTER TABLE runs DROP COLUMN trace_span_id;\n" + LaterTables + "PRAGMA user_version = 9;\n"
             );
         }
         else
             sql.Append(
                 "DROP TABLE audit_pending; DROP FUNCTION audit_touch() CASCADE; DROP FUNCTION audit_row_key; "
-                    + "ALTER TABLE runs DROP COLUMN trace_span_id; DROP TABLE mcp_sessions; DELETE FROM factory_schema WHERE version >= 10;"
+                    + "ALTER TABLE runs DROP COLUMN trace_span_id; " + LaterTables
+                    + "DELETE FROM factory_schema WHERE version >= 10;"
             );
         factory.ExecuteBehindTheLedger(sql.ToString());
         await File.WriteAllTextAsync(factory.Paths.AuditHead, $"{records.Count} {previous}\n");
