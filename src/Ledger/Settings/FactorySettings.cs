@@ -1,3 +1,4 @@
+using FactoryMcp.Ledger.Triggers;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
@@ -37,6 +38,9 @@ public sealed record FactorySettings
 
     /// <summary>A new signal scoring at least this against an open task or signal is flagged as a possible duplicate (Signals.Similarity).</summary>
     public double DuplicateThreshold { get; init; } = Signals.Similarity.DefaultThreshold;
+
+    /// <summary>Scheduled commands whose output becomes signals (README, "Triggers").</summary>
+    public List<TriggerSettings> Triggers { get; init; } = [];
 
     public sealed record HttpSettings
     {
@@ -125,6 +129,7 @@ public sealed record FactorySettings
             problems.Add("ledger must be a postgresql:// URL or a SQLite file path");
         if (settings.AttestationKey is { } keyPath && (keyPath.Trim().Length == 0 || keyPath.Contains('\n')))
             problems.Add("attestation_key must be a file path (absolute, or relative to the folder of factory.yaml)");
+        problems.AddRange(TriggerSettings.Problems(settings.Triggers));
         if (problems.Count > 0)
             throw LedgerException.Many($"{origin} has problems:", problems);
         return settings;

@@ -80,10 +80,12 @@ internal static partial class HttpHost
         using var stopLoops = new CancellationTokenSource();
         // Every server process validates too: it takes queued jobs and resumes those whose owner died. It also
         // runs the content bridge: a shipped event becomes drafts without anyone running `factory content drain`.
+        // And it fires the triggers of factory.yaml that are due (once across processes: the ledger claims each firing).
         var loops = Task.WhenAll(
             AnnounceLoopAsync(factory, stopLoops.Token),
             factory.Worker.RunAsync(stopLoops.Token),
-            factory.BridgeLoop.RunAsync(stopLoops.Token)
+            factory.BridgeLoop.RunAsync(stopLoops.Token),
+            factory.Triggers.RunAsync(stopLoops.Token)
         );
         try
         {

@@ -14,6 +14,7 @@ using FactoryMcp.Ledger.Signals;
 using FactoryMcp.Ledger.Specs;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Tasks;
+using FactoryMcp.Ledger.Triggers;
 using FactoryMcp.Ledger.Validation;
 using FactoryMcp.Ledger.Verification;
 using FactoryMcp.Tools.Attestation;
@@ -29,6 +30,7 @@ using FactoryMcp.Tools.Shipping;
 using FactoryMcp.Tools.Signals;
 using FactoryMcp.Tools.Specs;
 using FactoryMcp.Tools.Tasks;
+using FactoryMcp.Tools.Triggers;
 using FactoryMcp.Tools.Verification;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -131,6 +133,14 @@ public sealed class FactoryServices
             db.Time
         );
         McpTasks = new ValidationTasks(TaskViews, ValidationJobs, Runs, Gate);
+        TriggerFirings = new TriggerLedger(db);
+        Triggers = new TriggerScheduler(
+            TriggerFirings,
+            new TriggerRunner(TriggerFirings, SignalIntake, Repositories, Mirrors, Config, db.Paths),
+            Config,
+            db.Time,
+            Logging.CreateLogger("FactoryMcp.Triggers")
+        );
     }
 
     public LedgerDatabase Db { get; }
@@ -183,6 +193,12 @@ public sealed class FactoryServices
     /// <summary>Signed attestations of accepted PR_READY runs (`factory attest`).</summary>
     public AttestationLedger Attestations { get; }
     public Attestor Attestor { get; }
+
+    /// <summary>Firings of the triggers of factory.yaml (README, "Triggers").</summary>
+    public TriggerLedger TriggerFirings { get; }
+
+    /// <summary>Fires due triggers; long-running servers run it in the background.</summary>
+    public TriggerScheduler Triggers { get; }
 
     /// <summary>declare_terminal_state: decides at once, or validates and waits (DESIGN section 5).</summary>
     public DeclarationService Gate { get; }
