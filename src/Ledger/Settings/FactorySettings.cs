@@ -42,6 +42,12 @@ public sealed record FactorySettings
     /// <summary>Scheduled commands whose output becomes signals (README, "Triggers").</summary>
     public List<TriggerSettings> Triggers { get; init; } = [];
 
+    /// <summary>A test failing this share of its last <see cref="FlakyWindow"/> runs (and passing in others) is signalled as flaky; unset: never.</summary>
+    public double? FlakyThreshold { get; init; }
+
+    /// <summary>How many of a test's latest runs the flaky rate is taken over.</summary>
+    public int FlakyWindow { get; init; } = 20;
+
     public sealed record HttpSettings
     {
         public string Urls { get; init; } = "http://127.0.0.1:7171";
@@ -130,6 +136,12 @@ public sealed record FactorySettings
         if (settings.AttestationKey is { } keyPath && (keyPath.Trim().Length == 0 || keyPath.Contains('\n')))
             problems.Add("attestation_key must be a file path (absolute, or relative to the folder of factory.yaml)");
         problems.AddRange(TriggerSettings.Problems(settings.Triggers));
+        if (settings.FlakyThreshold is <= 0 or > 1)
+            problems.Add(
+                "flaky_threshold must be above 0 and at most 1 (a share of failed runs), or left out to signal no flaky test"
+            );
+        if (settings.FlakyWindow is < 2 or > 1000)
+            problems.Add("flaky_window must be between 2 and 1000");
         if (problems.Count > 0)
             throw LedgerException.Many($"{origin} has problems:", problems);
         return settings;

@@ -31,6 +31,7 @@ internal static class FactoryCli
         ShippingCommands.Add(root);
         GcCommand.Add(root);
         AttestCommands.Add(root);
+        TriggersCommand.Add(root);
 
         var parsed = root.Parse(args);
         var problems = parsed.Errors.Select(e => e.Message).ToList();

@@ -119,6 +119,7 @@ public sealed class FactoryServices
             Config,
             db.Paths,
             RunSpans,
+            Flaky = new FlakyTests(new TestResultLedger(db), Runs, Tasks, SignalIntake, Config),
             Logging.CreateLogger("FactoryMcp.Validation")
         );
         Gate = new DeclarationService(
@@ -141,6 +142,7 @@ public sealed class FactoryServices
             db.Time,
             Logging.CreateLogger("FactoryMcp.Triggers")
         );
+        TriggerBoard = new TriggerBoard(TriggerFirings, Triggers, Config);
     }
 
     public LedgerDatabase Db { get; }
@@ -199,6 +201,12 @@ public sealed class FactoryServices
 
     /// <summary>Fires due triggers; long-running servers run it in the background.</summary>
     public TriggerScheduler Triggers { get; }
+
+    /// <summary>Per-test results of every validation, and the flaky tests they show (README, "Triggers").</summary>
+    public FlakyTests Flaky { get; }
+
+    /// <summary>Each trigger's last and next firing (`factory triggers`, the dashboard).</summary>
+    public TriggerBoard TriggerBoard { get; }
 
     /// <summary>declare_terminal_state: decides at once, or validates and waits (DESIGN section 5).</summary>
     public DeclarationService Gate { get; }

@@ -46,11 +46,16 @@ public sealed class SignalIntake(
     /// <paramref name="line"/>, when given (a trigger's line), takes the signal instead of label_map, with the
     /// priority its label_map gives the signal's labels, if any.
     /// </remarks>
+    /// <remarks>
+    /// <paramref name="target"/>, when given (an issue assigned to a registered agent), is the agent the drafted
+    /// task is queued for once approved, instead of the line's route.
+    /// </remarks>
     public async Task<Outcome> IngestAsync(
         string actor,
         SignalInput input,
         CancellationToken ct = default,
-        string? line = null
+        string? line = null,
+        string? target = null
     )
     {
         var (signal, created) = await signals.RecordAsync(actor, input, config.Settings.DuplicateThreshold, ct);
@@ -60,7 +65,7 @@ public sealed class SignalIntake(
             {
                 Duplicates = duplicates,
             };
-        return await DraftAsync(actor, signal, created, duplicates, line, ct) with { Duplicates = duplicates };
+        return await DraftAsync(actor, signal, created, duplicates, line, target, ct) with { Duplicates = duplicates };
     }
 
     private async Task<Outcome> DraftAsync(
@@ -69,6 +74,7 @@ public sealed class SignalIntake(
         bool created,
         IReadOnlyList<SignalLink> duplicates,
         string? line,
+        string? target,
         CancellationToken ct
     )
     {
@@ -135,7 +141,13 @@ public sealed class SignalIntake(
         TaskRow task;
         try
         {
-            task = await intake.ProposeAsync(Caller.SignalIntake, markdown, signal.Id, route.Settings.Route, ct);
+            task = await intake.ProposeAsync(
+                Caller.SignalIntake,
+                markdown,
+                signal.Id,
+                target ?? route.Settings.Route,
+                ct
+            );
         }
         catch (LedgerException e)
         {
