@@ -122,7 +122,7 @@ public sealed class CronSchedule
         var limit = t + Horizon;
         while (t <= limit)
         {
-            if (!months[t.Month - 1])
+            if (!months[t.Month])
                 t = new DateTime(t.Year, t.Month, 1).AddMonths(1);
             else if (!DayMatches(t))
                 t = t.Date.AddDays(1);
@@ -141,7 +141,7 @@ public sealed class CronSchedule
         var limit = t - Horizon;
         while (t >= limit)
         {
-            if (!months[t.Month - 1])
+            if (!months[t.Month])
                 t = new DateTime(t.Year, t.Month, 1).AddMinutes(-1);
             else if (!DayMatches(t))
                 t = t.Date.AddMinutes(-1);
@@ -157,7 +157,7 @@ public sealed class CronSchedule
 
     private bool DayMatches(DateTime t)
     {
-        var dom = daysOfMonth[t.Day - 1];
+        var dom = daysOfMonth[t.Day];
         var dow = daysOfWeek[(int)t.DayOfWeek];
         return dayOfMonthRestricted && dayOfWeekRestricted ? dom || dow : dom && dow;
     }

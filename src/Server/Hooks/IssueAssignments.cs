@@ -40,7 +40,7 @@ internal sealed class IssueAssignments(AgentRegistry agents, TaskLedger tasks, S
         var outcome = await intake.IngestAsync("hook:github", issue, ct, target: agent.Name);
         if (outcome.Task is not { } task)
             return $"signal {outcome.Signal.Id} ({outcome.Signal.Key}) for agent {agent.Name} made no task: {outcome.Signal.StatusReason}";
-        if (task.Target != agent.Name)
+        if (task.Target != agent.Name && task.Target != LabelPrefix + agent.Name)
         {
             if (task.State is not (TaskStates.Proposed or TaskStates.Ready or TaskStates.Escalated))
                 return $"signal {outcome.Signal.Id} ({outcome.Signal.Key}) already has task {task.Id}, which is {task.State}; it stays with {task.Target ?? "anyone"}";
