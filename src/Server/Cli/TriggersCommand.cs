@@ -48,7 +48,17 @@ internal static class TriggersCommand
                                 )
                         );
                         await context.Out.WriteLineAsync(
-                            "  next:  " + (t.Next is { } next ? TriggerBoard.Iso(next) : "none within eight years")
+                            "  next:  "
+                                + (
+                                    t.Next is { } next
+                                        ? TriggerBoard.Iso(next)
+                                            + (
+                                                next <= factory.Db.Now
+                                                    ? " (due: a running server fires it at its next check)"
+                                                    : ""
+                                            )
+                                        : "none within eight years"
+                                )
                         );
                         if (t.LastFailure is { } failure)
                             await context.Out.WriteLineAsync(

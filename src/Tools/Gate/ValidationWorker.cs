@@ -175,8 +175,7 @@ public sealed partial class ValidationWorker(
         {
             await flaky.RecordAsync(job, head, facts, CancellationToken.None);
         }
-        catch (Exception e)
-            when (e is Ledger.LedgerException or InvalidOperationException or System.Data.Common.DbException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
             LogFlakyFailed(logger, e, job.Id);
         }

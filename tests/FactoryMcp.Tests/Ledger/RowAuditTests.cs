@@ -326,15 +326,17 @@ public abstract class RowAuditTests(LedgerEngine engine) : EngineTests(engine)
             foreach (var table in AuditedTables.All)
             foreach (var kind in new[] { "insert", "update", "delete" })
                 sql.Append($"DROP TRIGGER {table.Name}_audit_{kind};\n");
-            // Migrations after 0010 are undone too, so the ledger is really at 9 (run traces: 0011).
+            // Migrations after 0010 are undone too, so the ledger is really at 9 (run traces: 0011; triggers: 0015).
             sql.Append(
-                "DROP TABLE audit_pending;\nALTER TABLE runs DROP COLUMN trace_span_id;\nPRAGMA user_version = 9;\n"
+                "DROP TABLE audit_pending;\nALTER TABLE runs DROP COLUMN trace_span_id;\n"
+                    + "DROP TABLE trigger_firings;\nDROP TABLE test_results;\nPRAGMA user_version = 9;\n"
             );
         }
         else
             sql.Append(
                 "DROP TABLE audit_pending; DROP FUNCTION audit_touch() CASCADE; DROP FUNCTION audit_row_key; "
-                    + "ALTER TABLE runs DROP COLUMN trace_span_id; DELETE FROM factory_schema WHERE version >= 10;"
+                    + "ALTER TABLE runs DROP COLUMN trace_span_id; DROP TABLE trigger_firings; DROP TABLE test_results; "
+                    + "DELETE FROM factory_schema WHERE version >= 10;"
             );
         factory.ExecuteBehindTheLedger(sql.ToString());
         await File.WriteAllTextAsync(factory.Paths.AuditHead, $"{records.Count} {previous}\n");
