@@ -58,6 +58,9 @@ public static class AuditedTables
         new("merged_pull_requests", ["id"], []),
         new("signal_links", ["signal_id", "related_kind", "related_id"], []),
         new("attestations", ["run_id"], []),
+        // Migration 0015 (triggers): firings claimed once across processes, and per-test results for flaky tests.
+        new("trigger_firings", ["id"], []),
+        new("test_results", ["id"], []),
     ];
 
     /// <summary>The tables the audit does not cover, each for the reason given on <see cref="All"/>.</summary>

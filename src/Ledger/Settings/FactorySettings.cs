@@ -1,3 +1,4 @@
+using FactoryMcp.Ledger.Triggers;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
@@ -49,6 +50,15 @@ public sealed record FactorySettings
 
     /// <summary><c>otlp</c>: production errors sent to the OTLP receiver become signals, routed as any signal.</summary>
     public string? Intake { get; init; }
+
+    /// <summary>Scheduled commands whose output becomes signals (README, "Triggers").</summary>
+    public List<TriggerSettings> Triggers { get; init; } = [];
+
+    /// <summary>A test failing this share of its last <see cref="FlakyWindow"/> runs (and passing in others) is signalled as flaky; unset: never.</summary>
+    public double? FlakyThreshold { get; init; }
+
+    /// <summary>How many of a test's latest runs the flaky rate is taken over.</summary>
+    public int FlakyWindow { get; init; } = 20;
 
     public sealed record HttpSettings
     {
@@ -147,6 +157,13 @@ public sealed record FactorySettings
             problems.Add("ledger must be a postgresql:// URL or a SQLite file path");
         if (settings.AttestationKey is { } keyPath && (keyPath.Trim().Length == 0 || keyPath.Contains('\n')))
             problems.Add("attestation_key must be a file path (absolute, or relative to the folder of factory.yaml)");
+        problems.AddRange(TriggerSettings.Problems(settings.Triggers));
+        if (settings.FlakyThreshold is <= 0 or > 1)
+            problems.Add(
+                "flaky_threshold must be above 0 and at most 1 (a share of failed runs), or left out to signal no flaky test"
+            );
+        if (settings.FlakyWindow is < 2 or > 1000)
+            problems.Add("flaky_window must be between 2 and 1000");
         if (problems.Count > 0)
             throw LedgerException.Many($"{origin} has problems:", problems);
         return settings;

@@ -34,6 +34,7 @@ internal static class FactoryCli
         ErrorsCommand.Add(root);
         AttestCommands.Add(root);
         FleetCommands.Add(root);
+        TriggersCommand.Add(root);
 
         var parsed = root.Parse(args);
         var problems = parsed.Errors.Select(e => e.Message).ToList();

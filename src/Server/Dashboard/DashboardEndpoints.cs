@@ -5,6 +5,7 @@ using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Ledger.Lifecycle;
 using FactoryMcp.Server.Http;
 using FactoryMcp.Tools.Hosting;
+using FactoryMcp.Tools.Triggers;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
@@ -184,6 +185,33 @@ internal sealed partial class DashboardEndpoints(FactoryServices factory, IAntif
         }
     }
 
+    /// <summary>The triggers of factory.yaml, as `factory triggers` lists them; nothing when there are none.</summary>
+    private async Task<string> TriggersAsync()
+    {
+        IReadOnlyList<TriggerBoard.Status> triggers;
+        try
+        {
+            triggers = await factory.TriggerBoard.ListAsync();
+        }
+        catch (LedgerException e)
+        {
+            return $"<h2>Triggers</h2><p class=\"warn\">{Html.E(e.Message)}</p>";
+        }
+        if (triggers.Count == 0)
+            return "";
+        var html = new StringBuilder(
+            "<h2>Triggers</h2><table id=\"triggers\"><tr><th>Trigger</th><th>Schedule</th><th>Line</th><th>Last firing</th><th>Next</th><th>Last error</th></tr>"
+        );
+        foreach (var t in triggers)
+            html.Append(
+                $"<tr><td>{Html.E(t.Name)}</td><td>{Html.E(t.Schedule)} ({Html.E(t.TimeZone)})</td><td>{Html.E(t.Line)}</td>"
+                    + $"<td>{(t.Last is { } last ? Html.E($"{TriggerBoard.Iso(last.ScheduledAt)}: {TriggerBoard.Describe(last)}") : "never")}</td>"
+                    + $"<td>{Html.E(t.Next is { } next ? TriggerBoard.Iso(next) : "none")}</td>"
+                    + $"<td>{(t.LastFailure is { } failure ? Html.E($"{TriggerBoard.Iso(failure.ScheduledAt)}: {failure.Error}") : "")}</td></tr>"
+            );
+        return html.Append("</table>").ToString();
+    }
+
     private async Task<IResult> BoardAsync(HumanSession session)
     {
         var now = factory.Db.Now;
@@ -201,6 +229,7 @@ internal sealed partial class DashboardEndpoints(FactoryServices factory, IAntif
                 );
             body.Append("</table>");
         }
+        body.Append(await TriggersAsync());
         foreach (var group in rows.GroupBy(r => r.State))
         {
             body.Append(

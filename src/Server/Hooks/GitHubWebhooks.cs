@@ -19,12 +19,13 @@ internal sealed partial class GitHubWebhooks(
     SignalIntake intake,
     ShipService ship,
     CiFailureEvents ci,
+    IssueAssignments assignments,
     HookLedger hooks,
     byte[] secret,
     ILogger logger
 )
 {
-    private static readonly string[] IssueActions = ["opened", "reopened", "edited", "labeled"];
+    private static readonly string[] IssueActions = ["opened", "reopened", "edited", "labeled", "assigned"];
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -120,22 +121,28 @@ internal sealed partial class GitHubWebhooks(
                     issue.TryGetProperty("labels", out var l) && l.ValueKind == JsonValueKind.Array
                         ? l.EnumerateArray().Select(x => x.GetProperty("name").GetString()!).ToList()
                         : [];
-                var outcome = await intake.IngestAsync(
-                    "hook:github",
-                    new SignalInput(
-                        "github",
-                        $"{repo}#{number}",
-                        issue.GetProperty("title").GetString()!,
-                        Text(issue, "body") ?? "",
-                        Text(issue, "html_url"),
-                        labels,
-                        issue.TryGetProperty("user", out var user) ? Text(user, "login") : null,
-                        Text(issue, "created_at") is { } created
-                            ? DateTimeOffset.Parse(created, System.Globalization.CultureInfo.InvariantCulture)
-                            : null
-                    ),
-                    ct
+                var input = new SignalInput(
+                    "github",
+                    $"{repo}#{number}",
+                    issue.GetProperty("title").GetString()!,
+                    Text(issue, "body") ?? "",
+                    Text(issue, "html_url"),
+                    labels,
+                    issue.TryGetProperty("user", out var user) ? Text(user, "login") : null,
+                    Text(issue, "created_at") is { } created
+                        ? DateTimeOffset.Parse(created, System.Globalization.CultureInfo.InvariantCulture)
+                        : null
                 );
+                if (IssueAssignments.NamedAgent(action, payload) is { } agent)
+                    return await assignments.HandleAsync(
+                        agent,
+                        input,
+                        payload.TryGetProperty("sender", out var sender) ? Text(sender, "login") : null,
+                        ct
+                    );
+                if (action == "assigned")
+                    return "ignored";
+                var outcome = await intake.IngestAsync("hook:github", input, ct);
                 return outcome.Created
                     ? $"signal {outcome.Signal.Id} recorded ({outcome.Signal.Key})"
                     : $"signal {outcome.Signal.Id} already recorded";

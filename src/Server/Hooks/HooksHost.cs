@@ -49,6 +49,7 @@ internal static class HooksHost
             factory.SignalIntake,
             factory.Ship,
             new CiFailureEvents(factory.Signals, factory.SignalIntake, factory.Config),
+            new IssueAssignments(factory.Agents, factory.Tasks, factory.SignalIntake),
             new HookLedger(factory.Db),
             secret,
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FactoryMcp.Hooks")

@@ -93,12 +93,14 @@ internal static partial class HttpHost
         // A server process validates too unless told not to: it takes queued jobs and resumes those whose owner died.
         // It also runs the content bridge: a shipped event becomes drafts without anyone running `factory content drain`.
         // On PostgreSQL it listens for job changes, so a declaration waiting here hears another process's outcome at once.
+        // And it fires the triggers of factory.yaml that are due (once across processes: the ledger claims each firing).
         var loops = Task.WhenAll(
             AnnounceLoopAsync(factory, stopLoops.Token),
             cli.NoValidate ? Task.CompletedTask : factory.Worker.RunAsync(stopLoops.Token),
             factory.BridgeLoop.RunAsync(stopLoops.Token),
             factory.ListenForJobsAsync(stopLoops.Token),
-            member.RunAsync(stopLoops.Token)
+            member.RunAsync(stopLoops.Token),
+            factory.Triggers.RunAsync(stopLoops.Token)
         );
         try
         {

@@ -24,6 +24,7 @@ public sealed partial class ValidationWorker(
     ConfigFiles config,
     LedgerPaths paths,
     Telemetry.RunSpans spans,
+    Triggers.FlakyTests flaky,
     ILogger logger
 )
 {
@@ -201,6 +202,8 @@ public sealed partial class ValidationWorker(
                     await AttestAsync(job.RunId, head, facts);
                 await content.ApplyWriterOutputAsync(job.RunId, CancellationToken.None);
             }
+            if (result is not null && verdict is { Facts: { } ran, HeadSha: { } tested })
+                await RecordTestsAsync(job, tested, ran);
             if (result is not null)
             {
                 var run = await runs.GetAsync(job.RunId, CancellationToken.None);
@@ -260,6 +263,19 @@ public sealed partial class ValidationWorker(
         catch (Exception e)
         {
             LogLoopFailed(logger, e); // a leftover waits for the next attempt, or `factory gc`
+        }
+    }
+
+    /// <summary>Keeps the per-test results for flaky-test detection; a failure there is logged, never the declaration's.</summary>
+    private async Task RecordTestsAsync(ValidationJobRow job, string head, GateFacts facts)
+    {
+        try
+        {
+            await flaky.RecordAsync(job, head, facts, CancellationToken.None);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogFlakyFailed(logger, e, job.Id);
         }
     }
 
@@ -331,6 +347,12 @@ public sealed partial class ValidationWorker(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reclaimed the leftover validation checkout {Folder}")]
     private static partial void LogLeftoverReclaimed(ILogger logger, string folder);
+
+    [LoggerMessage(
+        Level = LogLevel.Warning,
+        Message = "Validation job {JobId}: its test results could not be kept for flaky-test detection"
+    )]
+    private static partial void LogFlakyFailed(ILogger logger, Exception exception, long jobId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The validation loop failed; it will retry")]
     private static partial void LogLoopFailed(ILogger logger, Exception exception);

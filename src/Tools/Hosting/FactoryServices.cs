@@ -16,6 +16,7 @@ using FactoryMcp.Ledger.Specs;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Tasks;
 using FactoryMcp.Ledger.Telemetry;
+using FactoryMcp.Ledger.Triggers;
 using FactoryMcp.Ledger.Validation;
 using FactoryMcp.Ledger.Verification;
 using FactoryMcp.Tools.Attestation;
@@ -31,6 +32,7 @@ using FactoryMcp.Tools.Shipping;
 using FactoryMcp.Tools.Signals;
 using FactoryMcp.Tools.Specs;
 using FactoryMcp.Tools.Tasks;
+using FactoryMcp.Tools.Triggers;
 using FactoryMcp.Tools.Verification;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -129,6 +131,7 @@ public sealed class FactoryServices
             Config,
             db.Paths,
             RunSpans,
+            Flaky = new FlakyTests(new TestResultLedger(db), Runs, Tasks, SignalIntake, Config),
             Logging.CreateLogger("FactoryMcp.Validation")
         );
         Gate = new DeclarationService(
@@ -143,6 +146,15 @@ public sealed class FactoryServices
             db.Time
         );
         McpTasks = new ValidationTasks(TaskViews, ValidationJobs, Runs, Gate);
+        TriggerFirings = new TriggerLedger(db);
+        Triggers = new TriggerScheduler(
+            TriggerFirings,
+            new TriggerRunner(TriggerFirings, SignalIntake, Repositories, Mirrors, Config, db.Paths),
+            Config,
+            db.Time,
+            Logging.CreateLogger("FactoryMcp.Triggers")
+        );
+        TriggerBoard = new TriggerBoard(TriggerFirings, Triggers, Config);
     }
 
     public LedgerDatabase Db { get; }
@@ -198,6 +210,18 @@ public sealed class FactoryServices
     /// <summary>Signed attestations of accepted PR_READY runs (`factory attest`).</summary>
     public AttestationLedger Attestations { get; }
     public Attestor Attestor { get; }
+
+    /// <summary>Firings of the triggers of factory.yaml (README, "Triggers").</summary>
+    public TriggerLedger TriggerFirings { get; }
+
+    /// <summary>Fires due triggers; long-running servers run it in the background.</summary>
+    public TriggerScheduler Triggers { get; }
+
+    /// <summary>Per-test results of every validation, and the flaky tests they show (README, "Triggers").</summary>
+    public FlakyTests Flaky { get; }
+
+    /// <summary>Each trigger's last and next firing (`factory triggers`, the dashboard).</summary>
+    public TriggerBoard TriggerBoard { get; }
 
     /// <summary>declare_terminal_state: decides at once, or validates and waits (DESIGN section 5).</summary>
     public DeclarationService Gate { get; }

@@ -42,7 +42,21 @@ public sealed class SignalIntake(
     /// Records the signal (once per key) and drafts its proposal. Ingesting a signal already drafted adds
     /// nothing; one that was set aside (unrouted or invalid) is drafted again, since lines.yaml may have changed.
     /// </summary>
-    public async Task<Outcome> IngestAsync(string actor, SignalInput input, CancellationToken ct = default)
+    /// <remarks>
+    /// <paramref name="line"/>, when given (a trigger's line), takes the signal instead of label_map, with the
+    /// priority its label_map gives the signal's labels, if any.
+    /// </remarks>
+    /// <remarks>
+    /// <paramref name="target"/>, when given (an issue assigned to a registered agent), is the agent the drafted
+    /// task is queued for once approved, instead of the line's route.
+    /// </remarks>
+    public async Task<Outcome> IngestAsync(
+        string actor,
+        SignalInput input,
+        CancellationToken ct = default,
+        string? line = null,
+        string? target = null
+    )
     {
         var (signal, created) = await signals.RecordAsync(actor, input, config.Settings.DuplicateThreshold, ct);
         var duplicates = await signals.LinksAsync(signal.Id, ct);
@@ -51,7 +65,7 @@ public sealed class SignalIntake(
             {
                 Duplicates = duplicates,
             };
-        return await DraftAsync(actor, signal, created, duplicates, ct) with { Duplicates = duplicates };
+        return await DraftAsync(actor, signal, created, duplicates, line, target, ct) with { Duplicates = duplicates };
     }
 
     private async Task<Outcome> DraftAsync(
@@ -59,12 +73,27 @@ public sealed class SignalIntake(
         SignalRow signal,
         bool created,
         IReadOnlyList<SignalLink> duplicates,
+        string? line,
+        string? target,
         CancellationToken ct
     )
     {
         var lines = config.Lines;
         var labels = Json.Deserialize<List<string>>(signal.LabelsJson);
-        var route = SignalRouting.Choose(lines, labels, signal.Source);
+        var route = line is null
+            ? SignalRouting.Choose(lines, labels, signal.Source)
+            : SignalRouting.Forced(lines, line, labels);
+        if (line is not null && route is null)
+            return new Outcome(
+                await signals.SetAsideAsync(
+                    actor,
+                    signal.Id,
+                    SignalStatuses.Invalid,
+                    $"Line {line} is not in lines.yaml, so no packet can be drafted. Add it (with a template) and the next firing drafts this signal.",
+                    ct
+                ),
+                created
+            );
         if (
             (route is null || route.Settings.Template is null)
             && lines.Find(LineCatalog.SpecLine)?.Route is { } specRoute
@@ -112,7 +141,13 @@ public sealed class SignalIntake(
         TaskRow task;
         try
         {
-            task = await intake.ProposeAsync(Caller.SignalIntake, markdown, signal.Id, route.Settings.Route, ct);
+            task = await intake.ProposeAsync(
+                Caller.SignalIntake,
+                markdown,
+                signal.Id,
+                target ?? route.Settings.Route,
+                ct
+            );
         }
         catch (LedgerException e)
         {

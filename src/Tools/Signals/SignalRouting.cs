@@ -42,6 +42,19 @@ public static class SignalRouting
             : null;
     }
 
+    /// <summary>The route to a line chosen by its sender (a trigger), with the most urgent priority its label_map gives the labels; null when lines.yaml has no such line.</summary>
+    public static Route? Forced(LineCatalog lines, string line, IReadOnlyList<string> labels)
+    {
+        if (!lines.Lines.TryGetValue(line, out var settings))
+            return null;
+        var match = settings
+            .LabelMap.Where(p => labels.Contains(p.Key, StringComparer.OrdinalIgnoreCase))
+            .OrderBy(p => p.Value)
+            .Select(p => (KeyValuePair<string, int>?)p)
+            .FirstOrDefault();
+        return new Route(line, settings, match?.Value, match?.Key);
+    }
+
     /// <summary>Why a signal found no line, for signals.status_reason.</summary>
     public static string Unrouted(LineCatalog lines, SignalRow signal, IReadOnlyList<string> labels)
     {
