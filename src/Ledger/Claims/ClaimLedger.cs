@@ -90,6 +90,9 @@ public sealed partial class ClaimLedger(LedgerDatabase db, LeaseSweeper leases)
         RunRow.Select
         + " WHERE r.agent_id = @agentId AND r.state IN ('open', 'validating') AND r.kind IN ('build', 'spec') ORDER BY r.id LIMIT 1";
 
+    private static bool Lapsed(RunRow run, DateTimeOffset now) =>
+        run.State == RunStates.Open && run.LeaseExpiresAt is { } expires && expires < now;
+
     /// <summary>The caller's open run and its task, read on one connection; null when it holds none.</summary>
     private Task<ClaimOutcome?> ResumableAsync(Caller caller, CancellationToken ct) =>
         db.ReadAsync<ClaimOutcome?>(async c =>
@@ -118,11 +121,12 @@ public sealed partial class ClaimLedger(LedgerDatabase db, LeaseSweeper leases)
     {
         if (caller.Role != Roles.Agent)
             throw new LedgerException("Only builders (role agent) claim tasks.");
-        await leases.SweepExpiredAsync(ct);
-        // Resuming is the call a holder makes again and again: a read, without the write lock. Only this agent
-        // opens its own runs, so the run found here cannot be doubled by a claim racing it.
-        if (!newRun && await ResumableAsync(caller, ct) is { } resumed)
+        // Resuming is the call a holder makes again and again: a read, without the write lock or the sweep (the
+        // sweep is for runs that have lapsed; a run whose lease is still running has nothing to sweep). Only this
+        // agent opens its own runs, so the run found here cannot be doubled by a claim racing it.
+        if (!newRun && await ResumableAsync(caller, ct) is { } resumed && !Lapsed(resumed.Run!, db.Now))
             return resumed;
+        await leases.SweepExpiredAsync(ct);
         return await db.WriteAsync(
             caller.Actor,
             async w =>
