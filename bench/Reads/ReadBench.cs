@@ -33,6 +33,12 @@ internal static class ReadBench
         var writer = await ledger.Services.Agents.AuthenticateAsync("reader-writes", null, null);
         var held = (await ledger.Services.Claims.ClaimAsync(writer, newRun: false)).Run!;
         await ledger.Services.Claims.StartLeaseAsync(writer, held.Id);
+        // The call agents actually make: the holder of a run asking for its own packet (resume: workspace,
+        // evidence still required, lessons), compared with a bare SDK server's echo on the same kind of client.
+        var holder = await ledger.Services.Agents.AuthenticateAsync("holder", null, null);
+        var holding = (await ledger.Services.Claims.ClaimAsync(holder, newRun: false)).Run!;
+        await ledger.Services.Claims.StartLeaseAsync(holder, holding.Id);
+        var bare = await Builds.BareAsync(options);
 
         await using var memory = await InMemoryServer.ConnectAsync(ledger.Services, reader);
         await using var peer = await StdioPeer.StartAsync(
@@ -42,13 +48,23 @@ internal static class ReadBench
         await using var client = await SdkClients.StdioAsync(
             FactoryCommand.Serve(factory, ledger.LedgerFile, "reader")
         );
+        await using var holderClient = await SdkClients.StdioAsync(
+            FactoryCommand.Serve(factory, ledger.LedgerFile, "holder")
+        );
+        await using var bareClient = await SdkClients.StdioAsync(
+            new ServerCommand(bare, [], new Dictionary<string, string?>(), options.Directory)
+        );
+        Func<int, Task> holderSdk = _ => holderClient.CallToolAsync("get_task_packet").AsTask();
+        Func<int, Task> holderService = _ => ledger.Services.Packets.GetTaskPacketAsync(holder, null, false);
+        Func<int, Task> echo = i =>
+            bareClient.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = $"m{i}" }).AsTask();
         Func<int, Task> service = i => ledger.Services.Packets.GetTaskPacketAsync(reader, 1 + i % Tasks, false);
         Func<int, Task> inMemory = i => memory.Client.CallToolAsync("get_task_packet", Args(i)).AsTask();
         Func<int, Task> raw = i =>
             peer.CallToolAsync("get_task_packet", new JsonObject { ["task_id"] = 1 + i % Tasks });
         Func<int, Task> sdk = i => client.CallToolAsync("get_task_packet", Args(i)).AsTask();
         var warm = options.Tiny ? TimeSpan.Zero : TimeSpan.FromSeconds(2);
-        foreach (var operation in new[] { service, inMemory, raw, sdk })
+        foreach (var operation in new[] { service, inMemory, raw, sdk, holderSdk, holderService, echo })
             await Timing.WarmAsync(operation, options.Ops, warm);
 
         List<double> sdkMs = [],
@@ -58,7 +74,11 @@ internal static class ReadBench
             memoryMs = [],
             serviceMs = [],
             serviceRate = [],
-            loaded = [];
+            loaded = [],
+            holderMs = [],
+            holderServiceMs = [],
+            echoMs = [],
+            holderOverEcho = [];
         for (var run = 0; run < options.Runs; run++)
         {
             var s = await Timing.SequentialAsync(options.Ops, service);
@@ -71,6 +91,12 @@ internal static class ReadBench
             var k = await Timing.SequentialAsync(options.Ops, sdk);
             sdkMs.Add(k.MedianMs);
             sdkRate.Add(k.PerSecond);
+            var h = (await Timing.SequentialAsync(options.Ops, holderSdk)).MedianMs;
+            var e = (await Timing.SequentialAsync(options.Ops, echo)).MedianMs;
+            holderMs.Add(h);
+            echoMs.Add(e);
+            holderOverEcho.Add(h - e);
+            holderServiceMs.Add((await Timing.SequentialAsync(options.Ops, holderService)).MedianMs);
             // Writes too, then the server's peak so far.
             await Timing.SequentialAsync(
                 options.Ops / 2,
@@ -105,6 +131,32 @@ internal static class ReadBench
                 3000,
                 atMost: false,
                 "sequential"
+            ),
+            Figure.Bounded(
+                "get_task_packet by the run's holder, SDK client over stdio",
+                "ms",
+                holderMs,
+                0.25,
+                atMost: true,
+                "median per call: resume with workspace, evidence required, lessons"
+            ),
+            new Figure(
+                "echo on a bare SDK server, SDK client over stdio",
+                "ms",
+                echoMs,
+                Note: "the same client against the SDK's quick-start server"
+            ),
+            new Figure(
+                "get_task_packet by the run's holder, beyond the bare echo",
+                "ms",
+                holderOverEcho,
+                Note: "per repetition: holder median minus echo median"
+            ),
+            new Figure(
+                "get_task_packet by the run's holder, packet service only",
+                "ms",
+                holderServiceMs,
+                Note: "ledger reads + view, in process"
             ),
             new Figure("get_task_packet by id, raw JSON-RPC over stdio", "ms", rawMs, Note: "no client library"),
             new Figure("get_task_packet by id, raw JSON-RPC over stdio, rate", "calls/s", rawRate),

@@ -1,3 +1,4 @@
+using Dapper;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Lifecycle;
 using FactoryMcp.Ledger.Runs;
@@ -85,6 +86,32 @@ public sealed partial class ClaimLedger(LedgerDatabase db, LeaseSweeper leases)
         """
     );
 
+    private const string OpenRunOf =
+        RunRow.Select
+        + " WHERE r.agent_id = @agentId AND r.state IN ('open', 'validating') AND r.kind IN ('build', 'spec') ORDER BY r.id LIMIT 1";
+
+    private static bool Lapsed(RunRow run, DateTimeOffset now) =>
+        run.State == RunStates.Open && run.LeaseExpiresAt is { } expires && expires < now;
+
+    /// <summary>The caller's open run and its task, read on one connection; null when it holds none.</summary>
+    private Task<ClaimOutcome?> ResumableAsync(Caller caller, CancellationToken ct) =>
+        db.ReadAsync<ClaimOutcome?>(async c =>
+        {
+            var open = await c.QuerySingleOrDefaultAsync<RunRow>(
+                new CommandDefinition(OpenRunOf, new { agentId = caller.AgentId }, cancellationToken: ct)
+            );
+            if (open is null)
+                return null;
+            var task = await c.QuerySingleAsync<TaskRow>(
+                new CommandDefinition(
+                    TaskLedger.SelectTask + " WHERE t.id = @taskId",
+                    new { taskId = open.TaskId },
+                    cancellationToken: ct
+                )
+            );
+            return new ClaimOutcome(ClaimOutcome.Resumed, open, task);
+        });
+
     /// <summary>
     /// Returns the caller's open run (resume after a restart) unless <paramref name="newRun"/>; otherwise
     /// claims the next task queued for it, its pools, or anyone, in one short transaction. The workspace
@@ -94,6 +121,11 @@ public sealed partial class ClaimLedger(LedgerDatabase db, LeaseSweeper leases)
     {
         if (caller.Role != Roles.Agent)
             throw new LedgerException("Only builders (role agent) claim tasks.");
+        // Resuming is the call a holder makes again and again: a read, without the write lock or the sweep (the
+        // sweep is for runs that have lapsed; a run whose lease is still running has nothing to sweep). Only this
+        // agent opens its own runs, so the run found here cannot be doubled by a claim racing it.
+        if (!newRun && await ResumableAsync(caller, ct) is { } resumed && !Lapsed(resumed.Run!, db.Now))
+            return resumed;
         await leases.SweepExpiredAsync(ct);
         return await db.WriteAsync(
             caller.Actor,
@@ -101,11 +133,7 @@ public sealed partial class ClaimLedger(LedgerDatabase db, LeaseSweeper leases)
             {
                 if (!newRun)
                 {
-                    var open = await w.SingleOrDefaultAsync<RunRow>(
-                        RunRow.Select
-                            + " WHERE r.agent_id = @agentId AND r.state IN ('open', 'validating') AND r.kind IN ('build', 'spec') ORDER BY r.id LIMIT 1",
-                        new { agentId = caller.AgentId }
-                    );
+                    var open = await w.SingleOrDefaultAsync<RunRow>(OpenRunOf, new { agentId = caller.AgentId });
                     if (open is not null)
                         return new ClaimOutcome(
                             ClaimOutcome.Resumed,

@@ -10,7 +10,7 @@ namespace FactoryMcp.Ledger.Tasks;
 /// <summary>Tasks and their packet versions: proposal, edits, approval, rejection, listing.</summary>
 public sealed partial class TaskLedger(LedgerDatabase db)
 {
-    private const string SelectTask = "SELECT " + TaskRow.Columns + " FROM tasks t";
+    internal const string SelectTask = "SELECT " + TaskRow.Columns + " FROM tasks t";
 
     /// <summary>A new task in <c>proposed</c>, holding version 1 of its packet. Nothing reaches an agent before approval.</summary>
     public async Task<TaskRow> ProposeAsync(

@@ -75,6 +75,66 @@ public abstract class ClaimTests(LedgerEngine engine) : EngineTests(engine)
     }
 
     [Fact]
+    public async Task GetTaskPacket_ResumingAHeldRun_DoesNotWaitForTheWriteLock_WhileAClaimDoes()
+    {
+        using var factory = await CreateFactoryAsync();
+        await factory.ApprovedTaskAsync();
+        await factory.ApprovedTaskAsync(PacketText.Simple("Another"));
+        var builder = await factory.BuilderAsync();
+        var first = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
+
+        // Another writer holds the ledger's write lock until released.
+        var holding = new TaskCompletionSource();
+        var release = new TaskCompletionSource();
+        var writer = factory.Services.Db.WriteAsync(
+            "test",
+            async w =>
+            {
+                await w.AuditAsync("test.holding", "test", null, new { });
+                holding.SetResult();
+                await release.Task;
+            }
+        );
+        await holding.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        try
+        {
+            var resumed = await factory
+                .Services.Packets.GetTaskPacketAsync(builder, null, false)
+                .WaitAsync(TimeSpan.FromSeconds(20));
+            Assert.Equal("resumed", resumed.Status);
+            Assert.Equal(first.RunId, resumed.RunId);
+            Assert.Equal(first.Workspace, resumed.Workspace);
+            Assert.Equal(["plan"], resumed.EvidenceRequired);
+
+            var claim = factory.Services.Packets.GetTaskPacketAsync(builder, null, true);
+            await Task.Delay(1000);
+            Assert.False(claim.IsCompleted, "a new claim went ahead while another writer held the write lock");
+            release.SetResult();
+            Assert.Equal("claimed", (await claim.WaitAsync(TimeSpan.FromSeconds(30))).Status);
+        }
+        finally
+        {
+            release.TrySetResult();
+            await writer;
+        }
+    }
+
+    [Fact]
+    public async Task GetTaskPacket_HolderWhoseLeaseLapsed_IsNotResumed_TheSweepTakesTheRunBack()
+    {
+        using var factory = await CreateFactoryAsync();
+        await factory.ApprovedTaskAsync();
+        var builder = await factory.BuilderAsync();
+        var first = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
+        factory.Time.Advance(TimeSpan.FromMinutes(61));
+
+        var again = await factory.Services.Packets.GetTaskPacketAsync(builder, null, false);
+        Assert.NotEqual("resumed", again.Status);
+        Assert.NotEqual(first.RunId, again.RunId);
+        Assert.Equal(RunStates.Expired, (await factory.Services.Runs.GetAsync(first.RunId!.Value)).State);
+    }
+
+    [Fact]
     public async Task Claim_TwoBuildersRacingForOneTask_OnlyOneGetsIt()
     {
         using var factory = await CreateFactoryAsync();
