@@ -334,13 +334,16 @@ public abstract class RowAuditTests(LedgerEngine engine) : EngineTests(engine)
             // Migrations after 0010 are undone too, so the ledger is really at 9 (run traces: 0011; fleet: 0012;
             // MCP sessions: 0013; agent usage: 0014; triggers: 0015).
             sql.Append(
-                "DROP TABLE audit_pending;\nALTER TABLE runs DROP COLUMN trace_span_id;\n" + LaterTables + "PRAGMA user_version = 9;\n"
+                "DROP TABLE audit_pending;\nALTER TABLE runs DROP COLUMN trace_span_id;\n"
+                    + LaterTables
+                    + "PRAGMA user_version = 9;\n"
             );
         }
         else
             sql.Append(
                 "DROP TABLE audit_pending; DROP FUNCTION audit_touch() CASCADE; DROP FUNCTION audit_row_key; "
-                    + "ALTER TABLE runs DROP COLUMN trace_span_id; " + LaterTables
+                    + "ALTER TABLE runs DROP COLUMN trace_span_id; "
+                    + LaterTables
                     + "DELETE FROM factory_schema WHERE version >= 10;"
             );
         factory.ExecuteBehindTheLedger(sql.ToString());
