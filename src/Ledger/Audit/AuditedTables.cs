@@ -61,6 +61,8 @@ public static class AuditedTables
         // Migration 0015 (triggers): firings claimed once across processes, and per-test results for flaky tests.
         new("trigger_firings", ["id"], []),
         new("test_results", ["id"], []),
+        // Migration 0017 (opened pull requests): which PR head each blind verification judged, and its comment.
+        new("pull_verifications", ["id"], []),
     ];
 
     /// <summary>The tables the audit does not cover, each for the reason given on <see cref="All"/>.</summary>

@@ -37,6 +37,8 @@ public static class StateMachine
         [
             TaskStates.AwaitingReview,
             TaskStates.Approved,
+            // A pull request's verification-only job, once every role has spoken (README, "Opened pull requests").
+            TaskStates.NoOp,
             TaskStates.Ready,
             TaskStates.Escalated,
             TaskStates.Cancelled,

@@ -60,6 +60,9 @@ public sealed record FactorySettings
     /// <summary>How many of a test's latest runs the flaky rate is taken over.</summary>
     public int FlakyWindow { get; init; } = 20;
 
+    /// <summary>Opened pull requests verified blind (README, "Opened pull requests").</summary>
+    public Pulls.PullRequestSettings PullRequests { get; init; } = new();
+
     public sealed record HttpSettings
     {
         public string Urls { get; init; } = "http://127.0.0.1:7171";
@@ -162,6 +165,7 @@ public sealed record FactorySettings
             problems.Add(
                 "flaky_threshold must be above 0 and at most 1 (a share of failed runs), or left out to signal no flaky test"
             );
+        problems.AddRange(settings.PullRequests.Problems());
         if (settings.FlakyWindow is < 2 or > 1000)
             problems.Add("flaky_window must be between 2 and 1000");
         if (problems.Count > 0)

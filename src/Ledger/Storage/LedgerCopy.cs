@@ -51,6 +51,7 @@ public static class LedgerCopy
         "mcp_sessions",
         "trigger_firings",
         "test_results",
+        "pull_verifications",
     ];
 
     public sealed record Report(IReadOnlyDictionary<string, long> Rows, int Blobs, LedgerPaths Target);

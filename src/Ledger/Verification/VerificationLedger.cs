@@ -242,7 +242,9 @@ public sealed class VerificationLedger(LedgerDatabase db)
                         task.State,
                         $"Verdict recorded; {verdicts.Count} of {required.Count} roles have spoken."
                     );
-                var (state, message) = await DecideAsync(w, run, task, verdicts);
+                var (state, message) =
+                    await Pulls.PullVerificationLedger.FinishAsync(w, run, task, verdicts)
+                    ?? await DecideAsync(w, run, task, verdicts);
                 return new VerdictReceipt(verdictId, runId, claim.Role, verdicts.Count, required.Count, state, message);
             },
             ct

@@ -13,13 +13,15 @@ namespace FactoryMcp.Server.Hooks;
 /// POST /github on the hooks listener. Only requests signed with the shared secret are read; each
 /// X-GitHub-Delivery is handled once. `issues` become signals through the same intake as imports
 /// (key github:owner/repo#number); a merged `pull_request` is recorded for shipping; a failed
-/// `workflow_run` or `check_suite` on the default branch becomes a CI-failure signal.
+/// `workflow_run` or `check_suite` on the default branch becomes a CI-failure signal; a pull request opened (or
+/// pushed to) by a person starts a blind verification when factory.yaml's pull_requests.verify names its repository.
 /// </summary>
 internal sealed partial class GitHubWebhooks(
     SignalIntake intake,
     ShipService ship,
     CiFailureEvents ci,
     IssueAssignments assignments,
+    PullRequestEvents pulls,
     HookLedger hooks,
     byte[] secret,
     ILogger logger
@@ -176,6 +178,8 @@ internal sealed partial class GitHubWebhooks(
                 var shipped = await ship.ShipMergedPullAsync(pull.HeadRef, pull.HeadSha, pull.Url, ct);
                 return $"merge of {pull.Repo}#{pull.Number} recorded; {shipped}";
             }
+            case "pull_request" when action is "opened" or "reopened" or "synchronize":
+                return await pulls.HandleAsync(payload, ct);
             case "workflow_run" or "check_suite":
                 return await ci.HandleAsync(@event, action, payload, ct);
             default:

@@ -50,6 +50,7 @@ internal static class HooksHost
             factory.Ship,
             new CiFailureEvents(factory.Signals, factory.SignalIntake, factory.Config),
             new IssueAssignments(factory.Agents, factory.Tasks, factory.SignalIntake),
+            new PullRequestEvents(factory.PullVerifications, factory.Config),
             new HookLedger(factory.Db),
             secret,
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FactoryMcp.Hooks")

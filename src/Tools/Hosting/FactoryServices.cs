@@ -8,6 +8,7 @@ using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Ledger.Fleet;
 using FactoryMcp.Ledger.Funnel;
 using FactoryMcp.Ledger.Lessons;
+using FactoryMcp.Ledger.Pulls;
 using FactoryMcp.Ledger.Reviews;
 using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Shipping;
@@ -27,6 +28,7 @@ using FactoryMcp.Tools.Git;
 using FactoryMcp.Tools.Maintenance;
 using FactoryMcp.Tools.Mcp.TaskViews;
 using FactoryMcp.Tools.Notifications;
+using FactoryMcp.Tools.Pulls;
 using FactoryMcp.Tools.Runs;
 using FactoryMcp.Tools.Shipping;
 using FactoryMcp.Tools.Signals;
@@ -87,6 +89,13 @@ public sealed class FactoryServices
         SpecJobs = new SpecJobs(Signals, Specs, Intake, Repositories, Mirrors, Leases, Config, db.Paths);
         SignalIntake = new SignalIntake(Signals, Tasks, Intake, SpecJobs, Config, db.Paths);
         Packets = new PacketService(Claims, Runs, Tasks, Evidence, Escalations, Lessons, SpecJobs, Workspaces, Config);
+        PullVerifications = new PullVerifications(
+            new PullVerificationLedger(db),
+            Verifications,
+            Mirrors,
+            Repositories,
+            Config
+        );
         VerifierPackets = new VerifierPacketService(
             Verifications,
             Tasks,
@@ -198,6 +207,9 @@ public sealed class FactoryServices
     public SignalIntake SignalIntake { get; }
     public PacketService Packets { get; }
     public VerifierPacketService VerifierPackets { get; }
+
+    /// <summary>Verification-only jobs for opened pull requests (README, "Opened pull requests").</summary>
+    public PullVerifications PullVerifications { get; }
     public RunBundle Bundles { get; }
     public Publisher Publisher { get; }
     public ContentBridge Content { get; }

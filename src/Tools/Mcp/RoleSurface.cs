@@ -37,7 +37,15 @@ public static class RoleSurface
                     options,
                     services,
                     () =>
-                        new VerifierTools(f.VerifierPackets, f.Verifications, f.Runs, f.Workspaces, f.Notifier, caller)
+                        new VerifierTools(
+                            f.VerifierPackets,
+                            f.Verifications,
+                            f.Runs,
+                            f.Workspaces,
+                            f.Notifier,
+                            f.PullVerifications,
+                            caller
+                        )
                 );
                 break;
             case Roles.Human:

@@ -18,6 +18,7 @@ internal sealed class VerifierTools(
     RunLedger runs,
     Workspaces workspaces,
     Notifier notifier,
+    Pulls.PullVerifications pulls,
     Caller caller
 )
 {
@@ -62,6 +63,9 @@ internal sealed class VerifierTools(
             workspaces.Remove(folder);
         var run = await runs.GetAsync(run_id, ct);
         await notifier.AfterTaskStateAsync(run.TaskId, run_id, receipt.TaskState, CancellationToken.None);
+        // A pull request's verification: its verdicts go back as a comment (or the reason they could not).
+        if (await pulls.AfterVerdictAsync(run.TaskId, receipt.TaskState, CancellationToken.None) is { } comment)
+            receipt = receipt with { Message = $"{receipt.Message} Comment: {comment}." };
         return ToolReply.Of(receipt, receipt.Message);
     }
 

@@ -301,7 +301,7 @@ public abstract class RowAuditTests(LedgerEngine engine) : EngineTests(engine)
     /// <summary>The tables migrations after 0011 add: dropped so a downgraded ledger really is at schema 9.</summary>
     private const string LaterTables =
         "DROP TABLE fleet_processes; DROP TABLE mcp_sessions; DROP TABLE run_usage; DROP TABLE error_groups; "
-        + "DROP TABLE trigger_firings; DROP TABLE test_results; ";
+        + "DROP TABLE trigger_firings; DROP TABLE test_results; DROP TABLE pull_verifications; ";
 
     /// <summary>
     /// Makes the ledger look as a factory before migration 0010 left it: no row digests in the records (the chain
@@ -332,7 +332,7 @@ public abstract class RowAuditTests(LedgerEngine engine) : EngineTests(engine)
             foreach (var kind in new[] { "insert", "update", "delete" })
                 sql.Append($"DROP TRIGGER {table.Name}_audit_{kind};\n");
             // Migrations after 0010 are undone too, so the ledger is really at 9 (run traces: 0011; fleet: 0012;
-            // MCP sessions: 0013; agent usage: 0014; triggers: 0015).
+            // MCP sessions: 0013; agent usage: 0014; triggers: 0015; pull verifications: 0017).
             sql.Append(
                 "DROP TABLE audit_pending;\nALTER TABLE runs DROP COLUMN trace_span_id;\n"
                     + LaterTables
