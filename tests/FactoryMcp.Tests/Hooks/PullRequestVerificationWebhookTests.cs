@@ -45,7 +45,7 @@ public sealed class PullRequestVerificationWebhookTests
                               "html_url": "https://github.com/{{repository}}/pull/{{number}}",
                               "user": {"login": "{{login}}", "type": "User"},
                               "head": {"ref": "{{headRef}}", "sha": "{{head}}"},
-                              "base": {"ref": "main", "sha": "{{@base}}"}}}
+                              "base": {"ref": "main", "sha": "{{@base}}"} } }
             """;
 
     private static async Task<HttpResponseMessage> DeliverAsync(
