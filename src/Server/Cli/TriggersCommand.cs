@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FactoryMcp.Tools.Pulls;
 using FactoryMcp.Tools.Triggers;
 
 namespace FactoryMcp.Server.Cli;
@@ -28,12 +29,9 @@ internal static class TriggersCommand
                         return 0;
                     }
                     if (list.Count == 0)
-                    {
                         await context.Out.WriteLineAsync(
                             $"No triggers. Add them under `triggers:` in {factory.Paths.FactoryConfig} (README, \"Triggers\")."
                         );
-                        return 0;
-                    }
                     foreach (var t in list)
                     {
                         await context.Out.WriteLineAsync(
@@ -63,6 +61,15 @@ internal static class TriggersCommand
                         if (t.LastFailure is { } failure)
                             await context.Out.WriteLineAsync(
                                 $"  error: {TriggerBoard.Iso(failure.ScheduledAt)}: {CliOutput.Fit(failure.Error ?? "", CliOutput.Width - 34)}"
+                            );
+                    }
+                    var pulls = await factory.PullVerifications.RecentAsync(20, ct);
+                    if (pulls.Count > 0)
+                    {
+                        await context.Out.WriteLineAsync("pull requests verified blind (newest first):");
+                        foreach (var pull in pulls)
+                            await context.Out.WriteLineAsync(
+                                "  " + CliOutput.Fit(PullVerifications.Describe(pull), CliOutput.Width - 2)
                             );
                     }
                     return 0;

@@ -46,6 +46,15 @@ public sealed class PullVerifications(
         return null;
     }
 
+    /// <summary>The newest verifications of pull request heads, newest first (`factory triggers` lists them).</summary>
+    public Task<IReadOnlyList<PullVerificationRow>> RecentAsync(int limit, CancellationToken ct = default) =>
+        pulls.ListAsync(limit, ct);
+
+    /// <summary>One line saying where a verification stands: awaiting verdicts, or whether they reached the pull request.</summary>
+    public static string Describe(PullVerificationRow row) =>
+        $"{row.Repository}#{row.Number} at {row.HeadSha[..12]}  task {row.TaskId}  "
+        + (row.CommentStatus is null ? "awaiting verdicts" : $"verdicts in; {row.CommentNote}");
+
     /// <summary>Starts the verification of one pull request head, or says why not; a repeated head starts nothing.</summary>
     public async Task<string> StartAsync(PullHead pull, PullRequestVerification entry, CancellationToken ct = default)
     {

@@ -170,6 +170,12 @@ public sealed class PullRequestVerificationWebhookTests
         Assert.StartsWith("not posted: gh is not available", row.CommentNote);
         var task = await factory.Tasks.GetAsync(1);
         Assert.Equal(TaskStates.NoOp, task.State); // a rejection sends nothing to a builder
+        var listed = await FactoryBinary.RunAsync(project.Path, ["triggers"]);
+        Assert.True(listed.ExitCode == 0, listed.Output);
+        Assert.Contains(
+            $"acme/billing#7 at {head[..12]}  task 1  verdicts in; not posted: gh is not available",
+            listed.StandardOutput
+        );
         var kept = Assert.Single(await factory.Verifications.ForRunAsync(row.RunId!.Value));
         Assert.Equal(("qa", "reject"), (kept.Role, kept.Verdict));
 

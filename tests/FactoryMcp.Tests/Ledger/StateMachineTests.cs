@@ -85,6 +85,7 @@ public sealed class StateMachineTests
         ("awaiting_verification", "ready"), // a verifier rejected: rework
         ("awaiting_verification", "escalated"), // needs_human, verification timeout, max_reworks
         ("awaiting_verification", "cancelled"),
+        ("awaiting_verification", "no_op"), // a pull request's verification-only job, every role spoken (issue 19)
         ("awaiting_review", "approved"),
         ("awaiting_review", "no_op"), // a reviewer approved a NO_OP
         ("awaiting_review", "ready"), // changes_requested: rework
