@@ -27,7 +27,9 @@ public sealed class DashboardFleetBrowserTests
             FactoryBinary.Path,
             ["worker", "--concurrency", "1"],
             project.Path,
-            FactoryBinary.CleanEnvironment(new() { ["FACTORY_VALIDATION_SLOTS"] = project.Combine("slots") })
+            FactoryBinary.CleanEnvironment(
+                new Dictionary<string, string?> { ["FACTORY_VALIDATION_SLOTS"] = project.Combine("slots") }
+            )
         );
         var started = await worker.WaitForLineAsync(
             new System.Text.RegularExpressions.Regex(@"Worker (\S+) validating jobs"),
