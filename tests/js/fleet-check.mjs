@@ -17,8 +17,11 @@ try {
   const errors = [];
   page.on('console', message => {
     if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
-    else if (message.type() === 'error') errors.push(message.text());
+    else if (message.type() === 'error') errors.push(`${message.text()} (${message.location().url})`);
   });
+  // Every response that failed, with its address: the C# test tells the page's own from the browser's favicon probe.
+  const failed = [];
+  page.on('response', response => { if (response.status() >= 400) failed.push(`${response.status()} ${new URL(response.url()).pathname}`); });
   page.on('pageerror', error => errors.push(String(error)));
 
   await page.goto(`${input.base}/fleet`);
@@ -39,6 +42,7 @@ try {
   out.queues = await rows('#fleet-queues');
   out.cspViolations = violations;
   out.consoleErrors = errors;
+  out.failedResponses = failed;
 } finally {
   await browser.close();
 }
