@@ -1,6 +1,7 @@
 using FactoryMcp.Bench;
 using FactoryMcp.Bench.Compare;
 using FactoryMcp.Bench.Dispatch;
+using FactoryMcp.Bench.Fleet;
 using FactoryMcp.Bench.Http;
 using FactoryMcp.Bench.Reads;
 using FactoryMcp.Bench.Scale;
@@ -34,6 +35,10 @@ var subcommands = new Dictionary<string, (string Help, Func<string[], Task<int>>
     ["dispatch"] = (
         "claims/s with 1, 8, 32 claimers; record_evidence/s with 1, 8 writers; the disk's fsync rate",
         DispatchBench.RunAsync
+    ),
+    ["fleet"] = (
+        "a fleet on a private PostgreSQL: jobs/min with 1-3 workers, CPU/job, claims via 2 replicas, killed-worker takeover",
+        FleetBench.RunAsync
     ),
     ["compare"] = (
         "factory beside another stdio MCP server, alternating, with ratios (see --peer)",

@@ -65,6 +65,56 @@ public sealed partial class BenchTests
         Assert.Contains("(tiny: a smoke run, the figures mean nothing)", result.StandardOutput);
     }
 
+    private static readonly string[] FleetFigures =
+    [
+        "fleet, validation jobs/min, 1 worker",
+        "fleet, validation jobs/min, 2 workers",
+        "fleet, validation jobs/min, 3 workers",
+        "fleet, jobs/min 2 workers / 1 worker",
+        "fleet, jobs/min 3 workers / 1 worker",
+        "fleet, worker CPU per job, 1 worker",
+        "fleet, worker CPU per job, 3 workers",
+        "fleet, claim through replica 1",
+        "fleet, claim through replica 2",
+        "fleet, killed worker's job waits",
+        "fleet, validation jobs refused or undecided",
+        "fleet, failed claims",
+    ];
+
+    /// <summary>
+    /// `bench fleet` end to end at tiny sizes (its own PostgreSQL, two replicas, 1-3 workers, one SIGKILL): every
+    /// figure line with values, the machine beside them, and no refused job or failed claim (a broken fleet, not
+    /// a slow one). Needs PostgreSQL's server binaries, as the PostgreSQL tests do.
+    /// </summary>
+    [Fact]
+    public async Task Fleet_AtTinySizes_PrintsEveryFigureWithAValue()
+    {
+        await PostgresCluster.RequireAsync(); // skips (outside CI) where PostgreSQL is not installed
+        using var dir = new TempDirectory("bench-fleet");
+        var result = await ProcessRunner.RunAsync(
+            new ProcessSpec(
+                BenchPath(),
+                ["fleet", "--tiny", "--runs", "1", "--factory", FactoryBinary.Path, "--dir", dir.Path]
+            )
+            {
+                WorkingDirectory = FactoryBinary.RepoRoot,
+                EnvironmentOverrides = FactoryBinary.CleanEnvironment(),
+                Timeout = TimeSpan.FromMinutes(5),
+            }
+        );
+
+        Assert.True(result.ExitCode == 0, result.Output);
+        var lines = result.StandardOutput.Split('\n');
+        foreach (var figure in FleetFigures)
+        {
+            var line = lines.FirstOrDefault(l => l.StartsWith(figure + " ", StringComparison.Ordinal));
+            Assert.True(line is not null, $"The benchmark printed no '{figure}':\n{result.StandardOutput}");
+            Assert.Matches(Row(), line![figure.Length..]);
+        }
+        Assert.Matches(@"fleet: \d+ cores, load average [0-9.]+ [0-9.]+ [0-9.]+ at the start", result.StandardOutput);
+        Assert.Contains("(tiny: a smoke run, the figures mean nothing)", result.StandardOutput);
+    }
+
     /// <summary>median, min and max: numbers, never the "-" of an empty figure.</summary>
     [GeneratedRegex(@"^\s+[0-9][0-9.,]*\s+[0-9][0-9.,]*\s+[0-9][0-9.,]*\s+\S")]
     private static partial Regex Row();
