@@ -111,6 +111,7 @@ public sealed class FactoryServices
         BridgeLoop = new ContentBridgeLoop(Content, Logging.CreateLogger("FactoryMcp.Content"));
         Ship = new ShipService(Shipping, Notifier, BridgeLoop.Nudge);
         Attestor = new Attestor(Attestations, Runs, Tasks, Config, db.Paths, db.Time);
+        Timeline = new Ledger.Telemetry.RunTimeline(db);
         RunSpans = new Telemetry.RunSpans(Runs, Tasks, new Ledger.Telemetry.RunTraceIds(db), db.Time);
         Worker = new ValidationWorker(
             ValidationJobs,
@@ -199,6 +200,9 @@ public sealed class FactoryServices
     public PacketService Packets { get; }
     public VerifierPacketService VerifierPackets { get; }
     public RunBundle Bundles { get; }
+
+    /// <summary>A run's stages, evidence, validation and commands on one time axis (the dashboard's run page).</summary>
+    public Ledger.Telemetry.RunTimeline Timeline { get; }
     public Publisher Publisher { get; }
     public ContentBridge Content { get; }
     public ShipService Ship { get; }
