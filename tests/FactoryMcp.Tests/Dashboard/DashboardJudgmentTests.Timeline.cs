@@ -1,0 +1,90 @@
+using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Evidence;
+using FactoryMcp.Tests.Gate;
+using FactoryMcp.Tests.Infrastructure;
+
+namespace FactoryMcp.Tests.Dashboard;
+
+/// <summary>The run page's timeline: the ledger's entries of a real validated run, and their escaped SVG.</summary>
+public sealed partial class DashboardJudgmentTests
+{
+    private const string HostileSummary = "<script>alert(\"pwn\")</script> it's \"done\" & <b>bold</b>";
+
+    /// <summary>A run with a hostile plan, a fix, and a declaration the worker validated and accepted.</summary>
+    private static async Task<GateHarness> ValidatedRunAsync()
+    {
+        var gate = await GateHarness.CreateAsync();
+        var f = gate.Factory.Services;
+        await f.Evidence.RecordEvidenceAsync(
+            gate.Builder,
+            new EvidenceInput(gate.RunId, "plan", HostileSummary),
+            f.Config.Lines
+        );
+        await gate.WriteAsync("src/greet.sh", GateHarness.FixedGreeting);
+        Assert.Equal("accepted", (await gate.DeclareAsync()).Outcome);
+        return gate;
+    }
+
+    [Fact]
+    public async Task Timeline_OfAValidatedRun_HasItsStagesValidationAndCommandsInOrder()
+    {
+        using var gate = await ValidatedRunAsync();
+
+        var entries = await gate.Factory.Services.Timeline.ForRunAsync(gate.RunId);
+
+        Assert.All(entries, e => Assert.True(e.Duration >= TimeSpan.Zero, $"{e.Label} has a negative duration"));
+        Assert.Equal(entries.OrderBy(e => e.Start).Select(e => e.Start), entries.Select(e => e.Start));
+        Assert.Equal("run", entries[0].Kind);
+        int Index(string kind, string contains) =>
+            entries.ToList().FindIndex(e => e.Kind == kind && e.Label.Contains(contains, StringComparison.Ordinal));
+        var stage = Index("stage", "stage ");
+        var plan = Index("evidence", HostileSummary);
+        var queued = Index("validation", "queued");
+        var running = Index("validation", "running → accepted");
+        var command = Index("command", "exit 0: ");
+        var declared = Index("declaration", "→ accepted");
+        Assert.All(
+            new[] { stage, plan, queued, running, command, declared },
+            i => Assert.True(i >= 0, string.Join("\n", entries))
+        );
+        Assert.True(plan < queued, "the plan was recorded before validation was queued");
+        Assert.True(
+            queued <= running && running <= command,
+            "the job ran its commands after it was queued and started"
+        );
+        Assert.True(queued < declared, "the accepted declaration follows the queued job");
+        var job = entries[running];
+        Assert.All(
+            entries.Where(e => e.Kind == "command"),
+            c => Assert.True(c.End <= job.End, $"{c.Label} ended after its job was decided")
+        );
+        await Assert.ThrowsAsync<FactoryMcp.Ledger.LedgerException>(() =>
+            gate.Factory.Services.Timeline.ForRunAsync(999_999)
+        );
+    }
+
+    [Fact]
+    public async Task RunPage_DrawsTheTimelineAsSvg_WithAgentTextEscaped()
+    {
+        using var gate = await ValidatedRunAsync();
+        var (_, token) = await gate.Factory.Services.Agents.AddAsync("cli", "ada", Roles.Human, null, []);
+        await using var server = await HttpServerProcess.StartFactoryAsync(gate.Factory.Repo.Path);
+        var (client, _) = await LoginAsync(server, token);
+
+        var page = await client.GetStringAsync($"/runs/{gate.RunId}");
+
+        var start = page.IndexOf("<svg id=\"timeline\"", StringComparison.Ordinal);
+        Assert.True(start >= 0, page);
+        var svg = page[start..(page.IndexOf("</svg>", start, StringComparison.Ordinal) + 6)];
+        Assert.Contains("<g class=\"entry run\">", svg);
+        Assert.Contains("<g class=\"entry stage\">", svg);
+        Assert.Contains("<g class=\"entry validation\">", svg);
+        Assert.Contains("<g class=\"entry command\">", svg);
+        Assert.Contains("<g class=\"entry declaration\">", svg);
+        Assert.Contains("<rect class=\"bar\"", svg);
+        Assert.DoesNotContain("style=", svg);
+        Assert.DoesNotContain("<script", page);
+        Assert.DoesNotContain("<b>bold", page);
+        Assert.Contains("&lt;script&gt;alert(&quot;pwn&quot;)&lt;/script&gt;", svg);
+    }
+}
