@@ -12,7 +12,7 @@ public sealed record TimelineEntry(string Kind, string Label, DateTimeOffset Sta
 /// A run's timeline, read from the rows the bundle and the trace come from: the run's lease (opened_at to
 /// closed_at, or to now while live), its stages, evidence, declarations, validation jobs (queued, running,
 /// decided), the gate's commands for the run's base and head commits (validation_cache: created_at − duration_ms
-/// to created_at; commands begun before the run opened are not part of it), verdicts, reviews and shipping.
+/// to created_at; commands cached before the run opened are not part of it), verdicts, reviews and shipping.
 /// Ordered by start time, then by the order the rows were read. Labels are agent-written text: render them escaped.
 /// </summary>
 public sealed class RunTimeline(LedgerDatabase db)
@@ -65,7 +65,6 @@ public sealed class RunTimeline(LedgerDatabase db)
         if (rows.Count == 0)
             throw new LedgerException($"Run {runId} does not exist; list runs with get_task or the dashboard.");
         var now = db.Time.GetUtcNow();
-        var opened = rows[0].StartAt;
         var entries = rows.Select(r =>
                 r.Kind switch
                 {
@@ -86,8 +85,6 @@ public sealed class RunTimeline(LedgerDatabase db)
                     _ => new TimelineEntry(r.Kind, r.Label, r.StartAt, r.StartAt),
                 }
             )
-            // A command that began before the run opened was run for something else (cache shared by commit).
-            .Where(e => e.Kind != "command" || e.Start >= opened)
             .Select((e, i) => (e, i))
             .OrderBy(p => p.e.Start)
             .ThenBy(p => p.i)
