@@ -47,6 +47,10 @@ public static class LedgerCopy
         "attestations",
         "run_usage",
         "error_groups",
+        "fleet_processes",
+        "mcp_sessions",
+        "trigger_firings",
+        "test_results",
     ];
 
     public sealed record Report(IReadOnlyDictionary<string, long> Rows, int Blobs, LedgerPaths Target);

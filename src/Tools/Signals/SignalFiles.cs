@@ -171,7 +171,8 @@ public static class SignalFiles
         return list;
     }
 
-    private static string? Text(JsonElement e, string name, string where, List<string> problems, bool required)
+    /// <summary>A string field of a signal record: a problem named with <paramref name="where"/> when missing (if required), not a string, or blank.</summary>
+    internal static string? Text(JsonElement e, string name, string where, List<string> problems, bool required)
     {
         if (!e.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
         {

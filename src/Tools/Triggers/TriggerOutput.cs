@@ -2,6 +2,7 @@ using System.Text.Json;
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Signals;
 using FactoryMcp.Ledger.Triggers;
+using FactoryMcp.Tools.Signals;
 
 namespace FactoryMcp.Tools.Triggers;
 
@@ -89,10 +90,10 @@ public static class TriggerOutput
             }
             foreach (var property in entry.EnumerateObject().Where(p => !JsonlFields.Contains(p.Name)))
                 problems.Add($"{where}: unknown field `{property.Name}`; fields are {string.Join(", ", JsonlFields)}");
-            var key = Text(entry, "key", where, problems, required: true);
-            var title = Text(entry, "title", where, problems, required: true);
-            var body = Text(entry, "body", where, problems, required: false);
-            var url = Text(entry, "url", where, problems, required: false);
+            var key = SignalFiles.Text(entry, "key", where, problems, required: true);
+            var title = SignalFiles.Text(entry, "title", where, problems, required: true);
+            var body = SignalFiles.Text(entry, "body", where, problems, required: false);
+            var url = SignalFiles.Text(entry, "url", where, problems, required: false);
             var labels = new List<string>();
             if (entry.TryGetProperty("labels", out var l) && l.ValueKind != JsonValueKind.Null)
             {
@@ -128,28 +129,6 @@ public static class TriggerOutput
                 $"the output is not the JSON {format} prints ({e.Message}); nothing was recorded. It begins: {Shorten(output)}"
             );
         }
-    }
-
-    private static string? Text(JsonElement e, string name, string where, List<string> problems, bool required)
-    {
-        if (!e.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            if (required)
-                problems.Add($"{where}: `{name}` is missing");
-            return null;
-        }
-        if (value.ValueKind != JsonValueKind.String)
-        {
-            problems.Add($"{where}: `{name}` must be a string");
-            return null;
-        }
-        var text = value.GetString()!;
-        if (required && string.IsNullOrWhiteSpace(text))
-        {
-            problems.Add($"{where}: `{name}` is empty");
-            return null;
-        }
-        return text;
     }
 
     private static string OneLine(string text) =>
