@@ -61,5 +61,6 @@ internal static class Html
         svg.timeline .bar{fill:#6b7280}svg.timeline .run .bar{fill:#cbd5e1}svg.timeline .stage .bar{fill:#2563eb}svg.timeline .evidence .bar{fill:#059669}
         svg.timeline .declaration .bar{fill:#7c3aed}svg.timeline .validation .bar{fill:#d97706}svg.timeline .command .bar{fill:#b45309}
         svg.timeline .verdict .bar,svg.timeline .review .bar{fill:#db2777}svg.timeline .shipped .bar{fill:#16a34a}
+        svg.timeline .tool .bar{fill:#0891b2}svg.timeline .refused .bar{fill:#dc2626}svg.timeline .refused text{fill:#b91c1c}
         """;
 }

@@ -44,7 +44,9 @@ internal static class TimelineSvg
             var w = Math.Max(e.Duration.TotalMilliseconds / span * BarsWidth, 2);
             var label = e.Label.Length > LabelChars ? e.Label[..LabelChars] + "…" : e.Label;
             var title = $"{e.Label} — {Iso.Text(e.Start)}, {Seconds(e.Duration)}";
-            svg.Append($"<g class=\"entry {Html.E(e.Kind)}\"><title>{Html.E(title)}</title>");
+            svg.Append(
+                $"<g class=\"entry {Html.E(e.Kind)}{(e.Refused ? " refused" : "")}\"><title>{Html.E(title)}</title>"
+            );
             svg.Append($"<text x=\"0\" y=\"{y + 12}\">{Html.E(label)}</text>");
             svg.Append(
                 $"<rect class=\"bar\" x=\"{N(x)}\" y=\"{y + 2}\" width=\"{N(w)}\" height=\"{RowHeight - 6}\"/></g>"

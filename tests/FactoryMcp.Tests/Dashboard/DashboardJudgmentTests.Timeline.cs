@@ -86,4 +86,75 @@ public sealed partial class DashboardJudgmentTests
         Assert.DoesNotContain("<b>bold", page);
         Assert.Contains("&lt;script&gt;alert(&quot;pwn&quot;)&lt;/script&gt;", svg);
     }
+
+    [Fact]
+    public async Task RunPage_DrawsAnAgentsToolCallsOverMcp_ARefusedOneMarked()
+    {
+        using var project = await HttpProject.CreateAsync();
+        var human = await project.AddAgentAsync("ada", "human");
+        var builder = await project.AddAgentAsync("builder-1");
+        var file = project.Combine("task.md");
+        await File.WriteAllTextAsync(file, PacketText.Simple("Timeline of tool calls"));
+        Assert.Equal(0, (await FactoryBinary.RunAsync(project.Path, ["task", "add", file])).ExitCode);
+        Assert.Equal(0, (await FactoryBinary.RunAsync(project.Path, ["approve", "1"])).ExitCode);
+        await using var server = await HttpServerProcess.StartFactoryAsync(project.Path);
+        await using var agent = await server.ConnectAsync(builder);
+
+        var claimed = await agent.CallToolAsync("get_task_packet", new Dictionary<string, object?>());
+        var runId = claimed.StructuredContent!.Value.GetProperty("run_id").GetInt64();
+        var recorded = await agent.CallToolAsync(
+            "record_evidence",
+            new Dictionary<string, object?>
+            {
+                ["run_id"] = runId,
+                ["kind"] = "plan",
+                ["summary"] = HostileSummary,
+            }
+        );
+        Assert.NotEqual(true, recorded.IsError);
+        var refused = await agent.CallToolAsync(
+            "record_evidence",
+            new Dictionary<string, object?>
+            {
+                ["run_id"] = runId,
+                ["kind"] = "<img src=x>",
+                ["summary"] = "not a kind",
+            }
+        );
+        Assert.True(refused.IsError);
+        var (client, _) = await LoginAsync(server, human);
+        using var __ = client;
+
+        // The server writes its queued tool calls about every second.
+        var page = "";
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!page.Contains("entry tool refused", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+            page = await client.GetStringAsync($"/runs/{runId}");
+        }
+
+        var start = page.IndexOf("<svg id=\"timeline\"", StringComparison.Ordinal);
+        Assert.True(start >= 0, page);
+        var svg = page[start..(page.IndexOf("</svg>", start, StringComparison.Ordinal) + 6)];
+        var groups = svg.Split("<g class=\"entry ")[1..];
+        Assert.Contains(
+            groups,
+            g =>
+                g.StartsWith("tool\">", StringComparison.Ordinal)
+                && g.Contains("tools/call get_task_packet by builder-1")
+        );
+        Assert.Contains(
+            groups,
+            g =>
+                g.StartsWith("tool\">", StringComparison.Ordinal)
+                && g.Contains("tools/call record_evidence by builder-1<")
+        );
+        var marked = Assert.Single(groups, g => g.StartsWith("tool refused\">", StringComparison.Ordinal));
+        Assert.Contains("tools/call record_evidence by builder-1 refused (tool_error)", marked);
+        Assert.DoesNotContain("<img", page);
+        Assert.DoesNotContain("<script", page);
+        // Arguments are not kept: the refused call's kind appears nowhere on the page.
+        Assert.DoesNotContain("not a kind", page);
+    }
 }
