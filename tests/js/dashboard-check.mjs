@@ -27,6 +27,40 @@ try {
   out.bundle = await page.textContent('main');
   out.bundleHeadings = await page.locator('main h2').allTextContents();
 
+  // The run's timeline: inline SVG drawn by the server. Tool calls reach it within about a second (the server
+  // writes them in batches), so the page is reloaded until the refused call is on it.
+  for (let i = 0; i < 30 && (await page.locator('svg#timeline g.entry.tool.refused').count()) === 0; i++) {
+    await page.waitForTimeout(500);
+    await page.goto(`${input.base}/runs/${input.run}`);
+  }
+  const timeline = page.locator('svg#timeline');
+  out.timelineVisible = await timeline.isVisible();
+  out.timelineBox = await timeline.boundingBox();
+  out.timeline = await timeline.evaluate(svg => {
+    const shown = bar => {
+      const box = bar.getBoundingClientRect();
+      const style = getComputedStyle(bar);
+      return box.width > 0 && box.height > 0 && style.visibility !== 'hidden' && style.display !== 'none' && style.fill !== 'none';
+    };
+    const bars = [...svg.querySelectorAll('rect.bar')];
+    return {
+      bars: bars.length,
+      shownBars: bars.filter(shown).length,
+      entries: [...svg.querySelectorAll('g.entry')].map(g => ({
+        classes: g.getAttribute('class'),
+        label: g.querySelector('text')?.textContent ?? '',
+        fill: getComputedStyle(g.querySelector('rect.bar')).fill,
+      })),
+    };
+  });
+  // Agent-written text is inert: no element, script or image came of it.
+  out.injected = await page.evaluate(() => ({
+    title: document.title,
+    scripts: document.scripts.length,
+    images: document.images.length,
+    pwned: document.documentElement.dataset.pwned ?? null,
+  }));
+
   await page.goto(`${input.base}/tasks/${input.proposal}`);
   await Promise.all([page.waitForURL(`${input.base}/tasks/${input.proposal}`), page.click('#approve')]);
   out.afterApprove = await page.textContent('main');

@@ -80,6 +80,8 @@ public static class AuditedTables
         // added to by every OTLP export; the signal an error group raises is audited as every signal is.
         "run_usage",
         "error_groups",
+        // Diagnostics (migration 0016): tool calls on a run, buffered and written in batches, capped per run.
+        "tool_calls",
     };
 
     /// <summary>Key columns holding text (the rest hold integers).</summary>

@@ -51,6 +51,7 @@ public static class LedgerCopy
         "mcp_sessions",
         "trigger_firings",
         "test_results",
+        "tool_calls",
         "pull_verifications",
     ];
 

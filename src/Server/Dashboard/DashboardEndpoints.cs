@@ -324,6 +324,7 @@ internal sealed partial class DashboardEndpoints(FactoryServices factory, IAntif
         }
         if (bundle.Task.State == TaskStates.AwaitingReview)
             body.Append(ReviewForm(session, id));
+        body.Append(TimelineSvg.Render(await factory.Timeline.ForRunAsync(id)));
         body.Append("<article>").Append(Html.FromMarkdown(bundle.Markdown)).Append("</article>");
         return Html.Page($"Run {id}", body.ToString(), session);
     }

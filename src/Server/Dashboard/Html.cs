@@ -57,5 +57,10 @@ internal static class Html
         th,td{border-bottom:1px solid #ddd;padding:.3em .5em;text-align:left;vertical-align:top}th{background:#f3f4f6}.state{font-family:monospace}
         .warn{background:#fff3cd;padding:.5em}.note{color:#555}textarea{width:100%;min-height:24em;font-family:monospace}form.inline{display:inline}
         pre{background:#f6f8fa;padding:.5em;overflow:auto}blockquote{border-left:3px solid #ccc;margin-left:0;padding-left:1em;color:#444}
+        svg.timeline{display:block;max-width:100%;height:auto;font:11px monospace;margin-bottom:1.5em}svg.timeline text{fill:#222}svg.timeline .axis{stroke:#999}
+        svg.timeline .bar{fill:#6b7280}svg.timeline .run .bar{fill:#cbd5e1}svg.timeline .stage .bar{fill:#2563eb}svg.timeline .evidence .bar{fill:#059669}
+        svg.timeline .declaration .bar{fill:#7c3aed}svg.timeline .validation .bar{fill:#d97706}svg.timeline .command .bar{fill:#b45309}
+        svg.timeline .verdict .bar,svg.timeline .review .bar{fill:#db2777}svg.timeline .shipped .bar{fill:#16a34a}
+        svg.timeline .tool .bar{fill:#0891b2}svg.timeline .refused .bar{fill:#dc2626}svg.timeline .refused text{fill:#b91c1c}
         """;
 }

@@ -100,7 +100,9 @@ internal static partial class HttpHost
             factory.BridgeLoop.RunAsync(stopLoops.Token),
             factory.ListenForJobsAsync(stopLoops.Token),
             member.RunAsync(stopLoops.Token),
-            factory.Triggers.RunAsync(stopLoops.Token)
+            factory.Triggers.RunAsync(stopLoops.Token),
+            // Tool calls on runs, written about every second and once more after the last request.
+            factory.ToolCalls.RunAsync(stopLoops.Token)
         );
         try
         {

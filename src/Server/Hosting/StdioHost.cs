@@ -52,6 +52,8 @@ internal static class StdioHost
             },
             CancellationToken.None
         );
+        // Tool calls on runs (the run timeline) are queued by the calls and written here about every second.
+        var toolCalls = factory.ToolCalls.RunAsync(stopWorker.Token);
         // OTLP export only when OTEL_* variables ask for it; the check loads no OpenTelemetry assembly.
         using var telemetry = Telemetry.TelemetryEnvironment.OtlpConfigured() ? StartExport() : null;
         var (options, services) = McpSurfaceHost.ForCaller(factory, caller, logging);
@@ -71,6 +73,8 @@ internal static class StdioHost
         }
         await stopWorker.CancelAsync();
         await worker;
+        await toolCalls; // its last flush: the calls of the session's final moments
+
         return 0;
     }
 

@@ -120,6 +120,9 @@ public sealed class FactoryServices
         BridgeLoop = new ContentBridgeLoop(Content, Logging.CreateLogger("FactoryMcp.Content"));
         Ship = new ShipService(Shipping, Notifier, BridgeLoop.Nudge);
         Attestor = new Attestor(Attestations, Runs, Tasks, Config, db.Paths, db.Time);
+        Timeline = new Ledger.Telemetry.RunTimeline(db);
+        ToolCallRecords = new Ledger.Telemetry.ToolCallLedger(db);
+        ToolCalls = new Telemetry.ToolCallLog(ToolCallRecords, db.Time, Logging.CreateLogger("FactoryMcp.ToolCalls"));
         RunSpans = new Telemetry.RunSpans(Runs, Tasks, new Ledger.Telemetry.RunTraceIds(db), db.Time);
         Worker = new ValidationWorker(
             ValidationJobs,
@@ -211,6 +214,15 @@ public sealed class FactoryServices
     /// <summary>Verification-only jobs for opened pull requests (README, "Opened pull requests").</summary>
     public PullVerifications PullVerifications { get; }
     public RunBundle Bundles { get; }
+
+    /// <summary>A run's stages, evidence, validation and commands on one time axis (the dashboard's run page).</summary>
+    public Ledger.Telemetry.RunTimeline Timeline { get; }
+
+    /// <summary>Tool calls on runs, as written (diagnostics for the run timeline).</summary>
+    public Ledger.Telemetry.ToolCallLedger ToolCallRecords { get; }
+
+    /// <summary>This process's buffer of tool calls on runs; the hosts run its flush loop and flush it when they stop.</summary>
+    public Telemetry.ToolCallLog ToolCalls { get; }
     public Publisher Publisher { get; }
     public ContentBridge Content { get; }
     public ShipService Ship { get; }
@@ -281,7 +293,7 @@ public sealed class FactoryServices
     }
 
     /// <summary>The garbage collector of workspaces and validation folders (`factory gc`).</summary>
-    public GarbageCollector Collector() => new(Runs, ValidationJobs, Workspaces, Config, Paths);
+    public GarbageCollector Collector() => new(Runs, ValidationJobs, Workspaces, Config, Paths, ToolCallRecords);
 
     /// <summary>JSONL exports of shipped events and runs (`factory export`).</summary>
     public DatasetExport Export() =>

@@ -25,7 +25,8 @@ public sealed class GarbageCollector(
     ValidationJobLedger jobs,
     Workspaces workspaces,
     ConfigFiles config,
-    LedgerPaths paths
+    LedgerPaths paths,
+    Ledger.Telemetry.ToolCallLedger toolCalls
 )
 {
     public async Task<GcReport> CollectAsync(bool dryRun, CancellationToken ct = default)
@@ -35,6 +36,7 @@ public sealed class GarbageCollector(
         var size = before;
         var removed = new List<(string, long, string)>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        var collectedRuns = new List<long>();
         void Remove(string path, string reason)
         {
             if (!Directory.Exists(path) || !seen.Add(path))
@@ -47,7 +49,11 @@ public sealed class GarbageCollector(
         }
 
         foreach (var w in await runs.ReclaimableWorkspacesAsync(evenIfRecent: false, ct))
-            Remove(w.Workspace, $"run {w.RunId}: {w.Reason}");
+            if (Directory.Exists(w.Workspace))
+            {
+                Remove(w.Workspace, $"run {w.RunId}: {w.Reason}");
+                collectedRuns.Add(w.RunId);
+            }
         var budget = config.Settings.MaxWorkspaceBytes;
         if (size > budget)
         {
@@ -55,7 +61,10 @@ public sealed class GarbageCollector(
             {
                 if (size <= budget)
                     break;
+                if (!Directory.Exists(w.Workspace))
+                    continue;
                 Remove(w.Workspace, $"run {w.RunId}: {w.Reason}");
+                collectedRuns.Add(w.RunId);
             }
         }
         // Validation checkouts of jobs no process runs any more (a killed server's leftovers).
@@ -63,6 +72,9 @@ public sealed class GarbageCollector(
         if (Directory.Exists(validation) && !await jobs.HasPendingAsync(ct))
             foreach (var dir in Directory.GetDirectories(validation))
                 Remove(dir, "validation checkout left by a stopped server");
+        // The tool calls of those runs go with their workspaces (diagnostics for the run timeline).
+        if (!dryRun)
+            await toolCalls.DeleteForRunsAsync(collectedRuns, ct);
         return new GcReport(removed, before, dryRun ? before : SizeOf(runsFolder), dryRun);
     }
 

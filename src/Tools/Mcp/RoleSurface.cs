@@ -72,6 +72,8 @@ public static class RoleSurface
         }
         // Outermost: one span per call, refusals included (no-op unless telemetry is on).
         options.Filters.Request.CallToolFilters.Add(Telemetry.ToolCallSpans.Filter(caller, f.RunSpans));
+        // Then the record of calls on runs the run timeline draws (queued in memory, written about every second).
+        options.Filters.Request.CallToolFilters.Add(f.ToolCalls.Filter(caller));
         // First of the filters: a malformed call is refused before anything else runs.
         options.Filters.Request.CallToolFilters.Add(ToolArguments.Filter(options.ToolCollection!));
         if (caller.Role is Roles.Agent or Roles.Human)

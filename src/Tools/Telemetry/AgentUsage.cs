@@ -8,7 +8,8 @@ namespace FactoryMcp.Tools.Telemetry;
 /// Reads coding agents' token and cost telemetry (README "Telemetry", "Agent usage in"), by the vendors'
 /// documented names: Claude Code's <c>claude_code.api_request</c> log event and its <c>claude_code.token.usage</c>
 /// and <c>claude_code.cost.usage</c> counters; Codex's <c>codex.sse_event</c> log events (the
-/// <c>response.completed</c> ones carry the token counts). Anything else in an export is not usage and is skipped.
+/// <c>response.completed</c> ones carry the token counts) and its <c>codex.turn.token_usage</c> histogram (one
+/// point per <c>token_type</c>; its sum is the tokens). Anything else in an export is not usage and is skipped.
 /// </summary>
 public static class AgentUsage
 {
@@ -21,10 +22,17 @@ public static class AgentUsage
     public static bool IsUsageEvent(OtlpLogRecord record) =>
         EventName(record) is "api_request" or "codex.sse_event" or "codex.api_request";
 
-    public static bool IsUsageMetric(OtlpMetricPoint point) => point.Metric is TokenMetric or CostMetric;
+    public static bool IsUsageMetric(OtlpMetricPoint point) =>
+        point.Metric is TokenMetric or CostMetric or CodexTokenMetric;
 
     private const string TokenMetric = "claude_code.token.usage";
     private const string CostMetric = "claude_code.cost.usage";
+
+    /// <summary>
+    /// Codex's per-turn token histogram (codex-rs/otel metrics names: <c>codex.turn.token_usage</c>, attribute
+    /// <c>token_type</c> total, input, cached_input, output, reasoning_output).
+    /// </summary>
+    private const string CodexTokenMetric = "codex.turn.token_usage";
 
     public static IEnumerable<Figure> FromLogs(IEnumerable<OtlpLogRecord> records)
     {
@@ -76,7 +84,10 @@ public static class AgentUsage
 
     public static IEnumerable<Figure> FromMetrics(IEnumerable<OtlpMetricPoint> points)
     {
-        foreach (var p in points.Where(IsUsageMetric))
+        var usage = points.Where(IsUsageMetric).ToList();
+        foreach (var figure in FromCodexMetrics(usage.Where(p => p.Metric == CodexTokenMetric)))
+            yield return figure;
+        foreach (var p in usage.Where(p => p.Metric != CodexTokenMetric))
         {
             if (p.Value < 0 || double.IsNaN(p.Value) || double.IsInfinity(p.Value))
                 continue;
@@ -114,6 +125,69 @@ public static class AgentUsage
                     _ => point,
                 };
             yield return new Figure(p.Resource, point);
+        }
+    }
+
+    /// <summary>
+    /// Codex's token histogram: the points of one series and interval (same resource, start, time and attributes
+    /// but token_type) make one figure. As with its log events, cached input is counted inside input by OpenAI, so
+    /// input minus cached_input is stored as input and cached_input as cache read; output is the output count
+    /// (reasoning tokens are inside it); total is not stored (it is the sum of the others).
+    /// </summary>
+    private static IEnumerable<Figure> FromCodexMetrics(IEnumerable<OtlpMetricPoint> points)
+    {
+        static long Tokens(double value) =>
+            value is >= 0 and < long.MaxValue / 4.0 && !double.IsNaN(value) ? (long)Math.Round(value) : 0;
+        var series = points.GroupBy(p =>
+            (
+                p.Resource,
+                p.Temporality,
+                p.StartTimeUnixNano,
+                p.TimeUnixNano,
+                Attributes: string.Join(
+                    '|',
+                    p.Attributes.Where(a => a.Key != "token_type")
+                        .OrderBy(a => a.Key, StringComparer.Ordinal)
+                        .Select(a => $"{a.Key}={a.Value}")
+                )
+            )
+        );
+        foreach (var group in series)
+        {
+            long Of(string type) =>
+                Tokens(group.Where(p => p.Attributes.GetValueOrDefault("token_type") == type).Sum(p => p.Value));
+            var cached = Of("cached_input");
+            var input = Math.Max(0, Of("input") - cached);
+            var output = Of("output");
+            if (input + output + cached == 0)
+                continue;
+            var first = group.First();
+            var cumulative = group.Key.Temporality == 2;
+            yield return new Figure(
+                group.Key.Resource,
+                new UsagePoint
+                {
+                    RunId = 0,
+                    Origin = UsageLedger.Metrics,
+                    // A cumulative series keeps its highest value, by metric, session (conversation) and start time.
+                    Series = cumulative
+                        ? string.Join(
+                            '|',
+                            CodexTokenMetric,
+                            first.Attributes.GetValueOrDefault("conversation.id")
+                                ?? first.Attributes.GetValueOrDefault("session.id")
+                                ?? "",
+                            group.Key.StartTimeUnixNano.ToString(CultureInfo.InvariantCulture)
+                        )
+                        : "",
+                    Service = Service(group.Key.Resource),
+                    Model = first.Attributes.GetValueOrDefault("model") ?? "",
+                    Input = input,
+                    Output = output,
+                    CacheRead = cached,
+                    Cumulative = cumulative,
+                }
+            );
         }
     }
 

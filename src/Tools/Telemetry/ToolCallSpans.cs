@@ -138,7 +138,7 @@ internal static class ToolCallSpans
     }
 
     /// <summary>The run a call concerns: its run_id argument, else the run its result names (a claim).</summary>
-    private static long? RunIdOf(CallToolRequestParams? request, CallToolResult? result)
+    internal static long? RunIdOf(CallToolRequestParams? request, CallToolResult? result)
     {
         if (
             request?.Arguments is { } arguments

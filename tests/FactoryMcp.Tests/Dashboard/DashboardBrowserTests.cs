@@ -7,6 +7,10 @@ namespace FactoryMcp.Tests.Dashboard;
 /// <summary>The dashboard of a real `factory serve --http`, in Debian's chromium driven by playwright-core.</summary>
 public sealed class DashboardBrowserTests
 {
+    /// <summary>Agent-written text that would run, load or set something if it were ever taken as markup.</summary>
+    private const string Hostile =
+        "<img src=x onerror=\"document.documentElement.dataset.pwned=1\"><script>document.title='pwned'</script> checked by hand";
+
     [Fact]
     public async Task Dashboard_BoardBundleApproval_AndAWriteWithoutCsrfIsRefused()
     {
@@ -45,9 +49,19 @@ public sealed class DashboardBrowserTests
             {
                 ["run_id"] = runId,
                 ["kind"] = "plan",
-                ["summary"] = "Checked the greeting by hand",
+                ["summary"] = Hostile,
             }
         );
+        var refused = await agent.CallToolAsync(
+            "record_evidence",
+            new Dictionary<string, object?>
+            {
+                ["run_id"] = runId,
+                ["kind"] = "no-such-kind",
+                ["summary"] = "refused",
+            }
+        );
+        Assert.True(refused.IsError);
         await File.WriteAllTextAsync(Path.Combine(workspace, "src", "app.txt"), "two\n");
         var declare = new Dictionary<string, object?>
         {
@@ -97,6 +111,39 @@ public sealed class DashboardBrowserTests
         Assert.Equal(403, seen.GetProperty("noCsrfStatus").GetInt32());
         Assert.Contains("CSRF", seen.GetProperty("noCsrfBody").GetString());
         Assert.Empty(seen.GetProperty("cspViolations").EnumerateArray());
+
+        // The run page's timeline, as Chromium laid it out: visible, every bar drawn, colours from the stylesheet.
+        Assert.True(seen.GetProperty("timelineVisible").GetBoolean(), seen.ToString());
+        Assert.True(seen.GetProperty("timelineBox").GetProperty("width").GetDouble() > 300);
+        Assert.True(seen.GetProperty("timelineBox").GetProperty("height").GetDouble() > 50);
+        var timeline = seen.GetProperty("timeline");
+        var entries = timeline
+            .GetProperty("entries")
+            .EnumerateArray()
+            .Select(e =>
+                (
+                    Classes: e.GetProperty("classes").GetString()!,
+                    Label: e.GetProperty("label").GetString()!,
+                    Fill: e.GetProperty("fill").GetString()!
+                )
+            )
+            .ToList();
+        Assert.Equal(entries.Count, timeline.GetProperty("bars").GetInt32());
+        Assert.Equal(entries.Count, timeline.GetProperty("shownBars").GetInt32());
+        Assert.Contains(entries, e => e.Classes == "entry command" && e.Label.StartsWith("exit 0: "));
+        Assert.Contains(
+            entries,
+            e => e.Classes == "entry tool" && e.Label == "tools/call get_task_packet by builder-1"
+        );
+        var refusedBar = Assert.Single(entries, e => e.Classes == "entry tool refused");
+        Assert.Equal("tools/call record_evidence by builder-1 refused (tool_error)", refusedBar.Label);
+        Assert.Equal("rgb(220, 38, 38)", refusedBar.Fill);
+        Assert.Contains(entries, e => e.Label.Contains("<img src=x", StringComparison.Ordinal)); // shown as text
+        var injected = seen.GetProperty("injected");
+        Assert.Equal(0, injected.GetProperty("scripts").GetInt32());
+        Assert.Equal(0, injected.GetProperty("images").GetInt32());
+        Assert.Equal(JsonValueKind.Null, injected.GetProperty("pwned").ValueKind);
+        Assert.DoesNotContain("pwned", injected.GetProperty("title").GetString());
 
         Assert.Contains(
             "State ready",

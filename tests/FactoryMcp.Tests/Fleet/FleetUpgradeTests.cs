@@ -33,6 +33,7 @@ public sealed class FleetUpgradeTests
         [13] = "DROP TABLE mcp_sessions;",
         [14] = "DROP TABLE run_usage; DROP TABLE error_groups;",
         [15] = "DROP TABLE trigger_firings; DROP TABLE test_results;",
+        [16] = "DROP TABLE tool_calls;",
         [17] = "DROP TABLE pull_verifications;",
     };
 

@@ -137,9 +137,14 @@ public sealed class GateHarness : IDisposable
         return await Factory.Services.Gate.DeclareAsync(Builder, input);
     }
 
-    /// <summary>Runs the worker until it has completed a job (a host-wide slot may be briefly taken by another test).</summary>
+    /// <summary>
+    /// Runs the worker until it has completed a job (a host-wide slot may be briefly taken by another test). The
+    /// ledger's clock moves with real time meanwhile, as it would in production: a job starts after it was queued
+    /// and its commands (stamped when they finish, with their real duration) start after the job did.
+    /// </summary>
     public async Task RunWorkerAsync()
     {
+        using var paced = Factory.Time.Paced();
         var deadline = DateTime.UtcNow.AddMinutes(3);
         while (!await Factory.Services.Worker.RunOnceAsync(CancellationToken.None))
         {

@@ -2,13 +2,12 @@ using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Tasks;
 using FactoryMcp.Tools.Hosting;
-using Microsoft.Extensions.Time.Testing;
 
 namespace FactoryMcp.Tests.Infrastructure;
 
 /// <summary>
 /// A project repository with a real test ledger in its .factory folder, and the same FactoryServices
-/// the CLI and server use. Time is a FakeTimeProvider the test moves, on either engine (on PostgreSQL too:
+/// the CLI and server use. Time is a fake clock (PacedTimeProvider) the test moves, on either engine (on PostgreSQL too:
 /// a ledger given a clock uses it instead of the database server's). On PostgreSQL the ledger is a fresh
 /// database of the run's private cluster, dropped on dispose.
 /// </summary>
@@ -16,7 +15,7 @@ public sealed class TestFactory : IDisposable
 {
     private readonly TempDirectory root;
 
-    private TestFactory(TempDirectory root, TempRepo repo, FactoryServices services, FakeTimeProvider time)
+    private TestFactory(TempDirectory root, TempRepo repo, FactoryServices services, PacedTimeProvider time)
     {
         this.root = root;
         Repo = repo;
@@ -26,7 +25,7 @@ public sealed class TestFactory : IDisposable
 
     public TempRepo Repo { get; }
     public FactoryServices Services { get; }
-    public FakeTimeProvider Time { get; }
+    public PacedTimeProvider Time { get; }
     public LedgerPaths Paths => Services.Paths;
     public string Root => root.Path;
 
@@ -41,7 +40,7 @@ public sealed class TestFactory : IDisposable
         var chosen = engine ?? TestEnvironment.DefaultEngine;
         var root = new TempDirectory();
         var repo = await TempRepo.CreateAsync(root.Combine("app"), files);
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 21, 9, 0, 0, TimeSpan.Zero));
+        var time = new PacedTimeProvider(new DateTimeOffset(2026, 11, 21, 9, 0, 0, TimeSpan.Zero));
         var state = System.IO.Path.Combine(repo.Path, ".factory");
         var paths =
             chosen == LedgerEngine.PostgreSql

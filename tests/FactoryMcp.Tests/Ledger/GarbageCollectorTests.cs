@@ -15,6 +15,10 @@ public sealed class GarbageCollectorTests
         await File.WriteAllTextAsync(Path.Combine(gate.Workspace, "left.txt"), "x");
         await gate.Factory.ApprovedTaskAsync(GateHarness.Packet().Replace("Greeting says hello world", "Live one"));
         var live = await f.Packets.GetTaskPacketAsync(await gate.Factory.BuilderAsync("live-builder"), null, false);
+        var now = gate.Factory.Time.GetUtcNow();
+        f.ToolCalls.Add(new(gate.RunId, "record_evidence", "builder-1", now, 5, null));
+        f.ToolCalls.Add(new(live.RunId!.Value, "get_task_packet", "live-builder", now, 5, null));
+        await f.ToolCalls.FlushAsync();
 
         var early = await f.Collector().CollectAsync(dryRun: false);
         Assert.Empty(early.Removed);
@@ -23,10 +27,14 @@ public sealed class GarbageCollectorTests
         var dry = await f.Collector().CollectAsync(dryRun: true);
         Assert.Single(dry.Removed);
         Assert.True(Directory.Exists(gate.Workspace));
+        Assert.Equal(1L, await f.ToolCallRecords.CountAsync(gate.RunId));
 
         var real = await f.Collector().CollectAsync(dryRun: false);
         Assert.Equal(gate.Workspace, Assert.Single(real.Removed).Path);
         Assert.False(Directory.Exists(gate.Workspace));
         Assert.True(Directory.Exists(live.Workspace));
+        // The tool calls of the collected run go with its workspace; the live run keeps its own.
+        Assert.Equal(0L, await f.ToolCallRecords.CountAsync(gate.RunId));
+        Assert.Equal(1L, await f.ToolCallRecords.CountAsync(live.RunId!.Value));
     }
 }

@@ -301,7 +301,7 @@ public abstract class RowAuditTests(LedgerEngine engine) : EngineTests(engine)
     /// <summary>The tables migrations after 0011 add: dropped so a downgraded ledger really is at schema 9.</summary>
     private const string LaterTables =
         "DROP TABLE fleet_processes; DROP TABLE mcp_sessions; DROP TABLE run_usage; DROP TABLE error_groups; "
-        + "DROP TABLE trigger_firings; DROP TABLE test_results; DROP TABLE pull_verifications; ";
+        + "DROP TABLE trigger_firings; DROP TABLE test_results; DROP TABLE tool_calls; DROP TABLE pull_verifications; ";
 
     /// <summary>
     /// Makes the ledger look as a factory before migration 0010 left it: no row digests in the records (the chain

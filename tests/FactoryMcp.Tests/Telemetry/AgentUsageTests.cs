@@ -118,6 +118,31 @@ public abstract class AgentUsageTests(LedgerEngine engine) : EngineTests(engine)
     }
 
     [Fact]
+    public async Task CodexTokenHistogram_CountsEachTurnsTokensOnce_CachedInputKeptApart_OtherMetricsSkipped()
+    {
+        using var factory = await CreateFactoryAsync();
+        var runId = await ClaimAsync(factory);
+
+        var outcome = await SendAsync(factory, OtlpSignal.Metrics, Fixture("codex-metrics.json", runId));
+
+        Assert.Equal(0L, outcome.Rejected);
+        var usage = await new UsageLedger(factory.Services.Db).ForRunAsync(runId);
+        Assert.Equal(UsageLedger.Metrics, usage!.Origin);
+        // The same two turns as codex-logs.json: 30,241 input of which 1,920 cached, 47 output.
+        Assert.Equal((28321, 47, 1920, 0), (usage.Input, usage.Output, usage.CacheRead, usage.CacheCreation));
+        Assert.Equal(["gpt-5-codex"], usage.Models);
+        Assert.Equal(["codex_exec"], usage.Services);
+
+        // A second interval's delta points add up; the logs, once they come, are the figure (never both).
+        await SendAsync(factory, OtlpSignal.Metrics, Fixture("codex-metrics.json", runId));
+        Assert.Equal(2 * 28321L, (await new UsageLedger(factory.Services.Db).ForRunAsync(runId))!.Input);
+        await SendAsync(factory, OtlpSignal.Logs, Fixture("codex-logs.json", runId));
+        var fromLogs = await new UsageLedger(factory.Services.Db).ForRunAsync(runId);
+        Assert.Equal(UsageLedger.Logs, fromLogs!.Origin);
+        Assert.Equal((30241L, 47L, 1920L), (fromLogs.Input, fromLogs.Output, fromLogs.CacheRead));
+    }
+
+    [Fact]
     public async Task UsageNamingNoRunAnUnknownRunOrAnotherRun_IsRejectedAndCounted_AndNothingIsRecorded()
     {
         using var factory = await CreateFactoryAsync();

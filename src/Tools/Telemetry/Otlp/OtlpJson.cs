@@ -70,7 +70,7 @@ public static class OtlpJson
                         case OtlpSignal.Metrics:
                             var name = Text(item, "name") ?? "";
                             var unit = Text(item, "unit");
-                            foreach (var kind in (string[])["sum", "gauge"])
+                            foreach (var kind in (string[])["sum", "gauge", "histogram"])
                             {
                                 if (!item.TryGetProperty(kind, out var data) || data.ValueKind != JsonValueKind.Object)
                                     continue;
@@ -83,8 +83,10 @@ public static class OtlpJson
                                 foreach (var p in Array(data, "dataPoints"))
                                 {
                                     Count();
+                                    // A histogram point is read as its sum (Codex's per-turn token counts).
                                     var value =
-                                        p.TryGetProperty("asDouble", out var d) ? Number(d)
+                                        kind == "histogram" ? (p.TryGetProperty("sum", out var sum) ? Number(sum) : 0)
+                                        : p.TryGetProperty("asDouble", out var d) ? Number(d)
                                         : p.TryGetProperty("asInt", out var i) ? Number(i)
                                         : 0;
                                     points.Add(

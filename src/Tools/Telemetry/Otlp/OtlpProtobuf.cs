@@ -137,7 +137,8 @@ public static class OtlpProtobuf
         return new OtlpLogRecord(resource, time, severity, severityText, body, attributes, traceId, eventName);
     }
 
-    // Metric: 1 name, 3 unit, 5 gauge, 7 sum (1 data_points, 2 aggregation_temporality); others are skipped.
+    // Metric: 1 name, 3 unit, 5 gauge, 7 sum, 9 histogram (1 data_points, 2 aggregation_temporality); others are
+    // skipped. A histogram point is read as its sum (Codex's per-turn token counts are histograms).
     private static void Metric(OtlpResource resource, ReadOnlySpan<byte> message, Sink sink)
     {
         string name = "",
@@ -155,11 +156,12 @@ public static class OtlpProtobuf
         reader = new ProtoReader(message);
         while (reader.Next())
         {
-            if (reader.Field is not (5 or 7) || reader.WireType != 2)
+            if (reader.Field is not (5 or 7 or 9) || reader.WireType != 2)
             {
                 reader.Skip();
                 continue;
             }
+            var histogram = reader.Field == 9;
             var data = reader.Bytes();
             var temporality = 0;
             var inner = new ProtoReader(data);
@@ -176,7 +178,11 @@ public static class OtlpProtobuf
                 if (inner.Field == 1 && inner.WireType == 2)
                 {
                     sink.Count();
-                    sink.Points.Add(NumberPoint(resource, name, unit, temporality, inner.Bytes()));
+                    sink.Points.Add(
+                        histogram
+                            ? HistogramPoint(resource, name, unit, temporality, inner.Bytes())
+                            : NumberPoint(resource, name, unit, temporality, inner.Bytes())
+                    );
                 }
                 else
                     inner.Skip();
@@ -223,6 +229,44 @@ public static class OtlpProtobuf
             }
         }
         return new OtlpMetricPoint(resource, name, unit, temporality, start, time, value, attributes);
+    }
+
+    // HistogramDataPoint: 2 start_time, 3 time, 5 sum (double), 9 attributes; counts and buckets are not needed.
+    private static OtlpMetricPoint HistogramPoint(
+        OtlpResource resource,
+        string name,
+        string unit,
+        int temporality,
+        ReadOnlySpan<byte> message
+    )
+    {
+        ulong start = 0,
+            time = 0;
+        double sum = 0;
+        var attributes = new Dictionary<string, string>();
+        var reader = new ProtoReader(message);
+        while (reader.Next())
+        {
+            switch (reader.Field)
+            {
+                case 2:
+                    start = reader.Number();
+                    break;
+                case 3:
+                    time = reader.Number();
+                    break;
+                case 5:
+                    sum = reader.Double();
+                    break;
+                case 9:
+                    KeyValue(reader.Bytes(), attributes, 1);
+                    break;
+                default:
+                    reader.Skip();
+                    break;
+            }
+        }
+        return new OtlpMetricPoint(resource, name, unit, temporality, start, time, sum, attributes);
     }
 
     // Span: 1 trace_id, 2 span_id, 5 name, 6 kind, 7 start, 8 end, 9 attributes, 11 events, 15 status (2 message, 3 code).
