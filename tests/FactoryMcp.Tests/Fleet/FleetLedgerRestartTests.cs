@@ -45,7 +45,7 @@ public sealed class FleetLedgerRestartTests
         );
         await File.WriteAllTextAsync(
             Path.Combine(project.Path, ".factory", "lines.yaml"),
-            "crew:\n  route: pool:crew\n"
+            "crew:\n  route: pool:crew\nbugfix:\n  route: pool:gate\n"
         );
         var factory = FactoryServices.Open(await LedgerLocator.LocateAsync(null, project.Path));
         var tokens = new List<string>();
@@ -128,7 +128,7 @@ public sealed class FleetLedgerRestartTests
         Assert.True(added.ExitCode == 0, added.Output);
         var gateTask = await factory.Db.QuerySingleOrDefaultAsync<long>("SELECT max(id) FROM tasks");
         Assert.Equal(0, (await FactoryBinary.RunAsync(project.Path, ["approve", gateTask.ToString()])).ExitCode);
-        var builder = await project.AddAgentAsync("builder");
+        var builder = await project.AddAgentAsync("builder", "agent", "--pool", "gate");
         await using (var client = await b.ConnectAsync(builder))
         {
             var (runId, _) = await GateEndToEndTests.ClaimAndFixAsync(client);
