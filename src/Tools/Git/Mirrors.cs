@@ -78,6 +78,42 @@ public sealed class Mirrors(LedgerPaths paths)
             );
     }
 
+    /// <summary>
+    /// Before preparing a run that continues an earlier attempt (a hand-off, a retry, an expired lease): the mirror
+    /// has <paramref name="start"/>, the head that attempt left. In a fleet another process may have validated that
+    /// head, fetched from the run ref a remote agent pushed to the repository, so this process's mirror lacks it: a
+    /// missing start fetches the repository's run refs (into <c>refs/factory/fetched/runs/*</c>, apart from this
+    /// mirror's own run refs) and must then hold it.
+    /// </summary>
+    public async Task EnsureStartAsync(string repo, long runId, string start, CancellationToken ct = default)
+    {
+        var mirror = PathFor(repo);
+        var options = new GitRunner.Options { GitDir = mirror };
+        if (await HasCommitAsync(options, start, ct))
+            return;
+        using (await RepositoryLock.AcquireAsync(mirror, ct))
+        {
+            var fetched = await GitRunner.RunAsync(
+                [
+                    "fetch",
+                    "--quiet",
+                    "--no-tags",
+                    "--no-recurse-submodules",
+                    "origin",
+                    "+refs/factory/runs/*:refs/factory/fetched/runs/*",
+                ],
+                options,
+                ct
+            );
+            if (!fetched.Succeeded)
+                throw Unreachable(repo, $"fetching its run refs failed ({fetched.StandardError.Trim()})");
+        }
+        if (!await HasCommitAsync(options, start, ct))
+            throw new LedgerException(
+                $"Run {runId} continues from {start}, the head an earlier attempt left, but this process's mirror of {repo} (host {Environment.MachineName}) lacks it and no run ref on the repository names it: another process of the fleet snapshotted it from a workspace on its own host. Claim the task on that process, or have agents of a fleet push their work (`git push {repo} HEAD:refs/factory/runs/<run id>`) and declare with head_commit."
+            );
+    }
+
     private static async Task<bool> HasCommitAsync(GitRunner.Options options, string sha, CancellationToken ct) =>
         (await GitRunner.RunAsync(["cat-file", "-e", sha + "^{commit}"], options, ct)).Succeeded;
 

@@ -19,6 +19,9 @@ public sealed class Workspaces(LedgerPaths paths, Mirrors mirrors)
         var mirror = mirrors.PathFor(repo);
         // This process's mirror may predate the task (approved by another process of a fleet): fetch if it lacks base.
         await mirrors.EnsureCommitsAsync(repo, run.Id, run.BaseSha ?? start, null, ct);
+        // A run continuing an earlier attempt starts from that attempt's head, which may be on another process's mirror.
+        if (start != (run.BaseSha ?? start))
+            await mirrors.EnsureStartAsync(repo, run.Id, start, ct);
         Directory.CreateDirectory(paths.RunsFolder);
         if (Directory.Exists(workspace))
             Directory.Delete(workspace, recursive: true);

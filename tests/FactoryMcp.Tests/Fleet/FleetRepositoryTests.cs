@@ -111,6 +111,116 @@ public sealed class FleetRepositoryTests
     }
 
     [Fact]
+    public async Task HandedOffRun_WhoseStartIsOnlyOnAnotherProcessesMirror_IsPreparedByAProcessThatFetchesIt()
+    {
+        using var project = await HttpProject.CreateAsync(
+            "declare_wait_seconds: 30\n",
+            engine: LedgerEngine.PostgreSql
+        );
+        var remote = project.Combine("remote.git");
+        await GitRunner.OutputAsync(["clone", "--quiet", "--bare", project.Path, remote]);
+        var packet = project.Combine("packet.md");
+        await File.WriteAllTextAsync(
+            packet,
+            PacketText.Simple("Fleet work", extraFrontMatter: $"repo: file://{remote}")
+        );
+        Assert.Equal(0, (await FactoryBinary.RunAsync(project.Path, ["task", "add", packet])).ExitCode);
+        Assert.Equal(0, (await FactoryBinary.RunAsync(project.Path, ["approve", "1"])).ExitCode);
+        var first = await project.AddAgentAsync("first");
+        var second = await project.AddAgentAsync("second");
+        var stateA = Path.Combine(project.Path, ".factory");
+        var stateB = project.Combine("host-b", "state");
+        Directory.CreateDirectory(stateB);
+        File.Copy(Path.Combine(stateA, "audit.key"), Path.Combine(stateB, "audit.key"));
+        File.Copy(Path.Combine(stateA, "factory.yaml"), Path.Combine(stateB, "factory.yaml"));
+        var ledgerUrl = File.ReadLines(Path.Combine(stateA, "factory.yaml"))
+            .Single(l => l.StartsWith("ledger:", StringComparison.Ordinal))["ledger:".Length..]
+            .Trim();
+
+        // On process A: the first agent pushes work that does not pass (it deletes src/app.txt), A validates and refuses it
+        // (so the run's head is that commit, fetched into A's mirror only), and the agent hands the task off.
+        string head;
+        var a = await HttpServerProcess.StartFactoryAsync(project.Path);
+        await using (a)
+        {
+            await using var agentOnA = await a.ConnectAsync(first);
+            var claimed = (await agentOnA.CallToolAsync("get_task_packet", new Dictionary<string, object?>()))
+                .StructuredContent!
+                .Value;
+            var runId = claimed.GetProperty("run_id").GetInt64();
+            var cloneUrl = claimed.GetProperty("clone_url").GetString()!;
+            var runRef = claimed.GetProperty("run_ref").GetString()!;
+            var elsewhere = project.Combine("elsewhere");
+            await GitRunner.OutputAsync(["clone", "--quiet", cloneUrl, elsewhere]);
+            var here = new GitRunner.Options { WorkingDirectory = elsewhere };
+            await GitRunner.OutputAsync(
+                ["checkout", "--quiet", "-b", "work", claimed.GetProperty("base_sha").GetString()!],
+                here
+            );
+            await GitRunner.OutputAsync(["config", "user.name", "first"], here);
+            await GitRunner.OutputAsync(["config", "user.email", "first@away"], here);
+            head = await TempRepo
+                .Open(elsewhere)
+                .CommitAsync(
+                    new Dictionary<string, string?> { ["src/half.txt"] = "half done\n", ["src/app.txt"] = null },
+                    "Half of the work"
+                );
+            await GitRunner.OutputAsync(["push", "--quiet", cloneUrl, $"HEAD:{runRef}"], here);
+            await agentOnA.CallToolAsync(
+                "record_evidence",
+                new Dictionary<string, object?>
+                {
+                    ["run_id"] = runId,
+                    ["kind"] = "plan",
+                    ["summary"] = "half of it",
+                }
+            );
+            var declared = await Redeclare.UntilDecidedAsync(
+                agentOnA,
+                new Dictionary<string, object?>
+                {
+                    ["run_id"] = runId,
+                    ["state"] = "PR_READY",
+                    ["summary"] = "half done",
+                    ["head_commit"] = head,
+                }
+            );
+            Assert.NotEqual("accepted", Redeclare.OutcomeOf(declared));
+            var handed = await agentOnA.CallToolAsync(
+                "enqueue_for_agent",
+                new Dictionary<string, object?>
+                {
+                    ["task_id"] = 1L,
+                    ["target_agent"] = "second",
+                    ["note"] = "finish it",
+                }
+            );
+            Assert.True(handed.IsError != true, Redeclare.TextOf(handed));
+            Assert.Equal(0, await a.StopAsync());
+        }
+
+        // On process B (its own state folder, no mirror yet): the second agent's run starts from that head, which
+        // B's mirror gets only from the run ref on the repository.
+        var workB = project.Combine("host-b", "cwd");
+        Directory.CreateDirectory(workB);
+        var hostB = new Dictionary<string, string?> { ["FACTORY_STATE"] = stateB, ["FACTORY_LEDGER"] = ledgerUrl };
+        await using var b = await HttpServerProcess.StartFactoryAsync(workB, env: hostB);
+        await using var agentOnB = await b.ConnectAsync(second);
+        var next = await agentOnB.CallToolAsync("get_task_packet", new Dictionary<string, object?>());
+        Assert.True(next.IsError != true, Redeclare.TextOf(next));
+        var packetB = next.StructuredContent!.Value;
+        Assert.Equal(1L, packetB.GetProperty("task_id").GetInt64());
+        Assert.Contains($"starts from the previous attempt's head `{head}`", Redeclare.TextOf(next));
+        var workspace = packetB.GetProperty("workspace").GetString()!;
+        Assert.StartsWith(project.Combine("host-b"), workspace);
+        Assert.Equal(
+            head,
+            await GitRunner.OutputAsync(["rev-parse", "HEAD"], new GitRunner.Options { WorkingDirectory = workspace })
+        );
+        Assert.True(File.Exists(Path.Combine(workspace, "src", "half.txt")));
+    }
+
+    [Fact]
     public async Task ProcessThatCannotReachTheRepository_SaysSo_NamingTheRepositoryAndItsHost()
     {
         using var project = await HttpProject.CreateAsync(engine: LedgerEngine.PostgreSql);

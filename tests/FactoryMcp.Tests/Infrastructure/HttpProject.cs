@@ -25,11 +25,13 @@ public sealed class HttpProject : IDisposable
     /// <summary>
     /// A repository with a test ledger made by `factory init`: a SQLite file, or on PostgreSQL a fresh database
     /// of the test cluster named by `ledger:` in factory.yaml (kept there whatever <paramref name="factoryYaml"/> says).
+    /// <paramref name="ledgerUrl"/> names another empty PostgreSQL database instead (a private cluster's).
     /// </summary>
     public static async Task<HttpProject> CreateAsync(
         string? factoryYaml = null,
         IReadOnlyDictionary<string, string>? files = null,
-        LedgerEngine engine = LedgerEngine.Sqlite
+        LedgerEngine engine = LedgerEngine.Sqlite,
+        string? ledgerUrl = null
     )
     {
         var root = new TempDirectory("http");
@@ -37,9 +39,9 @@ public sealed class HttpProject : IDisposable
         var project = new HttpProject(root, repo);
         var settings = System.IO.Path.Combine(repo.Path, ".factory", "factory.yaml");
         var ledger = "";
-        if (engine == LedgerEngine.PostgreSql)
+        if (engine == LedgerEngine.PostgreSql || ledgerUrl is not null)
         {
-            ledger = $"ledger: {await PostgresCluster.CreateDatabaseAsync("http")}\n";
+            ledger = $"ledger: {ledgerUrl ?? await PostgresCluster.CreateDatabaseAsync("http")}\n";
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(settings)!);
             await File.WriteAllTextAsync(settings, ledger);
         }

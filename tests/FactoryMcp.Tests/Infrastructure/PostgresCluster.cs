@@ -29,7 +29,17 @@ public static class PostgresCluster
     private static Started? started;
     private static string? failure;
 
-    public sealed record Started(string BinDir, string Folder, int Port, string OsUser, Process Watchdog);
+    /// <summary>
+    /// A running cluster. <c>Durable</c>: commits wait for their WAL (synchronous_commit on), so an acknowledged
+    /// commit survives an immediate shutdown of the server (fsync stays off: the host itself does not crash).
+    /// </summary>
+    public sealed record Started(string BinDir, string Folder, int Port, string OsUser, Process Watchdog, bool Durable)
+    {
+        public string Data => Path.Combine(Folder, "data");
+        public string Options =>
+            $"-c listen_addresses=127.0.0.1 -p {Port} -k {Folder} -c fsync=off -c synchronous_commit={(Durable ? "on" : "off")} "
+            + "-c full_page_writes=off -c max_connections=400 -c shared_buffers=64MB";
+    }
 
     public static int Port => started?.Port ?? throw new InvalidOperationException("The cluster is not started.");
     public static string BinDir =>
@@ -96,11 +106,13 @@ public static class PostgresCluster
     }
 
     /// <summary>A connection string for the test's own administration (never one the factory sees).</summary>
-    public static string Admin(string database) =>
+    public static string Admin(string database) => Admin(database, Port);
+
+    private static string Admin(string database, int port) =>
         new NpgsqlConnectionStringBuilder
         {
             Host = "127.0.0.1",
-            Port = Port,
+            Port = port,
             Username = User,
             Database = database,
             Pooling = false,
@@ -132,7 +144,7 @@ public static class PostgresCluster
             .FirstOrDefault();
     }
 
-    private static async Task<Started> StartAsync()
+    private static async Task<Started> StartAsync(bool durable = false)
     {
         var bin =
             FindBinDir()
@@ -168,9 +180,7 @@ public static class PostgresCluster
         if (osUser.Length > 0)
             await RunAsync("chown", [osUser, Path.Combine(data, "pg_hba.conf")]);
         var port = FreePort();
-        var options =
-            $"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c fsync=off -c synchronous_commit=off "
-            + "-c full_page_writes=off -c max_connections=400 -c shared_buffers=64MB";
+        var options = new Started(bin, folder, port, osUser, null!, durable).Options;
         await RunAsServerUserAsync(
             osUser,
             Path.Combine(bin, "pg_ctl"),
@@ -178,9 +188,8 @@ public static class PostgresCluster
         );
         var watchdog = StartWatchdog(bin, data, folder, osUser);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop(bin, data, folder, osUser, watchdog);
-        var result = new Started(bin, folder, port, osUser, watchdog);
-        started = result;
-        await using (var connection = new NpgsqlConnection(Admin("postgres")))
+        var result = new Started(bin, folder, port, osUser, watchdog, durable);
+        await using (var connection = new NpgsqlConnection(Admin("postgres", port)))
         {
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand(
@@ -190,6 +199,63 @@ public static class PostgresCluster
             await command.ExecuteNonQueryAsync();
         }
         return result;
+    }
+
+    /// <summary>
+    /// A second cluster, private to one test (its own folder, data directory and port), started by the same code
+    /// as the shared one: for a test that restarts or stops PostgreSQL, which the shared cluster's other tests,
+    /// running in parallel, must never see. Its commits are durable (see <see cref="Started"/>), so a test may kill
+    /// it with `-m immediate`. Disposing it stops it and removes its folder.
+    /// </summary>
+    public static async Task<PrivateCluster> StartPrivateAsync()
+    {
+        await RequireAsync(); // skips or fails the test exactly as the shared cluster would
+        return new PrivateCluster(await StartAsync(durable: true));
+    }
+
+    public sealed class PrivateCluster(Started cluster) : IAsyncDisposable
+    {
+        public int Port => cluster.Port;
+
+        public string Url(string database) => $"postgresql://{User}@127.0.0.1:{Port}/{database}";
+
+        /// <summary>A fresh, empty database on this cluster; returns its ledger URL.</summary>
+        public async Task<string> CreateDatabaseAsync(string prefix = "t")
+        {
+            var name = $"{prefix}_{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 17, 60)];
+            await using var connection = new NpgsqlConnection(Admin("postgres", Port));
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\" TEMPLATE template0", connection);
+            await command.ExecuteNonQueryAsync();
+            return Url(name);
+        }
+
+        /// <summary>`pg_ctl restart -m <paramref name="mode"/>`: every connection is cut, the server comes back.</summary>
+        public Task RestartAsync(string mode = "fast") =>
+            RunAsServerUserAsync(
+                cluster.OsUser,
+                Path.Combine(cluster.BinDir, "pg_ctl"),
+                [
+                    "-D",
+                    cluster.Data,
+                    "-m",
+                    mode,
+                    "-o",
+                    cluster.Options,
+                    "-l",
+                    Path.Combine(cluster.Folder, "server.log"),
+                    "-w",
+                    "-t",
+                    "60",
+                    "restart",
+                ]
+            );
+
+        public ValueTask DisposeAsync()
+        {
+            Stop(cluster.BinDir, cluster.Data, cluster.Folder, cluster.OsUser, cluster.Watchdog);
+            return ValueTask.CompletedTask;
+        }
     }
 
     /// <summary>Stops the cluster and removes its folder when this process dies, however it dies.</summary>

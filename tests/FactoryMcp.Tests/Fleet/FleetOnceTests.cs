@@ -1,0 +1,133 @@
+using System.Text.Json;
+using FactoryMcp.Ledger.Storage;
+using FactoryMcp.Tests.Infrastructure;
+using FactoryMcp.Tools.Hosting;
+
+namespace FactoryMcp.Tests.Fleet;
+
+/// <summary>
+/// "Once" across a fleet (issue 21): two factory processes on one PostgreSQL ledger, here two
+/// <see cref="FactoryServices"/> in one test process so they can share one fake clock, doing the same periodic
+/// work at the same moment. An escalation is announced once, and an expired lease is expired (its attempt
+/// counted) once, however many processes look at it together.
+/// </summary>
+public sealed class FleetOnceTests
+{
+    private const int Agents = 6;
+
+    [Fact]
+    public async Task Escalations_AnnouncedByTwoProcessesAtOnce_AreEachNotifiedExactlyOnce()
+    {
+        using var factory = await TestFactory.CreateAsync(engine: LedgerEngine.PostgreSql);
+        var events = Path.Combine(factory.Root, "events.jsonl");
+        await File.WriteAllTextAsync(
+            factory.Paths.FactoryConfig,
+            $"notifications:\n  escalation: printf '%s\\n' \"$FACTORY_EVENT_JSON\" >> '{events}'\n"
+        );
+        for (var i = 0; i < Agents; i++)
+            await factory.ApprovedTaskAsync();
+        var other = FactoryServices.Open(factory.Paths, factory.Time);
+        var agents = new List<InMemoryMcp>();
+        for (var i = 0; i < Agents; i++)
+            agents.Add(await InMemoryMcp.ConnectAsync(factory, await factory.BuilderAsync($"builder-{i}")));
+        try
+        {
+            var runs = new List<long>();
+            foreach (var agent in agents)
+                runs.Add(
+                    (await agent.CallAsync("get_task_packet", []))
+                        .StructuredContent!.Value.GetProperty("run_id")
+                        .GetInt64()
+                );
+            // Each declaration flushes the outbox in its own process while the other process flushes in a loop.
+            using var done = new CancellationTokenSource();
+            var otherFlushes = Task.Run(async () =>
+            {
+                var delivered = 0;
+                while (!done.IsCancellationRequested)
+                    delivered += await other.Notifier.FlushEscalationsAsync();
+                return delivered;
+            });
+            await Task.WhenAll(
+                agents.Select(
+                    (agent, i) =>
+                        agent.CallAsync(
+                            "declare_terminal_state",
+                            new()
+                            {
+                                ["run_id"] = runs[i],
+                                ["state"] = "ESCALATE",
+                                ["summary"] = $"stuck {i}",
+                                ["question"] = $"question {i}?",
+                            }
+                        )
+                )
+            );
+            done.Cancel();
+            await otherFlushes;
+            Assert.Equal(0, await factory.Services.Notifier.FlushEscalationsAsync());
+            Assert.Equal(0, await other.Notifier.FlushEscalationsAsync());
+
+            var sent = (await File.ReadAllLinesAsync(events))
+                .Select(l =>
+                    JsonDocument.Parse(l).RootElement.GetProperty("details").GetProperty("escalation_id").GetInt64()
+                )
+                .ToList();
+            Assert.Equal(Agents, sent.Count);
+            Assert.Equal(Agents, sent.Distinct().Count());
+            Assert.Equal(
+                0L,
+                await factory.Services.Db.QuerySingleOrDefaultAsync<long>(
+                    "SELECT count(*) FROM escalations WHERE notified_at IS NULL"
+                )
+            );
+        }
+        finally
+        {
+            foreach (var agent in agents)
+                await agent.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task ExpiredLeases_SweptByTwoProcessesAtOnce_AreExpiredOnce_EachAttemptCountedOnce()
+    {
+        using var factory = await TestFactory.CreateAsync(engine: LedgerEngine.PostgreSql);
+        for (var i = 0; i < Agents; i++)
+            await factory.ApprovedTaskAsync();
+        var other = FactoryServices.Open(factory.Paths, factory.Time);
+        for (var i = 0; i < Agents; i++)
+        {
+            await using var agent = await InMemoryMcp.ConnectAsync(factory, await factory.BuilderAsync($"builder-{i}"));
+            var claimed = await agent.CallAsync("get_task_packet", []);
+            Assert.True(claimed.IsError != true, Redeclare.TextOf(claimed));
+        }
+        Assert.Equal(
+            (long)Agents,
+            await factory.Services.Db.QuerySingleOrDefaultAsync<long>("SELECT count(*) FROM runs WHERE state = 'open'")
+        );
+
+        factory.Time.Advance(TimeSpan.FromDays(1)); // past every lease (the fake clock is both processes' clock)
+        await Task.WhenAll(
+            Enumerable
+                .Range(0, 4)
+                .Select(i => Task.Run(() => (i % 2 == 0 ? factory.Services : other).Leases.SweepExpiredAsync()))
+        );
+
+        var db = factory.Services.Db;
+        Assert.Equal(
+            (long)Agents,
+            await db.QuerySingleOrDefaultAsync<long>("SELECT count(*) FROM runs WHERE state = 'expired'")
+        );
+        Assert.Equal(
+            (long)Agents,
+            await db.QuerySingleOrDefaultAsync<long>("SELECT count(*) FROM audit WHERE action = 'run.lease_expired'")
+        );
+        Assert.Equal(0L, await db.QuerySingleOrDefaultAsync<long>("SELECT count(*) FROM runs WHERE state = 'open'"));
+        Assert.Equal(0, await factory.Services.Leases.SweepExpiredAsync() + await other.Leases.SweepExpiredAsync());
+        Assert.Equal(
+            (long)Agents,
+            await db.QuerySingleOrDefaultAsync<long>("SELECT count(*) FROM audit WHERE action = 'run.lease_expired'")
+        );
+    }
+}
