@@ -266,7 +266,11 @@ internal static class DispatchBench
             clock.Elapsed.TotalSeconds,
             errors,
             (postgres is null ? "synchronous=FULL, each its own run" : "each its own run")
-                + (batchLimit == 1 ? "; group commit off" : writers > 1 ? "; group commit" : "")
+                + (
+                    batchLimit == 1 ? "; group commit off"
+                    : writers > 1 ? "; group commit"
+                    : ""
+                )
         );
     }
 }
