@@ -48,6 +48,8 @@ internal static class DispatchBench
                 rows.Add(await ClaimsAsync(options, claimers, postgres));
             foreach (var writers in new[] { 1, 8 })
                 rows.Add(await EvidenceAsync(options, writers, postgres));
+            // The same 8 writers with group commit off (one transaction and one commit per write): what it saves.
+            rows.Add(await EvidenceAsync(options, 8, postgres, batchLimit: 1));
             foreach (var readers in new[] { 1, 8 })
                 rows.Add(await ReadsAsync(options, readers, postgres));
             foreach (var queued in options.Tiny ? new[] { 100, 1_000 } : [1_000, 10_000, 100_000])
@@ -208,9 +210,15 @@ internal static class DispatchBench
         );
     }
 
-    private static async Task<Row> EvidenceAsync(BenchOptions options, int writers, string? postgres)
+    private static async Task<Row> EvidenceAsync(
+        BenchOptions options,
+        int writers,
+        string? postgres,
+        int batchLimit = 64
+    )
     {
         using var ledger = await BenchLedger.CreateAsync(options.Directory, writers, postgres: postgres);
+        ledger.Db.WriteBatchLimit = batchLimit;
         var claims = ledger.Services.Claims;
         var evidence = ledger.Services.Evidence;
         var registry = new AgentRegistry(ledger.Db);
@@ -257,7 +265,12 @@ internal static class DispatchBench
             recorded,
             clock.Elapsed.TotalSeconds,
             errors,
-            postgres is null ? "synchronous=FULL, each its own run" : "each its own run"
+            (postgres is null ? "synchronous=FULL, each its own run" : "each its own run")
+                + (
+                    batchLimit == 1 ? "; group commit off"
+                    : writers > 1 ? "; group commit"
+                    : ""
+                )
         );
     }
 }
