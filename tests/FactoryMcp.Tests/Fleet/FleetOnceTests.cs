@@ -179,6 +179,9 @@ public sealed class FleetOnceTests
             3L,
             await db.QuerySingleOrDefaultAsync<long>("SELECT count(*) FROM audit WHERE action = 'draft.created'")
         );
-        Assert.Equal(1L, await db.QuerySingleOrDefaultAsync<long>("SELECT count(*) FROM audit WHERE action = 'shipped'"));
+        Assert.Equal(
+            1L,
+            await db.QuerySingleOrDefaultAsync<long>("SELECT count(*) FROM audit WHERE action = 'shipped'")
+        );
     }
 }

@@ -1,3 +1,4 @@
+using FactoryMcp.Ledger.Lifecycle;
 using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Storage.PostgreSql;
@@ -15,8 +16,10 @@ namespace FactoryMcp.Tests.Fleet;
 /// PATH that stalls the workspace fetch (a real slow transfer, as from a slow disk or network), so two agents'
 /// claims are caught mid-preparation when it is killed. The agent that comes back gets its claim on replica 2 at
 /// once (workspace prepared there, lease started); the claim whose agent never returns stays on the ledger until its
-/// deadline and then goes back to the queue with no attempt counted, where another agent claims it on replica 2; an
-/// agent that held a run throughout carries on; nothing is lost and `ledger verify` passes.
+/// deadline and then goes back to the queue with no attempt counted, and another agent claims it; an agent that held a
+/// run throughout carries on through replica 2; nothing is lost and `ledger verify` passes. The deadline is at least
+/// ten minutes away, so the sweeps (and the claim after the one past the deadline) run in this test process on the
+/// same ledger with a clock set just before and just past it.
 /// </summary>
 public sealed class FleetPreparationKillTests
 {
@@ -43,7 +46,9 @@ public sealed class FleetPreparationKillTests
         var marks = project.Combine("preparing");
         Directory.CreateDirectory(bin);
         Directory.CreateDirectory(marks);
-        var realGit = (await ProcessRunner.RunAsync(new ProcessSpec("sh", ["-c", "command -v git"]))).StandardOutput.Trim();
+        var realGit = (
+            await ProcessRunner.RunAsync(new ProcessSpec("sh", ["-c", "command -v git"]))
+        ).StandardOutput.Trim();
         var wrapper = Path.Combine(bin, "git");
         await File.WriteAllTextAsync(
             wrapper,
@@ -60,10 +65,7 @@ public sealed class FleetPreparationKillTests
 
         await using var r1 = await HttpServerProcess.StartFactoryAsync(
             project.Path,
-            env: new Dictionary<string, string?>
-            {
-                ["PATH"] = bin + ":" + Environment.GetEnvironmentVariable("PATH"),
-            }
+            env: new Dictionary<string, string?> { ["PATH"] = bin + ":" + Environment.GetEnvironmentVariable("PATH") }
         );
         await using var r2 = await HttpServerProcess.StartFactoryAsync(project.Path);
 
@@ -79,14 +81,26 @@ public sealed class FleetPreparationKillTests
         var prep = await r1.ConnectAsync(tokens["b-prep"]);
         var gone = await r1.ConnectAsync(tokens["b-gone"]);
         var stuck = new[] { prep, gone }
-            .Select(c => Task.Run(() => c.CallToolAsync("get_task_packet", new Dictionary<string, object?>())))
+            .Select(c =>
+                Task.Run(async () => await c.CallToolAsync("get_task_packet", new Dictionary<string, object?>()))
+            )
             .ToList();
         using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
             while (Directory.GetFiles(marks).Length < 2)
                 await Task.Delay(50, wait.Token);
         await r1.KillAsync();
         foreach (var call in stuck)
-            await Assert.ThrowsAnyAsync<Exception>(() => call); // the connection died with the replica
+        {
+            // The connection died with the replica: the call fails (or, if the client surfaces it so, is an error result).
+            var outcome = await Record.ExceptionAsync(async () =>
+            {
+                var result = await call;
+                Assert.Fail(
+                    $"a call on the killed replica answered: isError={result.IsError} {string.Join("\n", result.Content.OfType<TextContentBlock>().Select(b => b.Text))}"
+                );
+            });
+            Assert.NotNull(outcome);
+        }
         await prep.DisposeAsync();
         await gone.DisposeAsync();
 
@@ -131,12 +145,14 @@ public sealed class FleetPreparationKillTests
             new { id = claims["b-gone"].Id }
         );
         Assert.Equal(RunStates.Cancelled, abandoned!.State);
-        await using (var next = await r2.ConnectAsync(tokens["b-new"]))
-        {
-            var packet = await OkAsync(next, "get_task_packet", []);
-            Assert.Equal("claimed", packet.GetProperty("status").GetString());
-            Assert.Equal(goneTask, packet.GetProperty("task_id").GetInt64());
-        }
+        // The task is back in the queue from that moment on the sweeping process's clock (its not_before), so that
+        // process, whose clock is there, claims it for the next agent, with a fresh workspace.
+        var bNew = (await later.Agents.AuthenticateTokenAsync(tokens["b-new"]))!;
+        var reclaimed = await later.Packets.GetTaskPacketAsync(bNew, null, false);
+        Assert.Equal("claimed", reclaimed.Status);
+        Assert.Equal(goneTask, reclaimed.TaskId);
+        Assert.NotEqual(claims["b-gone"].Id, reclaimed.RunId);
+        Assert.True(Directory.Exists(Path.Combine(reclaimed.Workspace!, ".git")));
         // No attempt was counted for the abandoned claim.
         Assert.Equal(
             0,
