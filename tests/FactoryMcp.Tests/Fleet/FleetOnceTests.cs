@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Tests.Infrastructure;
+using FactoryMcp.Tests.Shipping;
 using FactoryMcp.Tools.Hosting;
 
 namespace FactoryMcp.Tests.Fleet;
@@ -128,6 +129,59 @@ public sealed class FleetOnceTests
         Assert.Equal(
             (long)Agents,
             await db.QuerySingleOrDefaultAsync<long>("SELECT count(*) FROM audit WHERE action = 'run.lease_expired'")
+        );
+    }
+
+    [Fact]
+    public async Task AShipRecordedByTwoProcessesAtOnce_IsOneEvent_AnnouncedOnce_AndDraftedOncePerKind()
+    {
+        var (gate, review) = await ShippingHarness.ApprovedAsync(engine: LedgerEngine.PostgreSql);
+        using var _ = gate;
+        var factory = gate.Factory;
+        var events = Path.Combine(factory.Root, "shipped.jsonl");
+        await File.WriteAllTextAsync(
+            factory.Paths.FactoryConfig,
+            $"declare_wait_seconds: 0\nnotifications:\n  shipped: printf '%s\\n' \"$FACTORY_EVENT_JSON\" >> '{events}'\n"
+        );
+        var other = FactoryServices.Open(factory.Paths, factory.Time);
+        FactoryServices[] processes = [factory.Services, other];
+
+        // A merged-PR webhook on one process and a human's `factory ship` on the other, at the same moment, repeated.
+        var ships = await Task.WhenAll(
+            Enumerable
+                .Range(0, 6)
+                .Select(i =>
+                    Task.Run(() =>
+                        processes[i % 2]
+                            .Ship.ShipAsync(
+                                "human:tester",
+                                gate.RunId,
+                                review.ReviewedSha!,
+                                i % 2 == 0 ? "cli" : "webhook",
+                                "https://github.com/acme/app/pull/9"
+                            )
+                    )
+                )
+        );
+        Assert.Single(ships.Select(s => s.Event.Id).Distinct());
+        Assert.Equal(1, ships.Count(s => s.Created));
+        Assert.Single(await File.ReadAllLinesAsync(events)); // announced by the one process that recorded it
+
+        // Both processes' content bridges drain at once, several times: each kind of draft is made once.
+        var drains = await Task.WhenAll(
+            Enumerable.Range(0, 6).Select(i => Task.Run(() => processes[i % 2].Content.DrainAsync(includeTest: true)))
+        );
+        Assert.Equal(3, drains.Sum(d => d.DraftsCreated));
+        var db = factory.Services.Db;
+        Assert.Equal(1L, await db.QuerySingleOrDefaultAsync<long>("SELECT count(*) FROM shipped_events"));
+        Assert.Equal(3L, await db.QuerySingleOrDefaultAsync<long>("SELECT count(*) FROM drafts"));
+        Assert.Equal(
+            3L,
+            await db.QuerySingleOrDefaultAsync<long>("SELECT count(*) FROM audit WHERE action = 'draft.created'")
+        );
+        Assert.Equal(
+            1L,
+            await db.QuerySingleOrDefaultAsync<long>("SELECT count(*) FROM audit WHERE action = 'shipped'")
         );
     }
 }
