@@ -140,10 +140,24 @@ public sealed class FleetLedgerRestartTests
             Assert.True(outcome.IsError != true, Redeclare.TextOf(outcome));
             Assert.Equal("accepted", Redeclare.OutcomeOf(outcome));
         }
-        var fleet = JsonDocument.Parse(
-            (await FactoryBinary.RunAsync(project.Path, ["fleet", "--json"])).StandardOutput
-        );
-        var processes = fleet.RootElement.GetProperty("processes").EnumerateArray().ToList();
+        // The registry's counters are written with each heartbeat (1 s here), so the job the worker just finished
+        // shows once its next heartbeat has landed: read until it does, for at most 30 s (a loaded machine's heartbeats
+        // come late, never early).
+        List<JsonElement> processes;
+        var heartbeatDeadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var fleet = JsonDocument.Parse(
+                (await FactoryBinary.RunAsync(project.Path, ["fleet", "--json"])).StandardOutput
+            );
+            processes = fleet.RootElement.GetProperty("processes").EnumerateArray().ToList();
+            var done = processes
+                .Where(p => p.GetProperty("role").GetString() == "worker")
+                .Sum(p => p.GetProperty("jobs_done").GetInt64());
+            if (done >= 1 || heartbeatDeadline.Elapsed > TimeSpan.FromSeconds(30))
+                break;
+            await Task.Delay(250);
+        }
         Assert.Equal(3, processes.Count);
         Assert.All(processes, p => Assert.Equal("alive", p.GetProperty("state").GetString()));
         Assert.Equal(
