@@ -76,6 +76,7 @@ public sealed class FleetPreparationKillTests
             heldRun = (await OkAsync(hold, "get_task_packet", [])).GetProperty("run_id").GetInt64();
             await OkAsync(hold, "record_evidence", Evidence(heldRun, "plan", "before the kill"));
         }
+        var sinceRenewal = System.Diagnostics.Stopwatch.StartNew();
 
         // Two claims through replica 1, both stuck in their workspace fetch when it dies.
         var prep = await r1.ConnectAsync(tokens["b-prep"]);
@@ -116,8 +117,20 @@ public sealed class FleetPreparationKillTests
         var goneTask = claims["b-gone"].TaskId;
 
         // The run held throughout carries on through replica 2 (its lease renewed past the abandoned claim's deadline).
+        // A burst of writes renews a lease once a second: on a quick machine the kill can come within a second of
+        // the last renewal, so the write after it waits out that second and is sure to renew.
+        if (sinceRenewal.Elapsed < TimeSpan.FromSeconds(1.1))
+            await Task.Delay(TimeSpan.FromSeconds(1.1) - sinceRenewal.Elapsed);
         await using (var hold = await r2.ConnectAsync(tokens["b-hold"]))
             await OkAsync(hold, "record_evidence", Evidence(heldRun, "log", "after the kill"));
+        var renewed = await real.Db.QuerySingleOrDefaultAsync<RunRow>(
+            RunRow.Select + " WHERE r.id = @heldRun",
+            new { heldRun }
+        );
+        Assert.True(
+            renewed!.LeaseExpiresAt > claims["b-gone"].LeaseExpiresAt,
+            $"the held run's lease ({renewed.LeaseExpiresAt}) was not renewed past the abandoned claim's deadline ({claims["b-gone"].LeaseExpiresAt})"
+        );
 
         // The agent that comes back, on the other replica: its claim resumes there at once.
         await using (var again = await r2.ConnectAsync(tokens["b-prep"]))
