@@ -240,6 +240,27 @@ public sealed class PostgresLedgerTests : IAsyncLifetime
     }
 
     [Fact]
+    public void DatabaseClock_OnALoadedHostThatPausesAfterReadingItsClock_MeasuresNoOffset()
+    {
+        // Every reading of the host's clock is followed by a 300 ms pause (a thread preempted right after it, as on a
+        // loaded machine): the server's clock, read during the pause that follows, must not pass for an offset. Two
+        // processes on one host that measured different offsets would write leases on different clocks.
+        var store = new PostgresStore(PostgresLocation.Parse(url));
+        var clock = new DatabaseClock(store, new PausingClock(TimeSpan.FromMilliseconds(300)));
+        Assert.Equal(TimeSpan.Zero, clock.Offset);
+    }
+
+    private sealed class PausingClock(TimeSpan pause) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow()
+        {
+            var now = System.GetUtcNow();
+            Thread.Sleep(pause);
+            return now;
+        }
+    }
+
+    [Fact]
     public async Task Blobs_AreStoredInChunks_Deduplicated_AndStreamedBack()
     {
         var db = LedgerDatabase.Create(Paths(), "test");

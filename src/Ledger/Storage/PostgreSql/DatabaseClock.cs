@@ -6,7 +6,7 @@ namespace FactoryMcp.Ledger.Storage.PostgreSql;
 /// The database server's clock, as a <see cref="TimeProvider"/>: the host's clock plus its measured offset to
 /// PostgreSQL's <c>clock_timestamp()</c>, re-measured every <see cref="Resample"/>. Leases written by processes
 /// on different hosts then compare on one clock. An offset smaller than the measurement's own uncertainty
-/// (half the best round trip plus a millisecond) counts as none. Reading it costs no round trip.
+/// (half the narrowest bracket of host-clock readings around the server's, plus a millisecond) counts as none. Reading it costs no round trip.
 /// </summary>
 internal sealed class DatabaseClock : TimeProvider
 {
@@ -58,15 +58,20 @@ internal sealed class DatabaseClock : TimeProvider
         var offset = TimeSpan.Zero;
         for (var i = 0; i < 3; i++)
         {
+            // The server read its clock somewhere between these two readings of the host's: both come from the
+            // host's clock, so a pause after either reading (a preempted thread on a loaded machine) widens the
+            // bracket, and its uncertainty, instead of passing for an offset.
             var before = host.GetUtcNow();
-            var started = Stopwatch.GetTimestamp();
             var server = (DateTime)connection.Scalar("SELECT clock_timestamp()")!;
-            var roundTrip = Stopwatch.GetElapsedTime(started);
-            if (roundTrip >= best)
+            var after = host.GetUtcNow();
+            var span = after - before;
+            if (span < TimeSpan.Zero || span >= best)
                 continue;
-            best = roundTrip;
-            offset = new DateTimeOffset(DateTime.SpecifyKind(server, DateTimeKind.Utc)) - (before + roundTrip / 2);
+            best = span;
+            offset = new DateTimeOffset(DateTime.SpecifyKind(server, DateTimeKind.Utc)) - (before + span / 2);
         }
+        if (best == TimeSpan.MaxValue)
+            return; // the host's clock went backwards on every reading: keep the last offset, sample again later
         var uncertainty = best / 2 + TimeSpan.FromMilliseconds(1);
         Volatile.Write(ref offsetTicks, offset.Duration() <= uncertainty ? 0 : offset.Ticks);
         Volatile.Write(ref sampledAt, Stopwatch.GetTimestamp());
