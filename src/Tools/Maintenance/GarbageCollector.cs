@@ -18,7 +18,8 @@ public sealed record GcReport(
 /// `factory gc [--dry-run]` (DESIGN section 6): deletes workspaces of ended tasks once their line's
 /// keep_days have passed, then — oldest first — more ended tasks' workspaces while the runs folder is over
 /// max_workspace_bytes; also leftovers of validation checkouts and verifier trees no claim uses. Workspaces
-/// of live runs are never touched.
+/// of live runs are never touched. Several collectors may run at once on one host (the fleet's processes): each
+/// folder is deleted by exactly one of them.
 /// </summary>
 public sealed class GarbageCollector(
     RunLedger runs,
@@ -37,23 +38,34 @@ public sealed class GarbageCollector(
         var removed = new List<(string, long, string)>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var collectedRuns = new List<long>();
-        void Remove(string path, string reason)
+        bool Remove(string path, string reason)
         {
             if (!Directory.Exists(path) || !seen.Add(path))
-                return;
-            var bytes = SizeOf(path);
-            if (!dryRun)
-                workspaces.Remove(path);
+                return false;
+            if (dryRun)
+            {
+                var would = SizeOf(path);
+                removed.Add((path, would, reason));
+                size -= would;
+                return true;
+            }
+            // Another collector on this host (a second `factory gc`, another replica's) may be at the same folder:
+            // the one whose rename lands deletes it, the other skips it.
+            if (Claim(path) is not { } taken)
+                return false;
+            var bytes = SizeOf(taken);
+            workspaces.Remove(taken);
             removed.Add((path, bytes, reason));
             size -= bytes;
+            return true;
         }
 
+        if (!dryRun)
+            RemoveAbandonedTrash();
+
         foreach (var w in await runs.ReclaimableWorkspacesAsync(evenIfRecent: false, ct))
-            if (Directory.Exists(w.Workspace))
-            {
-                Remove(w.Workspace, $"run {w.RunId}: {w.Reason}");
+            if (Remove(w.Workspace, $"run {w.RunId}: {w.Reason}"))
                 collectedRuns.Add(w.RunId);
-            }
         var budget = config.Settings.MaxWorkspaceBytes;
         if (size > budget)
         {
@@ -61,10 +73,8 @@ public sealed class GarbageCollector(
             {
                 if (size <= budget)
                     break;
-                if (!Directory.Exists(w.Workspace))
-                    continue;
-                Remove(w.Workspace, $"run {w.RunId}: {w.Reason}");
-                collectedRuns.Add(w.RunId);
+                if (Remove(w.Workspace, $"run {w.RunId}: {w.Reason}"))
+                    collectedRuns.Add(w.RunId);
             }
         }
         // Validation checkouts of jobs no process runs any more (a killed server's leftovers).
@@ -76,6 +86,52 @@ public sealed class GarbageCollector(
         if (!dryRun)
             await toolCalls.DeleteForRunsAsync(collectedRuns, ct);
         return new GcReport(removed, before, dryRun ? before : SizeOf(runsFolder), dryRun);
+    }
+
+    private string Trash => Path.Combine(paths.RunsFolder, ".trash");
+
+    /// <summary>
+    /// Takes <paramref name="path"/> for this collector alone by renaming it into <c>runs/.trash</c> under a name
+    /// holding this process's id: a rename is atomic, so of two collectors at once exactly one gets the folder.
+    /// Null when another collector (or anything else) took it first.
+    /// </summary>
+    private string? Claim(string path)
+    {
+        Directory.CreateDirectory(Trash);
+        var taken = Path.Combine(Trash, $"{Environment.ProcessId}-{Guid.NewGuid():N}");
+        try
+        {
+            Directory.Move(path, taken);
+            return taken;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Folders a collector took but did not finish deleting because its process died: their names carry a process id
+    /// no longer running on this host. Each is taken again (the rename decides between collectors) and deleted.
+    /// </summary>
+    private void RemoveAbandonedTrash()
+    {
+        if (!Directory.Exists(Trash))
+            return;
+        foreach (var dir in Directory.GetDirectories(Trash))
+        {
+            var name = Path.GetFileName(dir);
+            var dash = name.IndexOf('-');
+            if (
+                dash <= 0
+                || !int.TryParse(name.AsSpan(0, dash), out var pid)
+                || pid == Environment.ProcessId
+                || Directory.Exists($"/proc/{pid}")
+            )
+                continue;
+            if (Claim(dir) is { } taken)
+                workspaces.Remove(taken);
+        }
     }
 
     private static long SizeOf(string path)

@@ -184,4 +184,58 @@ public sealed class FleetOnceTests
             await db.QuerySingleOrDefaultAsync<long>("SELECT count(*) FROM audit WHERE action = 'shipped'")
         );
     }
+
+    [Fact]
+    public async Task WorkspacesCollectedByTwoProcessesAtOnce_AreEachDeletedByOne_AndNeitherFails()
+    {
+        using var factory = await TestFactory.CreateAsync(engine: LedgerEngine.PostgreSql);
+        const int tasks = 8;
+        var workspaces = new List<string>();
+        for (var i = 0; i < tasks; i++)
+        {
+            var task = await factory.ApprovedTaskAsync();
+            var claimed = await factory.Services.Packets.GetTaskPacketAsync(
+                await factory.BuilderAsync($"builder-{i}"),
+                null,
+                false
+            );
+            workspaces.Add(claimed.Workspace!);
+            await factory.Services.Intake.CancelAsync(TestFactory.Human, task.Id, "not needed");
+        }
+        factory.Time.Advance(TimeSpan.FromDays(30)); // past every line's keep_days
+        var other = FactoryServices.Open(factory.Paths, factory.Time);
+
+        // Several rounds, each with big enough folders that the two collectors' deletions overlap in time.
+        for (var round = 0; round < 3; round++)
+        {
+            foreach (var workspace in workspaces)
+                for (var d = 0; d < 10; d++)
+                {
+                    var dir = Directory.CreateDirectory(Path.Combine(workspace, $"d{d}")).FullName;
+                    for (var f = 0; f < 40; f++)
+                        await File.WriteAllTextAsync(Path.Combine(dir, $"f{f}.txt"), "left behind");
+                }
+            var reports = await Task.WhenAll(
+                Task.Run(() => factory.Services.Collector().CollectAsync(dryRun: false)),
+                Task.Run(() => other.Collector().CollectAsync(dryRun: false))
+            );
+            var removed = reports.SelectMany(r => r.Removed.Select(x => x.Path)).ToList();
+            // Each folder deleted, and reported, by exactly one of the two.
+            Assert.Equal(workspaces.Order(), removed.Order());
+            Assert.All(workspaces, w => Assert.False(Directory.Exists(w), w));
+        }
+        var trash = Path.Combine(factory.Paths.RunsFolder, ".trash");
+        Assert.Empty(Directory.GetDirectories(trash));
+
+        // A collector killed mid-deletion leaves its folder in the trash under its process id: the next collector
+        // deletes it. One whose process still runs is left to it.
+        var exited = System.Diagnostics.Process.Start("true")!;
+        await exited.WaitForExitAsync();
+        var abandoned = Directory.CreateDirectory(Path.Combine(trash, $"{exited.Id}-abandoned")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(abandoned, "half.txt"), "x");
+        var running = Directory.CreateDirectory(Path.Combine(trash, "1-in-progress")).FullName;
+        await other.Collector().CollectAsync(dryRun: false);
+        Assert.False(Directory.Exists(abandoned));
+        Assert.True(Directory.Exists(running));
+    }
 }
