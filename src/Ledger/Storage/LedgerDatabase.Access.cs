@@ -320,6 +320,9 @@ public sealed partial class LedgerDatabase
 
     private readonly System.Collections.Concurrent.ConcurrentBag<PreparedConnection> readers = [];
 
+    /// <summary>The reader connections idle now (tests count their prepared statements).</summary>
+    internal IReadOnlyCollection<PreparedConnection> Readers => readers.ToArray();
+
     public Task<IEnumerable<T>> QueryAsync<T>(string sql, object? parameters = null, CancellationToken ct = default) =>
         ReadAsync(c => c.QueryAsync<T>(new CommandDefinition(sql, parameters, cancellationToken: ct)));
 
