@@ -1,7 +1,6 @@
 using System.Data.Common;
 using System.Security.Cryptography;
 using System.Text;
-using Dapper;
 using FactoryMcp.Ledger.Storage;
 
 namespace FactoryMcp.Ledger.Audit;
@@ -54,7 +53,7 @@ public sealed partial class AuditChain(LedgerPaths paths)
     /// chain's tail (the write holds the ledger's write lock), so no record links to its old HMAC.
     /// </summary>
     internal async Task<Appended> ResignAsync(
-        DbConnection connection,
+        PreparedConnection connection,
         DbTransaction transaction,
         Appended last,
         AuditRecord record,
@@ -66,63 +65,52 @@ public sealed partial class AuditChain(LedgerPaths paths)
         const string sql = """
             UPDATE audit SET body = @body, hmac = @hmac WHERE seq = @seq
             """;
-        await connection.ExecuteAsync(
-            new CommandDefinition(
-                sql,
-                new
-                {
-                    body,
-                    hmac,
-                    seq = last.Seq,
-                },
-                transaction,
-                cancellationToken: ct
-            )
-        );
+        await connection
+            .Bind(sql, transaction, ("body", body), ("hmac", hmac), ("seq", last.Seq))
+            .ExecuteNonQueryAsync(ct);
         return last with { Record = record, Hmac = hmac };
     }
 
     /// <summary>Appends one record inside the caller's write transaction.</summary>
     internal async Task<Appended> AppendAsync(
-        DbConnection connection,
+        PreparedConnection connection,
         DbTransaction transaction,
         AuditRecord record,
         CancellationToken ct
     )
     {
         const string lastSql = """
-            SELECT seq AS Seq, hmac AS Hmac FROM audit ORDER BY seq DESC LIMIT 1
+            SELECT seq, hmac FROM audit ORDER BY seq DESC LIMIT 1
             """;
-        var last = await connection.QuerySingleOrDefaultAsync<Tail>(
-            new CommandDefinition(lastSql, transaction: transaction, cancellationToken: ct)
-        );
-        var seq = (last?.Seq ?? 0) + 1;
-        var previous = last?.Hmac ?? Genesis;
+        long seq = 1;
+        var previous = Genesis;
+        await using (var reader = await connection.Bind(lastSql, transaction).ExecuteReaderAsync(ct))
+            if (await reader.ReadAsync(ct))
+            {
+                seq = Convert.ToInt64(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture) + 1;
+                previous = reader.GetString(1);
+            }
         var body = record.Body(seq);
         var hmac = Sign(previous, body);
         const string insertSql = """
             INSERT INTO audit (seq, at, actor, action, entity, entity_id, body, prev_hmac, hmac)
             VALUES (@seq, @at, @actor, @action, @entity, @entityId, @body, @previous, @hmac)
             """;
-        await connection.ExecuteAsync(
-            new CommandDefinition(
+        await connection
+            .Bind(
                 insertSql,
-                new
-                {
-                    seq,
-                    at = Iso.Text(record.At),
-                    actor = record.Actor,
-                    action = record.Action,
-                    entity = record.Entity,
-                    entityId = record.EntityId,
-                    body,
-                    previous,
-                    hmac,
-                },
                 transaction,
-                cancellationToken: ct
+                ("seq", seq),
+                ("at", Iso.Text(record.At)),
+                ("actor", record.Actor),
+                ("action", record.Action),
+                ("entity", record.Entity),
+                ("entityId", record.EntityId),
+                ("body", body),
+                ("previous", previous),
+                ("hmac", hmac)
             )
-        );
+            .ExecuteNonQueryAsync(ct);
         return new Appended(record, seq, previous, hmac);
     }
 

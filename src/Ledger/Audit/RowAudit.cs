@@ -18,23 +18,23 @@ internal static class RowAudit
         PostgreSql: "DELETE FROM audit_pending RETURNING tbl, key, CASE WHEN xid = pg_current_xact_id() THEN 1 ELSE 0 END"
     );
 
+    /// <summary>Keys per statement up to which a row read is a cached, prepared statement.</summary>
+    private const int PreparedKeys = 4;
+
     /// <summary>Rows per statement when a set of rows is fetched by integer key.</summary>
     private const int Batch = 500;
 
     /// <summary>The digest of every row this transaction touched (null: deleted), or null when it touched none.</summary>
     public static async Task<SortedDictionary<string, string?>?> TakeAsync(
-        DbConnection connection,
+        PreparedConnection connection,
         DbTransaction transaction,
         LedgerEngine engine,
         CancellationToken ct
     )
     {
         var touched = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        await using (var take = connection.CreateCommand())
         {
-            take.Transaction = transaction;
-            take.CommandText = TakeSql.For(engine);
-            await using var reader = await take.ExecuteReaderAsync(ct);
+            await using var reader = await connection.Bind(TakeSql.For(engine), transaction).ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
                 if (Convert.ToInt64(reader.GetValue(2), System.Globalization.CultureInfo.InvariantCulture) != 1)
@@ -81,8 +81,10 @@ internal static class RowAudit
         return rows;
     }
 
+    // A write's usual few rows are read by statements prepared once (one per table and key count up to
+    // PreparedKeys); a bulk write's lists run unprepared, so the cache stays small.
     private static async Task ReadAsync(
-        DbConnection connection,
+        PreparedConnection connection,
         DbTransaction transaction,
         AuditedTable table,
         string sql,
@@ -91,11 +93,24 @@ internal static class RowAudit
         CancellationToken ct
     )
     {
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        for (var i = 0; i < keys.Length; i++)
-            command.AddParameter("k" + i, keys[i]);
+        DbCommand command;
+        DbCommand? own = null;
+        if (keys.Length <= PreparedKeys)
+        {
+            var values = new (string, object?)[keys.Length];
+            for (var i = 0; i < keys.Length; i++)
+                values[i] = ("k" + i, keys[i]);
+            command = connection.Bind(sql, transaction, values);
+        }
+        else
+        {
+            command = own = connection.Connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = sql;
+            for (var i = 0; i < keys.Length; i++)
+                command.AddParameter("k" + i, keys[i]);
+        }
+        await using var ownCommand = own;
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {

@@ -1,4 +1,3 @@
-using Dapper;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Lifecycle;
 using FactoryMcp.Ledger.Runs;
@@ -93,24 +92,41 @@ public sealed partial class ClaimLedger(LedgerDatabase db, LeaseSweeper leases)
     private static bool Lapsed(RunRow run, DateTimeOffset now) =>
         run.State == RunStates.Open && run.LeaseExpiresAt is { } expires && expires < now;
 
-    /// <summary>The caller's open run and its task, read on one connection; null when it holds none.</summary>
+    /// <summary>
+    /// The caller's open run, its task and the Markdown of the run's packet version, in one prepared statement on a
+    /// reader connection; null when it holds none.
+    /// </summary>
     private Task<ClaimOutcome?> ResumableAsync(Caller caller, CancellationToken ct) =>
-        db.ReadAsync<ClaimOutcome?>(async c =>
-        {
-            var open = await c.QuerySingleOrDefaultAsync<RunRow>(
-                new CommandDefinition(OpenRunOf, new { agentId = caller.AgentId }, cancellationToken: ct)
-            );
-            if (open is null)
-                return null;
-            var task = await c.QuerySingleAsync<TaskRow>(
-                new CommandDefinition(
-                    TaskLedger.SelectTask + " WHERE t.id = @taskId",
-                    new { taskId = open.TaskId },
-                    cancellationToken: ct
+        db.ReadPreparedAsync<ClaimOutcome?>(
+            async c =>
+            {
+                const string sql =
+                    "SELECT "
+                    + RunRow.Columns
+                    + ", "
+                    + TaskRow.Columns
+                    + """
+                        , p.markdown
+                        FROM runs r JOIN agents a ON a.id = r.agent_id JOIN tasks t ON t.id = r.task_id
+                        LEFT JOIN packet_versions p ON p.task_id = r.task_id AND p.version = r.packet_version
+                        WHERE r.agent_id = @agentId AND r.state IN ('open', 'validating') AND r.kind IN ('build', 'spec')
+                        ORDER BY r.id LIMIT 1
+                        """;
+                await using var reader = await c.Bind(sql, null, ("agentId", caller.AgentId)).ExecuteReaderAsync(ct);
+                if (!await reader.ReadAsync(ct))
+                    return null;
+                var markdown = Columns.TextOrNull(reader, RunRow.ColumnCount + TaskRow.ColumnCount);
+                return new ClaimOutcome(
+                    ClaimOutcome.Resumed,
+                    RunRow.Read(reader),
+                    TaskRow.Read(reader, RunRow.ColumnCount)
                 )
-            );
-            return new ClaimOutcome(ClaimOutcome.Resumed, open, task);
-        });
+                {
+                    Packet = markdown,
+                };
+            },
+            ct
+        );
 
     /// <summary>
     /// Returns the caller's open run (resume after a restart) unless <paramref name="newRun"/>; otherwise

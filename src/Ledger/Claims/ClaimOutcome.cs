@@ -9,4 +9,7 @@ public sealed record ClaimOutcome(string Status, RunRow? Run, TaskRow? Task)
     public const string Resumed = "resumed";
     public const string Claimed = "claimed";
     public const string Empty = "empty";
+
+    /// <summary>The Markdown of the run's packet version, when the read that found the run carried it (resuming).</summary>
+    public string? Packet { get; init; }
 }

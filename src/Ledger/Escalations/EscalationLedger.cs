@@ -46,6 +46,25 @@ public sealed class EscalationLedger(LedgerDatabase db)
             )
         ).ToList();
 
+    /// <summary>A task's answered escalations, oldest first, as question and answer: part of every packet handed over (a prepared read).</summary>
+    public Task<IReadOnlyList<(string Question, string Answer)>> AnswersAsync(
+        long taskId,
+        CancellationToken ct = default
+    ) =>
+        db.ReadPreparedAsync<IReadOnlyList<(string, string)>>(
+            async c =>
+            {
+                const string sql =
+                    "SELECT question, answer FROM escalations WHERE task_id = @taskId AND answer IS NOT NULL ORDER BY id";
+                var answers = new List<(string, string)>();
+                await using var reader = await c.Bind(sql, null, ("taskId", taskId)).ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                    answers.Add((reader.GetString(0), reader.GetString(1)));
+                return answers;
+            },
+            ct
+        );
+
     public async Task<IReadOnlyList<EscalationRow>> ForTaskAsync(long taskId, CancellationToken ct = default) =>
         (
             await db.QueryAsync<EscalationRow>(

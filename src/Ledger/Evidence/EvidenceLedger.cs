@@ -148,29 +148,24 @@ public sealed class EvidenceLedger(LedgerDatabase db, RunLedger runs, TaskLedger
                         is { } earlier
                 )
                     return earlier;
-                var held = await RunLedger.RequireHeldAsync(w, caller, input.RunId);
-                var taskRow = await TaskLedger.RequireAsync(w, held.TaskId);
+                var (held, taskRow) = await RunLedger.RequireHeldWithTaskAsync(w, caller, input.RunId);
                 var settings = RunLedger.SettingsOf(taskRow);
                 RequireKnownKind(kind, input.Kind, taskRow, settings, lines);
-                var evidenceId = await w.ScalarAsync<long>(
-                    """
-                    INSERT INTO evidence (run_id, kind, origin, stage, summary, content, blob_sha, blob_bytes, file_name, created_by, created_at)
-                    VALUES (@runId, @kind, 'agent', @stage, @summary, @content, @blobSha, @blobBytes, @fileName, @actor, @now)
-                    RETURNING id
-                    """,
-                    new
-                    {
-                        runId = held.Id,
-                        kind,
-                        stage = input.Stage,
-                        summary = input.Summary,
-                        content = inline,
-                        blobSha,
-                        blobBytes,
-                        fileName,
-                        actor = caller.Name,
-                        now = w.NowText,
-                    }
+                var evidenceId = Convert.ToInt64(
+                    await w.ScalarPreparedAsync(
+                        InsertAgentEvidence,
+                        ("runId", held.Id),
+                        ("kind", kind),
+                        ("stage", input.Stage),
+                        ("summary", input.Summary),
+                        ("content", inline),
+                        ("blobSha", blobSha),
+                        ("blobBytes", blobBytes),
+                        ("fileName", fileName),
+                        ("actor", caller.Name),
+                        ("now", w.NowText)
+                    ),
+                    System.Globalization.CultureInfo.InvariantCulture
                 );
                 if (input.Stage is { } s)
                 {
@@ -212,10 +207,17 @@ public sealed class EvidenceLedger(LedgerDatabase db, RunLedger runs, TaskLedger
                     }
                 );
                 var lease = await RunLedger.RenewLeaseAsync(w, held, settings);
-                var present = await w.QueryAsync<string>(
-                    PresentRequiredKinds,
-                    new { kinds = Json.Serialize(settings.EvidenceRequired), runId = held.Id }
-                );
+                var present = new List<string>();
+                await using (
+                    var reader = await w.Prepared(
+                            PresentRequiredKinds.For(w.Engine),
+                            ("kinds", Json.Serialize(settings.EvidenceRequired)),
+                            ("runId", held.Id)
+                        )
+                        .ExecuteReaderAsync(w.Cancellation)
+                )
+                    while (await reader.ReadAsync(w.Cancellation))
+                        present.Add(reader.GetString(0));
                 var receipt = new EvidenceReceipt(
                     evidenceId,
                     held.Id,
@@ -230,6 +232,12 @@ public sealed class EvidenceLedger(LedgerDatabase db, RunLedger runs, TaskLedger
             },
             ct
         );
+
+    private const string InsertAgentEvidence = """
+        INSERT INTO evidence (run_id, kind, origin, stage, summary, content, blob_sha, blob_bytes, file_name, created_by, created_at)
+        VALUES (@runId, @kind, 'agent', @stage, @summary, @content, @blobSha, @blobBytes, @fileName, @actor, @now)
+        RETURNING id
+        """;
 
     /// <summary>A run's evidence, every origin, oldest first.</summary>
     public async Task<IReadOnlyList<EvidenceRow>> ForRunAsync(long runId, CancellationToken ct = default) =>
@@ -260,9 +268,21 @@ public sealed class EvidenceLedger(LedgerDatabase db, RunLedger runs, TaskLedger
         CancellationToken ct = default
     ) =>
         settings.MissingEvidence(
-            await db.QueryAsync<string>(
-                PresentRequiredKinds,
-                new { kinds = Json.Serialize(settings.EvidenceRequired), runId },
+            await db.ReadPreparedAsync(
+                async c =>
+                {
+                    var present = new List<string>();
+                    await using var reader = await c.Bind(
+                            PresentRequiredKinds.For(db.Engine),
+                            null,
+                            ("kinds", Json.Serialize(settings.EvidenceRequired)),
+                            ("runId", runId)
+                        )
+                        .ExecuteReaderAsync(ct);
+                    while (await reader.ReadAsync(ct))
+                        present.Add(reader.GetString(0));
+                    return present;
+                },
                 ct
             )
         );

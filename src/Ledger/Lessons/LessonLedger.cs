@@ -146,9 +146,19 @@ public sealed partial class LessonLedger(LedgerDatabase db)
         CancellationToken ct = default
     )
     {
-        var rows = await db.QueryAsync<LessonRow>(
-            LessonRow.Select + " WHERE line = @line AND retired_at IS NULL ORDER BY id DESC LIMIT @maxCount",
-            new { line, maxCount },
+        // Part of every packet handed over: a prepared read on a reader connection.
+        const string sql =
+            LessonRow.Select + " WHERE line = @line AND retired_at IS NULL ORDER BY id DESC LIMIT @maxCount";
+        var rows = await db.ReadPreparedAsync(
+            async c =>
+            {
+                var found = new List<LessonRow>();
+                await using var reader = await c.Bind(sql, null, ("line", line), ("maxCount", (long)maxCount))
+                    .ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                    found.Add(LessonRow.Read(reader));
+                return found;
+            },
             ct
         );
         var kept = new List<LessonRow>();

@@ -29,4 +29,16 @@ public sealed record LessonRow
     internal const string Select = """
         SELECT id AS Id, line AS Line, feedback_id AS FeedbackId, text AS Text, promoted_by AS PromotedBy, promoted_at AS PromotedAt FROM lessons
         """;
+
+    /// <summary>A lesson from the columns of <see cref="Select"/> (hot reads, without Dapper).</summary>
+    internal static LessonRow Read(System.Data.Common.DbDataReader r) =>
+        new()
+        {
+            Id = Storage.Columns.Long(r, 0),
+            Line = r.GetString(1),
+            FeedbackId = Storage.Columns.LongOrNull(r, 2),
+            Text = r.GetString(3),
+            PromotedBy = r.GetString(4),
+            PromotedAt = Storage.Columns.At(r, 5),
+        };
 }

@@ -109,11 +109,12 @@ public sealed partial class LedgerDatabase
         {
             var committing = false;
             var failed = new List<(PendingWrite Member, Exception Error)>();
+            var dropWriter = true;
             try
             {
-                await using var connection = await store.OpenAsync(ct);
+                var connection = await (writer ??= await OpenPreparedAsync(ct)).ReadyAsync(ct);
                 var left = TimeSpan.FromMilliseconds(Math.Max(1000, deadline - System.Environment.TickCount64));
-                await using var transaction = await store.BeginWriteAsync(connection, left, ct);
+                await using var transaction = await store.BeginWriteAsync(connection.Connection, left, ct);
                 AuditChain.Tail? tail = null;
                 foreach (var member in batch)
                 {
@@ -160,7 +161,14 @@ public sealed partial class LedgerDatabase
                         member.Acknowledge();
                 foreach (var (member, error) in failed)
                     member.Fail(error);
+                dropWriter = false;
                 return;
+            }
+            catch (LedgerException) when (!committing)
+            {
+                // The work refused (its transaction rolls back on the way out): the connection is sound.
+                dropWriter = false;
+                throw;
             }
             catch (Exception e)
                 when ((!committing || store.FailedCommitIsRolledBack)
@@ -180,8 +188,33 @@ public sealed partial class LedgerDatabase
             {
                 throw explained;
             }
+            finally
+            {
+                // After any other failure (a dropped connection, a cancelled command, contention) the next attempt
+                // and the next batch start on a fresh connection: nothing half-done on this one can leak into them.
+                if (dropWriter && writer is { } broken)
+                {
+                    writer = null;
+                    await broken.DropAsync();
+                }
+                else
+                    writer?.Release();
+            }
         }
     }
+
+    /// <summary>
+    /// This ledger's writer connection, kept open between batches (the leader semaphore lets one batch use it at
+    /// a time) with its hot statements prepared; null until the first write, and after a failure dropped it.
+    /// </summary>
+    private PreparedConnection? writer;
+
+    /// <summary>The writer connection, for tests (null before the first write and after a failure dropped it).</summary>
+    internal PreparedConnection? Writer => writer;
+
+    /// <summary>Opens a connection of this process's own, outside the pool, for cached prepared commands.</summary>
+    private async Task<PreparedConnection> OpenPreparedAsync(CancellationToken ct) =>
+        new(await store.OpenAsync(ct), Engine);
 
     private const string MemberSavepoint = "factory_write";
 
@@ -231,6 +264,64 @@ public sealed partial class LedgerDatabase
             }
         }
     }
+
+    /// <summary>
+    /// Runs a hot read on one of this process's reader connections, whose statements are prepared once (see
+    /// <see cref="PreparedConnection"/>), retried like any other read. Reads run concurrently, so there are several:
+    /// a free one is taken (or a new one opened) and given back after, and at most <see cref="ReaderCount"/> are
+    /// kept between reads.
+    /// </summary>
+    internal async Task<T> ReadPreparedAsync<T>(Func<PreparedConnection, Task<T>> read, CancellationToken ct = default)
+    {
+        var deadline = System.Environment.TickCount64 + store.RetryMilliseconds;
+        for (var attempt = 0; ; attempt++)
+        {
+            PreparedConnection? reader = null;
+            var sound = false;
+            try
+            {
+                reader = readers.TryTake(out var idle) ? idle : await OpenPreparedAsync(ct);
+                await reader.ReadyAsync(ct);
+                var result = await read(reader);
+                sound = true;
+                return result;
+            }
+            catch (LedgerException)
+            {
+                sound = true;
+                throw;
+            }
+            catch (Exception e) when (store.IsTransient(e) && System.Environment.TickCount64 < deadline)
+            {
+                await Task.Delay(Math.Min(5 + attempt * 5, 250), ct);
+            }
+            catch (Exception e) when (store.Explain(e) is { } explained)
+            {
+                throw explained;
+            }
+            finally
+            {
+                if (reader is not null)
+                {
+                    if (sound && readers.Count < ReaderCount)
+                    {
+                        reader.Release();
+                        readers.Add(reader);
+                    }
+                    else
+                        await reader.DropAsync();
+                }
+            }
+        }
+    }
+
+    /// <summary>Reader connections kept open between reads, at most (reads beyond it open and close their own).</summary>
+    internal const int ReaderCount = 4;
+
+    private readonly System.Collections.Concurrent.ConcurrentBag<PreparedConnection> readers = [];
+
+    /// <summary>The reader connections idle now (tests count their prepared statements).</summary>
+    internal IReadOnlyCollection<PreparedConnection> Readers => readers.ToArray();
 
     public Task<IEnumerable<T>> QueryAsync<T>(string sql, object? parameters = null, CancellationToken ct = default) =>
         ReadAsync(c => c.QueryAsync<T>(new CommandDefinition(sql, parameters, cancellationToken: ct)));

@@ -8,17 +8,37 @@ namespace FactoryMcp.Ledger.Storage;
 /// One short write transaction holding the ledger's write lock. Every transition made through it appends its
 /// audit record in the same transaction. Never hold one around git or process work.
 /// </summary>
-public sealed class LedgerWrite(
-    DbConnection connection,
-    DbTransaction transaction,
-    LedgerEngine engine,
-    AuditChain chain,
-    string actor,
-    DateTimeOffset now,
-    CancellationToken ct
-)
+public sealed class LedgerWrite
 {
+    private readonly PreparedConnection prepared;
+    private readonly DbConnection connection;
+    private readonly DbTransaction transaction;
+    private readonly LedgerEngine engine;
+    private readonly AuditChain chain;
+    private readonly string actor;
+    private readonly DateTimeOffset now;
+    private readonly CancellationToken ct;
     private AuditChain.Appended? last;
+
+    internal LedgerWrite(
+        PreparedConnection prepared,
+        DbTransaction transaction,
+        LedgerEngine engine,
+        AuditChain chain,
+        string actor,
+        DateTimeOffset now,
+        CancellationToken ct
+    )
+    {
+        this.prepared = prepared;
+        connection = prepared.Connection;
+        this.transaction = transaction;
+        this.engine = engine;
+        this.chain = chain;
+        this.actor = actor;
+        this.now = now;
+        this.ct = ct;
+    }
 
     internal AuditChain.Tail? LastAudit => last?.Tail;
 
@@ -29,6 +49,24 @@ public sealed class LedgerWrite(
     public DateTimeOffset Now => now;
     public string NowText => Iso.Text(now);
     public CancellationToken Cancellation => ct;
+
+    /// <summary>
+    /// The writer connection's cached, prepared command for a hot statement, with <paramref name="values"/> bound
+    /// (always the same names in the same order for one statement). Run it and dispose its reader before the next.
+    /// </summary>
+    internal DbCommand Prepared(string sql, params ReadOnlySpan<(string Name, object? Value)> values)
+    {
+        ct.ThrowIfCancellationRequested();
+        return prepared.Bind(sql, transaction, values);
+    }
+
+    /// <summary>Runs a hot statement prepared (see <see cref="Prepared"/>); returns the rows it changed.</summary>
+    internal Task<int> ExecutePreparedAsync(string sql, params ReadOnlySpan<(string Name, object? Value)> values) =>
+        Prepared(sql, values).ExecuteNonQueryAsync(ct);
+
+    /// <summary>Runs a hot statement prepared; its first column of its first row (null for none or NULL).</summary>
+    internal async Task<object?> ScalarPreparedAsync(string sql, params (string Name, object? Value)[] values) =>
+        await Prepared(sql, values).ExecuteScalarAsync(ct) is { } v and not DBNull ? v : null;
 
     public CommandDefinition Command(string sql, object? parameters = null) =>
         new(sql, parameters, transaction, cancellationToken: ct);
@@ -78,7 +116,7 @@ public sealed class LedgerWrite(
     )
     {
         last = await chain.AppendAsync(
-            connection,
+            prepared,
             transaction,
             new AuditRecord(now, actor, action, entity, entityId, change, rows),
             ct
@@ -87,7 +125,7 @@ public sealed class LedgerWrite(
 
     /// <summary>Before anything else: entries a write made outside the factory left in audit_pending are dropped.</summary>
     internal Task BeginAsync() =>
-        engine == LedgerEngine.Sqlite ? ExecuteAsync(RowAudit.ClearSqlite) : Task.CompletedTask;
+        engine == LedgerEngine.Sqlite ? ExecutePreparedAsync(RowAudit.ClearSqlite) : Task.CompletedTask;
 
     /// <summary>
     /// Before the commit: the digest of every audited row this write touched goes into its last audit record
@@ -95,7 +133,7 @@ public sealed class LedgerWrite(
     /// </summary>
     internal async Task SealAsync()
     {
-        if (await RowAudit.TakeAsync(connection, transaction, engine, ct) is not { } rows)
+        if (await RowAudit.TakeAsync(prepared, transaction, engine, ct) is not { } rows)
             return;
         if (last is null || rows.Count > RowAudit.RowsPerRecord)
         {
@@ -116,6 +154,6 @@ public sealed class LedgerWrite(
             merged[name] = digest;
         foreach (var (name, digest) in rows)
             merged[name] = digest;
-        last = await chain.ResignAsync(connection, transaction, last, last.Record with { Rows = merged }, ct);
+        last = await chain.ResignAsync(prepared, transaction, last, last.Record with { Rows = merged }, ct);
     }
 }

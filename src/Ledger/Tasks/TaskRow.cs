@@ -30,6 +30,39 @@ public sealed record TaskRow
         t.reworks AS Reworks, t.authored_by AS AuthoredBy, t.author_role AS AuthorRole, t.signal_id AS SignalId, t.target AS Target,
         t.created_at AS CreatedAt, t.updated_at AS UpdatedAt
         """;
+
+    /// <summary>How many columns <see cref="Columns"/> lists.</summary>
+    internal const int ColumnCount = 20;
+
+    /// <summary>A task from <see cref="Columns"/> starting at column <paramref name="at"/> (hot reads, without Dapper).</summary>
+    internal static TaskRow Read(System.Data.Common.DbDataReader r, int at = 0)
+    {
+        static long L(System.Data.Common.DbDataReader r, int i) => Storage.Columns.Long(r, i);
+        static string? T(System.Data.Common.DbDataReader r, int i) => Storage.Columns.TextOrNull(r, i);
+        return new TaskRow
+        {
+            Id = L(r, at),
+            Title = r.GetString(at + 1),
+            Line = r.GetString(at + 2),
+            State = r.GetString(at + 3),
+            Priority = L(r, at + 4),
+            Output = r.GetString(at + 5),
+            Repo = r.GetString(at + 6),
+            BaseRef = T(r, at + 7),
+            BaseSha = T(r, at + 8),
+            CurrentVersion = L(r, at + 9),
+            ApprovedVersion = Storage.Columns.LongOrNull(r, at + 10),
+            SettingsJson = T(r, at + 11),
+            Attempts = L(r, at + 12),
+            Reworks = L(r, at + 13),
+            AuthoredBy = r.GetString(at + 14),
+            AuthorRole = r.GetString(at + 15),
+            SignalId = Storage.Columns.LongOrNull(r, at + 16),
+            Target = T(r, at + 17),
+            CreatedAt = Storage.Columns.At(r, at + 18),
+            UpdatedAt = Storage.Columns.At(r, at + 19),
+        };
+    }
 }
 
 public sealed record PacketVersionRow

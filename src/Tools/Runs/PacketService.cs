@@ -64,7 +64,7 @@ public sealed class PacketService(
             }
             run = await claims.StartLeaseAsync(caller, run.Id, ct);
         }
-        return await ViewAsync(run, task, outcome.Status, ct);
+        return await ViewAsync(run, task, outcome.Status, outcome.Packet, ct);
     }
 
     private async Task<PacketView> ReadAsync(long taskId, CancellationToken ct)
@@ -83,14 +83,19 @@ public sealed class PacketService(
         };
     }
 
-    private async Task<PacketView> ViewAsync(RunRow run, TaskRow task, string status, CancellationToken ct)
+    // The packet's Markdown comes with the run when it was resumed (one statement for run, task and packet).
+    private async Task<PacketView> ViewAsync(
+        RunRow run,
+        TaskRow task,
+        string status,
+        string? packet,
+        CancellationToken ct
+    )
     {
         var settings = RunLedger.SettingsOf(task);
         var missing = await evidence.MissingEvidenceAsync(run.Id, settings, ct);
-        var version = await tasks.GetPacketAsync(task.Id, run.PacketVersion, ct);
-        var answers = (await escalations.ForTaskAsync(task.Id, ct))
-            .Where(e => e.Answer is not null)
-            .Select(e => $"Q: {e.Question} — A: {e.Answer}");
+        packet ??= (await tasks.GetPacketAsync(task.Id, run.PacketVersion, ct)).Markdown;
+        var answers = (await escalations.AnswersAsync(task.Id, ct)).Select(e => $"Q: {e.Question} — A: {e.Answer}");
         var factorySettings = config.Settings;
         var lessonsForLine = await lessons.ForLineAsync(
             task.Line,
@@ -118,7 +123,7 @@ public sealed class PacketService(
             Telemetry = UsageTelemetry(run, factorySettings),
             EvidenceRequired = missing,
             EvidenceServerProvides = settings.EvidenceRequired.Where(EvidenceKinds.ServerSatisfied.Contains).ToList(),
-            Packet = version.Markdown,
+            Packet = packet,
             EscalationAnswers = answers.ToList(),
             PreviousAttempt = await PreviousAttemptAsync(run, ct),
             HandoffNote = run.QueueNote,

@@ -107,6 +107,10 @@ public sealed class PostgresLocation
             CommandTimeout = 30,
             // A connection the server dropped (restart, failover) is noticed on the next use and retried.
             IncludeErrorDetail = false,
+            // A statement run twice on a server connection is prepared there and stays prepared while the pool keeps
+            // the connection (the hot reads and writes: see PreparedConnection); the least used of more give way.
+            MaxAutoPrepare = 64,
+            AutoPrepareMinUsages = 2,
         };
         if (SslMode is { } ssl)
             builder.SslMode = Enum.Parse<SslMode>(ssl, ignoreCase: true);
