@@ -50,6 +50,9 @@ internal static class HttpAgentsBench
             tokens.Add((agent.Name, token));
         }
 
+        // The per-token rate limit (600 a minute by default) would cap the evidence writers below at 10 calls a second
+        // each: the benchmark measures the ledger, so it raises the limit. The claims above never come near it.
+        await File.WriteAllTextAsync(ledger.Paths.FactoryConfig, "http:\n  rate_limit_per_minute: 1000000\n");
         await using var server = await HttpServer.StartAsync(FactoryCommand.ServeHttp(factory, ledger.LedgerFile));
         var claims = new ConcurrentBag<(string Agent, long Run, long Task)>();
         var errors = new ConcurrentBag<string>();
@@ -89,6 +92,15 @@ internal static class HttpAgentsBench
         }
         var peak = server.Memory().PeakMiB;
         var (readMs, readRate) = await WarmReadsAsync(server, tokens, claims, protocol, options, errors);
+        var writers = await HttpEvidenceWriters.MeasureAsync(
+            server,
+            tokens,
+            claims,
+            Path.GetDirectoryName(ledger.LedgerFile)!,
+            protocol,
+            options,
+            errors
+        );
 
         // The ledger's account of what the clients saw.
         var db = ledger.Db;
@@ -142,6 +154,7 @@ internal static class HttpAgentsBench
                 Note: "one SDK client, sequential: the HTTP stack's own cost per call (authentication, limits, the SDK)"
             ),
             new Figure("warm get_task_packet by id over HTTP, rate", "calls/s", readRate),
+            .. writers,
             Exact($"{n} agents over HTTP, double claims", doubles, $"{allRuns} runs on {distinctTasks} distinct tasks"),
             Exact(
                 $"{n} agents over HTTP, lost claims",

@@ -35,6 +35,8 @@ public sealed partial class BenchTests
         "4 agents over HTTP, double claims",
         "4 agents over HTTP, lost claims",
         "4 agents over HTTP, failed calls",
+        "4 agents over HTTP, record_evidence/s in total",
+        "4 agents over HTTP, record_evidence per fsync",
         "resident memory loaded, factory serve --http",
         "validation, job overhead beyond the command",
     ];
