@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Claims;
 using FactoryMcp.Ledger.Idempotency;
@@ -135,7 +136,9 @@ public sealed class EvidenceLedger(LedgerDatabase db, RunLedger runs, TaskLedger
             caller.Actor,
             async w =>
             {
-                var argsHash = idempotencyKey is null ? "" : IdempotencyKeys.HashArguments(input);
+                var argsHash = idempotencyKey is null
+                    ? ""
+                    : IdempotencyKeys.HashArguments(input, Audit.CanonicalLedgerJson.Default.EvidenceInput);
                 if (
                     idempotencyKey is not null
                     && await IdempotencyKeys.FindAsync<EvidenceReceipt>(
@@ -143,7 +146,8 @@ public sealed class EvidenceLedger(LedgerDatabase db, RunLedger runs, TaskLedger
                         caller,
                         "record_evidence",
                         idempotencyKey,
-                        argsHash
+                        argsHash,
+                        LedgerJson.Default.EvidenceReceipt
                     )
                         is { } earlier
                 )
@@ -202,19 +206,19 @@ public sealed class EvidenceLedger(LedgerDatabase db, RunLedger runs, TaskLedger
                     "evidence.recorded",
                     "run",
                     held.Id,
-                    new
+                    new JsonObject
                     {
-                        evidence_id = evidenceId,
-                        kind,
-                        origin = Origins.Agent,
-                        stage = input.Stage,
-                        blob_sha = blobSha,
+                        ["evidence_id"] = evidenceId,
+                        ["kind"] = kind,
+                        ["origin"] = Origins.Agent,
+                        ["stage"] = input.Stage,
+                        ["blob_sha"] = blobSha,
                     }
                 );
                 var lease = await RunLedger.RenewLeaseAsync(w, held, settings);
                 var present = await w.QueryAsync<string>(
                     PresentRequiredKinds,
-                    new { kinds = Json.Serialize(settings.EvidenceRequired), runId = held.Id }
+                    new { kinds = Json.Strings(settings.EvidenceRequired), runId = held.Id }
                 );
                 var receipt = new EvidenceReceipt(
                     evidenceId,
@@ -225,7 +229,15 @@ public sealed class EvidenceLedger(LedgerDatabase db, RunLedger runs, TaskLedger
                     lease is { } until ? Iso.Text(until) : ""
                 );
                 if (idempotencyKey is not null)
-                    await IdempotencyKeys.StoreAsync(w, caller, "record_evidence", idempotencyKey, argsHash, receipt);
+                    await IdempotencyKeys.StoreAsync(
+                        w,
+                        caller,
+                        "record_evidence",
+                        idempotencyKey,
+                        argsHash,
+                        receipt,
+                        LedgerJson.Default.EvidenceReceipt
+                    );
                 return receipt;
             },
             ct
@@ -262,7 +274,7 @@ public sealed class EvidenceLedger(LedgerDatabase db, RunLedger runs, TaskLedger
         settings.MissingEvidence(
             await db.QueryAsync<string>(
                 PresentRequiredKinds,
-                new { kinds = Json.Serialize(settings.EvidenceRequired), runId },
+                new { kinds = Json.Strings(settings.EvidenceRequired), runId },
                 ct
             )
         );
@@ -336,12 +348,12 @@ public sealed class EvidenceLedger(LedgerDatabase db, RunLedger runs, TaskLedger
             "evidence.observed",
             "run",
             runId,
-            new
+            new JsonObject
             {
-                evidence_id = id,
-                kind,
-                origin = Origins.Server,
-                blob_sha = blobSha,
+                ["evidence_id"] = id,
+                ["kind"] = kind,
+                ["origin"] = Origins.Server,
+                ["blob_sha"] = blobSha,
             }
         );
         return id;

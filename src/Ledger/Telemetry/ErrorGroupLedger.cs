@@ -70,7 +70,7 @@ public sealed class ErrorGroupLedger(LedgerDatabase db)
                 {
                     var known = await w.SingleOrDefaultAsync<ErrorGroupRow>(find, new { o.Fingerprint });
                     var exemplars = Json.Serialize(
-                        (known is null ? [] : Json.Deserialize<List<string>>(known.Exemplars))
+                        (known is null ? [] : Json.ReadStrings(known.Exemplars))
                             .Concat(o.TraceIds)
                             .Where(t => t.Length > 0)
                             .Distinct()

@@ -107,7 +107,7 @@ public sealed class DatasetExport(
                             d.Reason,
                             d.Question,
                             d.ResidualRisk,
-                            problems = Json.Deserialize<List<string>>(d.ProblemsJson),
+                            problems = Json.ReadStrings(d.ProblemsJson),
                         }),
                         verdicts = verdicts.Select(v => new
                         {

@@ -79,7 +79,7 @@ public sealed class SignalIntake(
     )
     {
         var lines = config.Lines;
-        var labels = Json.Deserialize<List<string>>(signal.LabelsJson);
+        var labels = Json.ReadStrings(signal.LabelsJson);
         var route = line is null
             ? SignalRouting.Choose(lines, labels, signal.Source)
             : SignalRouting.Forced(lines, line, labels);
