@@ -37,6 +37,36 @@ public static class Json
     /// <summary>Nodes as a JSON array node, in order.</summary>
     public static JsonArray Array(IEnumerable<JsonNode?> values) => new(values.ToArray());
 
+    /// <summary>
+    /// A node shaped as <see cref="Options"/> writes an object: members whose value is null dropped at every depth
+    /// (null items of an array stay, as there). Changes and returns <paramref name="node"/>.
+    /// </summary>
+    public static JsonObject WithoutNulls(JsonObject node)
+    {
+        Prune(node);
+        return node;
+    }
+
+    /// <summary>A node's compact JSON, null members omitted: the text <see cref="Options"/> gives the same shape.</summary>
+    public static string Compact(JsonObject node) => WithoutNulls(node).ToJsonString();
+
+    private static void Prune(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var name in obj.Where(p => p.Value is null).Select(p => p.Key).ToList())
+                    obj.Remove(name);
+                foreach (var (_, value) in obj)
+                    Prune(value);
+                break;
+            case JsonArray array:
+                foreach (var item in array)
+                    Prune(item);
+                break;
+        }
+    }
+
     [RequiresUnreferencedCode(Untyped)]
     [RequiresDynamicCode(Untyped)]
     public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Options);
@@ -54,6 +84,7 @@ public static class Json
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull
 )]
+[JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(List<string>))]
 [JsonSerializable(typeof(IReadOnlyList<string>))]
 [JsonSerializable(typeof(Packets.Packet))]

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Lines;
@@ -254,14 +256,14 @@ public sealed class SignalIntake(
     }
 
     private static string Gates(Packet p) =>
-        Json.Serialize(
-            new
+        Json.Compact(
+            new JsonObject
             {
-                p.Validation,
-                p.Reproduction,
-                p.Scope,
-                p.NonGoals,
-                p.FrontMatter,
+                ["validation"] = Json.Array(p.Validation),
+                ["reproduction"] = JsonSerializer.SerializeToNode(p.Reproduction, LedgerJson.Default.Reproduction),
+                ["scope"] = Json.Array(p.Scope),
+                ["non_goals"] = Json.Array(p.NonGoals),
+                ["front_matter"] = JsonSerializer.SerializeToNode(p.FrontMatter, LedgerJson.Default.PacketFrontMatter),
             }
         );
 
