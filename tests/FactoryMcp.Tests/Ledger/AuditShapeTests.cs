@@ -57,14 +57,12 @@ public sealed class AuditShapeTests
             scheduled_at = Iso.Text(At),
             roles,
             possible_duplicates = links
-                .Select(l =>
-                    new
-                    {
-                        kind = l.Kind,
-                        id = l.Id,
-                        similarity = Math.Round(l.Score, 4),
-                    }
-                )
+                .Select(l => new
+                {
+                    kind = l.Kind,
+                    id = l.Id,
+                    similarity = Math.Round(l.Score, 4),
+                })
                 .ToList(),
         };
 
@@ -141,7 +139,10 @@ public sealed class AuditShapeTests
                 )
             )
             .ToLowerInvariant();
-        Assert.Equal(reflectionHash, IdempotencyKeys.HashArguments(evidence, CanonicalLedgerJson.Default.EvidenceInput));
+        Assert.Equal(
+            reflectionHash,
+            IdempotencyKeys.HashArguments(evidence, CanonicalLedgerJson.Default.EvidenceInput)
+        );
     }
 
     [Fact]
@@ -155,17 +156,28 @@ public sealed class AuditShapeTests
             """{"evidence_id":8,"run_id":4,"kind":"log","still_required":["plan","reproduction"],"lease_expires_at":"2026-12-01T23:30:00.000Z"}""",
             Json.Serialize(receipt, LedgerJson.Default.EvidenceReceipt)
         );
-        Assert.Equal(JsonSerializer.Serialize(receipt, Json.Options), Json.Serialize(receipt, LedgerJson.Default.EvidenceReceipt));
-        Assert.Equal(JsonSerializer.Serialize(result, Json.Options), Json.Serialize(result, LedgerJson.Default.DeclarationResult));
+        Assert.Equal(
+            JsonSerializer.Serialize(receipt, Json.Options),
+            Json.Serialize(receipt, LedgerJson.Default.EvidenceReceipt)
+        );
+        Assert.Equal(
+            JsonSerializer.Serialize(result, Json.Options),
+            Json.Serialize(result, LedgerJson.Default.DeclarationResult)
+        );
         Assert.Equal(
             JsonSerializer.Serialize(declaration, Json.Options),
             Json.Serialize(declaration, LedgerJson.Default.DeclarationInput)
         );
-        Assert.Equal(declaration, Json.Deserialize(Json.Serialize(declaration, LedgerJson.Default.DeclarationInput), LedgerJson.Default.DeclarationInput));
+        Assert.Equal(
+            declaration,
+            Json.Deserialize(
+                Json.Serialize(declaration, LedgerJson.Default.DeclarationInput),
+                LedgerJson.Default.DeclarationInput
+            )
+        );
         Assert.Equal("""["a","b"]""", Json.Strings(["a", "b"]));
         Assert.Equal(["a", "b"], Json.ReadStrings("""["a","b"]"""));
     }
 
-    private static AuditRecord Record(JsonNode? change) =>
-        new(At, "human:ana", "signal.recorded", "signal", 4, change);
+    private static AuditRecord Record(JsonNode? change) => new(At, "human:ana", "signal.recorded", "signal", 4, change);
 }
