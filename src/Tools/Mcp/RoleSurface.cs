@@ -158,7 +158,7 @@ public static class RoleSurface
                 McpServerTool.Create(
                     method,
                     create,
-                    new McpServerToolCreateOptions { Services = services, SerializerOptions = ToolsJson.ToolOptions }
+                    new McpServerToolCreateOptions { Services = services, SerializerOptions = ToolOptions.Binding }
                 )
             );
         }

@@ -30,19 +30,22 @@ namespace FactoryMcp.Tools.Mcp;
 [JsonSerializable(typeof(DsseEnvelope))]
 [JsonSerializable(typeof(Content.Brief))]
 [JsonSerializable(typeof(Ledger.Lines.SandboxLimits))]
-internal sealed partial class ToolsJson : JsonSerializerContext
+internal sealed partial class ToolsJson : JsonSerializerContext;
+
+/// <summary>The serializer options every tool is registered with.</summary>
+internal static class ToolOptions
 {
     /// <summary>
     /// The options the SDK binds tool arguments with (<see cref="McpJsonUtilities.DefaultOptions"/>: its
-    /// source-generated protocol types and primitives), with this context after them for what they lack
+    /// source-generated protocol types and primitives), with <see cref="ToolsJson"/> after them for what they lack
     /// (<c>string[]</c>): given to every tool at registration, so binding never falls back to reflection.
     /// </summary>
-    public static JsonSerializerOptions ToolOptions { get; } = CreateToolOptions();
+    public static JsonSerializerOptions Binding { get; } = Create();
 
-    private static JsonSerializerOptions CreateToolOptions()
+    private static JsonSerializerOptions Create()
     {
         var options = new JsonSerializerOptions(McpJsonUtilities.DefaultOptions);
-        options.TypeInfoResolverChain.Add(Default);
+        options.TypeInfoResolverChain.Add(ToolsJson.Default);
         options.MakeReadOnly();
         return options;
     }
