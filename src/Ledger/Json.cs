@@ -50,6 +50,13 @@ public static class Json
     /// <summary>A node's compact JSON, null members omitted: the text <see cref="Options"/> gives the same shape.</summary>
     public static string Compact(JsonObject node) => WithoutNulls(node).ToJsonString();
 
+    /// <summary>An array's compact JSON, null members of its objects omitted.</summary>
+    public static string Compact(JsonArray node)
+    {
+        Prune(node);
+        return node.ToJsonString();
+    }
+
     private static void Prune(JsonNode? node)
     {
         switch (node)

@@ -67,7 +67,7 @@ internal sealed class HumanAdminTools(
                     )
             );
             items.Add(
-                new JsonObject
+(JsonNode?)new JsonObject
                 {
                     ["signal_id"] = s.Id,
                     ["key"] = s.Key,

@@ -80,7 +80,7 @@ internal sealed class HumanRecordTools(
             foreach (var link in links)
                 text.AppendLine($"  possible duplicate of {link.Describe()}");
             items.Add(
-                new JsonObject
+(JsonNode?)new JsonObject
                 {
                     ["signal_id"] = s.Id,
                     ["key"] = s.Key,

@@ -97,7 +97,7 @@ public sealed class AuditShapeTests
 
         Assert.Equal(Record(CanonicalJson.ToNode(anonymous)).Body(1), Record(built).Body(1));
         Assert.Contains(
-            "\"change\":{\"at\":\"2026-12-01T23:00:00+00:00\",\"big\":1152921504606846976,\"count\":2,\"ratio\":0.25}",
+            "\"change\":{\"at\":\"2026-12-01T23:00:00+00:00\",\"big\":1152921504606847000,\"count\":2,\"ratio\":0.25}",
             Record(built).Body(1)
         );
     }
