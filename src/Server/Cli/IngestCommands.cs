@@ -92,29 +92,30 @@ internal static class IngestCommands
                         if (parse.GetValue(json))
                         {
                             rows.Add(
-(JsonNode?)new JsonObject
-                                {
-                                    ["signal_id"] = s.Id,
-                                    ["key"] = s.Key,
-                                    ["title"] = s.Title,
-                                    ["status"] = s.Status,
-                                    ["reason"] = s.StatusReason,
-                                    ["task_id"] = task?.Id,
-                                    ["task_state"] = task?.State,
-                                    ["spec_job"] = task?.Line == LineCatalog.SpecLine,
-                                    ["duplicates"] = Json.Array(
-                                        links.Select(l =>
-                                            (JsonNode?)
-                                                new JsonObject
-                                                {
-                                                    ["kind"] = l.RelatedKind,
-                                                    ["id"] = l.RelatedId,
-                                                    ["state"] = l.State,
-                                                    ["similarity"] = l.Similarity,
-                                                }
-                                        )
-                                    ),
-                                }
+                                (JsonNode?)
+                                    new JsonObject
+                                    {
+                                        ["signal_id"] = s.Id,
+                                        ["key"] = s.Key,
+                                        ["title"] = s.Title,
+                                        ["status"] = s.Status,
+                                        ["reason"] = s.StatusReason,
+                                        ["task_id"] = task?.Id,
+                                        ["task_state"] = task?.State,
+                                        ["spec_job"] = task?.Line == LineCatalog.SpecLine,
+                                        ["duplicates"] = Json.Array(
+                                            links.Select(l =>
+                                                (JsonNode?)
+                                                    new JsonObject
+                                                    {
+                                                        ["kind"] = l.RelatedKind,
+                                                        ["id"] = l.RelatedId,
+                                                        ["state"] = l.State,
+                                                        ["similarity"] = l.Similarity,
+                                                    }
+                                            )
+                                        ),
+                                    }
                             );
                             continue;
                         }

@@ -67,16 +67,17 @@ internal sealed class HumanAdminTools(
                     )
             );
             items.Add(
-(JsonNode?)new JsonObject
-                {
-                    ["signal_id"] = s.Id,
-                    ["key"] = s.Key,
-                    ["created"] = outcome.Created,
-                    ["status"] = s.Status,
-                    ["task_id"] = outcome.Task?.Id,
-                    ["task_state"] = outcome.Task?.State,
-                    ["duplicates"] = outcome.Duplicates.Count,
-                }
+                (JsonNode?)
+                    new JsonObject
+                    {
+                        ["signal_id"] = s.Id,
+                        ["key"] = s.Key,
+                        ["created"] = outcome.Created,
+                        ["status"] = s.Status,
+                        ["task_id"] = outcome.Task?.Id,
+                        ["task_state"] = outcome.Task?.State,
+                        ["duplicates"] = outcome.Duplicates.Count,
+                    }
             );
         }
         return ToolReply.Of(new JsonObject { ["signals"] = items }, text.ToString());

@@ -80,29 +80,30 @@ internal sealed class HumanRecordTools(
             foreach (var link in links)
                 text.AppendLine($"  possible duplicate of {link.Describe()}");
             items.Add(
-(JsonNode?)new JsonObject
-                {
-                    ["signal_id"] = s.Id,
-                    ["key"] = s.Key,
-                    ["title"] = s.Title,
-                    ["status"] = s.Status,
-                    ["reason"] = s.StatusReason,
-                    ["task_id"] = task?.Id,
-                    ["task_state"] = task?.State,
-                    ["received_at"] = s.ReceivedAt,
-                    ["duplicates"] = Json.Array(
-                        links.Select(l =>
-                            (JsonNode?)
-                                new JsonObject
-                                {
-                                    ["kind"] = l.RelatedKind,
-                                    ["id"] = l.RelatedId,
-                                    ["state"] = l.State,
-                                    ["similarity"] = l.Similarity,
-                                }
-                        )
-                    ),
-                }
+                (JsonNode?)
+                    new JsonObject
+                    {
+                        ["signal_id"] = s.Id,
+                        ["key"] = s.Key,
+                        ["title"] = s.Title,
+                        ["status"] = s.Status,
+                        ["reason"] = s.StatusReason,
+                        ["task_id"] = task?.Id,
+                        ["task_state"] = task?.State,
+                        ["received_at"] = s.ReceivedAt,
+                        ["duplicates"] = Json.Array(
+                            links.Select(l =>
+                                (JsonNode?)
+                                    new JsonObject
+                                    {
+                                        ["kind"] = l.RelatedKind,
+                                        ["id"] = l.RelatedId,
+                                        ["state"] = l.State,
+                                        ["similarity"] = l.Similarity,
+                                    }
+                            )
+                        ),
+                    }
             );
         }
         return ToolReply.Of(
