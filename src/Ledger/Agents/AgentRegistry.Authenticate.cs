@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace FactoryMcp.Ledger.Agents;
 
 public sealed partial class AgentRegistry
@@ -88,7 +90,7 @@ public sealed partial class AgentRegistry
                         "agent.registered_on_first_contact",
                         "agent",
                         row.Id,
-                        new { name, role = Roles.Agent }
+                        new JsonObject { ["name"] = name, ["role"] = Roles.Agent }
                     );
                 return row;
             },

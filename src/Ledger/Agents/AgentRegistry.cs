@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Storage;
 
 namespace FactoryMcp.Ledger.Agents;
@@ -114,12 +115,12 @@ public sealed partial class AgentRegistry(LedgerDatabase db)
                         "agent.added",
                         "agent",
                         id,
-                        new
+                        new JsonObject
                         {
-                            name,
-                            role,
-                            verifier_role = verifierRole,
-                            pools,
+                            ["name"] = name,
+                            ["role"] = role,
+                            ["verifier_role"] = verifierRole,
+                            ["pools"] = Json.Array(pools),
                         }
                     );
                 }
@@ -144,12 +145,12 @@ public sealed partial class AgentRegistry(LedgerDatabase db)
                         "agent.token_issued",
                         "agent",
                         id,
-                        new
+                        new JsonObject
                         {
-                            name,
-                            role,
-                            verifier_role = verifierRole,
-                            pools,
+                            ["name"] = name,
+                            ["role"] = role,
+                            ["verifier_role"] = verifierRole,
+                            ["pools"] = Json.Array(pools),
                         }
                     );
                 }
@@ -189,7 +190,7 @@ public sealed partial class AgentRegistry(LedgerDatabase db)
                     new { now = w.NowText, id = existing.Id }
                 );
                 await w.ExecuteAsync("DELETE FROM pool_members WHERE agent_id = @id", new { id = existing.Id });
-                await w.AuditAsync("agent.revoked", "agent", existing.Id, new { name });
+                await w.AuditAsync("agent.revoked", "agent", existing.Id, new JsonObject { ["name"] = name });
             },
             ct
         );

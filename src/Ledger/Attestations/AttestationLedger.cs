@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Storage;
 
 namespace FactoryMcp.Ledger.Attestations;
@@ -41,7 +42,12 @@ public sealed class AttestationLedger(LedgerDatabase db)
                 );
                 if (added == 0)
                     return false;
-                await w.AuditAsync("run.attested", "run", runId, new { head_sha = headSha, key_id = keyId });
+                await w.AuditAsync(
+                    "run.attested",
+                    "run",
+                    runId,
+                    new JsonObject { ["head_sha"] = headSha, ["key_id"] = keyId }
+                );
                 return true;
             },
             ct

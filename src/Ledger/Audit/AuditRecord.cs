@@ -13,7 +13,7 @@ public sealed record AuditRecord(
     string Action,
     string Entity,
     long? EntityId,
-    object Change,
+    JsonNode? Change,
     IReadOnlyDictionary<string, string?>? Rows = null
 )
 {
@@ -27,8 +27,7 @@ public sealed record AuditRecord(
             ["action"] = Action,
             ["entity"] = Entity,
             ["entity_id"] = EntityId,
-            ["change"] =
-                Change as JsonNode ?? System.Text.Json.JsonSerializer.SerializeToNode(Change, CanonicalJson.Options),
+            ["change"] = Change?.DeepClone(),
         };
         // Absent when the write touched no audited row, so records from before migration 0010 read the same.
         if (Rows is { Count: > 0 })

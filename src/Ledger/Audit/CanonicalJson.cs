@@ -1,7 +1,10 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace FactoryMcp.Ledger.Audit;
 
@@ -17,9 +20,20 @@ public static class CanonicalJson
         DictionaryKeyPolicy = null,
     };
 
+    /// <summary>Serializes a value of a registered type (see <see cref="CanonicalLedgerJson"/>) and canonicalizes it.</summary>
+    public static string Serialize<T>(T value, JsonTypeInfo<T> type) =>
+        Canonicalize(JsonSerializer.SerializeToNode(value, type));
+
     /// <summary>Serializes any value (anonymous objects included) and canonicalizes the result.</summary>
-    public static string Serialize(object? value) =>
-        Canonicalize(value as JsonNode ?? JsonSerializer.SerializeToNode(value, Options));
+    [RequiresUnreferencedCode(Json.Untyped)]
+    [RequiresDynamicCode(Json.Untyped)]
+    public static string Serialize(object? value) => Canonicalize(ToNode(value));
+
+    /// <summary>A change as the audit stores it: a node as it is (a copy), anything else serialized by reflection.</summary>
+    [RequiresUnreferencedCode(Json.Untyped)]
+    [RequiresDynamicCode(Json.Untyped)]
+    internal static JsonNode? ToNode(object? value) =>
+        value is JsonNode node ? node.DeepClone() : JsonSerializer.SerializeToNode(value, Options);
 
     public static string Canonicalize(JsonNode? node)
     {
@@ -70,13 +84,22 @@ public static class CanonicalJson
         switch (value.GetValueKind())
         {
             case JsonValueKind.String:
-                WriteString(sb, value.GetValue<string>());
+                // A node built in code may hold a DateTimeOffset, a Guid...: read its JSON text back as a string.
+                WriteString(
+                    sb,
+                    value.TryGetValue<string>(out var text)
+                        ? text
+                        : JsonSerializer.Deserialize(value.ToJsonString(), CanonicalLedgerJson.Default.String)!
+                );
                 break;
             case JsonValueKind.Number:
                 if (value.TryGetValue<long>(out var integer) && Math.Abs(integer) < (1L << 53))
                     sb.Append(integer.ToString(CultureInfo.InvariantCulture));
+                else if (value.TryGetValue<double>(out var number))
+                    sb.Append(FormatNumber(number));
                 else
-                    sb.Append(FormatNumber(value.GetValue<double>()));
+                    // A node built in code may hold an int, a decimal...: its JSON text, read as JSON reads it.
+                    WriteNumber(sb, value.ToJsonString());
                 break;
             case JsonValueKind.True:
                 sb.Append("true");
@@ -88,6 +111,17 @@ public static class CanonicalJson
                 sb.Append("null");
                 break;
         }
+    }
+
+    private static void WriteNumber(StringBuilder sb, string json)
+    {
+        if (
+            long.TryParse(json, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer)
+            && Math.Abs(integer) < (1L << 53)
+        )
+            sb.Append(integer.ToString(CultureInfo.InvariantCulture));
+        else
+            sb.Append(FormatNumber(double.Parse(json, NumberStyles.Float, CultureInfo.InvariantCulture)));
     }
 
     /// <summary>ECMAScript Number.prototype.toString for finite doubles, as RFC 8785 section 3.2.2.3 requires.</summary>
@@ -172,3 +206,13 @@ public static class CanonicalJson
         sb.Append('"');
     }
 }
+
+/// <summary>
+/// Source-generated metadata for what the ledger canonicalizes (idempotency argument hashes): snake_case names,
+/// nulls written, as <see cref="CanonicalJson.Options"/>.
+/// </summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(Evidence.EvidenceInput))]
+[JsonSerializable(typeof(Declarations.DeclarationInput))]
+public sealed partial class CanonicalLedgerJson : JsonSerializerContext;

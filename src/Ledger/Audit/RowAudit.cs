@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Storage;
 
 namespace FactoryMcp.Ledger.Audit;
@@ -147,7 +148,11 @@ internal static class RowAudit
                 "ledger.rows_baselined",
                 "ledger",
                 null,
-                new { part = ++parts, reason = "rows present when the row audit (migration 0010) was added" },
+                new JsonObject
+                {
+                    ["part"] = ++parts,
+                    ["reason"] = "rows present when the row audit (migration 0010) was added",
+                },
                 new SortedDictionary<string, string?>(
                     chunk.ToDictionary(r => r.Name, r => (string?)r.Digest, StringComparer.Ordinal),
                     StringComparer.Ordinal

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Dispatch;
 using FactoryMcp.Ledger.Lifecycle;
@@ -51,7 +52,7 @@ public sealed partial class ClaimLedger
                     run.Id,
                     RunStates.HandedOff,
                     "run.handed_off",
-                    new { target = resolved, note },
+                    new JsonObject { ["target"] = resolved, ["note"] = note },
                     closeReason: $"handed off to {resolved}"
                 );
                 await StateMachine.MoveTaskAsync(
@@ -59,7 +60,7 @@ public sealed partial class ClaimLedger
                     taskId,
                     TaskStates.Ready,
                     "task.handed_off",
-                    new { from_run = run.Id, target = resolved }
+                    new JsonObject { ["from_run"] = run.Id, ["target"] = resolved }
                 );
                 await TaskLedger.EnqueueAsync(w, taskId, resolved, task.Priority, w.Now, note: note);
                 return (

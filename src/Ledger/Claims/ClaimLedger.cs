@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Lifecycle;
 using FactoryMcp.Ledger.Runs;
@@ -235,14 +236,14 @@ public sealed partial class ClaimLedger(LedgerDatabase db, LeaseSweeper leases)
                     "run.claimed",
                     "run",
                     runId,
-                    new
+                    new JsonObject
                     {
-                        state = RunStates.Open,
-                        task_id = task.Id,
-                        agent = caller.Name,
-                        target = picked.Target,
-                        start_sha = startSha,
-                        previous_run_id = previous?.Id,
+                        ["state"] = RunStates.Open,
+                        ["task_id"] = task.Id,
+                        ["agent"] = caller.Name,
+                        ["target"] = picked.Target,
+                        ["start_sha"] = startSha,
+                        ["previous_run_id"] = previous?.Id,
                     }
                 );
                 await StateMachine.MoveTaskAsync(
@@ -250,7 +251,7 @@ public sealed partial class ClaimLedger(LedgerDatabase db, LeaseSweeper leases)
                     task.Id,
                     TaskStates.Running,
                     "task.claimed",
-                    new { run_id = runId, agent = caller.Name }
+                    new JsonObject { ["run_id"] = runId, ["agent"] = caller.Name }
                 );
                 var run = await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @runId", new { runId });
                 return new ClaimOutcome(ClaimOutcome.Claimed, run, await TaskLedger.RequireAsync(w, task.Id));
@@ -284,7 +285,12 @@ public sealed partial class ClaimLedger(LedgerDatabase db, LeaseSweeper leases)
                     "UPDATE agents SET last_seen_at = @now WHERE id = @agentId",
                     new { now = w.NowText, agentId = caller.AgentId }
                 );
-                await w.AuditAsync("run.lease_started", "run", runId, new { lease_expires_at = Iso.Text(until) });
+                await w.AuditAsync(
+                    "run.lease_started",
+                    "run",
+                    runId,
+                    new JsonObject { ["lease_expires_at"] = Iso.Text(until) }
+                );
                 return (await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @runId", new { runId }))!;
             },
             ct
@@ -305,10 +311,16 @@ public sealed partial class ClaimLedger(LedgerDatabase db, LeaseSweeper leases)
                     runId,
                     RunStates.Cancelled,
                     "run.claim_released",
-                    new { reason },
+                    new JsonObject { ["reason"] = reason },
                     closeReason: reason
                 );
-                await StateMachine.MoveTaskAsync(w, task.Id, TaskStates.Ready, "task.requeued", new { reason });
+                await StateMachine.MoveTaskAsync(
+                    w,
+                    task.Id,
+                    TaskStates.Ready,
+                    "task.requeued",
+                    new JsonObject { ["reason"] = reason }
+                );
                 await TaskLedger.EnqueueAsync(w, task.Id, run.QueueTarget, task.Priority, w.Now, note: reason);
             },
             ct

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Lifecycle;
 using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Storage;
@@ -72,11 +73,17 @@ public sealed class LeaseSweeper(LedgerDatabase db)
                             runId,
                             RunStates.Cancelled,
                             "run.claim_abandoned",
-                            new { lease_expires_at = Iso.Text(expires) },
+                            new JsonObject { ["lease_expires_at"] = Iso.Text(expires) },
                             closeReason: "claim abandoned"
                         );
                         var held = await TaskLedger.RequireAsync(w, run.TaskId);
-                        await StateMachine.MoveTaskAsync(w, held.Id, TaskStates.Ready, "task.requeued", new { reason });
+                        await StateMachine.MoveTaskAsync(
+                            w,
+                            held.Id,
+                            TaskStates.Ready,
+                            "task.requeued",
+                            new JsonObject { ["reason"] = reason }
+                        );
                         await TaskLedger.EnqueueAsync(w, held.Id, run.QueueTarget, held.Priority, w.Now, note: reason);
                         return;
                     }
@@ -85,7 +92,7 @@ public sealed class LeaseSweeper(LedgerDatabase db)
                         runId,
                         RunStates.Expired,
                         "run.lease_expired",
-                        new { lease_expires_at = Iso.Text(expires) },
+                        new JsonObject { ["lease_expires_at"] = Iso.Text(expires) },
                         closeReason: "lease expired"
                     );
                     await Requeue.AfterFailureAsync(w, run, $"the lease of run {runId} expired at {Iso.Text(expires)}");

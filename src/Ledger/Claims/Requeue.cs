@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Escalations;
 using FactoryMcp.Ledger.Lifecycle;
 using FactoryMcp.Ledger.Runs;
@@ -30,7 +31,13 @@ internal static class Requeue
             await EscalationLedger.RaiseAsync(w, task.Id, run.Id, question);
             return;
         }
-        await StateMachine.MoveTaskAsync(w, task.Id, TaskStates.Ready, "task.requeued", new { attempts, why });
+        await StateMachine.MoveTaskAsync(
+            w,
+            task.Id,
+            TaskStates.Ready,
+            "task.requeued",
+            new JsonObject { ["attempts"] = attempts, ["why"] = why }
+        );
         var backoff = TimeSpan.FromSeconds(Math.Min(3600, 30 * Math.Pow(2, attempts - 1)));
         await TaskLedger.EnqueueAsync(w, task.Id, run.QueueTarget, task.Priority, w.Now + backoff, note: why);
     }
@@ -67,7 +74,7 @@ internal static class Requeue
             run.Id,
             RunStates.Superseded,
             "run.superseded",
-            new { by = "rework", requested_by = requestedBy },
+            new JsonObject { ["by"] = "rework", ["requested_by"] = requestedBy },
             closeReason: $"rework requested by {requestedBy}"
         );
         await StateMachine.MoveTaskAsync(
@@ -75,11 +82,11 @@ internal static class Requeue
             task.Id,
             TaskStates.Ready,
             "task.rework",
-            new
+            new JsonObject
             {
-                run_id = run.Id,
-                reworks,
-                requested_by = requestedBy,
+                ["run_id"] = run.Id,
+                ["reworks"] = reworks,
+                ["requested_by"] = requestedBy,
             }
         );
         var note =

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Storage;
 
@@ -93,12 +94,12 @@ public sealed class DraftLedger(LedgerDatabase db)
                         "draft.created",
                         "draft",
                         id,
-                        new
+                        new JsonObject
                         {
-                            event_id = eventId,
-                            kind,
-                            author,
-                            redactions = clean.Count,
+                            ["event_id"] = eventId,
+                            ["kind"] = kind,
+                            ["author"] = author,
+                            ["redactions"] = clean.Count,
                         }
                     );
                     return (
@@ -121,12 +122,12 @@ public sealed class DraftLedger(LedgerDatabase db)
                     "draft.replaced",
                     "draft",
                     existing.Id,
-                    new
+                    new JsonObject
                     {
-                        event_id = eventId,
-                        kind,
-                        author,
-                        redactions = clean.Count,
+                        ["event_id"] = eventId,
+                        ["kind"] = kind,
+                        ["author"] = author,
+                        ["redactions"] = clean.Count,
                     }
                 );
                 return (
@@ -165,7 +166,7 @@ public sealed class DraftLedger(LedgerDatabase db)
                 );
                 if (changed == 0)
                     throw new LedgerException($"There is no draft {draftId}; `factory drafts` lists them.");
-                await w.AuditAsync("draft.decided", "draft", draftId, new { status });
+                await w.AuditAsync("draft.decided", "draft", draftId, new JsonObject { ["status"] = status });
                 return (
                     await w.SingleOrDefaultAsync<DraftRow>(DraftRow.Select + " WHERE id = @draftId", new { draftId })
                 )!;
@@ -227,7 +228,7 @@ public sealed class DraftLedger(LedgerDatabase db)
                     "INSERT INTO content_jobs (event_id, task_id) VALUES (@eventId, @taskId)",
                     new { eventId, taskId }
                 );
-                await w.AuditAsync("content.packet", "task", taskId, new { event_id = eventId });
+                await w.AuditAsync("content.packet", "task", taskId, new JsonObject { ["event_id"] = eventId });
             },
             ct
         );

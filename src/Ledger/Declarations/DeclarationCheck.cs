@@ -10,5 +10,5 @@ namespace FactoryMcp.Ledger.Declarations;
 public sealed record DeclarationCheck(DeclarationInput Input, RunRow Run, bool NeedsValidation)
 {
     /// <summary>Identifies this very declaration: calling again with the same arguments finds its validation job.</summary>
-    public string ArgsHash => IdempotencyKeys.HashArguments(Input);
+    public string ArgsHash => IdempotencyKeys.HashArguments(Input, Audit.CanonicalLedgerJson.Default.DeclarationInput);
 }

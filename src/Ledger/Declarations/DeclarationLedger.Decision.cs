@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Claims;
 using FactoryMcp.Ledger.Escalations;
 using FactoryMcp.Ledger.Lifecycle;
@@ -122,11 +123,11 @@ public sealed partial class DeclarationLedger
             run.Id,
             RunStates.Accepted,
             "run.accepted",
-            new
+            new JsonObject
             {
-                head_sha = head,
-                declaration_id = declarationId,
-                job_id = validated.JobId,
+                ["head_sha"] = head,
+                ["declaration_id"] = declarationId,
+                ["job_id"] = validated.JobId,
             }
         );
         var taskState =
@@ -138,12 +139,12 @@ public sealed partial class DeclarationLedger
             task.Id,
             taskState,
             "task.declared",
-            new
+            new JsonObject
             {
-                run_id = run.Id,
-                declared = TerminalStates.PrReady,
-                job_id = validated.JobId,
-                review_reason = validated.ReviewReason,
+                ["run_id"] = run.Id,
+                ["declared"] = TerminalStates.PrReady,
+                ["job_id"] = validated.JobId,
+                ["review_reason"] = validated.ReviewReason,
             }
         );
         var message = taskState switch
@@ -174,11 +175,11 @@ public sealed partial class DeclarationLedger
             run.Id,
             RunStates.NoOp,
             "run.no_op",
-            new
+            new JsonObject
             {
-                reason = input.Reason,
-                declaration_id = declarationId,
-                job_id = validated?.JobId,
+                ["reason"] = input.Reason,
+                ["declaration_id"] = declarationId,
+                ["job_id"] = validated?.JobId,
             },
             closeReason: input.Reason
         );
@@ -188,11 +189,11 @@ public sealed partial class DeclarationLedger
             task.Id,
             taskState,
             "task.no_op",
-            new
+            new JsonObject
             {
-                run_id = run.Id,
-                reason = input.Reason,
-                job_id = validated?.JobId,
+                ["run_id"] = run.Id,
+                ["reason"] = input.Reason,
+                ["job_id"] = validated?.JobId,
             }
         );
         // A spec job's NO_OP (duplicate, not_actionable, …) closes the signal it was about.
@@ -224,7 +225,7 @@ public sealed partial class DeclarationLedger
             run.Id,
             RunStates.Escalated,
             "run.escalated",
-            new { question = input.Question, declaration_id = declarationId },
+            new JsonObject { ["question"] = input.Question, ["declaration_id"] = declarationId },
             closeReason: "escalated"
         );
         await EscalationLedger.RaiseAsync(w, task.Id, run.Id, input.Question!);
@@ -247,7 +248,7 @@ public sealed partial class DeclarationLedger
             run.Id,
             RunStates.Failed,
             "run.failed",
-            new { detail = input.Reason ?? input.Summary, declaration_id = declarationId },
+            new JsonObject { ["detail"] = input.Reason ?? input.Summary, ["declaration_id"] = declarationId },
             closeReason: input.Reason ?? input.Summary
         );
         await Requeue.AfterFailureAsync(w, run, $"RETRYABLE_FAILURE: {input.Reason ?? input.Summary}");
@@ -279,14 +280,14 @@ public sealed partial class DeclarationLedger
                 run.Id,
                 RunStates.Open,
                 "run.validation_refused",
-                new { job_id = validated?.JobId }
+                new JsonObject { ["job_id"] = validated?.JobId }
             );
             await StateMachine.MoveTaskAsync(
                 w,
                 task.Id,
                 TaskStates.Running,
                 "task.validation_refused",
-                new { run_id = run.Id, job_id = validated?.JobId }
+                new JsonObject { ["run_id"] = run.Id, ["job_id"] = validated?.JobId }
             );
             run = await RunLedger.RequireAsync(w, run.Id);
         }
@@ -325,7 +326,7 @@ public sealed partial class DeclarationLedger
                 run.Id,
                 RunStates.Escalated,
                 "run.refusals_exhausted",
-                new { refusals },
+                new JsonObject { ["refusals"] = refusals },
                 closeReason: "max_refusals reached"
             );
             await EscalationLedger.RaiseAsync(
@@ -368,7 +369,7 @@ public sealed partial class DeclarationLedger
                 input.HeadCommit,
                 input.ResidualRisk,
                 outcome,
-                problems = Json.Serialize(problems),
+                problems = Json.Strings(problems),
                 actor = w.Actor,
                 now = w.NowText,
             }
@@ -377,11 +378,11 @@ public sealed partial class DeclarationLedger
             "declaration." + outcome,
             "run",
             input.RunId,
-            new
+            new JsonObject
             {
-                declaration_id = id,
-                declared = input.State,
-                problems,
+                ["declaration_id"] = id,
+                ["declared"] = input.State,
+                ["problems"] = Json.Array(problems),
             }
         );
         return id;

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Lifecycle;
 using FactoryMcp.Ledger.Runs;
@@ -20,7 +21,7 @@ public sealed class EscalationLedger(LedgerDatabase db)
             taskId,
             TaskStates.Escalated,
             "task.escalated",
-            new { run_id = runId, question }
+            new JsonObject { ["run_id"] = runId, ["question"] = question }
         );
         await w.ExecuteAsync(
             """
@@ -131,11 +132,11 @@ public sealed class EscalationLedger(LedgerDatabase db)
                         taskId,
                         TaskStates.Cancelled,
                         "task.escalation_answered",
-                        new
+                        new JsonObject
                         {
-                            escalation_id = open?.Id,
-                            action,
-                            answer,
+                            ["escalation_id"] = open?.Id,
+                            ["action"] = action,
+                            ["answer"] = answer,
                         }
                     );
                 }
@@ -147,7 +148,7 @@ public sealed class EscalationLedger(LedgerDatabase db)
                             latest.Id,
                             RunStates.Superseded,
                             "run.superseded",
-                            new { by = "escalation answer" },
+                            new JsonObject { ["by"] = "escalation answer" },
                             closeReason: "superseded after an escalation was answered"
                         );
                     await w.ExecuteAsync(
@@ -159,11 +160,11 @@ public sealed class EscalationLedger(LedgerDatabase db)
                         taskId,
                         TaskStates.Ready,
                         "task.escalation_answered",
-                        new
+                        new JsonObject
                         {
-                            escalation_id = open?.Id,
-                            action,
-                            answer,
+                            ["escalation_id"] = open?.Id,
+                            ["action"] = action,
+                            ["answer"] = answer,
                         }
                     );
                     await TaskLedger.EnqueueAsync(

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Claims;
 using FactoryMcp.Ledger.Idempotency;
@@ -135,7 +136,9 @@ public sealed class EvidenceLedger(LedgerDatabase db, RunLedger runs, TaskLedger
             caller.Actor,
             async w =>
             {
-                var argsHash = idempotencyKey is null ? "" : IdempotencyKeys.HashArguments(input);
+                var argsHash = idempotencyKey is null
+                    ? ""
+                    : IdempotencyKeys.HashArguments(input, Audit.CanonicalLedgerJson.Default.EvidenceInput);
                 if (
                     idempotencyKey is not null
                     && await IdempotencyKeys.FindAsync<EvidenceReceipt>(
@@ -143,7 +146,8 @@ public sealed class EvidenceLedger(LedgerDatabase db, RunLedger runs, TaskLedger
                         caller,
                         "record_evidence",
                         idempotencyKey,
-                        argsHash
+                        argsHash,
+                        LedgerJson.Default.EvidenceReceipt
                     )
                         is { } earlier
                 )
@@ -197,13 +201,13 @@ public sealed class EvidenceLedger(LedgerDatabase db, RunLedger runs, TaskLedger
                     "evidence.recorded",
                     "run",
                     held.Id,
-                    new
+                    new JsonObject
                     {
-                        evidence_id = evidenceId,
-                        kind,
-                        origin = Origins.Agent,
-                        stage = input.Stage,
-                        blob_sha = blobSha,
+                        ["evidence_id"] = evidenceId,
+                        ["kind"] = kind,
+                        ["origin"] = Origins.Agent,
+                        ["stage"] = input.Stage,
+                        ["blob_sha"] = blobSha,
                     }
                 );
                 var lease = await RunLedger.RenewLeaseAsync(w, held, settings);
@@ -211,7 +215,7 @@ public sealed class EvidenceLedger(LedgerDatabase db, RunLedger runs, TaskLedger
                 await using (
                     var reader = await w.Prepared(
                             PresentRequiredKinds.For(w.Engine),
-                            ("kinds", Json.Serialize(settings.EvidenceRequired)),
+                            ("kinds", Json.Strings(settings.EvidenceRequired)),
                             ("runId", held.Id)
                         )
                         .ExecuteReaderAsync(w.Cancellation)
@@ -227,7 +231,15 @@ public sealed class EvidenceLedger(LedgerDatabase db, RunLedger runs, TaskLedger
                     lease is { } until ? Iso.Text(until) : ""
                 );
                 if (idempotencyKey is not null)
-                    await IdempotencyKeys.StoreAsync(w, caller, "record_evidence", idempotencyKey, argsHash, receipt);
+                    await IdempotencyKeys.StoreAsync(
+                        w,
+                        caller,
+                        "record_evidence",
+                        idempotencyKey,
+                        argsHash,
+                        receipt,
+                        LedgerJson.Default.EvidenceReceipt
+                    );
                 return receipt;
             },
             ct
@@ -275,7 +287,7 @@ public sealed class EvidenceLedger(LedgerDatabase db, RunLedger runs, TaskLedger
                     await using var reader = await c.Bind(
                             PresentRequiredKinds.For(db.Engine),
                             null,
-                            ("kinds", Json.Serialize(settings.EvidenceRequired)),
+                            ("kinds", Json.Strings(settings.EvidenceRequired)),
                             ("runId", runId)
                         )
                         .ExecuteReaderAsync(ct);
@@ -356,12 +368,12 @@ public sealed class EvidenceLedger(LedgerDatabase db, RunLedger runs, TaskLedger
             "evidence.observed",
             "run",
             runId,
-            new
+            new JsonObject
             {
-                evidence_id = id,
-                kind,
-                origin = Origins.Server,
-                blob_sha = blobSha,
+                ["evidence_id"] = id,
+                ["kind"] = kind,
+                ["origin"] = Origins.Server,
+                ["blob_sha"] = blobSha,
             }
         );
         return id;

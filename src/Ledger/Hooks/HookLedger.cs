@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Storage;
 
 namespace FactoryMcp.Ledger.Hooks;
@@ -119,13 +120,13 @@ public sealed class HookLedger(LedgerDatabase db)
                     "pull_request.merged",
                     "merged_pull_request",
                     id,
-                    new
+                    new JsonObject
                     {
-                        repo = pull.Repo,
-                        number = pull.Number,
-                        head_sha = pull.HeadSha,
-                        merge_sha = pull.MergeSha,
-                        delivery_id = deliveryId,
+                        ["repo"] = pull.Repo,
+                        ["number"] = pull.Number,
+                        ["head_sha"] = pull.HeadSha,
+                        ["merge_sha"] = pull.MergeSha,
+                        ["delivery_id"] = deliveryId,
                     }
                 );
                 return true;

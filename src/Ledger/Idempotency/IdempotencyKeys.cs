@@ -12,13 +12,20 @@ namespace FactoryMcp.Ledger.Idempotency;
 /// </summary>
 public static class IdempotencyKeys
 {
-    public static string HashArguments(object arguments) =>
+    public static string HashArguments<T>(T arguments, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>
         Convert
-            .ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(CanonicalJson.Serialize(arguments))))
+            .ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(CanonicalJson.Serialize(arguments, type))))
             .ToLowerInvariant();
 
     /// <summary>The stored result for this key, or null when the key is new. Call inside the operation's write.</summary>
-    public static async Task<T?> FindAsync<T>(LedgerWrite w, Caller caller, string tool, string key, string argsHash)
+    public static async Task<T?> FindAsync<T>(
+        LedgerWrite w,
+        Caller caller,
+        string tool,
+        string key,
+        string argsHash,
+        System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type
+    )
         where T : class
     {
         RequireValid(key);
@@ -37,7 +44,7 @@ public static class IdempotencyKeys
             throw new LedgerException(
                 $"idempotency_key '{key}' was already used for {tool} with different arguments; nothing was changed. Use a new key for a new request."
             );
-        return Json.Deserialize<T>(found.ResultJson);
+        return Json.Deserialize(found.ResultJson, type);
     }
 
     public static async Task StoreAsync<T>(
@@ -46,7 +53,8 @@ public static class IdempotencyKeys
         string tool,
         string key,
         string argsHash,
-        T result
+        T result,
+        System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type
     )
     {
         await w.ExecuteAsync(
@@ -59,7 +67,7 @@ public static class IdempotencyKeys
                 tool,
                 key,
                 argsHash,
-                result = Json.Serialize(result),
+                result = Json.Serialize(result, type),
                 now = w.NowText,
             }
         );

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Tasks;
@@ -40,12 +41,12 @@ public sealed partial class LessonLedger(LedgerDatabase db)
             "feedback.recorded",
             "task",
             taskId,
-            new
+            new JsonObject
             {
-                feedback_id = id,
-                run_id = runId,
-                kind,
-                author,
+                ["feedback_id"] = id,
+                ["run_id"] = runId,
+                ["kind"] = kind,
+                ["author"] = author,
             }
         );
         return id;
@@ -101,7 +102,12 @@ public sealed partial class LessonLedger(LedgerDatabase db)
                         now = w.NowText,
                     }
                 );
-                await w.AuditAsync("lesson.promoted", "lesson", id, new { line = task.Line, feedback_id = feedbackId });
+                await w.AuditAsync(
+                    "lesson.promoted",
+                    "lesson",
+                    id,
+                    new JsonObject { ["line"] = task.Line, ["feedback_id"] = feedbackId }
+                );
                 return (await w.SingleOrDefaultAsync<LessonRow>(LessonRow.Select + " WHERE id = @id", new { id }))!;
             },
             ct
@@ -131,7 +137,7 @@ public sealed partial class LessonLedger(LedgerDatabase db)
                 );
                 if (changed == 0)
                     throw new LedgerException($"Lesson {lessonId} is already retired; nothing changed.");
-                await w.AuditAsync("lesson.retired", "lesson", lessonId, new { line = lesson.Line });
+                await w.AuditAsync("lesson.retired", "lesson", lessonId, new JsonObject { ["line"] = lesson.Line });
                 return lesson;
             },
             ct

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Storage;
 
 namespace FactoryMcp.Ledger.Lifecycle;
@@ -110,7 +111,7 @@ public static class StateMachine
         long taskId,
         string to,
         string action,
-        object? details = null
+        JsonObject? details = null
     )
     {
         var from =
@@ -141,11 +142,11 @@ public static class StateMachine
             action,
             "task",
             taskId,
-            new
+            new JsonObject
             {
-                from,
-                state = to,
-                details,
+                ["from"] = from,
+                ["state"] = to,
+                ["details"] = details,
             }
         );
         return from;
@@ -157,7 +158,7 @@ public static class StateMachine
         long runId,
         string to,
         string action,
-        object? details = null,
+        JsonObject? details = null,
         string? closeReason = null
     )
     {
@@ -198,11 +199,11 @@ public static class StateMachine
             action,
             "run",
             runId,
-            new
+            new JsonObject
             {
-                from,
-                state = to,
-                details,
+                ["from"] = from,
+                ["state"] = to,
+                ["details"] = details,
             }
         );
         return from;

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Ledger.Lifecycle;
@@ -225,15 +226,15 @@ public sealed class PullVerificationLedger(LedgerDatabase db)
                     "pull_request.verification_started",
                     "task",
                     taskId,
-                    new
+                    new JsonObject
                     {
-                        repository = pull.Repository,
-                        number = pull.Number,
-                        head_sha = pull.HeadSha,
-                        base_sha = pull.BaseSha,
-                        run_id = runId,
-                        state = TaskStates.AwaitingVerification,
-                        verifiers = settings.Verifiers,
+                        ["repository"] = pull.Repository,
+                        ["number"] = pull.Number,
+                        ["head_sha"] = pull.HeadSha,
+                        ["base_sha"] = pull.BaseSha,
+                        ["run_id"] = runId,
+                        ["state"] = TaskStates.AwaitingVerification,
+                        ["verifiers"] = Json.Array(settings.Verifiers),
                     }
                 );
                 return (
@@ -273,12 +274,14 @@ public sealed class PullVerificationLedger(LedgerDatabase db)
             task.Id,
             TaskStates.NoOp,
             "task.pull_request_verified",
-            new
+            new JsonObject
             {
-                run_id = run.Id,
-                repository = pull.Repository,
-                number = pull.Number,
-                verdicts = verdicts.Select(v => new { v.Role, v.Verdict }),
+                ["run_id"] = run.Id,
+                ["repository"] = pull.Repository,
+                ["number"] = pull.Number,
+                ["verdicts"] = Json.Array(
+                    verdicts.Select(v => (JsonNode?)new JsonObject { ["role"] = v.Role, ["verdict"] = v.Verdict })
+                ),
             }
         );
         return (
@@ -306,7 +309,7 @@ public sealed class PullVerificationLedger(LedgerDatabase db)
                     posted ? "pull_request.comment_posted" : "pull_request.comment_not_posted",
                     "pull_verification",
                     id,
-                    new { note }
+                    new JsonObject { ["note"] = note }
                 );
             },
             ct

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Claims;
 using FactoryMcp.Ledger.Lessons;
@@ -91,11 +92,11 @@ public sealed class ReviewLedger(LedgerDatabase db)
                     "review.recorded",
                     "run",
                     runId,
-                    new
+                    new JsonObject
                     {
-                        review_id = id,
-                        outcome,
-                        reviewed_sha = run.HeadSha,
+                        ["review_id"] = id,
+                        ["outcome"] = outcome,
+                        ["reviewed_sha"] = run.HeadSha,
                     }
                 );
                 if (!string.IsNullOrWhiteSpace(feedback))
@@ -117,11 +118,11 @@ public sealed class ReviewLedger(LedgerDatabase db)
                             task.Id,
                             state,
                             "task.reviewed",
-                            new
+                            new JsonObject
                             {
-                                run_id = runId,
-                                outcome,
-                                reviewed_sha = run.HeadSha,
+                                ["run_id"] = runId,
+                                ["outcome"] = outcome,
+                                ["reviewed_sha"] = run.HeadSha,
                             }
                         );
                         break;
@@ -135,7 +136,7 @@ public sealed class ReviewLedger(LedgerDatabase db)
                             task.Id,
                             state,
                             "task.reviewed",
-                            new { run_id = runId, outcome }
+                            new JsonObject { ["run_id"] = runId, ["outcome"] = outcome }
                         );
                         break;
                 }

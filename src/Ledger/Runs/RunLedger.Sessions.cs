@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Claims;
 using FactoryMcp.Ledger.Declarations;
 using FactoryMcp.Ledger.Evidence;
@@ -57,12 +58,12 @@ public sealed partial class RunLedger
                     "run.session_ended",
                     "run",
                     run.Id,
-                    new
+                    new JsonObject
                     {
-                        command = session.Command,
-                        exit_code = session.ExitCode,
-                        timed_out = session.TimedOut,
-                        duration_seconds = Math.Round(session.Duration.TotalSeconds, 3),
+                        ["command"] = session.Command,
+                        ["exit_code"] = session.ExitCode,
+                        ["timed_out"] = session.TimedOut,
+                        ["duration_seconds"] = Math.Round(session.Duration.TotalSeconds, 3),
                     }
                 );
                 var failed = false;
@@ -74,7 +75,7 @@ public sealed partial class RunLedger
                         run.Id,
                         RunStates.Failed,
                         "run.session_ended_undeclared",
-                        new { declared = TerminalStates.RetryableFailure, detail = why },
+                        new JsonObject { ["declared"] = TerminalStates.RetryableFailure, ["detail"] = why },
                         closeReason: why
                     );
                     await Requeue.AfterFailureAsync(w, run, $"RETRYABLE_FAILURE: {why} (run {run.Id})");

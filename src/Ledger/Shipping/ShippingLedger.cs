@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Lifecycle;
 using FactoryMcp.Ledger.Reviews;
 using FactoryMcp.Ledger.Runs;
@@ -115,14 +116,14 @@ public sealed class ShippingLedger(LedgerDatabase db)
                     "shipped",
                     "shipped_event",
                     id,
-                    new
+                    new JsonObject
                     {
-                        run_id = runId,
-                        task_id = task.Id,
-                        sha = mergedSha,
-                        environment = db.Environment,
-                        source,
-                        pr_url = prUrl,
+                        ["run_id"] = runId,
+                        ["task_id"] = task.Id,
+                        ["sha"] = mergedSha,
+                        ["environment"] = db.Environment,
+                        ["source"] = source,
+                        ["pr_url"] = prUrl,
                     }
                 );
                 await StateMachine.MoveTaskAsync(
@@ -130,11 +131,11 @@ public sealed class ShippingLedger(LedgerDatabase db)
                     task.Id,
                     TaskStates.Shipped,
                     "task.shipped",
-                    new
+                    new JsonObject
                     {
-                        run_id = runId,
-                        event_id = id,
-                        sha = mergedSha,
+                        ["run_id"] = runId,
+                        ["event_id"] = id,
+                        ["sha"] = mergedSha,
                     }
                 );
                 return (

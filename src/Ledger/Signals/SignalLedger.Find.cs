@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Queries;
 
@@ -96,7 +97,7 @@ public sealed partial class SignalLedger
                     "signal.dismissed",
                     "signal",
                     signalId,
-                    new { status = SignalStatuses.Dismissed, reason = text }
+                    new JsonObject { ["status"] = SignalStatuses.Dismissed, ["reason"] = text }
                 );
                 return signal with { Status = SignalStatuses.Dismissed, StatusReason = text };
             },

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Storage;
 
 namespace FactoryMcp.Ledger.Signals;
@@ -30,7 +31,12 @@ public sealed partial class SignalLedger(LedgerDatabase db)
             throw new LedgerException(
                 $"Signal {signalId} was already drafted into a task (or set aside); nothing was added."
             );
-        await w.AuditAsync("signal.drafted", "signal", signalId, new { status = SignalStatuses.Proposed });
+        await w.AuditAsync(
+            "signal.drafted",
+            "signal",
+            signalId,
+            new JsonObject { ["status"] = SignalStatuses.Proposed }
+        );
     }
 
     /// <summary>Inside the transaction that makes its spec job: the signal waits for the spec agent's answer.</summary>
@@ -51,11 +57,11 @@ public sealed partial class SignalLedger(LedgerDatabase db)
             "signal.spec",
             "signal",
             signalId,
-            new
+            new JsonObject
             {
-                status = SignalStatuses.Spec,
-                task_id = specTaskId,
-                target,
+                ["status"] = SignalStatuses.Spec,
+                ["task_id"] = specTaskId,
+                ["target"] = target,
             }
         );
     }
@@ -80,11 +86,11 @@ public sealed partial class SignalLedger(LedgerDatabase db)
             "signal.drafted",
             "signal",
             signalId,
-            new
+            new JsonObject
             {
-                status = SignalStatuses.Proposed,
-                task_id = proposalTaskId,
-                spec_run_id = specRunId,
+                ["status"] = SignalStatuses.Proposed,
+                ["task_id"] = proposalTaskId,
+                ["spec_run_id"] = specRunId,
             }
         );
     }
@@ -107,7 +113,7 @@ public sealed partial class SignalLedger(LedgerDatabase db)
                 "signal.dismissed",
                 "signal",
                 signalId,
-                new { status = SignalStatuses.Dismissed, reason }
+                new JsonObject { ["status"] = SignalStatuses.Dismissed, ["reason"] = reason }
             );
     }
 
@@ -142,7 +148,12 @@ public sealed partial class SignalLedger(LedgerDatabase db)
                     }
                 );
                 if (changed == 1)
-                    await w.AuditAsync("signal." + status, "signal", signalId, new { status, reason });
+                    await w.AuditAsync(
+                        "signal." + status,
+                        "signal",
+                        signalId,
+                        new JsonObject { ["status"] = status, ["reason"] = reason }
+                    );
                 return (
                     await w.SingleOrDefaultAsync<SignalRow>(
                         SignalRow.Select + " WHERE id = @signalId",
@@ -165,7 +176,7 @@ public sealed partial class SignalLedger(LedgerDatabase db)
                     "UPDATE signals SET status_reason = @note WHERE id = @signalId",
                     new { note, signalId }
                 );
-                await w.AuditAsync("signal.noted", "signal", signalId, new { note });
+                await w.AuditAsync("signal.noted", "signal", signalId, new JsonObject { ["note"] = note });
             },
             ct
         );
@@ -235,7 +246,7 @@ public sealed partial class SignalLedger(LedgerDatabase db)
                         input.Title,
                         Body = input.Body ?? "",
                         input.Url,
-                        labels = Json.Serialize(input.Labels),
+                        labels = Json.Strings(input.Labels),
                         input.Author,
                         created = input.CreatedAt is { } c ? Iso.Text(c) : null,
                         now = w.NowText,
@@ -264,20 +275,23 @@ public sealed partial class SignalLedger(LedgerDatabase db)
                     "signal.recorded",
                     "signal",
                     id,
-                    new
+                    new JsonObject
                     {
-                        source = input.Source,
-                        external_id = input.ExternalId,
-                        title = input.Title,
-                        url = input.Url,
-                        possible_duplicates = links
-                            .Select(l => new
-                            {
-                                kind = l.Kind,
-                                id = l.Id,
-                                similarity = Math.Round(l.Score, 4),
-                            })
-                            .ToList(),
+                        ["source"] = input.Source,
+                        ["external_id"] = input.ExternalId,
+                        ["title"] = input.Title,
+                        ["url"] = input.Url,
+                        ["possible_duplicates"] = Json.Array(
+                            links.Select(l =>
+                                (JsonNode?)
+                                    new JsonObject
+                                    {
+                                        ["kind"] = l.Kind,
+                                        ["id"] = l.Id,
+                                        ["similarity"] = Math.Round(l.Score, 4),
+                                    }
+                            )
+                        ),
                     }
                 );
                 return (

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Dispatch;
 using FactoryMcp.Ledger.Lifecycle;
@@ -75,11 +76,11 @@ public sealed class SpecLedger(LedgerDatabase db)
                     taskId,
                     TaskStates.Ready,
                     "task.spec_queued",
-                    new
+                    new JsonObject
                     {
-                        signal_id = signalId,
-                        target = resolved,
-                        base_sha = baseSha,
+                        ["signal_id"] = signalId,
+                        ["target"] = resolved,
+                        ["base_sha"] = baseSha,
                     }
                 );
                 await TaskLedger.EnqueueAsync(w, taskId, resolved, packet.FrontMatter.Priority, w.Now, note: null);
@@ -145,7 +146,7 @@ public sealed class SpecLedger(LedgerDatabase db)
                     run.Id,
                     RunStates.Accepted,
                     "run.spec_answered",
-                    new { proposal_task_id = proposalId },
+                    new JsonObject { ["proposal_task_id"] = proposalId },
                     closeReason: $"proposed task {proposalId}"
                 );
                 await StateMachine.MoveTaskAsync(
@@ -153,7 +154,7 @@ public sealed class SpecLedger(LedgerDatabase db)
                     run.TaskId,
                     TaskStates.Specced,
                     "task.specced",
-                    new { run_id = run.Id, proposal_task_id = proposalId }
+                    new JsonObject { ["run_id"] = run.Id, ["proposal_task_id"] = proposalId }
                 );
                 return (
                     await TaskLedger.RequireAsync(w, proposalId),

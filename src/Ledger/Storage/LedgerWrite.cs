@@ -1,4 +1,6 @@
 using System.Data.Common;
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json.Nodes;
 using Dapper;
 using FactoryMcp.Ledger.Audit;
 
@@ -104,14 +106,20 @@ public sealed class LedgerWrite
             : Task.CompletedTask;
 
     /// <summary>Appends an audit record holding the canonical JSON of <paramref name="change"/>.</summary>
-    public Task AuditAsync(string action, string entity, long? entityId, object change) =>
+    public Task AuditAsync(string action, string entity, long? entityId, JsonObject change) =>
         AuditAsync(action, entity, entityId, change, null);
+
+    /// <summary>As above for an anonymous object, serialized by reflection (not under Native AOT).</summary>
+    [RequiresUnreferencedCode(Json.Untyped)]
+    [RequiresDynamicCode(Json.Untyped)]
+    public Task AuditAsync(string action, string entity, long? entityId, object change) =>
+        AuditAsync(action, entity, entityId, CanonicalJson.ToNode(change), null);
 
     internal async Task AuditAsync(
         string action,
         string entity,
         long? entityId,
-        object change,
+        JsonNode? change,
         IReadOnlyDictionary<string, string?>? rows
     )
     {
@@ -144,7 +152,7 @@ public sealed class LedgerWrite
                     "rows.changed",
                     "ledger",
                     null,
-                    new { part = ++part },
+                    new JsonObject { ["part"] = ++part },
                     chunk.ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal)
                 );
             return;

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Lifecycle;
 using FactoryMcp.Ledger.Runs;
@@ -41,7 +42,7 @@ public sealed partial class TaskLedger
                         run.Id,
                         RunStates.Cancelled,
                         "run.cancelled",
-                        new { reason },
+                        new JsonObject { ["reason"] = reason },
                         closeReason: $"task cancelled: {reason}"
                     );
                     if (run.Workspace is { } ws)
@@ -59,7 +60,13 @@ public sealed partial class TaskLedger
                     new { now = w.NowText, taskId }
                 );
                 await w.ExecuteAsync("DELETE FROM queue WHERE task_id = @taskId", new { taskId });
-                await StateMachine.MoveTaskAsync(w, taskId, TaskStates.Cancelled, "task.cancelled", new { reason });
+                await StateMachine.MoveTaskAsync(
+                    w,
+                    taskId,
+                    TaskStates.Cancelled,
+                    "task.cancelled",
+                    new JsonObject { ["reason"] = reason }
+                );
                 return (await RequireAsync(w, taskId), (IReadOnlyList<string>)workspaces);
             },
             ct

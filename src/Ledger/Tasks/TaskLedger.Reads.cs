@@ -82,7 +82,8 @@ public sealed partial class TaskLedger
         ).ToList();
     }
 
-    public static Packet ParsedPacket(PacketVersionRow row) => Json.Deserialize<Packet>(row.ParsedJson);
+    public static Packet ParsedPacket(PacketVersionRow row) =>
+        Json.Deserialize(row.ParsedJson, LedgerJson.Default.Packet);
 
     /// <summary>Tasks by state and line, newest first, paged by id.</summary>
     public async Task<IReadOnlyList<TaskRow>> ListAsync(

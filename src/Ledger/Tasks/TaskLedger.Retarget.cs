@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Dispatch;
 using FactoryMcp.Ledger.Lifecycle;
@@ -66,11 +67,11 @@ public sealed partial class TaskLedger
                     "task.retargeted",
                     "task",
                     taskId,
-                    new
+                    new JsonObject
                     {
-                        from,
-                        target = resolved,
-                        queued = queued == 1,
+                        ["from"] = from,
+                        ["target"] = resolved,
+                        ["queued"] = queued == 1,
                     }
                 );
                 return (await RequireAsync(w, taskId), from);

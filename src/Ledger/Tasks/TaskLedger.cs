@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Dispatch;
 using FactoryMcp.Ledger.Lifecycle;
@@ -77,15 +78,15 @@ public sealed partial class TaskLedger(LedgerDatabase db)
             "task.proposed",
             "task",
             id,
-            new
+            new JsonObject
             {
-                state = TaskStates.Proposed,
-                title = packet.Title,
-                line = packet.Line,
-                repo,
-                author = caller.Actor,
-                signal_id = signalId,
-                target,
+                ["state"] = TaskStates.Proposed,
+                ["title"] = packet.Title,
+                ["line"] = packet.Line,
+                ["repo"] = repo,
+                ["author"] = caller.Actor,
+                ["signal_id"] = signalId,
+                ["target"] = target,
             }
         );
         return id;
@@ -136,11 +137,11 @@ public sealed partial class TaskLedger(LedgerDatabase db)
                     "task.packet_updated",
                     "task",
                     taskId,
-                    new
+                    new JsonObject
                     {
-                        version,
-                        title = packet.Title,
-                        note,
+                        ["version"] = version,
+                        ["title"] = packet.Title,
+                        ["note"] = note,
                     }
                 );
                 return (await w.SingleOrDefaultAsync<TaskRow>(SelectTask + " WHERE t.id = @taskId", new { taskId }))!;
@@ -194,7 +195,7 @@ public sealed partial class TaskLedger(LedgerDatabase db)
                     taskId,
                     TaskStates.Ready,
                     "task.approved",
-                    new { base_sha = baseSha, version = task.CurrentVersion }
+                    new JsonObject { ["base_sha"] = baseSha, ["version"] = task.CurrentVersion }
                 );
                 var target = task.Target ?? route;
                 await EnqueueAsync(w, taskId, target, task.Priority, w.Now, note: null);
@@ -219,7 +220,13 @@ public sealed partial class TaskLedger(LedgerDatabase db)
                     throw new LedgerException(
                         $"Task {taskId} is {task.State}; only a proposal can be rejected. Use cancel_task for work already approved."
                     );
-                await StateMachine.MoveTaskAsync(w, taskId, TaskStates.Rejected, "task.rejected", new { reason });
+                await StateMachine.MoveTaskAsync(
+                    w,
+                    taskId,
+                    TaskStates.Rejected,
+                    "task.rejected",
+                    new JsonObject { ["reason"] = reason }
+                );
                 return (await w.SingleOrDefaultAsync<TaskRow>(SelectTask + " WHERE t.id = @taskId", new { taskId }))!;
             },
             ct
@@ -263,13 +270,13 @@ public sealed partial class TaskLedger(LedgerDatabase db)
             "task.queued",
             "task",
             taskId,
-            new
+            new JsonObject
             {
-                target,
-                priority,
-                not_before = Iso.Text(notBefore),
-                note,
-                fallback_target = fallbackTarget,
+                ["target"] = target,
+                ["priority"] = priority,
+                ["not_before"] = Iso.Text(notBefore),
+                ["note"] = note,
+                ["fallback_target"] = fallbackTarget,
             }
         );
     }
@@ -298,7 +305,7 @@ public sealed partial class TaskLedger(LedgerDatabase db)
                 taskId,
                 version,
                 markdown,
-                parsed = Json.Serialize(packet),
+                parsed = Json.Serialize(packet, LedgerJson.Default.Packet),
                 author,
                 note,
                 now = w.NowText,

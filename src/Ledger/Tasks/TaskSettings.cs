@@ -112,7 +112,8 @@ public sealed record TaskSettings
 
     private static string Show(IReadOnlyList<string> list) => list.Count == 0 ? "none" : string.Join(", ", list);
 
-    public string ToJson() => JsonSerializer.Serialize(this, Json.Options);
+    public string ToJson() => JsonSerializer.Serialize(this, LedgerJson.Default.TaskSettings);
 
-    public static TaskSettings FromJson(string json) => JsonSerializer.Deserialize<TaskSettings>(json, Json.Options)!;
+    public static TaskSettings FromJson(string json) =>
+        JsonSerializer.Deserialize(json, LedgerJson.Default.TaskSettings)!;
 }

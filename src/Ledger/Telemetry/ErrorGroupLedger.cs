@@ -69,8 +69,8 @@ public sealed class ErrorGroupLedger(LedgerDatabase db)
                 foreach (var o in batch)
                 {
                     var known = await w.SingleOrDefaultAsync<ErrorGroupRow>(find, new { o.Fingerprint });
-                    var exemplars = Json.Serialize(
-                        (known is null ? [] : Json.Deserialize<List<string>>(known.Exemplars))
+                    var exemplars = Json.Strings(
+                        (known is null ? [] : Json.ReadStrings(known.Exemplars))
                             .Concat(o.TraceIds)
                             .Where(t => t.Length > 0)
                             .Distinct()

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Storage;
 
 namespace FactoryMcp.Ledger.Triggers;
@@ -58,11 +59,11 @@ public sealed class TestResultLedger(LedgerDatabase db)
                             "tests.recorded",
                             "validation_job",
                             jobId,
-                            new
+                            new JsonObject
                             {
-                                commit,
-                                tests = added,
-                                failed = results.Count(r => !r.Passed),
+                                ["commit"] = commit,
+                                ["tests"] = added,
+                                ["failed"] = results.Count(r => !r.Passed),
                             }
                         );
                 },

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Storage;
 
 namespace FactoryMcp.Ledger.Triggers;
@@ -41,11 +42,11 @@ public sealed class TriggerLedger(LedgerDatabase db)
                     "trigger.fired",
                     "trigger_firing",
                     claimed,
-                    new
+                    new JsonObject
                     {
-                        trigger,
-                        scheduled_at = Iso.Text(scheduledAt),
-                        owner,
+                        ["trigger"] = trigger,
+                        ["scheduled_at"] = Iso.Text(scheduledAt),
+                        ["owner"] = owner,
                     }
                 );
                 return await w.SingleOrDefaultAsync<TriggerFiring>(
@@ -89,12 +90,12 @@ public sealed class TriggerLedger(LedgerDatabase db)
                     "trigger.finished",
                     "trigger_firing",
                     id,
-                    new
+                    new JsonObject
                     {
-                        status,
-                        signals_new = signalsNew,
-                        signals_seen = signalsSeen,
-                        error,
+                        ["status"] = status,
+                        ["signals_new"] = signalsNew,
+                        ["signals_seen"] = signalsSeen,
+                        ["error"] = error,
                     }
                 );
             },

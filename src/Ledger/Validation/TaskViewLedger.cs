@@ -53,7 +53,7 @@ public sealed class TaskViewLedger(LedgerDatabase db)
             {
                 var counts = await CountsAsync(w, jobId);
                 if (counts.Created == counts.Cancelled)
-                    await w.AuditAsync(Created, "job", jobId, new { generation = counts.Cancelled });
+                    await w.AuditAsync(Created, "job", jobId, new JsonObject { ["generation"] = counts.Cancelled });
                 return (
                     await w.SingleOrDefaultAsync<TaskViewEvent>(
                         TaskViewEvent.Select
@@ -78,7 +78,12 @@ public sealed class TaskViewLedger(LedgerDatabase db)
                 var counts = await CountsAsync(w, jobId);
                 if (counts.Cancelled != generation || counts.Created != generation + 1)
                     return false;
-                await w.AuditAsync(Cancelled, "job", jobId, new { generation, job_continues = true });
+                await w.AuditAsync(
+                    Cancelled,
+                    "job",
+                    jobId,
+                    new JsonObject { ["generation"] = generation, ["job_continues"] = true }
+                );
                 return true;
             },
             ct

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Declarations;
 using FactoryMcp.Ledger.Evidence;
@@ -76,7 +77,7 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
                         runId = run.Id,
                         state = input.State,
                         argsHash,
-                        declaration = Json.Serialize(input),
+                        declaration = Json.Serialize(input, LedgerJson.Default.DeclarationInput),
                         headSha,
                         baseSha = run.BaseSha,
                         now = w.NowText,
@@ -92,11 +93,11 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
                     run.Id,
                     RunStates.Validating,
                     "run.validating",
-                    new
+                    new JsonObject
                     {
-                        job_id = id,
-                        declared = input.State,
-                        head_sha = headSha,
+                        ["job_id"] = id,
+                        ["declared"] = input.State,
+                        ["head_sha"] = headSha,
                     }
                 );
                 await StateMachine.MoveTaskAsync(
@@ -104,7 +105,7 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
                     run.TaskId,
                     TaskStates.Validating,
                     "task.validating",
-                    new { run_id = run.Id, job_id = id }
+                    new JsonObject { ["run_id"] = run.Id, ["job_id"] = id }
                 );
                 await w.ExecuteAsync(
                     "INSERT INTO stages (run_id, stage, at) VALUES (@runId, 'verify', @now)",
@@ -208,11 +209,11 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
                     job.State == JobStates.Queued ? "job.started" : "job.resumed",
                     "job",
                     job.Id,
-                    new
+                    new JsonObject
                     {
-                        owner,
-                        run_id = job.RunId,
-                        previous_owner = job.Owner,
+                        ["owner"] = owner,
+                        ["run_id"] = job.RunId,
+                        ["previous_owner"] = job.Owner,
                     }
                 );
                 await NotifyAsync(w, job.Id, JobStates.Running);
@@ -315,7 +316,7 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
                     new
                     {
                         state = problems.Count == 0 ? JobStates.Accepted : JobStates.Refused,
-                        problems = Json.Serialize(problems),
+                        problems = Json.Strings(problems),
                         now = w.NowText,
                         headSha,
                         jobId,
@@ -336,7 +337,7 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
                 );
                 await w.ExecuteAsync(
                     "UPDATE validation_jobs SET result_json = @result WHERE id = @jobId",
-                    new { result = Json.Serialize(result), jobId }
+                    new { result = Json.Serialize(result, LedgerJson.Default.DeclarationResult), jobId }
                 );
                 return result;
             },
@@ -367,7 +368,12 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
                 );
                 if (changed == 0)
                     return false;
-                await w.AuditAsync("job.released", "job", jobId, new { owner, starts = leaseVersion });
+                await w.AuditAsync(
+                    "job.released",
+                    "job",
+                    jobId,
+                    new JsonObject { ["owner"] = owner, ["starts"] = leaseVersion }
+                );
                 await NotifyAsync(w, jobId, JobStates.Queued);
                 return true;
             },

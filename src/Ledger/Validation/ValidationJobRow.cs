@@ -26,11 +26,12 @@ public sealed record ValidationJobRow
 
     public bool Finished => State is JobStates.Accepted or JobStates.Refused;
 
-    public DeclarationInput Declaration => Json.Deserialize<DeclarationInput>(DeclarationJson);
+    public DeclarationInput Declaration => Json.Deserialize(DeclarationJson, LedgerJson.Default.DeclarationInput);
 
-    public IReadOnlyList<string> Problems => Json.Deserialize<List<string>>(ProblemsJson);
+    public IReadOnlyList<string> Problems => Json.ReadStrings(ProblemsJson);
 
-    public DeclarationResult? Result => ResultJson is null ? null : Json.Deserialize<DeclarationResult>(ResultJson);
+    public DeclarationResult? Result =>
+        ResultJson is null ? null : Json.Deserialize(ResultJson, LedgerJson.Default.DeclarationResult);
 
     internal const string Select = """
         SELECT id AS Id, run_id AS RunId, declared_state AS DeclaredState, args_hash AS ArgsHash, declaration_json AS DeclarationJson,

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Claims;
 using FactoryMcp.Ledger.Escalations;
@@ -58,11 +59,11 @@ public sealed class VerificationLedger(LedgerDatabase db)
                     "verification.claimed",
                     "run",
                     id,
-                    new
+                    new JsonObject
                     {
-                        verification_id = verificationId,
-                        role = caller.VerifierRole,
-                        verifier = caller.Name,
+                        ["verification_id"] = verificationId,
+                        ["role"] = caller.VerifierRole,
+                        ["verifier"] = caller.Name,
                     }
                 );
                 return await ClaimOfAsync(
@@ -138,7 +139,7 @@ public sealed class VerificationLedger(LedgerDatabase db)
                     "UPDATE verifications SET state = 'cancelled', closed_at = @now WHERE id = @verificationId AND state = 'claimed'",
                     new { now = w.NowText, verificationId }
                 );
-                await w.AuditAsync("verification.released", "verification", verificationId, new { });
+                await w.AuditAsync("verification.released", "verification", verificationId, new JsonObject());
             },
             ct
         );
@@ -218,12 +219,12 @@ public sealed class VerificationLedger(LedgerDatabase db)
                     "verdict.submitted",
                     "run",
                     runId,
-                    new
+                    new JsonObject
                     {
-                        verdict_id = verdictId,
-                        role = claim.Role,
-                        verdict,
-                        verifier = caller.Name,
+                        ["verdict_id"] = verdictId,
+                        ["role"] = claim.Role,
+                        ["verdict"] = verdict,
+                        ["verifier"] = caller.Name,
                     }
                 );
 
@@ -303,7 +304,7 @@ public sealed class VerificationLedger(LedgerDatabase db)
             task.Id,
             next,
             "task.verified",
-            new { run_id = run.Id, roles = verdicts.Select(v => v.Role) }
+            new JsonObject { ["run_id"] = run.Id, ["roles"] = Json.Array(verdicts.Select(v => v.Role)) }
         );
         return (
             next,
@@ -431,7 +432,7 @@ public sealed class VerificationLedger(LedgerDatabase db)
                             "verification.expired",
                             "run",
                             claim.RunId,
-                            new { verification_id = claim.Id, role = claim.Role }
+                            new JsonObject { ["verification_id"] = claim.Id, ["role"] = claim.Role }
                         );
                 },
                 ct

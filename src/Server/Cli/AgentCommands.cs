@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json.Nodes;
+using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Queries;
 
@@ -102,18 +104,23 @@ internal static class AgentCommands
                     {
                         await CliOutput.WriteJsonAsync(
                             context.Out,
-                            rows.Select(a => new
-                            {
-                                name = a.Agent.Name,
-                                role = a.Agent.Role,
-                                verifier_role = a.Agent.VerifierRole,
-                                pools = a.Pools,
-                                status = a.Status,
-                                last_seen_at = a.Agent.LastSeenAt,
-                                open_runs = a.OpenRuns,
-                                busy_minutes = Math.Round(a.Busy.TotalMinutes, 1),
-                                utilization = Math.Round(a.Utilization, 4),
-                            })
+                            Json.Array(
+                                rows.Select(a =>
+                                    (JsonNode?)
+                                        new JsonObject
+                                        {
+                                            ["name"] = a.Agent.Name,
+                                            ["role"] = a.Agent.Role,
+                                            ["verifier_role"] = a.Agent.VerifierRole,
+                                            ["pools"] = Json.Array(a.Pools),
+                                            ["status"] = a.Status,
+                                            ["last_seen_at"] = a.Agent.LastSeenAt,
+                                            ["open_runs"] = a.OpenRuns,
+                                            ["busy_minutes"] = Math.Round(a.Busy.TotalMinutes, 1),
+                                            ["utilization"] = Math.Round(a.Utilization, 4),
+                                        }
+                                )
+                            )
                         );
                         return 0;
                     }

@@ -25,7 +25,7 @@ internal static class BoardCommand
                     {
                         var rows = await factory.Tasks.BoardAsync(ct: ct);
                         if (parse.GetValue(json))
-                            await CliOutput.WriteJsonAsync(context.Out, rows);
+                            await CliOutput.WriteJsonAsync(context.Out, rows, CliJson.Default.IReadOnlyListBoardRow);
                         else if (CliOutput.IsTerminal)
                             AnsiConsole.Write(Render(rows, factory.Db.Now));
                         else

@@ -1,5 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace FactoryMcp.Server.Cli;
 
@@ -49,6 +53,20 @@ internal static class CliOutput
         return line.Length <= max ? line : line[..(max - 1)] + "…";
     }
 
-    public static Task WriteJsonAsync<T>(TextWriter output, T value) =>
-        output.WriteLineAsync(Ledger.Json.Serialize(value));
+    public static Task WriteJsonAsync<T>(TextWriter output, T value, JsonTypeInfo<T> type) =>
+        output.WriteLineAsync(JsonSerializer.Serialize(value, type));
+
+    public static Task WriteJsonAsync(TextWriter output, JsonArray value) =>
+        output.WriteLineAsync(Ledger.Json.Compact(value));
 }
+
+/// <summary>Source-generated metadata for what the CLI writes with --json, in <see cref="Ledger.Json.Options"/>' shape.</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull
+)]
+[JsonSerializable(typeof(Ledger.Funnel.FunnelReport))]
+[JsonSerializable(typeof(Ledger.Fleet.FleetView))]
+[JsonSerializable(typeof(IReadOnlyList<Ledger.Tasks.BoardRow>))]
+[JsonSerializable(typeof(IReadOnlyList<Tools.Triggers.TriggerBoard.Status>))]
+internal sealed partial class CliJson : JsonSerializerContext;

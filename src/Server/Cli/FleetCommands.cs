@@ -50,7 +50,7 @@ internal static class FleetCommands
                     var factory = await context.OpenAsync(ct);
                     var view = await factory.Fleet.ViewAsync(ct);
                     if (parse.GetValue(json))
-                        await CliOutput.WriteJsonAsync(context.Out, view);
+                        await CliOutput.WriteJsonAsync(context.Out, view, CliJson.Default.FleetView);
                     else
                         await WriteAsync(context.Out, view);
                     return 0;

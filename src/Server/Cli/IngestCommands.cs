@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
+using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Dispatch;
 using FactoryMcp.Ledger.Lines;
 using FactoryMcp.Ledger.Signals;
@@ -82,7 +84,7 @@ internal static class IngestCommands
                 async (parse, context, ct) =>
                 {
                     var factory = await context.OpenAsync(ct);
-                    var rows = new List<object>();
+                    var rows = new JsonArray();
                     foreach (var s in await factory.Signals.ListAsync(parse.GetValue(status), ct: ct))
                     {
                         var task = await factory.Tasks.FindBySignalAsync(s.Id, ct);
@@ -90,24 +92,30 @@ internal static class IngestCommands
                         if (parse.GetValue(json))
                         {
                             rows.Add(
-                                new
-                                {
-                                    signal_id = s.Id,
-                                    s.Key,
-                                    s.Title,
-                                    s.Status,
-                                    reason = s.StatusReason,
-                                    task_id = task?.Id,
-                                    task_state = task?.State,
-                                    spec_job = task?.Line == LineCatalog.SpecLine,
-                                    duplicates = links.Select(l => new
+                                (JsonNode?)
+                                    new JsonObject
                                     {
-                                        kind = l.RelatedKind,
-                                        id = l.RelatedId,
-                                        state = l.State,
-                                        l.Similarity,
-                                    }),
-                                }
+                                        ["signal_id"] = s.Id,
+                                        ["key"] = s.Key,
+                                        ["title"] = s.Title,
+                                        ["status"] = s.Status,
+                                        ["reason"] = s.StatusReason,
+                                        ["task_id"] = task?.Id,
+                                        ["task_state"] = task?.State,
+                                        ["spec_job"] = task?.Line == LineCatalog.SpecLine,
+                                        ["duplicates"] = Json.Array(
+                                            links.Select(l =>
+                                                (JsonNode?)
+                                                    new JsonObject
+                                                    {
+                                                        ["kind"] = l.RelatedKind,
+                                                        ["id"] = l.RelatedId,
+                                                        ["state"] = l.State,
+                                                        ["similarity"] = l.Similarity,
+                                                    }
+                                            )
+                                        ),
+                                    }
                             );
                             continue;
                         }

@@ -79,7 +79,7 @@ internal static class ShippingCommands
                     var factory = await context.OpenAsync(ct);
                     var report = await factory.Funnel.ReportAsync(ct);
                     if (parse.GetValue(funnelJson))
-                        await CliOutput.WriteJsonAsync(context.Out, report);
+                        await CliOutput.WriteJsonAsync(context.Out, report, CliJson.Default.FunnelReport);
                     else
                         await context.Out.WriteLineAsync(FunnelText.Render(report));
                     return 0;

@@ -25,7 +25,7 @@ internal static class TriggersCommand
                     var list = await factory.TriggerBoard.ListAsync(ct);
                     if (parse.GetValue(json))
                     {
-                        await CliOutput.WriteJsonAsync(context.Out, list);
+                        await CliOutput.WriteJsonAsync(context.Out, list, CliJson.Default.IReadOnlyListStatus);
                         return 0;
                     }
                     if (list.Count == 0)

@@ -103,7 +103,7 @@ internal sealed class CiFailureEvents(SignalLedger signals, SignalIntake intake,
                 ["ci-failure"],
                 author,
                 created is null ? null : DateTimeOffset.Parse(created, CultureInfo.InvariantCulture),
-                Json.Serialize(details)
+                Json.Serialize(details, Tools.Mcp.ToolsJson.Default.CiFailureDetails)
             ),
             ct
         );

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Hooks;
 using FactoryMcp.Ledger.Signals;
@@ -193,7 +194,9 @@ internal sealed partial class GitHubWebhooks(
             : null;
 
     private static Task Reply(HttpContext context, int status, string message) =>
-        Results.Json(new { status = message }, statusCode: status).ExecuteAsync(context);
+        Results
+            .Json(new JsonObject { ["status"] = message }, Tools.Mcp.ToolsJson.Default.JsonObject, statusCode: status)
+            .ExecuteAsync(context);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook {Event} delivery {Delivery} refused: {Reason}")]
     private static partial void LogRefused(ILogger logger, string @event, string delivery, string reason);

@@ -27,8 +27,6 @@ public static class Dsse
 {
     public const string InTotoPayloadType = "application/vnd.in-toto+json";
 
-    private static readonly JsonSerializerOptions Options = new() { WriteIndented = false };
-
     public static byte[] Pae(string payloadType, ReadOnlySpan<byte> payload)
     {
         var type = Encoding.UTF8.GetBytes(payloadType);
@@ -55,14 +53,15 @@ public static class Dsse
         );
     }
 
-    public static string ToJson(DsseEnvelope envelope) => JsonSerializer.Serialize(envelope, Options);
+    public static string ToJson(DsseEnvelope envelope) =>
+        JsonSerializer.Serialize(envelope, Mcp.ToolsJson.Default.DsseEnvelope);
 
     /// <summary>Reads an envelope, or says why it is not one.</summary>
     public static DsseEnvelope Parse(string json)
     {
         try
         {
-            var envelope = JsonSerializer.Deserialize<DsseEnvelope>(json, Options);
+            var envelope = JsonSerializer.Deserialize(json, Mcp.ToolsJson.Default.DsseEnvelope);
             if (envelope is { Payload: not null, PayloadType: not null, Signatures: not null })
                 return envelope;
         }

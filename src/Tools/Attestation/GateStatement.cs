@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Tasks;
 using FactoryMcp.Tools.Gate;
@@ -78,7 +77,10 @@ public static class GateStatement
                     {
                         ["junit"] = facts.JunitPattern,
                         ["summary"] = facts.TestsSummary,
-                        ["rows"] = JsonSerializer.SerializeToNode(facts.Tests ?? [], TestTable.Options),
+                        ["rows"] = JsonSerializer.SerializeToNode(
+                            facts.Tests ?? [],
+                            TestTable.Info<IReadOnlyList<TestRow>>()
+                        ),
                     },
                 ["coverage"] = facts.Coverage is { } coverage ? Coverage(coverage) : null,
                 ["benchmarks"] = facts.Benchmarks is { } benchmarks
@@ -89,7 +91,7 @@ public static class GateStatement
                     ["bubblewrap"] = facts.Sandboxed,
                     ["network"] = facts.Network,
                     ["timeout_seconds"] = facts.TimeoutSeconds,
-                    ["limits"] = JsonSerializer.SerializeToNode(facts.Limits, Json.Options),
+                    ["limits"] = JsonSerializer.SerializeToNode(facts.Limits, Mcp.ToolsJson.Default.SandboxLimits),
                 },
                 ["accepted_at"] = Ledger.Storage.Iso.Text(acceptedAt),
             },

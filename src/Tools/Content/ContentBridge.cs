@@ -88,7 +88,10 @@ public sealed class ContentBridge(
             var brief = await BriefAsync(shipped, ct);
             var task = await tasks.GetAsync(shipped.TaskId, ct);
             var redactor = RedactorFor(task.Repo);
-            var briefJson = Json.Serialize(redactor.Redact(Json.Serialize(brief)).Text);
+            var briefJson = Json.Serialize(
+                redactor.Redact(Json.Serialize(brief, Mcp.ToolsJson.Default.Brief)).Text,
+                LedgerJson.Default.String
+            );
             foreach (
                 var (kind, text) in new[]
                 {

@@ -1,4 +1,4 @@
-using System.Text.Json;
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Declarations;
 using FactoryMcp.Ledger.Evidence;
@@ -34,20 +34,19 @@ public sealed class DatasetExport(
         foreach (var e in await shipping.EventsAsync(ct))
         {
             await output.WriteLineAsync(
-                JsonSerializer.Serialize(
-                    new
+                Json.Compact(
+                    new JsonObject
                     {
-                        e.Id,
-                        e.RunId,
-                        e.TaskId,
-                        e.Sha,
-                        e.Environment,
-                        e.Source,
-                        e.PrUrl,
-                        shipped_at = Iso.Text(e.ShippedAt),
-                        e.RecordedBy,
-                    },
-                    Json.Options
+                        ["id"] = e.Id,
+                        ["run_id"] = e.RunId,
+                        ["task_id"] = e.TaskId,
+                        ["sha"] = e.Sha,
+                        ["environment"] = e.Environment,
+                        ["source"] = e.Source,
+                        ["pr_url"] = e.PrUrl,
+                        ["shipped_at"] = Iso.Text(e.ShippedAt),
+                        ["recorded_by"] = e.RecordedBy,
+                    }
                 )
             );
         }
@@ -69,62 +68,81 @@ public sealed class DatasetExport(
             var verdicts = await verifications.ForRunAsync(runId, ct);
             var reviewed = await reviews.ForRunAsync(runId, ct);
             await output.WriteLineAsync(
-                JsonSerializer.Serialize(
-                    new
+                Json.Compact(
+                    new JsonObject
                     {
-                        run_id = run.Id,
-                        task_id = task.Id,
-                        environment = environment,
-                        task.Line,
-                        task.Title,
-                        agent = run.AgentName,
-                        packet = packet.Markdown,
-                        outcome = new
+                        ["run_id"] = run.Id,
+                        ["task_id"] = task.Id,
+                        ["environment"] = environment,
+                        ["line"] = task.Line,
+                        ["title"] = task.Title,
+                        ["agent"] = run.AgentName,
+                        ["packet"] = packet.Markdown,
+                        ["outcome"] = new JsonObject
                         {
-                            run_state = run.State,
-                            task_state = task.State,
-                            run.CloseReason,
-                            run.HeadSha,
-                            run.BaseSha,
-                            task.Attempts,
-                            task.Reworks,
+                            ["run_state"] = run.State,
+                            ["task_state"] = task.State,
+                            ["close_reason"] = run.CloseReason,
+                            ["head_sha"] = run.HeadSha,
+                            ["base_sha"] = run.BaseSha,
+                            ["attempts"] = task.Attempts,
+                            ["reworks"] = task.Reworks,
                         },
-                        evidence = items.Select(e => new
-                        {
-                            e.Kind,
-                            e.Origin,
-                            e.Stage,
-                            e.Summary,
-                            content = e.Content,
-                            blob_sha = e.BlobSha,
-                            created_at = Iso.Text(e.CreatedAt),
-                        }),
-                        declarations = declared.Select(d => new
-                        {
-                            d.State,
-                            d.Outcome,
-                            d.Summary,
-                            d.Reason,
-                            d.Question,
-                            d.ResidualRisk,
-                            problems = Json.Deserialize<List<string>>(d.ProblemsJson),
-                        }),
-                        verdicts = verdicts.Select(v => new
-                        {
-                            v.Role,
-                            v.Verdict,
-                            v.Findings,
-                        }),
-                        review = reviewed.Select(r => new
-                        {
-                            r.Outcome,
-                            r.Feedback,
-                            r.ReviewedSha,
-                        }),
-                        cost = items.Where(e => e.Kind == "cost").Select(e => e.Content ?? e.Summary),
-                        lessons = lessonsByLine.GetValueOrDefault(task.Line) ?? [],
-                    },
-                    Json.Options
+                        ["evidence"] = Json.Array(
+                            items.Select(e =>
+                                (JsonNode?)
+                                    new JsonObject
+                                    {
+                                        ["kind"] = e.Kind,
+                                        ["origin"] = e.Origin,
+                                        ["stage"] = e.Stage,
+                                        ["summary"] = e.Summary,
+                                        ["content"] = e.Content,
+                                        ["blob_sha"] = e.BlobSha,
+                                        ["created_at"] = Iso.Text(e.CreatedAt),
+                                    }
+                            )
+                        ),
+                        ["declarations"] = Json.Array(
+                            declared.Select(d =>
+                                (JsonNode?)
+                                    new JsonObject
+                                    {
+                                        ["state"] = d.State,
+                                        ["outcome"] = d.Outcome,
+                                        ["summary"] = d.Summary,
+                                        ["reason"] = d.Reason,
+                                        ["question"] = d.Question,
+                                        ["residual_risk"] = d.ResidualRisk,
+                                        ["problems"] = Json.Array(Json.ReadStrings(d.ProblemsJson)),
+                                    }
+                            )
+                        ),
+                        ["verdicts"] = Json.Array(
+                            verdicts.Select(v =>
+                                (JsonNode?)
+                                    new JsonObject
+                                    {
+                                        ["role"] = v.Role,
+                                        ["verdict"] = v.Verdict,
+                                        ["findings"] = v.Findings,
+                                    }
+                            )
+                        ),
+                        ["review"] = Json.Array(
+                            reviewed.Select(r =>
+                                (JsonNode?)
+                                    new JsonObject
+                                    {
+                                        ["outcome"] = r.Outcome,
+                                        ["feedback"] = r.Feedback,
+                                        ["reviewed_sha"] = r.ReviewedSha,
+                                    }
+                            )
+                        ),
+                        ["cost"] = Json.Array(items.Where(e => e.Kind == "cost").Select(e => e.Content ?? e.Summary)),
+                        ["lessons"] = Json.Array(lessonsByLine.GetValueOrDefault(task.Line) ?? []),
+                    }
                 )
             );
         }

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Declarations;
 using FactoryMcp.Tools.Gate;
@@ -39,10 +40,17 @@ internal sealed class DeclarationTools(
             request.Items[TaskHandlers.JobKey] = job;
         return start.Decided is { } decided
             ? Reply(decided)
-            : ToolReply.Of(new { run_id, job_id = start.Job!.Id }, $"Validating (job {start.Job.Id}).");
+            : ToolReply.Of(
+                new JsonObject { ["run_id"] = run_id, ["job_id"] = start.Job!.Id },
+                $"Validating (job {start.Job.Id})."
+            );
     }
 
     /// <summary>The one shape of a declaration's answer, for the blocking call and for a task's result alike.</summary>
     internal static CallToolResult Reply(DeclarationResult result) =>
-        ToolReply.Of(result, $"{result.Message} (run {result.RunId}: {result.RunState}; task: {result.TaskState})");
+        ToolReply.Of(
+            result,
+            ToolsJson.Default.DeclarationResult,
+            $"{result.Message} (run {result.RunId}: {result.RunState}; task: {result.TaskState})"
+        );
 }

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Claims;
@@ -36,12 +37,12 @@ internal sealed class DispatchTools(ClaimLedger claims, SpecJobs specJobs, TaskI
         {
             var (run, target) = await claims.HandOffAsync(caller, taskId, target_agent, note, ct);
             return ToolReply.Of(
-                new
+                new JsonObject
                 {
-                    status = "handed_off",
-                    run_id = run.Id,
-                    task_id = taskId,
-                    target,
+                    ["status"] = "handed_off",
+                    ["run_id"] = run.Id,
+                    ["task_id"] = taskId,
+                    ["target"] = target,
                 },
                 $"Task {taskId} handed to {target}; your run {run.Id} is closed as handed_off."
             );
@@ -50,12 +51,12 @@ internal sealed class DispatchTools(ClaimLedger claims, SpecJobs specJobs, TaskI
         {
             var job = await specJobs.DispatchAsync(caller, signalId, target_agent, ct);
             return ToolReply.Of(
-                new
+                new JsonObject
                 {
-                    status = job.State,
-                    task_id = job.Id,
-                    signal_id = signalId,
-                    target = job.Target,
+                    ["status"] = job.State,
+                    ["task_id"] = job.Id,
+                    ["signal_id"] = signalId,
+                    ["target"] = job.Target,
                 },
                 $"Signal {signalId} is spec job task {job.Id}, queued for {job.Target}."
             );
@@ -64,24 +65,24 @@ internal sealed class DispatchTools(ClaimLedger claims, SpecJobs specJobs, TaskI
         {
             var (proposal, specRun) = await specJobs.AnswerAsync(caller, answered, packet!, target_agent, note, ct);
             return ToolReply.Of(
-                new
+                new JsonObject
                 {
-                    status = proposal.State,
-                    task_id = proposal.Id,
-                    signal_id = answered,
-                    run_id = specRun.Id,
-                    target = proposal.Target,
+                    ["status"] = proposal.State,
+                    ["task_id"] = proposal.Id,
+                    ["signal_id"] = answered,
+                    ["run_id"] = specRun.Id,
+                    ["target"] = proposal.Target,
                 },
                 $"Proposed task {proposal.Id} ('{proposal.Title}') from signal {answered}; your spec run {specRun.Id} is closed. A human must approve it before anyone builds it."
             );
         }
         var task = await intake.ProposeAsync(caller, packet!, target: target_agent, ct: ct);
         return ToolReply.Of(
-            new
+            new JsonObject
             {
-                status = task.State,
-                task_id = task.Id,
-                target = task.Target,
+                ["status"] = task.State,
+                ["task_id"] = task.Id,
+                ["target"] = task.Target,
             },
             $"Proposed task {task.Id} ('{task.Title}') for {task.Target}; a human must approve it before anyone works on it."
         );

@@ -38,6 +38,7 @@ internal sealed class EvidenceTools(EvidenceLedger evidence, ConfigFiles config,
                 : "still required: " + string.Join(", ", receipt.StillRequired);
         return ToolReply.Of(
             receipt,
+            ToolsJson.Default.EvidenceReceipt,
             $"Recorded {receipt.Kind} evidence {receipt.EvidenceId} on run {receipt.RunId}; {owed}. Lease until {receipt.LeaseExpiresAt}."
         );
     }

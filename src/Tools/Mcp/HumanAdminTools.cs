@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Text;
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Lines;
@@ -32,7 +33,10 @@ internal sealed class HumanAdminTools(
     {
         RequireHuman();
         await agents.RevokeAsync(caller.Actor, name, ct);
-        return ToolReply.Of(new { name, revoked = true }, $"Revoked {name}: its token no longer works.");
+        return ToolReply.Of(
+            new JsonObject { ["name"] = name, ["revoked"] = true },
+            $"Revoked {name}: its token no longer works."
+        );
     }
 
     [McpServerTool(Destructive = false, OpenWorld = false, Idempotent = true)]
@@ -49,7 +53,7 @@ internal sealed class HumanAdminTools(
             _ => throw new LedgerException($"format '{format}' is not github or jsonl; nothing was recorded."),
         };
         var text = new StringBuilder();
-        var items = new List<object>();
+        var items = new JsonArray();
         foreach (var input in inputs)
         {
             var outcome = await intake.IngestAsync(caller.Actor, input, ct);
@@ -63,19 +67,20 @@ internal sealed class HumanAdminTools(
                     )
             );
             items.Add(
-                new
-                {
-                    signal_id = s.Id,
-                    s.Key,
-                    outcome.Created,
-                    s.Status,
-                    task_id = outcome.Task?.Id,
-                    task_state = outcome.Task?.State,
-                    duplicates = outcome.Duplicates.Count,
-                }
+                (JsonNode?)
+                    new JsonObject
+                    {
+                        ["signal_id"] = s.Id,
+                        ["key"] = s.Key,
+                        ["created"] = outcome.Created,
+                        ["status"] = s.Status,
+                        ["task_id"] = outcome.Task?.Id,
+                        ["task_state"] = outcome.Task?.State,
+                        ["duplicates"] = outcome.Duplicates.Count,
+                    }
             );
         }
-        return ToolReply.Of(new { signals = items }, text.ToString());
+        return ToolReply.Of(new JsonObject { ["signals"] = items }, text.ToString());
     }
 
     [McpServerTool(Destructive = false, OpenWorld = false, Idempotent = true)]
@@ -87,7 +92,7 @@ internal sealed class HumanAdminTools(
         RequireHuman();
         var catalog = LineFile.Set(paths.LinesConfig, name, settings);
         return ToolReply.Of(
-            new { line = name, lines = catalog.Lines.Keys },
+            new JsonObject { ["line"] = name, ["lines"] = Json.Array(catalog.Lines.Keys) },
             $"Line {name} updated in lines.yaml:\n{catalog.ToYaml()}"
         );
     }
@@ -98,12 +103,12 @@ internal sealed class HumanAdminTools(
     {
         var result = await publisher.PublishAsync(caller, run_id, ct);
         return ToolReply.Of(
-            new
+            new JsonObject
             {
-                run_id = result.RunId,
-                result.Sha,
-                result.Branch,
-                pr_url = result.PrUrl,
+                ["run_id"] = result.RunId,
+                ["sha"] = result.Sha,
+                ["branch"] = result.Branch,
+                ["pr_url"] = result.PrUrl,
             },
             result.Message
         );

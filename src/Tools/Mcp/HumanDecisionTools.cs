@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Content;
@@ -25,11 +26,11 @@ internal sealed class HumanDecisionTools(DraftLedger drafts, SignalLedger signal
         };
         var draft = await drafts.DecideAsync(caller, draft_id, status, ct);
         return ToolReply.Of(
-            new
+            new JsonObject
             {
-                draft_id = draft.Id,
-                event_id = draft.EventId,
-                draft.Status,
+                ["draft_id"] = draft.Id,
+                ["event_id"] = draft.EventId,
+                ["status"] = draft.Status,
             },
             $"Draft {draft.Id} ({draft.Kind} of event {draft.EventId}) is {draft.Status}."
         );
@@ -41,7 +42,7 @@ internal sealed class HumanDecisionTools(DraftLedger drafts, SignalLedger signal
     {
         var signal = await signals.DismissAsync(caller, signal_id, reason, ct);
         return ToolReply.Of(
-            new { signal_id = signal.Id, signal.Status },
+            new JsonObject { ["signal_id"] = signal.Id, ["status"] = signal.Status },
             $"Signal {signal.Id} ({signal.Key}) dismissed."
         );
     }

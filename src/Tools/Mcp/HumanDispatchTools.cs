@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Dispatch;
@@ -40,12 +41,12 @@ internal sealed class HumanDispatchTools(TaskLedger tasks, TaskIntake intake, Sp
             var (row, from) = await tasks.RetargetAsync(caller, taskId, target_agent, ct);
             var to = DispatchTargets.Show(row.Target);
             return ToolReply.Of(
-                new
+                new JsonObject
                 {
-                    task_id = row.Id,
-                    state = row.State,
-                    target = to,
-                    previous_target = DispatchTargets.Show(from),
+                    ["task_id"] = row.Id,
+                    ["state"] = row.State,
+                    ["target"] = to,
+                    ["previous_target"] = DispatchTargets.Show(from),
                 },
                 $"Task {row.Id} ({row.State}) now targets {to} (was {DispatchTargets.Show(from)})."
             );
@@ -54,12 +55,12 @@ internal sealed class HumanDispatchTools(TaskLedger tasks, TaskIntake intake, Sp
         {
             var job = await specJobs.DispatchAsync(caller, signalId, target_agent, ct);
             return ToolReply.Of(
-                new
+                new JsonObject
                 {
-                    task_id = job.Id,
-                    state = job.State,
-                    signal_id = signalId,
-                    target = DispatchTargets.Show(job.Target),
+                    ["task_id"] = job.Id,
+                    ["state"] = job.State,
+                    ["signal_id"] = signalId,
+                    ["target"] = DispatchTargets.Show(job.Target),
                 },
                 $"Signal {signalId} is spec job task {job.Id}, queued for {DispatchTargets.Show(job.Target)}; its answer is a proposal for you to approve."
             );
@@ -70,12 +71,12 @@ internal sealed class HumanDispatchTools(TaskLedger tasks, TaskIntake intake, Sp
         if (approve)
             task = await intake.ApproveAsync(caller, task.Id, ct);
         return ToolReply.Of(
-            new
+            new JsonObject
             {
-                task_id = task.Id,
-                state = task.State,
-                target = DispatchTargets.Show(task.Target),
-                base_sha = task.BaseSha,
+                ["task_id"] = task.Id,
+                ["state"] = task.State,
+                ["target"] = DispatchTargets.Show(task.Target),
+                ["base_sha"] = task.BaseSha,
             },
             approve
                 ? $"Task {task.Id} ('{task.Title}') approved at base {task.BaseSha} and queued for {DispatchTargets.Show(task.Target)}."

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Escalations;
 using FactoryMcp.Ledger.Lessons;
@@ -31,13 +32,13 @@ internal sealed class HumanJudgmentTools(
     {
         var (review, state) = await reviews.RecordAsync(caller, run_id, outcome, feedback, ct);
         return ToolReply.Of(
-            new
+            new JsonObject
             {
-                review_id = review.Id,
-                run_id,
-                review.Outcome,
-                task_state = state,
-                reviewed_sha = review.ReviewedSha,
+                ["review_id"] = review.Id,
+                ["run_id"] = run_id,
+                ["outcome"] = review.Outcome,
+                ["task_state"] = state,
+                ["reviewed_sha"] = review.ReviewedSha,
             },
             $"Review recorded ({review.Outcome}); the task is now {state}."
         );
@@ -48,7 +49,10 @@ internal sealed class HumanJudgmentTools(
     public async Task<CallToolResult> CancelTaskAsync(long task_id, string reason, CancellationToken ct = default)
     {
         var task = await intake.CancelAsync(caller, task_id, reason, ct);
-        return ToolReply.Of(new { task_id = task.Id, state = task.State }, $"Task {task.Id} cancelled.");
+        return ToolReply.Of(
+            new JsonObject { ["task_id"] = task.Id, ["state"] = task.State },
+            $"Task {task.Id} cancelled."
+        );
     }
 
     [McpServerTool(Destructive = false, OpenWorld = false)]
@@ -62,7 +66,7 @@ internal sealed class HumanJudgmentTools(
     {
         var task = await escalations.AnswerAsync(caller, task_id, answer, action, ct);
         return ToolReply.Of(
-            new { task_id = task.Id, state = task.State },
+            new JsonObject { ["task_id"] = task.Id, ["state"] = task.State },
             $"Escalation answered; task {task.Id} is {task.State}."
         );
     }
@@ -79,7 +83,7 @@ internal sealed class HumanJudgmentTools(
     {
         var lesson = await lessons.PromoteAsync(caller, feedback_id, text, ct);
         return ToolReply.Of(
-            new { lesson_id = lesson.Id, lesson.Line },
+            new JsonObject { ["lesson_id"] = lesson.Id, ["line"] = lesson.Line },
             $"Lesson {lesson.Id} added to line {lesson.Line}: {lesson.Text}"
         );
     }
@@ -90,7 +94,7 @@ internal sealed class HumanJudgmentTools(
     {
         var lesson = await lessons.RetireAsync(caller, lesson_id, ct);
         return ToolReply.Of(
-            new { lesson_id = lesson.Id, lesson.Line },
+            new JsonObject { ["lesson_id"] = lesson.Id, ["line"] = lesson.Line },
             $"Lesson {lesson.Id} of line {lesson.Line} retired; later packets no longer carry it."
         );
     }

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Text;
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Content;
@@ -67,7 +68,7 @@ internal sealed class HumanRecordTools(
     {
         var rows = await signals.FindAsync(query, flaggedOnly, ct);
         var text = new StringBuilder(rows.Count == 0 ? "No signals match.\n" : "");
-        var items = new List<object>();
+        var items = new JsonArray();
         foreach (var s in rows)
         {
             var task = await tasks.FindBySignalAsync(s.Id, ct);
@@ -79,27 +80,36 @@ internal sealed class HumanRecordTools(
             foreach (var link in links)
                 text.AppendLine($"  possible duplicate of {link.Describe()}");
             items.Add(
-                new
-                {
-                    signal_id = s.Id,
-                    s.Key,
-                    s.Title,
-                    s.Status,
-                    reason = s.StatusReason,
-                    task_id = task?.Id,
-                    task_state = task?.State,
-                    s.ReceivedAt,
-                    duplicates = links.Select(l => new
+                (JsonNode?)
+                    new JsonObject
                     {
-                        kind = l.RelatedKind,
-                        id = l.RelatedId,
-                        state = l.State,
-                        l.Similarity,
-                    }),
-                }
+                        ["signal_id"] = s.Id,
+                        ["key"] = s.Key,
+                        ["title"] = s.Title,
+                        ["status"] = s.Status,
+                        ["reason"] = s.StatusReason,
+                        ["task_id"] = task?.Id,
+                        ["task_state"] = task?.State,
+                        ["received_at"] = s.ReceivedAt,
+                        ["duplicates"] = Json.Array(
+                            links.Select(l =>
+                                (JsonNode?)
+                                    new JsonObject
+                                    {
+                                        ["kind"] = l.RelatedKind,
+                                        ["id"] = l.RelatedId,
+                                        ["state"] = l.State,
+                                        ["similarity"] = l.Similarity,
+                                    }
+                            )
+                        ),
+                    }
             );
         }
-        return ToolReply.Of(new { signals = items, next_cursor = query.NextCursor(rows, s => s.Id) }, text.ToString());
+        return ToolReply.Of(
+            new JsonObject { ["signals"] = items, ["next_cursor"] = query.NextCursor(rows, s => s.Id) },
+            text.ToString()
+        );
     }
 
     private async Task<CallToolResult> FeedbackAsync(LedgerQuery query, CancellationToken ct)
@@ -109,18 +119,23 @@ internal sealed class HumanRecordTools(
         foreach (var f in rows)
             text.AppendLine($"- feedback {f.Id} task {f.TaskId} {f.Kind} by {f.Author}: {Shorten(f.Text, 300)}");
         return ToolReply.Of(
-            new
+            new JsonObject
             {
-                feedback = rows.Select(f => new
-                {
-                    feedback_id = f.Id,
-                    task_id = f.TaskId,
-                    run_id = f.RunId,
-                    f.Kind,
-                    f.Author,
-                    text = Shorten(f.Text, 300),
-                }),
-                next_cursor = query.NextCursor(rows, f => f.Id),
+                ["feedback"] = Json.Array(
+                    rows.Select(f =>
+                        (JsonNode?)
+                            new JsonObject
+                            {
+                                ["feedback_id"] = f.Id,
+                                ["task_id"] = f.TaskId,
+                                ["run_id"] = f.RunId,
+                                ["kind"] = f.Kind,
+                                ["author"] = f.Author,
+                                ["text"] = Shorten(f.Text, 300),
+                            }
+                    )
+                ),
+                ["next_cursor"] = query.NextCursor(rows, f => f.Id),
             },
             text + (rows.Count == 0 ? "" : "Promote one with promote_lesson.")
         );
@@ -139,16 +154,21 @@ internal sealed class HumanRecordTools(
         foreach (var l in rows)
             text.AppendLine($"- lesson {l.Id} [{l.Line}] {Shorten(l.Text, 300)}");
         return ToolReply.Of(
-            new
+            new JsonObject
             {
-                lessons = rows.Select(l => new
-                {
-                    lesson_id = l.Id,
-                    l.Line,
-                    feedback_id = l.FeedbackId,
-                    text = Shorten(l.Text, 300),
-                }),
-                next_cursor = query.NextCursor(rows, l => l.Id),
+                ["lessons"] = Json.Array(
+                    rows.Select(l =>
+                        (JsonNode?)
+                            new JsonObject
+                            {
+                                ["lesson_id"] = l.Id,
+                                ["line"] = l.Line,
+                                ["feedback_id"] = l.FeedbackId,
+                                ["text"] = Shorten(l.Text, 300),
+                            }
+                    )
+                ),
+                ["next_cursor"] = query.NextCursor(rows, l => l.Id),
             },
             text.ToString()
         );
@@ -168,18 +188,23 @@ internal sealed class HumanRecordTools(
                 $"- draft {d.Id} event {d.EventId} {d.Kind} [{d.Status}] by {d.Author}: {Headline(d.Content)}"
             );
         return ToolReply.Of(
-            new
+            new JsonObject
             {
-                drafts = rows.Select(d => new
-                {
-                    draft_id = d.Id,
-                    event_id = d.EventId,
-                    d.Kind,
-                    d.Status,
-                    d.Author,
-                    uri = $"factory://drafts/{d.Id}",
-                }),
-                next_cursor = query.NextCursor(rows, d => d.Id),
+                ["drafts"] = Json.Array(
+                    rows.Select(d =>
+                        (JsonNode?)
+                            new JsonObject
+                            {
+                                ["draft_id"] = d.Id,
+                                ["event_id"] = d.EventId,
+                                ["kind"] = d.Kind,
+                                ["status"] = d.Status,
+                                ["author"] = d.Author,
+                                ["uri"] = $"factory://drafts/{d.Id}",
+                            }
+                    )
+                ),
+                ["next_cursor"] = query.NextCursor(rows, d => d.Id),
             },
             text.ToString()
         );
@@ -216,23 +241,40 @@ internal sealed class HumanRecordTools(
                 $"- pool {p.pool}: {p.members.Count} member(s), busy {p.busy}, idle {p.idle}, utilization {p.utilization:P0}"
             );
         return ToolReply.Of(
-            new
+            new JsonObject
             {
-                window_hours = Math.Round(span.TotalHours, 2),
-                agents = rows.Select(a => new
-                {
-                    name = a.Agent.Name,
-                    role = a.Agent.Role,
-                    verifier_role = a.Agent.VerifierRole,
-                    a.Pools,
-                    a.Status,
-                    open_runs = a.OpenRuns,
-                    runs_in_window = a.RunsInWindow,
-                    busy_minutes = Math.Round(a.Busy.TotalMinutes, 1),
-                    utilization = Math.Round(a.Utilization, 3),
-                    last_seen_at = a.Agent.LastSeenAt,
-                }),
-                pools,
+                ["window_hours"] = Math.Round(span.TotalHours, 2),
+                ["agents"] = Json.Array(
+                    rows.Select(a =>
+                        (JsonNode?)
+                            new JsonObject
+                            {
+                                ["name"] = a.Agent.Name,
+                                ["role"] = a.Agent.Role,
+                                ["verifier_role"] = a.Agent.VerifierRole,
+                                ["pools"] = Json.Array(a.Pools),
+                                ["status"] = a.Status,
+                                ["open_runs"] = a.OpenRuns,
+                                ["runs_in_window"] = a.RunsInWindow,
+                                ["busy_minutes"] = Math.Round(a.Busy.TotalMinutes, 1),
+                                ["utilization"] = Math.Round(a.Utilization, 3),
+                                ["last_seen_at"] = a.Agent.LastSeenAt,
+                            }
+                    )
+                ),
+                ["pools"] = Json.Array(
+                    pools.Select(p =>
+                        (JsonNode?)
+                            new JsonObject
+                            {
+                                ["pool"] = p.pool,
+                                ["members"] = Json.Array(p.members),
+                                ["busy"] = p.busy,
+                                ["idle"] = p.idle,
+                                ["utilization"] = p.utilization,
+                            }
+                    )
+                ),
             },
             rows.Count == 0 ? "No agents are registered.\n" : text.ToString()
         );

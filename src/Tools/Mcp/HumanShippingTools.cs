@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Funnel;
@@ -24,13 +25,13 @@ internal sealed class HumanShippingTools(ShipService ship, FunnelLedger funnel, 
             throw new LedgerException("Only a human marks a change shipped.");
         var (shipped, created) = await ship.ShipAsync(caller.Actor, run_id, sha, "mark_shipped", pr_url, ct);
         return ToolReply.Of(
-            new
+            new JsonObject
             {
-                event_id = shipped.Id,
-                run_id,
-                shipped.Sha,
-                shipped.Environment,
-                created,
+                ["event_id"] = shipped.Id,
+                ["run_id"] = run_id,
+                ["sha"] = shipped.Sha,
+                ["environment"] = shipped.Environment,
+                ["created"] = created,
             },
             created
                 ? $"Shipped event {shipped.Id} recorded ({shipped.Environment})."
@@ -45,6 +46,6 @@ internal sealed class HumanShippingTools(ShipService ship, FunnelLedger funnel, 
     public async Task<CallToolResult> FunnelReportAsync(CancellationToken ct = default)
     {
         var report = await funnel.ReportAsync(ct);
-        return ToolReply.Of(report, Funnel.FunnelText.Render(report));
+        return ToolReply.Of(report, ToolsJson.Default.FunnelReport, Funnel.FunnelText.Render(report));
     }
 }

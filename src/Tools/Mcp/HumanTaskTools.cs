@@ -1,5 +1,7 @@
 using System.ComponentModel;
 using System.Text;
+using System.Text.Json.Nodes;
+using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Queries;
 using FactoryMcp.Ledger.Tasks;
@@ -52,21 +54,26 @@ internal sealed class HumanTaskTools(
             foreach (var (r, title, runLine) in found)
                 lines.AppendLine($"- run {r.Id} [{r.State}] task {r.TaskId} by {r.AgentName}, {runLine}: {title}");
             return ToolReply.Of(
-                new
+                new JsonObject
                 {
-                    runs = found.Select(f => new
-                    {
-                        run_id = f.Run.Id,
-                        task_id = f.Run.TaskId,
-                        f.Run.State,
-                        agent = f.Run.AgentName,
-                        f.Run.Kind,
-                        f.Line,
-                        f.Title,
-                        f.Run.OpenedAt,
-                        f.Run.ClosedAt,
-                    }),
-                    next_cursor = query.NextCursor(found, f => f.Run.Id),
+                    ["runs"] = Json.Array(
+                        found.Select(f =>
+                            (JsonNode?)
+                                new JsonObject
+                                {
+                                    ["run_id"] = f.Run.Id,
+                                    ["task_id"] = f.Run.TaskId,
+                                    ["state"] = f.Run.State,
+                                    ["agent"] = f.Run.AgentName,
+                                    ["kind"] = f.Run.Kind,
+                                    ["line"] = f.Line,
+                                    ["title"] = f.Title,
+                                    ["opened_at"] = f.Run.OpenedAt,
+                                    ["closed_at"] = f.Run.ClosedAt,
+                                }
+                        )
+                    ),
+                    ["next_cursor"] = query.NextCursor(found, f => f.Run.Id),
                 },
                 found.Count == 0 ? "No runs match.\n" : lines.ToString()
             );
@@ -75,21 +82,26 @@ internal sealed class HumanTaskTools(
         foreach (var t in rows)
             lines.AppendLine($"- #{t.Id} [{t.State}] p{t.Priority} {t.Line}: {t.Title}");
         return ToolReply.Of(
-            new
+            new JsonObject
             {
-                tasks = rows.Select(t => new
-                {
-                    task_id = t.Id,
-                    t.Title,
-                    t.State,
-                    t.Line,
-                    t.Priority,
-                    target = Ledger.Dispatch.DispatchTargets.Show(t.Target),
-                    t.Attempts,
-                    t.Reworks,
-                    t.UpdatedAt,
-                }),
-                next_cursor = query.NextCursor(rows, t => t.Id),
+                ["tasks"] = Json.Array(
+                    rows.Select(t =>
+                        (JsonNode?)
+                            new JsonObject
+                            {
+                                ["task_id"] = t.Id,
+                                ["title"] = t.Title,
+                                ["state"] = t.State,
+                                ["line"] = t.Line,
+                                ["priority"] = t.Priority,
+                                ["target"] = Ledger.Dispatch.DispatchTargets.Show(t.Target),
+                                ["attempts"] = t.Attempts,
+                                ["reworks"] = t.Reworks,
+                                ["updated_at"] = t.UpdatedAt,
+                            }
+                    )
+                ),
+                ["next_cursor"] = query.NextCursor(rows, t => t.Id),
             },
             rows.Count == 0 ? "No tasks match.\n" : lines.ToString()
         );
@@ -101,12 +113,12 @@ internal sealed class HumanTaskTools(
     {
         var bundle = await bundles.BuildAsync(run_id, ct);
         return ToolReply.Of(
-            new
+            new JsonObject
             {
-                run_id = bundle.Run.Id,
-                task_id = bundle.Task.Id,
-                run_state = bundle.Run.State,
-                task_state = bundle.Task.State,
+                ["run_id"] = bundle.Run.Id,
+                ["task_id"] = bundle.Task.Id,
+                ["run_state"] = bundle.Run.State,
+                ["task_state"] = bundle.Task.State,
             },
             bundle.Markdown
         );
@@ -123,11 +135,11 @@ internal sealed class HumanTaskTools(
                 ? ""
                 : " Approved overrides that weaken the line's gates: " + string.Join("; ", weakenings) + ".";
         return ToolReply.Of(
-            new
+            new JsonObject
             {
-                task_id = task.Id,
-                state = task.State,
-                base_sha = task.BaseSha,
+                ["task_id"] = task.Id,
+                ["state"] = task.State,
+                ["base_sha"] = task.BaseSha,
             },
             $"Task {task.Id} approved at base {task.BaseSha} and queued.{note}"
         );
@@ -138,7 +150,10 @@ internal sealed class HumanTaskTools(
     public async Task<CallToolResult> RejectTaskAsync(long task_id, string reason, CancellationToken ct = default)
     {
         var task = await tasks.RejectAsync(caller, task_id, reason, ct);
-        return ToolReply.Of(new { task_id = task.Id, state = task.State }, $"Task {task.Id} rejected.");
+        return ToolReply.Of(
+            new JsonObject { ["task_id"] = task.Id, ["state"] = task.State },
+            $"Task {task.Id} rejected."
+        );
     }
 
     [McpServerTool(Destructive = false, OpenWorld = false)]
@@ -152,11 +167,11 @@ internal sealed class HumanTaskTools(
     {
         var task = await intake.UpdateAsync(caller, task_id, packet, note, ct);
         return ToolReply.Of(
-            new
+            new JsonObject
             {
-                task_id = task.Id,
-                state = task.State,
-                version = task.CurrentVersion,
+                ["task_id"] = task.Id,
+                ["state"] = task.State,
+                ["version"] = task.CurrentVersion,
             },
             $"Task {task.Id} now holds packet version {task.CurrentVersion}."
         );

@@ -1,4 +1,6 @@
 using System.ComponentModel;
+using System.Text.Json.Nodes;
+using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Tools.Runs;
 using ModelContextProtocol.Protocol;
@@ -21,19 +23,19 @@ internal sealed class PacketTools(PacketService packets, Caller caller)
     {
         var view = await packets.GetTaskPacketAsync(caller, task_id, @new, ct);
         return ToolReply.Of(
-            new
+            new JsonObject
             {
-                view.Status,
-                view.Kind,
-                view.RunId,
-                view.TaskId,
-                view.Workspace,
-                view.BaseSha,
-                view.RunRef,
-                view.CloneUrl,
-                view.LeaseExpiresAt,
-                evidence_required = view.EvidenceRequired,
-                signal_id = view.Spec?.Signal.Id,
+                ["status"] = view.Status,
+                ["kind"] = view.Kind,
+                ["run_id"] = view.RunId,
+                ["task_id"] = view.TaskId,
+                ["workspace"] = view.Workspace,
+                ["base_sha"] = view.BaseSha,
+                ["run_ref"] = view.RunRef,
+                ["clone_url"] = view.CloneUrl,
+                ["lease_expires_at"] = view.LeaseExpiresAt,
+                ["evidence_required"] = Json.Array(view.EvidenceRequired),
+                ["signal_id"] = view.Spec?.Signal.Id,
             },
             view.ToMarkdown()
         );

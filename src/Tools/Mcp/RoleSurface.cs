@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
@@ -134,11 +135,15 @@ public static class RoleSurface
     /// instance per call (a constructor call: no reflection or compiled expressions, which would cost
     /// every call, or every server's startup, their own time).
     /// </summary>
-    private static void Add<T>(McpServerOptions options, IServiceProvider services, Func<T> create)
+    private static void Add<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicMethods)] T>(
+        McpServerOptions options,
+        IServiceProvider services,
+        Func<T> create
+    )
         where T : class => Add(options, services, _ => create());
 
     /// <summary>As above, for a tool that reads its own request (declare_terminal_state: whether the client takes tasks).</summary>
-    private static void Add<T>(
+    private static void Add<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicMethods)] T>(
         McpServerOptions options,
         IServiceProvider services,
         Func<RequestContext<CallToolRequestParams>, T> create
@@ -150,7 +155,11 @@ public static class RoleSurface
             if (method.GetCustomAttribute<McpServerToolAttribute>() is null)
                 continue;
             options.ToolCollection!.Add(
-                McpServerTool.Create(method, create, new McpServerToolCreateOptions { Services = services })
+                McpServerTool.Create(
+                    method,
+                    create,
+                    new McpServerToolCreateOptions { Services = services, SerializerOptions = ToolOptions.Binding }
+                )
             );
         }
     }

@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -100,7 +102,7 @@ internal sealed class ToolArguments
         ToolReply.Error(
             $"{tool} was not run: its arguments are malformed, and nothing was changed. Fix each and call again:\n"
                 + string.Join('\n', problems.Select(p => $"- {p}")),
-            new { error = "invalid_arguments", problems }
+            new JsonObject { ["error"] = "invalid_arguments", ["problems"] = Ledger.Json.Array(problems) }
         );
 
     private string Unknown(string name)
@@ -213,7 +215,7 @@ internal sealed class ToolArguments
         {
             try
             {
-                JsonSerializer.Deserialize<T>(value, McpJsonUtilities.DefaultOptions);
+                value.Deserialize((JsonTypeInfo<T>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(T)));
                 return true;
             }
             catch (JsonException)

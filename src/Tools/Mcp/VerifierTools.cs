@@ -1,5 +1,7 @@
 using System.ComponentModel;
 using System.Text;
+using System.Text.Json.Nodes;
+using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Runs;
 using FactoryMcp.Ledger.Verification;
@@ -30,18 +32,18 @@ internal sealed class VerifierTools(
     {
         var packet = await packets.GetAsync(caller, ct);
         return ToolReply.Of(
-            new
+            new JsonObject
             {
-                packet.Status,
-                kind = "verify",
-                packet.RunId,
-                packet.TaskId,
-                packet.Role,
-                workspace = packet.Checkout,
-                packet.HeadSha,
-                packet.BaseSha,
-                packet.LeaseExpiresAt,
-                diff_pages = packet.DiffPages,
+                ["status"] = packet.Status,
+                ["kind"] = "verify",
+                ["run_id"] = packet.RunId,
+                ["task_id"] = packet.TaskId,
+                ["role"] = packet.Role,
+                ["workspace"] = packet.Checkout,
+                ["head_sha"] = packet.HeadSha,
+                ["base_sha"] = packet.BaseSha,
+                ["lease_expires_at"] = packet.LeaseExpiresAt,
+                ["diff_pages"] = packet.DiffPages,
             },
             packet.Markdown
         );
@@ -66,7 +68,7 @@ internal sealed class VerifierTools(
         // A pull request's verification: its verdicts go back as a comment (or the reason they could not).
         if (await pulls.AfterVerdictAsync(run.TaskId, receipt.TaskState, CancellationToken.None) is { } comment)
             receipt = receipt with { Message = $"{receipt.Message} Comment: {comment}." };
-        return ToolReply.Of(receipt, receipt.Message);
+        return ToolReply.Of(receipt, ToolsJson.Default.VerdictReceipt, receipt.Message);
     }
 
     [McpServerTool(ReadOnly = true, OpenWorld = false)]
@@ -78,7 +80,13 @@ internal sealed class VerifierTools(
         foreach (var v in verdicts)
             text.AppendLine($"- {v.Role}: {v.Verdict} — {v.Findings}");
         return ToolReply.Of(
-            new { run_id, verdicts = verdicts.Select(v => new { v.Role, v.Verdict }) },
+            new JsonObject
+            {
+                ["run_id"] = run_id,
+                ["verdicts"] = Json.Array(
+                    verdicts.Select(v => (JsonNode?)new JsonObject { ["role"] = v.Role, ["verdict"] = v.Verdict })
+                ),
+            },
             text.ToString()
         );
     }

@@ -1,4 +1,4 @@
-using System.Text.Json;
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Escalations;
 using FactoryMcp.Ledger.Settings;
@@ -30,15 +30,15 @@ public sealed partial class Notifier(EscalationOutbox escalations, ConfigFiles c
         {
             await NotifyAsync(
                 "escalation",
-                new
+                new JsonObject
                 {
-                    escalation_id = e.Id,
-                    task_id = e.TaskId,
-                    run_id = e.RunId,
-                    title = e.Title,
-                    question = e.Question,
-                    raised_by = e.RaisedBy,
-                    raised_at = Ledger.Storage.Iso.Text(e.RaisedAt),
+                    ["escalation_id"] = e.Id,
+                    ["task_id"] = e.TaskId,
+                    ["run_id"] = e.RunId,
+                    ["title"] = e.Title,
+                    ["question"] = e.Question,
+                    ["raised_by"] = e.RaisedBy,
+                    ["raised_at"] = Ledger.Storage.Iso.Text(e.RaisedAt),
                 },
                 ct
             );
@@ -52,18 +52,18 @@ public sealed partial class Notifier(EscalationOutbox escalations, ConfigFiles c
         if (taskState == Ledger.Lifecycle.TaskStates.AwaitingReview)
             await NotifyAsync(
                 "review",
-                new
+                new JsonObject
                 {
-                    task_id = taskId,
-                    run_id = runId,
-                    state = taskState,
+                    ["task_id"] = taskId,
+                    ["run_id"] = runId,
+                    ["state"] = taskState,
                 },
                 ct
             );
     }
 
     /// <summary>Sends one event to its configured target, if any. Returns whether it was delivered.</summary>
-    public async Task<bool> NotifyAsync(string eventType, object details, CancellationToken ct = default)
+    public async Task<bool> NotifyAsync(string eventType, JsonObject details, CancellationToken ct = default)
     {
         if (!FactorySettings.NotificationEvents.Contains(eventType))
             throw new ArgumentException($"Unknown event type {eventType}.", nameof(eventType));
@@ -79,7 +79,7 @@ public sealed partial class Notifier(EscalationOutbox escalations, ConfigFiles c
         }
         if (!settings.Notifications.TryGetValue(eventType, out var target) || string.IsNullOrWhiteSpace(target))
             return false;
-        var json = JsonSerializer.Serialize(new { @event = eventType, details }, Json.Options);
+        var json = Json.Compact(new JsonObject { ["event"] = eventType, ["details"] = details });
         try
         {
             if (Uri.TryCreate(target, UriKind.Absolute, out var url) && url.Scheme is "http" or "https")

@@ -129,7 +129,7 @@ public static class AgentRegistrations
         var items = existing is JsonArray array ? array.DeepClone().AsArray() : [];
         if (items.Any(i => i?.GetValueKind() == System.Text.Json.JsonValueKind.String && i.GetValue<string>() == item))
             return new Change(file, false, cli);
-        items.Add(item);
+        items.Add((JsonNode?)item);
         return Save(file, JsonFileEdit.Set(text, path, items, file), cli);
     }
 

@@ -104,7 +104,7 @@ public sealed class RunBundle(
             sb.AppendLine($"- [agent] {d.State} → [server] **{d.Outcome}** ({Iso.Text(d.CreatedAt)}): {d.Summary}");
             if (d.Reason is { } r)
                 sb.AppendLine($"  - reason: {r}");
-            foreach (var problem in Json.Deserialize<List<string>>(d.ProblemsJson))
+            foreach (var problem in Json.ReadStrings(d.ProblemsJson))
                 sb.AppendLine($"  - [server] unmet: {problem}");
         }
         Section(sb, "No-op / escalation");

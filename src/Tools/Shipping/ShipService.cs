@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Shipping;
 using FactoryMcp.Tools.Notifications;
 
@@ -25,15 +26,15 @@ public sealed class ShipService(ShippingLedger shipping, Notifier notifier, Acti
         if (created)
             await notifier.NotifyAsync(
                 "shipped",
-                new
+                new JsonObject
                 {
-                    event_id = shipped.Id,
-                    run_id = runId,
-                    task_id = shipped.TaskId,
-                    shipped.Sha,
-                    shipped.Environment,
-                    pr_url = prUrl,
-                    source,
+                    ["event_id"] = shipped.Id,
+                    ["run_id"] = runId,
+                    ["task_id"] = shipped.TaskId,
+                    ["sha"] = shipped.Sha,
+                    ["environment"] = shipped.Environment,
+                    ["pr_url"] = prUrl,
+                    ["source"] = source,
                 },
                 CancellationToken.None
             );

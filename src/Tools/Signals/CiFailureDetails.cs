@@ -29,7 +29,7 @@ public sealed record CiFailureDetails
             return null;
         try
         {
-            return Json.Deserialize<CiFailureDetails>(json);
+            return Json.Deserialize(json, Mcp.ToolsJson.Default.CiFailureDetails);
         }
         catch (System.Text.Json.JsonException)
         {

@@ -126,7 +126,7 @@ public sealed class ProductionErrors(
             $"{g.ExceptionType} in service {g.Service}{(g.Route.Length > 0 ? $" at {g.Route}" : "")}, first seen {g.FirstSeen:yyyy-MM-ddTHH:mm:ssZ} (counted in `factory errors`)."
         );
         sb.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"Fingerprint: {g.Fingerprint}");
-        var traces = Ledger.Json.Deserialize<List<string>>(g.Exemplars);
+        var traces = Ledger.Json.ReadStrings(g.Exemplars);
         if (traces.Count > 0)
             sb.AppendLine(CultureInfo.InvariantCulture, $"Exemplar traces: {string.Join(", ", traces)}");
         sb.AppendLine().AppendLine("Sample:").AppendLine().AppendLine(g.Sample);

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Lines;
@@ -79,7 +81,7 @@ public sealed class SignalIntake(
     )
     {
         var lines = config.Lines;
-        var labels = Json.Deserialize<List<string>>(signal.LabelsJson);
+        var labels = Json.ReadStrings(signal.LabelsJson);
         var route = line is null
             ? SignalRouting.Choose(lines, labels, signal.Source)
             : SignalRouting.Forced(lines, line, labels);
@@ -254,14 +256,14 @@ public sealed class SignalIntake(
     }
 
     private static string Gates(Packet p) =>
-        Json.Serialize(
-            new
+        Json.Compact(
+            new JsonObject
             {
-                p.Validation,
-                p.Reproduction,
-                p.Scope,
-                p.NonGoals,
-                p.FrontMatter,
+                ["validation"] = Json.Array(p.Validation),
+                ["reproduction"] = JsonSerializer.SerializeToNode(p.Reproduction, LedgerJson.Default.Reproduction),
+                ["scope"] = Json.Array(p.Scope),
+                ["non_goals"] = Json.Array(p.NonGoals),
+                ["front_matter"] = JsonSerializer.SerializeToNode(p.FrontMatter, LedgerJson.Default.PacketFrontMatter),
             }
         );
 

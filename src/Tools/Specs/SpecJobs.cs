@@ -49,7 +49,7 @@ public sealed class SpecJobs(
             throw new LedgerException("A spec job needs a target: the spec agent's name or pool:NAME.");
         var signal = await signals.GetAsync(signalId, ct);
         var lines = config.Lines;
-        var labels = Json.Deserialize<List<string>>(signal.LabelsJson);
+        var labels = Json.ReadStrings(signal.LabelsJson);
         var route = SignalRouting.Choose(lines, labels, signal.Source);
         var (markdown, packet) = SpecPacket.Build(signal, labels, route);
         var repo = await repositories.ResolveAsync(TemplateRepo(signal, labels, route), ct);
@@ -84,7 +84,7 @@ public sealed class SpecJobs(
             ct
         );
         var lines = config.Lines;
-        var labels = Json.Deserialize<List<string>>(signal.LabelsJson);
+        var labels = Json.ReadStrings(signal.LabelsJson);
         var route = SignalRouting.Choose(lines, labels, signal.Source);
         string? template = null;
         if (route?.Settings.Template is { } t)

@@ -124,7 +124,10 @@ public abstract class ValidationTaskTests(LedgerEngine engine) : EngineTests(eng
         using var gate = await GateHarness.CreateAsync(engine: Engine);
         var s = gate.Factory.Services;
         var other = await gate.Factory.BuilderAsync("builder-2");
-        var answer = ToolReply.Of(new { run_id = gate.RunId, outcome = "escalated" }, "escalated to a human");
+        var answer = ToolReply.Of(
+            new System.Text.Json.Nodes.JsonObject { ["run_id"] = gate.RunId, ["outcome"] = "escalated" },
+            "escalated to a human"
+        );
         var ids = new List<string>();
         for (var i = 0; i < ValidationTasks.PageSize + 1; i++)
             ids.Add((await s.McpTasks.AnswerAsync(gate.Builder, answer, CancellationToken.None)).Id);

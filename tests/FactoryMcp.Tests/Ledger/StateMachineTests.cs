@@ -220,7 +220,14 @@ public sealed class StateMachineTests
         var id = await InsertTaskAsync(db, TaskStates.Proposed);
         await db.WriteAsync(
             "human:x",
-            w => StateMachine.MoveTaskAsync(w, id, TaskStates.Ready, "task.approved", new { b = 2, a = 1 })
+            w =>
+                StateMachine.MoveTaskAsync(
+                    w,
+                    id,
+                    TaskStates.Ready,
+                    "task.approved",
+                    new System.Text.Json.Nodes.JsonObject { ["b"] = 2, ["a"] = 1 }
+                )
         );
         Assert.Equal(
             TaskStates.Ready,

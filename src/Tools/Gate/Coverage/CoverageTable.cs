@@ -58,12 +58,13 @@ public sealed record CoverageTable(
                         f => f.Key,
                         f => f.Value.OrderBy(l => l.Key).Select(l => new[] { l.Key, l.Value }).ToList()
                     )
-            )
+            ),
+            Mcp.PlainJson.Default.Stored
         );
 
     public static CoverageTable FromJson(string json)
     {
-        var stored = JsonSerializer.Deserialize<Stored>(json)!;
+        var stored = JsonSerializer.Deserialize(json, Mcp.PlainJson.Default.Stored)!;
         return new CoverageTable(
             stored.Files.ToDictionary(
                 f => f.Key,
@@ -74,5 +75,5 @@ public sealed record CoverageTable(
         );
     }
 
-    private sealed record Stored(IReadOnlyList<string> Reports, Dictionary<string, List<long[]>> Files);
+    internal sealed record Stored(IReadOnlyList<string> Reports, Dictionary<string, List<long[]>> Files);
 }

@@ -35,8 +35,9 @@ public sealed record TestRow(string Id, TestStatus? Base, TestStatus? Head, stri
             .ToList();
     }
 
-    public static string ToJson(IReadOnlyList<TestRow> rows) => JsonSerializer.Serialize(rows, TestTable.Options);
+    public static string ToJson(IReadOnlyList<TestRow> rows) =>
+        JsonSerializer.Serialize(rows, TestTable.Info<IReadOnlyList<TestRow>>());
 
     public static IReadOnlyList<TestRow> FromJson(string json) =>
-        JsonSerializer.Deserialize<List<TestRow>>(json, TestTable.Options)!;
+        JsonSerializer.Deserialize(json, TestTable.Info<List<TestRow>>())!;
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace FactoryMcp.Tools.Gate.Reports;
 
@@ -32,19 +33,36 @@ public sealed record TestTable(IReadOnlyDictionary<string, TestCaseResult> Tests
     public string ToJson() =>
         JsonSerializer.Serialize(
             new Stored(Files, Tests.Values.OrderBy(t => t.Id, StringComparer.Ordinal).ToList()),
-            Options
+            Info<Stored>()
         );
 
     public static TestTable FromJson(string json)
     {
-        var stored = JsonSerializer.Deserialize<Stored>(json, Options)!;
+        var stored = JsonSerializer.Deserialize(json, Info<Stored>())!;
         return new TestTable(stored.Tests.ToDictionary(t => t.Id, StringComparer.Ordinal), stored.Files);
     }
 
-    private sealed record Stored(IReadOnlyList<string> Files, List<TestCaseResult> Tests);
+    internal sealed record Stored(IReadOnlyList<string> Files, List<TestCaseResult> Tests);
 
+    /// <summary>
+    /// <see cref="Ledger.Json.Options"/> with statuses as snake_case words, over source-generated metadata
+    /// (<see cref="TestJson"/>; the generic enum converter needs no run-time code generation).
+    /// </summary>
     internal static readonly JsonSerializerOptions Options = new(Ledger.Json.Options)
     {
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        TypeInfoResolver = TestJson.Default,
+        Converters = { new JsonStringEnumConverter<TestStatus>(JsonNamingPolicy.SnakeCaseLower) },
     };
+
+    internal static JsonTypeInfo<T> Info<T>() => (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
 }
+
+/// <summary>Source-generated metadata for the test tables (see <see cref="TestTable.Options"/>).</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull
+)]
+[JsonSerializable(typeof(TestTable.Stored))]
+[JsonSerializable(typeof(List<TestRow>))]
+[JsonSerializable(typeof(IReadOnlyList<TestRow>))]
+internal sealed partial class TestJson : JsonSerializerContext;

@@ -58,10 +58,14 @@ internal static class TaskWire
             };
 
     private static Dictionary<string, JsonElement> Elements(JsonObject fields) =>
-        fields.ToDictionary(p => p.Key, p => JsonSerializer.SerializeToElement(p.Value));
+        fields.ToDictionary(p => p.Key, p => JsonSerializer.SerializeToElement(p.Value, ToolsJson.Default.JsonNode));
 
     public static JsonObject ToolResult(CallToolResult result) =>
-        JsonSerializer.SerializeToNode(result, McpJsonUtilities.DefaultOptions)!.AsObject();
+        JsonSerializer.SerializeToNode(result, ResultType)!.AsObject();
+
+    /// <summary>The SDK's own (source-generated) metadata for a tool result.</summary>
+    public static readonly JsonTypeInfo<CallToolResult> ResultType =
+        (JsonTypeInfo<CallToolResult>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(CallToolResult));
 
     /// <summary>
     /// Adds what SDK 2.4.0 has no property for: the 2025-11-25 <c>tasks</c> server capability in the
@@ -82,13 +86,7 @@ internal static class TaskWire
                     tool["execution"] = new JsonObject { ["taskSupport"] = "optional" };
     }
 
-    public static readonly JsonTypeInfo<TaskHandle> HandleType =
-        (JsonTypeInfo<TaskHandle>)
-            new JsonSerializerOptions
-            {
-                TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
-                DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-            }.GetTypeInfo(typeof(TaskHandle));
+    public static JsonTypeInfo<TaskHandle> HandleType => TaskHandleJson.Default.TaskHandle;
 }
 
 /// <summary>A tools/call answer that is a task rather than the tool's result (an alternate result of SDK 2.4.0).</summary>
@@ -97,3 +95,8 @@ internal sealed class TaskHandle : Result
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Fields { get; init; }
 }
+
+/// <summary>Source-generated metadata for <see cref="TaskHandle"/>: member names as the SDK declares them, nulls omitted.</summary>
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(TaskHandle))]
+internal sealed partial class TaskHandleJson : JsonSerializerContext;

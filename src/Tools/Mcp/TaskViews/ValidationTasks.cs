@@ -35,7 +35,7 @@ internal sealed class ValidationTasks(
     /// <summary>A result given at once, recorded as a completed task (for clients that asked for a task and must get one).</summary>
     public async Task<TaskView> AnswerAsync(Caller caller, CallToolResult result, CancellationToken ct)
     {
-        var node = JsonSerializer.SerializeToNode(result, McpJsonUtilities.DefaultOptions)!.AsObject();
+        var node = JsonSerializer.SerializeToNode(result, TaskWire.ResultType)!.AsObject();
         var runId =
             result.StructuredContent is { ValueKind: JsonValueKind.Object } s
             && s.TryGetProperty("run_id", out var r)
@@ -172,9 +172,7 @@ internal sealed class ValidationTasks(
     private static TaskView AnswerView(byte[] key, TaskViewEvent answer, bool withResult)
     {
         var result = withResult
-            ? JsonNode.Parse(answer.Body)!["change"]!
-                ["result"]
-                .Deserialize<CallToolResult>(McpJsonUtilities.DefaultOptions)
+            ? JsonNode.Parse(answer.Body)!["change"]!["result"].Deserialize(TaskWire.ResultType)
             : null;
         return new TaskView(
             TaskIds.ForAnswer(key, answer.Seq),

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace FactoryMcp.Tools.Telemetry.Otlp;
 
@@ -241,6 +242,15 @@ public static class OtlpJson
         return attributes;
     }
 
+    /// <summary>Members as a compact JSON object, in order (what the serializer writes for the dictionary).</summary>
+    internal static string Object(IEnumerable<KeyValuePair<string, string?>> members)
+    {
+        var node = new JsonObject();
+        foreach (var (key, value) in members)
+            node[key] = value;
+        return node.ToJsonString();
+    }
+
     private static string? Value(JsonElement any)
     {
         if (any.ValueKind != JsonValueKind.Object)
@@ -258,9 +268,9 @@ public static class OtlpJson
                 case "doubleValue":
                     return Number(p.Value).ToString("R", CultureInfo.InvariantCulture);
                 case "arrayValue":
-                    return JsonSerializer.Serialize(Array(p.Value, "values").Select(Value).ToList());
+                    return Ledger.Json.Array(Array(p.Value, "values").Select(Value)).ToJsonString();
                 case "kvlistValue":
-                    return JsonSerializer.Serialize(
+                    return Object(
                         Array(p.Value, "values")
                             .Where(kv => Text(kv, "key") is not null)
                             .GroupBy(kv => Text(kv, "key")!)
@@ -287,11 +297,11 @@ public static class OtlpJson
             OtlpSignal.Metrics => "rejectedDataPoints",
             _ => "rejectedSpans",
         };
-        var partial = new Dictionary<string, object?>
+        var partial = new JsonObject
         {
             [field] = rejected.ToString(CultureInfo.InvariantCulture),
             ["errorMessage"] = message,
         };
-        return JsonSerializer.Serialize(new Dictionary<string, object> { ["partialSuccess"] = partial });
+        return new JsonObject { ["partialSuccess"] = partial }.ToJsonString();
     }
 }

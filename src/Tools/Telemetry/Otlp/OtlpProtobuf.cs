@@ -414,7 +414,9 @@ public static class OtlpProtobuf
                 3 => ((long)reader.Number()).ToString(CultureInfo.InvariantCulture),
                 4 => reader.Double().ToString("R", CultureInfo.InvariantCulture),
                 5 => Array(reader.Bytes(), depth + 1),
-                6 => System.Text.Json.JsonSerializer.Serialize(Attributes(reader.Bytes(), depth + 1)),
+                6 => OtlpJson.Object(
+                    Attributes(reader.Bytes(), depth + 1).Select(a => KeyValuePair.Create(a.Key, (string?)a.Value))
+                ),
                 7 => Convert.ToBase64String(reader.Bytes()),
                 _ => SkipValue(ref reader),
             };
@@ -439,7 +441,7 @@ public static class OtlpProtobuf
             else
                 reader.Skip();
         }
-        return System.Text.Json.JsonSerializer.Serialize(values);
+        return Ledger.Json.Array(values).ToJsonString();
     }
 
     private static string Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(bytes);
