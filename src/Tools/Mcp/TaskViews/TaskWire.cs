@@ -90,13 +90,43 @@ internal static class TaskWire
 }
 
 /// <summary>A tools/call answer that is a task rather than the tool's result (an alternate result of SDK 2.4.0).</summary>
+[JsonConverter(typeof(TaskHandleConverter))]
 internal sealed class TaskHandle : Result
 {
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Fields { get; init; }
 }
 
-/// <summary>Source-generated metadata for <see cref="TaskHandle"/>: member names as the SDK declares them, nulls omitted.</summary>
+/// <summary>
+/// Writes a <see cref="TaskHandle"/> by hand: <c>resultType</c>, <c>_meta</c> and the task's fields at the top level, as
+/// the tasks extension and the 2025-11-25 revision put them. (Source-generated metadata for a subclass of the SDK's
+/// <see cref="Result"/> wrote neither the inherited <c>resultType</c> nor the extension data.) A handle is only sent.
+/// </summary>
+internal sealed class TaskHandleConverter : JsonConverter<TaskHandle>
+{
+    public override TaskHandle Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        throw new NotSupportedException("A task handle is only written, never read.");
+
+    public override void Write(Utf8JsonWriter writer, TaskHandle value, JsonSerializerOptions options)
+    {
+        writer.WriteStartObject();
+        if (value.ResultType is { } type)
+            writer.WriteString("resultType", type);
+        if (value.Meta is { } meta)
+        {
+            writer.WritePropertyName("_meta");
+            meta.WriteTo(writer);
+        }
+        foreach (var (name, field) in value.Fields ?? [])
+        {
+            writer.WritePropertyName(name);
+            field.WriteTo(writer);
+        }
+        writer.WriteEndObject();
+    }
+}
+
+/// <summary>Source-generated metadata for <see cref="TaskHandle"/> (written by <see cref="TaskHandleConverter"/>).</summary>
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(TaskHandle))]
 internal sealed partial class TaskHandleJson : JsonSerializerContext;
