@@ -193,10 +193,21 @@ internal sealed partial class GitHubWebhooks(
             ? value.GetString()
             : null;
 
-    private static Task Reply(HttpContext context, int status, string message) =>
-        Results
-            .Json(new JsonObject { ["status"] = message }, Tools.Mcp.ToolsJson.Default.JsonObject, statusCode: status)
-            .ExecuteAsync(context);
+    /// <summary>
+    /// <c>{"status": message}</c>, escaped as ASP.NET's own JSON results escape (relaxed: a quote or an apostrophe in
+    /// the reason stays readable in GitHub's delivery log), written from a JSON node so no reflection is needed.
+    /// </summary>
+    private static Task Reply(HttpContext context, int status, string message)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json; charset=utf-8";
+        return context.Response.WriteAsync(new JsonObject { ["status"] = message }.ToJsonString(ReplyJson));
+    }
+
+    private static readonly JsonSerializerOptions ReplyJson = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook {Event} delivery {Delivery} refused: {Reason}")]
     private static partial void LogRefused(ILogger logger, string @event, string delivery, string reason);
