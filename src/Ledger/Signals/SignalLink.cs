@@ -17,6 +17,16 @@ public sealed record SignalLink
     /// <summary>Whether it was linked when the signal arrived (a flagged possible duplicate), not only found related later.</summary>
     public bool Flagged { get; init; } = true;
 
+    /// <summary>The link as the CLI's `--json` and the human tools show it.</summary>
+    public System.Text.Json.Nodes.JsonObject ToJson() =>
+        new()
+        {
+            ["kind"] = RelatedKind,
+            ["id"] = RelatedId,
+            ["state"] = State,
+            ["similarity"] = Similarity,
+        };
+
     public string Describe() =>
         $"{RelatedKind} {RelatedId} ({State}) \"{Title}\", similarity {Similarity.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)}";
 }

@@ -103,18 +103,7 @@ internal static class IngestCommands
                                         ["task_id"] = task?.Id,
                                         ["task_state"] = task?.State,
                                         ["spec_job"] = task?.Line == LineCatalog.SpecLine,
-                                        ["duplicates"] = Json.Array(
-                                            links.Select(l =>
-                                                (JsonNode?)
-                                                    new JsonObject
-                                                    {
-                                                        ["kind"] = l.RelatedKind,
-                                                        ["id"] = l.RelatedId,
-                                                        ["state"] = l.State,
-                                                        ["similarity"] = l.Similarity,
-                                                    }
-                                            )
-                                        ),
+                                        ["duplicates"] = Json.Array(links.Select(l => (JsonNode?)l.ToJson())),
                                     }
                             );
                             continue;

@@ -91,18 +91,7 @@ internal sealed class HumanRecordTools(
                         ["task_id"] = task?.Id,
                         ["task_state"] = task?.State,
                         ["received_at"] = s.ReceivedAt,
-                        ["duplicates"] = Json.Array(
-                            links.Select(l =>
-                                (JsonNode?)
-                                    new JsonObject
-                                    {
-                                        ["kind"] = l.RelatedKind,
-                                        ["id"] = l.RelatedId,
-                                        ["state"] = l.State,
-                                        ["similarity"] = l.Similarity,
-                                    }
-                            )
-                        ),
+                        ["duplicates"] = Json.Array(links.Select(l => (JsonNode?)l.ToJson())),
                     }
             );
         }
