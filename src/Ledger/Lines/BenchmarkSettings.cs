@@ -15,21 +15,21 @@ public sealed record BenchmarkSettings
     public const int MaxPerLine = 10;
 
     /// <summary>How the benchmark is named in evidence and refusals (default: the command).</summary>
-    public string? Name { get; init; }
-    public string? Command { get; init; }
-    public string? Metric { get; init; }
+    public string? Name { get; set; }
+    public string? Command { get; set; }
+    public string? Metric { get; set; }
 
     /// <summary><c>lower</c> (a time: lower is better, the default) or <c>higher</c> (a throughput).</summary>
-    public string Direction { get; init; } = Lower;
+    public string Direction { get; set; } = Lower;
 
     /// <summary>How much worse head may be, in percent of base's median: <c>5%</c> or <c>5</c>.</summary>
-    public string Tolerance { get; init; } = "5%";
+    public string Tolerance { get; set; } = "5%";
 
     /// <summary>Measured runs per side (base and head each), alternating.</summary>
-    public int Runs { get; init; } = 5;
+    public int Runs { get; set; } = 5;
 
     /// <summary>Runs per side before measuring, discarded (a first build, cold caches).</summary>
-    public int Warmup { get; init; } = 1;
+    public int Warmup { get; set; } = 1;
 
     public string Label() => string.IsNullOrWhiteSpace(Name) ? Command?.Trim() ?? "" : Name.Trim();
 

@@ -8,16 +8,16 @@ namespace FactoryMcp.Ledger.Lines;
 public sealed record CoverageSettings
 {
     /// <summary>A path pattern (gitignore semantics, relative to the checkout's root) of the report file(s).</summary>
-    public string? Report { get; init; }
+    public string? Report { get; set; }
 
     /// <summary>Least total line coverage at head, in percent.</summary>
-    public double? MinLine { get; init; }
+    public double? MinLine { get; set; }
 
     /// <summary>Least coverage of the lines the change adds or modifies, in percent.</summary>
-    public double? MinChangedLines { get; init; }
+    public double? MinChangedLines { get; set; }
 
     /// <summary>Total line coverage at head may not fall below base's.</summary>
-    public bool NoDecrease { get; init; }
+    public bool NoDecrease { get; set; }
 
     /// <summary>Refuses settings no line can have, naming the key.</summary>
     public IEnumerable<string> Problems(string line)

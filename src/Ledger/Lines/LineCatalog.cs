@@ -122,11 +122,11 @@ public sealed class LineCatalog
 
     public string ToYaml() => Serializer.Serialize(lines);
 
-    internal static readonly IDeserializer Deserializer = new DeserializerBuilder()
+    internal static readonly IDeserializer Deserializer = new StaticDeserializerBuilder(new Settings.YamlContext())
         .WithNamingConvention(UnderscoredNamingConvention.Instance)
         .Build();
 
-    internal static readonly ISerializer Serializer = new SerializerBuilder()
+    internal static readonly ISerializer Serializer = new StaticSerializerBuilder(new Settings.YamlContext())
         .WithNamingConvention(UnderscoredNamingConvention.Instance)
         .ConfigureDefaultValuesHandling(DefaultValuesHandling.OmitDefaults)
         .Build();

@@ -6,9 +6,9 @@ namespace FactoryMcp.Ledger.Lines;
 /// </summary>
 public sealed record LineSettings
 {
-    public List<string> Validation { get; init; } = [];
-    public List<string> Evidence { get; init; } = [];
-    public List<string> TestGlobs { get; init; } =
+    public List<string> Validation { get; set; } = [];
+    public List<string> Evidence { get; set; } = [];
+    public List<string> TestGlobs { get; set; } =
     [
         "test/",
         "tests/",
@@ -22,50 +22,50 @@ public sealed record LineSettings
         "*.test.*",
         "*.spec.*",
     ];
-    public List<string> Verifiers { get; init; } = [];
-    public bool RequireReview { get; init; } = true;
-    public bool NoOpReview { get; init; }
-    public bool AutoApprove { get; init; }
-    public double LeaseMinutes { get; init; } = 60;
-    public int MaxAttempts { get; init; } = 3;
-    public int MaxReworks { get; init; } = 3;
-    public int MaxRefusals { get; init; } = 10;
-    public int TimeoutSeconds { get; init; } = 600;
-    public bool Network { get; init; }
-    public List<string> EnvPassthrough { get; init; } = [];
-    public List<string> NoOpCodes { get; init; } = [];
-    public Dictionary<string, int> LabelMap { get; init; } = [];
-    public string? Template { get; init; }
-    public string? Route { get; init; }
+    public List<string> Verifiers { get; set; } = [];
+    public bool RequireReview { get; set; } = true;
+    public bool NoOpReview { get; set; }
+    public bool AutoApprove { get; set; }
+    public double LeaseMinutes { get; set; } = 60;
+    public int MaxAttempts { get; set; } = 3;
+    public int MaxReworks { get; set; } = 3;
+    public int MaxRefusals { get; set; } = 10;
+    public int TimeoutSeconds { get; set; } = 600;
+    public bool Network { get; set; }
+    public List<string> EnvPassthrough { get; set; } = [];
+    public List<string> NoOpCodes { get; set; } = [];
+    public Dictionary<string, int> LabelMap { get; set; } = [];
+    public string? Template { get; set; }
+    public string? Route { get; set; }
 
     /// <summary><c>otlp</c>: this line takes production errors from the OTLP receiver (README "Telemetry").</summary>
-    public string? Intake { get; init; }
-    public int KeepDays { get; init; } = 7;
-    public double VerificationTimeoutMinutes { get; init; } = 240;
-    public bool RequireSandbox { get; init; }
+    public string? Intake { get; set; }
+    public int KeepDays { get; set; } = 7;
+    public double VerificationTimeoutMinutes { get; set; } = 240;
+    public bool RequireSandbox { get; set; }
 
     /// <summary>Resource limits of each validation command.</summary>
-    public SandboxLimits Limits { get; init; } = new();
+    public SandboxLimits Limits { get; set; } = new();
 
     /// <summary>Refuse validation when the host cannot enforce every one of <see cref="Limits"/>.</summary>
-    public bool RequireLimits { get; init; }
-    public bool AllowTestDeletion { get; init; }
+    public bool RequireLimits { get; set; }
+    public bool AllowTestDeletion { get; set; }
 
     /// <summary>Test reports Validation writes; with <c>junit</c> set, tests are compared one by one against base.</summary>
-    public ReportSettings? Reports { get; init; }
+    public ReportSettings? Reports { get; set; }
 
     /// <summary>Coverage thresholds, read from the report Validation writes (README, "Coverage").</summary>
-    public CoverageSettings? Coverage { get; init; }
+    public CoverageSettings? Coverage { get; set; }
 
     /// <summary>Benchmarks run at base and head, alternating (README, "Performance against base").</summary>
-    public List<BenchmarkSettings> Benchmarks { get; init; } = [];
+    public List<BenchmarkSettings> Benchmarks { get; set; } = [];
 
     /// <summary>
     /// For CI-failure signals: the command that re-runs a failing job, keyed <c>WORKFLOW/JOB</c>, <c>JOB</c> or
     /// <c>WORKFLOW</c> (names as GitHub shows them, compared case-insensitively). The drafted packet's
     /// Reproduction runs the commands of the failing jobs.
     /// </summary>
-    public Dictionary<string, string> CiCommands { get; init; } = [];
+    public Dictionary<string, string> CiCommands { get; set; } = [];
 
     /// <summary>Refuses values no line can have, naming the key.</summary>
     public IEnumerable<string> Problems(string name)

@@ -10,7 +10,7 @@ public sealed record ReportSettings
     /// A path pattern (gitignore semantics, relative to the checkout's root) of the JUnit XML files Validation writes,
     /// for example <c>reports/*.xml</c> or <c>**/TestResults/*.xml</c>. Only regular <c>.xml</c> files are read.
     /// </summary>
-    public string? Junit { get; init; }
+    public string? Junit { get; set; }
 
     /// <summary>Refuses patterns that cannot name files inside a checkout, naming the key.</summary>
     public IEnumerable<string> Problems(string line)

@@ -7,25 +7,25 @@ namespace FactoryMcp.Ledger.Lines;
 public sealed record SandboxLimits
 {
     /// <summary>Output kept as the command's blob; the rest is counted, not stored (head and tail stay inline).</summary>
-    public int OutputMib { get; init; } = 16;
+    public int OutputMib { get; set; } = 16;
 
     /// <summary>Address space per process (RLIMIT_AS).</summary>
-    public int MemoryMib { get; init; } = 4096;
+    public int MemoryMib { get; set; } = 4096;
 
     /// <summary>CPU seconds per process (RLIMIT_CPU): SIGXCPU at this, SIGKILL 5 s later.</summary>
-    public int CpuSeconds { get; init; } = 1800;
+    public int CpuSeconds { get; set; } = 1800;
 
     /// <summary>Processes and threads at once (RLIMIT_NPROC of the sandbox's unprivileged uid).</summary>
-    public int Processes { get; init; } = 1024;
+    public int Processes { get; set; } = 1024;
 
     /// <summary>Largest file a command may write (RLIMIT_FSIZE).</summary>
-    public int FileMib { get; init; } = 1024;
+    public int FileMib { get; set; } = 1024;
 
     /// <summary>Size of each private tmpfs, <c>/tmp</c> and <c>/var/tmp</c>.</summary>
-    public int TmpMib { get; init; } = 512;
+    public int TmpMib { get; set; } = 512;
 
     /// <summary>The checkout, HOME and TMPDIR together, on the host's disk (watched; the command is killed past it).</summary>
-    public int DiskMib { get; init; } = 10240;
+    public int DiskMib { get; set; } = 10240;
 
     public const long Mib = 1024 * 1024;
 

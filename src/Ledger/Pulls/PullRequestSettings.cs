@@ -7,10 +7,10 @@ namespace FactoryMcp.Ledger.Pulls;
 public sealed record PullRequestSettings
 {
     /// <summary>The repositories whose pull requests opened by people are verified blind; none by default.</summary>
-    public List<PullRequestVerification> Verify { get; init; } = [];
+    public List<PullRequestVerification> Verify { get; set; } = [];
 
     /// <summary>GitHub logins that are the factory itself (the account `gh` pushes and opens pull requests as).</summary>
-    public List<string> FactoryLogins { get; init; } = [];
+    public List<string> FactoryLogins { get; set; } = [];
 
     public PullRequestVerification? Find(string repository) =>
         Verify.FirstOrDefault(v => string.Equals(v.Repository, repository, StringComparison.OrdinalIgnoreCase));
@@ -46,10 +46,10 @@ public sealed record PullRequestSettings
 public sealed record PullRequestVerification
 {
     /// <summary>owner/name, as the webhook's <c>repository.full_name</c>.</summary>
-    public string Repository { get; init; } = "";
+    public string Repository { get; set; } = "";
 
-    public string Line { get; init; } = "";
+    public string Line { get; set; } = "";
 
     /// <summary>Where refs/pull/N/head is fetched from: a path relative to the project, or a URL. Default: the project's repository.</summary>
-    public string? Repo { get; init; }
+    public string? Repo { get; set; }
 }

@@ -15,92 +15,92 @@ public sealed record FactorySettings
     /// Where the ledger lives when neither --ledger nor FACTORY_LEDGER says: a <c>postgresql://</c> URL (this
     /// folder then holds only the per-host state), or a SQLite file path. Default: ledger.db beside this file.
     /// </summary>
-    public string? Ledger { get; init; }
+    public string? Ledger { get; set; }
 
     /// <summary>Folders a packet's repo must lie under. Default: the folder holding the project.</summary>
-    public List<string> AllowedRepoRoots { get; init; } = [];
-    public int ValidationConcurrency { get; init; } = 2;
-    public int DeclareWaitSeconds { get; init; } = 40;
+    public List<string> AllowedRepoRoots { get; set; } = [];
+    public int ValidationConcurrency { get; set; } = 2;
+    public int DeclareWaitSeconds { get; set; } = 40;
 
     /// <summary>How long a validation job's owner may go silent before another server process resumes the job.</summary>
-    public int ValidationLeaseSeconds { get; init; } = 30;
+    public int ValidationLeaseSeconds { get; set; } = 30;
 
     /// <summary>
     /// How often a declaration waiting on another process's validation looks at its job (after its first two
     /// seconds, which look every 50 ms). On PostgreSQL a NOTIFY wakes it at once; this is the fallback.
     /// </summary>
-    public int DeclarePollMilliseconds { get; init; } = 250;
+    public int DeclarePollMilliseconds { get; set; } = 250;
 
     /// <summary>How often a server or worker process writes its heartbeat in the fleet registry; silent for three periods, it is lost.</summary>
-    public int FleetHeartbeatSeconds { get; init; } = 10;
-    public int LessonsPerPacket { get; init; } = 10;
-    public int LessonBytesPerPacket { get; init; } = 8 * 1024;
-    public HttpSettings Http { get; init; } = new();
-    public HooksSettings Hooks { get; init; } = new();
-    public ContentSettings Content { get; init; } = new();
-    public Dictionary<string, string> Notifications { get; init; } = [];
-    public bool RequireSandbox { get; init; }
+    public int FleetHeartbeatSeconds { get; set; } = 10;
+    public int LessonsPerPacket { get; set; } = 10;
+    public int LessonBytesPerPacket { get; set; } = 8 * 1024;
+    public HttpSettings Http { get; set; } = new();
+    public HooksSettings Hooks { get; set; } = new();
+    public ContentSettings Content { get; set; } = new();
+    public Dictionary<string, string> Notifications { get; set; } = [];
+    public bool RequireSandbox { get; set; }
 
     /// <summary>The PEM file of the key accepted runs' attestations are signed with; relative to this folder. Default: attestation.key.</summary>
-    public string? AttestationKey { get; init; }
-    public long MaxWorkspaceBytes { get; init; } = 20L * 1024 * 1024 * 1024;
+    public string? AttestationKey { get; set; }
+    public long MaxWorkspaceBytes { get; set; } = 20L * 1024 * 1024 * 1024;
 
     /// <summary>A new signal scoring at least this against an open task or signal is flagged as a possible duplicate (Signals.Similarity).</summary>
-    public double DuplicateThreshold { get; init; } = Signals.Similarity.DefaultThreshold;
+    public double DuplicateThreshold { get; set; } = Signals.Similarity.DefaultThreshold;
 
     /// <summary><c>otlp</c>: production errors sent to the OTLP receiver become signals, routed as any signal.</summary>
-    public string? Intake { get; init; }
+    public string? Intake { get; set; }
 
     /// <summary>Scheduled commands whose output becomes signals (README, "Triggers").</summary>
-    public List<TriggerSettings> Triggers { get; init; } = [];
+    public List<TriggerSettings> Triggers { get; set; } = [];
 
     /// <summary>A test failing this share of its last <see cref="FlakyWindow"/> runs (and passing in others) is signalled as flaky; unset: never.</summary>
-    public double? FlakyThreshold { get; init; }
+    public double? FlakyThreshold { get; set; }
 
     /// <summary>How many of a test's latest runs the flaky rate is taken over.</summary>
-    public int FlakyWindow { get; init; } = 20;
+    public int FlakyWindow { get; set; } = 20;
 
     /// <summary>Opened pull requests verified blind (README, "Opened pull requests").</summary>
-    public Pulls.PullRequestSettings PullRequests { get; init; } = new();
+    public Pulls.PullRequestSettings PullRequests { get; set; } = new();
 
     public sealed record HttpSettings
     {
-        public string Urls { get; init; } = "http://127.0.0.1:7171";
-        public long BodyLimitBytes { get; init; } = 1024 * 1024;
-        public int RateLimitPerMinute { get; init; } = 600;
-        public List<string> AllowedOrigins { get; init; } = [];
-        public List<string> AllowedHosts { get; init; } = [];
-        public double SessionIdleMinutes { get; init; } = 30;
+        public string Urls { get; set; } = "http://127.0.0.1:7171";
+        public long BodyLimitBytes { get; set; } = 1024 * 1024;
+        public int RateLimitPerMinute { get; set; } = 600;
+        public List<string> AllowedOrigins { get; set; } = [];
+        public List<string> AllowedHosts { get; set; } = [];
+        public double SessionIdleMinutes { get; set; } = 30;
     }
 
     /// <summary>The content bridge: which repositories may be named in drafts, and which line improves drafts.</summary>
     public sealed record ContentSettings
     {
         /// <summary>owner/name of repositories that are public; any other repository name or GitHub link is redacted.</summary>
-        public List<string> PublicRepositories { get; init; } = [];
-        public string MarketingLine { get; init; } = "marketing";
+        public List<string> PublicRepositories { get; set; } = [];
+        public string MarketingLine { get; set; } = "marketing";
 
         /// <summary>The writer agent or pool:NAME content packets go to (default: the marketing line's route).</summary>
-        public string? Writer { get; init; }
+        public string? Writer { get; set; }
     }
 
     public sealed record HooksSettings
     {
-        public string? Urls { get; init; }
-        public string SecretEnv { get; init; } = "FACTORY_HOOKS_SECRET";
-        public string? SecretFile { get; init; }
+        public string? Urls { get; set; }
+        public string SecretEnv { get; set; } = "FACTORY_HOOKS_SECRET";
+        public string? SecretFile { get; set; }
 
         /// <summary>The GitHub REST API a CI-failure event's jobs are listed from; job URLs elsewhere are never fetched.</summary>
-        public string GithubApiUrl { get; init; } = "https://api.github.com";
+        public string GithubApiUrl { get; set; } = "https://api.github.com";
 
         /// <summary>The variable holding a token for that API (private repositories); without one the call is anonymous.</summary>
-        public string GithubTokenEnv { get; init; } = "GITHUB_TOKEN";
+        public string GithubTokenEnv { get; set; } = "GITHUB_TOKEN";
 
         /// <summary>The OTLP receiver's base address as agents reach it (default: the first of hooks.urls + /otlp).</summary>
-        public string? OtlpUrl { get; init; }
+        public string? OtlpUrl { get; set; }
 
         /// <summary>Most records, points or spans one OTLP export may hold; a larger one is refused whole.</summary>
-        public int OtlpMaxItems { get; init; } = 10_000;
+        public int OtlpMaxItems { get; set; } = 10_000;
     }
 
     public static readonly IReadOnlyList<string> NotificationEvents = ["escalation", "review", "shipped"];
@@ -173,7 +173,7 @@ public sealed record FactorySettings
         return settings;
     }
 
-    private static readonly IDeserializer Deserializer = new DeserializerBuilder()
+    private static readonly IDeserializer Deserializer = new StaticDeserializerBuilder(new YamlContext())
         .WithNamingConvention(UnderscoredNamingConvention.Instance)
         .Build();
 }

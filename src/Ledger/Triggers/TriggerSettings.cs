@@ -7,23 +7,23 @@ namespace FactoryMcp.Ledger.Triggers;
 /// </summary>
 public sealed record TriggerSettings
 {
-    public string Name { get; init; } = "";
-    public string Schedule { get; init; } = "";
-    public string Line { get; init; } = "";
-    public string Command { get; init; } = "";
-    public string Format { get; init; } = TriggerFormats.Jsonl;
+    public string Name { get; set; } = "";
+    public string Schedule { get; set; } = "";
+    public string Line { get; set; } = "";
+    public string Command { get; set; } = "";
+    public string Format { get; set; } = TriggerFormats.Jsonl;
 
     /// <summary>The repository checked out (a path relative to the project, or a URL); default: the project's.</summary>
-    public string? Repo { get; init; }
+    public string? Repo { get; set; }
 
     /// <summary>How long the command may run (default 600 s, at most 3600).</summary>
-    public int TimeoutSeconds { get; init; } = 600;
+    public int TimeoutSeconds { get; set; } = 600;
 
     /// <summary>Whether the command may reach the network (scanners fetch advisories). Default true.</summary>
-    public bool Network { get; init; } = true;
+    public bool Network { get; set; } = true;
 
     /// <summary>Variables passed through from the server's environment (tokens a scanner needs).</summary>
-    public List<string> EnvPassthrough { get; init; } = [];
+    public List<string> EnvPassthrough { get; set; } = [];
 
     /// <summary>A trigger name: lower-case letters, digits, '-' or '_', at most 32 characters (it names the signals' source).</summary>
     public static bool IsValidName(string name) =>
