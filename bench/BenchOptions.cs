@@ -41,6 +41,16 @@ internal sealed record BenchOptions(TimeSpan Duration, string Directory)
     public string? FactoryComposite { get; init; }
     public string? BareComposite { get; init; }
 
+    /// <summary>
+    /// Whether startup also measures the Native AOT flavour of both servers (and `factory board` with it). Off in
+    /// tiny runs: publishing it takes many minutes of CPU.
+    /// </summary>
+    public bool Aot { get; init; } = true;
+
+    /// <summary>Published Native AOT builds to measure instead of publishing them.</summary>
+    public string? FactoryAot { get; init; }
+    public string? BareAot { get; init; }
+
     public bool Tiny { get; init; }
 
     /// <summary>
@@ -54,7 +64,7 @@ internal sealed record BenchOptions(TimeSpan Duration, string Directory)
     public IReadOnlyDictionary<string, string> Extra { get; init; } = new Dictionary<string, string>();
 
     public const string Usage =
-        "--runs N, --ops N, --spawns N, --sizes 1000,100000,1000000, --agents N, --tasks-per-agent N, --evidence-per-claim N, --seconds N, --dir PATH, --factory PATH, --bare PATH, --composite yes|no, --factory-composite PATH, --bare-composite PATH, --postgres postgresql://USER@HOST:PORT/DB, --tiny";
+        "--runs N, --ops N, --spawns N, --sizes 1000,100000,1000000, --agents N, --tasks-per-agent N, --evidence-per-claim N, --seconds N, --dir PATH, --factory PATH, --bare PATH, --composite yes|no, --factory-composite PATH, --bare-composite PATH, --aot yes|no, --factory-aot PATH, --bare-aot PATH, --postgres postgresql://USER@HOST:PORT/DB, --tiny";
 
     public static BenchOptions Parse(string[] args, IReadOnlySet<string>? extraOptions = null)
     {
@@ -66,6 +76,7 @@ internal sealed record BenchOptions(TimeSpan Duration, string Directory)
             {
                 Tiny = true,
                 Composite = false,
+                Aot = false,
                 Runs = 2,
                 Ops = 20,
                 Spawns = 2,
@@ -102,13 +113,10 @@ internal sealed record BenchOptions(TimeSpan Duration, string Directory)
                 "--evidence-per-claim" => o with { EvidencePerClaim = (int)Positive(name, value) },
                 "--factory" => o with { Factory = Path.GetFullPath(value) },
                 "--bare" => o with { Bare = Path.GetFullPath(value) },
-                "--composite" => o with
-                {
-                    Composite =
-                        value is "yes" ? true
-                        : value is "no" ? false
-                        : throw new ArgumentException($"--composite takes yes or no, not '{value}'."),
-                },
+                "--composite" => o with { Composite = YesNo(name, value) },
+                "--aot" => o with { Aot = YesNo(name, value) },
+                "--factory-aot" => o with { FactoryAot = Path.GetFullPath(value) },
+                "--bare-aot" => o with { BareAot = Path.GetFullPath(value) },
                 "--factory-composite" => o with { FactoryComposite = Path.GetFullPath(value) },
                 "--bare-composite" => o with { BareComposite = Path.GetFullPath(value) },
                 "--postgres" => o with
@@ -130,6 +138,11 @@ internal sealed record BenchOptions(TimeSpan Duration, string Directory)
         extra[name] = value;
         return o;
     }
+
+    private static bool YesNo(string name, string value) =>
+        value is "yes" ? true
+        : value is "no" ? false
+        : throw new ArgumentException($"{name} takes yes or no, not '{value}'.");
 
     private static double Positive(string name, string value) =>
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0

@@ -14,7 +14,7 @@ var subcommands = new Dictionary<string, (string Help, Func<string[], Task<int>>
 {
     ["all"] = ("every figure below except dispatch and compare, then the section 12 targets", AllBench.RunAsync),
     ["startup"] = (
-        "spawn → initialize of factory serve and of a bare SDK server, their ratio, idle memory",
+        "spawn → initialize of factory serve and of a bare SDK server (R2R, composite, Native AOT), their ratio, idle memory, factory board",
         StartupBench.RunAsync
     ),
     ["tools-list"] = ("tools/list reply bytes for the agent, verifier and human roles", ToolsListBench.RunAsync),

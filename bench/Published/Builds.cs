@@ -46,6 +46,21 @@ internal static class Builds
         return Require(Path.Combine(output, "factory"));
     }
 
+    /// <summary>The Native AOT publish of the factory (src/Server/Properties/PublishProfiles/native-aot.pubxml).</summary>
+    public static async Task<string> FactoryAotAsync(BenchOptions options)
+    {
+        if (options.FactoryAot is { } given)
+            return Require(given);
+        var output = Path.Combine(RepoRoot, "artifacts", "bench", "factory-aot");
+        Console.Error.WriteLine($"publishing factory (Native AOT) to {output} ...");
+        await PublishAsync(Path.Combine(RepoRoot, "src", "Server"), output, ["-p:PublishProfile=native-aot"]);
+        return Require(Path.Combine(output, "factory"));
+    }
+
+    /// <summary>The bare server published with Native AOT, like the factory's native-aot profile.</summary>
+    public static Task<string> BareAotAsync(BenchOptions options) =>
+        options.BareAot is { } given ? Task.FromResult(Require(given)) : BareAsync("bare-aot", AotArguments);
+
     public static Task<string> BareAsync(BenchOptions options) =>
         options.Bare is { } given ? Task.FromResult(Require(given)) : BareAsync("bare", []);
 
@@ -54,6 +69,14 @@ internal static class Builds
         options.BareComposite is { } given
             ? Task.FromResult(Require(given))
             : BareAsync("bare-composite", CompositeArguments);
+
+    /// <summary>Publish arguments of the Native AOT flavour of the bare server.</summary>
+    private static readonly string[] AotArguments =
+    [
+        "-p:PublishAot=true",
+        "-p:SelfContained=true",
+        "-p:PublishReadyToRun=false",
+    ];
 
     private static async Task<string> BareAsync(string flavour, string[] publishArguments)
     {
@@ -104,7 +127,7 @@ internal static class Builds
             )
             {
                 EnvironmentOverrides = new Dictionary<string, string?> { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1" },
-                Timeout = TimeSpan.FromMinutes(20),
+                Timeout = TimeSpan.FromMinutes(40), // a Native AOT publish on a loaded 2-core machine
             }
         );
         if (!result.Succeeded)
