@@ -31,8 +31,8 @@ public sealed partial class AgentRegistry(LedgerDatabase db)
     }
 
     /// <summary>
-    /// One agent by name, read without Dapper: `factory serve` looks its caller up before it can answer
-    /// initialize, and Dapper's first use would add tens of milliseconds to every spawn.
+    /// One agent by name, read by hand: `factory serve` looks its caller up before it can answer initialize,
+    /// and the row mapper's first use (its reflection over the row type) would add to every spawn.
     /// </summary>
     public Task<AgentRow?> FindAsync(string name, CancellationToken ct = default) =>
         db.ReadAsync(async connection =>

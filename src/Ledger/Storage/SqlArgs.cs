@@ -31,7 +31,7 @@ public sealed class SqlArgs
     }
 
     /// <summary>Parameters by name, for a statement built at run time.</summary>
-    public static SqlArgs Of(params ReadOnlySpan<(string Name, object? Value)> values)
+    public static SqlArgs Named(params ReadOnlySpan<(string Name, object? Value)> values)
     {
         var args = new Arg[values.Length];
         for (var i = 0; i < values.Length; i++)
