@@ -6,6 +6,7 @@ using FactoryMcp.ChildProcesses;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Declarations;
 using FactoryMcp.Ledger.Evidence;
+using FactoryMcp.Ledger.Storage;
 
 namespace FactoryMcp.Bench.Fleet;
 
@@ -111,7 +112,7 @@ internal sealed partial class FleetRig(
         (
             await ledger.Db.QueryAsync<JobRow>(
                 "SELECT id, state, owner, starts FROM validation_jobs WHERE id > @before ORDER BY id",
-                new { before }
+                SqlArgs.Of(new { before })
             )
         ).ToList();
 

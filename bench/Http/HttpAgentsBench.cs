@@ -5,6 +5,7 @@ using FactoryMcp.Bench.Processes;
 using FactoryMcp.Bench.Published;
 using FactoryMcp.Bench.Report;
 using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Storage;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
@@ -113,12 +114,14 @@ internal static class HttpAgentsBench
         foreach (var claim in claims)
             matching += await db.QuerySingleOrDefaultAsync<long>(
                 "SELECT count(*) FROM runs r JOIN agents a ON a.id = r.agent_id WHERE r.id = @run AND r.task_id = @task AND a.name = @agent",
-                new
-                {
-                    run = claim.Run,
-                    task = claim.Task,
-                    agent = claim.Agent,
-                }
+                SqlArgs.Of(
+                    new
+                    {
+                        run = claim.Run,
+                        task = claim.Task,
+                        agent = claim.Agent,
+                    }
+                )
             );
         var expected = perRun * options.Runs;
         var doubles = allRuns - distinctTasks + (claims.Count - claims.Select(c => c.Task).Distinct().Count());

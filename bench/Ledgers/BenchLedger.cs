@@ -1,4 +1,3 @@
-using Dapper;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Lines;
 using FactoryMcp.Ledger.Packets;
@@ -127,7 +126,7 @@ internal sealed class BenchLedger : IDisposable
                            authored_by, author_role, created_at, updated_at
                     FROM tasks CROSS JOIN n WHERE id = @first
                     """,
-                    new { first = firstTask, copies }
+                    SqlArgs.Of(new { first = firstTask, copies })
                 );
                 await w.ExecuteAsync(
                     """
@@ -135,7 +134,7 @@ internal sealed class BenchLedger : IDisposable
                     SELECT t.id, p.version, p.markdown, p.parsed_json, p.author, p.note, p.created_at
                     FROM tasks t CROSS JOIN packet_versions p WHERE t.id > @last AND p.task_id = @first
                     """,
-                    new { first = firstTask, last }
+                    SqlArgs.Of(new { first = firstTask, last })
                 );
                 await w.ExecuteAsync(
                     """
@@ -143,7 +142,7 @@ internal sealed class BenchLedger : IDisposable
                     SELECT t.id, q.target, q.priority, q.enqueued_at, q.not_before, q.enqueued_by, q.note
                     FROM tasks t CROSS JOIN queue q WHERE t.id > @last AND q.task_id = @first
                     """,
-                    new { first = firstTask, last }
+                    SqlArgs.Of(new { first = firstTask, last })
                 );
             }
         );

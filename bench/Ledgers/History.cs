@@ -1,3 +1,5 @@
+using FactoryMcp.Ledger.Storage;
+
 namespace FactoryMcp.Bench.Ledgers;
 
 /// <summary>
@@ -26,7 +28,7 @@ internal static class History
                            t.settings_json, t.authored_by, t.author_role, t.created_at, t.updated_at
                     FROM n, tasks t WHERE t.id = @first
                     """,
-                    new { runs, first }
+                    SqlArgs.Of(new { runs, first })
                 );
                 await w.ExecuteAsync(
                     """
@@ -34,7 +36,7 @@ internal static class History
                     SELECT t.id, p.version, p.markdown, p.parsed_json, p.author, p.note, p.created_at
                     FROM tasks t, packet_versions p WHERE t.id > @tasksBefore AND p.task_id = @first AND p.version = 1
                     """,
-                    new { tasksBefore, first }
+                    SqlArgs.Of(new { tasksBefore, first })
                 );
                 var runsBefore = await w.ScalarAsync<long>("SELECT coalesce(max(id), 0) FROM runs");
                 await w.ExecuteAsync(
@@ -43,7 +45,7 @@ internal static class History
                     SELECT id, @agentId, 'build', 'accepted', 1, base_sha, base_sha, base_sha, created_at, created_at, 'PR_READY'
                     FROM tasks WHERE id > @tasksBefore
                     """,
-                    new { agentId = agent.AgentId, tasksBefore }
+                    SqlArgs.Of(new { agentId = agent.AgentId, tasksBefore })
                 );
                 var evidenceBefore = await w.ScalarAsync<long>("SELECT coalesce(max(id), 0) FROM evidence");
                 await w.ExecuteAsync(
@@ -55,7 +57,7 @@ internal static class History
                     FROM runs r, k WHERE r.id > @runsBefore
                     ORDER BY r.id, k.j
                     """,
-                    new { runsBefore }
+                    SqlArgs.Of(new { runsBefore })
                 );
                 var seqBefore = await w.ScalarAsync<long>("SELECT coalesce(max(seq), 0) FROM audit");
                 await w.ExecuteAsync(
@@ -66,7 +68,7 @@ internal static class History
                            lower(hex(randomblob(32))), lower(hex(randomblob(32)))
                     FROM evidence e WHERE e.id > @evidenceBefore
                     """,
-                    new { seqBefore, evidenceBefore }
+                    SqlArgs.Of(new { seqBefore, evidenceBefore })
                 );
             }
         );

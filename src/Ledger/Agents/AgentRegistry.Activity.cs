@@ -41,7 +41,7 @@ public sealed partial class AgentRegistry
             ORDER BY agent_id, opened_at
             """;
         var spans = (
-            await db.QueryAsync<RunSpan>(spansSql, new { now = Iso.Text(now), since = Iso.Text(since) }, ct)
+            await db.QueryAsync<RunSpan>(spansSql, SqlArgs.Of(new { now = Iso.Text(now), since = Iso.Text(since) }), ct)
         ).ToLookup(s => s.AgentId);
 
         return agents

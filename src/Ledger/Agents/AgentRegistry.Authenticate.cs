@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using FactoryMcp.Ledger.Storage;
 
 namespace FactoryMcp.Ledger.Agents;
 
@@ -65,7 +66,7 @@ public sealed partial class AgentRegistry
         var hash = HashToken(token);
         var agent = await db.QuerySingleOrDefaultAsync<AgentRow>(
             SelectAgent + " WHERE token_hash = @hash AND revoked_at IS NULL",
-            new { hash },
+            SqlArgs.Of(new { hash }),
             ct
         );
         return agent is null ? null : new Caller(agent.Id, agent.Name, agent.Role, agent.VerifierRole);
@@ -82,9 +83,14 @@ public sealed partial class AgentRegistry
                     INSERT INTO agents (name, role, created_at, created_by) VALUES (@name, 'agent', @now, 'first-contact')
                     ON CONFLICT (name) DO NOTHING
                     """,
-                    new { name, now = w.NowText }
+                    SqlArgs.Of(new { name, now = w.NowText })
                 );
-                var row = (await w.SingleOrDefaultAsync<AgentRow>(SelectAgent + " WHERE name = @name", new { name }))!;
+                var row = (
+                    await w.SingleOrDefaultAsync<AgentRow>(
+                        SelectAgent + " WHERE name = @name",
+                        SqlArgs.Of(new { name })
+                    )
+                )!;
                 if (inserted == 1)
                     await w.AuditAsync(
                         "agent.registered_on_first_contact",

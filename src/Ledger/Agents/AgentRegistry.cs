@@ -31,11 +31,11 @@ public sealed partial class AgentRegistry(LedgerDatabase db)
     }
 
     /// <summary>
-    /// One agent by name, read without Dapper: `factory serve` looks its caller up before it can answer
-    /// initialize, and Dapper's first use would add tens of milliseconds to every spawn.
+    /// One agent by name, read by hand: `factory serve` looks its caller up before it can answer initialize,
+    /// and the row mapper's first use (its reflection over the row type) would add to every spawn.
     /// </summary>
     public Task<AgentRow?> FindAsync(string name, CancellationToken ct = default) =>
-        db.ReadRawAsync(async connection =>
+        db.ReadAsync(async connection =>
         {
             await using var command = connection.CreateCommand();
             command.CommandText = SelectAgent + " WHERE name = @name";
@@ -91,7 +91,7 @@ public sealed partial class AgentRegistry(LedgerDatabase db)
             {
                 var existing = await w.SingleOrDefaultAsync<AgentRow>(
                     SelectAgent + " WHERE name = @name",
-                    new { name }
+                    SqlArgs.Of(new { name })
                 );
                 long id;
                 if (existing is null)
@@ -101,15 +101,17 @@ public sealed partial class AgentRegistry(LedgerDatabase db)
                         INSERT INTO agents (name, role, verifier_role, token_hash, created_at, created_by)
                         VALUES (@name, @role, @verifierRole, @hash, @now, @actor) RETURNING id
                         """,
-                        new
-                        {
-                            name,
-                            role,
-                            verifierRole,
-                            hash,
-                            now = w.NowText,
-                            actor,
-                        }
+                        SqlArgs.Of(
+                            new
+                            {
+                                name,
+                                role,
+                                verifierRole,
+                                hash,
+                                now = w.NowText,
+                                actor,
+                            }
+                        )
                     );
                     await w.AuditAsync(
                         "agent.added",
@@ -133,13 +135,15 @@ public sealed partial class AgentRegistry(LedgerDatabase db)
                     id = existing.Id;
                     await w.ExecuteAsync(
                         "UPDATE agents SET role = @role, verifier_role = @verifierRole, token_hash = @hash, revoked_at = NULL WHERE id = @id",
-                        new
-                        {
-                            role,
-                            verifierRole,
-                            hash,
-                            id,
-                        }
+                        SqlArgs.Of(
+                            new
+                            {
+                                role,
+                                verifierRole,
+                                hash,
+                                id,
+                            }
+                        )
                     );
                     await w.AuditAsync(
                         "agent.token_issued",
@@ -158,14 +162,14 @@ public sealed partial class AgentRegistry(LedgerDatabase db)
                 {
                     await w.ExecuteAsync(
                         "INSERT INTO pools (name, created_at) VALUES (@pool, @now) ON CONFLICT DO NOTHING",
-                        new { pool, now = w.NowText }
+                        SqlArgs.Of(new { pool, now = w.NowText })
                     );
                     await w.ExecuteAsync(
                         "INSERT INTO pool_members (pool, agent_id) VALUES (@pool, @id) ON CONFLICT DO NOTHING",
-                        new { pool, id }
+                        SqlArgs.Of(new { pool, id })
                     );
                 }
-                return await w.SingleOrDefaultAsync<AgentRow>(SelectAgent + " WHERE id = @id", new { id });
+                return await w.SingleOrDefaultAsync<AgentRow>(SelectAgent + " WHERE id = @id", SqlArgs.Of(new { id }));
             },
             ct
         );
@@ -179,7 +183,10 @@ public sealed partial class AgentRegistry(LedgerDatabase db)
             async w =>
             {
                 var existing =
-                    await w.SingleOrDefaultAsync<AgentRow>(SelectAgent + " WHERE name = @name", new { name })
+                    await w.SingleOrDefaultAsync<AgentRow>(
+                        SelectAgent + " WHERE name = @name",
+                        SqlArgs.Of(new { name })
+                    )
                     ?? throw new LedgerException(
                         $"No agent named '{name}' is registered; `factory agents` lists them."
                     );
@@ -187,9 +194,12 @@ public sealed partial class AgentRegistry(LedgerDatabase db)
                     throw new LedgerException($"'{name}' was already revoked at {Iso.Text(existing.RevokedAt.Value)}.");
                 await w.ExecuteAsync(
                     "UPDATE agents SET revoked_at = @now, token_hash = NULL WHERE id = @id",
-                    new { now = w.NowText, id = existing.Id }
+                    SqlArgs.Of(new { now = w.NowText, id = existing.Id })
                 );
-                await w.ExecuteAsync("DELETE FROM pool_members WHERE agent_id = @id", new { id = existing.Id });
+                await w.ExecuteAsync(
+                    "DELETE FROM pool_members WHERE agent_id = @id",
+                    SqlArgs.Of(new { id = existing.Id })
+                );
                 await w.AuditAsync("agent.revoked", "agent", existing.Id, new JsonObject { ["name"] = name });
             },
             ct

@@ -31,14 +31,16 @@ public sealed class AttestationLedger(LedgerDatabase db)
                     VALUES (@runId, @headSha, @keyId, @envelope, @now)
                     ON CONFLICT (run_id) DO NOTHING
                     """,
-                    new
-                    {
-                        runId,
-                        headSha,
-                        keyId,
-                        envelope,
-                        now = w.NowText,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            runId,
+                            headSha,
+                            keyId,
+                            envelope,
+                            now = w.NowText,
+                        }
+                    )
                 );
                 if (added == 0)
                     return false;
@@ -56,7 +58,7 @@ public sealed class AttestationLedger(LedgerDatabase db)
     public Task<AttestationRow?> ForRunAsync(long runId, CancellationToken ct = default) =>
         db.QuerySingleOrDefaultAsync<AttestationRow>(
             $"SELECT {Columns} FROM attestations WHERE run_id = @runId",
-            new { runId },
+            SqlArgs.Of(new { runId }),
             ct
         );
 
@@ -65,7 +67,7 @@ public sealed class AttestationLedger(LedgerDatabase db)
         (
             await db.QueryAsync<AttestationRow>(
                 $"SELECT {Columns} FROM attestations WHERE head_sha = @headSha ORDER BY run_id DESC",
-                new { headSha },
+                SqlArgs.Of(new { headSha }),
                 ct
             )
         ).ToList();

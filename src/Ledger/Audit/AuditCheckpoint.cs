@@ -35,7 +35,7 @@ public sealed record AuditCheckpoint(string LedgerId, long Seq, string Head, str
             return true;
         var hmac = await db.QuerySingleOrDefaultAsync<string>(
             "SELECT hmac FROM audit WHERE seq = @seq",
-            new { seq = Seq },
+            SqlArgs.Of(new { seq = Seq }),
             ct
         );
         return hmac == Head;

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Dapper;
 using FactoryMcp.Ledger.Storage;
 
 namespace FactoryMcp.Ledger.Audit;
@@ -117,7 +116,7 @@ public static class AuditVerifier
         {
             var atHead = await db.QuerySingleOrDefaultAsync<string>(
                 "SELECT hmac FROM audit WHERE seq = @seq",
-                new { seq = head.Seq }
+                SqlArgs.Of(new { seq = head.Seq })
             );
             if (atHead != head.Hmac)
                 Bad(head.Seq, "it does not match the chain head kept outside the database (the chain was rewritten)");

@@ -3,6 +3,7 @@ using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Dispatch;
 using FactoryMcp.Ledger.Lifecycle;
 using FactoryMcp.Ledger.Runs;
+using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Tasks;
 
 namespace FactoryMcp.Ledger.Claims;
@@ -32,7 +33,7 @@ public sealed partial class ClaimLedger
                     await w.SingleOrDefaultAsync<RunRow>(
                         RunRow.Select
                             + " WHERE r.task_id = @taskId AND r.agent_id = @agentId ORDER BY r.id DESC LIMIT 1",
-                        new { taskId, agentId = caller.AgentId }
+                        SqlArgs.Of(new { taskId, agentId = caller.AgentId })
                     )
                     ?? throw new LedgerException(
                         $"You hold no open run on task {taskId}. An agent may hand off only the task it holds; to suggest new work, send `packet` instead."
@@ -64,7 +65,12 @@ public sealed partial class ClaimLedger
                 );
                 await TaskLedger.EnqueueAsync(w, taskId, resolved, task.Priority, w.Now, note: note);
                 return (
-                    (await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @id", new { id = run.Id }))!,
+                    (
+                        await w.SingleOrDefaultAsync<RunRow>(
+                            RunRow.Select + " WHERE r.id = @id",
+                            SqlArgs.Of(new { id = run.Id })
+                        )
+                    )!,
                     resolved
                 );
             },

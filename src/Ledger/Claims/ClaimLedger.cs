@@ -150,7 +150,10 @@ public sealed partial class ClaimLedger(LedgerDatabase db, LeaseSweeper leases)
             {
                 if (!newRun)
                 {
-                    var open = await w.SingleOrDefaultAsync<RunRow>(OpenRunOf, new { agentId = caller.AgentId });
+                    var open = await w.SingleOrDefaultAsync<RunRow>(
+                        OpenRunOf,
+                        SqlArgs.Of(new { agentId = caller.AgentId })
+                    );
                     if (open is not null)
                         return new ClaimOutcome(
                             ClaimOutcome.Resumed,
@@ -162,17 +165,19 @@ public sealed partial class ClaimLedger(LedgerDatabase db, LeaseSweeper leases)
                 // Asking for work is being seen: `factory agents` shows idle builders by this.
                 await w.ExecuteAsync(
                     "UPDATE agents SET last_seen_at = @now WHERE id = @agentId",
-                    new { now = w.NowText, agentId = caller.AgentId }
+                    SqlArgs.Of(new { now = w.NowText, agentId = caller.AgentId })
                 );
                 var picked = await w.SingleOrDefaultAsync<QueuePick>(
                     Pick,
-                    new
-                    {
-                        now = w.NowText,
-                        own = "agent:" + caller.Name,
-                        agentId = caller.AgentId,
-                        aging = AgingHours,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            now = w.NowText,
+                            own = "agent:" + caller.Name,
+                            agentId = caller.AgentId,
+                            aging = AgingHours,
+                        }
+                    )
                 );
                 if (picked is null)
                     return new ClaimOutcome(ClaimOutcome.Empty, null, null);
@@ -180,35 +185,37 @@ public sealed partial class ClaimLedger(LedgerDatabase db, LeaseSweeper leases)
                 var task = await TaskLedger.RequireAsync(w, picked.TaskId);
                 var previous = await w.SingleOrDefaultAsync<RunRow>(
                     RunRow.Select + " WHERE r.task_id = @taskId ORDER BY r.id DESC LIMIT 1",
-                    new { taskId = task.Id }
+                    SqlArgs.Of(new { taskId = task.Id })
                 );
                 // Continue from the newest head any earlier run left (an expired or failed attempt), even when
                 // the run just before it (a released claim, say) left none.
                 var lastHead = await w.SingleOrDefaultAsync<string>(
                     "SELECT head_sha FROM runs WHERE task_id = @taskId AND head_sha IS NOT NULL ORDER BY id DESC LIMIT 1",
-                    new { taskId = task.Id }
+                    SqlArgs.Of(new { taskId = task.Id })
                 );
                 var startSha = lastHead ?? task.BaseSha;
-                await w.ExecuteAsync("DELETE FROM queue WHERE task_id = @taskId", new { taskId = task.Id });
+                await w.ExecuteAsync("DELETE FROM queue WHERE task_id = @taskId", SqlArgs.Of(new { taskId = task.Id }));
                 var runId = await w.ScalarAsync<long>(
                     """
                     INSERT INTO runs (task_id, agent_id, kind, state, packet_version, base_sha, start_sha, previous_run_id, queue_target, queue_note, opened_at)
                     VALUES (@taskId, @agentId, @kind, 'open', @version, @baseSha, @startSha, @previousRunId, @target, @note, @now)
                     RETURNING id
                     """,
-                    new
-                    {
-                        taskId = task.Id,
-                        agentId = caller.AgentId,
-                        kind = task.Line == Lines.LineCatalog.SpecLine ? RunLedger.SpecKind : RunLedger.BuildKind,
-                        version = task.ApprovedVersion ?? task.CurrentVersion,
-                        baseSha = task.BaseSha,
-                        startSha,
-                        previousRunId = previous?.Id,
-                        target = picked.Target,
-                        note = picked.Note,
-                        now = w.NowText,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            taskId = task.Id,
+                            agentId = caller.AgentId,
+                            kind = task.Line == Lines.LineCatalog.SpecLine ? RunLedger.SpecKind : RunLedger.BuildKind,
+                            version = task.ApprovedVersion ?? task.CurrentVersion,
+                            baseSha = task.BaseSha,
+                            startSha,
+                            previousRunId = previous?.Id,
+                            target = picked.Target,
+                            note = picked.Note,
+                            now = w.NowText,
+                        }
+                    )
                 );
                 var workspace = db.Paths.Workspace(runId);
                 var runRef = $"refs/factory/runs/{runId}";
@@ -220,17 +227,19 @@ public sealed partial class ClaimLedger(LedgerDatabase db, LeaseSweeper leases)
                 );
                 await w.ExecuteAsync(
                     "UPDATE runs SET workspace = @workspace, run_ref = @runRef, lease_expires_at = @prepareUntil WHERE id = @runId",
-                    new
-                    {
-                        workspace,
-                        runRef,
-                        prepareUntil,
-                        runId,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            workspace,
+                            runRef,
+                            prepareUntil,
+                            runId,
+                        }
+                    )
                 );
                 await w.ExecuteAsync(
                     "INSERT INTO stages (run_id, stage, at) VALUES (@runId, 'scout', @now)",
-                    new { runId, now = w.NowText }
+                    SqlArgs.Of(new { runId, now = w.NowText })
                 );
                 await w.AuditAsync(
                     "run.claimed",
@@ -253,7 +262,10 @@ public sealed partial class ClaimLedger(LedgerDatabase db, LeaseSweeper leases)
                     "task.claimed",
                     new JsonObject { ["run_id"] = runId, ["agent"] = caller.Name }
                 );
-                var run = await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @runId", new { runId });
+                var run = await w.SingleOrDefaultAsync<RunRow>(
+                    RunRow.Select + " WHERE r.id = @runId",
+                    SqlArgs.Of(new { runId })
+                );
                 return new ClaimOutcome(ClaimOutcome.Claimed, run, await TaskLedger.RequireAsync(w, task.Id));
             },
             ct
@@ -274,16 +286,18 @@ public sealed partial class ClaimLedger(LedgerDatabase db, LeaseSweeper leases)
                 var until = w.Now.AddMinutes(RunLedger.SettingsOf(task).LeaseMinutes);
                 await w.ExecuteAsync(
                     "UPDATE runs SET lease_started_at = @now, lease_expires_at = @until WHERE id = @runId",
-                    new
-                    {
-                        now = w.NowText,
-                        until = Iso.Text(until),
-                        runId,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            now = w.NowText,
+                            until = Iso.Text(until),
+                            runId,
+                        }
+                    )
                 );
                 await w.ExecuteAsync(
                     "UPDATE agents SET last_seen_at = @now WHERE id = @agentId",
-                    new { now = w.NowText, agentId = caller.AgentId }
+                    SqlArgs.Of(new { now = w.NowText, agentId = caller.AgentId })
                 );
                 await w.AuditAsync(
                     "run.lease_started",
@@ -291,7 +305,12 @@ public sealed partial class ClaimLedger(LedgerDatabase db, LeaseSweeper leases)
                     runId,
                     new JsonObject { ["lease_expires_at"] = Iso.Text(until) }
                 );
-                return (await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @runId", new { runId }))!;
+                return (
+                    await w.SingleOrDefaultAsync<RunRow>(
+                        RunRow.Select + " WHERE r.id = @runId",
+                        SqlArgs.Of(new { runId })
+                    )
+                )!;
             },
             ct
         );

@@ -42,7 +42,7 @@ public sealed class LeaseSweeper(LedgerDatabase db)
         var due = (
             await db.QueryAsync<long>(
                 "SELECT id FROM runs WHERE state = 'open' AND lease_expires_at IS NOT NULL AND lease_expires_at < @now",
-                new { now },
+                SqlArgs.Of(new { now }),
                 ct
             )
         ).ToList();
@@ -54,7 +54,7 @@ public sealed class LeaseSweeper(LedgerDatabase db)
                 {
                     var run = await w.SingleOrDefaultAsync<RunRow>(
                         RunRow.Select + " WHERE r.id = @runId",
-                        new { runId }
+                        SqlArgs.Of(new { runId })
                     );
                     if (
                         run is null

@@ -23,7 +23,10 @@ internal static class Requeue
         var task = await TaskLedger.RequireAsync(w, run.TaskId);
         var settings = RunLedger.SettingsOf(task);
         var attempts = task.Attempts + 1;
-        await w.ExecuteAsync("UPDATE tasks SET attempts = @attempts WHERE id = @id", new { attempts, id = task.Id });
+        await w.ExecuteAsync(
+            "UPDATE tasks SET attempts = @attempts WHERE id = @id",
+            SqlArgs.Of(new { attempts, id = task.Id })
+        );
         if (attempts >= settings.MaxAttempts)
         {
             var question =
@@ -68,7 +71,10 @@ internal static class Requeue
             );
             return TaskStates.Escalated;
         }
-        await w.ExecuteAsync("UPDATE tasks SET reworks = @reworks WHERE id = @id", new { reworks, id = task.Id });
+        await w.ExecuteAsync(
+            "UPDATE tasks SET reworks = @reworks WHERE id = @id",
+            SqlArgs.Of(new { reworks, id = task.Id })
+        );
         await StateMachine.MoveRunAsync(
             w,
             run.Id,

@@ -68,7 +68,7 @@ public sealed class DraftLedger(LedgerDatabase db)
             {
                 var existing = await w.SingleOrDefaultAsync<DraftRow>(
                     DraftRow.Select + " WHERE event_id = @eventId AND kind = @kind",
-                    new { eventId, kind }
+                    SqlArgs.Of(new { eventId, kind })
                 );
                 if (existing is not null && (!replace || existing.Status != "drafted" || existing.Content == text))
                     return (existing, false);
@@ -79,16 +79,18 @@ public sealed class DraftLedger(LedgerDatabase db)
                         INSERT INTO drafts (event_id, kind, status, author, content, brief_json, redactions, created_at, updated_at)
                         VALUES (@eventId, @kind, 'drafted', @author, @text, @briefJson, @count, @now, @now) RETURNING id
                         """,
-                        new
-                        {
-                            eventId,
-                            kind,
-                            author,
-                            text,
-                            briefJson,
-                            count = clean.Count,
-                            now = w.NowText,
-                        }
+                        SqlArgs.Of(
+                            new
+                            {
+                                eventId,
+                                kind,
+                                author,
+                                text,
+                                briefJson,
+                                count = clean.Count,
+                                now = w.NowText,
+                            }
+                        )
                     );
                     await w.AuditAsync(
                         "draft.created",
@@ -103,20 +105,27 @@ public sealed class DraftLedger(LedgerDatabase db)
                         }
                     );
                     return (
-                        (await w.SingleOrDefaultAsync<DraftRow>(DraftRow.Select + " WHERE id = @id", new { id }))!,
+                        (
+                            await w.SingleOrDefaultAsync<DraftRow>(
+                                DraftRow.Select + " WHERE id = @id",
+                                SqlArgs.Of(new { id })
+                            )
+                        )!,
                         true
                     );
                 }
                 await w.ExecuteAsync(
                     "UPDATE drafts SET content = @text, author = @author, redactions = @count, updated_at = @now WHERE id = @id",
-                    new
-                    {
-                        text,
-                        author,
-                        count = clean.Count,
-                        now = w.NowText,
-                        id = existing.Id,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            text,
+                            author,
+                            count = clean.Count,
+                            now = w.NowText,
+                            id = existing.Id,
+                        }
+                    )
                 );
                 await w.AuditAsync(
                     "draft.replaced",
@@ -134,7 +143,7 @@ public sealed class DraftLedger(LedgerDatabase db)
                     (
                         await w.SingleOrDefaultAsync<DraftRow>(
                             DraftRow.Select + " WHERE id = @id",
-                            new { id = existing.Id }
+                            SqlArgs.Of(new { id = existing.Id })
                         )
                     )!,
                     true
@@ -156,19 +165,24 @@ public sealed class DraftLedger(LedgerDatabase db)
             {
                 var changed = await w.ExecuteAsync(
                     "UPDATE drafts SET status = @status, decided_by = @by, updated_at = @now WHERE id = @draftId",
-                    new
-                    {
-                        status,
-                        by = caller.Name,
-                        now = w.NowText,
-                        draftId,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            status,
+                            by = caller.Name,
+                            now = w.NowText,
+                            draftId,
+                        }
+                    )
                 );
                 if (changed == 0)
                     throw new LedgerException($"There is no draft {draftId}; `factory drafts` lists them.");
                 await w.AuditAsync("draft.decided", "draft", draftId, new JsonObject { ["status"] = status });
                 return (
-                    await w.SingleOrDefaultAsync<DraftRow>(DraftRow.Select + " WHERE id = @draftId", new { draftId })
+                    await w.SingleOrDefaultAsync<DraftRow>(
+                        DraftRow.Select + " WHERE id = @draftId",
+                        SqlArgs.Of(new { draftId })
+                    )
                 )!;
             },
             ct
@@ -179,7 +193,7 @@ public sealed class DraftLedger(LedgerDatabase db)
         (
             await db.QueryAsync<DraftRow>(
                 DraftRow.Select + " WHERE @eventId IS NULL OR event_id = @eventId ORDER BY event_id, kind",
-                new { eventId },
+                SqlArgs.Of(new { eventId }),
                 ct
             )
         ).ToList();
@@ -196,18 +210,21 @@ public sealed class DraftLedger(LedgerDatabase db)
               AND (SELECT count(DISTINCT d.kind) FROM drafts d WHERE d.event_id = e.id) < 3
             ORDER BY e.id
             """;
-        return (await db.QueryAsync<long>(sql, new { environment = db.Environment }, ct)).ToList();
+        return (await db.QueryAsync<long>(sql, SqlArgs.Of(new { environment = db.Environment }), ct)).ToList();
     }
 
     public async Task<DraftRow> GetAsync(long draftId, CancellationToken ct = default) =>
-        await db.QuerySingleOrDefaultAsync<DraftRow>(DraftRow.Select + " WHERE id = @draftId", new { draftId }, ct)
-        ?? throw new LedgerException($"There is no draft {draftId}.");
+        await db.QuerySingleOrDefaultAsync<DraftRow>(
+            DraftRow.Select + " WHERE id = @draftId",
+            SqlArgs.Of(new { draftId }),
+            ct
+        ) ?? throw new LedgerException($"There is no draft {draftId}.");
 
     /// <summary>The content task sent to a writer for an event, if any.</summary>
     public Task<long?> ContentTaskOfAsync(long eventId, CancellationToken ct = default) =>
         db.QuerySingleOrDefaultAsync<long?>(
             "SELECT task_id FROM content_jobs WHERE event_id = @eventId",
-            new { eventId },
+            SqlArgs.Of(new { eventId }),
             ct
         );
 
@@ -215,7 +232,7 @@ public sealed class DraftLedger(LedgerDatabase db)
     public Task<long?> EventOfContentTaskAsync(long taskId, CancellationToken ct = default) =>
         db.QuerySingleOrDefaultAsync<long?>(
             "SELECT event_id FROM content_jobs WHERE task_id = @taskId",
-            new { taskId },
+            SqlArgs.Of(new { taskId }),
             ct
         );
 
@@ -226,7 +243,7 @@ public sealed class DraftLedger(LedgerDatabase db)
             {
                 await w.ExecuteAsync(
                     "INSERT INTO content_jobs (event_id, task_id) VALUES (@eventId, @taskId)",
-                    new { eventId, taskId }
+                    SqlArgs.Of(new { eventId, taskId })
                 );
                 await w.AuditAsync("content.packet", "task", taskId, new JsonObject { ["event_id"] = eventId });
             },
@@ -239,7 +256,7 @@ public sealed class DraftLedger(LedgerDatabase db)
             w =>
                 w.ExecuteAsync(
                     "UPDATE content_jobs SET applied_at = @now WHERE event_id = @eventId",
-                    new { now = w.NowText, eventId }
+                    SqlArgs.Of(new { now = w.NowText, eventId })
                 ),
             ct
         );

@@ -41,7 +41,7 @@ public sealed partial class DeclarationLedger
                     );
                 var evidence = await w.ScalarAsync<long>(
                     "SELECT count(*) FROM evidence WHERE run_id = @runId AND origin = 'agent'",
-                    new { runId = run.Id }
+                    SqlArgs.Of(new { runId = run.Id })
                 );
                 if (evidence == 0)
                     problems.Add(
@@ -111,12 +111,14 @@ public sealed partial class DeclarationLedger
         var head = validated.HeadSha;
         await w.ExecuteAsync(
             "UPDATE runs SET accepted_at = @now, review_reason = @reason WHERE id = @id",
-            new
-            {
-                now = w.NowText,
-                reason = validated.ReviewReason,
-                id = run.Id,
-            }
+            SqlArgs.Of(
+                new
+                {
+                    now = w.NowText,
+                    reason = validated.ReviewReason,
+                    id = run.Id,
+                }
+            )
         );
         await StateMachine.MoveRunAsync(
             w,
@@ -317,7 +319,10 @@ public sealed partial class DeclarationLedger
     {
         await InsertDeclarationAsync(w, input, Refused, problems);
         var refusals = run.Refusals + 1;
-        await w.ExecuteAsync("UPDATE runs SET refusals = @refusals WHERE id = @id", new { refusals, id = run.Id });
+        await w.ExecuteAsync(
+            "UPDATE runs SET refusals = @refusals WHERE id = @id",
+            SqlArgs.Of(new { refusals, id = run.Id })
+        );
         await RunLedger.RenewLeaseAsync(w, run, settings);
         if (refusals >= settings.MaxRefusals)
         {
@@ -359,20 +364,22 @@ public sealed partial class DeclarationLedger
             VALUES (@RunId, @State, @Summary, @Reason, @Question, @HeadCommit, @ResidualRisk, @outcome, @problems, @actor, @now)
             RETURNING id
             """,
-            new
-            {
-                input.RunId,
-                input.State,
-                Summary = input.Summary ?? "",
-                input.Reason,
-                input.Question,
-                input.HeadCommit,
-                input.ResidualRisk,
-                outcome,
-                problems = Json.Strings(problems),
-                actor = w.Actor,
-                now = w.NowText,
-            }
+            SqlArgs.Of(
+                new
+                {
+                    input.RunId,
+                    input.State,
+                    Summary = input.Summary ?? "",
+                    input.Reason,
+                    input.Question,
+                    input.HeadCommit,
+                    input.ResidualRisk,
+                    outcome,
+                    problems = Json.Strings(problems),
+                    actor = w.Actor,
+                    now = w.NowText,
+                }
+            )
         );
         await w.AuditAsync(
             "declaration." + outcome,

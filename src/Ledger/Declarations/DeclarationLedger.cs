@@ -124,7 +124,7 @@ public sealed partial class DeclarationLedger(LedgerDatabase db, RunLedger runs,
         (
             await db.QueryAsync<DeclarationRow>(
                 DeclarationRow.Select + " WHERE run_id = @runId ORDER BY id",
-                new { runId },
+                SqlArgs.Of(new { runId }),
                 ct
             )
         ).ToList();

@@ -25,7 +25,10 @@ public static class DispatchTargets
         if (target.StartsWith("pool:", StringComparison.Ordinal))
         {
             var pool = target[5..];
-            var exists = await w.ScalarAsync<long>("SELECT count(*) FROM pools WHERE name = @pool", new { pool });
+            var exists = await w.ScalarAsync<long>(
+                "SELECT count(*) FROM pools WHERE name = @pool",
+                SqlArgs.Of(new { pool })
+            );
             if (exists == 0)
             {
                 var known = await w.QueryAsync<string>("SELECT name FROM pools ORDER BY name");
@@ -42,7 +45,7 @@ public static class DispatchTargets
                    created_at AS CreatedAt, revoked_at AS RevokedAt, last_seen_at AS LastSeenAt
             FROM agents WHERE name = @name
             """,
-            new { name }
+            SqlArgs.Of(new { name })
         );
         if (agent is null || agent.RevokedAt is not null)
             throw new LedgerException(

@@ -27,14 +27,16 @@ public sealed class EscalationLedger(LedgerDatabase db)
             """
             INSERT INTO escalations (task_id, run_id, question, raised_by, raised_at) VALUES (@taskId, @runId, @question, @actor, @now)
             """,
-            new
-            {
-                taskId,
-                runId,
-                question,
-                actor = w.Actor,
-                now = w.NowText,
-            }
+            SqlArgs.Of(
+                new
+                {
+                    taskId,
+                    runId,
+                    question,
+                    actor = w.Actor,
+                    now = w.NowText,
+                }
+            )
         );
     }
 
@@ -70,7 +72,7 @@ public sealed class EscalationLedger(LedgerDatabase db)
         (
             await db.QueryAsync<EscalationRow>(
                 EscalationRow.Select + " WHERE task_id = @taskId ORDER BY id",
-                new { taskId },
+                SqlArgs.Of(new { taskId }),
                 ct
             )
         ).ToList();
@@ -105,25 +107,27 @@ public sealed class EscalationLedger(LedgerDatabase db)
                     );
                 var open = await w.SingleOrDefaultAsync<EscalationRow>(
                     EscalationRow.Select + " WHERE task_id = @taskId AND answer IS NULL ORDER BY id DESC LIMIT 1",
-                    new { taskId }
+                    SqlArgs.Of(new { taskId })
                 );
                 if (open is not null)
                 {
                     await w.ExecuteAsync(
                         "UPDATE escalations SET answer = @answer, action = @action, answered_by = @by, answered_at = @now WHERE task_id = @taskId AND answer IS NULL",
-                        new
-                        {
-                            answer,
-                            action,
-                            by = caller.Name,
-                            now = w.NowText,
-                            taskId,
-                        }
+                        SqlArgs.Of(
+                            new
+                            {
+                                answer,
+                                action,
+                                by = caller.Name,
+                                now = w.NowText,
+                                taskId,
+                            }
+                        )
                     );
                 }
                 var latest = await w.SingleOrDefaultAsync<RunRow>(
                     RunRow.Select + " WHERE r.task_id = @taskId ORDER BY r.id DESC LIMIT 1",
-                    new { taskId }
+                    SqlArgs.Of(new { taskId })
                 );
                 if (action == "cancel")
                 {
@@ -153,7 +157,7 @@ public sealed class EscalationLedger(LedgerDatabase db)
                         );
                     await w.ExecuteAsync(
                         "UPDATE tasks SET attempts = 0, reworks = 0 WHERE id = @taskId",
-                        new { taskId }
+                        SqlArgs.Of(new { taskId })
                     );
                     await StateMachine.MoveTaskAsync(
                         w,

@@ -26,7 +26,7 @@ public sealed class EscalationOutbox(LedgerDatabase db)
                 foreach (var item in pending)
                     await w.ExecuteAsync(
                         "UPDATE escalations SET notified_at = @now WHERE id = @id AND notified_at IS NULL",
-                        new { now = w.NowText, id = item.Id }
+                        SqlArgs.Of(new { now = w.NowText, id = item.Id })
                     );
                 return pending;
             },

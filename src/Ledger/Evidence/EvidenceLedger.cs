@@ -175,17 +175,19 @@ public sealed class EvidenceLedger(LedgerDatabase db, RunLedger runs, TaskLedger
                 {
                     var last = await w.SingleOrDefaultAsync<string>(
                         "SELECT stage FROM stages WHERE run_id = @runId ORDER BY id DESC LIMIT 1",
-                        new { runId = held.Id }
+                        SqlArgs.Of(new { runId = held.Id })
                     );
                     if (last != s)
                         await w.ExecuteAsync(
                             "INSERT INTO stages (run_id, stage, at) VALUES (@runId, @s, @now)",
-                            new
-                            {
-                                runId = held.Id,
-                                s,
-                                now = w.NowText,
-                            }
+                            SqlArgs.Of(
+                                new
+                                {
+                                    runId = held.Id,
+                                    s,
+                                    now = w.NowText,
+                                }
+                            )
                         );
                 }
                 if (kind == EvidenceKinds.PostRunNote)
@@ -256,7 +258,7 @@ public sealed class EvidenceLedger(LedgerDatabase db, RunLedger runs, TaskLedger
         (
             await db.QueryAsync<EvidenceRow>(
                 EvidenceRow.Select + " WHERE run_id = @runId ORDER BY id",
-                new { runId },
+                SqlArgs.Of(new { runId }),
                 ct
             )
         ).ToList();
@@ -352,17 +354,19 @@ public sealed class EvidenceLedger(LedgerDatabase db, RunLedger runs, TaskLedger
             VALUES (@runId, @kind, 'server', @stage, @summary, @content, @blobSha, @blobBytes, 'server', @now)
             RETURNING id
             """,
-            new
-            {
-                runId,
-                kind,
-                stage,
-                summary,
-                content,
-                blobSha,
-                blobBytes,
-                now = w.NowText,
-            }
+            SqlArgs.Of(
+                new
+                {
+                    runId,
+                    kind,
+                    stage,
+                    summary,
+                    content,
+                    blobSha,
+                    blobBytes,
+                    now = w.NowText,
+                }
+            )
         );
         await w.AuditAsync(
             "evidence.observed",

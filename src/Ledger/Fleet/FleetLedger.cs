@@ -36,7 +36,7 @@ public sealed class FleetLedger(LedgerDatabase db)
             {
                 await w.ExecuteAsync(
                     "DELETE FROM fleet_processes WHERE last_heartbeat < @before",
-                    new { before = Iso.Text(w.Now - Retention) }
+                    SqlArgs.Of(new { before = Iso.Text(w.Now - Retention) })
                 );
                 await w.ExecuteAsync(
                     """
@@ -44,17 +44,19 @@ public sealed class FleetLedger(LedgerDatabase db)
                     VALUES (@id, @role, @host, @pid, @version, @validates, @now, @now, @seconds)
                     ON CONFLICT (id) DO UPDATE SET last_heartbeat = excluded.last_heartbeat, stopped_at = NULL
                     """,
-                    new
-                    {
-                        id,
-                        role,
-                        host = Environment.MachineName,
-                        pid = (long)Environment.ProcessId,
-                        version,
-                        validates = validates ? 1L : 0L,
-                        now = w.NowText,
-                        seconds = (long)Math.Max(1, heartbeat.TotalSeconds),
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            id,
+                            role,
+                            host = Environment.MachineName,
+                            pid = (long)Environment.ProcessId,
+                            version,
+                            validates = validates ? 1L : 0L,
+                            now = w.NowText,
+                            seconds = (long)Math.Max(1, heartbeat.TotalSeconds),
+                        }
+                    )
                 );
             },
             ct
@@ -71,13 +73,15 @@ public sealed class FleetLedger(LedgerDatabase db)
                     UPDATE fleet_processes SET last_heartbeat = @now, jobs_running = @running, jobs_done = @done, stopped_at = NULL
                     WHERE id = @id
                     """,
-                    new
-                    {
-                        now = w.NowText,
-                        running,
-                        done,
-                        id,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            now = w.NowText,
+                            running,
+                            done,
+                            id,
+                        }
+                    )
                 ),
             ct
         ) == 1;
@@ -92,13 +96,15 @@ public sealed class FleetLedger(LedgerDatabase db)
                     UPDATE fleet_processes SET last_heartbeat = @now, stopped_at = @now, jobs_running = @running, jobs_done = @done
                     WHERE id = @id
                     """,
-                    new
-                    {
-                        now = w.NowText,
-                        running,
-                        done,
-                        id,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            now = w.NowText,
+                            running,
+                            done,
+                            id,
+                        }
+                    )
                 ),
             ct
         );

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Dapper;
 using FactoryMcp.Ledger.Storage;
 
 namespace FactoryMcp.Ledger.Funnel;
@@ -20,9 +19,7 @@ public sealed class FunnelLedger(LedgerDatabase db)
     private async Task<FunnelFigures> FiguresAsync(System.Data.Common.DbConnection c, CancellationToken ct)
     {
         async Task<long> Count(string sql) =>
-            await c.ExecuteScalarAsync<long>(
-                new CommandDefinition(sql, new { environment = db.Environment }, cancellationToken: ct)
-            );
+            await c.ExecuteScalarAsync<long>(sql, SqlArgs.Of(new { environment = db.Environment }), ct: ct);
         var environment = db.Environment;
         var steps = new List<FunnelStep>
         {
@@ -67,67 +64,55 @@ public sealed class FunnelLedger(LedgerDatabase db)
         {
             ["proposed_to_approved"] = Median(
                 await c.QueryAsync<double>(
-                    new CommandDefinition(
-                        """
-                        SELECT (julianday(a.at) - julianday(t.created_at)) * 1440 FROM tasks t
-                        JOIN audit a ON a.entity = 'task' AND a.entity_id = t.id AND a.action = 'task.approved'
-                        WHERE t.line <> 'spec'
-                        """,
-                        cancellationToken: ct
-                    )
+                    """
+                    SELECT (julianday(a.at) - julianday(t.created_at)) * 1440 FROM tasks t
+                    JOIN audit a ON a.entity = 'task' AND a.entity_id = t.id AND a.action = 'task.approved'
+                    WHERE t.line <> 'spec'
+                    """,
+                    ct: ct
                 )
             ),
             // The spec stage: from the spec job's creation to the proposal its agent wrote.
             ["spec_to_proposed"] = Median(
                 await c.QueryAsync<double>(
-                    new CommandDefinition(
-                        """
-                        SELECT (julianday(p.created_at) - julianday(min(s.created_at))) * 1440 FROM tasks p
-                        JOIN tasks s ON s.signal_id = p.signal_id AND s.line = 'spec' AND s.id < p.id
-                        WHERE p.line <> 'spec' GROUP BY p.id
-                        """,
-                        cancellationToken: ct
-                    )
+                    """
+                    SELECT (julianday(p.created_at) - julianday(min(s.created_at))) * 1440 FROM tasks p
+                    JOIN tasks s ON s.signal_id = p.signal_id AND s.line = 'spec' AND s.id < p.id
+                    WHERE p.line <> 'spec' GROUP BY p.id
+                    """,
+                    ct: ct
                 )
             ),
             ["approved_to_claimed"] = Median(
                 await c.QueryAsync<double>(
-                    new CommandDefinition(
-                        """
-                        SELECT (julianday(min(r.opened_at)) - julianday(min(a.at))) * 1440 FROM tasks t
-                        JOIN audit a ON a.entity = 'task' AND a.entity_id = t.id AND a.action = 'task.approved'
-                        JOIN runs r ON r.task_id = t.id GROUP BY t.id
-                        """,
-                        cancellationToken: ct
-                    )
+                    """
+                    SELECT (julianday(min(r.opened_at)) - julianday(min(a.at))) * 1440 FROM tasks t
+                    JOIN audit a ON a.entity = 'task' AND a.entity_id = t.id AND a.action = 'task.approved'
+                    JOIN runs r ON r.task_id = t.id GROUP BY t.id
+                    """,
+                    ct: ct
                 )
             ),
             ["claimed_to_pr_ready"] = Median(
                 await c.QueryAsync<double>(
-                    new CommandDefinition(
-                        "SELECT (julianday(accepted_at) - julianday(opened_at)) * 1440 FROM runs WHERE accepted_at IS NOT NULL",
-                        cancellationToken: ct
-                    )
+                    "SELECT (julianday(accepted_at) - julianday(opened_at)) * 1440 FROM runs WHERE accepted_at IS NOT NULL",
+                    ct: ct
                 )
             ),
             ["pr_ready_to_reviewed"] = Median(
                 await c.QueryAsync<double>(
-                    new CommandDefinition(
-                        """
-                        SELECT (julianday(v.created_at) - julianday(r.accepted_at)) * 1440 FROM reviews v JOIN runs r ON r.id = v.run_id WHERE r.accepted_at IS NOT NULL
-                        """,
-                        cancellationToken: ct
-                    )
+                    """
+                    SELECT (julianday(v.created_at) - julianday(r.accepted_at)) * 1440 FROM reviews v JOIN runs r ON r.id = v.run_id WHERE r.accepted_at IS NOT NULL
+                    """,
+                    ct: ct
                 )
             ),
             ["reviewed_to_shipped"] = Median(
                 await c.QueryAsync<double>(
-                    new CommandDefinition(
-                        """
-                        SELECT (julianday(e.shipped_at) - julianday(max(v.created_at))) * 1440 FROM shipped_events e JOIN reviews v ON v.run_id = e.run_id GROUP BY e.id
-                        """,
-                        cancellationToken: ct
-                    )
+                    """
+                    SELECT (julianday(e.shipped_at) - julianday(max(v.created_at))) * 1440 FROM shipped_events e JOIN reviews v ON v.run_id = e.run_id GROUP BY e.id
+                    """,
+                    ct: ct
                 )
             ),
         };
@@ -135,47 +120,41 @@ public sealed class FunnelLedger(LedgerDatabase db)
         {
             medians["stage_" + stage] = Median(
                 await c.QueryAsync<double>(
-                    new CommandDefinition(
-                        """
-                        SELECT (julianday(COALESCE((SELECT min(n.at) FROM stages n WHERE n.run_id = s.run_id AND n.id > s.id), r.closed_at)) - julianday(s.at)) * 1440
-                        FROM stages s JOIN runs r ON r.id = s.run_id
-                        WHERE s.stage = @stage AND r.kind = 'build' AND COALESCE((SELECT min(n.at) FROM stages n WHERE n.run_id = s.run_id AND n.id > s.id), r.closed_at) IS NOT NULL
-                        """,
-                        new { stage },
-                        cancellationToken: ct
-                    )
+                    """
+                    SELECT (julianday(COALESCE((SELECT min(n.at) FROM stages n WHERE n.run_id = s.run_id AND n.id > s.id), r.closed_at)) - julianday(s.at)) * 1440
+                    FROM stages s JOIN runs r ON r.id = s.run_id
+                    WHERE s.stage = @stage AND r.kind = 'build' AND COALESCE((SELECT min(n.at) FROM stages n WHERE n.run_id = s.run_id AND n.id > s.id), r.closed_at) IS NOT NULL
+                    """,
+                    SqlArgs.Of(new { stage }),
+                    ct: ct
                 )
             );
         }
 
         var signalToApproved = Median(
             await c.QueryAsync<double>(
-                new CommandDefinition(
-                    """
-                    SELECT (julianday(a.at) - julianday(s.received_at)) * 1440 FROM tasks t
-                    JOIN signals s ON s.id = t.signal_id
-                    JOIN audit a ON a.entity = 'task' AND a.entity_id = t.id AND a.action = 'task.approved'
-                    WHERE t.line <> 'spec'
-                    """,
-                    cancellationToken: ct
-                )
+                """
+                SELECT (julianday(a.at) - julianday(s.received_at)) * 1440 FROM tasks t
+                JOIN signals s ON s.id = t.signal_id
+                JOIN audit a ON a.entity = 'task' AND a.entity_id = t.id AND a.action = 'task.approved'
+                WHERE t.line <> 'spec'
+                """,
+                ct: ct
             )
         );
 
         var now = db.Now;
         var since = Iso.Text(now - UtilizationWindow);
         var agentRows = await c.QueryAsync<(string Agent, long Runs, double Minutes)>(
-            new CommandDefinition(
-                """
-                SELECT a.name, count(r.id),
-                       COALESCE(sum((julianday(COALESCE(r.closed_at, @now)) - julianday(CASE WHEN r.opened_at > @since THEN r.opened_at ELSE @since END)) * 1440), 0)
-                FROM agents a LEFT JOIN runs r ON r.agent_id = a.id AND COALESCE(r.closed_at, @now) >= @since
-                WHERE a.role = 'agent' AND a.revoked_at IS NULL
-                GROUP BY a.id ORDER BY a.name
-                """,
-                new { now = Iso.Text(now), since },
-                cancellationToken: ct
-            )
+            """
+            SELECT a.name, count(r.id),
+                   COALESCE(sum((julianday(COALESCE(r.closed_at, @now)) - julianday(CASE WHEN r.opened_at > @since THEN r.opened_at ELSE @since END)) * 1440), 0)
+            FROM agents a LEFT JOIN runs r ON r.agent_id = a.id AND COALESCE(r.closed_at, @now) >= @since
+            WHERE a.role = 'agent' AND a.revoked_at IS NULL
+            GROUP BY a.id ORDER BY a.name
+            """,
+            SqlArgs.Of(new { now = Iso.Text(now), since }),
+            ct: ct
         );
         var window = UtilizationWindow.TotalMinutes;
         var agents = agentRows
@@ -258,17 +237,15 @@ public sealed class FunnelLedger(LedgerDatabase db)
             return (null, "none", "none");
         var measured = (
             await c.QueryAsync<(long RunId, string Origin, double Cost, long Tokens)>(
-                new CommandDefinition(
-                    """
-                    SELECT u.run_id AS RunId, u.origin AS Origin, SUM(u.cost_usd) AS Cost,
-                           CAST(SUM(u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_creation_tokens) AS BIGINT) AS Tokens
-                    FROM run_usage u JOIN runs r ON r.id = u.run_id
-                    WHERE r.task_id IN (SELECT task_id FROM shipped_events WHERE environment = @environment)
-                    GROUP BY u.run_id, u.origin
-                    """,
-                    new { environment },
-                    cancellationToken: ct
-                )
+                """
+                SELECT u.run_id AS RunId, u.origin AS Origin, SUM(u.cost_usd) AS Cost,
+                       CAST(SUM(u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_creation_tokens) AS BIGINT) AS Tokens
+                FROM run_usage u JOIN runs r ON r.id = u.run_id
+                WHERE r.task_id IN (SELECT task_id FROM shipped_events WHERE environment = @environment)
+                GROUP BY u.run_id, u.origin
+                """,
+                SqlArgs.Of(new { environment }),
+                ct: ct
             )
         )
             // A run's figure comes from its log events when it has any, else its metrics (UsageLedger).
@@ -283,15 +260,13 @@ public sealed class FunnelLedger(LedgerDatabase db)
             return (Math.Round((double)measuredTokens / shipped, 1), "tokens", "measured");
 
         var contents = await c.QueryAsync<string>(
-            new CommandDefinition(
-                """
-                SELECT ev.content FROM evidence ev JOIN runs r ON r.id = ev.run_id
-                WHERE ev.kind = 'cost' AND ev.content IS NOT NULL
-                  AND r.task_id IN (SELECT task_id FROM shipped_events WHERE environment = @environment)
-                """,
-                new { environment },
-                cancellationToken: ct
-            )
+            """
+            SELECT ev.content FROM evidence ev JOIN runs r ON r.id = ev.run_id
+            WHERE ev.kind = 'cost' AND ev.content IS NOT NULL
+              AND r.task_id IN (SELECT task_id FROM shipped_events WHERE environment = @environment)
+            """,
+            SqlArgs.Of(new { environment }),
+            ct: ct
         );
         double money = 0,
             tokens = 0,

@@ -46,14 +46,16 @@ public sealed class HookLedger(LedgerDatabase db)
                     VALUES (@deliveryId, @source, @event, @action, @now, 'processing')
                     ON CONFLICT (delivery_id) DO NOTHING
                     """,
-                    new
-                    {
-                        deliveryId,
-                        source,
-                        @event,
-                        action,
-                        now = w.NowText,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            deliveryId,
+                            source,
+                            @event,
+                            action,
+                            now = w.NowText,
+                        }
+                    )
                 ) == 1,
             ct
         );
@@ -64,7 +66,7 @@ public sealed class HookLedger(LedgerDatabase db)
             w =>
                 w.ExecuteAsync(
                     "UPDATE hook_deliveries SET outcome = @outcome WHERE delivery_id = @deliveryId",
-                    new { outcome, deliveryId }
+                    SqlArgs.Of(new { outcome, deliveryId })
                 ),
             ct
         );
@@ -73,7 +75,11 @@ public sealed class HookLedger(LedgerDatabase db)
     public Task ReleaseDeliveryAsync(string deliveryId, CancellationToken ct = default) =>
         db.WriteAsync(
             "hook",
-            w => w.ExecuteAsync("DELETE FROM hook_deliveries WHERE delivery_id = @deliveryId", new { deliveryId }),
+            w =>
+                w.ExecuteAsync(
+                    "DELETE FROM hook_deliveries WHERE delivery_id = @deliveryId",
+                    SqlArgs.Of(new { deliveryId })
+                ),
             ct
         );
 
@@ -98,21 +104,23 @@ public sealed class HookLedger(LedgerDatabase db)
                     ON CONFLICT (repo, number) DO NOTHING
                     RETURNING id
                     """,
-                    new
-                    {
-                        pull.Repo,
-                        pull.Number,
-                        pull.Title,
-                        pull.Url,
-                        pull.HeadRef,
-                        pull.HeadSha,
-                        pull.MergeSha,
-                        pull.BaseRef,
-                        mergedAt = pull.MergedAt is { } m ? Iso.Text(m) : null,
-                        pull.MergedBy,
-                        deliveryId,
-                        now = w.NowText,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            pull.Repo,
+                            pull.Number,
+                            pull.Title,
+                            pull.Url,
+                            pull.HeadRef,
+                            pull.HeadSha,
+                            pull.MergeSha,
+                            pull.BaseRef,
+                            mergedAt = pull.MergedAt is { } m ? Iso.Text(m) : null,
+                            pull.MergedBy,
+                            deliveryId,
+                            now = w.NowText,
+                        }
+                    )
                 );
                 if (id is null)
                     return false;

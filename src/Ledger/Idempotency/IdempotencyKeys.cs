@@ -31,12 +31,14 @@ public static class IdempotencyKeys
         RequireValid(key);
         var found = await w.SingleOrDefaultAsync<StoredResult>(
             "SELECT args_hash AS ArgsHash, result_json AS ResultJson FROM idempotency WHERE caller = @caller AND tool = @tool AND key = @key",
-            new
-            {
-                caller = caller.Actor,
-                tool,
-                key,
-            }
+            SqlArgs.Of(
+                new
+                {
+                    caller = caller.Actor,
+                    tool,
+                    key,
+                }
+            )
         );
         if (found is null)
             return null;
@@ -61,15 +63,17 @@ public static class IdempotencyKeys
             """
             INSERT INTO idempotency (caller, tool, key, args_hash, result_json, created_at) VALUES (@caller, @tool, @key, @argsHash, @result, @now)
             """,
-            new
-            {
-                caller = caller.Actor,
-                tool,
-                key,
-                argsHash,
-                result = Json.Serialize(result, type),
-                now = w.NowText,
-            }
+            SqlArgs.Of(
+                new
+                {
+                    caller = caller.Actor,
+                    tool,
+                    key,
+                    argsHash,
+                    result = Json.Serialize(result, type),
+                    now = w.NowText,
+                }
+            )
         );
     }
 

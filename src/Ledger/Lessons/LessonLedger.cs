@@ -27,15 +27,17 @@ public sealed partial class LessonLedger(LedgerDatabase db)
             """
             INSERT INTO feedback (task_id, run_id, kind, text, author, created_at) VALUES (@taskId, @runId, @kind, @text, @author, @now) RETURNING id
             """,
-            new
-            {
-                taskId,
-                runId,
-                kind,
-                text,
-                author,
-                now = w.NowText,
-            }
+            SqlArgs.Of(
+                new
+                {
+                    taskId,
+                    runId,
+                    kind,
+                    text,
+                    author,
+                    now = w.NowText,
+                }
+            )
         );
         await w.AuditAsync(
             "feedback.recorded",
@@ -56,7 +58,7 @@ public sealed partial class LessonLedger(LedgerDatabase db)
         (
             await db.QueryAsync<FeedbackRow>(
                 FeedbackRow.Select + " WHERE @taskId IS NULL OR task_id = @taskId ORDER BY id DESC LIMIT 200",
-                new { taskId },
+                SqlArgs.Of(new { taskId }),
                 ct
             )
         ).ToList();
@@ -80,7 +82,7 @@ public sealed partial class LessonLedger(LedgerDatabase db)
                 var feedback =
                     await w.SingleOrDefaultAsync<FeedbackRow>(
                         FeedbackRow.Select + " WHERE id = @feedbackId",
-                        new { feedbackId }
+                        SqlArgs.Of(new { feedbackId })
                     )
                     ?? throw new LedgerException(
                         $"There is no feedback {feedbackId}; `factory lessons feedback` lists it."
@@ -93,14 +95,16 @@ public sealed partial class LessonLedger(LedgerDatabase db)
                     """
                     INSERT INTO lessons (line, feedback_id, text, promoted_by, promoted_at) VALUES (@line, @feedbackId, @lesson, @actor, @now) RETURNING id
                     """,
-                    new
-                    {
-                        line = task.Line,
-                        feedbackId,
-                        lesson,
-                        actor = caller.Actor,
-                        now = w.NowText,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            line = task.Line,
+                            feedbackId,
+                            lesson,
+                            actor = caller.Actor,
+                            now = w.NowText,
+                        }
+                    )
                 );
                 await w.AuditAsync(
                     "lesson.promoted",
@@ -108,7 +112,12 @@ public sealed partial class LessonLedger(LedgerDatabase db)
                     id,
                     new JsonObject { ["line"] = task.Line, ["feedback_id"] = feedbackId }
                 );
-                return (await w.SingleOrDefaultAsync<LessonRow>(LessonRow.Select + " WHERE id = @id", new { id }))!;
+                return (
+                    await w.SingleOrDefaultAsync<LessonRow>(
+                        LessonRow.Select + " WHERE id = @id",
+                        SqlArgs.Of(new { id })
+                    )
+                )!;
             },
             ct
         );
@@ -126,14 +135,14 @@ public sealed partial class LessonLedger(LedgerDatabase db)
                 var lesson =
                     await w.SingleOrDefaultAsync<LessonRow>(
                         LessonRow.Select + " WHERE id = @lessonId",
-                        new { lessonId }
+                        SqlArgs.Of(new { lessonId })
                     )
                     ?? throw new LedgerException(
                         $"There is no lesson {lessonId}; `factory lessons list` lists the active ones."
                     );
                 var changed = await w.ExecuteAsync(
                     "UPDATE lessons SET retired_at = @now WHERE id = @lessonId AND retired_at IS NULL",
-                    new { now = w.NowText, lessonId }
+                    SqlArgs.Of(new { now = w.NowText, lessonId })
                 );
                 if (changed == 0)
                     throw new LedgerException($"Lesson {lessonId} is already retired; nothing changed.");

@@ -30,7 +30,7 @@ public sealed record LessonRow
         SELECT id AS Id, line AS Line, feedback_id AS FeedbackId, text AS Text, promoted_by AS PromotedBy, promoted_at AS PromotedAt FROM lessons
         """;
 
-    /// <summary>A lesson from the columns of <see cref="Select"/> (hot reads, without Dapper).</summary>
+    /// <summary>A lesson from the columns of <see cref="Select"/> (hot reads, without the row mapper).</summary>
     internal static LessonRow Read(System.Data.Common.DbDataReader r) =>
         new()
         {

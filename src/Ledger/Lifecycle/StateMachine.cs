@@ -115,7 +115,10 @@ public static class StateMachine
     )
     {
         var from =
-            await write.SingleOrDefaultAsync<string>("SELECT state FROM tasks WHERE id = @taskId", new { taskId })
+            await write.SingleOrDefaultAsync<string>(
+                "SELECT state FROM tasks WHERE id = @taskId",
+                SqlArgs.Of(new { taskId })
+            )
             ?? throw new LedgerException(
                 $"There is no task {taskId}; check the id (`factory board` lists open tasks)."
             );
@@ -128,13 +131,15 @@ public static class StateMachine
             """;
         var changed = await write.ExecuteAsync(
             sql,
-            new
-            {
-                to,
-                now = write.NowText,
-                taskId,
-                from,
-            }
+            SqlArgs.Of(
+                new
+                {
+                    to,
+                    now = write.NowText,
+                    taskId,
+                    from,
+                }
+            )
         );
         if (changed != 1)
             throw new LedgerException($"Task {taskId} changed while this request ran; read it again and retry.");
@@ -162,11 +167,13 @@ public static class StateMachine
         string? closeReason = null
     )
     {
-        var row =
-            await write.SingleOrDefaultAsync<(string State, string Kind)?>(
-                "SELECT state, kind FROM runs WHERE id = @runId",
-                new { runId }
-            ) ?? throw new LedgerException($"There is no run {runId}.");
+        // A missing run reads as the default tuple (null state).
+        var row = await write.SingleOrDefaultAsync<(string? State, string Kind)>(
+            "SELECT state, kind FROM runs WHERE id = @runId",
+            SqlArgs.Of(new { runId })
+        );
+        if (row.State is null)
+            throw new LedgerException($"There is no run {runId}.");
         var from = row.State;
         if (!CanMoveRun(from, to, row.Kind))
             throw new LedgerException(
@@ -183,15 +190,17 @@ public static class StateMachine
             """;
         var changed = await write.ExecuteAsync(
             sql,
-            new
-            {
-                to,
-                closes,
-                now = write.NowText,
-                closeReason,
-                runId,
-                from,
-            }
+            SqlArgs.Of(
+                new
+                {
+                    to,
+                    closes,
+                    now = write.NowText,
+                    closeReason,
+                    runId,
+                    from,
+                }
+            )
         );
         if (changed != 1)
             throw new LedgerException($"Run {runId} changed while this request ran; read it again and retry.");

@@ -71,19 +71,21 @@ public sealed class PullVerificationLedger(LedgerDatabase db)
     ) =>
         await db.QuerySingleOrDefaultAsync<PullVerificationRow>(
             PullVerificationRow.Select + " WHERE repository = @repository AND number = @number AND head_sha = @headSha",
-            new
-            {
-                repository,
-                number,
-                headSha,
-            },
+            SqlArgs.Of(
+                new
+                {
+                    repository,
+                    number,
+                    headSha,
+                }
+            ),
             ct
         );
 
     public async Task<PullVerificationRow?> ForTaskAsync(long taskId, CancellationToken ct = default) =>
         await db.QuerySingleOrDefaultAsync<PullVerificationRow>(
             PullVerificationRow.Select + " WHERE task_id = @taskId",
-            new { taskId },
+            SqlArgs.Of(new { taskId }),
             ct
         );
 
@@ -91,7 +93,7 @@ public sealed class PullVerificationLedger(LedgerDatabase db)
         (
             await db.QueryAsync<PullVerificationRow>(
                 PullVerificationRow.Select + " ORDER BY id DESC LIMIT @limit",
-                new { limit },
+                SqlArgs.Of(new { limit }),
                 ct
             )
         ).ToList();
@@ -126,16 +128,18 @@ public sealed class PullVerificationLedger(LedgerDatabase db)
                     ON CONFLICT (repository, number, head_sha) DO NOTHING
                     RETURNING id
                     """,
-                    new
-                    {
-                        repository = pull.Repository,
-                        number = pull.Number,
-                        headSha = pull.HeadSha,
-                        baseSha = pull.BaseSha,
-                        author = pull.Author,
-                        url = pull.Url,
-                        now = w.NowText,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            repository = pull.Repository,
+                            number = pull.Number,
+                            headSha = pull.HeadSha,
+                            baseSha = pull.BaseSha,
+                            author = pull.Author,
+                            url = pull.Url,
+                            now = w.NowText,
+                        }
+                    )
                 );
                 if (id is null)
                     return (
@@ -143,12 +147,14 @@ public sealed class PullVerificationLedger(LedgerDatabase db)
                             await w.SingleOrDefaultAsync<PullVerificationRow>(
                                 PullVerificationRow.Select
                                     + " WHERE repository = @repository AND number = @number AND head_sha = @headSha",
-                                new
-                                {
-                                    repository = pull.Repository,
-                                    number = pull.Number,
-                                    headSha = pull.HeadSha,
-                                }
+                                SqlArgs.Of(
+                                    new
+                                    {
+                                        repository = pull.Repository,
+                                        number = pull.Number,
+                                        headSha = pull.HeadSha,
+                                    }
+                                )
                             )
                         )!,
                         false
@@ -158,11 +164,11 @@ public sealed class PullVerificationLedger(LedgerDatabase db)
                     INSERT INTO agents (name, role, created_at, created_by, revoked_at) VALUES (@name, 'agent', @now, 'server', @now)
                     ON CONFLICT (name) DO NOTHING
                     """,
-                    new { name = AuthorAgent, now = w.NowText }
+                    SqlArgs.Of(new { name = AuthorAgent, now = w.NowText })
                 );
                 var agentId = await w.ScalarAsync<long>(
                     "SELECT id FROM agents WHERE name = @name",
-                    new { name = AuthorAgent }
+                    SqlArgs.Of(new { name = AuthorAgent })
                 );
                 var taskId = await TaskLedger.InsertProposalAsync(
                     w,
@@ -179,13 +185,15 @@ public sealed class PullVerificationLedger(LedgerDatabase db)
                     """
                     UPDATE tasks SET state = 'awaiting_verification', base_sha = @baseSha, approved_version = 1, settings_json = @settings, updated_at = @now WHERE id = @taskId
                     """,
-                    new
-                    {
-                        baseSha = pull.BaseSha,
-                        settings = settings.ToJson(),
-                        now = w.NowText,
-                        taskId,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            baseSha = pull.BaseSha,
+                            settings = settings.ToJson(),
+                            now = w.NowText,
+                            taskId,
+                        }
+                    )
                 );
                 var runId = await w.ScalarAsync<long>(
                     """
@@ -193,15 +201,17 @@ public sealed class PullVerificationLedger(LedgerDatabase db)
                     VALUES (@taskId, @agentId, @kind, 'accepted', 1, @baseSha, @baseSha, @headSha, @now, @now)
                     RETURNING id
                     """,
-                    new
-                    {
-                        taskId,
-                        agentId,
-                        kind = RunKind,
-                        baseSha = pull.BaseSha,
-                        headSha = pull.HeadSha,
-                        now = w.NowText,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            taskId,
+                            agentId,
+                            kind = RunKind,
+                            baseSha = pull.BaseSha,
+                            headSha = pull.HeadSha,
+                            now = w.NowText,
+                        }
+                    )
                 );
                 await EvidenceLedger.AddServerEvidenceAsync(
                     w,
@@ -215,12 +225,14 @@ public sealed class PullVerificationLedger(LedgerDatabase db)
                 );
                 await w.ExecuteAsync(
                     "UPDATE pull_verifications SET task_id = @taskId, run_id = @runId WHERE id = @id",
-                    new
-                    {
-                        taskId,
-                        runId,
-                        id,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            taskId,
+                            runId,
+                            id,
+                        }
+                    )
                 );
                 await w.AuditAsync(
                     "pull_request.verification_started",
@@ -241,7 +253,7 @@ public sealed class PullVerificationLedger(LedgerDatabase db)
                     (
                         await w.SingleOrDefaultAsync<PullVerificationRow>(
                             PullVerificationRow.Select + " WHERE id = @id",
-                            new { id }
+                            SqlArgs.Of(new { id })
                         )
                     )!,
                     true
@@ -261,7 +273,7 @@ public sealed class PullVerificationLedger(LedgerDatabase db)
     {
         var pull = await w.SingleOrDefaultAsync<PullVerificationRow>(
             PullVerificationRow.Select + " WHERE task_id = @taskId",
-            new { taskId = task.Id }
+            SqlArgs.Of(new { taskId = task.Id })
         );
         if (pull is null)
             return null;
@@ -298,12 +310,14 @@ public sealed class PullVerificationLedger(LedgerDatabase db)
             {
                 await w.ExecuteAsync(
                     "UPDATE pull_verifications SET comment_status = @status, comment_note = @note WHERE id = @id",
-                    new
-                    {
-                        status = posted ? Posted : NotPosted,
-                        note,
-                        id,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            status = posted ? Posted : NotPosted,
+                            note,
+                            id,
+                        }
+                    )
                 );
                 await w.AuditAsync(
                     posted ? "pull_request.comment_posted" : "pull_request.comment_not_posted",

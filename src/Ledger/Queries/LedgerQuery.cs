@@ -39,19 +39,21 @@ public sealed record LedgerQuery
 
     /// <summary>
     /// The SQL parameters every list query binds (@state, @line, @agent, @since, @pattern, @beforeId, @limit);
-    /// Dapper binds only those a query names.
+    /// only those a query names are bound.
     /// </summary>
-    public object Parameters =>
-        new
-        {
-            state = State,
-            line = Line,
-            agent = Agent,
-            since = SinceText,
-            pattern = Pattern,
-            beforeId = BeforeId,
-            limit = ClampedLimit,
-        };
+    public Storage.SqlArgs Parameters =>
+        Storage.SqlArgs.Of(
+            new
+            {
+                state = State,
+                line = Line,
+                agent = Agent,
+                since = SinceText,
+                pattern = Pattern,
+                beforeId = BeforeId,
+                limit = ClampedLimit,
+            }
+        );
 
     /// <summary>The id to pass back as the cursor when a page came back full; null on the last page.</summary>
     public long? NextCursor<T>(IReadOnlyList<T> page, Func<T, long> id) =>

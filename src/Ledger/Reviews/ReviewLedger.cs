@@ -63,12 +63,14 @@ public sealed class ReviewLedger(LedgerDatabase db)
             async w =>
             {
                 var run =
-                    await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @runId", new { runId })
-                    ?? throw new LedgerException($"There is no run {runId}.");
+                    await w.SingleOrDefaultAsync<RunRow>(
+                        RunRow.Select + " WHERE r.id = @runId",
+                        SqlArgs.Of(new { runId })
+                    ) ?? throw new LedgerException($"There is no run {runId}.");
                 var task = await TaskLedger.RequireAsync(w, run.TaskId);
                 var latest = await w.ScalarAsync<long>(
                     "SELECT max(id) FROM runs WHERE task_id = @taskId",
-                    new { taskId = task.Id }
+                    SqlArgs.Of(new { taskId = task.Id })
                 );
                 if (task.State != TaskStates.AwaitingReview || latest != runId)
                     throw new LedgerException(
@@ -78,15 +80,17 @@ public sealed class ReviewLedger(LedgerDatabase db)
                     """
                     INSERT INTO reviews (run_id, outcome, feedback, reviewer, reviewed_sha, created_at) VALUES (@runId, @outcome, @feedback, @reviewer, @sha, @now) RETURNING id
                     """,
-                    new
-                    {
-                        runId,
-                        outcome,
-                        feedback = feedback ?? "",
-                        reviewer = caller.Name,
-                        sha = run.HeadSha,
-                        now = w.NowText,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            runId,
+                            outcome,
+                            feedback = feedback ?? "",
+                            reviewer = caller.Name,
+                            sha = run.HeadSha,
+                            now = w.NowText,
+                        }
+                    )
                 );
                 await w.AuditAsync(
                     "review.recorded",
@@ -141,7 +145,12 @@ public sealed class ReviewLedger(LedgerDatabase db)
                         break;
                 }
                 return (
-                    (await w.SingleOrDefaultAsync<ReviewRow>(ReviewRow.Select + " WHERE id = @id", new { id }))!,
+                    (
+                        await w.SingleOrDefaultAsync<ReviewRow>(
+                            ReviewRow.Select + " WHERE id = @id",
+                            SqlArgs.Of(new { id })
+                        )
+                    )!,
                     state
                 );
             },
@@ -151,6 +160,10 @@ public sealed class ReviewLedger(LedgerDatabase db)
 
     public async Task<IReadOnlyList<ReviewRow>> ForRunAsync(long runId, CancellationToken ct = default) =>
         (
-            await db.QueryAsync<ReviewRow>(ReviewRow.Select + " WHERE run_id = @runId ORDER BY id", new { runId }, ct)
+            await db.QueryAsync<ReviewRow>(
+                ReviewRow.Select + " WHERE run_id = @runId ORDER BY id",
+                SqlArgs.Of(new { runId }),
+                ct
+            )
         ).ToList();
 }

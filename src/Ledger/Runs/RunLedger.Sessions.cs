@@ -3,6 +3,7 @@ using FactoryMcp.Ledger.Claims;
 using FactoryMcp.Ledger.Declarations;
 using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Ledger.Lifecycle;
+using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Tasks;
 
 namespace FactoryMcp.Ledger.Runs;
@@ -43,7 +44,7 @@ public sealed partial class RunLedger
                 var run =
                     await w.SingleOrDefaultAsync<RunRow>(
                         RunRow.Select + " WHERE r.id = @id",
-                        new { id = session.RunId }
+                        SqlArgs.Of(new { id = session.RunId })
                     ) ?? throw new LedgerException($"There is no run {session.RunId}.");
                 await EvidenceLedger.AddServerEvidenceAsync(
                     w,
@@ -83,7 +84,7 @@ public sealed partial class RunLedger
                 }
                 var after = await w.SingleOrDefaultAsync<RunRow>(
                     RunRow.Select + " WHERE r.id = @id",
-                    new { id = run.Id }
+                    SqlArgs.Of(new { id = run.Id })
                 );
                 var task = await TaskLedger.RequireAsync(w, run.TaskId);
                 return new SessionOutcome(run.Id, after!.State, task.State, failed, summary);

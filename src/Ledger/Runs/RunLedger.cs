@@ -18,15 +18,18 @@ public sealed partial class RunLedger(LedgerDatabase db)
     public const string SpecKind = "spec";
 
     public async Task<RunRow> GetAsync(long runId, CancellationToken ct = default) =>
-        await db.QuerySingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @runId", new { runId }, ct)
-        ?? throw new LedgerException($"There is no run {runId}.");
+        await db.QuerySingleOrDefaultAsync<RunRow>(
+            RunRow.Select + " WHERE r.id = @runId",
+            SqlArgs.Of(new { runId }),
+            ct
+        ) ?? throw new LedgerException($"There is no run {runId}.");
 
     /// <summary>The build run an agent holds (open or validating), if any.</summary>
     public Task<RunRow?> HeldByAsync(long agentId, CancellationToken ct = default) =>
         db.QuerySingleOrDefaultAsync<RunRow>(
             RunRow.Select
                 + " WHERE r.agent_id = @agentId AND r.state IN ('open', 'validating') AND r.kind = 'build' ORDER BY r.id LIMIT 1",
-            new { agentId },
+            SqlArgs.Of(new { agentId }),
             ct
         );
 
@@ -35,14 +38,18 @@ public sealed partial class RunLedger(LedgerDatabase db)
 
     public async Task<IReadOnlyList<RunRow>> ListForTaskAsync(long taskId, CancellationToken ct = default) =>
         (
-            await db.QueryAsync<RunRow>(RunRow.Select + " WHERE r.task_id = @taskId ORDER BY r.id", new { taskId }, ct)
+            await db.QueryAsync<RunRow>(
+                RunRow.Select + " WHERE r.task_id = @taskId ORDER BY r.id",
+                SqlArgs.Of(new { taskId }),
+                ct
+            )
         ).ToList();
 
     public async Task<IReadOnlyList<StageRow>> StagesAsync(long runId, CancellationToken ct = default) =>
         (
             await db.QueryAsync<StageRow>(
                 "SELECT run_id AS RunId, stage AS Stage, at AS At FROM stages WHERE run_id = @runId ORDER BY id",
-                new { runId },
+                SqlArgs.Of(new { runId }),
                 ct
             )
         ).ToList();
@@ -55,7 +62,7 @@ public sealed partial class RunLedger(LedgerDatabase db)
 
     /// <summary>A run inside a write, which must exist.</summary>
     internal static async Task<RunRow> RequireAsync(LedgerWrite w, long runId) =>
-        await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @runId", new { runId })
+        await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @runId", SqlArgs.Of(new { runId }))
         ?? throw new LedgerException($"There is no run {runId}.");
 
     /// <summary>
@@ -69,7 +76,7 @@ public sealed partial class RunLedger(LedgerDatabase db)
             w,
             caller,
             runId,
-            await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @runId", new { runId })
+            await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @runId", SqlArgs.Of(new { runId }))
         );
 
     /// <summary>

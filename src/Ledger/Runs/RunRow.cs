@@ -46,7 +46,7 @@ public sealed record RunRow
     /// <summary>How many columns <see cref="Columns"/> lists.</summary>
     internal const int ColumnCount = 23;
 
-    /// <summary>A run from <see cref="Columns"/> starting at column <paramref name="at"/> (hot reads, without Dapper).</summary>
+    /// <summary>A run from <see cref="Columns"/> starting at column <paramref name="at"/> (hot reads, without the row mapper).</summary>
     internal static RunRow Read(System.Data.Common.DbDataReader r, int at = 0)
     {
         static long L(System.Data.Common.DbDataReader r, int i) => Storage.Columns.Long(r, i);

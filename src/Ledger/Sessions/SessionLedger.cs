@@ -58,17 +58,19 @@ public sealed class SessionLedger(LedgerDatabase db)
             $"session:{agentId}",
             async w =>
             {
-                await w.ExecuteAsync(DeleteIdle, new { cutoff = Iso.Text(w.Now - idle - StampPeriod) });
+                await w.ExecuteAsync(DeleteIdle, SqlArgs.Of(new { cutoff = Iso.Text(w.Now - idle - StampPeriod) }));
                 await w.ExecuteAsync(
                     Insert,
-                    new
-                    {
-                        hash = Hash(sessionId),
-                        credential,
-                        agentId,
-                        initialize,
-                        now = w.NowText,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            hash = Hash(sessionId),
+                            credential,
+                            agentId,
+                            initialize,
+                            now = w.NowText,
+                        }
+                    )
                 );
             },
             ct
@@ -101,7 +103,7 @@ public sealed class SessionLedger(LedgerDatabase db)
             async w =>
             {
                 var hash = Hash(sessionId);
-                var row = await w.SingleOrDefaultAsync<Row>(Select, new { hash });
+                var row = await w.SingleOrDefaultAsync<Row>(Select, SqlArgs.Of(new { hash }));
                 if (row is null)
                     return new SessionResumption(SessionStanding.Unknown, null);
                 if (
@@ -113,17 +115,19 @@ public sealed class SessionLedger(LedgerDatabase db)
                     return new SessionResumption(SessionStanding.OtherCaller, null);
                 if (Iso.Parse(row.SeenAt) < w.Now - idle - StampPeriod)
                 {
-                    await w.ExecuteAsync(Delete, new { hash });
+                    await w.ExecuteAsync(Delete, SqlArgs.Of(new { hash }));
                     return new SessionResumption(SessionStanding.Expired, null);
                 }
                 await w.ExecuteAsync(
                     Stamp,
-                    new
-                    {
-                        hash,
-                        credential,
-                        now = w.NowText,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            hash,
+                            credential,
+                            now = w.NowText,
+                        }
+                    )
                 );
                 return new SessionResumption(SessionStanding.Resumed, row.Initialize);
             },
@@ -137,12 +141,14 @@ public sealed class SessionLedger(LedgerDatabase db)
             w =>
                 w.ExecuteAsync(
                     Stamp,
-                    new
-                    {
-                        hash = Hash(sessionId),
-                        credential,
-                        now = w.NowText,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            hash = Hash(sessionId),
+                            credential,
+                            now = w.NowText,
+                        }
+                    )
                 ),
             ct
         );
@@ -154,7 +160,7 @@ public sealed class SessionLedger(LedgerDatabase db)
             w =>
                 w.ExecuteAsync(
                     "DELETE FROM mcp_sessions WHERE session_hash = @hash AND credential = @credential",
-                    new { hash = Hash(sessionId), credential }
+                    SqlArgs.Of(new { hash = Hash(sessionId), credential })
                 ),
             ct
         );

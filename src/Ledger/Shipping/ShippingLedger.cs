@@ -20,15 +20,15 @@ public sealed class ShippingLedger(LedgerDatabase db)
         return await db.ReadAsync(async c =>
         {
             var run =
-                await c.QuerySingleOrDefaultDapperAsync<RunRow>(
+                await c.QuerySingleOrDefaultAsync<RunRow>(
                     RunRow.Select + " WHERE r.id = @runId",
-                    new { runId },
-                    ct
+                    SqlArgs.Of(new { runId }),
+                    ct: ct
                 ) ?? throw new LedgerException($"There is no run {runId}.");
-            var task = await c.QuerySingleOrDefaultDapperAsync<TaskRow>(
+            var task = await c.QuerySingleOrDefaultAsync<TaskRow>(
                 "SELECT " + TaskRow.Columns + " FROM tasks t WHERE t.id = @id",
-                new { id = run.TaskId },
-                ct
+                SqlArgs.Of(new { id = run.TaskId }),
+                ct: ct
             );
             return await ApprovedShaAsync(c, null, run, task!, ct);
         });
@@ -46,19 +46,19 @@ public sealed class ShippingLedger(LedgerDatabase db)
             throw new LedgerException(
                 $"Task {task.Id} is {task.State}; only an approved task ships (review it first: `factory review {run.Id} --outcome approve`)."
             );
-        var latest = await c.QuerySingleOrDefaultDapperAsync<long>(
+        var latest = await c.QuerySingleOrDefaultAsync<long>(
             "SELECT max(id) FROM runs WHERE task_id = @taskId",
-            new { taskId = task.Id },
-            ct,
-            tx
+            SqlArgs.Of(new { taskId = task.Id }),
+            tx,
+            ct
         );
         if (latest != run.Id)
             throw new LedgerException($"Run {run.Id} is not task {task.Id}'s latest run ({latest}); ship that one.");
-        var review = await c.QuerySingleOrDefaultDapperAsync<ReviewRow>(
+        var review = await c.QuerySingleOrDefaultAsync<ReviewRow>(
             ReviewRow.Select + " WHERE run_id = @runId AND outcome = 'approve' ORDER BY id DESC LIMIT 1",
-            new { runId = run.Id },
-            ct,
-            tx
+            SqlArgs.Of(new { runId = run.Id }),
+            tx,
+            ct
         );
         return review?.ReviewedSha ?? run.HeadSha ?? throw new LedgerException($"Run {run.Id} has no head to ship.");
     }
@@ -82,11 +82,13 @@ public sealed class ShippingLedger(LedgerDatabase db)
             {
                 var existing = await w.SingleOrDefaultAsync<ShippedEventRow>(
                     ShippedEventRow.Select + " WHERE run_id = @runId",
-                    new { runId }
+                    SqlArgs.Of(new { runId })
                 );
                 var run =
-                    await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @runId", new { runId })
-                    ?? throw new LedgerException($"There is no run {runId}.");
+                    await w.SingleOrDefaultAsync<RunRow>(
+                        RunRow.Select + " WHERE r.id = @runId",
+                        SqlArgs.Of(new { runId })
+                    ) ?? throw new LedgerException($"There is no run {runId}.");
                 var task = await TaskLedger.RequireAsync(w, run.TaskId);
                 var approved = await ApprovedShaAsync(w.Connection, w.Transaction, run, task, w.Cancellation);
                 if (mergedSha != approved)
@@ -100,17 +102,19 @@ public sealed class ShippingLedger(LedgerDatabase db)
                     INSERT INTO shipped_events (run_id, task_id, sha, environment, source, pr_url, shipped_at, recorded_by)
                     VALUES (@runId, @taskId, @sha, @environment, @source, @prUrl, @now, @actor) RETURNING id
                     """,
-                    new
-                    {
-                        runId,
-                        taskId = task.Id,
-                        sha = mergedSha,
-                        environment = db.Environment,
-                        source,
-                        prUrl,
-                        now = w.NowText,
-                        actor,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            runId,
+                            taskId = task.Id,
+                            sha = mergedSha,
+                            environment = db.Environment,
+                            source,
+                            prUrl,
+                            now = w.NowText,
+                            actor,
+                        }
+                    )
                 );
                 await w.AuditAsync(
                     "shipped",
@@ -142,7 +146,7 @@ public sealed class ShippingLedger(LedgerDatabase db)
                     (
                         await w.SingleOrDefaultAsync<ShippedEventRow>(
                             ShippedEventRow.Select + " WHERE id = @id",
-                            new { id }
+                            SqlArgs.Of(new { id })
                         )
                     )!,
                     true
@@ -161,8 +165,8 @@ public sealed class ShippingLedger(LedgerDatabase db)
             WHERE t.state IN ('approved', 'shipped') AND (v.reviewed_sha = @sha OR (v.id IS NULL AND r.head_sha = @sha))
             ORDER BY r.id DESC LIMIT 1
             """,
-            new { sha },
-            ct
+            SqlArgs.Of(new { sha }),
+            ct: ct
         );
 
     public async Task<IReadOnlyList<ShippedEventRow>> EventsAsync(CancellationToken ct = default) =>
@@ -171,7 +175,7 @@ public sealed class ShippingLedger(LedgerDatabase db)
     public async Task<ShippedEventRow> GetAsync(long eventId, CancellationToken ct = default) =>
         await db.QuerySingleOrDefaultAsync<ShippedEventRow>(
             ShippedEventRow.Select + " WHERE id = @eventId",
-            new { eventId },
-            ct
+            SqlArgs.Of(new { eventId }),
+            ct: ct
         ) ?? throw new LedgerException($"There is no shipped event {eventId}.");
 }

@@ -61,14 +61,14 @@ public sealed partial class SignalLedger
         var candidates = (
             await db.QueryAsync<Candidate>(
                 $"{OpenTasks.For(db.Engine)} AND t.id <= @maxTask ORDER BY t.id DESC LIMIT {CandidateLimit}",
-                new { afterTask = 0L, maxTask = seen.Task },
+                SqlArgs.Of(new { afterTask = 0L, maxTask = seen.Task }),
                 ct
             )
         ).ToList();
         candidates.AddRange(
             await db.QueryAsync<Candidate>(
                 $"{OpenSignals} AND id <= @maxSignal ORDER BY id DESC LIMIT {CandidateLimit}",
-                new { afterSignal = 0L, maxSignal = seen.Signal },
+                SqlArgs.Of(new { afterSignal = 0L, maxSignal = seen.Signal }),
                 ct
             )
         );
@@ -77,8 +77,10 @@ public sealed partial class SignalLedger
 
     private static async Task<IReadOnlyList<Candidate>> CandidatesSinceAsync(LedgerWrite w, Seen seen)
     {
-        var list = new List<Candidate>(await w.QueryAsync<Candidate>(OpenTasks, new { afterTask = seen.Task }));
-        list.AddRange(await w.QueryAsync<Candidate>(OpenSignals, new { afterSignal = seen.Signal }));
+        var list = new List<Candidate>(
+            await w.QueryAsync<Candidate>(OpenTasks, SqlArgs.Of(new { afterTask = seen.Task }))
+        );
+        list.AddRange(await w.QueryAsync<Candidate>(OpenSignals, SqlArgs.Of(new { afterSignal = seen.Signal })));
         return list;
     }
 
@@ -120,7 +122,7 @@ public sealed partial class SignalLedger
                 LEFT JOIN signals s ON l.related_kind = 'signal' AND s.id = l.related_id
                 WHERE l.signal_id = @signalId ORDER BY l.similarity DESC, l.related_kind, l.related_id
                 """,
-                new { signalId },
+                SqlArgs.Of(new { signalId }),
                 ct
             )
         ).ToList();
@@ -139,7 +141,7 @@ public sealed partial class SignalLedger
                 FROM signal_links l JOIN signals s ON s.id = l.signal_id
                 WHERE l.related_kind = @kind AND l.related_id = @id ORDER BY l.similarity DESC, l.signal_id
                 """,
-                new { kind, id },
+                SqlArgs.Of(new { kind, id }),
                 ct
             )
         ).ToList();
@@ -167,7 +169,7 @@ public sealed partial class SignalLedger
                 m.Kind == "task"
                 && await db.QuerySingleOrDefaultAsync<long?>(
                     "SELECT signal_id FROM tasks WHERE id = @Id",
-                    new { m.Id },
+                    SqlArgs.Of(new { m.Id }),
                     ct
                 ) == signal.Id
             )

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Queries;
+using FactoryMcp.Ledger.Storage;
 
 namespace FactoryMcp.Ledger.Signals;
 
@@ -33,15 +34,17 @@ public sealed partial class SignalLedger
         return (
             await db.QueryAsync<SignalRow>(
                 sql,
-                new
-                {
-                    status = query.State,
-                    since = query.SinceText,
-                    pattern = query.Pattern,
-                    flagged = flaggedOnly ? 1 : 0,
-                    beforeId = query.BeforeId,
-                    limit = query.ClampedLimit,
-                },
+                SqlArgs.Of(
+                    new
+                    {
+                        status = query.State,
+                        since = query.SinceText,
+                        pattern = query.Pattern,
+                        flagged = flaggedOnly ? 1 : 0,
+                        beforeId = query.BeforeId,
+                        limit = query.ClampedLimit,
+                    }
+                ),
                 ct
             )
         ).ToList();
@@ -69,7 +72,7 @@ public sealed partial class SignalLedger
                 var signal =
                     await w.SingleOrDefaultAsync<SignalRow>(
                         SignalRow.Select + " WHERE id = @signalId",
-                        new { signalId }
+                        SqlArgs.Of(new { signalId })
                     ) ?? throw new LedgerException($"There is no signal {signalId}; `factory signals` lists them.");
                 if (!SignalStatuses.IsUndrafted(signal.Status))
                     throw new LedgerException(
@@ -86,12 +89,14 @@ public sealed partial class SignalLedger
                 var text = $"dismissed by {caller.Name}: {reason.Trim()}";
                 await w.ExecuteAsync(
                     "UPDATE signals SET status = @dismissed, status_reason = @text WHERE id = @signalId",
-                    new
-                    {
-                        dismissed = SignalStatuses.Dismissed,
-                        text,
-                        signalId,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            dismissed = SignalStatuses.Dismissed,
+                            text,
+                            signalId,
+                        }
+                    )
                 );
                 await w.AuditAsync(
                     "signal.dismissed",

@@ -7,13 +7,16 @@ namespace FactoryMcp.Ledger.Signals;
 public sealed partial class SignalLedger(LedgerDatabase db)
 {
     public async Task<SignalRow> GetAsync(long signalId, CancellationToken ct = default) =>
-        await db.QuerySingleOrDefaultAsync<SignalRow>(SignalRow.Select + " WHERE id = @signalId", new { signalId }, ct)
-        ?? throw new LedgerException($"There is no signal {signalId}.");
+        await db.QuerySingleOrDefaultAsync<SignalRow>(
+            SignalRow.Select + " WHERE id = @signalId",
+            SqlArgs.Of(new { signalId }),
+            ct
+        ) ?? throw new LedgerException($"There is no signal {signalId}.");
 
     public Task<SignalRow?> FindAsync(string source, string externalId, CancellationToken ct = default) =>
         db.QuerySingleOrDefaultAsync<SignalRow>(
             SignalRow.Select + " WHERE source = @source AND external_id = @externalId",
-            new { source, externalId },
+            SqlArgs.Of(new { source, externalId }),
             ct
         );
 
@@ -25,7 +28,7 @@ public sealed partial class SignalLedger(LedgerDatabase db)
     {
         var changed = await w.ExecuteAsync(
             "UPDATE signals SET status = @proposed, status_reason = NULL WHERE id = @signalId AND status IN ('new', 'unrouted', 'invalid')",
-            new { proposed = SignalStatuses.Proposed, signalId }
+            SqlArgs.Of(new { proposed = SignalStatuses.Proposed, signalId })
         );
         if (changed != 1)
             throw new LedgerException(
@@ -44,12 +47,14 @@ public sealed partial class SignalLedger(LedgerDatabase db)
     {
         var changed = await w.ExecuteAsync(
             "UPDATE signals SET status = @spec, status_reason = @reason WHERE id = @signalId AND status IN ('new', 'unrouted', 'invalid', 'spec')",
-            new
-            {
-                spec = SignalStatuses.Spec,
-                reason = $"spec job task {specTaskId} for {target}",
-                signalId,
-            }
+            SqlArgs.Of(
+                new
+                {
+                    spec = SignalStatuses.Spec,
+                    reason = $"spec job task {specTaskId} for {target}",
+                    signalId,
+                }
+            )
         );
         if (changed != 1)
             throw new LedgerException($"Signal {signalId} was drafted or dismissed meanwhile; nothing was added.");
@@ -71,12 +76,14 @@ public sealed partial class SignalLedger(LedgerDatabase db)
     {
         var changed = await w.ExecuteAsync(
             "UPDATE signals SET status = @proposed, status_reason = NULL WHERE id = @signalId AND status = @spec",
-            new
-            {
-                proposed = SignalStatuses.Proposed,
-                spec = SignalStatuses.Spec,
-                signalId,
-            }
+            SqlArgs.Of(
+                new
+                {
+                    proposed = SignalStatuses.Proposed,
+                    spec = SignalStatuses.Spec,
+                    signalId,
+                }
+            )
         );
         if (changed != 1)
             throw new LedgerException(
@@ -100,13 +107,15 @@ public sealed partial class SignalLedger(LedgerDatabase db)
     {
         var changed = await w.ExecuteAsync(
             "UPDATE signals SET status = @dismissed, status_reason = @reason WHERE id = @signalId AND status = @spec",
-            new
-            {
-                dismissed = SignalStatuses.Dismissed,
-                reason,
-                spec = SignalStatuses.Spec,
-                signalId,
-            }
+            SqlArgs.Of(
+                new
+                {
+                    dismissed = SignalStatuses.Dismissed,
+                    reason,
+                    spec = SignalStatuses.Spec,
+                    signalId,
+                }
+            )
         );
         if (changed == 1)
             await w.AuditAsync(
@@ -140,12 +149,14 @@ public sealed partial class SignalLedger(LedgerDatabase db)
                     UPDATE signals SET status = @status, status_reason = @reason
                     WHERE id = @signalId AND status IN ('new', 'unrouted', 'invalid') AND NOT (status = @status AND status_reason IS NOT NULL AND status_reason = @reason)
                     """,
-                    new
-                    {
-                        status,
-                        reason,
-                        signalId,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            status,
+                            reason,
+                            signalId,
+                        }
+                    )
                 );
                 if (changed == 1)
                     await w.AuditAsync(
@@ -157,7 +168,7 @@ public sealed partial class SignalLedger(LedgerDatabase db)
                 return (
                     await w.SingleOrDefaultAsync<SignalRow>(
                         SignalRow.Select + " WHERE id = @signalId",
-                        new { signalId }
+                        SqlArgs.Of(new { signalId })
                     )
                 )!;
             },
@@ -174,7 +185,7 @@ public sealed partial class SignalLedger(LedgerDatabase db)
             {
                 await w.ExecuteAsync(
                     "UPDATE signals SET status_reason = @note WHERE id = @signalId",
-                    new { note, signalId }
+                    SqlArgs.Of(new { note, signalId })
                 );
                 await w.AuditAsync("signal.noted", "signal", signalId, new JsonObject { ["note"] = note });
             },
@@ -191,7 +202,7 @@ public sealed partial class SignalLedger(LedgerDatabase db)
         (
             await db.QueryAsync<SignalRow>(
                 SignalRow.Select + " WHERE (@status IS NULL OR status = @status) ORDER BY id DESC LIMIT @limit",
-                new { status, limit = Math.Clamp(limit, 1, 1000) },
+                SqlArgs.Of(new { status, limit = Math.Clamp(limit, 1, 1000) }),
                 ct
             )
         ).ToList();
@@ -228,7 +239,7 @@ public sealed partial class SignalLedger(LedgerDatabase db)
             {
                 var existing = await w.SingleOrDefaultAsync<SignalRow>(
                     SignalRow.Select + " WHERE source = @Source AND external_id = @ExternalId",
-                    new { input.Source, input.ExternalId }
+                    SqlArgs.Of(new { input.Source, input.ExternalId })
                 );
                 if (existing is not null)
                     return (existing, false);
@@ -239,19 +250,21 @@ public sealed partial class SignalLedger(LedgerDatabase db)
                     VALUES (@Source, @ExternalId, @Title, @Body, @Url, @labels, @Author, @created, @now, @DetailsJson)
                     RETURNING id
                     """,
-                    new
-                    {
-                        input.Source,
-                        input.ExternalId,
-                        input.Title,
-                        Body = input.Body ?? "",
-                        input.Url,
-                        labels = Json.Strings(input.Labels),
-                        input.Author,
-                        created = input.CreatedAt is { } c ? Iso.Text(c) : null,
-                        now = w.NowText,
-                        input.DetailsJson,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            input.Source,
+                            input.ExternalId,
+                            input.Title,
+                            Body = input.Body ?? "",
+                            input.Url,
+                            labels = Json.Strings(input.Labels),
+                            input.Author,
+                            created = input.CreatedAt is { } c ? Iso.Text(c) : null,
+                            now = w.NowText,
+                            input.DetailsJson,
+                        }
+                    )
                 );
                 var links = matches.Concat(late).ToList();
                 foreach (var link in links)
@@ -261,14 +274,16 @@ public sealed partial class SignalLedger(LedgerDatabase db)
                         INSERT INTO signal_links (signal_id, related_kind, related_id, similarity, created_at) VALUES (@signalId, @kind, @relatedId, @Score, @now)
                         """,
                         // Parameter names differ in more than case: Npgsql matches them case-insensitively.
-                        new
-                        {
-                            signalId = id,
-                            kind = link.Kind,
-                            relatedId = link.Id,
-                            Score = Math.Round(link.Score, 4),
-                            now = w.NowText,
-                        }
+                        SqlArgs.Of(
+                            new
+                            {
+                                signalId = id,
+                                kind = link.Kind,
+                                relatedId = link.Id,
+                                Score = Math.Round(link.Score, 4),
+                                now = w.NowText,
+                            }
+                        )
                     );
                 }
                 await w.AuditAsync(
@@ -295,7 +310,12 @@ public sealed partial class SignalLedger(LedgerDatabase db)
                     }
                 );
                 return (
-                    (await w.SingleOrDefaultAsync<SignalRow>(SignalRow.Select + " WHERE id = @id", new { id }))!,
+                    (
+                        await w.SingleOrDefaultAsync<SignalRow>(
+                            SignalRow.Select + " WHERE id = @id",
+                            SqlArgs.Of(new { id })
+                        )
+                    )!,
                     true
                 );
             },

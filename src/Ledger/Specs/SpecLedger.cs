@@ -64,12 +64,14 @@ public sealed class SpecLedger(LedgerDatabase db)
                 await SignalLedger.MarkSpecAsync(w, signalId, taskId, DispatchTargets.Show(resolved));
                 await w.ExecuteAsync(
                     "UPDATE tasks SET base_sha = @baseSha, approved_version = 1, settings_json = @settings WHERE id = @taskId",
-                    new
-                    {
-                        baseSha,
-                        settings = settings.ToJson(),
-                        taskId,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            baseSha,
+                            settings = settings.ToJson(),
+                            taskId,
+                        }
+                    )
                 );
                 await StateMachine.MoveTaskAsync(
                     w,
@@ -120,7 +122,7 @@ public sealed class SpecLedger(LedgerDatabase db)
                              JOIN tasks t ON t.id = r.task_id
                             WHERE t.signal_id = @signalId AND t.line = 'spec' AND r.agent_id = @agentId ORDER BY r.id DESC LIMIT 1
                             """,
-                        new { signalId, agentId = caller.AgentId }
+                        SqlArgs.Of(new { signalId, agentId = caller.AgentId })
                     )
                     ?? throw new LedgerException(
                         $"You hold no spec run for signal {signalId}: signal_id links a packet to its signal only from the spec job that holds it "
@@ -158,7 +160,12 @@ public sealed class SpecLedger(LedgerDatabase db)
                 );
                 return (
                     await TaskLedger.RequireAsync(w, proposalId),
-                    (await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @id", new { id = run.Id }))!
+                    (
+                        await w.SingleOrDefaultAsync<RunRow>(
+                            RunRow.Select + " WHERE r.id = @id",
+                            SqlArgs.Of(new { id = run.Id })
+                        )
+                    )!
                 );
             },
             ct
@@ -166,8 +173,10 @@ public sealed class SpecLedger(LedgerDatabase db)
     }
 
     private static async Task<SignalRow> RequireSignalAsync(LedgerWrite w, long signalId) =>
-        await w.SingleOrDefaultAsync<SignalRow>(SignalRow.Select + " WHERE id = @signalId", new { signalId })
-        ?? throw new LedgerException($"There is no signal {signalId}. `factory signals` lists them.");
+        await w.SingleOrDefaultAsync<SignalRow>(
+            SignalRow.Select + " WHERE id = @signalId",
+            SqlArgs.Of(new { signalId })
+        ) ?? throw new LedgerException($"There is no signal {signalId}. `factory signals` lists them.");
 
     /// <summary>A signal gets a spec job only while no task was made from it and no other spec job is live.</summary>
     private static async Task RequireDispatchableAsync(LedgerWrite w, SignalRow signal)
@@ -179,7 +188,7 @@ public sealed class SpecLedger(LedgerDatabase db)
                     "SELECT "
                         + TaskRow.Columns
                         + " FROM tasks t WHERE t.signal_id = @id AND t.line <> 'spec' ORDER BY t.id LIMIT 1",
-                    new { id = signal.Id }
+                    SqlArgs.Of(new { id = signal.Id })
                 );
                 throw new LedgerException(
                     drafted is null
@@ -195,7 +204,7 @@ public sealed class SpecLedger(LedgerDatabase db)
                     "SELECT "
                         + TaskRow.Columns
                         + " FROM tasks t WHERE t.signal_id = @id AND t.line = 'spec' AND t.state NOT IN ('cancelled', 'rejected') ORDER BY t.id DESC LIMIT 1",
-                    new { id = signal.Id }
+                    SqlArgs.Of(new { id = signal.Id })
                 );
                 if (live is not null)
                     throw new LedgerException(

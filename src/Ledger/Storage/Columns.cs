@@ -4,7 +4,7 @@ using System.Globalization;
 namespace FactoryMcp.Ledger.Storage;
 
 /// <summary>
-/// Column readers for the hand-written hot reads (prepared statements read without Dapper): integers come back as
+/// Column readers for the hand-written hot reads (prepared statements read without the row mapper): integers come back as
 /// Int64 from SQLite and as Int32 or Int64 from PostgreSQL, dates as the ledger's ISO text.
 /// </summary>
 internal static class Columns

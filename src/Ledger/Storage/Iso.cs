@@ -1,6 +1,4 @@
-using System.Data;
 using System.Globalization;
-using Dapper;
 
 namespace FactoryMcp.Ledger.Storage;
 
@@ -20,25 +18,4 @@ public static class Iso
             CultureInfo.InvariantCulture,
             DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal
         );
-
-    private static int registered;
-
-    /// <summary>Registers the Dapper handler once per process (it covers nullable values too).</summary>
-    public static void RegisterDapper()
-    {
-        if (Interlocked.Exchange(ref registered, 1) == 1)
-            return;
-        SqlMapper.AddTypeHandler(new DateTimeOffsetHandler());
-    }
-
-    private sealed class DateTimeOffsetHandler : SqlMapper.TypeHandler<DateTimeOffset>
-    {
-        public override void SetValue(IDbDataParameter parameter, DateTimeOffset value)
-        {
-            parameter.DbType = DbType.String;
-            parameter.Value = Text(value);
-        }
-
-        public override DateTimeOffset Parse(object value) => Iso.Parse((string)value);
-    }
 }

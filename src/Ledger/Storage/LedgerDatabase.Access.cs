@@ -1,5 +1,5 @@
 using System.Data.Common;
-using Dapper;
+using System.Diagnostics.CodeAnalysis;
 using FactoryMcp.Ledger.Audit;
 
 namespace FactoryMcp.Ledger.Storage;
@@ -23,7 +23,6 @@ public sealed partial class LedgerDatabase
     /// </summary>
     public async Task<T> WriteAsync<T>(string actor, Func<LedgerWrite, Task<T>> work, CancellationToken ct = default)
     {
-        Iso.RegisterDapper();
         var pending = new PendingWrite<T>(actor, work, ct);
         waiting.Enqueue(pending);
         var leading = false;
@@ -236,15 +235,8 @@ public sealed partial class LedgerDatabase
             ct
         );
 
-    /// <summary>Runs a read on its own connection. Reads never write.</summary>
-    public Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> read)
-    {
-        Iso.RegisterDapper();
-        return ReadRawAsync(read);
-    }
-
-    /// <summary>A read in plain ADO.NET (no Dapper type handlers needed), retried like any other.</summary>
-    internal async Task<T> ReadRawAsync<T>(Func<DbConnection, Task<T>> read)
+    /// <summary>Runs a read on its own connection, retried after contention. Reads never write.</summary>
+    public async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> read)
     {
         var deadline = System.Environment.TickCount64 + store.RetryMilliseconds;
         for (var attempt = 0; ; attempt++)
@@ -323,18 +315,27 @@ public sealed partial class LedgerDatabase
     /// <summary>The reader connections idle now (tests count their prepared statements).</summary>
     internal IReadOnlyCollection<PreparedConnection> Readers => readers.ToArray();
 
-    public Task<IEnumerable<T>> QueryAsync<T>(string sql, object? parameters = null, CancellationToken ct = default) =>
-        ReadAsync(c => c.QueryAsync<T>(new CommandDefinition(sql, parameters, cancellationToken: ct)));
-
-    public Task<IEnumerable<T>> QueryAsync<T>(Sql sql, object? parameters = null, CancellationToken ct = default) =>
-        QueryAsync<T>(sql.For(Engine), parameters, ct);
-
-    public Task<T?> QuerySingleOrDefaultAsync<T>(
+    public Task<IReadOnlyList<T>> QueryAsync<[DynamicallyAccessedMembers(SqlCommands.RowMembers)] T>(
         string sql,
-        object? parameters = null,
+        SqlArgs? args = null,
         CancellationToken ct = default
-    ) => ReadAsync(c => c.QuerySingleOrDefaultAsync<T>(new CommandDefinition(sql, parameters, cancellationToken: ct)));
+    ) => ReadAsync(c => c.QueryAsync<T>(sql, args, ct: ct));
 
-    public Task<T?> QuerySingleOrDefaultAsync<T>(Sql sql, object? parameters = null, CancellationToken ct = default) =>
-        QuerySingleOrDefaultAsync<T>(sql.For(Engine), parameters, ct);
+    public Task<IReadOnlyList<T>> QueryAsync<[DynamicallyAccessedMembers(SqlCommands.RowMembers)] T>(
+        Sql sql,
+        SqlArgs? args = null,
+        CancellationToken ct = default
+    ) => QueryAsync<T>(sql.For(Engine), args, ct);
+
+    public Task<T?> QuerySingleOrDefaultAsync<[DynamicallyAccessedMembers(SqlCommands.RowMembers)] T>(
+        string sql,
+        SqlArgs? args = null,
+        CancellationToken ct = default
+    ) => ReadAsync(c => c.QuerySingleOrDefaultAsync<T>(sql, args, ct: ct));
+
+    public Task<T?> QuerySingleOrDefaultAsync<[DynamicallyAccessedMembers(SqlCommands.RowMembers)] T>(
+        Sql sql,
+        SqlArgs? args = null,
+        CancellationToken ct = default
+    ) => QuerySingleOrDefaultAsync<T>(sql.For(Engine), args, ct);
 }

@@ -1,5 +1,4 @@
 using System.Data.Common;
-using Dapper;
 using FactoryMcp.Ledger.Audit;
 using FactoryMcp.Ledger.Storage.PostgreSql;
 using FactoryMcp.Ledger.Storage.Sqlite;
@@ -111,26 +110,24 @@ public sealed partial class LedgerDatabase
         {
             connection.Execute(
                 "INSERT INTO meta (key, value) VALUES ('environment', @environment), ('created_at', @at), ('ledger_id', @id)",
-                new
-                {
-                    environment,
-                    at = Iso.Text(db.Now),
-                    id = Guid.NewGuid().ToString("N"),
-                }
+                SqlArgs.Of(
+                    new
+                    {
+                        environment,
+                        at = Iso.Text(db.Now),
+                        id = Guid.NewGuid().ToString("N"),
+                    }
+                )
             );
         }
         db.Environment = environment;
         return db;
     }
 
-    /// <summary>An open connection ready for Dapper. Dispose it promptly.</summary>
-    public DbConnection Connect()
-    {
-        Iso.RegisterDapper();
-        return store.Open();
-    }
+    /// <summary>An open connection (run statements on it with <see cref="SqlCommands"/>). Dispose it promptly.</summary>
+    public DbConnection Connect() => store.Open();
 
-    /// <summary>An open connection without Dapper's type handlers (plain ADO.NET).</summary>
+    /// <summary>An open connection (the same as <see cref="Connect"/>).</summary>
     internal DbConnection OpenConnection() => store.Open();
 
     /// <summary>

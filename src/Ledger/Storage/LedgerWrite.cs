@@ -1,7 +1,6 @@
 using System.Data.Common;
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json.Nodes;
-using Dapper;
 using FactoryMcp.Ledger.Audit;
 
 namespace FactoryMcp.Ledger.Storage;
@@ -70,30 +69,35 @@ public sealed class LedgerWrite
     internal async Task<object?> ScalarPreparedAsync(string sql, params (string Name, object? Value)[] values) =>
         await Prepared(sql, values).ExecuteScalarAsync(ct) is { } v and not DBNull ? v : null;
 
-    public CommandDefinition Command(string sql, object? parameters = null) =>
-        new(sql, parameters, transaction, cancellationToken: ct);
+    public Task<int> ExecuteAsync(string sql, SqlArgs? args = null) =>
+        connection.ExecuteAsync(sql, args, transaction, ct);
 
-    public Task<int> ExecuteAsync(string sql, object? parameters = null) =>
-        connection.ExecuteAsync(Command(sql, parameters));
+    public Task<int> ExecuteAsync(Sql sql, SqlArgs? args = null) => ExecuteAsync(sql.For(engine), args);
 
-    public Task<int> ExecuteAsync(Sql sql, object? parameters = null) => ExecuteAsync(sql.For(engine), parameters);
+    public async Task<T> ScalarAsync<T>(string sql, SqlArgs? args = null) =>
+        (await connection.ExecuteScalarAsync<T>(sql, args, transaction, ct))!;
 
-    public Task<T> ScalarAsync<T>(string sql, object? parameters = null) =>
-        connection.ExecuteScalarAsync<T>(Command(sql, parameters))!;
+    public Task<T> ScalarAsync<T>(Sql sql, SqlArgs? args = null) => ScalarAsync<T>(sql.For(engine), args);
 
-    public Task<T> ScalarAsync<T>(Sql sql, object? parameters = null) => ScalarAsync<T>(sql.For(engine), parameters);
+    public Task<T?> SingleOrDefaultAsync<[DynamicallyAccessedMembers(SqlCommands.RowMembers)] T>(
+        string sql,
+        SqlArgs? args = null
+    ) => connection.QuerySingleOrDefaultAsync<T>(sql, args, transaction, ct);
 
-    public Task<T?> SingleOrDefaultAsync<T>(string sql, object? parameters = null) =>
-        connection.QuerySingleOrDefaultAsync<T>(Command(sql, parameters));
+    public Task<T?> SingleOrDefaultAsync<[DynamicallyAccessedMembers(SqlCommands.RowMembers)] T>(
+        Sql sql,
+        SqlArgs? args = null
+    ) => SingleOrDefaultAsync<T>(sql.For(engine), args);
 
-    public Task<T?> SingleOrDefaultAsync<T>(Sql sql, object? parameters = null) =>
-        SingleOrDefaultAsync<T>(sql.For(engine), parameters);
+    public Task<IReadOnlyList<T>> QueryAsync<[DynamicallyAccessedMembers(SqlCommands.RowMembers)] T>(
+        string sql,
+        SqlArgs? args = null
+    ) => connection.QueryAsync<T>(sql, args, transaction, ct);
 
-    public async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object? parameters = null) =>
-        (await connection.QueryAsync<T>(Command(sql, parameters))).AsList();
-
-    public Task<IReadOnlyList<T>> QueryAsync<T>(Sql sql, object? parameters = null) =>
-        QueryAsync<T>(sql.For(engine), parameters);
+    public Task<IReadOnlyList<T>> QueryAsync<[DynamicallyAccessedMembers(SqlCommands.RowMembers)] T>(
+        Sql sql,
+        SqlArgs? args = null
+    ) => QueryAsync<T>(sql.For(engine), args);
 
     /// <summary>
     /// On PostgreSQL, a NOTIFY on <paramref name="channel"/> delivered when this transaction commits (and never if it
@@ -102,7 +106,7 @@ public sealed class LedgerWrite
     /// </summary>
     public Task NotifyAsync(string channel, string payload) =>
         engine == LedgerEngine.PostgreSql
-            ? ExecuteAsync("SELECT pg_notify(@channel, @payload)", new { channel, payload })
+            ? ExecuteAsync("SELECT pg_notify(@channel, @payload)", SqlArgs.Of(new { channel, payload }))
             : Task.CompletedTask;
 
     /// <summary>Appends an audit record holding the canonical JSON of <paramref name="change"/>.</summary>

@@ -4,8 +4,8 @@ namespace FactoryMcp.Ledger.Storage;
 
 /// <summary>
 /// Plain ADO.NET for the few statements `factory serve` runs before it answers initialize (schema check,
-/// environment, the caller's registration): Dapper's first use (type maps, emitted readers) costs tens of
-/// milliseconds, so it waits for the first tool call.
+/// environment, the caller's registration): the row mapper's first use (reflection over the row types) waits
+/// for the first tool call.
 /// </summary>
 internal static class RawSql
 {

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Lifecycle;
 using FactoryMcp.Ledger.Runs;
+using FactoryMcp.Ledger.Storage;
 
 namespace FactoryMcp.Ledger.Tasks;
 
@@ -33,7 +34,7 @@ public sealed partial class TaskLedger
                 foreach (
                     var run in await w.QueryAsync<RunRow>(
                         RunRow.Select + " WHERE r.task_id = @taskId AND r.state IN ('open', 'validating', 'accepted')",
-                        new { taskId }
+                        SqlArgs.Of(new { taskId })
                     )
                 )
                 {
@@ -52,14 +53,14 @@ public sealed partial class TaskLedger
                     """
                     SELECT checkout FROM verifications WHERE state = 'claimed' AND checkout IS NOT NULL AND run_id IN (SELECT id FROM runs WHERE task_id = @taskId)
                     """,
-                    new { taskId }
+                    SqlArgs.Of(new { taskId })
                 );
                 workspaces.AddRange(checkouts);
                 await w.ExecuteAsync(
                     "UPDATE verifications SET state = 'cancelled', closed_at = @now WHERE state = 'claimed' AND run_id IN (SELECT id FROM runs WHERE task_id = @taskId)",
-                    new { now = w.NowText, taskId }
+                    SqlArgs.Of(new { now = w.NowText, taskId })
                 );
-                await w.ExecuteAsync("DELETE FROM queue WHERE task_id = @taskId", new { taskId });
+                await w.ExecuteAsync("DELETE FROM queue WHERE task_id = @taskId", SqlArgs.Of(new { taskId }));
                 await StateMachine.MoveTaskAsync(
                     w,
                     taskId,

@@ -62,7 +62,7 @@ public sealed partial class TaskLedger
         var tasks = (
             await db.QueryAsync<TaskRow>(
                 new Sql(SelectTask + " WHERE t.id IN @ids", SelectTask + " WHERE t.id = ANY(@ids)"),
-                new { ids = list.Select(r => r.TaskId).Distinct().ToArray() },
+                SqlArgs.Of(new { ids = list.Select(r => r.TaskId).Distinct().ToArray() }),
                 ct
             )
         ).ToDictionary(t => t.Id);

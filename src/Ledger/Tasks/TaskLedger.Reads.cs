@@ -1,14 +1,17 @@
-using Dapper;
 using FactoryMcp.Ledger.Lifecycle;
 using FactoryMcp.Ledger.Packets;
+using FactoryMcp.Ledger.Storage;
 
 namespace FactoryMcp.Ledger.Tasks;
 
 public sealed partial class TaskLedger
 {
     public async Task<TaskRow> GetAsync(long taskId, CancellationToken ct = default) =>
-        await db.QuerySingleOrDefaultAsync<TaskRow>(SelectTask + " WHERE t.id = @taskId", new { taskId }, ct)
-        ?? throw new LedgerException($"There is no task {taskId}; check the id (`factory board` lists open tasks).");
+        await db.QuerySingleOrDefaultAsync<TaskRow>(
+            SelectTask + " WHERE t.id = @taskId",
+            SqlArgs.Of(new { taskId }),
+            ct
+        ) ?? throw new LedgerException($"There is no task {taskId}; check the id (`factory board` lists open tasks).");
 
     /// <summary>A packet version (the current one when <paramref name="version"/> is null).</summary>
     public async Task<PacketVersionRow> GetPacketAsync(
@@ -21,7 +24,7 @@ public sealed partial class TaskLedger
         var v = version ?? task.CurrentVersion;
         return await db.QuerySingleOrDefaultAsync<PacketVersionRow>(
                 "SELECT " + PacketVersionRow.Columns + " FROM packet_versions WHERE task_id = @taskId AND version = @v",
-                new { taskId, v },
+                SqlArgs.Of(new { taskId, v }),
                 ct
             )
             ?? throw new LedgerException(
@@ -43,28 +46,25 @@ public sealed partial class TaskLedger
                 FROM tasks t LEFT JOIN packet_versions p ON p.task_id = t.id AND p.version = coalesce(t.approved_version, t.current_version)
                 WHERE t.id = @taskId
                 """;
-        var rows = await db.ReadAsync(c =>
-            c.QueryAsync<TaskRow, PacketMarkdown, (TaskRow Task, PacketMarkdown Packet)>(
-                new CommandDefinition(sql, new { taskId }, cancellationToken: ct),
-                (task, packet) => (task, packet),
-                splitOn: "Markdown"
-            )
-        );
-        var (task, packet) = rows.FirstOrDefault();
+        // Read by hand (the task's columns, then the Markdown): the packet is null when no version matched.
+        var found = await db.ReadAsync(async c =>
+        {
+            await using var command = SqlCommands.Command(c, sql, SqlArgs.Of(new { taskId }), null);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            return await reader.ReadAsync(ct)
+                ? (TaskRow.Read(reader), Columns.TextOrNull(reader, TaskRow.ColumnCount))
+                : ((TaskRow?)null, (string?)null);
+        });
+        var (task, markdown) = found;
         if (task is null)
             throw new LedgerException($"There is no task {taskId}; check the id (`factory board` lists open tasks).");
         return (
             task,
-            packet?.Markdown
+            markdown
                 ?? throw new LedgerException(
                     $"Task {taskId} has no packet version {task.ApprovedVersion ?? task.CurrentVersion}; it has versions 1 to {task.CurrentVersion}."
                 )
         );
-    }
-
-    private sealed record PacketMarkdown
-    {
-        public string? Markdown { get; init; }
     }
 
     public async Task<IReadOnlyList<PacketVersionRow>> GetPacketHistoryAsync(
@@ -76,7 +76,7 @@ public sealed partial class TaskLedger
         return (
             await db.QueryAsync<PacketVersionRow>(
                 "SELECT " + PacketVersionRow.Columns + " FROM packet_versions WHERE task_id = @taskId ORDER BY version",
-                new { taskId },
+                SqlArgs.Of(new { taskId }),
                 ct
             )
         ).ToList();
@@ -110,13 +110,15 @@ public sealed partial class TaskLedger
         return (
             await db.QueryAsync<TaskRow>(
                 sql,
-                new
-                {
-                    state,
-                    line,
-                    beforeId,
-                    limit,
-                },
+                SqlArgs.Of(
+                    new
+                    {
+                        state,
+                        line,
+                        beforeId,
+                        limit,
+                    }
+                ),
                 ct
             )
         ).ToList();
@@ -126,9 +128,7 @@ public sealed partial class TaskLedger
     public async Task<IReadOnlyDictionary<string, long>> CountByStateAsync(CancellationToken ct = default)
     {
         var rows = await db.ReadAsync(c =>
-            c.QueryAsync<(string State, long Count)>(
-                new CommandDefinition("SELECT state, count(*) FROM tasks GROUP BY state", cancellationToken: ct)
-            )
+            c.QueryAsync<(string State, long Count)>("SELECT state, count(*) FROM tasks GROUP BY state", ct: ct)
         );
         return rows.ToDictionary(r => r.State, r => r.Count);
     }
@@ -137,7 +137,7 @@ public sealed partial class TaskLedger
     public Task<TaskRow?> FindBySignalAsync(long signalId, CancellationToken ct = default) =>
         db.QuerySingleOrDefaultAsync<TaskRow>(
             SelectTask + " WHERE t.signal_id = @signalId ORDER BY t.line = 'spec', t.id DESC LIMIT 1",
-            new { signalId },
+            SqlArgs.Of(new { signalId }),
             ct
         );
 
@@ -159,6 +159,6 @@ public sealed partial class TaskLedger
                OR t.id IN (SELECT id FROM tasks WHERE state IN ('shipped', 'no_op', 'cancelled', 'rejected', 'specced') ORDER BY updated_at DESC LIMIT @recentFinal)
             ORDER BY CASE t.state WHEN 'escalated' THEN 0 WHEN 'awaiting_review' THEN 1 WHEN 'proposed' THEN 2 ELSE 3 END, t.priority, t.id
             """;
-        return (await db.QueryAsync<BoardRow>(sql, new { recentFinal }, ct)).ToList();
+        return (await db.QueryAsync<BoardRow>(sql, SqlArgs.Of(new { recentFinal }), ct)).ToList();
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Dispatch;
 using FactoryMcp.Ledger.Lifecycle;
+using FactoryMcp.Ledger.Storage;
 
 namespace FactoryMcp.Ledger.Tasks;
 
@@ -35,7 +36,7 @@ public sealed partial class TaskLedger
                         SELECT 'run ' || r.id || ' of ' || a.name FROM runs r JOIN agents a ON a.id = r.agent_id
                         WHERE r.task_id = @taskId AND r.state IN ('open', 'validating') ORDER BY r.id DESC LIMIT 1
                         """,
-                        new { taskId }
+                        SqlArgs.Of(new { taskId })
                     );
                     throw new LedgerException(
                         holder is not null
@@ -47,21 +48,23 @@ public sealed partial class TaskLedger
                 var from =
                     await w.SingleOrDefaultAsync<string>(
                         "SELECT target FROM queue WHERE task_id = @taskId",
-                        new { taskId }
+                        SqlArgs.Of(new { taskId })
                     ) ?? task.Target;
                 await w.ExecuteAsync(
                     "UPDATE tasks SET target = @resolved, updated_at = @now WHERE id = @taskId",
-                    new
-                    {
-                        resolved,
-                        now = w.NowText,
-                        taskId,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            resolved,
+                            now = w.NowText,
+                            taskId,
+                        }
+                    )
                 );
                 // The queue entry keeps its enqueued_at, so the task keeps the age it earned.
                 var queued = await w.ExecuteAsync(
                     "UPDATE queue SET target = @resolved WHERE task_id = @taskId",
-                    new { resolved, taskId }
+                    SqlArgs.Of(new { resolved, taskId })
                 );
                 await w.AuditAsync(
                     "task.retargeted",

@@ -33,7 +33,9 @@ public sealed partial class TaskLedger(LedgerDatabase db)
                 if (signalId is { } signal)
                     await SignalLedger.MarkDraftedAsync(w, signal);
                 var id = await InsertProposalAsync(w, caller, markdown, packet, repo, signalId, target, note: null);
-                return (await w.SingleOrDefaultAsync<TaskRow>(SelectTask + " WHERE t.id = @id", new { id }))!;
+                return (
+                    await w.SingleOrDefaultAsync<TaskRow>(SelectTask + " WHERE t.id = @id", SqlArgs.Of(new { id }))
+                )!;
             },
             ct
         );
@@ -57,21 +59,23 @@ public sealed partial class TaskLedger(LedgerDatabase db)
             VALUES (@title, @line, @state, @priority, @output, @repo, @baseRef, 1, @author, @role, @signalId, @target, @now, @now)
             RETURNING id
             """,
-            new
-            {
-                title = packet.Title,
-                line = packet.Line,
-                state = TaskStates.Proposed,
-                priority = packet.FrontMatter.Priority,
-                output = packet.FrontMatter.Output,
-                repo,
-                baseRef = packet.FrontMatter.Base,
-                author = caller.Name,
-                role = caller.Role,
-                signalId,
-                target,
-                now = w.NowText,
-            }
+            SqlArgs.Of(
+                new
+                {
+                    title = packet.Title,
+                    line = packet.Line,
+                    state = TaskStates.Proposed,
+                    priority = packet.FrontMatter.Priority,
+                    output = packet.FrontMatter.Output,
+                    repo,
+                    baseRef = packet.FrontMatter.Base,
+                    author = caller.Name,
+                    role = caller.Role,
+                    signalId,
+                    target,
+                    now = w.NowText,
+                }
+            )
         );
         await InsertVersionAsync(w, id, 1, markdown, packet, caller.Name, note);
         await w.AuditAsync(
@@ -120,18 +124,20 @@ public sealed partial class TaskLedger(LedgerDatabase db)
                                      base_ref = @baseRef, current_version = @version, updated_at = @now
                     WHERE id = @taskId
                     """,
-                    new
-                    {
-                        title = packet.Title,
-                        line = packet.Line,
-                        priority = packet.FrontMatter.Priority,
-                        output = packet.FrontMatter.Output,
-                        repo,
-                        baseRef = packet.FrontMatter.Base,
-                        version,
-                        now = w.NowText,
-                        taskId,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            title = packet.Title,
+                            line = packet.Line,
+                            priority = packet.FrontMatter.Priority,
+                            output = packet.FrontMatter.Output,
+                            repo,
+                            baseRef = packet.FrontMatter.Base,
+                            version,
+                            now = w.NowText,
+                            taskId,
+                        }
+                    )
                 );
                 await w.AuditAsync(
                     "task.packet_updated",
@@ -144,7 +150,12 @@ public sealed partial class TaskLedger(LedgerDatabase db)
                         ["note"] = note,
                     }
                 );
-                return (await w.SingleOrDefaultAsync<TaskRow>(SelectTask + " WHERE t.id = @taskId", new { taskId }))!;
+                return (
+                    await w.SingleOrDefaultAsync<TaskRow>(
+                        SelectTask + " WHERE t.id = @taskId",
+                        SqlArgs.Of(new { taskId })
+                    )
+                )!;
             },
             ct
         );
@@ -183,12 +194,14 @@ public sealed partial class TaskLedger(LedgerDatabase db)
                     """
                     UPDATE tasks SET base_sha = @baseSha, approved_version = current_version, settings_json = @settings WHERE id = @taskId
                     """,
-                    new
-                    {
-                        baseSha,
-                        settings = settings.ToJson(),
-                        taskId,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            baseSha,
+                            settings = settings.ToJson(),
+                            taskId,
+                        }
+                    )
                 );
                 await StateMachine.MoveTaskAsync(
                     w,
@@ -199,7 +212,12 @@ public sealed partial class TaskLedger(LedgerDatabase db)
                 );
                 var target = task.Target ?? route;
                 await EnqueueAsync(w, taskId, target, task.Priority, w.Now, note: null);
-                return (await w.SingleOrDefaultAsync<TaskRow>(SelectTask + " WHERE t.id = @taskId", new { taskId }))!;
+                return (
+                    await w.SingleOrDefaultAsync<TaskRow>(
+                        SelectTask + " WHERE t.id = @taskId",
+                        SqlArgs.Of(new { taskId })
+                    )
+                )!;
             },
             ct
         );
@@ -227,7 +245,12 @@ public sealed partial class TaskLedger(LedgerDatabase db)
                     "task.rejected",
                     new JsonObject { ["reason"] = reason }
                 );
-                return (await w.SingleOrDefaultAsync<TaskRow>(SelectTask + " WHERE t.id = @taskId", new { taskId }))!;
+                return (
+                    await w.SingleOrDefaultAsync<TaskRow>(
+                        SelectTask + " WHERE t.id = @taskId",
+                        SqlArgs.Of(new { taskId })
+                    )
+                )!;
             },
             ct
         );
@@ -253,18 +276,20 @@ public sealed partial class TaskLedger(LedgerDatabase db)
                 enqueued_at = excluded.enqueued_at, not_before = excluded.not_before, enqueued_by = excluded.enqueued_by, note = excluded.note,
                 fallback_target = excluded.fallback_target, fallback_after = excluded.fallback_after
             """,
-            new
-            {
-                taskId,
-                target,
-                priority,
-                now = w.NowText,
-                notBefore = Iso.Text(notBefore),
-                actor = w.Actor,
-                note,
-                fallbackTarget,
-                fallbackAfter = fallbackAfter is { } f ? Iso.Text(f) : null,
-            }
+            SqlArgs.Of(
+                new
+                {
+                    taskId,
+                    target,
+                    priority,
+                    now = w.NowText,
+                    notBefore = Iso.Text(notBefore),
+                    actor = w.Actor,
+                    note,
+                    fallbackTarget,
+                    fallbackAfter = fallbackAfter is { } f ? Iso.Text(f) : null,
+                }
+            )
         );
         await w.AuditAsync(
             "task.queued",
@@ -282,7 +307,7 @@ public sealed partial class TaskLedger(LedgerDatabase db)
     }
 
     internal static async Task<TaskRow> RequireAsync(LedgerWrite w, long taskId) =>
-        await w.SingleOrDefaultAsync<TaskRow>(SelectTask + " WHERE t.id = @taskId", new { taskId })
+        await w.SingleOrDefaultAsync<TaskRow>(SelectTask + " WHERE t.id = @taskId", SqlArgs.Of(new { taskId }))
         ?? throw new LedgerException($"There is no task {taskId}; check the id (`factory board` lists open tasks).");
 
     private static async Task InsertVersionAsync(
@@ -300,16 +325,18 @@ public sealed partial class TaskLedger(LedgerDatabase db)
             INSERT INTO packet_versions (task_id, version, markdown, parsed_json, author, note, created_at)
             VALUES (@taskId, @version, @markdown, @parsed, @author, @note, @now)
             """,
-            new
-            {
-                taskId,
-                version,
-                markdown,
-                parsed = Json.Serialize(packet, LedgerJson.Default.Packet),
-                author,
-                note,
-                now = w.NowText,
-            }
+            SqlArgs.Of(
+                new
+                {
+                    taskId,
+                    version,
+                    markdown,
+                    parsed = Json.Serialize(packet, LedgerJson.Default.Packet),
+                    author,
+                    note,
+                    now = w.NowText,
+                }
+            )
         );
     }
 }

@@ -34,7 +34,7 @@ public sealed record TaskRow
     /// <summary>How many columns <see cref="Columns"/> lists.</summary>
     internal const int ColumnCount = 20;
 
-    /// <summary>A task from <see cref="Columns"/> starting at column <paramref name="at"/> (hot reads, without Dapper).</summary>
+    /// <summary>A task from <see cref="Columns"/> starting at column <paramref name="at"/> (hot reads, without the row mapper).</summary>
     internal static TaskRow Read(System.Data.Common.DbDataReader r, int at = 0)
     {
         static long L(System.Data.Common.DbDataReader r, int i) => Storage.Columns.Long(r, i);

@@ -68,7 +68,7 @@ public sealed class ErrorGroupLedger(LedgerDatabase db)
                 var rows = new List<ErrorGroupRow>();
                 foreach (var o in batch)
                 {
-                    var known = await w.SingleOrDefaultAsync<ErrorGroupRow>(find, new { o.Fingerprint });
+                    var known = await w.SingleOrDefaultAsync<ErrorGroupRow>(find, SqlArgs.Of(new { o.Fingerprint }));
                     var exemplars = Json.Strings(
                         (known is null ? [] : Json.ReadStrings(known.Exemplars))
                             .Concat(o.TraceIds)
@@ -77,20 +77,22 @@ public sealed class ErrorGroupLedger(LedgerDatabase db)
                             .Take(MaxExemplars)
                             .ToList()
                     );
-                    var parameters = new
-                    {
-                        o.Fingerprint,
-                        o.Service,
-                        o.ExceptionType,
-                        o.Message,
-                        o.Route,
-                        o.Sample,
-                        o.Count,
-                        Exemplars = exemplars,
-                        Now = w.NowText,
-                    };
+                    var parameters = SqlArgs.Of(
+                        new
+                        {
+                            o.Fingerprint,
+                            o.Service,
+                            o.ExceptionType,
+                            o.Message,
+                            o.Route,
+                            o.Sample,
+                            o.Count,
+                            Exemplars = exemplars,
+                            Now = w.NowText,
+                        }
+                    );
                     await w.ExecuteAsync(known is null ? insert : update, parameters);
-                    rows.Add((await w.SingleOrDefaultAsync<ErrorGroupRow>(find, new { o.Fingerprint }))!);
+                    rows.Add((await w.SingleOrDefaultAsync<ErrorGroupRow>(find, SqlArgs.Of(new { o.Fingerprint })))!);
                 }
                 return rows;
             },
@@ -104,7 +106,7 @@ public sealed class ErrorGroupLedger(LedgerDatabase db)
             w =>
                 w.ExecuteAsync(
                     "UPDATE error_groups SET signal_id = @signalId WHERE fingerprint = @fingerprint",
-                    new { fingerprint, signalId }
+                    SqlArgs.Of(new { fingerprint, signalId })
                 ),
             ct
         );

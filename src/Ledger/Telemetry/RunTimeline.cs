@@ -77,7 +77,7 @@ public sealed class RunTimeline(LedgerDatabase db)
                    started_at, NULL, duration_ms, CASE WHEN error IS NULL THEN 0 ELSE 1 END
               FROM tool_calls WHERE run_id = @runId
             """;
-        var rows = (await db.QueryAsync<Row>(sql, new { runId }, ct)).ToList();
+        var rows = (await db.QueryAsync<Row>(sql, SqlArgs.Of(new { runId }), ct)).ToList();
         if (rows.Count == 0)
             throw new LedgerException($"Run {runId} does not exist; list runs with get_task or the dashboard.");
         var now = db.Time.GetUtcNow();

@@ -15,7 +15,7 @@ public sealed class RunTraceIds(LedgerDatabase db)
     public Task<string?> FindAsync(long runId, CancellationToken ct = default)
     {
         const string sql = "SELECT COALESCE(trace_span_id, '') FROM runs WHERE id = @runId";
-        return db.QuerySingleOrDefaultAsync<string?>(sql, new { runId }, ct);
+        return db.QuerySingleOrDefaultAsync<string?>(sql, SqlArgs.Of(new { runId }), ct);
     }
 
     /// <summary>
@@ -30,9 +30,9 @@ public sealed class RunTraceIds(LedgerDatabase db)
                 const string store = """
                     UPDATE runs SET trace_span_id = @spanId WHERE id = @runId AND trace_span_id IS NULL
                     """;
-                await w.ExecuteAsync(store, new { runId, spanId });
+                await w.ExecuteAsync(store, SqlArgs.Of(new { runId, spanId }));
                 const string read = "SELECT trace_span_id FROM runs WHERE id = @runId";
-                return await w.ScalarAsync<string>(read, new { runId });
+                return await w.ScalarAsync<string>(read, SqlArgs.Of(new { runId }));
             },
             ct
         );

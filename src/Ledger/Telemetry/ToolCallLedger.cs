@@ -47,18 +47,20 @@ public sealed class ToolCallLedger(LedgerDatabase db)
                 foreach (var c in calls)
                     await w.ExecuteAsync(
                         insert,
-                        new
-                        {
-                            c.RunId,
-                            Tool = Cap(c.Tool, 100),
-                            Agent = Cap(c.Agent, 100),
-                            StartedAt = Iso.Text(c.StartedAt),
-                            c.DurationMs,
-                            Error = c.Error is null ? null : Cap(c.Error, 100),
-                        }
+                        SqlArgs.Of(
+                            new
+                            {
+                                c.RunId,
+                                Tool = Cap(c.Tool, 100),
+                                Agent = Cap(c.Agent, 100),
+                                StartedAt = Iso.Text(c.StartedAt),
+                                c.DurationMs,
+                                Error = c.Error is null ? null : Cap(c.Error, 100),
+                            }
+                        )
                     );
                 foreach (var runId in calls.Select(c => c.RunId).Distinct())
-                    await w.ExecuteAsync(trim, new { runId, keep = PerRun });
+                    await w.ExecuteAsync(trim, SqlArgs.Of(new { runId, keep = PerRun }));
             },
             ct
         );
@@ -78,7 +80,7 @@ public sealed class ToolCallLedger(LedgerDatabase db)
                         Sqlite: "DELETE FROM tool_calls WHERE run_id IN @ids",
                         PostgreSql: "DELETE FROM tool_calls WHERE run_id = ANY(@ids)"
                     ),
-                    new { ids }
+                    SqlArgs.Of(new { ids })
                 ),
             ct
         );
@@ -87,7 +89,7 @@ public sealed class ToolCallLedger(LedgerDatabase db)
     public async Task<long> CountAsync(long runId, CancellationToken ct = default) =>
         await db.QuerySingleOrDefaultAsync<long>(
             "SELECT count(*) FROM tool_calls WHERE run_id = @runId",
-            new { runId },
+            SqlArgs.Of(new { runId }),
             ct
         );
 

@@ -73,7 +73,7 @@ public sealed class UsageLedger(LedgerDatabase db)
                 Sqlite: "SELECT id FROM runs WHERE id IN @ids",
                 PostgreSql: "SELECT id FROM runs WHERE id = ANY(@ids)"
             ),
-            new { ids },
+            SqlArgs.Of(new { ids }),
             ct
         );
         return found.ToHashSet();
@@ -141,21 +141,23 @@ public sealed class UsageLedger(LedgerDatabase db)
                 foreach (var p in folded)
                     await w.ExecuteAsync(
                         p.Cumulative ? keepHighest : add,
-                        new
-                        {
-                            p.RunId,
-                            p.Origin,
-                            p.Series,
-                            p.Service,
-                            p.Model,
-                            p.Input,
-                            p.Output,
-                            p.CacheRead,
-                            p.CacheCreation,
-                            p.Cost,
-                            p.Points,
-                            Now = w.NowText,
-                        }
+                        SqlArgs.Of(
+                            new
+                            {
+                                p.RunId,
+                                p.Origin,
+                                p.Series,
+                                p.Service,
+                                p.Model,
+                                p.Input,
+                                p.Output,
+                                p.CacheRead,
+                                p.CacheCreation,
+                                p.Cost,
+                                p.Points,
+                                Now = w.NowText,
+                            }
+                        )
                     );
             },
             ct
@@ -184,7 +186,7 @@ public sealed class UsageLedger(LedgerDatabase db)
                     Sqlite: string.Format(null, sql, "WHERE run_id IN @ids"),
                     PostgreSql: string.Format(null, sql, "WHERE run_id = ANY(@ids)")
                 ),
-            new { ids },
+            SqlArgs.Of(new { ids }),
             ct
         );
         return Summarize(rows);

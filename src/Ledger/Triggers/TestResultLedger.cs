@@ -43,16 +43,18 @@ public sealed class TestResultLedger(LedgerDatabase db)
                             VALUES (@repo, @line, @test, @commit, @passed, @jobId, @now)
                             ON CONFLICT (job_id, test, commit_sha) DO NOTHING
                             """,
-                            new
-                            {
-                                repo,
-                                line,
-                                test = r.Test,
-                                commit,
-                                passed = r.Passed ? 1 : 0,
-                                jobId,
-                                now = w.NowText,
-                            }
+                            SqlArgs.Of(
+                                new
+                                {
+                                    repo,
+                                    line,
+                                    test = r.Test,
+                                    commit,
+                                    passed = r.Passed ? 1 : 0,
+                                    jobId,
+                                    now = w.NowText,
+                                }
+                            )
                         );
                     if (added > 0)
                         await w.AuditAsync(
@@ -75,7 +77,7 @@ public sealed class TestResultLedger(LedgerDatabase db)
         (
             await db.QueryAsync<string>(
                 "SELECT DISTINCT test FROM test_results WHERE repo = @repo AND commit_sha = @commit AND passed = 0",
-                new { repo, commit },
+                SqlArgs.Of(new { repo, commit }),
                 ct
             )
         ).ToHashSet(StringComparer.Ordinal);
@@ -93,12 +95,14 @@ public sealed class TestResultLedger(LedgerDatabase db)
                 SELECT commit_sha AS CommitSha, passed AS PassedFlag, job_id AS JobId, recorded_at AS RecordedAt
                 FROM test_results WHERE repo = @repo AND test = @test ORDER BY id DESC LIMIT @window
                 """,
-                new
-                {
-                    repo,
-                    test,
-                    window,
-                },
+                SqlArgs.Of(
+                    new
+                    {
+                        repo,
+                        test,
+                        window,
+                    }
+                ),
                 ct
             )
         ).ToList();
@@ -128,7 +132,7 @@ public sealed class TestResultLedger(LedgerDatabase db)
                 WHERE s.source = 'flaky' AND substr(s.external_id, 1, @len) = @key
                   AND (length(s.external_id) = @len OR substr(s.external_id, @len + 1, 1) = '#')
                 """,
-                new { key, len = key.Length },
+                SqlArgs.Of(new { key, len = key.Length }),
                 ct
             )
         ).ToList();

@@ -28,13 +28,15 @@ public sealed class TriggerLedger(LedgerDatabase db)
                     ON CONFLICT (trigger_name, scheduled_at) DO NOTHING
                     RETURNING id
                     """,
-                    new
-                    {
-                        trigger,
-                        scheduled = Iso.Text(scheduledAt),
-                        owner,
-                        now = w.NowText,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            trigger,
+                            scheduled = Iso.Text(scheduledAt),
+                            owner,
+                            now = w.NowText,
+                        }
+                    )
                 );
                 if (id is not { } claimed)
                     return null;
@@ -51,7 +53,7 @@ public sealed class TriggerLedger(LedgerDatabase db)
                 );
                 return await w.SingleOrDefaultAsync<TriggerFiring>(
                     TriggerFiring.Select + " WHERE id = @claimed",
-                    new { claimed }
+                    SqlArgs.Of(new { claimed })
                 );
             },
             ct
@@ -76,15 +78,17 @@ public sealed class TriggerLedger(LedgerDatabase db)
                         signals_seen = @signalsSeen, error = @error
                     WHERE id = @id AND status = 'running'
                     """,
-                    new
-                    {
-                        now = w.NowText,
-                        status,
-                        signalsNew,
-                        signalsSeen,
-                        error,
-                        id,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            now = w.NowText,
+                            status,
+                            signalsNew,
+                            signalsSeen,
+                            error,
+                            id,
+                        }
+                    )
                 );
                 await w.AuditAsync(
                     "trigger.finished",
@@ -131,7 +135,7 @@ public sealed class TriggerLedger(LedgerDatabase db)
     {
         var text = await db.QuerySingleOrDefaultAsync<string?>(
             "SELECT MAX(scheduled_at) FROM trigger_firings WHERE trigger_name = @trigger",
-            new { trigger },
+            SqlArgs.Of(new { trigger }),
             ct
         );
         return text is null ? null : Iso.Parse(text);
@@ -146,7 +150,7 @@ public sealed class TriggerLedger(LedgerDatabase db)
         (
             await db.QueryAsync<TriggerFiring>(
                 TriggerFiring.Select + " WHERE trigger_name = @trigger ORDER BY id DESC LIMIT @limit",
-                new { trigger, limit },
+                SqlArgs.Of(new { trigger, limit }),
                 ct
             )
         ).ToList();

@@ -20,12 +20,14 @@ public sealed class CommandCache(LedgerDatabase db)
                    sandboxed AS Sandboxed, output AS Output, blob_sha AS BlobSha
             FROM validation_cache WHERE subject = @subject AND command = @command AND environment = @environment
             """,
-            new
-            {
-                subject,
-                command,
-                environment,
-            },
+            SqlArgs.Of(
+                new
+                {
+                    subject,
+                    command,
+                    environment,
+                }
+            ),
             ct
         );
 
@@ -41,19 +43,21 @@ public sealed class CommandCache(LedgerDatabase db)
                         exit_code = excluded.exit_code, duration_ms = excluded.duration_ms, sandboxed = excluded.sandboxed,
                         output = excluded.output, blob_sha = excluded.blob_sha, created_at = excluded.created_at
                     """,
-                    new
-                    {
-                        result.Subject,
-                        result.Command,
-                        result.Environment,
-                        result.ExitCode,
-                        result.DurationMs,
-                        // An integer column on both engines (PostgreSQL refuses a boolean for it).
-                        Sandboxed = result.Sandboxed ? 1 : 0,
-                        result.Output,
-                        result.BlobSha,
-                        now = w.NowText,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            result.Subject,
+                            result.Command,
+                            result.Environment,
+                            result.ExitCode,
+                            result.DurationMs,
+                            // An integer column on both engines (PostgreSQL refuses a boolean for it).
+                            Sandboxed = result.Sandboxed ? 1 : 0,
+                            result.Output,
+                            result.BlobSha,
+                            now = w.NowText,
+                        }
+                    )
                 ),
             ct
         );

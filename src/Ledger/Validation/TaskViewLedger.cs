@@ -33,7 +33,7 @@ public sealed class TaskViewLedger(LedgerDatabase db)
             {
                 await w.ExecuteAsync(
                     "INSERT INTO meta (key, value) VALUES ('mcp_task_key', @value) ON CONFLICT (key) DO NOTHING",
-                    new { value = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)) }
+                    SqlArgs.Of(new { value = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)) })
                 );
                 return await w.ScalarAsync<string>("SELECT value FROM meta WHERE key = 'mcp_task_key'");
             },
@@ -58,7 +58,7 @@ public sealed class TaskViewLedger(LedgerDatabase db)
                     await w.SingleOrDefaultAsync<TaskViewEvent>(
                         TaskViewEvent.Select
                             + " WHERE entity = 'job' AND entity_id = @jobId AND action = @action ORDER BY seq DESC LIMIT 1",
-                        new { jobId, action = Created }
+                        SqlArgs.Of(new { jobId, action = Created })
                     )
                 )!;
             },
@@ -67,7 +67,7 @@ public sealed class TaskViewLedger(LedgerDatabase db)
 
     /// <summary>How many views of the job were handed out and how many cancelled (a view is cancelled when both match).</summary>
     public async Task<(long Created, long Cancelled)> CountsAsync(long jobId, CancellationToken ct = default) =>
-        Fold(await db.QueryAsync<(string Action, long Count)>(CountsSql, new { jobId }, ct));
+        Fold(await db.QueryAsync<(string Action, long Count)>(CountsSql, SqlArgs.Of(new { jobId }), ct));
 
     /// <summary>Cancels generation <paramref name="generation"/> of the job's view (once); the job runs on.</summary>
     public Task<bool> CancelAsync(Caller caller, long jobId, long generation, CancellationToken ct = default) =>
@@ -106,13 +106,17 @@ public sealed class TaskViewLedger(LedgerDatabase db)
         (
             await db.QueryAsync<TaskViewEvent>(
                 TaskViewEvent.Select + " WHERE entity = 'job' AND entity_id = @jobId AND action = @action ORDER BY seq",
-                new { jobId, action = Created },
+                SqlArgs.Of(new { jobId, action = Created }),
                 ct
             )
         ).ToList();
 
     public Task<TaskViewEvent?> EventAsync(long seq, CancellationToken ct = default) =>
-        db.QuerySingleOrDefaultAsync<TaskViewEvent>(TaskViewEvent.Select + " WHERE seq = @seq", new { seq }, ct);
+        db.QuerySingleOrDefaultAsync<TaskViewEvent>(
+            TaskViewEvent.Select + " WHERE seq = @seq",
+            SqlArgs.Of(new { seq }),
+            ct
+        );
 
     /// <summary>
     /// The tasks handed out, oldest first after <paramref name="afterSeq"/>: every view of a job and every
@@ -130,12 +134,14 @@ public sealed class TaskViewLedger(LedgerDatabase db)
                     + " WHERE action IN ('mcp_task.created', 'mcp_task.answered') AND seq > @afterSeq"
                     + (actor is null ? "" : " AND actor = @actor")
                     + " ORDER BY seq LIMIT @limit",
-                new
-                {
-                    actor,
-                    afterSeq,
-                    limit,
-                },
+                SqlArgs.Of(
+                    new
+                    {
+                        actor,
+                        afterSeq,
+                        limit,
+                    }
+                ),
                 ct
             )
         ).ToList();
@@ -147,7 +153,7 @@ public sealed class TaskViewLedger(LedgerDatabase db)
         """;
 
     private static async Task<(long Created, long Cancelled)> CountsAsync(LedgerWrite w, long jobId) =>
-        Fold(await w.QueryAsync<(string Action, long Count)>(CountsSql, new { jobId }));
+        Fold(await w.QueryAsync<(string Action, long Count)>(CountsSql, SqlArgs.Of(new { jobId })));
 
     private static (long Created, long Cancelled) Fold(IEnumerable<(string Action, long Count)> rows)
     {

@@ -54,7 +54,7 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
                     var active = await w.SingleOrDefaultAsync<ValidationJobRow>(
                         ValidationJobRow.Select
                             + " WHERE run_id = @runId AND state IN ('queued', 'running') ORDER BY id DESC LIMIT 1",
-                        new { runId = run.Id }
+                        SqlArgs.Of(new { runId = run.Id })
                     );
                     if (active is not null && active.ArgsHash == argsHash)
                         return (active, null);
@@ -72,21 +72,23 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
                     VALUES (@runId, @state, @argsHash, @declaration, @headSha, @baseSha, 'queued', @now)
                     RETURNING id
                     """,
-                    new
-                    {
-                        runId = run.Id,
-                        state = input.State,
-                        argsHash,
-                        declaration = Json.Serialize(input, LedgerJson.Default.DeclarationInput),
-                        headSha,
-                        baseSha = run.BaseSha,
-                        now = w.NowText,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            runId = run.Id,
+                            state = input.State,
+                            argsHash,
+                            declaration = Json.Serialize(input, LedgerJson.Default.DeclarationInput),
+                            headSha,
+                            baseSha = run.BaseSha,
+                            now = w.NowText,
+                        }
+                    )
                 );
                 if (headSha is not null)
                     await w.ExecuteAsync(
                         "UPDATE runs SET head_sha = @headSha WHERE id = @runId",
-                        new { headSha, runId = run.Id }
+                        SqlArgs.Of(new { headSha, runId = run.Id })
                     );
                 await StateMachine.MoveRunAsync(
                     w,
@@ -109,13 +111,13 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
                 );
                 await w.ExecuteAsync(
                     "INSERT INTO stages (run_id, stage, at) VALUES (@runId, 'verify', @now)",
-                    new { runId = run.Id, now = w.NowText }
+                    SqlArgs.Of(new { runId = run.Id, now = w.NowText })
                 );
                 await NotifyAsync(w, id, JobStates.Queued);
                 return (
                     await w.SingleOrDefaultAsync<ValidationJobRow>(
                         ValidationJobRow.Select + " WHERE id = @id",
-                        new { id }
+                        SqlArgs.Of(new { id })
                     ),
                     null
                 );
@@ -134,7 +136,7 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
     {
         var earlier = await db.QuerySingleOrDefaultAsync<ValidationJobRow>(
             ValidationJobRow.Select + " WHERE run_id = @runId AND args_hash = @argsHash ORDER BY id DESC LIMIT 1",
-            new { runId = check.Run.Id, argsHash = check.ArgsHash },
+            SqlArgs.Of(new { runId = check.Run.Id, argsHash = check.ArgsHash }),
             ct
         );
         return earlier is not null && (!earlier.Finished || !earlier.Delivered || earlier.State == JobStates.Accepted)
@@ -145,7 +147,7 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
     public async Task<ValidationJobRow> GetAsync(long jobId, CancellationToken ct = default) =>
         await db.QuerySingleOrDefaultAsync<ValidationJobRow>(
             ValidationJobRow.Select + " WHERE id = @jobId",
-            new { jobId },
+            SqlArgs.Of(new { jobId }),
             ct
         ) ?? throw new LedgerException($"There is no validation job {jobId}.");
 
@@ -153,7 +155,7 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
         (
             await db.QueryAsync<ValidationJobRow>(
                 ValidationJobRow.Select + " WHERE run_id = @runId ORDER BY id",
-                new { runId },
+                SqlArgs.Of(new { runId }),
                 ct
             )
         ).ToList();
@@ -188,7 +190,7 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
             "server:" + owner,
             async w =>
             {
-                var job = await w.SingleOrDefaultAsync<ValidationJobRow>(TakeNext, new { now = w.NowText });
+                var job = await w.SingleOrDefaultAsync<ValidationJobRow>(TakeNext, SqlArgs.Of(new { now = w.NowText }));
                 if (job is null)
                     return null;
                 await w.ExecuteAsync(
@@ -197,13 +199,15 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
                                                started_at = COALESCE(started_at, @now)
                     WHERE id = @id
                     """,
-                    new
-                    {
-                        owner,
-                        until = Iso.Text(w.Now + lease),
-                        now = w.NowText,
-                        id = job.Id,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            owner,
+                            until = Iso.Text(w.Now + lease),
+                            now = w.NowText,
+                            id = job.Id,
+                        }
+                    )
                 );
                 await w.AuditAsync(
                     job.State == JobStates.Queued ? "job.started" : "job.resumed",
@@ -220,7 +224,7 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
                 return (
                     await w.SingleOrDefaultAsync<ValidationJobRow>(
                         ValidationJobRow.Select + " WHERE id = @id",
-                        new { id = job.Id }
+                        SqlArgs.Of(new { id = job.Id })
                     )
                 )!;
             },
@@ -250,14 +254,16 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
                     UPDATE validation_jobs SET lease_expires_at = @until, progress = @progress
                     WHERE id = @jobId AND owner = @owner AND starts = @leaseVersion AND state = 'running'
                     """,
-                    new
-                    {
-                        until = Iso.Text(w.Now + lease),
-                        progress,
-                        jobId,
-                        owner,
-                        leaseVersion,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            until = Iso.Text(w.Now + lease),
+                            progress,
+                            jobId,
+                            owner,
+                            leaseVersion,
+                        }
+                    )
                 ),
             ct
         );
@@ -287,7 +293,7 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
             {
                 var job = await w.SingleOrDefaultAsync<ValidationJobRow>(
                     ValidationJobRow.Select + " WHERE id = @jobId",
-                    new { jobId }
+                    SqlArgs.Of(new { jobId })
                 );
                 if (job is null || job.State != JobStates.Running || job.Owner != owner || job.Starts != leaseVersion)
                     return null;
@@ -306,21 +312,23 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
                 if (headSha is not null)
                     await w.ExecuteAsync(
                         "UPDATE runs SET head_sha = @headSha WHERE id = @id",
-                        new { headSha, id = run.Id }
+                        SqlArgs.Of(new { headSha, id = run.Id })
                     );
                 await w.ExecuteAsync(
                     """
                     UPDATE validation_jobs SET state = @state, problems_json = @problems, finished_at = @now, lease_expires_at = NULL, head_sha = COALESCE(@headSha, head_sha)
                     WHERE id = @jobId
                     """,
-                    new
-                    {
-                        state = problems.Count == 0 ? JobStates.Accepted : JobStates.Refused,
-                        problems = Json.Strings(problems),
-                        now = w.NowText,
-                        headSha,
-                        jobId,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            state = problems.Count == 0 ? JobStates.Accepted : JobStates.Refused,
+                            problems = Json.Strings(problems),
+                            now = w.NowText,
+                            headSha,
+                            jobId,
+                        }
+                    )
                 );
                 await NotifyAsync(w, jobId, problems.Count == 0 ? JobStates.Accepted : JobStates.Refused);
 
@@ -337,7 +345,7 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
                 );
                 await w.ExecuteAsync(
                     "UPDATE validation_jobs SET result_json = @result WHERE id = @jobId",
-                    new { result = Json.Serialize(result, LedgerJson.Default.DeclarationResult), jobId }
+                    SqlArgs.Of(new { result = Json.Serialize(result, LedgerJson.Default.DeclarationResult), jobId })
                 );
                 return result;
             },
@@ -359,12 +367,14 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
                     UPDATE validation_jobs SET state = 'queued', lease_expires_at = NULL, progress = 'released by a stopping process'
                     WHERE id = @jobId AND owner = @owner AND starts = @leaseVersion AND state = 'running'
                     """,
-                    new
-                    {
-                        jobId,
-                        owner,
-                        leaseVersion,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            jobId,
+                            owner,
+                            leaseVersion,
+                        }
+                    )
                 );
                 if (changed == 0)
                     return false;
@@ -387,7 +397,7 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
     public async Task<bool> AttemptIsLiveAsync(long jobId, long starts, CancellationToken ct = default) =>
         await db.QuerySingleOrDefaultAsync<long>(
             "SELECT count(*) FROM validation_jobs WHERE id = @jobId AND starts = @starts AND state = 'running'",
-            new { jobId, starts },
+            SqlArgs.Of(new { jobId, starts }),
             ct
         ) > 0;
 
@@ -395,7 +405,8 @@ public sealed class ValidationJobLedger(LedgerDatabase db)
     public Task MarkDeliveredAsync(long jobId, CancellationToken ct = default) =>
         db.WriteAsync(
             "server:gate",
-            w => w.ExecuteAsync("UPDATE validation_jobs SET delivered = 1 WHERE id = @jobId", new { jobId }),
+            w =>
+                w.ExecuteAsync("UPDATE validation_jobs SET delivered = 1 WHERE id = @jobId", SqlArgs.Of(new { jobId })),
             ct
         );
 }

@@ -28,32 +28,36 @@ public sealed class VerificationLedger(LedgerDatabase db)
             {
                 var held = await w.SingleOrDefaultAsync<VerificationRow>(
                     VerificationRow.Select + " WHERE agent_id = @agentId AND state = 'claimed' ORDER BY id LIMIT 1",
-                    new { agentId = caller.AgentId }
+                    SqlArgs.Of(new { agentId = caller.AgentId })
                 );
                 if (held is not null)
                     return await ClaimOfAsync(w, "resumed", held);
 
                 var runId = await w.SingleOrDefaultAsync<long?>(
                     PickForVerifier,
-                    new { role = caller.VerifierRole, agentId = caller.AgentId }
+                    SqlArgs.Of(new { role = caller.VerifierRole, agentId = caller.AgentId })
                 );
                 if (runId is not { } id)
                     return null;
-                var run = (await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @id", new { id }))!;
+                var run = (
+                    await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @id", SqlArgs.Of(new { id }))
+                )!;
                 var task = await TaskLedger.RequireAsync(w, run.TaskId);
                 var until = w.Now.AddMinutes(RunLedger.SettingsOf(task).LeaseMinutes);
                 var verificationId = await w.ScalarAsync<long>(
                     """
                     INSERT INTO verifications (run_id, role, agent_id, state, lease_expires_at, claimed_at) VALUES (@id, @role, @agentId, 'claimed', @until, @now) RETURNING id
                     """,
-                    new
-                    {
-                        id,
-                        role = caller.VerifierRole,
-                        agentId = caller.AgentId,
-                        until = Iso.Text(until),
-                        now = w.NowText,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            id,
+                            role = caller.VerifierRole,
+                            agentId = caller.AgentId,
+                            until = Iso.Text(until),
+                            now = w.NowText,
+                        }
+                    )
                 );
                 await w.AuditAsync(
                     "verification.claimed",
@@ -72,7 +76,7 @@ public sealed class VerificationLedger(LedgerDatabase db)
                     (
                         await w.SingleOrDefaultAsync<VerificationRow>(
                             VerificationRow.Select + " WHERE id = @verificationId",
-                            new { verificationId }
+                            SqlArgs.Of(new { verificationId })
                         )
                     )!
                 );
@@ -88,7 +92,10 @@ public sealed class VerificationLedger(LedgerDatabase db)
     )
     {
         var run = (
-            await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @id", new { id = verification.RunId })
+            await w.SingleOrDefaultAsync<RunRow>(
+                RunRow.Select + " WHERE r.id = @id",
+                SqlArgs.Of(new { id = verification.RunId })
+            )
         )!;
         return new VerificationClaim(status, verification, run, await TaskLedger.RequireAsync(w, run.TaskId));
     }
@@ -99,7 +106,7 @@ public sealed class VerificationLedger(LedgerDatabase db)
             w =>
                 w.ExecuteAsync(
                     "UPDATE verifications SET checkout = @checkout WHERE id = @verificationId",
-                    new { checkout, verificationId }
+                    SqlArgs.Of(new { checkout, verificationId })
                 ),
             ct
         );
@@ -137,7 +144,7 @@ public sealed class VerificationLedger(LedgerDatabase db)
             {
                 await w.ExecuteAsync(
                     "UPDATE verifications SET state = 'cancelled', closed_at = @now WHERE id = @verificationId AND state = 'claimed'",
-                    new { now = w.NowText, verificationId }
+                    SqlArgs.Of(new { now = w.NowText, verificationId })
                 );
                 await w.AuditAsync("verification.released", "verification", verificationId, new JsonObject());
             },
@@ -170,7 +177,7 @@ public sealed class VerificationLedger(LedgerDatabase db)
             {
                 var claim = await w.SingleOrDefaultAsync<VerificationRow>(
                     VerificationRow.Select + " WHERE run_id = @runId AND agent_id = @agentId ORDER BY id DESC LIMIT 1",
-                    new { runId, agentId = caller.AgentId }
+                    SqlArgs.Of(new { runId, agentId = caller.AgentId })
                 );
                 if (claim is null)
                     throw new LedgerException(
@@ -185,27 +192,32 @@ public sealed class VerificationLedger(LedgerDatabase db)
                         $"Your verification of run {runId} is {claim.State}; a verdict can be submitted once."
                     );
                 var run = (
-                    await w.SingleOrDefaultAsync<RunRow>(RunRow.Select + " WHERE r.id = @runId", new { runId })
+                    await w.SingleOrDefaultAsync<RunRow>(
+                        RunRow.Select + " WHERE r.id = @runId",
+                        SqlArgs.Of(new { runId })
+                    )
                 )!;
                 var task = await TaskLedger.RequireAsync(w, run.TaskId);
                 var verdictId = await w.ScalarAsync<long>(
                     """
                     INSERT INTO verdicts (run_id, verification_id, role, agent_id, verdict, findings, created_at) VALUES (@runId, @claimId, @role, @agentId, @verdict, @findings, @now) RETURNING id
                     """,
-                    new
-                    {
-                        runId,
-                        claimId = claim.Id,
-                        role = claim.Role,
-                        agentId = caller.AgentId,
-                        verdict,
-                        findings,
-                        now = w.NowText,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            runId,
+                            claimId = claim.Id,
+                            role = claim.Role,
+                            agentId = caller.AgentId,
+                            verdict,
+                            findings,
+                            now = w.NowText,
+                        }
+                    )
                 );
                 await w.ExecuteAsync(
                     "UPDATE verifications SET state = 'submitted', closed_at = @now WHERE id = @id",
-                    new { now = w.NowText, id = claim.Id }
+                    SqlArgs.Of(new { now = w.NowText, id = claim.Id })
                 );
                 await LessonLedger.AddFeedbackAsync(
                     w,
@@ -231,7 +243,7 @@ public sealed class VerificationLedger(LedgerDatabase db)
                 var required = RunLedger.SettingsOf(task).Verifiers.Distinct().ToList();
                 var verdicts = await w.QueryAsync<VerdictRow>(
                     VerdictRow.Select + " WHERE v.run_id = @runId",
-                    new { runId }
+                    SqlArgs.Of(new { runId })
                 );
                 if (task.State != TaskStates.AwaitingVerification || required.Any(r => verdicts.All(v => v.Role != r)))
                     return new VerdictReceipt(
@@ -293,7 +305,7 @@ public sealed class VerificationLedger(LedgerDatabase db)
         // A run the gate flagged for a human (a benchmark too noisy to tell) goes to review whatever the line says.
         var flagged = await w.ScalarAsync<string?>(
             "SELECT review_reason FROM runs WHERE id = @id",
-            new { id = run.Id }
+            SqlArgs.Of(new { id = run.Id })
         );
         var next =
             RunLedger.SettingsOf(task).RequireReview || flagged is not null
@@ -326,7 +338,7 @@ public sealed class VerificationLedger(LedgerDatabase db)
         var verdicts = (
             await db.QueryAsync<VerdictRow>(
                 VerdictRow.Select + " WHERE v.run_id = @runId ORDER BY v.id",
-                new { runId },
+                SqlArgs.Of(new { runId }),
                 ct
             )
         ).ToList();
@@ -341,7 +353,7 @@ public sealed class VerificationLedger(LedgerDatabase db)
         (
             await db.QueryAsync<VerdictRow>(
                 VerdictRow.Select + " WHERE v.run_id = @runId ORDER BY v.id",
-                new { runId },
+                SqlArgs.Of(new { runId }),
                 ct
             )
         ).ToList();
@@ -357,7 +369,7 @@ public sealed class VerificationLedger(LedgerDatabase db)
                 """
                 SELECT checkout FROM verifications WHERE run_id = @runId AND agent_id = @agentId AND state <> 'claimed' AND checkout IS NOT NULL
                 """,
-                new { runId, agentId = caller.AgentId },
+                SqlArgs.Of(new { runId, agentId = caller.AgentId }),
                 ct
             )
         ).ToList();
@@ -369,12 +381,14 @@ public sealed class VerificationLedger(LedgerDatabase db)
             SELECT count(*) FROM verifications v JOIN runs r ON r.id = v.run_id
             WHERE v.agent_id = @agentId AND v.state IN ('claimed', 'submitted') AND (@runId IS NULL OR r.id = @runId) AND (@taskId IS NULL OR r.task_id = @taskId)
             """,
-            new
-            {
-                agentId = caller.AgentId,
-                runId,
-                taskId,
-            },
+            SqlArgs.Of(
+                new
+                {
+                    agentId = caller.AgentId,
+                    runId,
+                    taskId,
+                }
+            ),
             ct
         ) > 0;
 
@@ -412,7 +426,7 @@ public sealed class VerificationLedger(LedgerDatabase db)
         var expired = (
             await db.QueryAsync<VerificationRow>(
                 VerificationRow.Select + " WHERE state = 'claimed' AND lease_expires_at < @now",
-                new { now },
+                SqlArgs.Of(new { now }),
                 ct
             )
         ).ToList();
@@ -425,7 +439,7 @@ public sealed class VerificationLedger(LedgerDatabase db)
                 {
                     var changed = await w.ExecuteAsync(
                         "UPDATE verifications SET state = 'expired', closed_at = @now WHERE id = @id AND state = 'claimed' AND lease_expires_at < @now",
-                        new { id = claim.Id, now = w.NowText }
+                        SqlArgs.Of(new { id = claim.Id, now = w.NowText })
                     );
                     if (changed == 1)
                         await w.AuditAsync(
@@ -459,12 +473,12 @@ public sealed class VerificationLedger(LedgerDatabase db)
                         return;
                     var spoken = await w.QueryAsync<string>(
                         "SELECT role FROM verdicts WHERE run_id = @runId",
-                        new { runId }
+                        SqlArgs.Of(new { runId })
                     );
                     var missing = settings.Verifiers.Except(spoken).ToList();
                     await w.ExecuteAsync(
                         "UPDATE verifications SET state = 'expired', closed_at = @now WHERE run_id = @runId AND state = 'claimed'",
-                        new { runId, now = w.NowText }
+                        SqlArgs.Of(new { runId, now = w.NowText })
                     );
                     await EscalationLedger.RaiseAsync(
                         w,

@@ -228,7 +228,7 @@ public abstract class ConcurrencyTests(LedgerEngine engine) : IDisposable
         var stored = (
             await factory.Db.QueryAsync<(long Id, string Summary)>(
                 "SELECT id, summary FROM evidence WHERE run_id = @runId AND origin = 'agent'",
-                new { runId }
+                SqlArgs.Of(new { runId })
             )
         ).ToDictionary(e => e.Id, e => e.Summary);
         foreach (var (id, summary) in acknowledged)
@@ -240,7 +240,7 @@ public abstract class ConcurrencyTests(LedgerEngine engine) : IDisposable
                     Sqlite: "SELECT json_extract(body, '$.change.evidence_id') FROM audit WHERE action = 'evidence.recorded' AND entity_id = @runId",
                     PostgreSql: "SELECT CAST(CAST(body AS jsonb) -> 'change' ->> 'evidence_id' AS BIGINT) FROM audit WHERE action = 'evidence.recorded' AND entity_id = @runId"
                 ),
-                new { runId }
+                SqlArgs.Of(new { runId })
             )
         ).ToHashSet();
         Assert.True(audited.SetEquals(stored.Keys));

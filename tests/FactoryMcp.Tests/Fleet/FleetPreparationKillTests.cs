@@ -125,7 +125,7 @@ public sealed class FleetPreparationKillTests
             await OkAsync(hold, "record_evidence", Evidence(heldRun, "log", "after the kill"));
         var renewed = await real.Db.QuerySingleOrDefaultAsync<RunRow>(
             RunRow.Select + " WHERE r.id = @heldRun",
-            new { heldRun }
+            SqlArgs.Of(new { heldRun })
         );
         Assert.True(
             renewed!.LeaseExpiresAt > claims["b-gone"].LeaseExpiresAt,
@@ -160,7 +160,7 @@ public sealed class FleetPreparationKillTests
         );
         var abandoned = await real.Db.QuerySingleOrDefaultAsync<RunRow>(
             RunRow.Select + " WHERE r.id = @id",
-            new { id = claims["b-gone"].Id }
+            SqlArgs.Of(new { id = claims["b-gone"].Id })
         );
         Assert.Equal(RunStates.Cancelled, abandoned!.State);
         // The task is back in the queue from that moment on the sweeping process's clock (its not_before), so that
@@ -176,7 +176,7 @@ public sealed class FleetPreparationKillTests
             0,
             await real.Db.QuerySingleOrDefaultAsync<long>(
                 "SELECT count(*) FROM runs WHERE task_id = @goneTask AND state IN ('expired', 'failed')",
-                new { goneTask }
+                SqlArgs.Of(new { goneTask })
             )
         );
 

@@ -117,7 +117,7 @@ public abstract class GroupCommitTests(LedgerEngine engine) : EngineTests(engine
 
     private static async Task<int> Insert(LedgerWrite w, string key)
     {
-        await w.ExecuteAsync("INSERT INTO meta (key, value) VALUES (@key, 'x')", new { key });
+        await w.ExecuteAsync("INSERT INTO meta (key, value) VALUES (@key, 'x')", SqlArgs.Of(new { key }));
         await w.AuditAsync("test.remembered", "ledger", null, new { key });
         return 1;
     }
@@ -134,7 +134,7 @@ public abstract class GroupCommitTests(LedgerEngine engine) : EngineTests(engine
             .ToList();
         var rows = await db.QueryAsync<string>(
             "SELECT key FROM meta WHERE key LIKE @prefix ORDER BY key",
-            new { prefix = prefix + "%" }
+            SqlArgs.Of(new { prefix = prefix + "%" })
         );
         Assert.Equal(keys.Order(StringComparer.Ordinal), rows.Order(StringComparer.Ordinal)); // row and audit agree
         return keys;

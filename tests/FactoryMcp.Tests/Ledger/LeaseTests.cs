@@ -171,7 +171,11 @@ public abstract class LeaseTests(LedgerEngine engine) : EngineTests(engine)
         );
         await factory.Services.Db.WriteAsync(
             "server:test-gate",
-            w => w.ExecuteAsync("UPDATE runs SET head_sha = @head WHERE id = @id", new { head, id = view.RunId })
+            w =>
+                w.ExecuteAsync(
+                    "UPDATE runs SET head_sha = @head WHERE id = @id",
+                    SqlArgs.Of(new { head, id = view.RunId })
+                )
         );
 
         factory.Time.Advance(TimeSpan.FromMinutes(2));

@@ -1,4 +1,3 @@
-using Dapper;
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Tests.Infrastructure;

@@ -1,4 +1,3 @@
-using Dapper;
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Evidence;
 using FactoryMcp.Ledger.Storage;
@@ -191,7 +190,7 @@ public sealed class PostgresLedgerTests : IAsyncLifetime
                 attempts++;
                 await w.ExecuteAsync(
                     "INSERT INTO meta (key, value) VALUES ('dropped', @attempt)",
-                    new { attempt = attempts.ToString() }
+                    SqlArgs.Of(new { attempt = attempts.ToString() })
                 );
                 if (attempts == 1)
                     await w.ExecuteAsync("SELECT pg_terminate_backend(pg_backend_pid())");

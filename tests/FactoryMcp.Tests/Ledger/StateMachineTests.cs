@@ -17,7 +17,7 @@ public sealed class StateMachineTests
             {
                 await w.ExecuteAsync(
                     "INSERT INTO agents (id, name, role, created_at, created_by) VALUES (1, 'a', 'agent', @now, 'test')",
-                    new { now = w.NowText }
+                    SqlArgs.Of(new { now = w.NowText })
                 );
             }
         );
@@ -33,7 +33,7 @@ public sealed class StateMachineTests
                     INSERT INTO tasks (title, line, state, priority, output, repo, current_version, authored_by, author_role, created_at, updated_at)
                     VALUES ('t', 'default', @state, 1, 'pr', '/r', 1, 'x', 'human', @now, @now) RETURNING id
                     """,
-                    new { state, now = w.NowText }
+                    SqlArgs.Of(new { state, now = w.NowText })
                 )
         );
 
@@ -47,12 +47,14 @@ public sealed class StateMachineTests
                     """
                     INSERT INTO runs (task_id, agent_id, kind, state, packet_version, opened_at) VALUES (@task, 1, 'build', @state, 1, @now) RETURNING id
                     """,
-                    new
-                    {
-                        task,
-                        state,
-                        now = w.NowText,
-                    }
+                    SqlArgs.Of(
+                        new
+                        {
+                            task,
+                            state,
+                            now = w.NowText,
+                        }
+                    )
                 )
         );
     }
@@ -167,7 +169,7 @@ public sealed class StateMachineTests
             var auditBefore = await db.QuerySingleOrDefaultAsync<long>("SELECT count(*) FROM audit");
             var move = () => db.WriteAsync("test", w => StateMachine.MoveTaskAsync(w, id, to, "test.move"));
             var state = () =>
-                db.QuerySingleOrDefaultAsync<string>("SELECT state FROM tasks WHERE id = @id", new { id });
+                db.QuerySingleOrDefaultAsync<string>("SELECT state FROM tasks WHERE id = @id", SqlArgs.Of(new { id }));
             if (DesignTaskEdges.Contains((from, to)))
             {
                 Assert.Equal(from, await move());
@@ -195,7 +197,8 @@ public sealed class StateMachineTests
             var id = await InsertRunAsync(db, from);
             var auditBefore = await db.QuerySingleOrDefaultAsync<long>("SELECT count(*) FROM audit");
             var move = () => db.WriteAsync("test", w => StateMachine.MoveRunAsync(w, id, to, "test.move"));
-            var state = () => db.QuerySingleOrDefaultAsync<string>("SELECT state FROM runs WHERE id = @id", new { id });
+            var state = () =>
+                db.QuerySingleOrDefaultAsync<string>("SELECT state FROM runs WHERE id = @id", SqlArgs.Of(new { id }));
             if (DesignRunEdges.Contains((from, to)))
             {
                 await move();
@@ -231,7 +234,7 @@ public sealed class StateMachineTests
         );
         Assert.Equal(
             TaskStates.Ready,
-            await db.QuerySingleOrDefaultAsync<string>("SELECT state FROM tasks WHERE id = @id", new { id })
+            await db.QuerySingleOrDefaultAsync<string>("SELECT state FROM tasks WHERE id = @id", SqlArgs.Of(new { id }))
         );
         var body = await db.QuerySingleOrDefaultAsync<string>("SELECT body FROM audit WHERE action = 'task.approved'");
         Assert.Contains("\"change\":{\"details\":{\"a\":1,\"b\":2},\"from\":\"proposed\",\"state\":\"ready\"}", body);

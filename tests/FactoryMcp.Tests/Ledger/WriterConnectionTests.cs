@@ -1,4 +1,3 @@
-using Dapper;
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Audit;
@@ -155,7 +154,12 @@ public sealed class WriterConnectionTestsOnPostgreSql() : WriterConnectionTests(
                 {
                     // As a server restart or an administrator would: the backend dies with the transaction open.
                     await using var other = db.Connect();
-                    Assert.True(await other.ExecuteScalarAsync<bool>("SELECT pg_terminate_backend(@pid)", new { pid }));
+                    Assert.True(
+                        await other.ExecuteScalarAsync<bool>(
+                            "SELECT pg_terminate_backend(@pid)",
+                            SqlArgs.Of(new { pid })
+                        )
+                    );
                 }
                 await w.AuditAsync("test.terminated", "ledger", null, new { attempts });
             }

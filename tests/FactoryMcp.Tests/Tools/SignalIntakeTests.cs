@@ -2,6 +2,7 @@ using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Claims;
 using FactoryMcp.Ledger.Lifecycle;
 using FactoryMcp.Ledger.Signals;
+using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Tasks;
 using FactoryMcp.Tests.Infrastructure;
 using FactoryMcp.Tools.Signals;
@@ -198,7 +199,7 @@ public sealed class SignalIntakeTests
         Assert.Equal(outcome.Task.Id, claim.Task!.Id);
         var approvedBy = await factory.Services.Db.QuerySingleOrDefaultAsync<string>(
             "SELECT actor FROM audit WHERE action = 'task.approved' AND entity_id = @id",
-            new { id = outcome.Task.Id }
+            SqlArgs.Of(new { id = outcome.Task.Id })
         );
         Assert.Equal("server:auto-approve", approvedBy);
     }
