@@ -16,11 +16,34 @@ public static class FactoryBinary
 
     private static readonly Lazy<string> Published = new(() =>
     {
+        if (Environment.GetEnvironmentVariable(OtherBuild) is { Length: > 0 } other)
+            return StaleSingleFile(System.IO.Path.GetFullPath(other)) is { } old
+                ? throw new InvalidOperationException(old)
+                : System.IO.Path.GetFullPath(other);
         var path = System.IO.Path.Combine(RepoRoot, "artifacts", "e2e", "factory", "factory");
         if (StaleReason(path) is { } stale)
             throw new InvalidOperationException(stale);
         return path;
     });
+
+    /// <summary>
+    /// Names another published `factory` for the end-to-end tests to drive instead of the ReadyToRun one, such as
+    /// the Native AOT publish (README, Benchmark: "Native AOT"). Not a FACTORY_* name: the tests drop those.
+    /// </summary>
+    public const string OtherBuild = "E2E_FACTORY_BINARY";
+
+    /// <summary>Why a single-file publish (no factory.dll beside it) cannot stand for the code under test, or null.</summary>
+    private static string? StaleSingleFile(string executable)
+    {
+        if (!File.Exists(executable))
+            return $"{OtherBuild} names {executable}, which does not exist.";
+        var published = File.GetLastWriteTimeUtc(executable);
+        var newer = SourcesOfTheFactory("factory.dll")
+            .FirstOrDefault(s => File.GetLastWriteTimeUtc(s.File) > published);
+        return newer.File is null
+            ? null
+            : $"{executable} is older than {System.IO.Path.GetRelativePath(RepoRoot, newer.File)}: publish it again so the end-to-end tests run the code under test.";
+    }
 
     /// <summary>
     /// Why the published factory cannot stand for the code under test, or null: it is missing, or a source it
