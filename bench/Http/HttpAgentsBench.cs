@@ -92,7 +92,7 @@ internal static class HttpAgentsBench
             claimMs.Add(new Figure("", "", claimLatencies.ToList()).Median);
         }
         var peak = server.Memory().PeakMiB;
-        var (readMs, readRate) = await WarmReadsAsync(server, tokens, claims, protocol, options, errors);
+        var (readMs, readRate, readCpu) = await WarmReadsAsync(server, tokens, claims, protocol, options, errors);
         var writers = await HttpEvidenceWriters.MeasureAsync(
             server,
             tokens,
@@ -157,6 +157,12 @@ internal static class HttpAgentsBench
                 Note: "one SDK client, sequential: the HTTP stack's own cost per call (authentication, limits, the SDK)"
             ),
             new Figure("warm get_task_packet by id over HTTP, rate", "calls/s", readRate),
+            new Figure(
+                "warm get_task_packet by id over HTTP, server CPU per call",
+                "ms",
+                readCpu,
+                Note: "user+system CPU of factory serve --http (its background loops included), per call"
+            ),
             .. writers,
             Exact($"{n} agents over HTTP, double claims", doubles, $"{allRuns} runs on {distinctTasks} distinct tasks"),
             Exact(
@@ -185,7 +191,7 @@ internal static class HttpAgentsBench
     /// Sequential reads of one claimed task's packet by one client per repetition, each with another agent's
     /// token (a token's rate limit is 600 a minute, so at most 500 reads each).
     /// </summary>
-    private static async Task<(List<double> MedianMs, List<double> Rate)> WarmReadsAsync(
+    private static async Task<(List<double> MedianMs, List<double> Rate, List<double> ServerCpuMs)> WarmReadsAsync(
         HttpServer server,
         List<(string Name, string Token)> tokens,
         ConcurrentBag<(string Agent, long Run, long Task)> claims,
@@ -195,9 +201,10 @@ internal static class HttpAgentsBench
     )
     {
         List<double> medianMs = [],
-            rate = [];
+            rate = [],
+            serverCpuMs = [];
         if (claims.IsEmpty)
-            return (medianMs, rate);
+            return (medianMs, rate, serverCpuMs);
         var read = new Dictionary<string, object?> { ["task_id"] = claims.First().Task };
         var ops = Math.Min(options.Ops, 500);
         for (var r = 0; r < options.Runs; r++)
@@ -210,6 +217,7 @@ internal static class HttpAgentsBench
             for (var i = 0; i < 10; i++)
                 await CallAsync(client, "get_task_packet", read, errors);
             var latencies = new List<double>(ops);
+            var cpuBefore = ProcessCpu.Milliseconds(server.ProcessId);
             var clock = Stopwatch.StartNew();
             for (var i = 0; i < ops; i++)
             {
@@ -218,9 +226,10 @@ internal static class HttpAgentsBench
                 latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
             }
             rate.Add(ops / clock.Elapsed.TotalSeconds);
+            serverCpuMs.Add((ProcessCpu.Milliseconds(server.ProcessId) - cpuBefore) / ops);
             medianMs.Add(new Figure("", "", latencies).Median);
         }
-        return (medianMs, rate);
+        return (medianMs, rate, serverCpuMs);
     }
 
     private static Figure Exact(string name, double count, string note) =>

@@ -38,7 +38,9 @@ internal static class HttpEvidenceWriters
         var n = writers.Count;
         List<double> rates = [],
             fsyncs = [],
-            ratios = [];
+            ratios = [],
+            serverCpu = [],
+            clientCpu = [];
         if (n == 0)
             return [];
         for (var r = 0; r < options.Runs; r++)
@@ -51,6 +53,8 @@ internal static class HttpEvidenceWriters
             {
                 // Warm each client's connection first.
                 await Task.WhenAll(clients.Select((c, i) => RecordAsync(c, writers[i].Run, -1, errors)));
+                var serverBefore = ProcessCpu.Milliseconds(server.ProcessId);
+                var clientBefore = ProcessCpu.Milliseconds(Environment.ProcessId);
                 var until = Stopwatch.StartNew();
                 var counts = await Task.WhenAll(
                     clients.Select(
@@ -68,6 +72,8 @@ internal static class HttpEvidenceWriters
                     )
                 );
                 var rate = counts.Sum() / until.Elapsed.TotalSeconds;
+                serverCpu.Add((ProcessCpu.Milliseconds(server.ProcessId) - serverBefore) / counts.Sum());
+                clientCpu.Add((ProcessCpu.Milliseconds(Environment.ProcessId) - clientBefore) / counts.Sum());
                 rates.Add(rate);
                 fsyncs.Add(fsync);
                 ratios.Add(rate / fsync);
@@ -99,6 +105,18 @@ internal static class HttpEvidenceWriters
                 2,
                 atMost: false,
                 "the total rate over the disk's fsync rate, per repetition (issue 18: ≥ 2×)"
+            ),
+            new Figure(
+                $"{n} agents over HTTP, server CPU per record_evidence",
+                "ms",
+                serverCpu,
+                Note: "user+system CPU of factory serve --http over the run, per call: load on the machine moves rates, not this"
+            ),
+            new Figure(
+                $"{n} agents over HTTP, client CPU per record_evidence",
+                "ms",
+                clientCpu,
+                Note: "the same for the benchmark's own process (the 8 SDK clients), which shares the cores"
             ),
         ];
     }

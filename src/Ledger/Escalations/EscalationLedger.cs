@@ -13,9 +13,18 @@ namespace FactoryMcp.Ledger.Escalations;
 /// </summary>
 public sealed class EscalationLedger(LedgerDatabase db)
 {
+    private static long raisedInProcess;
+
+    /// <summary>
+    /// Escalations this process has written so far (counted as written, before their commit; a rolled-back one still
+    /// counts): a tool call across which it moved raised one, and announces it at once (Notifier.AfterCallAsync).
+    /// </summary>
+    public static long RaisedInProcess => Interlocked.Read(ref raisedInProcess);
+
     /// <summary>Moves a task to escalated and records the durable question a human answers.</summary>
     internal static async Task RaiseAsync(LedgerWrite w, long taskId, long? runId, string question)
     {
+        Interlocked.Increment(ref raisedInProcess);
         await StateMachine.MoveTaskAsync(
             w,
             taskId,

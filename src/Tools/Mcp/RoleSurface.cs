@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
+using FactoryMcp.Ledger.Escalations;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Protocol;
@@ -105,11 +106,13 @@ public static class RoleSurface
                 }
             }
         );
-        // Escalations a call raised (directly, or by a lease sweep) are announced after it committed.
+        // Escalations a call raised (directly, or by a lease sweep) are announced after it committed; those other
+        // processes raised, by the first call a second after the last look (Notifier.AfterCallAsync).
         var notifier = f.Notifier;
         options.Filters.Request.CallToolFilters.Add(next =>
             async (context, ct) =>
             {
+                var raisedBefore = EscalationLedger.RaisedInProcess;
                 try
                 {
                     return await next(context, ct);
@@ -118,7 +121,7 @@ public static class RoleSurface
                 {
                     try
                     {
-                        await notifier.FlushEscalationsAsync(CancellationToken.None);
+                        await notifier.AfterCallAsync(raisedBefore, CancellationToken.None);
                     }
                     catch (Exception e)
                     {

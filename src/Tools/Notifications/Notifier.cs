@@ -22,6 +22,32 @@ public sealed partial class Notifier(EscalationOutbox escalations, ConfigFiles c
 
     public ILogger Logger { get; set; } = NullLogger.Instance;
 
+    /// <summary>
+    /// How often, at most, tool calls that raised nothing look for escalations other processes raised (one ledger
+    /// read each time). A call that raised one announces at once; `factory serve --http` also looks every
+    /// <c>HttpHost.AnnouncePeriod</c> without calls. Real (monotonic) time, so a test's stopped clock cannot stop it.
+    /// </summary>
+    public TimeSpan OthersCheckPeriod { get; set; } = TimeSpan.FromSeconds(1);
+
+    private long lastOthersCheck = long.MinValue;
+
+    /// <summary>
+    /// After a tool call: announces the escalations it raised (<paramref name="raisedBefore"/> is
+    /// <see cref="EscalationLedger.RaisedInProcess"/> when it started), and those other processes raised once
+    /// <see cref="OthersCheckPeriod"/> has passed since the last look. Otherwise reads nothing: a ledger read on
+    /// every call was one of the two the HTTP pipeline made per call outside the tool (issue 18's profile).
+    /// </summary>
+    public Task<int> AfterCallAsync(long raisedBefore, CancellationToken ct = default)
+    {
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref lastOthersCheck);
+        var due = last == long.MinValue || now - last >= (long)OthersCheckPeriod.TotalMilliseconds;
+        if (EscalationLedger.RaisedInProcess == raisedBefore && !due)
+            return Task.FromResult(0);
+        Interlocked.Exchange(ref lastOthersCheck, now);
+        return FlushEscalationsAsync(ct);
+    }
+
     /// <summary>Announces escalations raised since the last call (by any process on this ledger).</summary>
     public async Task<int> FlushEscalationsAsync(CancellationToken ct = default)
     {
