@@ -24,21 +24,40 @@ internal static class RowReader<
     private static readonly bool Scalar = SqlValues.IsScalar(typeof(T));
     private static readonly ConcurrentDictionary<string, Func<DbDataReader, T>> Plans = new(StringComparer.Ordinal);
 
+    /// <summary>The columns and reader of the last plan used (most queries of a type select the same columns).</summary>
+    private static Recent? last;
+
+    private sealed record Recent(string[] Columns, Func<DbDataReader, T> Read);
+
     /// <summary>The reader of <paramref name="reader"/>'s rows, for its columns.</summary>
     public static Func<DbDataReader, T> For(DbDataReader reader)
     {
         if (Scalar)
             return ReadScalar;
+        if (last is { } recent && Same(recent.Columns, reader))
+            return recent.Read;
         var names = new string[reader.FieldCount];
         for (var i = 0; i < names.Length; i++)
             names[i] = reader.GetName(i);
         var key = string.Join('\n', names);
-        if (Plans.TryGetValue(key, out var plan))
-            return plan;
-        plan = Plan(names);
-        if (Plans.Count < 256)
-            Plans.TryAdd(key, plan);
+        if (!Plans.TryGetValue(key, out var plan))
+        {
+            plan = Plan(names);
+            if (Plans.Count < 256)
+                Plans.TryAdd(key, plan);
+        }
+        last = new Recent(names, plan);
         return plan;
+    }
+
+    private static bool Same(string[] columns, DbDataReader reader)
+    {
+        if (columns.Length != reader.FieldCount)
+            return false;
+        for (var i = 0; i < columns.Length; i++)
+            if (!string.Equals(columns[i], reader.GetName(i), StringComparison.Ordinal))
+                return false;
+        return true;
     }
 
     private static T ReadScalar(DbDataReader r) => SqlValues.To<T>(r.GetValue(0))!;
@@ -64,7 +83,7 @@ internal static class RowReader<
     private static Func<DbDataReader, T> ByPosition(string[] columns)
     {
         var constructor = typeof(T).GetConstructors().Single(c => c.GetParameters().Length > 0);
-        var types = constructor.GetParameters().Select(p => p.ParameterType).ToArray();
+        var types = constructor.GetParameters().Select(p => SqlValues.Underlying(p.ParameterType)).ToArray();
         if (columns.Length < types.Length)
             throw new InvalidOperationException(
                 $"The query returns {columns.Length} column(s) ({string.Join(", ", columns)}) for a tuple of {types.Length}: select one column per element."
@@ -93,7 +112,7 @@ internal static class RowReader<
         return Build(
             ConstructorInvoker.Create(best.Constructor),
             [.. best.Parameters.Select(p => Column(columns, p.Name!))],
-            [.. best.Parameters.Select(p => p.ParameterType)]
+            [.. best.Parameters.Select(p => SqlValues.Underlying(p.ParameterType))]
         );
     }
 
@@ -103,7 +122,7 @@ internal static class RowReader<
         {
             var args = new object?[at.Length];
             for (var i = 0; i < at.Length; i++)
-                args[i] = SqlValues.Convert(r.GetValue(at[i]), types[i]);
+                args[i] = SqlValues.ConvertTo(r.GetValue(at[i]), types[i]);
             return (T)constructor.Invoke(args.AsSpan());
         };
     }
@@ -117,7 +136,7 @@ internal static class RowReader<
                 continue;
             var column = Column(columns, property.Name);
             if (column >= 0)
-                setters.Add((column, property.PropertyType, MethodInvoker.Create(set)));
+                setters.Add((column, SqlValues.Underlying(property.PropertyType), MethodInvoker.Create(set)));
         }
         var constructor = ConstructorInvoker.Create(parameterless);
         var plan = setters.ToArray();
@@ -125,7 +144,7 @@ internal static class RowReader<
         {
             var row = constructor.Invoke();
             foreach (var (column, type, set) in plan)
-                set.Invoke(row, SqlValues.Convert(r.GetValue(column), type));
+                set.Invoke(row, SqlValues.ConvertTo(r.GetValue(column), type));
             return (T)row;
         };
     }

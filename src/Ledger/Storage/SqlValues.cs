@@ -37,12 +37,18 @@ internal static class SqlValues
 
     /// <summary>A column's value as <paramref name="target"/> (NULL gives null, which becomes default when passed
     /// to a constructor or setter of a value type).</summary>
-    public static object? Convert(object? value, Type target)
+    public static object? Convert(object? value, Type target) => ConvertTo(value, Underlying(target));
+
+    /// <summary>The type a nullable value type wraps, or the type itself.</summary>
+    public static Type Underlying(Type type) => Nullable.GetUnderlyingType(type) ?? type;
+
+    /// <summary>As <see cref="Convert"/>, to a type already unwrapped by <see cref="Underlying"/> (the row plans').</summary>
+    public static object? ConvertTo(object? value, Type type)
     {
         if (value is null or DBNull)
             return null;
-        var type = Nullable.GetUnderlyingType(target) ?? target;
-        if (type.IsInstanceOfType(value))
+        var target = type;
+        if (value.GetType() == type || type.IsInstanceOfType(value))
             return value;
         if (type == typeof(DateTimeOffset))
             return value switch
