@@ -137,7 +137,9 @@ internal static class StartupBench
                     ours,
                     target,
                     atMost: true,
-                    "self-contained: the fast-startup publish profile"
+                    flavour == "Native AOT"
+                        ? "the native-aot publish profile"
+                        : "self-contained: the fast-startup publish profile"
                 )
                 : new Figure(start, "ms", ours, Note: "framework-dependent: the default publish"),
             new Figure(

@@ -26,9 +26,8 @@ internal static class StdioHost
         factory.Notifier.Logger = logging.CreateLogger("FactoryMcp.Notifications");
         // Every server process validates: it takes queued jobs and resumes those whose owner died.
         using var stopWorker = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        // Off the startup path: its first look for queued or orphaned jobs (which loads Dapper and, through
-        // it, System.Xml) would take CPU from the initialize reply on a small machine, so it starts a moment
-        // later. A declaration made in the meantime wakes it as soon as it runs; jobs are durable.
+        // Off the startup path: its first look for queued or orphaned jobs (the first queries of the process)
+        // would take CPU from the initialize reply on a small machine, so it starts a moment later. A declaration made in the meantime wakes it as soon as it runs; jobs are durable.
         var worker = Task.Run(
             async () =>
             {

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Tests.Infrastructure;
 
 namespace FactoryMcp.Tests.Notifications;
@@ -45,7 +46,7 @@ public sealed class EscalationLookTests
                     INSERT INTO escalations (task_id, question, raised_by, raised_at)
                     VALUES (@task, 'Raised elsewhere?', 'agent:elsewhere', @now) RETURNING id
                     """,
-                    new { task = elsewhere.Id, now = w.NowText }
+                    SqlArgs.Of(new { task = elsewhere.Id, now = w.NowText })
                 );
                 await w.AuditAsync(
                     "escalation.raised",
