@@ -27,9 +27,12 @@ public sealed class PacketService(
     LessonLedger lessons,
     SpecJobs specJobs,
     Workspaces workspaces,
-    ConfigFiles config
+    ConfigFiles config,
+    LedgerDatabase db
 )
 {
+    private readonly HeldPackets held = new();
+
     public async Task<PacketView> GetTaskPacketAsync(
         Caller caller,
         long? taskId,
@@ -39,6 +42,22 @@ public sealed class PacketService(
     {
         if (taskId is { } id)
             return await ReadAsync(id, ct);
+        // The holder asking again (resuming, or checking what is still required) is given the packet it was last
+        // given while no commit changed the ledger since it was built (HeldPackets); read first, so a commit racing
+        // the reads below only makes the kept packet older than its version, never newer.
+        var version = !newRun && caller.Role == Roles.Agent ? await db.DataVersionAsync(ct) : null;
+        var settings = config.Settings;
+        if (
+            version is { } current
+            && held.Find(caller.AgentId, current, settings) is { } kept
+            && !ClaimLedger.Lapsed(kept.Run, db.Now)
+        )
+            return UsageTelemetry(kept.Run, settings) is var telemetry && telemetry == kept.View.Telemetry
+                ? kept.View
+                : kept.View with
+                {
+                    Telemetry = telemetry,
+                };
         var outcome = await claims.ClaimAsync(caller, newRun, ct);
         if (outcome.Status == ClaimOutcome.Empty)
             return new PacketView { Status = ClaimOutcome.Empty };
@@ -64,7 +83,11 @@ public sealed class PacketService(
             }
             run = await claims.StartLeaseAsync(caller, run.Id, ct);
         }
-        return await ViewAsync(run, task, outcome.Status, outcome.Packet, ct);
+        var view = await ViewAsync(run, task, outcome.Status, outcome.Packet, settings, ct);
+        // A spec job's brief reads template files besides the ledger: built afresh every time.
+        if (version is { } read && outcome.Status == ClaimOutcome.Resumed && run.Kind == RunLedger.BuildKind)
+            held.Keep(caller.AgentId, new HeldPackets.Entry(read, settings, run, view));
+        return view;
     }
 
     private async Task<PacketView> ReadAsync(long taskId, CancellationToken ct)
@@ -89,6 +112,7 @@ public sealed class PacketService(
         TaskRow task,
         string status,
         string? packet,
+        Ledger.Settings.FactorySettings factorySettings,
         CancellationToken ct
     )
     {
@@ -96,7 +120,6 @@ public sealed class PacketService(
         var missing = await evidence.MissingEvidenceAsync(run.Id, settings, ct);
         packet ??= (await tasks.GetPacketAsync(task.Id, run.PacketVersion, ct)).Markdown;
         var answers = (await escalations.AnswersAsync(task.Id, ct)).Select(e => $"Q: {e.Question} — A: {e.Answer}");
-        var factorySettings = config.Settings;
         var lessonsForLine = await lessons.ForLineAsync(
             task.Line,
             factorySettings.LessonsPerPacket,
