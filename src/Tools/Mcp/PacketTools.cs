@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
-using FactoryMcp.Ledger.Claims;
 using FactoryMcp.Tools.Runs;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -25,10 +24,10 @@ internal sealed class PacketTools(PacketService packets, Caller caller)
     )
     {
         var view = await packets.GetTaskPacketAsync(caller, task_id, @new, ct);
-        // A holder's packet is given again as the same view while nothing changed (PacketService): shaped once.
-        if (view.Status == ClaimOutcome.Resumed)
+        // A kept packet is given again as the same view while nothing changed (PacketService): shaped once.
+        if (view.Kept)
         {
-            var shaped = Resumed.GetValue(
+            var shaped = Replies.GetValue(
                 view,
                 static v => new Shaped(ToolReply.Element(Structured(v)), v.ToMarkdown())
             );
@@ -37,7 +36,7 @@ internal sealed class PacketTools(PacketService packets, Caller caller)
         return ToolReply.Of(Structured(view), view.ToMarkdown());
     }
 
-    private static readonly ConditionalWeakTable<PacketView, Shaped> Resumed = new();
+    private static readonly ConditionalWeakTable<PacketView, Shaped> Replies = new();
 
     private sealed record Shaped(JsonElement Structured, string Text);
 

@@ -31,7 +31,8 @@ public sealed class PacketService(
     LedgerDatabase db
 )
 {
-    private readonly HeldPackets held = new();
+    private readonly HeldPackets held = new(); // by agent
+    private readonly HeldPackets read = new(); // by task
 
     public async Task<PacketView> GetTaskPacketAsync(
         Caller caller,
@@ -50,9 +51,9 @@ public sealed class PacketService(
         if (
             version is { } current
             && held.Find(caller.AgentId, current, settings) is { } kept
-            && !ClaimLedger.Lapsed(kept.Run, db.Now)
+            && !ClaimLedger.Lapsed(kept.Run!, db.Now)
         )
-            return UsageTelemetry(kept.Run, settings) is var telemetry && telemetry == kept.View.Telemetry
+            return UsageTelemetry(kept.Run!, settings) is var telemetry && telemetry == kept.View.Telemetry
                 ? kept.View
                 : kept.View with
                 {
@@ -85,16 +86,24 @@ public sealed class PacketService(
         }
         var view = await ViewAsync(run, task, outcome.Status, outcome.Packet, settings, ct);
         // A spec job's brief reads template files besides the ledger: built afresh every time.
-        if (version is { } read && outcome.Status == ClaimOutcome.Resumed && run.Kind == RunLedger.BuildKind)
-            held.Keep(caller.AgentId, new HeldPackets.Entry(read, settings, run, view));
+        if (version is { } before && outcome.Status == ClaimOutcome.Resumed && run.Kind == RunLedger.BuildKind)
+        {
+            view = view with { Kept = true };
+            held.Keep(caller.AgentId, new HeldPackets.Entry(before, settings, run, view));
+        }
         return view;
     }
 
+    // A task's packet as read by id is kept the same way, while no commit changed the ledger.
     private async Task<PacketView> ReadAsync(long taskId, CancellationToken ct)
     {
+        var version = await db.DataVersionAsync(ct);
+        if (version is { } current && read.Find(taskId, current, null) is { } kept)
+            return kept.View;
         var (task, markdown) = await tasks.GetWithPacketAsync(taskId, ct);
-        return new PacketView
+        var view = new PacketView
         {
+            Kept = version is not null,
             Status = "read",
             Kind = task.Line == Ledger.Lines.LineCatalog.SpecLine ? RunLedger.SpecKind : RunLedger.BuildKind,
             TaskId = task.Id,
@@ -104,6 +113,9 @@ public sealed class PacketService(
             BaseSha = task.BaseSha,
             Packet = markdown,
         };
+        if (version is { } before)
+            read.Keep(taskId, new HeldPackets.Entry(before, null, null, view));
+        return view;
     }
 
     // The packet's Markdown comes with the run when it was resumed (one statement for run, task and packet).

@@ -79,6 +79,24 @@ public abstract class HeldPacketTests(LedgerEngine engine) : EngineTests(engine)
     }
 
     [Fact]
+    public async Task APacketReadById_IsReadAgainAfterAnotherProcessChangedItsTask()
+    {
+        using var factory = await CreateFactoryAsync();
+        var task = await factory.Services.Intake.ProposeAsync(TestFactory.Human, PacketText.Simple());
+        var packets = factory.Services.Packets;
+        var builder = await factory.BuilderAsync();
+        var first = await packets.GetTaskPacketAsync(builder, task.Id, false);
+        var second = await packets.GetTaskPacketAsync(builder, task.Id, false);
+        Assert.Equal(TaskStates.Proposed, second.TaskState);
+        Assert.Equal(Engine == LedgerEngine.Sqlite, ReferenceEquals(first, second));
+        var other = new FactoryServices(LedgerDatabase.Open(factory.Paths, factory.Time));
+
+        await other.Intake.ApproveAsync(TestFactory.Human, task.Id);
+
+        Assert.Equal(TaskStates.Ready, (await packets.GetTaskPacketAsync(builder, task.Id, false)).TaskState);
+    }
+
+    [Fact]
     public async Task ALeaseThatRanOut_IsNotResumedFromWhatWasKept()
     {
         using var factory = await CreateFactoryAsync();
