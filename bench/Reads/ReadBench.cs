@@ -41,6 +41,7 @@ internal static class ReadBench
         var bare = await Builds.BareAsync(options);
 
         await using var memory = await InMemoryServer.ConnectAsync(ledger.Services, reader);
+        await using var holderMemory = await InMemoryServer.ConnectAsync(ledger.Services, holder);
         await using var peer = await StdioPeer.StartAsync(
             FactoryCommand.Serve(factory, ledger.LedgerFile, "reader-writes")
         );
@@ -56,6 +57,7 @@ internal static class ReadBench
         );
         Func<int, Task> holderSdk = _ => holderClient.CallToolAsync("get_task_packet").AsTask();
         Func<int, Task> holderService = _ => ledger.Services.Packets.GetTaskPacketAsync(holder, null, false);
+        Func<int, Task> holderInMemory = _ => holderMemory.Client.CallToolAsync("get_task_packet").AsTask();
         Func<int, Task> echo = i =>
             bareClient.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = $"m{i}" }).AsTask();
         Func<int, Task> service = i => ledger.Services.Packets.GetTaskPacketAsync(reader, 1 + i % Tasks, false);
@@ -64,7 +66,7 @@ internal static class ReadBench
             peer.CallToolAsync("get_task_packet", new JsonObject { ["task_id"] = 1 + i % Tasks });
         Func<int, Task> sdk = i => client.CallToolAsync("get_task_packet", Args(i)).AsTask();
         var warm = options.Tiny ? TimeSpan.Zero : TimeSpan.FromSeconds(2);
-        foreach (var operation in new[] { service, inMemory, raw, sdk, holderSdk, holderService, echo })
+        foreach (var operation in new[] { service, inMemory, raw, sdk, holderSdk, holderService, holderInMemory, echo })
             await Timing.WarmAsync(operation, options.Ops, warm);
 
         List<double> sdkMs = [],
@@ -77,6 +79,7 @@ internal static class ReadBench
             loaded = [],
             holderMs = [],
             holderServiceMs = [],
+            holderMemoryMs = [],
             echoMs = [],
             holderOverEcho = [];
         for (var run = 0; run < options.Runs; run++)
@@ -97,6 +100,7 @@ internal static class ReadBench
             echoMs.Add(e);
             holderOverEcho.Add(h - e);
             holderServiceMs.Add((await Timing.SequentialAsync(options.Ops, holderService)).MedianMs);
+            holderMemoryMs.Add((await Timing.SequentialAsync(options.Ops, holderInMemory)).MedianMs);
             // Writes too, then the server's peak so far.
             await Timing.SequentialAsync(
                 options.Ops / 2,
@@ -157,6 +161,12 @@ internal static class ReadBench
                 "ms",
                 holderServiceMs,
                 Note: "ledger reads + view, in process"
+            ),
+            new Figure(
+                "get_task_packet by the run's holder, in process over pipes",
+                "ms",
+                holderMemoryMs,
+                Note: "tool surface + SDK, no process"
             ),
             new Figure("get_task_packet by id, raw JSON-RPC over stdio", "ms", rawMs, Note: "no client library"),
             new Figure("get_task_packet by id, raw JSON-RPC over stdio, rate", "calls/s", rawRate),

@@ -90,7 +90,8 @@ public sealed partial class ClaimLedger(LedgerDatabase db, LeaseSweeper leases)
         RunRow.Select
         + " WHERE r.agent_id = @agentId AND r.state IN ('open', 'validating') AND r.kind IN ('build', 'spec') ORDER BY r.id LIMIT 1";
 
-    private static bool Lapsed(RunRow run, DateTimeOffset now) =>
+    /// <summary>Whether an open run's lease ran out before <paramref name="now"/>: such a run is not resumed but swept.</summary>
+    internal static bool Lapsed(RunRow run, DateTimeOffset now) =>
         run.State == RunStates.Open && run.LeaseExpiresAt is { } expires && expires < now;
 
     /// <summary>

@@ -88,7 +88,18 @@ public sealed class FactoryServices
         DiffPages = new DiffPages(Evidence, Blobs);
         SpecJobs = new SpecJobs(Signals, Specs, Intake, Repositories, Mirrors, Leases, Config, db.Paths);
         SignalIntake = new SignalIntake(Signals, Tasks, Intake, SpecJobs, Config, db.Paths);
-        Packets = new PacketService(Claims, Runs, Tasks, Evidence, Escalations, Lessons, SpecJobs, Workspaces, Config);
+        Packets = new PacketService(
+            Claims,
+            Runs,
+            Tasks,
+            Evidence,
+            Escalations,
+            Lessons,
+            SpecJobs,
+            Workspaces,
+            Config,
+            db
+        );
         PullVerifications = new PullVerifications(
             new PullVerificationLedger(db),
             Verifications,

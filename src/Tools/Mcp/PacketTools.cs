@@ -1,4 +1,6 @@
 using System.ComponentModel;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
@@ -22,22 +24,35 @@ internal sealed class PacketTools(PacketService packets, Caller caller)
     )
     {
         var view = await packets.GetTaskPacketAsync(caller, task_id, @new, ct);
-        return ToolReply.Of(
-            new JsonObject
-            {
-                ["status"] = view.Status,
-                ["kind"] = view.Kind,
-                ["run_id"] = view.RunId,
-                ["task_id"] = view.TaskId,
-                ["workspace"] = view.Workspace,
-                ["base_sha"] = view.BaseSha,
-                ["run_ref"] = view.RunRef,
-                ["clone_url"] = view.CloneUrl,
-                ["lease_expires_at"] = view.LeaseExpiresAt,
-                ["evidence_required"] = Json.Array(view.EvidenceRequired),
-                ["signal_id"] = view.Spec?.Signal.Id,
-            },
-            view.ToMarkdown()
-        );
+        // A kept packet is given again as the same view while nothing changed (PacketService): shaped once.
+        if (view.Kept)
+        {
+            var shaped = Replies.GetValue(
+                view,
+                static v => new Shaped(ToolReply.Element(Structured(v)), v.ToMarkdown())
+            );
+            return ToolReply.Of(shaped.Structured, shaped.Text);
+        }
+        return ToolReply.Of(Structured(view), view.ToMarkdown());
     }
+
+    private static readonly ConditionalWeakTable<PacketView, Shaped> Replies = new();
+
+    private sealed record Shaped(JsonElement Structured, string Text);
+
+    private static JsonObject Structured(PacketView view) =>
+        new JsonObject
+        {
+            ["status"] = view.Status,
+            ["kind"] = view.Kind,
+            ["run_id"] = view.RunId,
+            ["task_id"] = view.TaskId,
+            ["workspace"] = view.Workspace,
+            ["base_sha"] = view.BaseSha,
+            ["run_ref"] = view.RunRef,
+            ["clone_url"] = view.CloneUrl,
+            ["lease_expires_at"] = view.LeaseExpiresAt,
+            ["evidence_required"] = Json.Array(view.EvidenceRequired),
+            ["signal_id"] = view.Spec?.Signal.Id,
+        };
 }

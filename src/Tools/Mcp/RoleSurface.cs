@@ -23,6 +23,9 @@ public static class RoleSurface
             ServerInfo = new Implementation { Name = "factory", Version = version },
             ServerInstructions = Instructions(caller),
             ToolCollection = [],
+            // The surface resolves nothing from the services per request (tool classes are built by the lambdas
+            // below), so no DI scope is made and disposed for every call.
+            ScopeRequests = false,
         };
         // The composition root hands each tool class the few collaborators it uses.
         var f = services.GetRequiredService<Hosting.FactoryServices>();

@@ -22,6 +22,9 @@ internal static class ToolReply
     public static CallToolResult Of(JsonObject structured, string text) =>
         Reply(Element(structured), text, isError: false);
 
+    /// <summary>A reply whose structured content was serialized already (a kept reply, given again).</summary>
+    public static CallToolResult Of(JsonElement structured, string text) => Reply(structured, text, isError: false);
+
     public static CallToolResult Error(string text, JsonObject? structured = null) =>
         Reply(structured is null ? null : Element(structured), text, isError: true);
 

@@ -27,9 +27,13 @@ public sealed class PacketService(
     LessonLedger lessons,
     SpecJobs specJobs,
     Workspaces workspaces,
-    ConfigFiles config
+    ConfigFiles config,
+    LedgerDatabase db
 )
 {
+    private readonly HeldPackets held = new(); // by agent
+    private readonly HeldPackets read = new(); // by task
+
     public async Task<PacketView> GetTaskPacketAsync(
         Caller caller,
         long? taskId,
@@ -39,6 +43,22 @@ public sealed class PacketService(
     {
         if (taskId is { } id)
             return await ReadAsync(id, ct);
+        // The holder asking again (resuming, or checking what is still required) is given the packet it was last
+        // given while no commit changed the ledger since it was built (HeldPackets); read first, so a commit racing
+        // the reads below only makes the kept packet older than its version, never newer.
+        var version = !newRun && caller.Role == Roles.Agent ? await db.DataVersionAsync(ct) : null;
+        var settings = config.Settings;
+        if (
+            version is { } current
+            && held.Find(caller.AgentId, current, settings) is { } kept
+            && !ClaimLedger.Lapsed(kept.Run!, db.Now)
+        )
+            return UsageTelemetry(kept.Run!, settings) is var telemetry && telemetry == kept.View.Telemetry
+                ? kept.View
+                : kept.View with
+                {
+                    Telemetry = telemetry,
+                };
         var outcome = await claims.ClaimAsync(caller, newRun, ct);
         if (outcome.Status == ClaimOutcome.Empty)
             return new PacketView { Status = ClaimOutcome.Empty };
@@ -64,14 +84,26 @@ public sealed class PacketService(
             }
             run = await claims.StartLeaseAsync(caller, run.Id, ct);
         }
-        return await ViewAsync(run, task, outcome.Status, outcome.Packet, ct);
+        var view = await ViewAsync(run, task, outcome.Status, outcome.Packet, settings, ct);
+        // A spec job's brief reads template files besides the ledger: built afresh every time.
+        if (version is { } before && outcome.Status == ClaimOutcome.Resumed && run.Kind == RunLedger.BuildKind)
+        {
+            view = view with { Kept = true };
+            held.Keep(caller.AgentId, new HeldPackets.Entry(before, settings, run, view));
+        }
+        return view;
     }
 
+    // A task's packet as read by id is kept the same way, while no commit changed the ledger.
     private async Task<PacketView> ReadAsync(long taskId, CancellationToken ct)
     {
+        var version = await db.DataVersionAsync(ct);
+        if (version is { } current && read.Find(taskId, current, null) is { } kept)
+            return kept.View;
         var (task, markdown) = await tasks.GetWithPacketAsync(taskId, ct);
-        return new PacketView
+        var view = new PacketView
         {
+            Kept = version is not null,
             Status = "read",
             Kind = task.Line == Ledger.Lines.LineCatalog.SpecLine ? RunLedger.SpecKind : RunLedger.BuildKind,
             TaskId = task.Id,
@@ -81,6 +113,9 @@ public sealed class PacketService(
             BaseSha = task.BaseSha,
             Packet = markdown,
         };
+        if (version is { } before)
+            read.Keep(taskId, new HeldPackets.Entry(before, null, null, view));
+        return view;
     }
 
     // The packet's Markdown comes with the run when it was resumed (one statement for run, task and packet).
@@ -89,6 +124,7 @@ public sealed class PacketService(
         TaskRow task,
         string status,
         string? packet,
+        Ledger.Settings.FactorySettings factorySettings,
         CancellationToken ct
     )
     {
@@ -96,7 +132,6 @@ public sealed class PacketService(
         var missing = await evidence.MissingEvidenceAsync(run.Id, settings, ct);
         packet ??= (await tasks.GetPacketAsync(task.Id, run.PacketVersion, ct)).Markdown;
         var answers = (await escalations.AnswersAsync(task.Id, ct)).Select(e => $"Q: {e.Question} — A: {e.Answer}");
-        var factorySettings = config.Settings;
         var lessonsForLine = await lessons.ForLineAsync(
             task.Line,
             factorySettings.LessonsPerPacket,

@@ -7,6 +7,9 @@ namespace FactoryMcp.Tools.Runs;
 public sealed record PacketView
 {
     public required string Status { get; init; }
+
+    /// <summary>Kept to be given again while the ledger is unchanged (PacketService): the tool shapes its reply once.</summary>
+    public bool Kept { get; init; }
     public string Kind { get; init; } = "build";
     public long? RunId { get; init; }
     public long? TaskId { get; init; }
