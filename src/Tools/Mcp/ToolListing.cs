@@ -9,42 +9,44 @@ using ModelContextProtocol.Server;
 
 namespace FactoryMcp.Tools.Mcp;
 
-/// <summary>Where a server's tool listing (names, descriptions, input and output schemas, annotations) comes from.</summary>
+/// <summary>Where a server's tools come from: their listing (names, descriptions, schemas, annotations) and their binding.</summary>
 public enum ToolListing
 {
     /// <summary>
-    /// From <c>tools.snapshot.json</c>, compiled into the assembly: no reflection and no JSON schema generation
-    /// before the first reply. A tool's method is reflected on its first call only. The default.
+    /// Listed from <c>tools.snapshot.json</c>, compiled into the assembly, and called through <see cref="ToolMethod"/>:
+    /// no JSON schema is generated and no attribute is read, at start or at any call. The default.
     /// </summary>
     Snapshot,
 
     /// <summary>
-    /// From the tool methods themselves (the SDK's reflection over their signatures and attributes): how the
-    /// snapshot is made and checked (ToolSnapshotTests).
+    /// The SDK's own tools made by reflection over the tool methods (<c>McpServerTool.Create</c>): how the snapshot
+    /// is made and checked (ToolSnapshotTests).
     /// </summary>
     Reflected,
 }
 
 /// <summary>
-/// One tool of a tool class: listed from the snapshot (or its reflection), invoked through the SDK's own
-/// reflected tool for its method, made on the first call. Spawn → <c>initialize</c> of a stdio server used to
-/// spend about a fifth of its CPU building the schemas of its role's tools by reflection (issue 18).
+/// One tool of a tool class, listed from the snapshot or the SDK's reflection. Spawn → <c>initialize</c> of a
+/// stdio server used to spend about a fifth of its CPU building its role's tools by reflection (issue 18).
 /// </summary>
 public sealed class ListedTool : McpServerTool
 {
-    private readonly Func<McpServerTool> reflect;
-    private McpServerTool? reflected;
+    private readonly Func<RequestContext<CallToolRequestParams>, CancellationToken, ValueTask<CallToolResult>> invoke;
 
-    internal ListedTool(string toolClass, string method, Tool listed, Func<McpServerTool> reflect)
+    internal ListedTool(
+        string toolClass,
+        string method,
+        Tool listed,
+        IReadOnlyList<object> metadata,
+        Func<RequestContext<CallToolRequestParams>, CancellationToken, ValueTask<CallToolResult>> invoke
+    )
     {
         ToolClass = toolClass;
         Method = method;
         ProtocolTool = listed;
-        this.reflect = reflect;
+        Metadata = metadata;
+        this.invoke = invoke;
     }
-
-    internal ListedTool(string toolClass, string method, McpServerTool reflected)
-        : this(toolClass, method, reflected.ProtocolTool, () => reflected) => this.reflected = reflected;
 
     /// <summary>The tool class (its type name), as the snapshot keys it.</summary>
     public string ToolClass { get; }
@@ -54,14 +56,71 @@ public sealed class ListedTool : McpServerTool
 
     public override Tool ProtocolTool { get; }
 
-    public override IReadOnlyList<object> Metadata => Reflected.Metadata;
+    /// <summary>The SDK's metadata (the method's attributes) for a reflected tool; none from the snapshot (nothing of ours reads it).</summary>
+    public override IReadOnlyList<object> Metadata { get; }
 
     public override ValueTask<CallToolResult> InvokeAsync(
         RequestContext<CallToolRequestParams> request,
         CancellationToken cancellationToken = default
-    ) => Reflected.InvokeAsync(request, cancellationToken);
+    ) => invoke(request, cancellationToken);
+}
 
-    private McpServerTool Reflected => LazyInitializer.EnsureInitialized(ref reflected, reflect);
+/// <summary>
+/// Calls a tool method with the call's arguments, as the SDK's reflected tool binds them: each parameter by its
+/// name, read with <see cref="ToolOptions.Binding"/> (numbers from digit strings too), a missing one taking its
+/// default, the call's <see cref="CancellationToken"/> for that type. The tool methods take only JSON values and a
+/// token, and return a <see cref="CallToolResult"/> (or a task of one); anything else fails on its first call.
+/// </summary>
+internal sealed class ToolMethod
+{
+    private readonly string tool;
+    private readonly MethodInvoker invoker;
+    private readonly ParameterInfo[] parameters;
+    private readonly JsonTypeInfo?[] types;
+
+    public ToolMethod(string tool, MethodInfo method)
+    {
+        this.tool = tool;
+        invoker = MethodInvoker.Create(method);
+        parameters = method.GetParameters();
+        types = parameters
+            .Select(p =>
+                p.ParameterType == typeof(CancellationToken) ? null : ToolOptions.Binding.GetTypeInfo(p.ParameterType)
+            )
+            .ToArray();
+    }
+
+    public async ValueTask<CallToolResult> InvokeAsync(
+        object target,
+        IDictionary<string, JsonElement>? arguments,
+        CancellationToken ct
+    )
+    {
+        var values = new object?[parameters.Length];
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            var p = parameters[i];
+            if (types[i] is not { } type)
+                values[i] = ct;
+            else if (arguments is not null && arguments.TryGetValue(p.Name!, out var value))
+                values[i] = JsonSerializer.Deserialize(value, type);
+            else if (p.HasDefaultValue)
+                values[i] = p.DefaultValue;
+            else
+                throw new ArgumentException(
+                    $"The arguments of '{tool}' lack a value for the required parameter '{p.Name}'.",
+                    nameof(arguments)
+                );
+        }
+        return invoker.Invoke(target, new Span<object?>(values)) switch
+        {
+            Task<CallToolResult> pending => await pending,
+            CallToolResult done => done,
+            var other => throw new InvalidOperationException(
+                $"Tool '{tool}' returned {other?.GetType().Name ?? "null"}; tool methods return a CallToolResult."
+            ),
+        };
+    }
 }
 
 /// <summary>The tool snapshot: every tool class's listing, in its methods' order, as <see cref="ToolListing.Reflected"/> gives it.</summary>
@@ -70,12 +129,15 @@ public static class ToolSnapshot
     /// <summary>The file in the repository (src/Tools/Mcp) and the name of its embedded copy.</summary>
     public const string FileName = "tools.snapshot.json";
 
+    private const string Regenerate =
+        "Regenerate it: WRITE_TOOL_SNAPSHOT=1 dotnet test tests/FactoryMcp.Tests --filter ToolSnapshotTests";
+
     private static readonly Lazy<JsonObject> Classes = new(Load);
 
     private static JsonTypeInfo<Tool> ToolInfo =>
         (JsonTypeInfo<Tool>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(Tool));
 
-    /// <summary>The tools of <typeparamref name="T"/>, listed as <paramref name="listing"/> says; each instance from <paramref name="create"/> per call.</summary>
+    /// <summary>The tools of <typeparamref name="T"/>, as <paramref name="listing"/> says; each call's instance from <paramref name="create"/>.</summary>
     public static IEnumerable<ListedTool> Of<
         [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicMethods)] T
     >(ToolListing listing, IServiceProvider services, Func<RequestContext<CallToolRequestParams>, T> create)
@@ -85,30 +147,39 @@ public static class ToolSnapshot
         if (listing == ToolListing.Reflected)
         {
             foreach (var method in typeof(T).GetMethods(BindingFlags.Public | BindingFlags.Instance))
-                if (method.GetCustomAttribute<McpServerToolAttribute>() is not null)
-                    yield return new ListedTool(toolClass, method.Name, Reflect(method, services, create));
+            {
+                if (method.GetCustomAttribute<McpServerToolAttribute>() is null)
+                    continue;
+                var reflected = McpServerTool.Create(
+                    method,
+                    create,
+                    new McpServerToolCreateOptions { Services = services, SerializerOptions = ToolOptions.Binding }
+                );
+                yield return new ListedTool(
+                    toolClass,
+                    method.Name,
+                    reflected.ProtocolTool,
+                    reflected.Metadata,
+                    reflected.InvokeAsync
+                );
+            }
             yield break;
         }
         if (Classes.Value[toolClass] is not JsonObject methods)
-            throw new InvalidOperationException(
-                $"{FileName} has no tools for {toolClass}. Regenerate it: WRITE_TOOL_SNAPSHOT=1 dotnet test tests/FactoryMcp.Tests --filter ToolSnapshotTests"
-            );
+            throw new InvalidOperationException($"{FileName} has no tools for {toolClass}. {Regenerate}");
         foreach (var (name, listed) in methods)
         {
             var tool = JsonSerializer.Deserialize(listed, ToolInfo)!;
+            ToolMethod? bound = null;
             yield return new ListedTool(
                 toolClass,
                 name,
                 tool,
-                () =>
-                    Reflect(
-                        typeof(T).GetMethod(name, BindingFlags.Public | BindingFlags.Instance)
-                            ?? throw new InvalidOperationException(
-                                $"{FileName} lists {toolClass}.{name}, which does not exist. Regenerate it (ToolSnapshotTests)."
-                            ),
-                        services,
-                        create
-                    )
+                [],
+                (request, ct) =>
+                    LazyInitializer
+                        .EnsureInitialized(ref bound, () => new ToolMethod(tool.Name, Find<T>(toolClass, name)))
+                        .InvokeAsync(create(request), request.Params?.Arguments, ct)
             );
         }
     }
@@ -126,16 +197,13 @@ public static class ToolSnapshot
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
     }
 
-    private static McpServerTool Reflect<T>(
-        MethodInfo method,
-        IServiceProvider services,
-        Func<RequestContext<CallToolRequestParams>, T> create
-    )
-        where T : class =>
-        McpServerTool.Create(
-            method,
-            create,
-            new McpServerToolCreateOptions { Services = services, SerializerOptions = ToolOptions.Binding }
+    private static MethodInfo Find<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicMethods)] T>(
+        string toolClass,
+        string name
+    ) =>
+        typeof(T).GetMethod(name, BindingFlags.Public | BindingFlags.Instance)
+        ?? throw new InvalidOperationException(
+            $"{FileName} lists {toolClass}.{name}, which does not exist. {Regenerate}"
         );
 
     private static JsonObject Load()
