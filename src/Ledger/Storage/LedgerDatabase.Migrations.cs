@@ -9,11 +9,24 @@ public sealed partial class LedgerDatabase
         LoadMigrations("Schema.PostgreSql.")
     );
 
+    // The newest version of each engine, from the scripts' names alone: opening a ledger that is up to date
+    // reads no migration text (about a millisecond of every server's start under Native AOT).
+    private static readonly Lazy<int> SqliteKnown = new(() => NewestVersion("Schema.Sqlite."));
+    private static readonly Lazy<int> PostgreSqlKnown = new(() => NewestVersion("Schema.PostgreSql."));
+
     /// <summary>The newest schema this binary knows (the same number on both engines).</summary>
-    public static int KnownSchemaVersion => SqliteMigrations.Value[^1].Version;
+    public static int KnownSchemaVersion => SqliteKnown.Value;
 
     internal static IReadOnlyList<(int Version, string Sql)> MigrationsFor(LedgerEngine engine) =>
         engine == LedgerEngine.PostgreSql ? PostgreSqlMigrations.Value : SqliteMigrations.Value;
+
+    private static int NewestVersion(string prefix) =>
+        typeof(LedgerDatabase)
+            .Assembly.GetManifestResourceNames()
+            .Where(n => n.StartsWith(prefix, StringComparison.Ordinal))
+            .Select(n => int.Parse(n.AsSpan(prefix.Length, 4), System.Globalization.CultureInfo.InvariantCulture))
+            .DefaultIfEmpty(0)
+            .Max();
 
     private static IReadOnlyList<(int Version, string Sql)> LoadMigrations(string prefix)
     {
@@ -46,17 +59,17 @@ public sealed partial class LedgerDatabase
 
     private void Migrate()
     {
-        var migrations = MigrationsFor(Engine);
-        if (migrations[^1].Version != KnownSchemaVersion)
+        var newest = Engine == LedgerEngine.PostgreSql ? PostgreSqlKnown.Value : KnownSchemaVersion;
+        if (newest != KnownSchemaVersion)
             throw new InvalidOperationException(
-                $"The PostgreSQL schema stops at migration {migrations[^1].Version} but SQLite's at {KnownSchemaVersion}: every migration needs both texts."
+                $"The PostgreSQL schema stops at migration {newest} but SQLite's at {KnownSchemaVersion}: every migration needs both texts."
             );
         var version = store.SchemaVersion();
         if (version > KnownSchemaVersion)
             throw NewerSchema(store.Describe, version, KnownSchemaVersion);
         if (version == KnownSchemaVersion)
             return;
-        store.Migrate(migrations, KnownSchemaVersion);
+        store.Migrate(MigrationsFor(Engine), KnownSchemaVersion);
         if (version is > 0 and < RowAuditVersion)
             WriteAsync("server:migration", FactoryMcp.Ledger.Audit.RowAudit.BaselineAsync).GetAwaiter().GetResult();
     }

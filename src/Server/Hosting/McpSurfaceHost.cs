@@ -20,7 +20,8 @@ internal static class McpSurfaceHost
     public static (McpServerOptions Options, ServiceProvider Services) ForCaller(
         FactoryServices factory,
         Caller caller,
-        ILoggerFactory loggerFactory
+        ILoggerFactory loggerFactory,
+        ToolListing listing = ToolListing.Snapshot
     )
     {
         var services = new ServiceCollection()
@@ -28,7 +29,7 @@ internal static class McpSurfaceHost
             .AddSingleton(caller)
             .AddSingleton(loggerFactory)
             .BuildServiceProvider();
-        return (RoleSurface.Build(caller, services, Version), services);
+        return (RoleSurface.Build(caller, services, Version, listing), services);
     }
 
     /// <summary>Logs go to stderr only: in stdio mode stdout is the protocol. FACTORY_LOG_LEVEL sets the level (default Warning).</summary>

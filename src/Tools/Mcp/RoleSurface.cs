@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Reflection;
 using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Agents;
 using FactoryMcp.Ledger.Escalations;
@@ -16,7 +15,12 @@ namespace FactoryMcp.Tools.Mcp;
 /// </summary>
 public static class RoleSurface
 {
-    public static McpServerOptions Build(Caller caller, IServiceProvider services, string version)
+    public static McpServerOptions Build(
+        Caller caller,
+        IServiceProvider services,
+        string version,
+        ToolListing listing = ToolListing.Snapshot
+    )
     {
         var options = new McpServerOptions
         {
@@ -32,14 +36,15 @@ public static class RoleSurface
         switch (caller.Role)
         {
             case Roles.Agent:
-                Add(options, services, () => new PacketTools(f.Packets, caller));
-                Add(options, services, () => new EvidenceTools(f.Evidence, f.Config, caller));
-                Add(options, services, request => new DeclarationTools(f.Gate, caller, request));
-                Add(options, services, () => new DispatchTools(f.Claims, f.SpecJobs, f.Intake, caller));
+                Add(options, listing, services, () => new PacketTools(f.Packets, caller));
+                Add(options, listing, services, () => new EvidenceTools(f.Evidence, f.Config, caller));
+                Add(options, listing, services, request => new DeclarationTools(f.Gate, caller, request));
+                Add(options, listing, services, () => new DispatchTools(f.Claims, f.SpecJobs, f.Intake, caller));
                 break;
             case Roles.Verifier:
                 Add(
                     options,
+                    listing,
                     services,
                     () =>
                         new VerifierTools(
@@ -54,22 +59,30 @@ public static class RoleSurface
                 );
                 break;
             case Roles.Human:
-                Add(options, services, () => new HumanDispatchTools(f.Tasks, f.Intake, f.SpecJobs, caller));
-                Add(options, services, () => new HumanTaskTools(f.Tasks, f.Intake, f.Bundles, f.Db.Time, caller));
+                Add(options, listing, services, () => new HumanDispatchTools(f.Tasks, f.Intake, f.SpecJobs, caller));
                 Add(
                     options,
+                    listing,
+                    services,
+                    () => new HumanTaskTools(f.Tasks, f.Intake, f.Bundles, f.Db.Time, caller)
+                );
+                Add(
+                    options,
+                    listing,
                     services,
                     () => new HumanRecordTools(f.Signals, f.Tasks, f.Lessons, f.Drafts, f.Agents, f.Db.Time)
                 );
                 Add(
                     options,
+                    listing,
                     services,
                     () => new HumanJudgmentTools(f.Reviews, f.Intake, f.Escalations, f.Lessons, caller)
                 );
-                Add(options, services, () => new HumanDecisionTools(f.Drafts, f.Signals, caller));
-                Add(options, services, () => new HumanShippingTools(f.Ship, f.Funnel, caller));
+                Add(options, listing, services, () => new HumanDecisionTools(f.Drafts, f.Signals, caller));
+                Add(options, listing, services, () => new HumanShippingTools(f.Ship, f.Funnel, caller));
                 Add(
                     options,
+                    listing,
                     services,
                     () => new HumanAdminTools(f.Agents, f.SignalIntake, f.Publisher, f.Paths, caller)
                 );
@@ -137,37 +150,29 @@ public static class RoleSurface
     }
 
     /// <summary>
-    /// Adds every [McpServerTool] method of <typeparamref name="T"/>; <paramref name="create"/> builds an
-    /// instance per call (a constructor call: no reflection or compiled expressions, which would cost
-    /// every call, or every server's startup, their own time).
+    /// Adds the tools of <typeparamref name="T"/> (its [McpServerTool] methods, listed from the snapshot);
+    /// <paramref name="create"/> builds an instance per call (a constructor call: no reflection or compiled
+    /// expressions, which would cost every call, or every server's startup, their own time).
     /// </summary>
     private static void Add<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicMethods)] T>(
         McpServerOptions options,
+        ToolListing listing,
         IServiceProvider services,
         Func<T> create
     )
-        where T : class => Add(options, services, _ => create());
+        where T : class => Add(options, listing, services, _ => create());
 
     /// <summary>As above, for a tool that reads its own request (declare_terminal_state: whether the client takes tasks).</summary>
     private static void Add<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicMethods)] T>(
         McpServerOptions options,
+        ToolListing listing,
         IServiceProvider services,
         Func<RequestContext<CallToolRequestParams>, T> create
     )
         where T : class
     {
-        foreach (var method in typeof(T).GetMethods(BindingFlags.Public | BindingFlags.Instance))
-        {
-            if (method.GetCustomAttribute<McpServerToolAttribute>() is null)
-                continue;
-            options.ToolCollection!.Add(
-                McpServerTool.Create(
-                    method,
-                    create,
-                    new McpServerToolCreateOptions { Services = services, SerializerOptions = ToolOptions.Binding }
-                )
-            );
-        }
+        foreach (var tool in ToolSnapshot.Of(listing, services, create))
+            options.ToolCollection!.Add(tool);
     }
 
     private static string Instructions(Caller caller) =>
