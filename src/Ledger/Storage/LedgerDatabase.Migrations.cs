@@ -20,24 +20,21 @@ public sealed partial class LedgerDatabase
     internal static IReadOnlyList<(int Version, string Sql)> MigrationsFor(LedgerEngine engine) =>
         engine == LedgerEngine.PostgreSql ? PostgreSqlMigrations.Value : SqliteMigrations.Value;
 
-    private static int NewestVersion(string prefix) =>
+    /// <summary>Each migration script of one engine (its resource name) with its version, from the name's first four digits.</summary>
+    private static IEnumerable<(int Version, string Name)> Scripts(string prefix) =>
         typeof(LedgerDatabase)
             .Assembly.GetManifestResourceNames()
             .Where(n => n.StartsWith(prefix, StringComparison.Ordinal))
-            .Select(n => int.Parse(n.AsSpan(prefix.Length, 4), System.Globalization.CultureInfo.InvariantCulture))
-            .DefaultIfEmpty(0)
-            .Max();
+            .Select(n => (int.Parse(n.AsSpan(prefix.Length, 4), System.Globalization.CultureInfo.InvariantCulture), n));
+
+    private static int NewestVersion(string prefix) => Scripts(prefix).Select(s => s.Version).DefaultIfEmpty(0).Max();
 
     private static IReadOnlyList<(int Version, string Sql)> LoadMigrations(string prefix)
     {
         var assembly = typeof(LedgerDatabase).Assembly;
         var list = new List<(int, string)>();
-        foreach (
-            var name in assembly.GetManifestResourceNames().Where(n => n.StartsWith(prefix, StringComparison.Ordinal))
-        )
+        foreach (var (version, name) in Scripts(prefix))
         {
-            var file = name[prefix.Length..];
-            var version = int.Parse(file[..4], System.Globalization.CultureInfo.InvariantCulture);
             using var reader = new StreamReader(assembly.GetManifestResourceStream(name)!);
             list.Add((version, reader.ReadToEnd()));
         }

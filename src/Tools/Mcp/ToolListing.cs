@@ -77,6 +77,7 @@ internal sealed class ToolMethod
     private readonly MethodInvoker invoker;
     private readonly ParameterInfo[] parameters;
     private readonly JsonTypeInfo?[] types;
+    private readonly object?[] defaults;
 
     public ToolMethod(string tool, MethodInfo method)
     {
@@ -88,6 +89,8 @@ internal sealed class ToolMethod
                 p.ParameterType == typeof(CancellationToken) ? null : ToolOptions.Binding.GetTypeInfo(p.ParameterType)
             )
             .ToArray();
+        // Read once: a parameter's default comes from metadata, and most calls leave some out.
+        defaults = parameters.Select(p => p.HasDefaultValue ? p.DefaultValue : null).ToArray();
     }
 
     public async ValueTask<CallToolResult> InvokeAsync(
@@ -105,7 +108,7 @@ internal sealed class ToolMethod
             else if (arguments is not null && arguments.TryGetValue(p.Name!, out var value))
                 values[i] = JsonSerializer.Deserialize(value, type);
             else if (p.HasDefaultValue)
-                values[i] = p.DefaultValue;
+                values[i] = defaults[i];
             else
                 throw new ArgumentException(
                     $"The arguments of '{tool}' lack a value for the required parameter '{p.Name}'.",
