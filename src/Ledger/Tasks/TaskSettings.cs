@@ -114,6 +114,25 @@ public sealed record TaskSettings
 
     public string ToJson() => JsonSerializer.Serialize(this, LedgerJson.Default.TaskSettings);
 
-    public static TaskSettings FromJson(string json) =>
-        JsonSerializer.Deserialize(json, LedgerJson.Default.TaskSettings)!;
+    /// <summary>
+    /// The settings frozen as <paramref name="json"/>. Every write on a run reads its task's settings, so the parsed
+    /// settings of recent texts are kept (settings are immutable, so one instance is shared); at most
+    /// <see cref="ParsedKept"/> texts, then the cache starts again.
+    /// </summary>
+    public static TaskSettings FromJson(string json)
+    {
+        if (Parsed.TryGetValue(json, out var settings))
+            return settings;
+        settings = JsonSerializer.Deserialize(json, LedgerJson.Default.TaskSettings)!;
+        if (Parsed.Count >= ParsedKept)
+            Parsed.Clear();
+        Parsed[json] = settings;
+        return settings;
+    }
+
+    internal const int ParsedKept = 256;
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskSettings> Parsed = new(
+        StringComparer.Ordinal
+    );
 }

@@ -94,6 +94,31 @@ public abstract class AuditTests(LedgerEngine engine) : EngineTests(engine)
         Assert.False(report.Ok);
         Assert.Equal(1, report.FirstBadSeq);
     }
+
+    [Fact]
+    public async Task Write_WhenTheHeadFileHoldsMoreThanAHead_LeavesExactlyTheNewHead()
+    {
+        using var factory = await BusyFactoryAsync();
+        var old = await File.ReadAllTextAsync(factory.Paths.AuditHead);
+        await File.WriteAllTextAsync(factory.Paths.AuditHead, old.TrimEnd() + " " + new string('x', 400) + "\n");
+        await factory.ApprovedTaskAsync(PacketText.Simple("Third"));
+        var (seq, hmac) = await factory.Services.Db.QuerySingleOrDefaultAsync<(long, string)>(
+            "SELECT seq, hmac FROM audit ORDER BY seq DESC LIMIT 1"
+        );
+        Assert.Equal($"{seq} {hmac}\n", await File.ReadAllTextAsync(factory.Paths.AuditHead));
+        var report = await AuditVerifier.VerifyAsync(factory.Services.Db);
+        Assert.True(report.Ok, string.Join("\n", report.Problems));
+    }
+
+    [Fact]
+    public async Task Write_SyncsTheNewHeadToDisk_OnTheHeadSyncThread()
+    {
+        using var factory = await BusyFactoryAsync();
+        var synced = HeadSync.Syncs;
+        await factory.ApprovedTaskAsync(PacketText.Simple("Third"));
+        // The sync follows the write by HeadSyncDelay; wait for it, bounded, without a fixed sleep.
+        Assert.True(SpinWait.SpinUntil(() => HeadSync.Syncs > synced, TimeSpan.FromSeconds(30)));
+    }
 }
 
 public sealed class AuditTestsOnSqlite() : AuditTests(LedgerEngine.Sqlite);
