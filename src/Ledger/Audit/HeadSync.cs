@@ -50,7 +50,15 @@ internal static class HeadSync
             }
             foreach (var chain in round)
             {
-                chain.SyncScheduledHead();
+                try
+                {
+                    chain.SyncScheduledHead();
+                }
+                catch (Exception)
+                {
+                    // Never the end of this thread (nor, being unhandled, of the process): the head is in the page
+                    // cache already, and the next head written schedules another sync.
+                }
                 Interlocked.Increment(ref syncs);
             }
         }
