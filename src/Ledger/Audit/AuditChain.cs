@@ -256,13 +256,7 @@ public sealed partial class AuditChain(LedgerPaths paths)
         if (!File.Exists(paths.AuditHead))
             return null;
         using var stream = new FileStream(paths.AuditHead, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        return ReadHead(stream);
-    }
-
-    private static Tail? ReadHead(FileStream stream)
-    {
-        stream.Position = 0;
-        using var reader = new StreamReader(stream, Encoding.ASCII, leaveOpen: true);
+        using var reader = new StreamReader(stream, Encoding.ASCII);
         return ParseHead(reader.ReadToEnd());
     }
 
