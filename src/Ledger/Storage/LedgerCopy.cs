@@ -57,11 +57,15 @@ public static class LedgerCopy
 
     public sealed record Report(IReadOnlyDictionary<string, long> Rows, int Blobs, LedgerPaths Target);
 
-    public static async Task<Report> ToPostgreSqlAsync(
-        LedgerDatabase source,
-        string url,
-        CancellationToken ct = default
-    )
+    /// <summary>Not async, so that the agent build's trimming drops the copy (see <see cref="FactoryBuild.Full"/>).</summary>
+    public static Task<Report> ToPostgreSqlAsync(LedgerDatabase source, string url, CancellationToken ct = default)
+    {
+        if (!FactoryBuild.Full)
+            throw FactoryBuild.Refused("`ledger copy --to` (a PostgreSQL ledger)");
+        return CopyAsync(source, url, ct);
+    }
+
+    private static async Task<Report> CopyAsync(LedgerDatabase source, string url, CancellationToken ct)
     {
         if (source.Engine != LedgerEngine.Sqlite)
             throw new LedgerException(

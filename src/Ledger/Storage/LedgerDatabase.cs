@@ -52,8 +52,15 @@ public sealed partial class LedgerDatabase
 
     public DateTimeOffset Now => Time.GetUtcNow();
 
-    private static LedgerStore StoreFor(LedgerPaths paths) =>
-        paths.PostgreSql is { } location ? new PostgresStore(location) : new SqliteStore(paths.LedgerFile);
+    private static LedgerStore StoreFor(LedgerPaths paths)
+    {
+        if (paths.PostgreSql is not { } location)
+            return new SqliteStore(paths.LedgerFile);
+        // Also in PostgresLocation.Parse, which refuses first; here it lets the agent build trim PostgreSQL away.
+        if (!FactoryBuild.Full)
+            throw FactoryBuild.Refused("A PostgreSQL ledger");
+        return new PostgresStore(location);
+    }
 
     /// <summary>Whether a ledger exists at <paramref name="paths"/> (the SQLite file, or the schema in the PostgreSQL database).</summary>
     public static bool Exists(LedgerPaths paths) => StoreFor(paths).Exists();

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FactoryMcp.Ledger;
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Server.Hosting;
 
@@ -101,10 +102,12 @@ internal static class ServeCommands
             FactoryCli.Handler(
                 async (parse, context, ct) =>
                 {
-                    var paths = await context.PathsAsync(ct);
                     if (parse.GetValue(http))
+                    {
+                        if (!FactoryBuild.Full)
+                            throw FactoryBuild.Refused("`serve --http`");
                         return await HttpHost.RunAsync(
-                            paths,
+                            await context.PathsAsync(ct),
                             new HttpHost.Options(
                                 parse.GetValue(urls),
                                 parse.GetValue(hooksUrls),
@@ -115,6 +118,7 @@ internal static class ServeCommands
                             context.Error,
                             ct
                         );
+                    }
                     if (
                         parse.GetValue(metricsUrls) is not null
                         || parse.GetValue(urls) is not null
@@ -124,7 +128,7 @@ internal static class ServeCommands
                         throw new UsageException(
                             "--urls, --hooks-urls, --metrics-urls and --anonymous-agent apply to --http only."
                         );
-                    return await StdioHost.RunAsync(paths, !parse.GetValue(noValidate), ct);
+                    return await StdioHost.RunAsync(await context.PathsAsync(ct), !parse.GetValue(noValidate), ct);
                 },
                 notice: false
             )
@@ -146,6 +150,8 @@ internal static class ServeCommands
             FactoryCli.Handler(
                 async (parse, context, ct) =>
                 {
+                    if (!FactoryBuild.Full)
+                        throw FactoryBuild.Refused("`up`");
                     var paths = await context.PathsAsync(ct);
                     if (!LedgerDatabase.Exists(paths))
                     {

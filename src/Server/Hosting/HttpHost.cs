@@ -31,7 +31,18 @@ internal static partial class HttpHost
     /// <summary>How often an HTTP server announces escalations raised by lease sweeps or other processes.</summary>
     public static readonly TimeSpan AnnouncePeriod = TimeSpan.FromSeconds(30);
 
-    public static async Task<int> RunAsync(LedgerPaths paths, Options cli, TextWriter error, CancellationToken ct)
+    /// <summary>
+    /// Serves until <paramref name="ct"/> is cancelled. Not async, so that the agent build's trimming drops what
+    /// follows the guard (the resume points of an async method stay reachable whatever precedes them).
+    /// </summary>
+    public static Task<int> RunAsync(LedgerPaths paths, Options cli, TextWriter error, CancellationToken ct)
+    {
+        if (!Ledger.FactoryBuild.Full)
+            throw Ledger.FactoryBuild.Refused("Serving HTTP");
+        return ServeAsync(paths, cli, error, ct);
+    }
+
+    private static async Task<int> ServeAsync(LedgerPaths paths, Options cli, TextWriter error, CancellationToken ct)
     {
         var factory = FactoryServices.Open(paths);
         var settings = factory.Config.Settings;

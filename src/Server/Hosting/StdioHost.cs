@@ -77,7 +77,21 @@ internal static class StdioHost
         return 0;
     }
 
+    private static IDisposable? StartExport()
+    {
+        // The agent build carries no exporter. Refusing to serve would cost the agent its session over telemetry,
+        // so it says so on stderr (the CLI's MCP log) and serves without it.
+        if (!Ledger.FactoryBuild.Full)
+        {
+            Console.Error.WriteLine(
+                "factory: OTEL_* variables ask for OTLP export, which the agent build of factory does not carry; this server exports nothing. Register the full build to export."
+            );
+            return null;
+        }
+        return Export();
+    }
+
     // Its own method, so the JIT loads the OpenTelemetry assemblies only when it is called.
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static IDisposable StartExport() => Telemetry.OtlpExport.Start(McpSurfaceHost.Version, floor: false);
+    private static IDisposable Export() => Telemetry.OtlpExport.Start(McpSurfaceHost.Version, floor: false);
 }

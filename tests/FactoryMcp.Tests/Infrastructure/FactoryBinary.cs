@@ -32,6 +32,28 @@ public static class FactoryBinary
     /// </summary>
     public const string OtherBuild = "E2E_FACTORY_BINARY";
 
+    /// <summary>
+    /// The agent build (src/Ledger/FactoryBuild.cs) as a command and its first arguments: the ReadyToRun publish
+    /// run by `dotnet exec` with a copy of its runtimeconfig whose FactoryMcp.FullBuild switch is false, as the
+    /// native-aot-agent publish profile sets it. The switch, not trimming, is what refuses: the same code runs
+    /// here as in the Native AOT agent build, which merely also lacks what the switch cuts off.
+    /// </summary>
+    private static readonly Lazy<(string Command, string[] Prefix)> AgentBuild = new(() =>
+    {
+        var published = System.IO.Path.Combine(RepoRoot, "artifacts", "e2e", "factory", "factory");
+        if (StaleReason(published) is { } stale)
+            throw new InvalidOperationException(stale);
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(published + ".runtimeconfig.json"))!;
+        config["runtimeOptions"]!["configProperties"]![FactoryMcp.Ledger.FactoryBuild.FullSwitch] = false;
+        var agentConfig = System.IO.Path.Combine(RepoRoot, "artifacts", "e2e", "agent-build.runtimeconfig.json");
+        File.WriteAllText(agentConfig, config.ToJsonString());
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        return (
+            dotnet,
+            ["exec", "--runtimeconfig", agentConfig, "--depsfile", published + ".deps.json", published + ".dll"]
+        );
+    });
+
     /// <summary>Why a single-file publish (no factory.dll beside it) cannot stand for the code under test, or null.</summary>
     private static string? StaleSingleFile(string executable)
     {
@@ -128,11 +150,13 @@ public static class FactoryBinary
         string workingDirectory,
         IReadOnlyList<string> args,
         IReadOnlyDictionary<string, string?>? env = null,
-        string? stdin = null
+        string? stdin = null,
+        bool agentBuild = false
     )
     {
+        var (command, prefix) = agentBuild ? AgentBuild.Value : (Path, []);
         return await ProcessRunner.RunAsync(
-            new ProcessSpec(Path, args)
+            new ProcessSpec(command, [.. prefix, .. args])
             {
                 WorkingDirectory = workingDirectory,
                 EnvironmentOverrides = CleanEnvironment(env),
@@ -148,9 +172,11 @@ public static class FactoryBinary
         string agent,
         string? token = null,
         IReadOnlyDictionary<string, string?>? env = null,
-        IList<string>? stderr = null
+        IList<string>? stderr = null,
+        bool agentBuild = false
     )
     {
+        var (command, prefix) = agentBuild ? AgentBuild.Value : (Path, []);
         var variables = CleanEnvironment(env);
         variables["FACTORY_AGENT"] = agent;
         if (token is not null)
@@ -159,8 +185,8 @@ public static class FactoryBinary
             new StdioClientTransportOptions
             {
                 Name = agent,
-                Command = Path,
-                Arguments = ["serve"],
+                Command = command,
+                Arguments = [.. prefix, "serve"],
                 WorkingDirectory = workingDirectory,
                 EnvironmentVariables = variables,
                 StandardErrorLines = line =>

@@ -40,6 +40,8 @@ public sealed class PostgresLocation
 
     public static PostgresLocation Parse(string url)
     {
+        if (!FactoryBuild.Full)
+            throw FactoryBuild.Refused("A PostgreSQL ledger");
         if (!IsUrl(url) || !Uri.TryCreate(url, UriKind.Absolute, out var uri))
             throw new LedgerException(
                 "The ledger URL is not of the form postgresql://user@host:5432/database; nothing was changed."
