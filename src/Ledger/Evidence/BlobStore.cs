@@ -10,7 +10,15 @@ namespace FactoryMcp.Ledger.Evidence;
 /// </summary>
 public sealed class BlobStore(LedgerPaths paths)
 {
-    private readonly PostgresBlobs? database = paths.PostgreSql is { } location ? new PostgresBlobs(location) : null;
+    private readonly IDatabaseBlobs? database = paths.PostgreSql is { } location ? InDatabase(location) : null;
+
+    // Through an interface and this guard, so that the agent build's trimming drops PostgreSQL's blobs.
+    private static IDatabaseBlobs InDatabase(PostgresLocation location)
+    {
+        if (!FactoryBuild.Full)
+            throw FactoryBuild.Refused("A PostgreSQL ledger");
+        return new PostgresBlobs(location);
+    }
 
     public static string Sha256(ReadOnlySpan<byte> bytes) =>
         Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();

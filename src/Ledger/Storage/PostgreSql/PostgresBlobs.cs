@@ -9,7 +9,7 @@ namespace FactoryMcp.Ledger.Storage.PostgreSql;
 /// written again; two writers of the same blob meet on its primary key and the second does nothing. Blobs are not
 /// ledger state (nothing audits them), so writing one never takes the ledger's write lock.
 /// </summary>
-internal sealed class PostgresBlobs(PostgresLocation location)
+internal sealed class PostgresBlobs(PostgresLocation location) : IDatabaseBlobs
 {
     public const int ChunkBytes = 256 * 1024;
 
