@@ -60,6 +60,21 @@ public static class ExternalClients
         Assert.Skip(missing);
     }
 
+    /// <summary>
+    /// Makes sure a system tool is on PATH: fails the test in CI when it is not, and elsewhere skips it, naming
+    /// <paramref name="install"/>.
+    /// </summary>
+    public static void RequireOnPath(string tool, string install)
+    {
+        var path = Environment.GetEnvironmentVariable("PATH") ?? "";
+        if (path.Split(':', StringSplitOptions.RemoveEmptyEntries).Any(d => File.Exists(Path.Combine(d, tool))))
+            return;
+        var missing = $"{tool} is not on PATH: `{install}` (.ci/run does)";
+        if (InCi)
+            Assert.Fail($"CI must run every test, but {missing}");
+        Assert.Skip(missing);
+    }
+
     public static string? Missing(params string[] bins)
     {
         if (!File.Exists(Node22))
