@@ -10,6 +10,8 @@ namespace FactoryMcp.Ledger.Storage.Sqlite;
 /// </summary>
 internal sealed class SqliteStore(string file) : LedgerStore
 {
+    static SqliteStore() => MallocTrim.Apply();
+
     private readonly string connectionString = new SqliteConnectionStringBuilder
     {
         DataSource = file,
