@@ -46,14 +46,18 @@ internal static class Builds
         return Require(Path.Combine(output, "factory"));
     }
 
-    /// <summary>The Native AOT publish of the factory (src/Server/Properties/PublishProfiles/native-aot.pubxml).</summary>
+    /// <summary>
+    /// The Native AOT publish of the factory that agents register: the agent build
+    /// (src/Server/Properties/PublishProfiles/native-aot-agent.pubxml). --factory-aot takes another, such as the
+    /// full native-aot build.
+    /// </summary>
     public static async Task<string> FactoryAotAsync(BenchOptions options)
     {
         if (options.FactoryAot is { } given)
             return Require(given);
-        var output = Path.Combine(RepoRoot, "artifacts", "bench", "factory-aot");
-        Console.Error.WriteLine($"publishing factory (Native AOT) to {output} ...");
-        await PublishAsync(Path.Combine(RepoRoot, "src", "Server"), output, ["-p:PublishProfile=native-aot"]);
+        var output = Path.Combine(RepoRoot, "artifacts", "bench", "factory-aot-agent");
+        Console.Error.WriteLine($"publishing factory (Native AOT, the agent build) to {output} ...");
+        await PublishAsync(Path.Combine(RepoRoot, "src", "Server"), output, ["-p:PublishProfile=native-aot-agent"]);
         return Require(Path.Combine(output, "factory"));
     }
 

@@ -138,7 +138,7 @@ internal static class StartupBench
                     target,
                     atMost: true,
                     flavour == "Native AOT"
-                        ? "the native-aot publish profile"
+                        ? "the agent build (native-aot-agent), or --factory-aot"
                         : "self-contained: the fast-startup publish profile"
                 )
                 : new Figure(start, "ms", ours, Note: "framework-dependent: the default publish"),
