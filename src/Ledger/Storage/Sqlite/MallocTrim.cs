@@ -6,7 +6,7 @@ namespace FactoryMcp.Ledger.Storage.Sqlite;
 /// glibc's malloc hands memory freed at the top of its heap back to the kernel once more than 128 KiB of it is
 /// free (M_TRIM_THRESHOLD), and the next allocation takes it back a page fault at a time. SQLite's page cache
 /// frees and allocates page buffers on every write (another connection's commit invalidates a reader's cache), so
-/// each <c>record_evidence</c> cost about five page faults, which a virtual machine makes dear: a quarter of the
+/// each <c>record_evidence</c> cost about five page faults, which a virtual machine makes dear: about a fifth of the
 /// write's CPU on the development machine (README, Benchmark: "record_evidence ≥ 1,500/s"). A process that opens
 /// a SQLite ledger keeps up to <see cref="KeptBytes"/> free at the top of the heap instead. Memory at its peak is
 /// unchanged; what is kept is reused by the next allocations rather than faulted in again.
