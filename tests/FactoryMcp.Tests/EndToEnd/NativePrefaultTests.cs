@@ -1,5 +1,4 @@
 using FactoryMcp.Tests.Infrastructure;
-using FactoryMcp.Tools.Processes;
 
 namespace FactoryMcp.Tests.EndToEnd;
 
@@ -33,22 +32,13 @@ public sealed class NativePrefaultTests : IDisposable
     private async Task<long> FaultsAsync(string name, params string[] sources)
     {
         var binary = root.Combine(name);
-        var compile = await ProcessRunner.RunAsync(
-            new ProcessSpec("cc", ["-O2", "-Wall", "-Werror", "-o", binary, .. sources])
-            {
-                Timeout = TimeSpan.FromSeconds(60),
-            }
-        );
-        Assert.True(compile.ExitCode == 0, compile.Output);
-        var run = await ProcessRunner.RunAsync(new ProcessSpec(binary, []) { Timeout = TimeSpan.FromSeconds(30) });
-        Assert.True(run.ExitCode == 0, run.Output);
-        return long.Parse(run.StandardOutput.Trim());
+        await CProbe.BuildAsync(binary, "-O2", sources);
+        return await CProbe.RunAsync(binary);
     }
 
     [Fact]
     public async Task ZeroFilledData_IsPopulatedBeforeMain_SoWritingItFaultsAlmostNever()
     {
-        ExternalClients.RequireOnPath("cc", "apt-get install gcc");
         var probe = root.Combine("probe.c");
         await File.WriteAllTextAsync(probe, Probe);
         var prefault = Path.Combine(FactoryBinary.RepoRoot, "src", "Server", "Native", "prefault.c");

@@ -1,7 +1,6 @@
 using FactoryMcp.Ledger.Storage;
 using FactoryMcp.Ledger.Storage.Sqlite;
 using FactoryMcp.Tests.Infrastructure;
-using FactoryMcp.Tools.Processes;
 
 namespace FactoryMcp.Tests.Ledger;
 
@@ -54,13 +53,6 @@ public sealed class MallocTrimTests : IDisposable
         }
         """;
 
-    private async Task<long> ChurnFaultsAsync(string binary, params string[] args)
-    {
-        var run = await ProcessRunner.RunAsync(new ProcessSpec(binary, args) { Timeout = TimeSpan.FromSeconds(30) });
-        Assert.True(run.ExitCode == 0, run.Output);
-        return long.Parse(run.StandardOutput.Trim());
-    }
-
     [Fact]
     public async Task OpeningASqliteLedger_SetsTheTrimThreshold_UnderWhichFreedMemoryIsReusedWithoutFaults()
     {
@@ -69,21 +61,14 @@ public sealed class MallocTrimTests : IDisposable
         Assert.True(MallocTrim.Applied);
         Assert.True(MallocTrim.Keep(MallocTrim.KeptBytes), "glibc refused the setting");
 
-        ExternalClients.RequireOnPath("cc", "apt-get install gcc");
         var source = root.Combine("churn.c");
         await File.WriteAllTextAsync(source, Probe);
         var binary = root.Combine("churn");
         // -O0: the probe's stores are never read, and an optimizer may drop them with the allocations.
-        var compile = await ProcessRunner.RunAsync(
-            new ProcessSpec("cc", ["-O0", "-Wall", "-Werror", "-o", binary, source])
-            {
-                Timeout = TimeSpan.FromSeconds(60),
-            }
-        );
-        Assert.True(compile.ExitCode == 0, compile.Output);
+        await CProbe.BuildAsync(binary, "-O0", source);
 
-        var handedBack = await ChurnFaultsAsync(binary);
-        var kept = await ChurnFaultsAsync(binary, MallocTrim.KeptBytes.ToString());
+        var handedBack = await CProbe.RunAsync(binary);
+        var kept = await CProbe.RunAsync(binary, MallocTrim.KeptBytes.ToString());
 
         // 19 rounds of 1,024 pages: about one fault each with glibc's default (128 KiB), next to none kept.
         Assert.True(handedBack >= 19 * 1024 / 2, $"with glibc's default the churn faulted only {handedBack} times");
