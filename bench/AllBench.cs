@@ -39,6 +39,16 @@ internal static class AllBench
                 FactoryComposite = await Builds.FactoryCompositeAsync(options),
                 BareComposite = await Builds.BareCompositeAsync(options),
             };
+        // The Native AOT builds too: the startup figures compare the agent build with the bare server, the stdio
+        // writes are measured through it (the build agents register) beside the ReadyToRun one, and the full build
+        // serves the HTTP figures (what `factory up` runs fastest).
+        if (options.Aot)
+            options = options with
+            {
+                FactoryAot = await Builds.FactoryAotAsync(options),
+                BareAot = await Builds.BareAotAsync(options),
+                FactoryFullAot = await Builds.FactoryFullAotAsync(options),
+            };
 
         var sections = new (string Title, Func<BenchOptions, Task<IReadOnlyList<Figure>>> Measure)[]
         {

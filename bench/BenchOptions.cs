@@ -51,6 +51,12 @@ internal sealed record BenchOptions(TimeSpan Duration, string Directory)
     public string? FactoryAot { get; init; }
     public string? BareAot { get; init; }
 
+    /// <summary>
+    /// The full Native AOT build (native-aot.pubxml: HTTP serving included) to serve the HTTP figures with; without
+    /// it they are measured on the ReadyToRun build (`all` publishes it unless --aot no).
+    /// </summary>
+    public string? FactoryFullAot { get; init; }
+
     public bool Tiny { get; init; }
 
     /// <summary>
@@ -64,7 +70,7 @@ internal sealed record BenchOptions(TimeSpan Duration, string Directory)
     public IReadOnlyDictionary<string, string> Extra { get; init; } = new Dictionary<string, string>();
 
     public const string Usage =
-        "--runs N, --ops N, --spawns N, --sizes 1000,100000,1000000, --agents N, --tasks-per-agent N, --evidence-per-claim N, --seconds N, --dir PATH, --factory PATH, --bare PATH, --composite yes|no, --factory-composite PATH, --bare-composite PATH, --aot yes|no, --factory-aot PATH, --bare-aot PATH, --postgres postgresql://USER@HOST:PORT/DB, --tiny";
+        "--runs N, --ops N, --spawns N, --sizes 1000,100000,1000000, --agents N, --tasks-per-agent N, --evidence-per-claim N, --seconds N, --dir PATH, --factory PATH, --bare PATH, --composite yes|no, --factory-composite PATH, --bare-composite PATH, --aot yes|no, --factory-aot PATH, --bare-aot PATH, --factory-full-aot PATH, --postgres postgresql://USER@HOST:PORT/DB, --tiny";
 
     public static BenchOptions Parse(string[] args, IReadOnlySet<string>? extraOptions = null)
     {
@@ -117,6 +123,7 @@ internal sealed record BenchOptions(TimeSpan Duration, string Directory)
                 "--aot" => o with { Aot = YesNo(name, value) },
                 "--factory-aot" => o with { FactoryAot = Path.GetFullPath(value) },
                 "--bare-aot" => o with { BareAot = Path.GetFullPath(value) },
+                "--factory-full-aot" => o with { FactoryFullAot = Path.GetFullPath(value) },
                 "--factory-composite" => o with { FactoryComposite = Path.GetFullPath(value) },
                 "--bare-composite" => o with { BareComposite = Path.GetFullPath(value) },
                 "--postgres" => o with

@@ -23,7 +23,7 @@ var subcommands = new Dictionary<string, (string Help, Func<string[], Task<int>>
         ReadBench.RunAsync
     ),
     ["writes"] = (
-        "sequential record_evidence (synchronous=FULL), the disk's fsync rate, claim latency",
+        "sequential record_evidence (synchronous=FULL) in process and over stdio (also through the agent build given with --factory-aot), its floor, the disk's fsync rate, claim latency",
         WriteBench.RunAsync
     ),
     ["scale"] = ("reads, claims and writes at 1k/100k/1M evidence rows, and their spread", ScaleBench.RunAsync),

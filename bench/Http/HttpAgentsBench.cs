@@ -33,7 +33,11 @@ internal static class HttpAgentsBench
 
     public static async Task<IReadOnlyList<Figure>> MeasureAsync(BenchOptions options)
     {
-        var factory = await Builds.FactoryAsync(options);
+        // Served by the full Native AOT build when this run has it (--factory-full-aot, or published by `all`): an
+        // HTTP server's measured seconds are otherwise its JIT's first seconds too.
+        var (factory, build) = options.FactoryFullAot is { } fullAot
+            ? (fullAot, "the full Native AOT build")
+            : (await Builds.FactoryAsync(options), "the ReadyToRun build");
         var protocol = options.Extra.GetValueOrDefault(ProtocolOption);
         var perRun = options.Agents * options.TasksPerAgent;
         using var ledger = await BenchLedger.CreateAsync(options.Directory, 0, withRepository: true);
@@ -140,7 +144,7 @@ internal static class HttpAgentsBench
                 $"{n} agents over HTTP, calls/s",
                 "calls/s",
                 rate,
-                Note: $"get_task_packet (claim + workspace) then {options.EvidencePerClaim} record_evidence, {options.TasksPerAgent}× per agent; protocol {protocol ?? "2026-07-28 (stateless)"}"
+                Note: $"get_task_packet (claim + workspace) then {options.EvidencePerClaim} record_evidence, {options.TasksPerAgent}× per agent; protocol {protocol ?? "2026-07-28 (stateless)"}; served by {build}"
             ),
             new Figure($"{n} agents over HTTP, call latency median", "ms", medianMs),
             new Figure($"{n} agents over HTTP, call latency p99", "ms", p99Ms),

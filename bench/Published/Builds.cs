@@ -61,6 +61,20 @@ internal static class Builds
         return Require(Path.Combine(output, "factory"));
     }
 
+    /// <summary>
+    /// The full Native AOT publish of the factory (src/Server/Properties/PublishProfiles/native-aot.pubxml): what
+    /// serves HTTP (`factory up`, `serve --http`) fastest. --factory-full-aot takes one already published.
+    /// </summary>
+    public static async Task<string> FactoryFullAotAsync(BenchOptions options)
+    {
+        if (options.FactoryFullAot is { } given)
+            return Require(given);
+        var output = Path.Combine(RepoRoot, "artifacts", "bench", "factory-aot-full");
+        Console.Error.WriteLine($"publishing factory (Native AOT, the full build) to {output} ...");
+        await PublishAsync(Path.Combine(RepoRoot, "src", "Server"), output, ["-p:PublishProfile=native-aot"]);
+        return Require(Path.Combine(output, "factory"));
+    }
+
     /// <summary>The bare server published with Native AOT, like the factory's native-aot profile.</summary>
     public static Task<string> BareAotAsync(BenchOptions options) =>
         options.BareAot is { } given ? Task.FromResult(Require(given)) : BareAsync("bare-aot", AotArguments);
