@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Reflection;
 using FactoryMcp.Ledger;
 
 namespace FactoryMcp.Server.Cli;
@@ -35,6 +36,11 @@ internal static class FactoryCli
         AttestCommands.Add(root);
         FleetCommands.Add(root);
         TriggersCommand.Add(root);
+        // `factory --version` names the agent build too: which executable a CLI's registration spawns is otherwise
+        // a guess (both print the same version), and the agent build refuses `up` and PostgreSQL ledgers.
+        foreach (var option in root.Options)
+            if (option is VersionOption version)
+                version.Action = new BuildVersion();
 
         var parsed = root.Parse(args);
         var problems = parsed.Errors.Select(e => e.Message).ToList();
@@ -54,6 +60,25 @@ internal static class FactoryCli
         return await parsed.InvokeAsync(
             new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(75) }
         );
+    }
+
+    /// <summary>The version, as System.CommandLine prints it, and "(agent build)" after it in the agent build.</summary>
+    private sealed class BuildVersion : System.CommandLine.Invocation.SynchronousCommandLineAction
+    {
+        // As System.CommandLine's own action prints it: the informational version with its source revision.
+        private static readonly string Informational =
+            typeof(FactoryCli)
+                .Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()
+                ?.InformationalVersion
+            ?? "unknown";
+
+        public override int Invoke(ParseResult parseResult)
+        {
+            parseResult.InvocationConfiguration.Output.WriteLine(
+                Informational + (FactoryBuild.Full ? "" : " (agent build)")
+            );
+            return 0;
+        }
     }
 
     /// <summary>Wraps a command body: refusals print their reason and exit 1; the pending notice follows success.</summary>

@@ -58,6 +58,18 @@ public sealed class AgentBuildTests : IDisposable
     }
 
     [Fact]
+    public async Task Version_NamesTheAgentBuild_AndOnlyIt()
+    {
+        var agent = await FactoryBinary.RunAsync(root.Path, ["--version"], agentBuild: true);
+        Assert.True(agent.ExitCode == 0, agent.Output);
+        var full = await FactoryBinary.RunAsync(root.Path, ["--version"]);
+        Assert.True(full.ExitCode == 0, full.Output);
+        Assert.Equal(full.StandardOutput.Trim() + " (agent build)", agent.StandardOutput.Trim());
+        Assert.DoesNotContain("agent build", full.StandardOutput);
+        Assert.Matches(@"^\d+\.\d+\.\d+", full.StandardOutput);
+    }
+
+    [Fact]
     public async Task StdioSession_ClaimsAndRecords_AndOtlpVariablesAreReportedNotExported()
     {
         var repo = await TempRepo.CreateAsync(root.Combine("app"));
