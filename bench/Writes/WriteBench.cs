@@ -27,26 +27,14 @@ internal static class WriteBench
         var factory = await Builds.FactoryAsync(options);
         var workspaceClaims = Math.Max(3, options.Ops / 50);
         using var ledger = await BenchLedger.CreateAsync(options.Directory, 0, withRepository: true);
-        await ledger.SeedAsync(2 + options.Runs * (options.Ops + workspaceClaims));
+        // One task for each writer below, the rest for the claims.
+        await ledger.SeedAsync(3 + options.Runs * (options.Ops + workspaceClaims));
         var services = ledger.Services;
         var writer = await services.Agents.AuthenticateAsync("writer", null, null);
         var run = (await services.Claims.ClaimAsync(writer, newRun: false)).Run!;
         await services.Claims.StartLeaseAsync(writer, run.Id);
-        var remote = await services.Agents.AuthenticateAsync("writer-stdio", null, null);
-        var remoteRun = (await services.Claims.ClaimAsync(remote, newRun: false)).Run!;
-        await services.Claims.StartLeaseAsync(remote, remoteRun.Id);
         var claimer = await services.Agents.AuthenticateAsync("claimer", null, null);
         var preparer = await services.Agents.AuthenticateAsync("preparer", null, null);
-
-        // The build agents register (README: the Native AOT agent build), when this run has it: given with
-        // --factory-aot, or published by `all`. The ReadyToRun build is measured beside it.
-        var agentBuild = options.FactoryAot;
-        var agentWriter = agentBuild is null
-            ? null
-            : await services.Agents.AuthenticateAsync("writer-agent-build", null, null);
-        var agentRun = agentWriter is null ? null : (await services.Claims.ClaimAsync(agentWriter, newRun: false)).Run!;
-        if (agentRun is not null)
-            await services.Claims.StartLeaseAsync(agentWriter!, agentRun.Id);
 
         List<double> ledgerRate = [],
             stdioRate = [],
@@ -57,14 +45,12 @@ internal static class WriteBench
             claimMs = [],
             packetClaimMs = [],
             writeMs = [];
-        await using var client = await SdkClients.StdioAsync(
-            FactoryCommand.Serve(factory, ledger.LedgerFile, "writer-stdio")
-        );
-        await using var agentClient = agentBuild is null
-            ? null
-            : await SdkClients.StdioAsync(FactoryCommand.Serve(agentBuild, ledger.LedgerFile, "writer-agent-build"));
-        var stdio = new StdioWriter(client, remoteRun.Id);
-        var agent = agentClient is null ? null : new StdioWriter(agentClient, agentRun!.Id);
+        await using var stdio = await StdioWriter.StartAsync(ledger, factory, "writer-stdio");
+        // The build agents register (README: the Native AOT agent build), when this run has it: given with
+        // --factory-aot, or published by `all`. The ReadyToRun build is measured beside it.
+        await using var agent = options.FactoryAot is { } agentBuild
+            ? await StdioWriter.StartAsync(ledger, agentBuild, "writer-agent-build")
+            : null;
         // Tiered up first, as the reads are: the ReadyToRun server recompiles its hot methods in its first seconds.
         var warm = options.Tiny ? TimeSpan.Zero : TimeSpan.FromSeconds(2);
         foreach (var session in new[] { stdio, agent })
@@ -193,8 +179,21 @@ internal static class WriteBench
     /// One stdio session's sequential record_evidence on the run it holds, and the same session's read round trip
     /// (the holder's get_task_packet) for the floor.
     /// </summary>
-    private sealed class StdioWriter(McpClient client, long runId)
+    private sealed class StdioWriter(McpClient client, long runId) : IAsyncDisposable
     {
+        /// <summary>An agent named <paramref name="agent"/> holding a run, and its `factory serve` session.</summary>
+        public static async Task<StdioWriter> StartAsync(BenchLedger ledger, string factory, string agent)
+        {
+            var services = ledger.Services;
+            var caller = await services.Agents.AuthenticateAsync(agent, null, null);
+            var run = (await services.Claims.ClaimAsync(caller, newRun: false)).Run!;
+            await services.Claims.StartLeaseAsync(caller, run.Id);
+            return new StdioWriter(
+                await SdkClients.StdioAsync(FactoryCommand.Serve(factory, ledger.LedgerFile, agent)),
+                run.Id
+            );
+        }
+
         public Task WriteAsync(int i) =>
             client
                 .CallToolAsync(
@@ -211,12 +210,17 @@ internal static class WriteBench
 
         public Task ReadAsync(int i) => client.CallToolAsync("get_task_packet").AsTask();
 
-        /// <summary>The write rate, and its floor: one read round trip plus one fsync at <paramref name="fsyncPerSecond"/>.</summary>
+        /// <summary>
+        /// The write rate, and its floor: one read round trip plus one fsync at <paramref name="fsyncPerSecond"/>.
+        /// Both from the sequence's whole time (count over elapsed), so the slow tail counts in each.
+        /// </summary>
         public async Task<(double Rate, double Floor)> MeasureAsync(int ops, double fsyncPerSecond)
         {
             var writes = await Timing.SequentialAsync(ops, WriteAsync);
             var reads = await Timing.SequentialAsync(ops, ReadAsync);
-            return (writes.PerSecond, 1000 / (reads.MedianMs + 1000 / fsyncPerSecond));
+            return (writes.PerSecond, 1 / (1 / reads.PerSecond + 1 / fsyncPerSecond));
         }
+
+        public ValueTask DisposeAsync() => client.DisposeAsync();
     }
 }
