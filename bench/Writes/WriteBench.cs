@@ -130,7 +130,7 @@ internal static class WriteBench
                 "record_evidence over stdio / its floor",
                 "%",
                 viewRate.Zip(viewFloor, (w, f) => 100 * w / f).ToList(),
-                Note: "per repetition; the rest is the write's own work (transaction, audit record, commit)"
+                Note: "per repetition; the rest is the write's own work beyond a read's (its statements, the audit record, the commit around its fsync)"
             ),
         ];
         if (agent is not null)
