@@ -190,9 +190,30 @@ public sealed partial class AuditChain(LedgerPaths paths)
         SyncHead();
     }
 
-    /// <summary>Flushes the head file's data to disk now (fdatasync on Linux: the bytes and size, not the modification time).</summary>
-    internal void SyncHead()
+    /// <summary>
+    /// Flushes the head file's data to disk now (fdatasync on Linux: the bytes and size, not the modification time);
+    /// false when there is no head file to sync (a test's ledger, deleted).
+    /// <para>
+    /// On Linux through a descriptor of its own that takes no lock. Every commit's <see cref="PublishHead"/> takes
+    /// the head file's exclusive lock for a moment; a shared lock held here for the length of an fdatasync made
+    /// each commit that met it back off for 2 ms (one write in thirty over stdio, the slowest seventh of their
+    /// time). fdatasync needs no lock: it flushes whatever the page cache holds, from any descriptor of the file.
+    /// </para>
+    /// </summary>
+    internal bool SyncHead()
     {
+        if (OperatingSystem.IsLinux())
+        {
+            var fd = OpenFile(paths.AuditHead, ReadOnly | CloseOnExec);
+            if (fd < 0)
+                return false;
+            using var handle = new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true);
+            if (FileDataSync(fd) != 0)
+                throw new IOException(
+                    $"fdatasync of the audit head failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()})."
+                );
+            return true;
+        }
         for (var attempt = 0; ; attempt++)
         {
             try
@@ -203,13 +224,12 @@ public sealed partial class AuditChain(LedgerPaths paths)
                     FileAccess.ReadWrite,
                     FileShare.ReadWrite | FileShare.Delete
                 );
-                FlushData(stream);
-                return;
+                stream.Flush(flushToDisk: true);
+                return true;
             }
             catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
             {
-                // The ledger's folder is gone (a test's ledger, deleted): nothing to sync.
-                return;
+                return false;
             }
             catch (IOException) when (attempt < 200)
             {
@@ -219,34 +239,21 @@ public sealed partial class AuditChain(LedgerPaths paths)
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 // Nothing more to do here: the next head written schedules another sync.
-                return;
+                return false;
             }
         }
     }
 
-    private static void FlushData(FileStream stream)
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            stream.Flush(flushToDisk: true);
-            return;
-        }
-        var handle = stream.SafeFileHandle;
-        var added = false;
-        try
-        {
-            handle.DangerousAddRef(ref added);
-            if (FileDataSync((int)handle.DangerousGetHandle()) != 0)
-                throw new IOException(
-                    $"fdatasync of the audit head failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()})."
-                );
-        }
-        finally
-        {
-            if (added)
-                handle.DangerousRelease();
-        }
-    }
+    private const int ReadOnly = 0,
+        CloseOnExec = 0x80000; // O_CLOEXEC: the same on every Linux architecture .NET runs on
+
+    [System.Runtime.InteropServices.LibraryImport(
+        "libc",
+        EntryPoint = "open",
+        SetLastError = true,
+        StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8
+    )]
+    private static partial int OpenFile(string path, int flags);
 
     [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
     private static partial int FileDataSync(int fd);

@@ -119,6 +119,21 @@ public abstract class AuditTests(LedgerEngine engine) : EngineTests(engine)
         // The sync follows the write by HeadSyncDelay; wait for it, bounded, without a fixed sleep.
         Assert.True(SpinWait.SpinUntil(() => HeadSync.Syncs > synced, TimeSpan.FromSeconds(30)));
     }
+
+    [Fact]
+    public async Task HeadSync_WhileACommitHoldsTheHeadFile_SyncsWithoutWaitingForIt()
+    {
+        // Every commit holds the head file's exclusive lock while it moves the head on. The sync takes no lock, so
+        // neither waits for the other (a sync that took a shared lock made one commit in thirty back off).
+        using var factory = await BusyFactoryAsync();
+        using var commit = File.OpenHandle(
+            factory.Paths.AuditHead,
+            FileMode.Open,
+            FileAccess.ReadWrite,
+            FileShare.None
+        );
+        Assert.True(factory.Services.Db.Audit.SyncHead());
+    }
 }
 
 public sealed class AuditTestsOnSqlite() : AuditTests(LedgerEngine.Sqlite);
